@@ -1,1 +1,19 @@
-//! stampede harness
+//! stampede harness: the pieces between a catalog entry and a number with its evidence.
+//!
+//! Modules follow the data path: [`catalog`] (targets as data) -> [`build`] -> [`process`]
+//! (a `RunningServer` guard) -> [`verify`] against [`vectors`] -> [`load`] (the driver) ->
+//! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target).
+
+pub mod build;
+pub mod catalog;
+mod child_setup;
+pub mod cpus;
+pub mod limits;
+pub mod load;
+pub mod metrics;
+pub mod mock;
+pub mod process;
+pub mod text;
+pub mod vectors;
+pub mod verify;
+pub mod workload;

@@ -1,0 +1,424 @@
+//! The catalog: targets are data, read from `targets.toml` at the workspace root. Adding a server
+//! is one entry there and one folder; no harness code changes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+/// The catalog file's name, at the workspace root.
+pub const CATALOG_FILE: &str = "targets.toml";
+
+/// Errors reading or querying the catalog.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The file could not be read.
+    #[error("cannot read the catalog {path}: {source}")]
+    Read {
+        /// The catalog path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("invalid catalog {path}: {source}")]
+    Parse {
+        /// The catalog path.
+        path: PathBuf,
+        /// The parse error, with line and column.
+        source: Box<toml::de::Error>,
+    },
+    /// A target is inconsistent.
+    #[error("catalog target `{target}`: {why}")]
+    Invalid {
+        /// The target's name.
+        target: String,
+        /// What is wrong and how to fix it.
+        why: String,
+    },
+    /// No target has that name.
+    #[error("no target named `{name}` in the catalog; known targets: {known}")]
+    UnknownTarget {
+        /// The name asked for.
+        name: String,
+        /// The names the catalog has, comma-separated.
+        known: String,
+    },
+    /// No `targets.toml` was found.
+    #[error(
+        "no {CATALOG_FILE} found in {start} or its parents; run stampede from the workspace or set STAMPEDE_ROOT"
+    )]
+    NotFound {
+        /// Where the search started.
+        start: PathBuf,
+    },
+}
+
+/// A toolchain a target needs (cargo, go, node...).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Toolchain {
+    /// The executable looked up on PATH.
+    pub command: String,
+    /// Arguments that make it print its version.
+    pub version_args: Vec<String>,
+    /// What to do when it is missing.
+    pub hint: String,
+}
+
+/// How a target is built.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSpec {
+    /// The build command (argv), with placeholders.
+    pub command: Vec<String>,
+    /// Working directory relative to the root (default: the root).
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Files or folders whose change requires a rebuild; empty when the build command is its own
+    /// up-to-date check (cargo).
+    #[serde(default)]
+    pub inputs: Vec<String>,
+    /// The file the build produces; with `inputs`, the build is skipped while it is newer.
+    #[serde(default)]
+    pub output: Option<String>,
+    /// Extra environment for the build.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// One server under test.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Name; also the `Server` header the target sends.
+    pub name: String,
+    /// Programming language, for reports.
+    pub language: String,
+    /// Framework and mode, for reports.
+    pub framework: String,
+    /// Key of the toolchain it needs.
+    pub toolchain: String,
+    /// "applies", or a sentence saying why WORKERS does not apply.
+    pub workers: String,
+    /// How to build it, if it needs building.
+    #[serde(default)]
+    pub build: Option<BuildSpec>,
+    /// argv that starts the server, with placeholders.
+    pub start: Vec<String>,
+    /// Working directory of the server relative to the root.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Extra environment for the server.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+impl Target {
+    /// True when the target honours `WORKERS`.
+    pub fn workers_apply(&self) -> bool {
+        self.workers == "applies"
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    toolchains: BTreeMap<String, Toolchain>,
+    targets: Vec<Target>,
+}
+
+/// Whether a target can run on this machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Availability {
+    /// Its toolchain was found; the version line it printed.
+    Available {
+        /// First line of the toolchain's version output.
+        toolchain_version: String,
+    },
+    /// Its toolchain is missing; the line to show the user.
+    Skipped {
+        /// e.g. `go not found on PATH (install Go >= 1.22)`.
+        reason: String,
+    },
+}
+
+/// The parsed catalog, anchored at the workspace root.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    root: PathBuf,
+    toolchains: BTreeMap<String, Toolchain>,
+    targets: Vec<Target>,
+}
+
+impl Catalog {
+    /// Finds the workspace root (STAMPEDE_ROOT, else the nearest folder holding `targets.toml`
+    /// from the current directory up, else this source tree) and loads its catalog.
+    pub fn discover() -> Result<Self, CatalogError> {
+        Self::load(&find_root()?)
+    }
+
+    /// Loads `targets.toml` from `root`.
+    pub fn load(root: &Path) -> Result<Self, CatalogError> {
+        let path = root.join(CATALOG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Self::parse(root, &text).map_err(|err| match err {
+            CatalogError::Parse { source, .. } => CatalogError::Parse { path, source },
+            other => other,
+        })
+    }
+
+    /// Parses catalog text; `root` anchors placeholders.
+    pub fn parse(root: &Path, text: &str) -> Result<Self, CatalogError> {
+        let file: CatalogFile = toml::from_str(text).map_err(|source| CatalogError::Parse {
+            path: root.join(CATALOG_FILE),
+            source: Box::new(source),
+        })?;
+        let mut seen = std::collections::BTreeSet::new();
+        for target in &file.targets {
+            let invalid = |why: String| CatalogError::Invalid {
+                target: target.name.clone(),
+                why,
+            };
+            if !seen.insert(target.name.as_str()) {
+                return Err(invalid(
+                    "the name is used twice; names must be unique".into(),
+                ));
+            }
+            if !file.toolchains.contains_key(&target.toolchain) {
+                return Err(invalid(format!(
+                    "toolchain `{}` is not defined; add [toolchains.{}]",
+                    target.toolchain, target.toolchain
+                )));
+            }
+            if target.start.is_empty() {
+                return Err(invalid("`start` is empty; give the server's argv".into()));
+            }
+            if let Some(build) = &target.build {
+                if build.command.is_empty() {
+                    return Err(invalid("`build.command` is empty".into()));
+                }
+                if !build.inputs.is_empty() && build.output.is_none() {
+                    return Err(invalid("`build.inputs` needs `build.output`".into()));
+                }
+            }
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            toolchains: file.toolchains,
+            targets: file.targets,
+        })
+    }
+
+    /// The workspace root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where builds, logs and results go: `target/stampede` under the root.
+    pub fn work_dir(&self) -> PathBuf {
+        self.root.join("target").join("stampede")
+    }
+
+    /// All targets in catalog order.
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    /// The target with this name.
+    pub fn target(&self, name: &str) -> Result<&Target, CatalogError> {
+        self.targets
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| CatalogError::UnknownTarget {
+                name: name.to_owned(),
+                known: self.names().join(", "),
+            })
+    }
+
+    /// Target names in catalog order.
+    pub fn names(&self) -> Vec<String> {
+        self.targets.iter().map(|t| t.name.clone()).collect()
+    }
+
+    /// The toolchain of a target (always present: checked at parse time).
+    pub fn toolchain(&self, target: &Target) -> Option<&Toolchain> {
+        self.toolchains.get(&target.toolchain)
+    }
+
+    /// Whether the target's toolchain is on this machine.
+    pub fn availability(&self, target: &Target) -> Availability {
+        let Some(toolchain) = self.toolchain(target) else {
+            return Availability::Skipped {
+                reason: format!("toolchain `{}` is not in the catalog", target.toolchain),
+            };
+        };
+        match toolchain_version(toolchain) {
+            Some(version) => Availability::Available {
+                toolchain_version: version,
+            },
+            None => Availability::Skipped {
+                reason: format!(
+                    "{} not found on PATH ({})",
+                    toolchain.command, toolchain.hint
+                ),
+            },
+        }
+    }
+
+    /// Replaces `{root}` and `{build_dir}` in a catalog string.
+    pub fn expand(&self, text: &str) -> String {
+        let build_dir = self.work_dir().join("build");
+        text.replace("{root}", &self.root.to_string_lossy())
+            .replace("{build_dir}", &build_dir.to_string_lossy())
+    }
+
+    /// A path from the catalog: placeholders expanded, relative paths taken from the root.
+    pub fn path(&self, text: &str) -> PathBuf {
+        let expanded = PathBuf::from(self.expand(text));
+        if expanded.is_absolute() {
+            expanded
+        } else {
+            self.root.join(expanded)
+        }
+    }
+}
+
+/// Runs the toolchain's version command; `None` when it cannot be run.
+fn toolchain_version(toolchain: &Toolchain) -> Option<String> {
+    let output = Command::new(&toolchain.command)
+        .args(&toolchain.version_args)
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    Some(text.lines().next().unwrap_or("").trim().to_owned())
+}
+
+fn find_root() -> Result<PathBuf, CatalogError> {
+    if let Some(root) = std::env::var_os("STAMPEDE_ROOT") {
+        return Ok(PathBuf::from(root));
+    }
+    let start = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    if let Some(found) = start.ancestors().find(|d| d.join(CATALOG_FILE).is_file()) {
+        return Ok(found.to_path_buf());
+    }
+    let source_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if source_root.join(CATALOG_FILE).is_file() {
+        return Ok(source_root);
+    }
+    Err(CatalogError::NotFound { start })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = r#"
+        [toolchains.sh]
+        command = "sh"
+        version_args = ["-c", "echo sh 1.0"]
+        hint = "install a shell"
+
+        [toolchains.nope]
+        command = "definitely-not-a-real-toolchain-x9"
+        version_args = ["--version"]
+        hint = "install Nope >= 2"
+
+        [[targets]]
+        name = "a"
+        language = "Shell"
+        framework = "none"
+        toolchain = "sh"
+        workers = "applies"
+        start = ["{build_dir}/a", "--root", "{root}"]
+
+        [[targets]]
+        name = "b"
+        language = "Nope"
+        framework = "none"
+        toolchain = "nope"
+        workers = "does not apply: one loop"
+        build = { command = ["make"], inputs = ["src"], output = "{build_dir}/b" }
+        start = ["b"]
+    "#;
+
+    #[test]
+    fn the_repository_catalog_parses_and_names_six_targets() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let catalog = Catalog::load(&root).unwrap();
+        assert_eq!(
+            catalog.names(),
+            ["actix", "axum", "nethttp", "gin", "node", "node-cluster"]
+        );
+    }
+
+    #[test]
+    fn placeholders_expand_to_root_and_build_dir() {
+        let catalog = Catalog::parse(Path::new("/w"), SMALL).unwrap();
+        let a = catalog.target("a").unwrap();
+        assert_eq!(catalog.expand(&a.start[0]), "/w/target/stampede/build/a");
+        assert_eq!(catalog.expand(&a.start[2]), "/w");
+        assert!(a.workers_apply());
+        assert!(!catalog.target("b").unwrap().workers_apply());
+    }
+
+    #[test]
+    fn a_missing_toolchain_makes_the_target_skipped_with_the_hint() {
+        let catalog = Catalog::parse(Path::new("/w"), SMALL).unwrap();
+        let b = catalog.target("b").unwrap();
+        assert_eq!(
+            catalog.availability(b),
+            Availability::Skipped {
+                reason: "definitely-not-a-real-toolchain-x9 not found on PATH (install Nope >= 2)"
+                    .into()
+            }
+        );
+        let a = catalog.target("a").unwrap();
+        assert_eq!(
+            catalog.availability(a),
+            Availability::Available {
+                toolchain_version: "sh 1.0".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_target_name_lists_the_known_ones() {
+        let catalog = Catalog::parse(Path::new("/w"), SMALL).unwrap();
+        let err = catalog.target("zzz").unwrap_err().to_string();
+        assert!(err.contains("`zzz`") && err.contains("a, b"), "{err}");
+    }
+
+    #[test]
+    fn an_undefined_toolchain_is_a_parse_error_naming_the_target() {
+        let text = SMALL.replace("toolchain = \"sh\"", "toolchain = \"missing\"");
+        let err = Catalog::parse(Path::new("/w"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`a`") && err.contains("[toolchains.missing]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_names_and_unknown_fields_are_rejected() {
+        let dup = format!("{SMALL}\n{}", &SMALL[SMALL.find("[[targets]]").unwrap()..]);
+        assert!(Catalog::parse(Path::new("/w"), &dup).is_err());
+        let typo = SMALL.replace(
+            "framework = \"none\"\n        toolchain = \"sh\"",
+            "framwork = \"x\"\n        toolchain = \"sh\"",
+        );
+        let err = Catalog::parse(Path::new("/w"), &typo)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("framwork"), "{err}");
+    }
+}

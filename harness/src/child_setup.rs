@@ -1,0 +1,34 @@
+//! The one place with `unsafe`: settings applied in the child between fork and exec.
+#![allow(unsafe_code)]
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use nix::sched::sched_setaffinity;
+use nix::sys::signal::Signal;
+use nix::unistd::{Pid, getpid, getppid};
+
+use crate::cpus::CpuSet;
+
+/// Makes the child get SIGKILL when the spawning thread dies (so a SIGKILLed harness leaves no
+/// server behind) and pins it, and so every process and thread it creates, to `cpus`.
+pub(crate) fn die_with_parent_on_cpus(command: &mut Command, cpus: &CpuSet) {
+    let affinity = cpus.to_nix().ok().filter(|_| !cpus.is_empty());
+    let parent = getpid();
+    // SAFETY: the closure runs in the forked child before exec. It only makes async-signal-safe
+    // system calls (prctl, getppid, sched_setaffinity) on values prepared before the fork, and
+    // neither allocates nor takes locks.
+    unsafe {
+        command.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+            // The parent may have died before prctl took effect: then no signal would come.
+            if getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(nix::libc::ESRCH));
+            }
+            if let Some(set) = &affinity {
+                sched_setaffinity(Pid::from_raw(0), set).map_err(std::io::Error::from)?;
+            }
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,214 @@
+//! One keep-alive HTTP/1.1 connection: write a prepared request, read exactly one response.
+//!
+//! Lean on purpose (the load client must cost the machine less than the server it measures):
+//! requests are pre-rendered bytes, responses are parsed in place with httparse, bodies are
+//! skipped by Content-Length or chunk sizes, and the read buffer is reused.
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::ErrorKind;
+
+const READ_CHUNK_BYTES: usize = 16 * 1024;
+const MAX_HEADERS: usize = 64;
+
+/// The parts of a response the load driver needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseInfo {
+    /// Status code.
+    pub status: u16,
+    /// True when the server asked to close the connection.
+    pub close: bool,
+}
+
+/// A connected socket with its read buffer.
+#[derive(Debug)]
+pub struct Connection {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Connection {
+    /// Opens a TCP connection with Nagle off.
+    pub async fn open(addr: SocketAddr) -> Result<Self, ErrorKind> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|_| ErrorKind::Connect)?;
+        stream.set_nodelay(true).map_err(|_| ErrorKind::Connect)?;
+        Ok(Self {
+            stream,
+            buf: Vec::with_capacity(READ_CHUNK_BYTES),
+        })
+    }
+
+    /// Sends `request` and reads one whole response.
+    pub async fn round_trip(&mut self, request: &[u8]) -> Result<ResponseInfo, ErrorKind> {
+        self.stream
+            .write_all(request)
+            .await
+            .map_err(|_| ErrorKind::Io)?;
+        self.buf.clear();
+        loop {
+            if let Some((info, consumed)) = parse_response(&self.buf)? {
+                // No pipelining: anything after one response would be a protocol error.
+                if consumed != self.buf.len() {
+                    return Err(ErrorKind::Parse);
+                }
+                return Ok(info);
+            }
+            self.fill().await?;
+        }
+    }
+
+    async fn fill(&mut self) -> Result<(), ErrorKind> {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK_BYTES / 2 {
+            self.buf.reserve(READ_CHUNK_BYTES);
+        }
+        let n = self
+            .stream
+            .read_buf(&mut self.buf)
+            .await
+            .map_err(|_| ErrorKind::Io)?;
+        if n == 0 {
+            return Err(ErrorKind::Io);
+        }
+        Ok(())
+    }
+}
+
+/// Parses one response from the start of `buf`. `Ok(None)`: more bytes are needed;
+/// `Ok(Some((info, consumed)))`: the response ends at `consumed`.
+pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseInfo, usize)>, ErrorKind> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let head_len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(ErrorKind::Parse),
+    };
+    let status = response.code.ok_or(ErrorKind::Parse)?;
+    let mut content_length = None;
+    let mut chunked = false;
+    let mut close = response.version == Some(0);
+    for header in response.headers.iter() {
+        if header.name.eq_ignore_ascii_case("content-length") {
+            let text = std::str::from_utf8(header.value).map_err(|_| ErrorKind::Parse)?;
+            content_length = Some(text.trim().parse::<usize>().map_err(|_| ErrorKind::Parse)?);
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = contains_token(header.value, b"chunked");
+        } else if header.name.eq_ignore_ascii_case("connection") {
+            close = contains_token(header.value, b"close");
+        }
+    }
+    let info = ResponseInfo { status, close };
+    let body = &buf[head_len..];
+    let body_len = if chunked {
+        match chunked_length(body)? {
+            Some(n) => n,
+            None => return Ok(None),
+        }
+    } else if let Some(n) = content_length {
+        if body.len() < n {
+            return Ok(None);
+        }
+        n
+    } else if status == 204 || status == 304 || (100..200).contains(&status) {
+        0
+    } else {
+        // A body delimited by closing the connection cannot be used with keep-alive.
+        return Err(ErrorKind::Parse);
+    };
+    Ok(Some((info, head_len + body_len)))
+}
+
+fn contains_token(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|part| part.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Length of a complete chunked body at the start of `body`, or `None` if incomplete.
+fn chunked_length(body: &[u8]) -> Result<Option<usize>, ErrorKind> {
+    let mut pos = 0;
+    loop {
+        let Some(line_end) = find_crlf(&body[pos..]) else {
+            return Ok(None);
+        };
+        let line = &body[pos..pos + line_end];
+        let size_text = line.split(|&b| b == b';').next().unwrap_or(line);
+        let size_text = std::str::from_utf8(size_text).map_err(|_| ErrorKind::Parse)?;
+        let size = usize::from_str_radix(size_text.trim(), 16).map_err(|_| ErrorKind::Parse)?;
+        pos += line_end + 2;
+        if size == 0 {
+            // Trailers end with an empty line.
+            loop {
+                let Some(end) = find_crlf(&body[pos..]) else {
+                    return Ok(None);
+                };
+                pos += end + 2;
+                if end == 0 {
+                    return Ok(Some(pos));
+                }
+            }
+        }
+        if body.len() < pos + size + 2 {
+            return Ok(None);
+        }
+        pos += size + 2;
+    }
+}
+
+fn find_crlf(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(2).position(|w| w == b"\r\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_content_length_response_is_complete_only_with_its_whole_body() {
+        let full = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        assert_eq!(parse_response(&full[..full.len() - 1]).unwrap(), None);
+        let (info, used) = parse_response(full).unwrap().unwrap();
+        assert_eq!((info.status, info.close, used), (200, false, full.len()));
+    }
+
+    #[test]
+    fn chunked_bodies_with_trailers_are_measured_exactly() {
+        let full = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n1\r\n!\r\n0\r\nX-T: 1\r\n\r\n";
+        for cut in 40..full.len() {
+            assert_eq!(parse_response(&full[..cut]).unwrap(), None, "cut at {cut}");
+        }
+        let (_, used) = parse_response(full).unwrap().unwrap();
+        assert_eq!(used, full.len());
+    }
+
+    #[test]
+    fn connection_close_and_http_1_0_mark_the_connection_for_reopening() {
+        let close =
+            b"HTTP/1.1 404 Not Found\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n";
+        let (info, _) = parse_response(close).unwrap().unwrap();
+        assert_eq!((info.status, info.close), (404, true));
+        let old = b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+        assert!(parse_response(old).unwrap().unwrap().0.close);
+    }
+
+    #[test]
+    fn garbage_and_unframed_bodies_are_parse_errors() {
+        assert_eq!(
+            parse_response(b"NOT HTTP AT ALL\r\n\r\n"),
+            Err(ErrorKind::Parse)
+        );
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\n\r\nbody"),
+            Err(ErrorKind::Parse)
+        );
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"),
+            Err(ErrorKind::Parse)
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! Load: one driver for every workload, parameterised by a plan — how many connections, when to
+//! stop (a request count or a duration), and optionally a constant rate (open loop, latency
+//! measured from each request's intended send time, as wrk2 and oha do).
+
+mod conn;
+mod driver;
+pub mod latency;
+mod request;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+pub use conn::{Connection, ResponseInfo, parse_response};
+pub use driver::LoadClient;
+pub use latency::LatencySummary;
+pub use request::RequestTemplate;
+
+/// Why a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The TCP connection could not be opened.
+    Connect,
+    /// Reading or writing failed, or the server closed the connection mid-request.
+    Io,
+    /// No whole response within the request timeout.
+    Timeout,
+    /// The bytes that came back were not a usable HTTP/1.1 response.
+    Parse,
+    /// The response had an unexpected status.
+    Status,
+}
+
+impl ErrorKind {
+    /// Every kind, in report order.
+    pub const ALL: [Self; 5] = [
+        Self::Connect,
+        Self::Io,
+        Self::Timeout,
+        Self::Parse,
+        Self::Status,
+    ];
+
+    /// The kind's name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Io => "io",
+            Self::Timeout => "timeout",
+            Self::Parse => "parse",
+            Self::Status => "status",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// When a run ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stop {
+    /// After this many request attempts (successful or not).
+    Requests(u64),
+    /// After this long.
+    Duration(Duration),
+}
+
+/// One run over an open `LoadClient`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunPlan {
+    /// When to stop.
+    pub stop: Stop,
+    /// Constant total rate in requests per second (open loop); `None` = closed loop.
+    pub rate_per_sec: Option<f64>,
+    /// A request without a whole response after this long is a timeout error.
+    pub request_timeout: Duration,
+    /// Hard cap on the run's length, whatever `stop` says.
+    pub time_limit: Duration,
+}
+
+impl RunPlan {
+    /// A closed-loop run of `requests` attempts, capped at ten minutes.
+    pub fn requests(requests: u64) -> Self {
+        Self {
+            stop: Stop::Requests(requests),
+            rate_per_sec: None,
+            request_timeout: Duration::from_secs(30),
+            time_limit: Duration::from_secs(600),
+        }
+    }
+
+    /// A closed-loop run of `duration`.
+    pub fn duration(duration: Duration) -> Self {
+        Self {
+            stop: Stop::Duration(duration),
+            rate_per_sec: None,
+            request_timeout: Duration::from_secs(30),
+            time_limit: duration + Duration::from_secs(60),
+        }
+    }
+
+    /// The same plan at a constant total rate.
+    pub fn with_rate(mut self, rate_per_sec: f64) -> Self {
+        self.rate_per_sec = Some(rate_per_sec);
+        self
+    }
+}
+
+/// Errors of the load client itself (request failures are counted in the `Sample` instead).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Opening the connections failed.
+    #[error(
+        "opened {opened} of {wanted} connections to {addr}; the rest failed ({why}). Is the server running? For thousands of connections check `ulimit -n` (now {limit})."
+    )]
+    Connect {
+        /// Target address.
+        addr: std::net::SocketAddr,
+        /// How many were asked for.
+        wanted: usize,
+        /// How many opened.
+        opened: usize,
+        /// The first error.
+        why: String,
+        /// The open-files limit.
+        limit: u64,
+    },
+    /// The client's own threads or runtime failed.
+    #[error("load client: {0}")]
+    Client(String),
+    /// The plan cannot be run.
+    #[error("invalid load plan: {0}")]
+    Plan(String),
+}
+
+/// The outcome of one run.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    /// Responses with the expected status.
+    pub requests: u64,
+    /// Failed attempts by kind.
+    pub errors_by_kind: BTreeMap<ErrorKind, u64>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Latency of successful requests (from intended send time in open loop).
+    pub histogram: Histogram<u64>,
+    /// Open loop: sends that started more than 1 ms after their intended time.
+    pub late_sends: u64,
+}
+
+impl Sample {
+    /// Total failed attempts.
+    pub fn errors(&self) -> u64 {
+        self.errors_by_kind.values().sum()
+    }
+
+    /// Successful responses per second.
+    pub fn requests_per_sec(&self) -> f64 {
+        let seconds = self.elapsed.as_secs_f64();
+        if seconds > 0.0 {
+            self.requests as f64 / seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// Failed attempts / all attempts.
+    pub fn error_ratio(&self) -> f64 {
+        let attempts = self.requests + self.errors();
+        if attempts == 0 {
+            0.0
+        } else {
+            self.errors() as f64 / attempts as f64
+        }
+    }
+
+    /// Percentiles of the latency histogram.
+    pub fn latency(&self) -> LatencySummary {
+        LatencySummary::of(&self.histogram)
+    }
+
+    /// Errors by kind with every kind present, for reports.
+    pub fn errors_by_kind_named(&self) -> BTreeMap<&'static str, u64> {
+        ErrorKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), self.errors_by_kind.get(k).copied().unwrap_or(0)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_and_rates_are_derived_from_counts_and_elapsed_time() {
+        let mut errors = BTreeMap::new();
+        errors.insert(ErrorKind::Status, 3);
+        errors.insert(ErrorKind::Io, 1);
+        let sample = Sample {
+            requests: 996,
+            errors_by_kind: errors,
+            elapsed: Duration::from_secs(2),
+            histogram: latency::new_histogram(),
+            late_sends: 0,
+        };
+        assert_eq!(sample.errors(), 4);
+        assert!((sample.requests_per_sec() - 498.0).abs() < 1e-9);
+        assert!((sample.error_ratio() - 0.004).abs() < 1e-12);
+        let named = sample.errors_by_kind_named();
+        assert_eq!(named["connect"], 0);
+        assert_eq!(named["status"], 3);
+        assert_eq!(named.len(), 5);
+    }
+}

@@ -1,0 +1,28 @@
+//! Small text helpers shared by error messages.
+
+/// The last `n` lines of `text`, joined with newlines.
+pub fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The last `n` lines of a file, or a note saying it could not be read.
+pub fn file_tail(path: &std::path::Path, n: usize) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) if bytes.is_empty() => "(nothing was written to stderr)".to_owned(),
+        Ok(bytes) => tail_lines(&String::from_utf8_lossy(&bytes), n),
+        Err(err) => format!("(cannot read {}: {err})", path.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_keeps_only_the_last_lines() {
+        assert_eq!(tail_lines("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail_lines("a", 5), "a");
+        assert_eq!(tail_lines("", 5), "");
+    }
+}
