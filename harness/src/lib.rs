@@ -13,7 +13,13 @@ pub mod load;
 pub mod metrics;
 pub mod mock;
 pub mod process;
+pub mod report;
+pub mod session;
 pub mod text;
 pub mod vectors;
 pub mod verify;
 pub mod workload;
+
+/// A run whose server CPU was busy less than this share is flagged client-bound: something
+/// other than the server (usually the load client) limited it.
+pub const CLIENT_BOUND_BELOW: f64 = 0.9;

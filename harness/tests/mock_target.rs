@@ -1,0 +1,190 @@
+//! Load and verify logic against the in-process mock target: no Go, Node or release build.
+
+use std::path::Path;
+use std::time::Duration;
+
+use stampede_harness::cpus::CpuSet;
+use stampede_harness::load::{ErrorKind, LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::mock::{MockBehavior, MockServer};
+use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
+use stampede_harness::verify::{VerifyError, verify};
+
+fn mock(behavior: MockBehavior) -> MockServer {
+    MockServer::start(behavior).expect("mock starts")
+}
+
+fn client(server: &MockServer, connections: usize) -> LoadClient {
+    let mix = vec![RequestTemplate::get(server.addr(), "/plaintext")];
+    LoadClient::connect(server.addr(), connections, &CpuSet::allowed().unwrap(), mix).unwrap()
+}
+
+/// The spec's vectors for the endpoints the mock implements.
+fn mock_vectors() -> Vec<Vector> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    load_vectors(&spec_dir(&root))
+        .unwrap()
+        .into_iter()
+        .filter(|v| ["healthz", "plaintext", "json", "unknown-path"].contains(&v.name.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_counted_run_sends_exactly_the_requested_number_over_all_connections() {
+    let server = mock(MockBehavior::default());
+    let mut load = client(&server, 16);
+    let sample = load.run(&RunPlan::requests(2_000)).unwrap();
+    assert_eq!(sample.requests, 2_000);
+    assert_eq!(sample.errors(), 0);
+    assert_eq!(server.requests_served(), 2_000);
+    assert_eq!(sample.histogram.len(), 2_000);
+}
+
+#[test]
+fn connections_stay_open_across_runs_like_criterion_iterations() {
+    let server = mock(MockBehavior::default());
+    let mut load = client(&server, 4);
+    for iters in [1, 2, 4, 8, 100] {
+        let sample = load.run(&RunPlan::requests(iters)).unwrap();
+        assert_eq!(sample.requests, iters);
+    }
+    assert_eq!(server.requests_served(), 115);
+}
+
+#[test]
+fn a_timed_run_stops_by_itself_and_reports_a_rate() {
+    let server = mock(MockBehavior::default());
+    let mut load = client(&server, 8);
+    let sample = load
+        .run(&RunPlan::duration(Duration::from_millis(300)))
+        .unwrap();
+    assert!(sample.requests > 0);
+    assert!(sample.elapsed >= Duration::from_millis(300));
+    assert!(sample.requests_per_sec() > 0.0);
+}
+
+#[test]
+fn error_responses_are_counted_by_kind_and_not_as_requests() {
+    let server = mock(MockBehavior {
+        fail_every: Some(10),
+        ..MockBehavior::default()
+    });
+    let mut load = client(&server, 4);
+    let sample = load.run(&RunPlan::requests(1_000)).unwrap();
+    assert_eq!(sample.errors_by_kind.get(&ErrorKind::Status), Some(&100));
+    assert_eq!(sample.requests, 900);
+    assert!((sample.error_ratio() - 0.1).abs() < 1e-9);
+}
+
+#[test]
+fn a_server_that_goes_away_yields_counted_errors_and_the_run_still_ends() {
+    let server = mock(MockBehavior::default());
+    let mut load = client(&server, 2);
+    drop(server);
+    let sample = load.run(&RunPlan::requests(20)).unwrap();
+    assert_eq!(sample.requests, 0);
+    assert_eq!(sample.errors(), 20);
+    let kinds: Vec<_> = sample.errors_by_kind.keys().collect();
+    assert!(
+        kinds
+            .iter()
+            .all(|k| matches!(k, ErrorKind::Io | ErrorKind::Connect)),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn connecting_to_nothing_is_an_error_that_names_the_address() {
+    let port = stampede_harness::process::free_port(std::net::Ipv4Addr::LOCALHOST).unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mix = vec![RequestTemplate::get(addr, "/")];
+    let err = LoadClient::connect(addr, 3, &CpuSet::allowed().unwrap(), mix).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&addr.to_string()) && text.contains("0 of 3"),
+        "{text}"
+    );
+}
+
+#[test]
+fn open_loop_latency_includes_a_stall_that_closed_loop_hides() {
+    // One connection; the 50th request stalls 200 ms. Closed loop: one slow request out of 400,
+    // so p99 stays low. Open loop at 1,000 req/s: every request scheduled during the stall is
+    // measured from its intended send time, so the stall shows up in p99 (coordinated omission).
+    let stall = Some((50, Duration::from_millis(200)));
+    let closed_server = mock(MockBehavior {
+        stall,
+        ..MockBehavior::default()
+    });
+    let closed = client(&closed_server, 1)
+        .run(&RunPlan::requests(400))
+        .unwrap();
+    let open_server = mock(MockBehavior {
+        stall,
+        ..MockBehavior::default()
+    });
+    let open = client(&open_server, 1)
+        .run(&RunPlan::requests(400).with_rate(1_000.0))
+        .unwrap();
+    let (closed, open) = (closed.latency(), open.latency());
+    assert!(closed.max >= 200_000, "closed max {closed:?}");
+    assert!(
+        closed.p99 < 100_000,
+        "closed p99 hides the stall: {closed:?}"
+    );
+    assert!(open.p99 >= 150_000, "open p99 shows the stall: {open:?}");
+}
+
+#[test]
+fn open_loop_counts_sends_that_could_not_start_on_time() {
+    let server = mock(MockBehavior {
+        stall: Some((5, Duration::from_millis(100))),
+        ..MockBehavior::default()
+    });
+    let sample = client(&server, 1)
+        .run(&RunPlan::requests(100).with_rate(1_000.0))
+        .unwrap();
+    assert!(sample.late_sends > 0, "{}", sample.late_sends);
+}
+
+#[test]
+fn a_correct_mock_passes_verification_of_its_endpoints() {
+    let server = mock(MockBehavior::default());
+    let vectors = mock_vectors();
+    assert_eq!(vectors.len(), 4);
+    assert_eq!(verify("mock", &server.base_url(), &vectors).unwrap(), 4);
+}
+
+#[test]
+fn a_wrong_body_fails_verification_naming_target_endpoint_expected_and_got() {
+    let server = mock(MockBehavior {
+        plaintext_body: "Hello".into(),
+        ..MockBehavior::default()
+    });
+    let err = verify("mock", &server.base_url(), &mock_vectors()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("`mock`"), "{text}");
+    assert!(text.contains("GET /plaintext"), "{text}");
+    assert!(
+        text.contains("\"Hello, World!\"") && text.contains("got \"Hello\""),
+        "{text}"
+    );
+    let VerifyError::Mismatches { mismatches, .. } = err else {
+        panic!("expected mismatches");
+    };
+    assert_eq!(mismatches.len(), 1);
+}
+
+#[test]
+fn a_wrong_server_header_fails_verification() {
+    let server = mock(MockBehavior {
+        server_name: "impostor".into(),
+        ..MockBehavior::default()
+    });
+    let text = verify("mock", &server.base_url(), &mock_vectors())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("Server") && text.contains("impostor"),
+        "{text}"
+    );
+}

@@ -1,0 +1,160 @@
+//! `stampede load`: closed- or open-loop load on a verified target or on a URL.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use stampede_harness::catalog::Catalog;
+use stampede_harness::cpus::{CpuSet, CpuSplit};
+use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::process::ServerConfig;
+use stampede_harness::report::LoadReport;
+use stampede_harness::session::{Measurement, load_spec, start_verified};
+use stampede_harness::workload::Workload;
+
+#[derive(Debug, Args)]
+pub(crate) struct LoadArgs {
+    /// A catalog target to build, start, verify and load.
+    #[arg(long, requires = "workload", conflicts_with = "url")]
+    target: Option<String>,
+    /// What to send: plaintext, json, json-doc, order, hash[:ROUNDS], hash-offload[:ROUNDS], sleep[:MS].
+    #[arg(long)]
+    workload: Option<Workload>,
+    /// A running server to load instead (http://HOST:PORT/PATH; GET, not verified).
+    #[arg(long, required_unless_present = "target")]
+    url: Option<String>,
+    /// Keep-alive connections.
+    #[arg(long, short = 'c', default_value_t = 64)]
+    connections: usize,
+    /// How long to measure (e.g. 5s, 500ms).
+    #[arg(long, short = 'd', default_value = "5s", value_parser = super::parse_duration)]
+    duration: Duration,
+    /// Unmeasured load before the measurement.
+    #[arg(long, default_value = "1s", value_parser = super::parse_duration)]
+    warmup: Duration,
+    /// Constant total rate in requests/s (open loop: latency from intended send times).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// CPUs for the load client (default: the second half of the allowed CPUs with --target,
+    /// all allowed CPUs with --url).
+    #[arg(long, value_parser = super::parse_cpus)]
+    client_cpus: Option<CpuSet>,
+    /// CPUs for the server with --target (default: the first half of the allowed CPUs).
+    #[arg(long, value_parser = super::parse_cpus)]
+    server_cpus: Option<CpuSet>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl LoadArgs {
+    fn plan(&self) -> RunPlan {
+        let plan = RunPlan::duration(self.duration);
+        match self.rate {
+            Some(rate) => plan.with_rate(rate),
+            None => plan,
+        }
+    }
+
+    fn warmup_plan(&self) -> Option<RunPlan> {
+        (!self.warmup.is_zero()).then(|| RunPlan {
+            stop: stampede_harness::load::Stop::Duration(self.warmup),
+            ..self.plan()
+        })
+    }
+}
+
+pub(crate) fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    let measurement = match (&args.target, &args.url) {
+        (Some(target), _) => load_target(args, target)?,
+        (None, Some(url)) => load_url(args, url)?,
+        (None, None) => bail!("give --target with --workload, or --url"),
+    };
+    let report = LoadReport::of(&measurement);
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
+    let workload = args.workload.context("--target needs --workload")?;
+    let catalog = Catalog::discover()?;
+    let split = CpuSplit::resolve(args.server_cpus.clone(), args.client_cpus.clone())?;
+    if split.overlaps() {
+        eprintln!(
+            "warning: server CPUs {} and client CPUs {} overlap; the client steals server time",
+            split.server, split.client
+        );
+    }
+    let config = ServerConfig::for_cpus(split.server.clone());
+    let mut verified = start_verified(&catalog, name, &config, load_spec(&catalog)?)?;
+    let mut client = verified.connect(workload, args.connections, &split.client)?;
+    if let Some(warmup) = args.warmup_plan() {
+        verified.measure(&mut client, &warmup)?;
+    }
+    let measurement = verified.measure(&mut client, &args.plan())?;
+    drop(client);
+    verified.server.stop();
+    Ok(measurement)
+}
+
+fn load_url(args: &LoadArgs, url: &str) -> anyhow::Result<Measurement> {
+    let (addr, path) = parse_http_url(url)?;
+    let cpus = match &args.client_cpus {
+        Some(cpus) => cpus.clone(),
+        None => CpuSet::allowed()?,
+    };
+    let mix = vec![RequestTemplate::get(addr, &path)];
+    let mut client = LoadClient::connect(addr, args.connections, &cpus, mix)?;
+    if let Some(warmup) = args.warmup_plan() {
+        client.run(&warmup)?;
+    }
+    let sample = client.run(&args.plan())?;
+    Ok(Measurement {
+        sample,
+        usage: None,
+        server_cores: 0,
+    })
+}
+
+/// Splits `http://host:port/path` into a socket address and a path.
+fn parse_http_url(url: &str) -> anyhow::Result<(SocketAddr, String)> {
+    let rest = url
+        .strip_prefix("http://")
+        .with_context(|| format!("{url:?}: only http:// URLs are supported"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].to_owned()),
+        None => (rest, "/".to_owned()),
+    };
+    let with_port = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = with_port
+        .to_socket_addrs()
+        .with_context(|| format!("{url:?}: cannot resolve {authority}"))?
+        .next()
+        .with_context(|| format!("{url:?}: {authority} has no address"))?;
+    Ok((addr, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_address_and_path() {
+        let (addr, path) = parse_http_url("http://127.0.0.1:8080/plaintext?x=1").unwrap();
+        assert_eq!(addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(path, "/plaintext?x=1");
+        let (addr, path) = parse_http_url("http://127.0.0.1").unwrap();
+        assert_eq!((addr.port(), path.as_str()), (80, "/"));
+        assert!(parse_http_url("https://127.0.0.1/").is_err());
+    }
+}
