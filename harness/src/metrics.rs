@@ -217,6 +217,53 @@ impl Drop for ResourceMonitor {
     }
 }
 
+/// Accumulates a server tree's CPU time over many short runs (Criterion samples), reading
+/// /proc before and after each run only, outside the timed code.
+#[derive(Clone, Debug)]
+pub struct TreeMeter {
+    root: u32,
+    cpu_ticks: u64,
+    wall: Duration,
+    peak_rss_bytes: u64,
+    processes: usize,
+}
+
+impl TreeMeter {
+    /// A meter for the tree rooted at `root`, at zero.
+    pub fn new(root: u32) -> Self {
+        Self {
+            root,
+            cpu_ticks: 0,
+            wall: Duration::ZERO,
+            peak_rss_bytes: 0,
+            processes: 0,
+        }
+    }
+
+    /// Runs `f`, adding the tree's CPU ticks and the wall time it took.
+    pub fn around<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        let before = snapshot(self.root);
+        let started = Instant::now();
+        let out = f();
+        self.wall += started.elapsed();
+        let after = snapshot(self.root);
+        self.cpu_ticks += after.cpu_ticks.saturating_sub(before.cpu_ticks);
+        self.peak_rss_bytes = self.peak_rss_bytes.max(after.rss_bytes);
+        self.processes = self.processes.max(after.processes);
+        out
+    }
+
+    /// What was used inside `around` so far.
+    pub fn usage(&self) -> ServerUsage {
+        ServerUsage {
+            cpu_seconds: self.cpu_ticks as f64 / ticks_per_second(),
+            wall_seconds: self.wall.as_secs_f64(),
+            peak_rss_bytes: self.peak_rss_bytes,
+            processes: self.processes,
+        }
+    }
+}
+
 /// Peak resident memory of this process (VmHWM), in bytes.
 pub fn own_peak_rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -292,5 +339,20 @@ mod tests {
         assert!(usage.cpu_seconds > 0.0, "{usage:?}");
         assert!(usage.peak_rss_bytes > 0, "{usage:?}");
         assert_eq!(usage.processes, 1);
+    }
+
+    #[test]
+    fn a_tree_meter_counts_only_what_happens_inside_around() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done"])
+            .spawn()
+            .unwrap();
+        let mut meter = TreeMeter::new(child.id());
+        assert_eq!(meter.usage().cpu_seconds, 0.0);
+        meter.around(|| std::thread::sleep(Duration::from_millis(300)));
+        let _ = child.kill();
+        let _ = child.wait();
+        let usage = meter.usage();
+        assert!(usage.cpu_seconds > 0.0 && usage.wall_seconds >= 0.3, "{usage:?}");
     }
 }

@@ -153,6 +153,28 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// A sample of nothing, to absorb others into.
+    pub fn empty() -> Self {
+        Self {
+            requests: 0,
+            errors_by_kind: BTreeMap::new(),
+            elapsed: Duration::ZERO,
+            histogram: latency::new_histogram(),
+            late_sends: 0,
+        }
+    }
+
+    /// Adds `other`'s counts, time and latencies to this sample.
+    pub fn absorb(&mut self, other: &Sample) {
+        self.requests += other.requests;
+        for (kind, n) in &other.errors_by_kind {
+            *self.errors_by_kind.entry(*kind).or_default() += n;
+        }
+        self.elapsed += other.elapsed;
+        let _ = self.histogram.add(&other.histogram);
+        self.late_sends += other.late_sends;
+    }
+
     /// Total failed attempts.
     pub fn errors(&self) -> u64 {
         self.errors_by_kind.values().sum()
@@ -215,5 +237,10 @@ mod tests {
         assert_eq!(named["connect"], 0);
         assert_eq!(named["status"], 3);
         assert_eq!(named.len(), 5);
+        let mut total = Sample::empty();
+        total.absorb(&sample);
+        total.absorb(&sample);
+        assert_eq!((total.requests, total.errors()), (1992, 8));
+        assert_eq!(total.elapsed, Duration::from_secs(4));
     }
 }

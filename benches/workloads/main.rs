@@ -1,0 +1,36 @@
+//! `cargo bench`: every workload on every available target, through Criterion.
+//!
+//! Filter like Criterion: `cargo bench -- json/axum`; quick run: `cargo bench -- --quick`.
+//! Targets whose toolchain is missing are skipped with one line each. A target that fails to
+//! build, verify or stay up fails its benchmarks, the others still run, and the exit status is
+//! non-zero at the end.
+
+mod filter;
+mod http;
+mod runner;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use criterion::Criterion;
+
+fn main() -> ExitCode {
+    // Shorter than Criterion's defaults (3 s + 5 s, 100 samples): a 2-core machine runs dozens
+    // of benchmark IDs. Command-line options still override these.
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(30)
+        .configure_from_args();
+    let mut bench = match runner::Bench::new() {
+        Ok(bench) => bench,
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    http::plaintext(&mut bench, &mut criterion);
+    http::json(&mut bench, &mut criterion);
+    criterion.final_summary();
+    bench.finish()
+}
