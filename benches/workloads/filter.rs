@@ -5,10 +5,23 @@ use regex::Regex;
 
 /// Criterion options that take a value (the value is not a filter).
 const VALUE_OPTIONS: &[&str] = &[
-    "--save-baseline", "--baseline", "--baseline-lenient", "--load-baseline", "--format",
-    "--profile-time", "--sample-size", "--warm-up-time", "--measurement-time", "--nresamples",
-    "--noise-threshold", "--confidence-level", "--significance-level", "--plotting-backend",
-    "--output-format", "--color", "-c",
+    "--save-baseline",
+    "--baseline",
+    "--baseline-lenient",
+    "--load-baseline",
+    "--format",
+    "--profile-time",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--confidence-level",
+    "--significance-level",
+    "--plotting-backend",
+    "--output-format",
+    "--color",
+    "-c",
 ];
 
 /// The benchmark-name filter of this run.

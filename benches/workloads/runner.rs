@@ -13,10 +13,10 @@ use stampede_harness::cpus::CpuSplit;
 use stampede_harness::load::{RunPlan, Sample};
 use stampede_harness::metrics::TreeMeter;
 use stampede_harness::process::ServerConfig;
-use stampede_harness::session::{VerifiedServer, load_spec, start_verified};
+use stampede_harness::results::{ResultRecord, RunContext};
+use stampede_harness::session::{LoadSetup, VerifiedServer, load_spec, start_verified};
 use stampede_harness::vectors::Vector;
 use stampede_harness::workload::Workload;
-use stampede_harness::CLIENT_BOUND_BELOW;
 
 use crate::filter::IdFilter;
 
@@ -26,6 +26,7 @@ pub(crate) struct Bench {
     vectors: Arc<Vec<Vector>>,
     split: CpuSplit,
     filter: IdFilter,
+    context: RunContext,
     failures: Vec<String>,
     skips_reported: BTreeSet<String>,
 }
@@ -39,9 +40,14 @@ impl Bench {
             "stampede: server CPUs {}, client CPUs {}{}",
             split.server,
             split.client,
-            if split.overlaps() { " (overlapping: results will be flagged)" } else { "" }
+            if split.overlaps() {
+                " (overlapping: results will be flagged)"
+            } else {
+                ""
+            }
         );
         Ok(Self {
+            context: RunContext::detect(catalog.root()),
             catalog,
             vectors,
             split,
@@ -69,7 +75,10 @@ impl Bench {
                 .collect();
             if matches!(self.filter, IdFilter::ListOnly) {
                 for (_, c) in &ids {
-                    criterion_group.bench_function(BenchmarkId::new(&target.name, format!("c{c}")), |b| b.iter(|| ()));
+                    criterion_group
+                        .bench_function(BenchmarkId::new(&target.name, format!("c{c}")), |b| {
+                            b.iter(|| ())
+                        });
                 }
                 continue;
             }
@@ -77,22 +86,30 @@ impl Bench {
                 continue;
             }
             let config = ServerConfig::for_cpus(self.split.server.clone());
-            let mut verified = match start_verified(&self.catalog, &target.name, &config, self.vectors.clone()) {
-                Ok(verified) => verified,
-                Err(err) if err.is_skip() => {
-                    if self.skips_reported.insert(target.name.clone()) {
-                        println!("{err}");
+            let mut verified =
+                match start_verified(&self.catalog, &target.name, &config, self.vectors.clone()) {
+                    Ok(verified) => verified,
+                    Err(err) if err.is_skip() => {
+                        if self.skips_reported.insert(target.name.clone()) {
+                            println!("{err}");
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                Err(err) => {
-                    self.fail(format!("{group}/{}: {err}", target.name));
-                    continue;
-                }
-            };
+                    Err(err) => {
+                        self.fail(format!("{group}/{}: {err}", target.name));
+                        continue;
+                    }
+                };
             for (id, c) in ids.iter().filter(|(id, _)| self.filter.runs(id)) {
                 let bench_id = BenchmarkId::new(&target.name, format!("c{c}"));
-                if let Err(err) = self.measure(&mut criterion_group, bench_id, id, &mut verified, workload, *c) {
+                if let Err(err) = self.measure(
+                    &mut criterion_group,
+                    bench_id,
+                    id,
+                    &mut verified,
+                    workload,
+                    *c,
+                ) {
                     self.fail(err);
                     break;
                 }
@@ -118,23 +135,38 @@ impl Bench {
         let mut total = Sample::empty();
         let mut load_error = None;
         group.bench_function(bench_id, |b| {
-            b.iter_custom(|iters| match meter.around(|| client.run(&RunPlan::requests(iters))) {
-                Ok(sample) => {
-                    total.absorb(&sample);
-                    sample.elapsed
-                }
-                Err(err) => {
-                    load_error.get_or_insert(err.to_string());
-                    Duration::from_nanos(1)
-                }
-            });
+            b.iter_custom(
+                |iters| match meter.around(|| client.run(&RunPlan::requests(iters))) {
+                    Ok(sample) => {
+                        total.absorb(&sample);
+                        sample.elapsed
+                    }
+                    Err(err) => {
+                        load_error.get_or_insert(err.to_string());
+                        Duration::from_nanos(1)
+                    }
+                },
+            );
         });
         drop(client);
         if let Some(err) = load_error {
             return Err(format!("{id}: load client failed: {err}"));
         }
-        verified.server.check_alive().map_err(|e| format!("{id}: {e}"))?;
-        println!("{}", evidence_line(id, &total, &meter, verified.server.config().cpus.len()));
+        verified
+            .server
+            .check_alive()
+            .map_err(|e| format!("{id}: {e}"))?;
+        let load = LoadSetup {
+            client_cpus: self.split.client.clone(),
+            connections,
+            rate_per_sec: None,
+        };
+        let record = verified.result_record(&self.context, id, &total, &meter.usage(), &load);
+        println!("{}", evidence_line(&record));
+        let dir = self.catalog.work_dir().join("results");
+        record
+            .write_to(&dir)
+            .map_err(|e| format!("{id}: cannot write its result to {}: {e}", dir.display()))?;
         Ok(())
     }
 
@@ -156,28 +188,37 @@ impl Bench {
     }
 }
 
-fn evidence_line(id: &str, total: &Sample, meter: &TreeMeter, cores: usize) -> String {
-    let latency = total.latency();
-    let busy = meter.usage().cpu_busy(cores);
+fn evidence_line(record: &ResultRecord) -> String {
     let mut flags = Vec::new();
-    if busy < CLIENT_BOUND_BELOW {
+    if record.client_bound {
         flags.push("client-bound");
     }
-    if total.error_ratio() > 0.001 {
+    if record.invalid {
         flags.push("INVALID: errors above 0.1%");
     }
-    let errors: Vec<String> = total
-        .errors_by_kind_named()
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
+    let errors: Vec<String> = record
+        .errors_by_kind
+        .iter()
+        .filter(|(_, n)| **n > 0)
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     format!(
-        "  {id}: p50 {} us, p99 {} us, errors {}{}, server cpu_busy {busy:.2}{}",
-        latency.p50,
-        latency.p99,
-        total.errors(),
-        if errors.is_empty() { String::new() } else { format!(" ({})", errors.join(", ")) },
-        if flags.is_empty() { String::new() } else { format!(" [{}]", flags.join("; ")) }
+        "  {}: {:.0} req/s, p50 {} us, p99 {} us, errors {}{}, server cpu_busy {:.2}{}",
+        record.id,
+        record.requests_per_sec,
+        record.latency_us.p50,
+        record.latency_us.p99,
+        record.errors,
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", errors.join(", "))
+        },
+        record.server.cpu_busy,
+        if flags.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", flags.join("; "))
+        }
     )
 }

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod mock;
 pub mod process;
 pub mod report;
+pub mod results;
 pub mod session;
 pub mod text;
 pub mod vectors;

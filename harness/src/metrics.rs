@@ -353,6 +353,9 @@ mod tests {
         let _ = child.kill();
         let _ = child.wait();
         let usage = meter.usage();
-        assert!(usage.cpu_seconds > 0.0 && usage.wall_seconds >= 0.3, "{usage:?}");
+        assert!(
+            usage.cpu_seconds > 0.0 && usage.wall_seconds >= 0.3,
+            "{usage:?}"
+        );
     }
 }

@@ -9,6 +9,8 @@ use crate::cpus::CpuSet;
 use crate::load::{LoadClient, LoadError, RunPlan, Sample};
 use crate::metrics::{ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
+use crate::report::LatencyUs;
+use crate::results::{ResultRecord, RunContext, ServerEvidence, Setup, rfc3339_utc};
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
 use crate::verify::{VerifyError, verify};
 use crate::workload::Workload;
@@ -138,6 +140,87 @@ impl VerifiedServer {
             usage: Some(usage),
             server_cores: self.server.config().cpus.len(),
         })
+    }
+}
+
+/// The client side of a benchmark, for its record.
+#[derive(Clone, Debug)]
+pub struct LoadSetup {
+    /// CPUs of the load client.
+    pub client_cpus: CpuSet,
+    /// Connections.
+    pub connections: usize,
+    /// Constant rate for open-loop runs.
+    pub rate_per_sec: Option<f64>,
+}
+
+impl VerifiedServer {
+    /// The evidence record of one benchmark of this server, flags set.
+    pub fn result_record(
+        &self,
+        context: &RunContext,
+        id: &str,
+        sample: &Sample,
+        usage: &ServerUsage,
+        load: &LoadSetup,
+    ) -> ResultRecord {
+        let config = self.server.config();
+        let mut parts = id.splitn(3, '/');
+        let (workload, _, param) = (
+            parts.next().unwrap_or(""),
+            parts.next(),
+            parts.next().unwrap_or(""),
+        );
+        let latency = sample.latency();
+        let measurement = Measurement {
+            sample: sample.clone(),
+            usage: Some(*usage),
+            server_cores: config.cpus.len(),
+        };
+        ResultRecord {
+            id: id.to_owned(),
+            workload: workload.to_owned(),
+            target: self.target.name.clone(),
+            param: param.to_owned(),
+            language: self.target.language.clone(),
+            framework: self.target.framework.clone(),
+            toolchain: self.toolchain_version.clone(),
+            requests: sample.requests,
+            errors: sample.errors(),
+            errors_by_kind: sample
+                .errors_by_kind_named()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            requests_per_sec: sample.requests_per_sec(),
+            latency_us: LatencyUs {
+                p50: latency.p50,
+                p90: latency.p90,
+                p99: latency.p99,
+                p999: latency.p999,
+                max: latency.max,
+            },
+            server: ServerEvidence {
+                cpu_busy: usage.cpu_busy(config.cpus.len()),
+                cpu_us_per_request: measurement.cpu_us_per_request(),
+                peak_rss_bytes: usage.peak_rss_bytes,
+                cores: config.cpus.len(),
+            },
+            client_bound: false,
+            invalid: false,
+            setup: Setup {
+                server_cpus: config.cpus.to_string(),
+                client_cpus: load.client_cpus.to_string(),
+                workers: self.target.workers_apply().then_some(config.workers),
+                offload_threads: config.offload_threads,
+                connections: load.connections,
+                rate_per_sec: load.rate_per_sec,
+            },
+            machine: context.machine.clone(),
+            git_commit: context.git_commit.clone(),
+            time: rfc3339_utc(std::time::SystemTime::now()),
+        }
+        .with_flags()
     }
 }
 

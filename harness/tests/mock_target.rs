@@ -1,4 +1,5 @@
 //! Load and verify logic against the in-process mock target: no Go, Node or release build.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::path::Path;
 use std::time::Duration;

@@ -29,8 +29,11 @@ fn main() {
                 trials.push(Trial::test(name, move || Err(Failed::from(reason))));
             }
             Availability::Available { .. } => {
-                let (catalog, vectors, target) = (catalog.clone(), Arc::clone(&vectors), target.name.clone());
-                trials.push(Trial::test(name, move || answers_every_vector(&catalog, &target, vectors)));
+                let (catalog, vectors, target) =
+                    (catalog.clone(), Arc::clone(&vectors), target.name.clone());
+                trials.push(Trial::test(name, move || {
+                    answers_every_vector(&catalog, &target, vectors)
+                }));
             }
         }
     }
@@ -43,8 +46,13 @@ fn answers_every_vector(
     vectors: Arc<Vec<stampede_harness::vectors::Vector>>,
 ) -> Result<(), Failed> {
     let split = CpuSplit::resolve(None, None).map_err(|e| Failed::from(e.to_string()))?;
-    let verified = start_verified(catalog, target, &ServerConfig::for_cpus(split.server), vectors)
-        .map_err(|e| Failed::from(e.to_string()))?;
+    let verified = start_verified(
+        catalog,
+        target,
+        &ServerConfig::for_cpus(split.server),
+        vectors,
+    )
+    .map_err(|e| Failed::from(e.to_string()))?;
     verified.server.stop();
     Ok(())
 }
