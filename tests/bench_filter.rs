@@ -7,7 +7,11 @@ mod filter;
 use filter::IdFilter;
 
 fn filter(args: &[&str]) -> IdFilter {
-    IdFilter::from_args(std::iter::once("bench").chain(args.iter().copied()).map(String::from))
+    IdFilter::from_args(
+        std::iter::once("bench")
+            .chain(args.iter().copied())
+            .map(String::from),
+    )
 }
 
 #[test]

@@ -7,6 +7,7 @@
 pub mod build;
 pub mod catalog;
 mod child_setup;
+pub mod compare;
 pub mod cpus;
 pub mod limits;
 pub mod load;

@@ -2,6 +2,7 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::Args;
@@ -19,6 +20,12 @@ pub(crate) struct ServeArgs {
     /// CPUs for the server (default: the first half of the allowed CPUs); WORKERS is its size.
     #[arg(long, value_parser = super::parse_cpus)]
     cpus: Option<CpuSet>,
+    /// Stop by itself after this long (e.g. 30s) instead of waiting for a signal.
+    #[arg(long, value_parser = super::parse_duration)]
+    exit_after: Option<Duration>,
+    /// Test hook: panic after this long, to check that a panic leaves no server behind.
+    #[arg(long, hide = true, value_parser = super::parse_duration)]
+    panic_after: Option<Duration>,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -39,8 +46,25 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         server.log_path().display()
     );
     std::io::stdout().flush().ok();
-    let signal = signals.forever().next();
+    let why = wait_for_end(&mut signals, args);
     verified.server.stop();
-    eprintln!("stopped {} on signal {}", args.target, signal.unwrap_or(0));
+    eprintln!("stopped {}: {why}", args.target);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Blocks until SIGINT/SIGTERM or `--exit-after`; panics at `--panic-after`.
+fn wait_for_end(signals: &mut Signals, args: &ServeArgs) -> String {
+    let started = Instant::now();
+    loop {
+        if let Some(signal) = signals.pending().next() {
+            return format!("signal {signal}");
+        }
+        if args.panic_after.is_some_and(|d| started.elapsed() >= d) {
+            panic!("--panic-after reached (test hook)");
+        }
+        if args.exit_after.is_some_and(|d| started.elapsed() >= d) {
+            return "--exit-after reached".into();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -1,0 +1,3 @@
+//! `stampede compare`: duet A/B comparison of two versions of the same targets.
+
+pub mod decide;
