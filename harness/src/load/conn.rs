@@ -11,7 +11,11 @@ use tokio::net::TcpStream;
 
 use super::ErrorKind;
 
-const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// Initial read buffer: enough for the contract's responses; grows for larger ones. Kept small
+/// because 10,000 connections each hold one.
+const INITIAL_BUFFER_BYTES: usize = 1024;
+/// Least free space offered to each read.
+const MIN_READ_BYTES: usize = 512;
 const MAX_HEADERS: usize = 64;
 
 /// The parts of a response the load driver needs.
@@ -39,7 +43,7 @@ impl Connection {
         stream.set_nodelay(true).map_err(|_| ErrorKind::Connect)?;
         Ok(Self {
             stream,
-            buf: Vec::with_capacity(READ_CHUNK_BYTES),
+            buf: Vec::with_capacity(INITIAL_BUFFER_BYTES),
         })
     }
 
@@ -63,8 +67,9 @@ impl Connection {
     }
 
     async fn fill(&mut self) -> Result<(), ErrorKind> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK_BYTES / 2 {
-            self.buf.reserve(READ_CHUNK_BYTES);
+        if self.buf.capacity() - self.buf.len() < MIN_READ_BYTES {
+            // Doubling keeps large bodies to a few reads.
+            self.buf.reserve(self.buf.capacity().max(MIN_READ_BYTES));
         }
         let n = self
             .stream
