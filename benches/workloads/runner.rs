@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
-use stampede_harness::load::{RunPlan, Sample};
+use stampede_harness::load::{LoadClient, RunPlan, Sample};
 use stampede_harness::metrics::TreeMeter;
 use stampede_harness::process::ServerConfig;
 use stampede_harness::results::{ResultRecord, RunContext};
@@ -19,6 +20,43 @@ use stampede_harness::vectors::Vector;
 use stampede_harness::workload::Workload;
 
 use crate::filter::IdFilter;
+
+/// One benchmark of a group: what to send over how many connections, optionally while a
+/// background load runs (the `mixed` probe).
+#[derive(Clone, Debug)]
+pub(crate) struct Case {
+    /// The parameter part of the ID, e.g. `c64` or `r5000`.
+    pub(crate) label: String,
+    /// What the measured connections send.
+    pub(crate) workload: Workload,
+    /// How many measured connections.
+    pub(crate) connections: usize,
+    /// Load kept running during the measurement, unmeasured.
+    pub(crate) background: Option<Background>,
+}
+
+/// An unmeasured load that runs while a case is measured.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Background {
+    /// What the background connections send.
+    pub(crate) workload: Workload,
+    /// How many background connections.
+    pub(crate) connections: usize,
+    /// Rate of the probe run whose percentiles are recorded, requests/s.
+    pub(crate) probe_rate_per_sec: f64,
+}
+
+impl Case {
+    /// A plain case labelled `c<connections>`.
+    pub(crate) fn connections(workload: Workload, connections: usize) -> Self {
+        Self {
+            label: format!("c{connections}"),
+            workload,
+            connections,
+            background: None,
+        }
+    }
+}
 
 /// State shared by every group of one `cargo bench` run.
 pub(crate) struct Bench {
@@ -57,28 +95,20 @@ impl Bench {
         })
     }
 
-    /// Benchmarks `workload` on every target at each connection count, as group `group`.
-    pub(crate) fn run_group(
-        &mut self,
-        criterion: &mut Criterion,
-        group: &str,
-        workload: Workload,
-        connections: &[usize],
-    ) {
+    /// Benchmarks every case on every target, as Criterion group `group`.
+    pub(crate) fn run_group(&mut self, criterion: &mut Criterion, group: &str, cases: &[Case]) {
         let mut criterion_group = criterion.benchmark_group(group);
         criterion_group.throughput(Throughput::Elements(1));
         let targets = self.catalog.targets().to_vec();
         for target in &targets {
-            let ids: Vec<(String, usize)> = connections
+            let ids: Vec<(String, &Case)> = cases
                 .iter()
-                .map(|c| (format!("{group}/{}/c{c}", target.name), *c))
+                .map(|case| (format!("{group}/{}/{}", target.name, case.label), case))
                 .collect();
             if matches!(self.filter, IdFilter::ListOnly) {
-                for (_, c) in &ids {
-                    criterion_group
-                        .bench_function(BenchmarkId::new(&target.name, format!("c{c}")), |b| {
-                            b.iter(|| ())
-                        });
+                for (_, case) in &ids {
+                    let bench_id = BenchmarkId::new(&target.name, &case.label);
+                    criterion_group.bench_function(bench_id, |b| b.iter(|| ()));
                 }
                 continue;
             }
@@ -100,16 +130,11 @@ impl Bench {
                         continue;
                     }
                 };
-            for (id, c) in ids.iter().filter(|(id, _)| self.filter.runs(id)) {
-                let bench_id = BenchmarkId::new(&target.name, format!("c{c}"));
-                if let Err(err) = self.measure(
-                    &mut criterion_group,
-                    bench_id,
-                    id,
-                    &mut verified,
-                    workload,
-                    *c,
-                ) {
+            for (id, case) in ids.iter().filter(|(id, _)| self.filter.runs(id)) {
+                let bench_id = BenchmarkId::new(&target.name, &case.label);
+                if let Err(err) =
+                    self.measure(&mut criterion_group, bench_id, id, &mut verified, case)
+                {
                     self.fail(err);
                     break;
                 }
@@ -125,12 +150,19 @@ impl Bench {
         bench_id: BenchmarkId,
         id: &str,
         verified: &mut VerifiedServer,
-        workload: Workload,
-        connections: usize,
+        case: &Case,
     ) -> Result<(), String> {
         let mut client = verified
-            .connect(workload, connections, &self.split.client)
+            .connect(case.workload, case.connections, &self.split.client)
             .map_err(|e| format!("{id}: {e}"))?;
+        let background = match &case.background {
+            Some(bg) => Some(BackgroundLoad::start(
+                verified
+                    .connect(bg.workload, bg.connections, &self.split.client)
+                    .map_err(|e| format!("{id}: {e}"))?,
+            )),
+            None => None,
+        };
         let mut meter = TreeMeter::new(verified.server.pid());
         let mut total = Sample::empty();
         let mut load_error = None;
@@ -148,7 +180,18 @@ impl Bench {
                 },
             );
         });
+        // The mixed probe's recorded percentiles come from a fixed low rate, not closed loop.
+        let mut rate_per_sec = None;
+        if let (Some(bg), None) = (&case.background, &load_error) {
+            let plan = RunPlan::duration(PROBE_DURATION).with_rate(bg.probe_rate_per_sec);
+            match meter.around(|| client.run(&plan)) {
+                Ok(sample) => total = sample,
+                Err(err) => load_error = Some(err.to_string()),
+            }
+            rate_per_sec = Some(bg.probe_rate_per_sec);
+        }
         drop(client);
+        let background_summary = background.map(BackgroundLoad::stop);
         if let Some(err) = load_error {
             return Err(format!("{id}: load client failed: {err}"));
         }
@@ -156,13 +199,23 @@ impl Bench {
             .server
             .check_alive()
             .map_err(|e| format!("{id}: {e}"))?;
+        if let Some(Err(err)) = &background_summary {
+            return Err(format!("{id}: background load failed: {err}"));
+        }
         let load = LoadSetup {
             client_cpus: self.split.client.clone(),
-            connections,
-            rate_per_sec: None,
+            connections: case.connections,
+            rate_per_sec,
         };
         let record = verified.result_record(&self.context, id, &total, &meter.usage(), &load);
         println!("{}", evidence_line(&record));
+        if let Some(Ok(bg)) = background_summary {
+            println!(
+                "    background: {:.0} req/s, errors {}",
+                bg.requests_per_sec(),
+                bg.errors()
+            );
+        }
         let dir = self.catalog.work_dir().join("results");
         record
             .write_to(&dir)
@@ -185,6 +238,40 @@ impl Bench {
             eprintln!("- {failure}");
         }
         ExitCode::FAILURE
+    }
+}
+
+/// How long the mixed probe runs at its fixed rate for the recorded percentiles.
+const PROBE_DURATION: Duration = Duration::from_secs(2);
+
+/// A load client looping in its own thread until stopped.
+struct BackgroundLoad {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Result<Sample, String>>,
+}
+
+impl BackgroundLoad {
+    fn start(mut client: LoadClient) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut total = Sample::empty();
+            while !flag.load(Ordering::Relaxed) {
+                let sample = client
+                    .run(&RunPlan::duration(Duration::from_millis(200)))
+                    .map_err(|e| e.to_string())?;
+                total.absorb(&sample);
+            }
+            Ok(total)
+        });
+        Self { stop, thread }
+    }
+
+    fn stop(self) -> Result<Sample, String> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .join()
+            .map_err(|_| "background thread panicked".to_owned())?
     }
 }
 
