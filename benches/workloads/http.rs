@@ -1,25 +1,25 @@
-//! Scenario: the TechEmpower-style basics, plaintext and JSON serialisation.
+//! Scenario: the TechEmpower-style basics, plaintext and JSON serialisation, swept over
+//! connection counts so each group shows requests/s against connections per target.
 
 use criterion::Criterion;
 use stampede_harness::workload::Workload;
 
 use crate::runner::{Bench, Case};
 
-/// Connection counts of the basic groups.
-const CONNECTIONS: &[usize] = &[1, 16, 64, 256];
+fn sweep(bench: &Bench, workload: Workload) -> Vec<Case> {
+    let connections = &bench.params().sweep.connections;
+    connections
+        .iter()
+        .map(|&c| Case::connections(workload, c))
+        .collect()
+}
 
 pub(crate) fn plaintext(bench: &mut Bench, criterion: &mut Criterion) {
-    let cases: Vec<Case> = CONNECTIONS
-        .iter()
-        .map(|&c| Case::connections(Workload::Plaintext, c))
-        .collect();
+    let cases = sweep(bench, Workload::Plaintext);
     bench.run_group(criterion, "plaintext", &cases);
 }
 
 pub(crate) fn json(bench: &mut Bench, criterion: &mut Criterion) {
-    let cases: Vec<Case> = CONNECTIONS
-        .iter()
-        .map(|&c| Case::connections(Workload::Json, c))
-        .collect();
+    let cases = sweep(bench, Workload::Json);
     bench.run_group(criterion, "json", &cases);
 }

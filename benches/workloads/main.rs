@@ -5,9 +5,12 @@
 //! build, verify or stay up fails its benchmarks, the others still run, and the exit status is
 //! non-zero at the end.
 
+mod cpu;
+mod documents;
 mod filter;
 mod http;
 mod runner;
+mod waiting;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -31,6 +34,12 @@ fn main() -> ExitCode {
     };
     http::plaintext(&mut bench, &mut criterion);
     http::json(&mut bench, &mut criterion);
+    documents::json_doc(&mut bench, &mut criterion);
+    documents::order(&mut bench, &mut criterion);
+    cpu::hash(&mut bench, &mut criterion);
+    cpu::hash_offload(&mut bench, &mut criterion);
+    cpu::mixed(&mut bench, &mut criterion);
+    waiting::sleep(&mut bench, &mut criterion);
     criterion.final_summary();
     bench.finish()
 }

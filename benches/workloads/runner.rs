@@ -17,7 +17,8 @@ use stampede_harness::process::ServerConfig;
 use stampede_harness::results::{ResultRecord, RunContext};
 use stampede_harness::session::{LoadSetup, VerifiedServer, load_spec, start_verified};
 use stampede_harness::vectors::Vector;
-use stampede_harness::workload::Workload;
+use stampede_harness::vectors::spec_dir;
+use stampede_harness::workload::{Workload, WorkloadParams};
 
 use crate::filter::IdFilter;
 
@@ -65,6 +66,7 @@ pub(crate) struct Bench {
     split: CpuSplit,
     filter: IdFilter,
     context: RunContext,
+    params: WorkloadParams,
     failures: Vec<String>,
     skips_reported: BTreeSet<String>,
 }
@@ -85,6 +87,7 @@ impl Bench {
             }
         );
         Ok(Self {
+            params: WorkloadParams::load(&spec_dir(catalog.root()))?,
             context: RunContext::detect(catalog.root()),
             catalog,
             vectors,
@@ -93,6 +96,11 @@ impl Bench {
             failures: Vec::new(),
             skips_reported: BTreeSet::new(),
         })
+    }
+
+    /// The parameters in spec/workloads.toml.
+    pub(crate) fn params(&self) -> &WorkloadParams {
+        &self.params
     }
 
     /// Benchmarks every case on every target, as Criterion group `group`.

@@ -149,6 +149,88 @@ fn hash_request(addr: SocketAddr, path: &str, rounds: u32) -> RequestTemplate {
     )
 }
 
+/// One hash work size.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashSize {
+    /// Label used in benchmark IDs, e.g. `1ms`.
+    pub label: String,
+    /// SHA-256 rounds per request.
+    pub rounds: u32,
+}
+
+/// `[hash]` of spec/workloads.toml.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashParams {
+    /// Connections of the hash groups.
+    pub connections: usize,
+    /// Work sizes.
+    pub sizes: Vec<HashSize>,
+}
+
+/// `[sleep]`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SleepParams {
+    /// Milliseconds per request.
+    pub ms: u32,
+    /// Connection counts.
+    pub connections: Vec<usize>,
+}
+
+/// A list of connection counts (`[sweep]`, `[documents]`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionList {
+    /// Connection counts.
+    pub connections: Vec<usize>,
+}
+
+/// `[mixed]`: the event-loop blocking probe.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixedParams {
+    /// Background connections driving /hash.
+    pub background_connections: usize,
+    /// Rounds per background request.
+    pub rounds: u32,
+    /// Rate of the recorded probe run.
+    pub probe_rate_per_sec: f64,
+}
+
+/// The benchmark parameters in `spec/workloads.toml`.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadParams {
+    /// Hash groups.
+    pub hash: HashParams,
+    /// Sleep group.
+    pub sleep: SleepParams,
+    /// Plaintext and json sweep.
+    pub sweep: ConnectionList,
+    /// json-doc and order.
+    pub documents: ConnectionList,
+    /// The mixed probe.
+    pub mixed: MixedParams,
+}
+
+impl WorkloadParams {
+    /// Reads `workloads.toml` from the spec folder.
+    pub fn load(spec_dir: &std::path::Path) -> Result<Self, crate::vectors::SpecError> {
+        let path = spec_dir.join("workloads.toml");
+        let text = std::fs::read_to_string(&path).map_err(|source| crate::vectors::SpecError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| crate::vectors::SpecError::Invalid {
+            path,
+            name: "workloads".into(),
+            why: e.to_string(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +268,15 @@ mod tests {
             let err = bad.parse::<Workload>().unwrap_err().to_string();
             assert!(err.contains("plaintext, json"), "{err}");
         }
+    }
+
+    #[test]
+    fn the_repository_workload_parameters_parse_with_three_hash_sizes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let params = WorkloadParams::load(&crate::vectors::spec_dir(&root)).unwrap();
+        assert_eq!(params.hash.sizes.len(), 3);
+        assert!(params.hash.sizes.windows(2).all(|w| w[0].rounds < w[1].rounds));
+        assert!(params.sleep.connections.contains(&10_000));
     }
 
     #[test]
