@@ -1,0 +1,216 @@
+'use strict';
+// The endpoints of spec/CONTRACT.md as a node:http request handler. No per-request logging.
+
+const { isUtf8 } = require('node:buffer');
+const { STATUS_CODES } = require('node:http');
+const { chainedSha256Hex } = require('./hash');
+const { orderSummary } = require('./order');
+
+const MAX_BODY = 65536;
+const MAX_ROUNDS = 1000000;
+const MAX_SLEEP_MS = 10000;
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json';
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * The integer query parameter `name` of `query` (the text after `?`) if it is all digits and
+ * within min..=max, else null (missing, empty, signed, non-numeric or out of range: 400).
+ */
+function queryInt(query, name, min, max) {
+  const text = new URLSearchParams(query).get(name);
+  if (text === null || !DIGITS.test(text)) return null;
+  const value = Number(text); // a very long digit string becomes a huge double: out of range
+  return value >= min && value <= max ? value : null;
+}
+
+const parseRounds = (query) => queryInt(query, 'rounds', 1, MAX_ROUNDS);
+const parseSleepMs = (query) => queryInt(query, 'ms', 0, MAX_SLEEP_MS);
+
+/** The document of spec/json-doc.json, built afresh for every request. */
+function jsonDoc() {
+  return {
+    id: 1001,
+    name: 'stampede reference document',
+    active: true,
+    score: 98.5,
+    tags: ['rust', 'go', 'node', 'http', 'json', 'benchmark'],
+    owner: {
+      id: 42,
+      login: 'octocat',
+      email: 'octocat@example.com',
+      verified: true,
+      followers: 1024,
+    },
+    items: [
+      { sku: 'A-100', title: 'Widget', qty: 2, price_cents: 1999, in_stock: true },
+      { sku: 'B-220', title: 'Gadget', qty: 1, price_cents: 4550, in_stock: false },
+      { sku: 'C-310', title: 'Sprocket', qty: 12, price_cents: 125, in_stock: true },
+      { sku: 'D-404', title: 'Flange', qty: 3, price_cents: 899, in_stock: true },
+      { sku: 'E-505', title: 'Gizmo', qty: 7, price_cents: 2500, in_stock: false },
+      { sku: 'F-606', title: 'Doohickey', qty: 5, price_cents: 75, in_stock: true },
+      { sku: 'G-707', title: 'Thingamajig', qty: 4, price_cents: 3200, in_stock: true },
+      { sku: 'H-808', title: 'Whatsit', qty: 9, price_cents: 640, in_stock: false },
+    ],
+    meta: {
+      version: 3,
+      created: '2026-01-01T00:00:00Z',
+      ratio: 0.25,
+      region: 'eu-west',
+      note: 'built and serialised per request',
+    },
+  };
+}
+
+/**
+ * A node:http request handler answering as `serverName`; /hash/offload runs on `pool`
+ * (an OffloadPool).
+ */
+function createHandler(serverName, pool) {
+  function send(res, status, contentType, body, extraHeaders) {
+    const headers = {
+      'Content-Type': contentType,
+      'Content-Length': Buffer.byteLength(body),
+      Server: serverName,
+    };
+    if (extraHeaders !== undefined) Object.assign(headers, extraHeaders);
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  const fail = (res, status, extraHeaders) =>
+    send(res, status, TEXT, STATUS_CODES[status], extraHeaders);
+
+  // Collects the request body, at most MAX_BODY bytes; beyond that answers 413 at once and
+  // closes the connection (Node discards what is left of the body).
+  function readBody(req, res, onBody) {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > MAX_BODY) {
+      fail(res, 413, { Connection: 'close' });
+      return;
+    }
+    const chunks = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        tooLarge = true;
+        chunks.length = 0;
+        fail(res, 413, { Connection: 'close' });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!tooLarge) onBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    });
+  }
+
+  const routes = new Map([
+    ['/healthz', { method: 'GET', handle: (req, res) => send(res, 200, TEXT, 'ok') }],
+    ['/plaintext', { method: 'GET', handle: (req, res) => send(res, 200, TEXT, 'Hello, World!') }],
+    [
+      '/json',
+      {
+        method: 'GET',
+        handle: (req, res) => send(res, 200, JSON_TYPE, JSON.stringify({ message: 'Hello, World!' })),
+      },
+    ],
+    [
+      '/json/doc',
+      { method: 'GET', handle: (req, res) => send(res, 200, JSON_TYPE, JSON.stringify(jsonDoc())) },
+    ],
+    [
+      '/json/order',
+      {
+        method: 'POST',
+        handle: (req, res) =>
+          readBody(req, res, (body) => {
+            const summary = isUtf8(body) ? orderSummary(body.toString('utf8')) : null;
+            if (summary === null) fail(res, 400);
+            else send(res, 200, JSON_TYPE, summary);
+          }),
+      },
+    ],
+    [
+      '/hash',
+      {
+        method: 'POST',
+        handle: (req, res, query) => {
+          const rounds = parseRounds(query);
+          if (rounds === null) return fail(res, 400);
+          readBody(req, res, (body) => send(res, 200, TEXT, chainedSha256Hex(body, rounds)));
+        },
+      },
+    ],
+    [
+      '/hash/offload',
+      {
+        method: 'POST',
+        handle: (req, res, query) => {
+          const rounds = parseRounds(query);
+          if (rounds === null) return fail(res, 400);
+          readBody(req, res, (body) =>
+            pool.hash(body, rounds).then(
+              (hex) => send(res, 200, TEXT, hex),
+              () => fail(res, 500),
+            ),
+          );
+        },
+      },
+    ],
+    [
+      '/sleep',
+      {
+        method: 'GET',
+        handle: (req, res, query) => {
+          const ms = parseSleepMs(query);
+          if (ms === null) return fail(res, 400);
+          setTimeout(() => send(res, 200, TEXT, 'ok'), ms);
+        },
+      },
+    ],
+  ]);
+
+  return function handle(req, res) {
+    const url = req.url;
+    const mark = url.indexOf('?');
+    const path = mark === -1 ? url : url.slice(0, mark);
+    const route = routes.get(path);
+    if (route === undefined) return fail(res, 404);
+    if (req.method !== route.method) return fail(res, 405, { Allow: route.method });
+    route.handle(req, res, mark === -1 ? '' : url.slice(mark + 1));
+  };
+}
+
+/**
+ * A 'clientError' listener (malformed HTTP) that answers like Node's default one, but with the
+ * Server header, which every response carries.
+ */
+function createClientErrorHandler(serverName) {
+  return function onClientError(err, socket) {
+    const inProgress = socket._httpMessage && socket._httpMessage.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || inProgress) {
+      socket.destroy();
+      return;
+    }
+    let status = 400;
+    if (err.code === 'HPE_HEADER_OVERFLOW') status = 431;
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = 408;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nServer: ${serverName}\r\n` +
+        `Date: ${new Date().toUTCString()}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    );
+  };
+}
+
+module.exports = {
+  createHandler,
+  createClientErrorHandler,
+  jsonDoc,
+  parseRounds,
+  parseSleepMs,
+  MAX_BODY,
+};

@@ -1,0 +1,139 @@
+'use strict';
+// stampede's Node.js reference servers (spec/CONTRACT.md); no npm dependencies.
+//
+//   PORT=8080 node node-targets/server.js              target `node`: one process, one event loop
+//   PORT=8080 node node-targets/server.js --cluster    target `node-cluster`: a primary and WORKERS
+//                                                      node:cluster workers sharing HOST:PORT
+//
+// Environment: PORT (required), HOST (default 127.0.0.1), WORKERS (cluster size, default
+// os.availableParallelism(); ignored without --cluster), OFFLOAD_THREADS (worker_threads per
+// serving process for /hash/offload, default os.availableParallelism()).
+// SIGTERM or SIGINT: exit within 2 s. Tests: node --test node-targets/
+
+const cluster = require('node:cluster');
+const http = require('node:http');
+const { readConfig } = require('./config');
+const { createHandler, createClientErrorHandler } = require('./contract');
+const { OffloadPool } = require('./offload-pool');
+
+const GRACE_MS = 1000; // in-flight requests get this long after SIGTERM, then connections close
+const PRIMARY_KILL_MS = 1500; // the primary SIGKILLs workers still alive after this long
+const MAX_REFORKS = 3; // workers that die unexpectedly are replaced this many times in total
+const EXIT_START_FAILED = 3; // a worker could not listen: the primary gives up at once
+
+function die(message) {
+  process.stderr.write(`stampede node target: ${message}\n`);
+  process.exit(1);
+}
+
+/**
+ * Serves the contract on config.host:config.port in this process until SIGTERM/SIGINT or
+ * stop(); exits with `startFailedCode` if the server cannot listen. Returns stop().
+ */
+function serve(config, serverName, startFailedCode) {
+  const pool = new OffloadPool(config.offloadThreads);
+  const server = http.createServer(createHandler(serverName, pool));
+  // The contract keeps idle keep-alive connections for at least 60 s (Node's default is 5 s);
+  // headersTimeout bounds a client that stops in the middle of its headers.
+  server.keepAliveTimeout = 75_000;
+  server.headersTimeout = 10_000;
+  server.on('clientError', createClientErrorHandler(serverName));
+  server.on('error', (err) => {
+    process.stderr.write(`${serverName}: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
+    process.exit(startFailedCode);
+  });
+  server.listen(config.port, config.host);
+
+  let stopping = false;
+  function stop() {
+    if (stopping) return;
+    stopping = true;
+    server.close(() => process.exit(0)); // also closes idle keep-alive connections (Node >= 19)
+    server.closeIdleConnections();
+    setTimeout(() => {
+      server.closeAllConnections();
+      process.exit(0);
+    }, GRACE_MS).unref();
+  }
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  return stop;
+}
+
+function runPrimary(config) {
+  const live = new Set();
+  let reforksLeft = MAX_REFORKS;
+  let stopping = false;
+  let exitCode = 0;
+
+  const fork = () => live.add(cluster.fork());
+
+  function stopAll(code) {
+    if (stopping) return;
+    stopping = true;
+    exitCode = code;
+    if (live.size === 0) process.exit(exitCode);
+    for (const worker of live) worker.process.kill('SIGTERM');
+    setTimeout(() => {
+      for (const worker of live) worker.process.kill('SIGKILL');
+      process.exit(exitCode);
+    }, PRIMARY_KILL_MS).unref();
+  }
+
+  cluster.on('exit', (worker, code, signal) => {
+    live.delete(worker);
+    if (stopping) {
+      if (live.size === 0) process.exit(exitCode);
+      return;
+    }
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (code === EXIT_START_FAILED) {
+      process.stderr.write(`node-cluster: worker ${worker.process.pid} could not start; stopping\n`);
+      stopAll(1);
+    } else if (reforksLeft > 0) {
+      reforksLeft--;
+      process.stderr.write(
+        `node-cluster: worker ${worker.process.pid} died (${how}); forking a new one ` +
+          `(${reforksLeft} more replacements allowed)\n`,
+      );
+      fork();
+    } else if (live.size > 0) {
+      process.stderr.write(
+        `node-cluster: worker ${worker.process.pid} died (${how}); not replaced, ` +
+          `${live.size} workers left\n`,
+      );
+    } else {
+      process.stderr.write(`node-cluster: worker ${worker.process.pid} died (${how}); none left\n`);
+      process.exit(1);
+    }
+  });
+
+  process.on('SIGTERM', () => stopAll(0));
+  process.on('SIGINT', () => stopAll(0));
+  for (let i = 0; i < config.workers; i++) fork();
+}
+
+function runWorker(config) {
+  const stop = serve(config, 'node-cluster', EXIT_START_FAILED);
+  // The primary is gone (or asked us to go): Node exits an orphaned worker by itself; this
+  // makes sure of it either way.
+  cluster.worker.on('disconnect', stop);
+}
+
+function main() {
+  const args = process.argv.slice(2);
+  const clusterMode = args.includes('--cluster');
+  const unknown = args.filter((arg) => arg !== '--cluster');
+  if (unknown.length > 0) die(`unknown arguments ${unknown.join(' ')}; usage: server.js [--cluster]`);
+  let config;
+  try {
+    config = readConfig(process.env);
+  } catch (err) {
+    die(err.message);
+  }
+  if (!clusterMode) serve(config, 'node', 1);
+  else if (cluster.isPrimary) runPrimary(config);
+  else runWorker(config);
+}
+
+main();
