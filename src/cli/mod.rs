@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch; each command lives in its own file.
 
+mod compare;
 mod duration;
 mod list;
 mod load;
@@ -34,6 +35,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Put load on a target (started and verified here) or on a URL.
     Load(load::LoadArgs),
+    /// Compare a base git ref with the working tree (duet A/B); exit 1 on a regression.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs the parsed command; the exit code says success (0) or failure (1).
@@ -43,6 +46,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Verify { targets } => verify::run(&targets),
         Command::Serve(serve_args) => serve::run(&serve_args),
         Command::Load(load_args) => load::run(&load_args),
+        Command::Compare(compare_args) => compare::run(&compare_args),
     }
 }
 
