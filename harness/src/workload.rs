@@ -219,10 +219,11 @@ impl WorkloadParams {
     /// Reads `workloads.toml` from the spec folder.
     pub fn load(spec_dir: &std::path::Path) -> Result<Self, crate::vectors::SpecError> {
         let path = spec_dir.join("workloads.toml");
-        let text = std::fs::read_to_string(&path).map_err(|source| crate::vectors::SpecError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| crate::vectors::SpecError::Read {
+                path: path.clone(),
+                source,
+            })?;
         toml::from_str(&text).map_err(|e| crate::vectors::SpecError::Invalid {
             path,
             name: "workloads".into(),
@@ -275,7 +276,13 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let params = WorkloadParams::load(&crate::vectors::spec_dir(&root)).unwrap();
         assert_eq!(params.hash.sizes.len(), 3);
-        assert!(params.hash.sizes.windows(2).all(|w| w[0].rounds < w[1].rounds));
+        assert!(
+            params
+                .hash
+                .sizes
+                .windows(2)
+                .all(|w| w[0].rounds < w[1].rounds)
+        );
         assert!(params.sleep.connections.contains(&10_000));
     }
 
