@@ -4,6 +4,7 @@
 //! (a `RunningServer` guard) -> [`verify`] against [`vectors`] -> [`load`] (the driver) ->
 //! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target).
 
+pub mod badinput;
 pub mod build;
 pub mod catalog;
 mod child_setup;
