@@ -174,10 +174,21 @@ impl Bench {
         let mut meter = TreeMeter::new(verified.server.pid());
         let mut total = Sample::empty();
         let mut load_error = None;
+        let server = &mut verified.server;
         group.bench_function(bench_id, |b| {
-            b.iter_custom(
-                |iters| match meter.around(|| client.run(&RunPlan::requests(iters))) {
+            b.iter_custom(|iters| {
+                // Once the server is gone or the client failed, answer at once: the benchmark
+                // has failed and Criterion only needs to finish its loop.
+                if load_error.is_some() {
+                    return Duration::from_nanos(iters.max(1));
+                }
+                match meter.around(|| client.run(&RunPlan::requests(iters))) {
                     Ok(sample) => {
+                        if sample.errors() > 0
+                            && let Err(err) = server.check_alive()
+                        {
+                            load_error = Some(err.to_string());
+                        }
                         total.absorb(&sample);
                         sample.elapsed
                     }
@@ -185,8 +196,8 @@ impl Bench {
                         load_error.get_or_insert(err.to_string());
                         Duration::from_nanos(1)
                     }
-                },
-            );
+                }
+            });
         });
         // The mixed probe's recorded percentiles come from a fixed low rate, not closed loop.
         let mut rate_per_sec = None;
@@ -200,13 +211,14 @@ impl Bench {
         }
         drop(client);
         let background_summary = background.map(BackgroundLoad::stop);
-        if let Some(err) = load_error {
-            return Err(format!("{id}: load client failed: {err}"));
-        }
+        // A dead server explains a failed run best: its exit status and stderr tail first.
         verified
             .server
             .check_alive()
             .map_err(|e| format!("{id}: {e}"))?;
+        if let Some(err) = load_error {
+            return Err(format!("{id}: {err}"));
+        }
         if let Some(Err(err)) = &background_summary {
             return Err(format!("{id}: background load failed: {err}"));
         }
