@@ -18,6 +18,7 @@ pub mod process;
 pub mod report;
 pub mod results;
 pub mod session;
+pub mod summary;
 pub mod text;
 pub mod vectors;
 pub mod verify;

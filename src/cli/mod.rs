@@ -4,6 +4,7 @@ mod compare;
 mod duration;
 mod list;
 mod load;
+mod report;
 mod serve;
 mod verify;
 
@@ -35,6 +36,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Put load on a target (started and verified here) or on a URL.
     Load(load::LoadArgs),
+    /// Write the cross-runtime summary (index.html, report.md, results.json) from the results.
+    Report(report::ReportArgs),
     /// Compare a base git ref with the working tree (duet A/B); exit 1 on a regression.
     Compare(compare::CompareArgs),
 }
@@ -46,6 +49,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Verify { targets } => verify::run(&targets),
         Command::Serve(serve_args) => serve::run(&serve_args),
         Command::Load(load_args) => load::run(&load_args),
+        Command::Report(report_args) => report::run(&report_args),
         Command::Compare(compare_args) => compare::run(&compare_args),
     }
 }

@@ -1,0 +1,332 @@
+//! Evaluating claims: pick the parameter, compute each side, check flags, give the verdict.
+
+use std::collections::BTreeSet;
+
+use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
+use crate::results::ResultRecord;
+use crate::summary::build::distinct;
+use crate::summary::format::ratio;
+use crate::summary::{SkippedTarget, flags, split_param};
+
+/// Evaluates every claim of `set` against `records`.
+pub fn evaluate(
+    set: &ClaimSet,
+    records: &[ResultRecord],
+    skipped: &[SkippedTarget],
+) -> Vec<ClaimCheck> {
+    set.claims
+        .iter()
+        .map(|claim| {
+            let tolerance = claim.tolerance.unwrap_or(set.tolerance);
+            let mut check = ClaimCheck {
+                id: claim.id.clone(),
+                source: claim.source,
+                claim: claim.claim.clone(),
+                compared: describe(claim, None),
+                expect: claim.expect,
+                claimed_ratio: claim.claimed_ratio,
+                tolerance,
+                measured_ratio: None,
+                measured: String::new(),
+                setup: String::new(),
+                verdict: Verdict::NotComparable,
+                why: String::new(),
+                inputs: Vec::new(),
+            };
+            if let Err(why) = measure(claim, records, skipped, &mut check) {
+                check.why = why;
+            }
+            check
+        })
+        .collect()
+}
+
+fn describe(claim: &Claim, at: Option<&str>) -> String {
+    let side = |s: &Side, with_workload: bool| {
+        let targets = match (s.targets.len(), s.pick) {
+            (1, _) => s.targets[0].clone(),
+            (_, Pick::Largest) => format!("max({})", s.targets.join(", ")),
+            (_, Pick::Smallest) => format!("min({})", s.targets.join(", ")),
+        };
+        if with_workload {
+            format!("{targets} on {}", s.workload)
+        } else {
+            targets
+        }
+    };
+    let same = claim.a.workload == claim.b.workload;
+    let place = if same {
+        format!(" on {}", claim.a.workload)
+    } else {
+        String::new()
+    };
+    let at = at.map(|p| format!(" at {p}")).unwrap_or_default();
+    format!(
+        "{}{place}{at}: {} ÷ {}",
+        claim.metric.label(),
+        side(&claim.a, !same),
+        side(&claim.b, !same)
+    )
+}
+
+/// Fills `check` with the measurement and verdict; `Err(why)` leaves it not comparable.
+fn measure(
+    claim: &Claim,
+    records: &[ResultRecord],
+    skipped: &[SkippedTarget],
+    check: &mut ClaimCheck,
+) -> Result<(), String> {
+    let side_a = side_records(&claim.a, records, skipped)?;
+    let side_b = side_records(&claim.b, records, skipped)?;
+    let common: Vec<String> = common_params(&side_a)
+        .intersection(&common_params(&side_b))
+        .cloned()
+        .collect();
+    let mut numbered: Vec<(u64, String)> = common
+        .iter()
+        .filter_map(|p| split_param(p).1.map(|n| (n, p.clone())))
+        .collect();
+    numbered.sort();
+    let lowest = numbered.first().map(|(_, p)| p.clone());
+    let chosen = match &claim.at {
+        At::Param(p) if common.contains(p) => Some(p.clone()),
+        At::Param(p) => {
+            return Err(format!(
+                "not run at {p} on both sides (common: {})",
+                list(&common)
+            ));
+        }
+        At::LargestCommon => numbered.last().map(|(_, p)| p.clone()),
+        At::SmallestCommon => lowest.clone(),
+        At::CpuNearUs(target_us) => nearest_cpu(&common, &side_a, &side_b, *target_us),
+    };
+    let Some(param) = chosen else {
+        return Err(format!(
+            "{} and {} share no parameter to compare at",
+            claim.a.workload, claim.b.workload
+        ));
+    };
+    let base = lowest.unwrap_or_else(|| param.clone());
+    let span = match claim.metric {
+        Metric::RequestsPerSecRetention if base == param => {
+            return Err("needs at least two connection counts on both sides".into());
+        }
+        Metric::RequestsPerSecRetention | Metric::RssPerConnectionBytes if base != param => {
+            format!("{base}→{param}")
+        }
+        _ => param.clone(),
+    };
+    check.compared = describe(claim, Some(&span));
+    let (a, used_a) = side_value(claim, &claim.a, &side_a, &base, &param)?;
+    let (b, used_b) = side_value(claim, &claim.b, &side_b, &base, &param)?;
+    let used: Vec<&ResultRecord> = used_a.into_iter().chain(used_b).collect();
+    check.inputs = distinct(used.iter().map(|r| r.id.clone()));
+    check.setup = setup_text(&used);
+    check.measured = format!(
+        "{} {} ÷ {} {}",
+        a.0,
+        claim.metric.show(a.1),
+        b.0,
+        claim.metric.show(b.1)
+    );
+    let flagged: Vec<String> = used
+        .iter()
+        .filter(|r| r.invalid || (r.client_bound && claim.metric.minds_client_bound()))
+        .map(|r| format!("{} is {}", r.id, flags(r).join(" and ")))
+        .collect();
+    if !flagged.is_empty() {
+        return Err(format!("flagged input: {}", flagged.join("; ")));
+    }
+    if b.1 <= 0.0 {
+        return Err(format!("{} measured 0", b.0));
+    }
+    let measured = a.1 / b.1;
+    check.measured_ratio = Some(measured);
+    (check.verdict, check.why) =
+        verdict(claim.expect, claim.claimed_ratio, check.tolerance, measured);
+    Ok(())
+}
+
+fn verdict(
+    expect: Expect,
+    claimed: Option<f64>,
+    tolerance: f64,
+    measured: f64,
+) -> (Verdict, String) {
+    let side = |above: bool| if above { "above" } else { "below" };
+    let wanted = expect == Expect::Above;
+    if (measured > 1.0) != wanted || measured == 1.0 {
+        let why = format!("{} is not {} 1", ratio(measured), side(wanted));
+        return (Verdict::DoesNotHold, why);
+    }
+    let Some(claimed) = claimed else {
+        return (
+            Verdict::Holds,
+            format!("{} 1, as claimed (no figure given)", side(wanted)),
+        );
+    };
+    let (low, high) = (claimed * (1.0 - tolerance), claimed * (1.0 + tolerance));
+    let band = format!("{}–{}", ratio(low), ratio(high));
+    let pct = (tolerance * 100.0).round();
+    if (low..=high).contains(&measured) {
+        (
+            Verdict::Holds,
+            format!("within ±{pct}% of the claim ({band})"),
+        )
+    } else {
+        let how = if (measured > claimed) == wanted {
+            "stronger"
+        } else {
+            "weaker"
+        };
+        let why = format!("right direction but {how} than claimed: outside ±{pct}% ({band})");
+        (Verdict::DoesNotHold, why)
+    }
+}
+
+/// The records of a side's workload and targets; `Err` says what is missing.
+fn side_records<'r>(
+    side: &Side,
+    records: &'r [ResultRecord],
+    skipped: &[SkippedTarget],
+) -> Result<Vec<&'r ResultRecord>, String> {
+    if !records.iter().any(|r| r.workload == side.workload) {
+        return Err(format!("{} was not run", side.workload));
+    }
+    let found: Vec<&ResultRecord> = records
+        .iter()
+        .filter(|r| r.workload == side.workload && side.targets.contains(&r.target))
+        .collect();
+    if found.is_empty() {
+        let reasons: Vec<String> = side
+            .targets
+            .iter()
+            .map(|t| match skipped.iter().find(|s| &s.target == t) {
+                Some(s) => format!("{t} skipped: {}", s.reason),
+                None => format!("{t} has no {} result", side.workload),
+            })
+            .collect();
+        return Err(reasons.join("; "));
+    }
+    Ok(found)
+}
+
+/// Parameters every measured target of a side ran.
+fn common_params(side: &[&ResultRecord]) -> BTreeSet<String> {
+    let targets: BTreeSet<&str> = side.iter().map(|r| r.target.as_str()).collect();
+    let params_of = |t: &str| -> BTreeSet<String> {
+        side.iter()
+            .filter(|r| r.target == t)
+            .map(|r| r.param.clone())
+            .collect()
+    };
+    let mut sets = targets.iter().map(|t| params_of(t));
+    let first = sets.next().unwrap_or_default();
+    sets.fold(first, |acc, s| acc.intersection(&s).cloned().collect())
+}
+
+fn nearest_cpu(
+    common: &[String],
+    a: &[&ResultRecord],
+    b: &[&ResultRecord],
+    target_us: f64,
+) -> Option<String> {
+    let distance = |param: &String| {
+        let cpu: Vec<f64> = a
+            .iter()
+            .chain(b)
+            .filter(|r| &r.param == param)
+            .filter_map(|r| r.server.cpu_us_per_request)
+            .filter(|us| *us > 0.0)
+            .collect();
+        (!cpu.is_empty()).then(|| {
+            (cpu.iter().sum::<f64>() / cpu.len() as f64 / target_us)
+                .ln()
+                .abs()
+        })
+    };
+    common
+        .iter()
+        .filter_map(|p| distance(p).map(|d| (d, p)))
+        .min_by(|x, y| x.0.total_cmp(&y.0))
+        .map(|(_, p)| p.clone())
+}
+
+type Value<'r> = ((String, f64), Vec<&'r ResultRecord>);
+
+/// The side's value (target name and figure) and the records it came from.
+fn side_value<'r>(
+    claim: &Claim,
+    side: &Side,
+    records: &[&'r ResultRecord],
+    base: &str,
+    param: &str,
+) -> Result<Value<'r>, String> {
+    let at = |target: &str, p: &str| {
+        records
+            .iter()
+            .copied()
+            .find(|r| r.target == target && r.param == p)
+            .ok_or_else(|| format!("{}/{target}/{p} is missing", side.workload))
+    };
+    let targets = distinct(records.iter().map(|r| r.target.clone()));
+    let mut values = Vec::new();
+    let mut used = Vec::new();
+    for target in &targets {
+        let top = at(target, param)?;
+        let value = match claim.metric {
+            Metric::RssPerConnectionBytes => {
+                let low = at(target, base)?;
+                let (c_low, c_top) = (low.setup.connections as f64, top.setup.connections as f64);
+                used.push(low);
+                if c_top > c_low {
+                    (top.server.peak_rss_bytes as f64 - low.server.peak_rss_bytes as f64)
+                        / (c_top - c_low)
+                } else {
+                    top.server.peak_rss_bytes as f64 / c_top.max(1.0)
+                }
+            }
+            Metric::RequestsPerSecRetention => {
+                let low = at(target, base)?;
+                used.push(low);
+                top.requests_per_sec / low.requests_per_sec.max(f64::MIN_POSITIVE)
+            }
+            metric => metric.point(top),
+        };
+        used.push(top);
+        values.push((target.clone(), value));
+    }
+    let picked = match side.pick {
+        Pick::Largest => values.into_iter().max_by(|x, y| x.1.total_cmp(&y.1)),
+        Pick::Smallest => values.into_iter().min_by(|x, y| x.1.total_cmp(&y.1)),
+    };
+    picked
+        .map(|v| (v, used))
+        .ok_or_else(|| format!("no {} result", side.workload))
+}
+
+fn setup_text(used: &[&ResultRecord]) -> String {
+    let cpus = distinct(used.iter().map(|r| {
+        let workers = r
+            .setup
+            .workers
+            .map_or_else(|| "n/a".into(), |w| w.to_string());
+        format!(
+            "CPUs server {} / client {}, workers {workers}, offload {}",
+            r.setup.server_cpus, r.setup.client_cpus, r.setup.offload_threads
+        )
+    }));
+    let versions = distinct(
+        used.iter()
+            .map(|r| format!("{}: {}", r.target, r.toolchain)),
+    );
+    format!("{}; {}", cpus.join(" | "), versions.join(", "))
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}

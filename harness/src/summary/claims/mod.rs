@@ -1,0 +1,307 @@
+//! Claims check: the published claims (`spec/claims.toml`) as ratios between two sides of our
+//! results, each evaluated on this machine to holds / does not hold / not comparable, with why.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::SummaryError;
+use super::format::{bytes, latency, rate, ratio};
+use crate::results::ResultRecord;
+
+mod evaluate;
+
+pub use evaluate::evaluate;
+
+/// Where the claims live, relative to the workspace root.
+pub const CLAIMS_FILE: &str = "spec/claims.toml";
+
+/// The claims built into the binary, for when the workspace's file cannot be found.
+const BUILTIN: &str = include_str!("../../../../spec/claims.toml");
+
+/// All claims with the default tolerance.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSet {
+    /// A measured ratio within this share of the claimed ratio holds (0.25 = ±25%).
+    pub tolerance: f64,
+    /// The claims, in report order.
+    #[serde(default)]
+    pub claims: Vec<Claim>,
+}
+
+/// One claim reduced to a ratio `a / b` of one metric.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    /// Short id, e.g. `1a`.
+    pub id: String,
+    /// Number of the claim in `seed-claims.md`.
+    pub source: u32,
+    /// The claim in our words.
+    pub claim: String,
+    /// What is compared.
+    pub metric: Metric,
+    /// Which parameter (connections, rounds) to compare at.
+    #[serde(default)]
+    pub at: At,
+    /// The numerator.
+    pub a: Side,
+    /// The denominator.
+    pub b: Side,
+    /// Which side of 1 the claim puts `a / b`.
+    pub expect: Expect,
+    /// The ratio the claim states, if it states one.
+    pub claimed_ratio: Option<f64>,
+    /// Overrides the set's tolerance.
+    pub tolerance: Option<f64>,
+}
+
+/// A side of a ratio: targets on one workload.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Side {
+    /// Workload family.
+    pub workload: String,
+    /// Targets; with several, `pick` chooses among those measured.
+    pub targets: Vec<String>,
+    /// With several targets: take the largest or smallest value.
+    #[serde(default)]
+    pub pick: Pick,
+}
+
+/// How a side with several targets becomes one value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pick {
+    /// The largest value.
+    #[default]
+    Largest,
+    /// The smallest value.
+    Smallest,
+}
+
+/// The metric of a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Successful requests per second.
+    RequestsPerSec,
+    /// Median latency.
+    P50Us,
+    /// 99th percentile latency.
+    P99Us,
+    /// 99.9th percentile latency.
+    P999Us,
+    /// Peak RSS of the server tree.
+    PeakRssBytes,
+    /// RSS added per connection from the smallest to the chosen connection count.
+    RssPerConnectionBytes,
+    /// Requests/s at the largest common parameter over that at the smallest.
+    RequestsPerSecRetention,
+}
+
+impl Metric {
+    fn label(self) -> &'static str {
+        match self {
+            Self::RequestsPerSec => "req/s",
+            Self::P50Us => "p50 latency",
+            Self::P99Us => "p99 latency",
+            Self::P999Us => "p99.9 latency",
+            Self::PeakRssBytes => "peak RSS",
+            Self::RssPerConnectionBytes => "RSS per connection",
+            Self::RequestsPerSecRetention => "req/s kept as connections grow",
+        }
+    }
+
+    /// Memory does not depend on who limited the throughput: client-bound runs still count.
+    fn minds_client_bound(self) -> bool {
+        !matches!(self, Self::PeakRssBytes | Self::RssPerConnectionBytes)
+    }
+
+    fn show(self, value: f64) -> String {
+        match self {
+            Self::RequestsPerSec => format!("{} req/s", rate(value)),
+            Self::P50Us | Self::P99Us | Self::P999Us => latency(value),
+            Self::PeakRssBytes => bytes(value),
+            Self::RssPerConnectionBytes => format!("{}/conn", bytes(value)),
+            Self::RequestsPerSecRetention => format!("{:.0}%", value * 100.0),
+        }
+    }
+
+    fn point(self, r: &ResultRecord) -> f64 {
+        match self {
+            Self::P50Us => r.latency_us.p50 as f64,
+            Self::P99Us => r.latency_us.p99 as f64,
+            Self::P999Us => r.latency_us.p999 as f64,
+            Self::PeakRssBytes | Self::RssPerConnectionBytes => r.server.peak_rss_bytes as f64,
+            Self::RequestsPerSec | Self::RequestsPerSecRetention => r.requests_per_sec,
+        }
+    }
+}
+
+/// Which side of 1 a claim puts its ratio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// `a / b > 1`.
+    Above,
+    /// `a / b < 1`.
+    Below,
+}
+
+/// The parameter a claim is compared at; written as text in the TOML.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum At {
+    /// `largest-common`: the largest number both sides ran.
+    #[default]
+    LargestCommon,
+    /// `smallest-common`: the smallest number both sides ran.
+    SmallestCommon,
+    /// `cpu-near-us:N`: the common parameter whose server CPU per request is nearest N µs.
+    CpuNearUs(f64),
+    /// Any other text: exactly this parameter, e.g. `c512`.
+    Param(String),
+}
+
+impl TryFrom<String> for At {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        Ok(match text.as_str() {
+            "largest-common" => Self::LargestCommon,
+            "smallest-common" => Self::SmallestCommon,
+            _ => match text.strip_prefix("cpu-near-us:") {
+                Some(n) => Self::CpuNearUs(n.parse().map_err(|_| format!("bad `at` {text:?}"))?),
+                None => Self::Param(text),
+            },
+        })
+    }
+}
+
+/// The outcome of a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Verdict {
+    /// Same side of 1 and within tolerance.
+    #[serde(rename = "holds")]
+    Holds,
+    /// Other side of 1, or outside tolerance.
+    #[serde(rename = "does not hold")]
+    DoesNotHold,
+    /// Missing or flagged inputs.
+    #[serde(rename = "not comparable")]
+    NotComparable,
+}
+
+impl Verdict {
+    /// The verdict as the report prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Holds => "holds",
+            Self::DoesNotHold => "does not hold",
+            Self::NotComparable => "not comparable",
+        }
+    }
+}
+
+/// One claim evaluated against the results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClaimCheck {
+    /// Claim id.
+    pub id: String,
+    /// Number in `seed-claims.md`.
+    pub source: u32,
+    /// The claim.
+    pub claim: String,
+    /// What was compared, e.g. `req/s on json-doc at c512: actix ÷ gin`.
+    pub compared: String,
+    /// Which side of 1 the claim puts the ratio.
+    pub expect: Expect,
+    /// The claimed ratio, if any.
+    pub claimed_ratio: Option<f64>,
+    /// The tolerance applied.
+    pub tolerance: f64,
+    /// The measured ratio, when comparable.
+    pub measured_ratio: Option<f64>,
+    /// The two measured values, with units.
+    pub measured: String,
+    /// CPU sets, workers and versions of the inputs.
+    pub setup: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why.
+    pub why: String,
+    /// Ids of the results used.
+    pub inputs: Vec<String>,
+}
+
+impl ClaimCheck {
+    /// The claimed figure as text: `1.35×`, or `above 1` when the claim gives no number.
+    pub fn claimed_text(&self) -> String {
+        match (self.claimed_ratio, self.expect) {
+            (Some(r), _) => ratio(r),
+            (None, Expect::Above) => "above 1".into(),
+            (None, Expect::Below) => "below 1".into(),
+        }
+    }
+
+    /// The measured ratio as text, `—` when not comparable.
+    pub fn measured_text(&self) -> String {
+        self.measured_ratio.map_or_else(|| "—".into(), ratio)
+    }
+}
+
+impl ClaimSet {
+    /// Reads and checks a claims file.
+    pub fn load(path: &Path) -> Result<Self, SummaryError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SummaryError::ReadClaims {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|why| SummaryError::ParseClaims {
+            path: path.to_path_buf(),
+            why,
+        })
+    }
+
+    /// The claims built into the binary.
+    pub fn builtin() -> Result<Self, SummaryError> {
+        Self::parse(BUILTIN).map_err(|why| SummaryError::ParseClaims {
+            path: CLAIMS_FILE.into(),
+            why,
+        })
+    }
+
+    /// Parses and checks claims text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let set: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut ids = BTreeSet::new();
+        for c in &set.claims {
+            let bad = |why: &str| Err(format!("claim {}: {why}", c.id));
+            if !ids.insert(c.id.as_str()) {
+                return bad("the id is used twice");
+            }
+            if c.a.targets.is_empty() || c.b.targets.is_empty() {
+                return bad("each side needs at least one target");
+            }
+            let side = |r: f64| {
+                if r > 1.0 {
+                    Expect::Above
+                } else {
+                    Expect::Below
+                }
+            };
+            if c.claimed_ratio
+                .is_some_and(|r| r <= 0.0 || side(r) != c.expect)
+            {
+                return bad("claimed_ratio must be positive and on the `expect` side of 1");
+            }
+        }
+        Ok(set)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,273 @@
+//! Tests of the claims check.
+
+use super::*;
+use crate::summary::SkippedTarget;
+use crate::summary::fixtures::record;
+
+fn ratio_claim(metric: &str, at: &str, a: &str, b: &str, expect: &str, claimed: &str) -> ClaimSet {
+    let side = |s: &str| {
+        let (workload, target) = s.split_once('/').unwrap();
+        format!("{{ workload = \"{workload}\", targets = [\"{target}\"] }}")
+    };
+    let text = format!(
+        "tolerance = 0.25\n[[claims]]\nid = \"x\"\nsource = 1\nclaim = \"c\"\nmetric = \"{metric}\"\n\
+         at = \"{at}\"\na = {}\nb = {}\nexpect = \"{expect}\"\n{claimed}\n",
+        side(a),
+        side(b)
+    );
+    ClaimSet::parse(&text).unwrap()
+}
+
+fn one(set: &ClaimSet, records: &[ResultRecord]) -> ClaimCheck {
+    evaluate(set, records, &[]).remove(0)
+}
+
+#[test]
+fn the_builtin_claims_parse_and_cover_all_eight_published_claims() {
+    let set = ClaimSet::builtin().unwrap();
+    let sources: BTreeSet<u32> = set.claims.iter().map(|c| c.source).collect();
+    assert_eq!(sources, (1..=8).collect());
+    assert!((set.tolerance - 0.25).abs() < 1e-9);
+}
+
+#[test]
+fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
+    let set = ratio_claim(
+        "requests_per_sec",
+        "largest-common",
+        "json/actix",
+        "json/gin",
+        "above",
+        "claimed_ratio = 1.35",
+    );
+    let records = [
+        record("json/actix/c64", 100.0, 1, 1),
+        record("json/actix/c256", 1300.0, 1, 1),
+        record("json/gin/c64", 100.0, 1, 1),
+        record("json/gin/c256", 1000.0, 1, 1),
+    ];
+    let check = one(&set, &records);
+    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
+    assert!((check.measured_ratio.unwrap() - 1.3).abs() < 1e-9);
+    assert_eq!(check.inputs, ["json/actix/c256", "json/gin/c256"]);
+    assert!(check.compared.contains("at c256"), "{}", check.compared);
+    assert!(
+        check.setup.contains("CPUs server 0 / client 1, workers 1"),
+        "{}",
+        check.setup
+    );
+}
+
+#[test]
+fn the_wrong_side_of_one_or_a_much_stronger_ratio_does_not_hold() {
+    let set = ratio_claim(
+        "requests_per_sec",
+        "c64",
+        "json/actix",
+        "json/gin",
+        "above",
+        "claimed_ratio = 1.35",
+    );
+    let slower = [
+        record("json/actix/c64", 90.0, 1, 1),
+        record("json/gin/c64", 100.0, 1, 1),
+    ];
+    let check = one(&set, &slower);
+    assert_eq!(check.verdict, Verdict::DoesNotHold);
+    assert!(check.why.contains("not above 1"), "{}", check.why);
+    let much_faster = [
+        record("json/actix/c64", 300.0, 1, 1),
+        record("json/gin/c64", 100.0, 1, 1),
+    ];
+    let check = one(&set, &much_faster);
+    assert_eq!(check.verdict, Verdict::DoesNotHold);
+    assert!(check.why.contains("stronger than claimed"), "{}", check.why);
+}
+
+#[test]
+fn a_workload_that_was_not_run_makes_the_claim_not_comparable_and_says_so() {
+    let set = ratio_claim(
+        "requests_per_sec",
+        "largest-common",
+        "hash-offload/axum",
+        "hash-offload/nethttp",
+        "above",
+        "",
+    );
+    let check = one(&set, &[record("json/axum/c64", 1.0, 1, 1)]);
+    assert_eq!(check.verdict, Verdict::NotComparable);
+    assert_eq!(check.why, "hash-offload was not run");
+    assert_eq!(check.measured_text(), "—");
+}
+
+#[test]
+fn a_skipped_target_gives_its_skip_reason() {
+    let set = ratio_claim(
+        "requests_per_sec",
+        "largest-common",
+        "json/actix",
+        "json/gin",
+        "above",
+        "",
+    );
+    let skipped = [SkippedTarget {
+        target: "gin".into(),
+        reason: "go not found on PATH".into(),
+    }];
+    let check = evaluate(&set, &[record("json/actix/c64", 1.0, 1, 1)], &skipped).remove(0);
+    assert_eq!(check.verdict, Verdict::NotComparable);
+    assert_eq!(check.why, "gin skipped: go not found on PATH");
+}
+
+#[test]
+fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory() {
+    let mut bound = record("json/gin/c64", 100.0, 1, 8);
+    bound.client_bound = true;
+    let records = [record("json/actix/c64", 130.0, 1, 4), bound];
+    let rps = ratio_claim(
+        "requests_per_sec",
+        "largest-common",
+        "json/actix",
+        "json/gin",
+        "above",
+        "",
+    );
+    let check = one(&rps, &records);
+    assert_eq!(check.verdict, Verdict::NotComparable);
+    assert_eq!(check.why, "flagged input: json/gin/c64 is client-bound");
+    let rss = ratio_claim(
+        "peak_rss_bytes",
+        "largest-common",
+        "json/actix",
+        "json/gin",
+        "below",
+        "claimed_ratio = 0.5",
+    );
+    assert_eq!(one(&rss, &records).verdict, Verdict::Holds);
+    let mut broken = records[1].clone();
+    broken.invalid = true;
+    let check = one(&rss, &[records[0].clone(), broken]);
+    assert_eq!(check.verdict, Verdict::NotComparable);
+}
+
+#[test]
+fn cpu_near_picks_the_work_size_closest_to_the_claimed_task_length() {
+    let set = ratio_claim(
+        "requests_per_sec",
+        "cpu-near-us:2000",
+        "hash/axum",
+        "hash-offload/axum",
+        "below",
+        "",
+    );
+    // record() sets CPU per request to 1e6 / rps µs: 1000 req/s = 1 ms, 400 = 2.5 ms, 100 = 10 ms.
+    let records = [
+        record("hash/axum/r1000", 1000.0, 1, 1),
+        record("hash/axum/r5000", 400.0, 1, 1),
+        record("hash/axum/r20000", 100.0, 1, 1),
+        record("hash-offload/axum/r1000", 1000.0, 1, 1),
+        record("hash-offload/axum/r5000", 400.0, 1, 1),
+        record("hash-offload/axum/r20000", 100.0, 1, 1),
+    ];
+    let check = one(&set, &records);
+    assert!(check.compared.contains("at r5000"), "{}", check.compared);
+    assert!(
+        check
+            .compared
+            .contains("axum on hash ÷ axum on hash-offload"),
+        "{}",
+        check.compared
+    );
+}
+
+#[test]
+fn memory_per_connection_is_the_slope_between_the_fewest_and_most_connections() {
+    let set = ratio_claim(
+        "rss_per_connection_bytes",
+        "largest-common",
+        "sleep/axum",
+        "sleep/nethttp",
+        "below",
+        "claimed_ratio = 0.38",
+    );
+    let mut records = vec![
+        record("sleep/axum/c100", 1.0, 1, 10),
+        record("sleep/axum/c10100", 1.0, 1, 10),
+        record("sleep/nethttp/c100", 1.0, 1, 10),
+        record("sleep/nethttp/c10100", 1.0, 1, 10),
+    ];
+    records[1].server.peak_rss_bytes += 8_000_000; // 800 B per connection
+    records[3].server.peak_rss_bytes += 21_000_000; // 2,100 B per connection
+    for r in &mut records {
+        r.client_bound = true; // sleeping servers are idle: memory claims still count
+    }
+    let check = one(&set, &records);
+    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
+    assert!((check.measured_ratio.unwrap() - 0.8 / 2.1).abs() < 1e-6);
+    assert!(check.measured.contains("800 B/conn"), "{}", check.measured);
+    assert!(check.compared.contains("c100→c10100"), "{}", check.compared);
+}
+
+#[test]
+fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() {
+    let set = ratio_claim(
+        "requests_per_sec_retention",
+        "largest-common",
+        "json/node",
+        "json/nethttp",
+        "below",
+        "",
+    );
+    let records = [
+        record("json/node/c16", 1000.0, 1, 1),
+        record("json/node/c1024", 500.0, 1, 1),
+        record("json/nethttp/c16", 1000.0, 1, 1),
+        record("json/nethttp/c1024", 900.0, 1, 1),
+    ];
+    let check = one(&set, &records);
+    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
+    assert!((check.measured_ratio.unwrap() - 0.5 / 0.9).abs() < 1e-9);
+    let single = &records[..1];
+    assert_eq!(one(&set, single).verdict, Verdict::NotComparable);
+}
+
+#[test]
+fn a_side_with_several_targets_picks_the_smallest_when_asked() {
+    let text = r#"
+        tolerance = 0.25
+        [[claims]]
+        id = "7"
+        source = 7
+        claim = "c"
+        metric = "p50_us"
+        a = { workload = "json", targets = ["actix", "axum"], pick = "smallest" }
+        b = { workload = "json", targets = ["nethttp"] }
+        expect = "below"
+    "#;
+    let set = ClaimSet::parse(text).unwrap();
+    let records = [
+        record("json/actix/c64", 1.0, 300, 1),
+        record("json/axum/c64", 1.0, 200, 1),
+        record("json/nethttp/c64", 1.0, 400, 1),
+    ];
+    let check = one(&set, &records);
+    assert!(
+        check.measured.starts_with("axum 200 µs"),
+        "{}",
+        check.measured
+    );
+    assert!(
+        check.compared.contains("min(actix, axum)"),
+        "{}",
+        check.compared
+    );
+}
+
+#[test]
+fn a_claimed_ratio_on_the_wrong_side_of_expect_is_rejected_when_loading() {
+    let text = "tolerance = 0.25\n[[claims]]\nid = \"x\"\nsource = 1\nclaim = \"c\"\n\
+                metric = \"p99_us\"\na = { workload = \"j\", targets = [\"a\"] }\n\
+                b = { workload = \"j\", targets = [\"b\"] }\nexpect = \"above\"\nclaimed_ratio = 0.5\n";
+    let err = ClaimSet::parse(text).unwrap_err();
+    assert!(err.contains("claim x"), "{err}");
+}

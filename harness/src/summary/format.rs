@@ -1,0 +1,115 @@
+//! Number and text formatting shared by the renderers.
+
+/// Escapes text for HTML and SVG (element content and quoted attributes).
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for a Markdown table cell.
+pub(crate) fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// An integer with thousands separators: `142,857`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Requests per second: whole numbers from 100 up, one decimal below.
+pub(crate) fn rate(per_sec: f64) -> String {
+    if per_sec >= 100.0 {
+        thousands(per_sec.round() as u64)
+    } else {
+        format!("{per_sec:.1}")
+    }
+}
+
+/// A latency in microseconds as µs, ms or s with three significant figures.
+pub(crate) fn latency(us: f64) -> String {
+    if us < 1000.0 {
+        format!("{us:.0} µs")
+    } else if us < 1_000_000.0 {
+        format!("{} ms", significant(us / 1000.0))
+    } else {
+        format!("{} s", significant(us / 1e6))
+    }
+}
+
+/// Bytes as B, KiB, MiB or GiB.
+pub(crate) fn bytes(n: f64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{} {}", significant(value), UNITS[unit])
+    }
+}
+
+/// Three significant figures, without trailing zeros past the point.
+pub(crate) fn significant(value: f64) -> String {
+    let decimals = if value.abs() >= 100.0 {
+        0
+    } else if value.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{value:.decimals$}")
+}
+
+/// A ratio with two decimals: `1.35×`.
+pub(crate) fn ratio(value: f64) -> String {
+    format!("{value:.2}×")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_characters_are_escaped() {
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn numbers_read_with_units_and_separators() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(rate(142_857.4), "142,857");
+        assert_eq!(rate(12.34), "12.3");
+        assert_eq!(latency(850.0), "850 µs");
+        assert_eq!(latency(18_000.0), "18.0 ms");
+        assert_eq!(latency(2_500_000.0), "2.50 s");
+        assert_eq!(bytes(8.0 * 1024.0 * 1024.0), "8.00 MiB");
+        assert_eq!(bytes(800.0), "800 B");
+        assert_eq!(ratio(1.3456), "1.35×");
+    }
+}

@@ -1,0 +1,206 @@
+//! `results.json`: the whole summary in one document. Its contract is
+//! `spec/results.schema.json`, and a test validates the output against it; bump
+//! [`SCHEMA_VERSION`] on any change that is not an addition.
+
+use serde::Serialize;
+
+use super::claims::ClaimCheck;
+use super::html::CriterionLinks;
+use super::markdown::missing_text;
+use super::{Summary, SummaryError, flags};
+use crate::CLIENT_BOUND_BELOW;
+use crate::results::{INVALID_ERROR_RATIO, Machine, ResultRecord};
+
+/// Version of the document's shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    generator: &'static str,
+    git_commits: &'a [String],
+    machines: &'a [Machine],
+    time_range: Option<TimeRange<'a>>,
+    flag_rules: FlagRules,
+    targets: Vec<Target<'a>>,
+    skipped: Vec<Skipped<'a>>,
+    workloads: Vec<Workload<'a>>,
+    claims: &'a [ClaimCheck],
+    problems: &'a [String],
+}
+
+#[derive(Serialize)]
+struct TimeRange<'a> {
+    first: &'a str,
+    last: &'a str,
+}
+
+#[derive(Serialize)]
+struct FlagRules {
+    client_bound_below_cpu_busy: f64,
+    invalid_above_error_ratio: f64,
+}
+
+#[derive(Serialize)]
+struct Target<'a> {
+    name: &'a str,
+    language: &'a str,
+    framework: &'a str,
+    toolchains: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Skipped<'a> {
+    target: &'a str,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct Workload<'a> {
+    name: &'a str,
+    targets: &'a [String],
+    params: &'a [String],
+    missing: Vec<Skipped<'a>>,
+    sweep: Option<Sweep<'a>>,
+    results: Vec<Result<'a>>,
+}
+
+#[derive(Serialize)]
+struct Sweep<'a> {
+    axis: &'a str,
+    prefix: &'a str,
+    series: Vec<Series<'a>>,
+}
+
+#[derive(Serialize)]
+struct Series<'a> {
+    target: &'a str,
+    points: Vec<Point>,
+}
+
+#[derive(Serialize)]
+struct Point {
+    x: u64,
+    requests_per_sec: f64,
+    flagged: bool,
+}
+
+#[derive(Serialize)]
+struct Result<'a> {
+    #[serde(flatten)]
+    record: &'a ResultRecord,
+    flags: Vec<&'static str>,
+    criterion_page: Option<&'a str>,
+}
+
+/// Renders `results.json` (pretty-printed).
+pub fn render(
+    summary: &Summary,
+    links: &CriterionLinks,
+) -> std::result::Result<String, SummaryError> {
+    let document = Document {
+        schema_version: SCHEMA_VERSION,
+        generator: "stampede report",
+        git_commits: &summary.git_commits,
+        machines: &summary.machines,
+        time_range: summary
+            .time_range
+            .as_ref()
+            .map(|(first, last)| TimeRange { first, last }),
+        flag_rules: FlagRules {
+            client_bound_below_cpu_busy: CLIENT_BOUND_BELOW,
+            invalid_above_error_ratio: INVALID_ERROR_RATIO,
+        },
+        targets: summary
+            .targets
+            .iter()
+            .map(|t| Target {
+                name: &t.name,
+                language: &t.language,
+                framework: &t.framework,
+                toolchains: &t.toolchains,
+            })
+            .collect(),
+        skipped: summary
+            .skipped
+            .iter()
+            .map(|s| Skipped {
+                target: &s.target,
+                reason: s.reason.clone(),
+            })
+            .collect(),
+        workloads: summary
+            .workloads
+            .iter()
+            .map(|w| Workload {
+                name: &w.name,
+                targets: &w.targets,
+                params: &w.params,
+                missing: w
+                    .missing
+                    .iter()
+                    .map(|t| Skipped {
+                        target: t,
+                        reason: missing_text(summary, t),
+                    })
+                    .collect(),
+                sweep: w.sweep.as_ref().map(|s| Sweep {
+                    axis: &s.axis,
+                    prefix: &s.prefix,
+                    series: s
+                        .series
+                        .iter()
+                        .map(|series| Series {
+                            target: &series.target,
+                            points: series
+                                .points
+                                .iter()
+                                .map(|p| Point {
+                                    x: p.x,
+                                    requests_per_sec: p.requests_per_sec,
+                                    flagged: p.flagged,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                }),
+                results: w
+                    .records
+                    .iter()
+                    .map(|record| Result {
+                        record,
+                        flags: flags(record),
+                        criterion_page: links.by_id.get(&record.id).map(String::as_str),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        claims: &summary.claims,
+        problems: &summary.problems,
+    };
+    let mut text = serde_json::to_string_pretty(&document)
+        .map_err(|source| SummaryError::Serialize { source })?;
+    text.push('\n');
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::claims::ClaimSet;
+    use crate::summary::fixtures::record;
+
+    #[test]
+    fn each_result_carries_its_record_and_its_flags() {
+        let mut bad = record("json/actix/c64", 10.0, 1, 1);
+        bad.invalid = true;
+        let summary = Summary::build(vec![bad], Vec::new(), &ClaimSet::default(), Vec::new());
+        let text = render(&summary, &CriterionLinks::default()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["schema_version"], SCHEMA_VERSION);
+        let result = &doc["workloads"][0]["results"][0];
+        assert_eq!(result["id"], "json/actix/c64");
+        assert_eq!(result["flags"], serde_json::json!(["invalid"]));
+        assert_eq!(result["setup"]["server_cpus"], "0");
+    }
+}

@@ -1,0 +1,37 @@
+//! `stampede report`: the cross-runtime summary (HTML, Markdown, JSON) from the results the
+//! benches wrote, with the published claims checked against them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use stampede_harness::catalog::Catalog;
+use stampede_harness::summary::write_report;
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Folder of result files [default: target/stampede/results].
+    #[arg(long, value_name = "DIR")]
+    results: Option<PathBuf>,
+    /// Folder to write index.html, report.md and results.json [default: target/stampede/report].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::discover()?;
+    let work_dir = catalog.work_dir();
+    let results = args
+        .results
+        .clone()
+        .unwrap_or_else(|| work_dir.join("results"));
+    let out = args.out.clone().unwrap_or_else(|| work_dir.join("report"));
+    let criterion = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| catalog.root().join("target"), PathBuf::from)
+        .join("criterion");
+    let paths = write_report(&results, &out, Some(&criterion))?;
+    for path in [&paths.html, &paths.markdown, &paths.json] {
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
