@@ -41,5 +41,6 @@ fn main() -> ExitCode {
     cpu::mixed(&mut bench, &mut criterion);
     waiting::sleep(&mut bench, &mut criterion);
     criterion.final_summary();
+    bench.write_summary();
     bench.finish()
 }

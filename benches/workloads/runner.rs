@@ -16,6 +16,7 @@ use stampede_harness::metrics::TreeMeter;
 use stampede_harness::process::ServerConfig;
 use stampede_harness::results::{ResultRecord, RunContext};
 use stampede_harness::session::{LoadSetup, VerifiedServer, load_spec, start_verified};
+use stampede_harness::summary::write_report;
 use stampede_harness::vectors::Vector;
 use stampede_harness::vectors::spec_dir;
 use stampede_harness::workload::{Workload, WorkloadParams};
@@ -246,6 +247,29 @@ impl Bench {
     fn fail(&mut self, message: String) {
         eprintln!("FAILED {message}");
         self.failures.push(message);
+    }
+
+    /// Writes the cross-runtime summary of every result so far (a failure to write it is a
+    /// warning: the results themselves are already on disk).
+    pub(crate) fn write_summary(&self) {
+        if matches!(self.filter, IdFilter::ListOnly) {
+            return;
+        }
+        let work = self.catalog.work_dir();
+        let criterion = self.catalog.root().join("target").join("criterion");
+        match write_report(
+            &work.join("results"),
+            &work.join("report"),
+            Some(&criterion),
+        ) {
+            Ok(paths) => println!(
+                "stampede summary: {}\n                  {}\n                  {}",
+                paths.html.display(),
+                paths.markdown.display(),
+                paths.json.display()
+            ),
+            Err(err) => eprintln!("warning: no summary report: {err}"),
+        }
     }
 
     /// Lists failures and turns them into the process's exit status.
