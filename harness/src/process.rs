@@ -288,9 +288,16 @@ impl Drop for RunningServer {
     }
 }
 
-/// A port the OS reports free on `host` right now.
+/// A port the OS reports free on `host` right now. For an address this namespace does not have
+/// (a server in a network namespace of its own), a port free on any local address is taken.
 pub fn free_port(host: Ipv4Addr) -> std::io::Result<u16> {
-    Ok(TcpListener::bind((host, 0))?.local_addr()?.port())
+    let listener = match TcpListener::bind((host, 0)) {
+        Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => {
+            TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0))?
+        }
+        other => other?,
+    };
+    Ok(listener.local_addr()?.port())
 }
 
 /// One `GET /healthz` with `Connection: close`; true on a 200.
