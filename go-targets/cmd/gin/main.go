@@ -1,0 +1,50 @@
+// Command gin is the stampede reference target `gin`: Gin in release mode, gin.New() with no
+// logger middleware, HandleMethodNotAllowed on so wrong methods get 405.
+//
+//	GIN_MODE=release PORT=8080 WORKERS=2 OFFLOAD_THREADS=2 ./gin
+//
+// See spec/CONTRACT.md; the shared logic lives in internal/contract.
+package main
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"stampede/go-targets/internal/contract"
+)
+
+func send(c *gin.Context, reply contract.Reply) {
+	c.Data(reply.Status, reply.ContentType, reply.Body)
+}
+
+func main() {
+	gin.SetMode(gin.ReleaseMode)
+	contract.Main("gin", func(cfg contract.Config) http.Handler {
+		pool := contract.NewPool(cfg.OffloadThreads)
+		r := gin.New()
+		r.HandleMethodNotAllowed = true
+		// Every answer, 404 and 405 included, names the server.
+		r.Use(func(c *gin.Context) { c.Header("Server", "gin") })
+		r.NoRoute(func(c *gin.Context) { send(c, contract.Text(http.StatusNotFound, "not found")) })
+		r.NoMethod(func(c *gin.Context) {
+			send(c, contract.Text(http.StatusMethodNotAllowed, "method not allowed"))
+		})
+		r.GET("/healthz", func(c *gin.Context) { send(c, contract.Text(http.StatusOK, "ok")) })
+		r.GET("/plaintext", func(c *gin.Context) { send(c, contract.Text(http.StatusOK, "Hello, World!")) })
+		r.GET("/json", func(c *gin.Context) { c.JSON(http.StatusOK, contract.Message{Message: "Hello, World!"}) })
+		r.GET("/json/doc", func(c *gin.Context) { c.JSON(http.StatusOK, contract.NewDoc()) })
+		r.POST("/json/order", func(c *gin.Context) {
+			body, bad := contract.ReadBody(c.Writer, c.Request)
+			if bad != nil {
+				send(c, *bad)
+				return
+			}
+			send(c, contract.Order(body))
+		})
+		r.POST("/hash", func(c *gin.Context) { send(c, contract.Hash(c.Writer, c.Request, nil)) })
+		r.POST("/hash/offload", func(c *gin.Context) { send(c, contract.Hash(c.Writer, c.Request, pool)) })
+		r.GET("/sleep", func(c *gin.Context) { send(c, contract.Sleep(c.Request.Context(), c.Request)) })
+		return r
+	})
+}
