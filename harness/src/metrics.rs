@@ -21,8 +21,10 @@ pub struct ProcStat {
     pub ppid: u32,
     /// Process group id.
     pub pgrp: u32,
-    /// User + system CPU time of the process and its reaped children, in clock ticks.
-    pub cpu_ticks: u64,
+    /// User + system CPU time of the process itself, in clock ticks.
+    pub own_ticks: u64,
+    /// User + system CPU time of its reaped children, in clock ticks.
+    pub children_ticks: u64,
     /// Resident set size in pages.
     pub rss_pages: u64,
 }
@@ -39,7 +41,8 @@ pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
         pid,
         ppid: u32::try_from(field(4)?).ok()?,
         pgrp: u32::try_from(field(5)?).ok()?,
-        cpu_ticks: field(14)? + field(15)? + field(16)? + field(17)?,
+        own_ticks: field(14)? + field(15)?,
+        children_ticks: field(16)? + field(17)?,
         rss_pages: field(24)?,
     })
 }
@@ -90,24 +93,51 @@ pub fn tree_of(root: u32, processes: &[ProcStat]) -> Vec<ProcStat> {
 /// CPU and memory of a process tree at one moment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TreeSnapshot {
-    /// Summed CPU clock ticks.
-    pub cpu_ticks: u64,
+    /// Summed CPU time in nanoseconds.
+    pub cpu_ns: u64,
     /// Summed resident memory.
     pub rss_bytes: u64,
     /// Number of processes.
     pub processes: usize,
 }
 
-/// Reads the tree rooted at `root` now.
+/// Reads the tree rooted at `root` now. CPU time comes from each thread's
+/// `/proc/PID/task/TID/schedstat` (nanoseconds: short Criterion samples need better than the
+/// 10 ms ticks of `/proc/PID/stat`), plus the ticks of children already reaped.
 pub fn snapshot(root: u32) -> TreeSnapshot {
     let page = page_size_bytes();
+    let tick_ns = 1e9 / ticks_per_second();
     tree_of(root, &all_processes())
         .iter()
-        .fold(TreeSnapshot::default(), |acc, p| TreeSnapshot {
-            cpu_ticks: acc.cpu_ticks + p.cpu_ticks,
-            rss_bytes: acc.rss_bytes + p.rss_pages * page,
-            processes: acc.processes + 1,
+        .fold(TreeSnapshot::default(), |acc, p| {
+            let own_ns = threads_cpu_ns(p.pid).unwrap_or((p.own_ticks as f64 * tick_ns) as u64);
+            TreeSnapshot {
+                cpu_ns: acc.cpu_ns + own_ns + (p.children_ticks as f64 * tick_ns) as u64,
+                rss_bytes: acc.rss_bytes + p.rss_pages * page,
+                processes: acc.processes + 1,
+            }
         })
+}
+
+/// Summed on-CPU nanoseconds of every thread of `pid`; `None` without schedstat.
+fn threads_cpu_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    let mut seen = false;
+    for task in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        if let Some(ns) = text
+            .split_whitespace()
+            .next()
+            .and_then(|f| f.parse::<u64>().ok())
+        {
+            total += ns;
+            seen = true;
+        }
+    }
+    seen.then_some(total)
 }
 
 fn page_size_bytes() -> u64 {
@@ -153,12 +183,12 @@ pub fn cpu_busy(cpu_seconds: f64, wall_seconds: f64, cores: usize) -> f64 {
     cpu_seconds / (wall_seconds * cores as f64)
 }
 
-/// Watches a process tree during a run: CPU ticks at start and end, RSS sampled in between.
+/// Watches a process tree during a run: CPU time at start and end, RSS sampled in between.
 #[derive(Debug)]
 pub struct ResourceMonitor {
     root: u32,
     started: Instant,
-    start_ticks: u64,
+    start_ns: u64,
     stop: Arc<AtomicBool>,
     sampler: Option<JoinHandle<(u64, usize)>>,
 }
@@ -185,7 +215,7 @@ impl ResourceMonitor {
         Self {
             root,
             started: Instant::now(),
-            start_ticks: first.cpu_ticks,
+            start_ns: first.cpu_ns,
             stop,
             sampler,
         }
@@ -202,8 +232,7 @@ impl ResourceMonitor {
             .and_then(|h| h.join().ok())
             .unwrap_or((0, 0));
         ServerUsage {
-            cpu_seconds: last.cpu_ticks.saturating_sub(self.start_ticks) as f64
-                / ticks_per_second(),
+            cpu_seconds: last.cpu_ns.saturating_sub(self.start_ns) as f64 / 1e9,
             wall_seconds,
             peak_rss_bytes: peak.max(last.rss_bytes),
             processes: most.max(last.processes),
@@ -222,7 +251,7 @@ impl Drop for ResourceMonitor {
 #[derive(Clone, Debug)]
 pub struct TreeMeter {
     root: u32,
-    cpu_ticks: u64,
+    cpu_ns: u64,
     wall: Duration,
     peak_rss_bytes: u64,
     processes: usize,
@@ -233,7 +262,7 @@ impl TreeMeter {
     pub fn new(root: u32) -> Self {
         Self {
             root,
-            cpu_ticks: 0,
+            cpu_ns: 0,
             wall: Duration::ZERO,
             peak_rss_bytes: 0,
             processes: 0,
@@ -247,7 +276,7 @@ impl TreeMeter {
         let out = f();
         self.wall += started.elapsed();
         let after = snapshot(self.root);
-        self.cpu_ticks += after.cpu_ticks.saturating_sub(before.cpu_ticks);
+        self.cpu_ns += after.cpu_ns.saturating_sub(before.cpu_ns);
         self.peak_rss_bytes = self.peak_rss_bytes.max(after.rss_bytes);
         self.processes = self.processes.max(after.processes);
         out
@@ -256,7 +285,7 @@ impl TreeMeter {
     /// What was used inside `around` so far.
     pub fn usage(&self) -> ServerUsage {
         ServerUsage {
-            cpu_seconds: self.cpu_ticks as f64 / ticks_per_second(),
+            cpu_seconds: self.cpu_ns as f64 / 1e9,
             wall_seconds: self.wall.as_secs_f64(),
             peak_rss_bytes: self.peak_rss_bytes,
             processes: self.processes,
@@ -289,7 +318,8 @@ mod tests {
             pid,
             ppid,
             pgrp,
-            cpu_ticks: 1,
+            own_ticks: 1,
+            children_ticks: 0,
             rss_pages: 1,
         }
     }
@@ -300,7 +330,7 @@ mod tests {
                     150 50 7 3 20 0 11 0 12345 1000000 2560 18446744073709551615";
         let s = parse_proc_stat(line).unwrap();
         assert_eq!((s.pid, s.ppid, s.pgrp), (4242, 4000, 4242));
-        assert_eq!(s.cpu_ticks, 150 + 50 + 7 + 3);
+        assert_eq!((s.own_ticks, s.children_ticks), (150 + 50, 7 + 3));
         assert_eq!(s.rss_pages, 2560);
     }
 

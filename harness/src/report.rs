@@ -33,6 +33,8 @@ pub struct ServerFigures {
     pub peak_rss_bytes: u64,
     /// Size of the server CPU set.
     pub cores: usize,
+    /// Most processes seen in the server's tree (a Node cluster's primary and workers).
+    pub processes: usize,
 }
 
 /// The `stampede load --json` object.
@@ -84,6 +86,7 @@ impl LoadReport {
                 cpu_us_per_request: measurement.cpu_us_per_request(),
                 peak_rss_bytes: usage.peak_rss_bytes,
                 cores: measurement.server_cores,
+                processes: usage.processes,
             }),
         }
     }
@@ -127,9 +130,10 @@ impl LoadReport {
                 .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"));
             let _ = writeln!(
                 out,
-                "server: cpu_busy {:.2} on {} core(s), {per_request} CPU us/request, peak RSS {:.1} MiB",
+                "server: cpu_busy {:.2} on {} core(s), {} process(es), {per_request} CPU us/request, peak RSS {:.1} MiB",
                 s.cpu_busy,
                 s.cores,
+                s.processes,
                 s.peak_rss_bytes as f64 / (1024.0 * 1024.0)
             );
             if s.cpu_busy < crate::CLIENT_BOUND_BELOW {
