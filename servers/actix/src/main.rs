@@ -8,8 +8,9 @@
 //! ```
 //!
 //! `HOST` (default 127.0.0.1) and `PORT` (required) give the address; `WORKERS` sets the number
-//! of actix workers (one single-threaded runtime each) and `OFFLOAD_THREADS` each worker's
-//! blocking pool (`worker_max_blocking_threads`; `/hash/offload` runs there through
+//! of actix workers (one single-threaded runtime each) and `OFFLOAD_THREADS` the total of their
+//! blocking pools (`worker_max_blocking_threads` = OFFLOAD_THREADS / WORKERS, rounded up;
+//! `/hash/offload` runs there through
 //! `web::block`); both default to the available parallelism. SIGTERM drains in-flight requests
 //! for up to one second (`shutdown_timeout(1)`), SIGINT stops at once.
 //! No per-request logging; start-up errors go to stderr with a non-zero exit status.
@@ -64,7 +65,9 @@ async fn serve(config: Config) -> io::Result<()> {
             .configure(routes)
     })
     .workers(config.workers)
-    .worker_max_blocking_threads(config.offload_threads)
+    // actix's blocking pool is per worker: split OFFLOAD_THREADS across workers so the total
+    // matches the other runtimes' single pool.
+    .worker_max_blocking_threads(config.offload_threads.div_ceil(config.workers).max(1))
     .backlog(BACKLOG)
     // Idle keep-alive connections stay open (actix's default closes them after 5 s).
     .keep_alive(KeepAlive::Os)
