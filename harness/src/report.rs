@@ -56,11 +56,22 @@ pub struct LoadReport {
     pub late_sends: u64,
     /// Server figures; absent for `--url`.
     pub server: Option<ServerFigures>,
+    /// The load client's own figures.
+    pub client: ClientFigures,
+}
+
+/// What the load client itself used.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientFigures {
+    /// Peak resident memory of the harness process (VmHWM), connections included.
+    pub peak_rss_bytes: u64,
+    /// Connections it held.
+    pub connections: usize,
 }
 
 impl LoadReport {
-    /// Builds the report of one measurement.
-    pub fn of(measurement: &Measurement) -> Self {
+    /// Builds the report of one measurement made over `connections` connections.
+    pub fn of(measurement: &Measurement, connections: usize) -> Self {
         let sample = &measurement.sample;
         let latency = sample.latency();
         Self {
@@ -88,6 +99,10 @@ impl LoadReport {
                 cores: measurement.server_cores,
                 processes: usage.processes,
             }),
+            client: ClientFigures {
+                peak_rss_bytes: crate::metrics::own_peak_rss_bytes(),
+                connections,
+            },
         }
     }
 
@@ -120,6 +135,12 @@ impl LoadReport {
             } else {
                 format!(" ({})", kinds.join(", "))
             }
+        );
+        let _ = writeln!(
+            out,
+            "client: {} connections, peak RSS {:.1} MiB",
+            self.client.connections,
+            self.client.peak_rss_bytes as f64 / (1024.0 * 1024.0)
         );
         if self.late_sends > 0 {
             let _ = writeln!(out, "late sends (open loop): {}", self.late_sends);
@@ -182,7 +203,7 @@ mod tests {
 
     #[test]
     fn the_json_report_has_every_documented_field() {
-        let value = serde_json::to_value(LoadReport::of(&measurement())).unwrap();
+        let value = serde_json::to_value(LoadReport::of(&measurement(), 64)).unwrap();
         for key in [
             "requests",
             "errors",
@@ -191,6 +212,7 @@ mod tests {
             "requests_per_sec",
             "latency_us",
             "server",
+            "client",
         ] {
             assert!(value.get(key).is_some(), "missing {key}: {value}");
         }
@@ -210,7 +232,7 @@ mod tests {
 
     #[test]
     fn a_half_busy_server_is_called_client_bound_in_the_text() {
-        let text = LoadReport::of(&measurement()).to_text();
+        let text = LoadReport::of(&measurement(), 64).to_text();
         assert!(text.contains("1000 req/s"), "{text}");
         assert!(text.contains("timeout 2"), "{text}");
         assert!(text.contains("client-bound"), "{text}");
