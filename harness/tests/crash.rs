@@ -11,7 +11,7 @@ use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
 use stampede_harness::process::{ProcessError, RunningServer, ServerConfig};
 
 /// Answers every GET with 200 `ok` over keep-alive, writes 30 numbered lines to stderr, and
-/// exits with status 3 on its fifth request.
+/// exits with status 3 on its fifth `/plaintext` request.
 const CRASHER: &str = r#"
 import os, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +22,8 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
         global served
-        served += 1
+        if self.path == "/plaintext":
+            served += 1
         if served == 5:
             print("crasher: giving up now", file=sys.stderr, flush=True)
             os._exit(3)
@@ -32,7 +33,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"ok")
     def log_message(self, *args):
         pass
-ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever()
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client hanging up early is not worth a traceback here
+QuietServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever()
 "#;
 
 fn crasher_catalog(dir: &Path) -> Catalog {

@@ -18,7 +18,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("bad duration {text:?}: use e.g. 500ms, 5s or 2m"))?;
     if !value.is_finite() || value < 0.0 {
-        return Err(format!("bad duration {text:?}: must be zero or more"));
+        return Err(format!(
+            "bad duration {text:?}: must be zero or more, e.g. 5s"
+        ));
     }
     Ok(Duration::from_secs_f64(value * unit_seconds))
 }
