@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::load::LatencySummary;
 use crate::session::Measurement;
 
 /// Latency percentiles in microseconds.
@@ -20,6 +21,18 @@ pub struct LatencyUs {
     pub p999: u64,
     /// Highest.
     pub max: u64,
+}
+
+impl From<LatencySummary> for LatencyUs {
+    fn from(l: LatencySummary) -> Self {
+        Self {
+            p50: l.p50,
+            p90: l.p90,
+            p99: l.p99,
+            p999: l.p999,
+            max: l.max,
+        }
+    }
 }
 
 /// What the server used, when the harness started it.
@@ -73,24 +86,13 @@ impl LoadReport {
     /// Builds the report of one measurement made over `connections` connections.
     pub fn of(measurement: &Measurement, connections: usize) -> Self {
         let sample = &measurement.sample;
-        let latency = sample.latency();
         Self {
             requests: sample.requests,
             errors: sample.errors(),
-            errors_by_kind: sample
-                .errors_by_kind_named()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            errors_by_kind: sample.errors_by_kind_named(),
             duration_s: sample.elapsed.as_secs_f64(),
             requests_per_sec: sample.requests_per_sec(),
-            latency_us: LatencyUs {
-                p50: latency.p50,
-                p90: latency.p90,
-                p99: latency.p99,
-                p999: latency.p999,
-                max: latency.max,
-            },
+            latency_us: sample.latency().into(),
             late_sends: sample.late_sends,
             server: measurement.usage.map(|usage| ServerFigures {
                 cpu_busy: usage.cpu_busy(measurement.server_cores),

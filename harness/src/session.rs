@@ -9,7 +9,6 @@ use crate::cpus::CpuSet;
 use crate::load::{LoadClient, LoadError, RunPlan, Sample};
 use crate::metrics::{ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
-use crate::report::LatencyUs;
 use crate::results::{ResultRecord, RunContext, ServerEvidence, Setup, rfc3339_utc};
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
 use crate::verify::{VerifyError, verify};
@@ -171,7 +170,6 @@ impl VerifiedServer {
             parts.next(),
             parts.next().unwrap_or(""),
         );
-        let latency = sample.latency();
         let measurement = Measurement {
             sample: sample.clone(),
             usage: Some(*usage),
@@ -187,19 +185,9 @@ impl VerifiedServer {
             toolchain: self.toolchain_version.clone(),
             requests: sample.requests,
             errors: sample.errors(),
-            errors_by_kind: sample
-                .errors_by_kind_named()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            errors_by_kind: sample.errors_by_kind_named(),
             requests_per_sec: sample.requests_per_sec(),
-            latency_us: LatencyUs {
-                p50: latency.p50,
-                p90: latency.p90,
-                p99: latency.p99,
-                p999: latency.p999,
-                max: latency.max,
-            },
+            latency_us: sample.latency().into(),
             server: ServerEvidence {
                 cpu_busy: usage.cpu_busy(config.cpus.len()),
                 cpu_us_per_request: measurement.cpu_us_per_request(),

@@ -179,13 +179,7 @@ impl LoadClient {
             }
         }
         drop(reply_tx);
-        let mut sample = Sample {
-            requests: 0,
-            errors_by_kind: Default::default(),
-            elapsed: Duration::ZERO,
-            histogram: new_histogram(),
-            late_sends: 0,
-        };
+        let mut sample = Sample::empty();
         for _ in 0..self.workers.len() {
             let result = reply_rx
                 .recv()

@@ -206,10 +206,15 @@ impl Sample {
     }
 
     /// Errors by kind with every kind present, for reports.
-    pub fn errors_by_kind_named(&self) -> BTreeMap<&'static str, u64> {
+    pub fn errors_by_kind_named(&self) -> BTreeMap<String, u64> {
         ErrorKind::ALL
             .iter()
-            .map(|k| (k.as_str(), self.errors_by_kind.get(k).copied().unwrap_or(0)))
+            .map(|k| {
+                (
+                    k.as_str().to_owned(),
+                    self.errors_by_kind.get(k).copied().unwrap_or(0),
+                )
+            })
             .collect()
     }
 }
