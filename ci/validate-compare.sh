@@ -20,8 +20,10 @@ cpu_us=$($bin load --target actix --workload plaintext --connections 32 --durati
 burn_ns=$(python3 -c "print(int(float('$cpu_us') * 1000 * 0.05))")
 echo "actix plaintext: ${cpu_us} CPU us/request; the slow branch burns ${burn_ns} ns more per request"
 
+# Pin the commit: HEAD may move while this runs.
+base=$(git rev-parse HEAD)
 branch=stampede-validate-slow
-git branch -f "$branch" HEAD >/dev/null
+git branch -f "$branch" "$base" >/dev/null
 wt="target/stampede/validate/worktree"
 git worktree remove --force "$wt" >/dev/null 2>&1 || true
 git worktree add --force "$wt" "$branch" >/dev/null
@@ -41,17 +43,17 @@ git -C "$wt" commit -qam "validate-compare: actix plaintext burns ${burn_ns} ns 
 slow=$(git -C "$wt" rev-parse HEAD)
 git worktree remove --force "$wt"
 
-run() { # label, head ref
+run() { # label, head ref (A/A: the base commit itself, so both sides run the same binary)
   local label=$1 head=$2 i verdict start
   for i in $(seq 1 "$n"); do
     start=$(date +%s)
-    $bin compare --base HEAD ${head:+--head "$head"} --targets actix --workloads plaintext \
+    $bin compare --base "$base" --head "$head" --targets actix --workloads plaintext \
       --json "$out/$label-$i.json" > "$out/$label-$i.txt" 2>&1 || true
     verdict=$(python3 -c "import json; c=json.load(open('$out/$label-$i.json'))[0]; print(c['verdict'], round(c['throughput']['change_pct'],2), round(c['cpu_per_request']['change_pct'],2))")
     echo "$label $i: $verdict ($(( $(date +%s) - start )) s)"
   done
 }
-run aa "" | tee "$out/aa.log"
+run aa "$base" | tee "$out/aa.log"
 run ab "$slow" | tee "$out/ab.log"
 echo "A/A false alarms (regressed or improved): $(grep -cE ': (regressed|improved)' "$out/aa.log") of $n"
 echo "A/B detected (regressed): $(grep -c ': regressed' "$out/ab.log") of $n"
