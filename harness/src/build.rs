@@ -85,17 +85,19 @@ fn run_build(catalog: &Catalog, target: &Target, spec: &BuildSpec) -> Result<(),
     {
         let _ = std::fs::create_dir_all(parent);
     }
-    let output = Command::new(&argv[0])
+    let mut command = Command::new(&argv[0]);
+    command
         .args(&argv[1..])
         .current_dir(cwd)
         .envs(&spec.env)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| BuildError::Spawn {
-            target: target.name.clone(),
-            command: argv.join(" "),
-            source,
-        })?;
+        .stdin(Stdio::null());
+    // A build outlives nothing: it ends with the harness, like a server (no CPU pinning).
+    crate::child_setup::die_with_parent_on_cpus(&mut command, &crate::cpus::CpuSet::new(vec![]));
+    let output = command.output().map_err(|source| BuildError::Spawn {
+        target: target.name.clone(),
+        command: argv.join(" "),
+        source,
+    })?;
     if !output.status.success() {
         let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&output.stderr));
