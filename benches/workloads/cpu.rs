@@ -4,7 +4,7 @@
 use criterion::Criterion;
 use stampede_harness::workload::Workload;
 
-use crate::runner::{Background, Bench, Case};
+use crate::runner::{Background, Bench, Case, Sampling};
 
 fn sized(bench: &Bench, workload: fn(u32) -> Workload) -> Vec<Case> {
     let hash = &bench.params().hash;
@@ -21,12 +21,12 @@ fn sized(bench: &Bench, workload: fn(u32) -> Workload) -> Vec<Case> {
 
 pub(crate) fn hash(bench: &mut Bench, criterion: &mut Criterion) {
     let cases = sized(bench, |rounds| Workload::Hash { rounds });
-    bench.run_group(criterion, "hash", &cases);
+    bench.run_group(criterion, "hash", &cases, Sampling::Heavy);
 }
 
 pub(crate) fn hash_offload(bench: &mut Bench, criterion: &mut Criterion) {
     let cases = sized(bench, |rounds| Workload::HashOffload { rounds });
-    bench.run_group(criterion, "hash-offload", &cases);
+    bench.run_group(criterion, "hash-offload", &cases, Sampling::Heavy);
 }
 
 /// The event-loop blocking probe: one connection's `/plaintext` latency while K connections
@@ -57,5 +57,5 @@ pub(crate) fn mixed(bench: &mut Bench, criterion: &mut Criterion) {
             },
         ),
     ];
-    bench.run_group(criterion, "mixed", &cases);
+    bench.run_group(criterion, "mixed", &cases, Sampling::Heavy);
 }

@@ -4,7 +4,7 @@
 use criterion::Criterion;
 use stampede_harness::workload::Workload;
 
-use crate::runner::{Bench, Case};
+use crate::runner::{Bench, Case, Sampling};
 
 fn cases(bench: &Bench, workload: Workload) -> Vec<Case> {
     let connections = &bench.params().documents.connections;
@@ -16,10 +16,10 @@ fn cases(bench: &Bench, workload: Workload) -> Vec<Case> {
 
 pub(crate) fn json_doc(bench: &mut Bench, criterion: &mut Criterion) {
     let cases = cases(bench, Workload::JsonDoc);
-    bench.run_group(criterion, "json-doc", &cases);
+    bench.run_group(criterion, "json-doc", &cases, Sampling::Light);
 }
 
 pub(crate) fn order(bench: &mut Bench, criterion: &mut Criterion) {
     let cases = cases(bench, Workload::Order);
-    bench.run_group(criterion, "order", &cases);
+    bench.run_group(criterion, "order", &cases, Sampling::Light);
 }

@@ -4,7 +4,7 @@
 use criterion::Criterion;
 use stampede_harness::workload::Workload;
 
-use crate::runner::{Bench, Case};
+use crate::runner::{Bench, Case, Sampling};
 
 fn sweep(bench: &Bench, workload: Workload) -> Vec<Case> {
     let connections = &bench.params().sweep.connections;
@@ -16,10 +16,10 @@ fn sweep(bench: &Bench, workload: Workload) -> Vec<Case> {
 
 pub(crate) fn plaintext(bench: &mut Bench, criterion: &mut Criterion) {
     let cases = sweep(bench, Workload::Plaintext);
-    bench.run_group(criterion, "plaintext", &cases);
+    bench.run_group(criterion, "plaintext", &cases, Sampling::Light);
 }
 
 pub(crate) fn json(bench: &mut Bench, criterion: &mut Criterion) {
     let cases = sweep(bench, Workload::Json);
-    bench.run_group(criterion, "json", &cases);
+    bench.run_group(criterion, "json", &cases, Sampling::Light);
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::load::{LoadClient, RunPlan, Sample};
@@ -60,6 +60,16 @@ impl Case {
     }
 }
 
+/// How Criterion samples a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sampling {
+    /// Criterion's linear sampling with the bench's sample size: for requests of microseconds.
+    Light,
+    /// Ten samples of equal size: for requests of milliseconds (CPU work, sleeping, probes),
+    /// where linear sampling would need hundreds of slow requests per benchmark.
+    Heavy,
+}
+
 /// State shared by every group of one `cargo bench` run.
 pub(crate) struct Bench {
     catalog: Catalog,
@@ -105,9 +115,20 @@ impl Bench {
     }
 
     /// Benchmarks every case on every target, as Criterion group `group`.
-    pub(crate) fn run_group(&mut self, criterion: &mut Criterion, group: &str, cases: &[Case]) {
+    pub(crate) fn run_group(
+        &mut self,
+        criterion: &mut Criterion,
+        group: &str,
+        cases: &[Case],
+        sampling: Sampling,
+    ) {
         let mut criterion_group = criterion.benchmark_group(group);
         criterion_group.throughput(Throughput::Elements(1));
+        if sampling == Sampling::Heavy {
+            criterion_group
+                .sampling_mode(SamplingMode::Flat)
+                .sample_size(10);
+        }
         let targets = self.catalog.targets().to_vec();
         for target in &targets {
             let ids: Vec<(String, &Case)> = cases

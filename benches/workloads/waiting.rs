@@ -4,7 +4,7 @@
 use criterion::Criterion;
 use stampede_harness::workload::Workload;
 
-use crate::runner::{Bench, Case};
+use crate::runner::{Bench, Case, Sampling};
 
 pub(crate) fn sleep(bench: &mut Bench, criterion: &mut Criterion) {
     let params = bench.params().sleep.clone();
@@ -14,5 +14,5 @@ pub(crate) fn sleep(bench: &mut Bench, criterion: &mut Criterion) {
         .iter()
         .map(|&c| Case::connections(workload, c))
         .collect();
-    bench.run_group(criterion, "sleep", &cases);
+    bench.run_group(criterion, "sleep", &cases, Sampling::Heavy);
 }
