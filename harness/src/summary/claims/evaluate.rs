@@ -106,7 +106,15 @@ fn measure(
             claim.a.workload, claim.b.workload
         ));
     };
-    let base = lowest.unwrap_or_else(|| param.clone());
+    // Spans (retention, RSS per connection) start at the fewest connections above one: a single
+    // connection measures one round trip's latency, not a server's capacity, and is always
+    // flagged client-bound.
+    let base = numbered
+        .iter()
+        .find(|(n, _)| *n > 1)
+        .map(|(_, p)| p.clone())
+        .or(lowest)
+        .unwrap_or_else(|| param.clone());
     let span = match claim.metric {
         Metric::RequestsPerSecRetention if base == param => {
             return Err("needs at least two connection counts on both sides".into());

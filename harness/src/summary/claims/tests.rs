@@ -232,6 +232,33 @@ fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() 
 }
 
 #[test]
+fn retention_starts_above_one_connection_which_is_always_latency_bound() {
+    let set = ratio_claim(
+        "requests_per_sec_retention",
+        "largest-common",
+        "json/node",
+        "json/nethttp",
+        "below",
+        "",
+    );
+    let mut records = vec![
+        record("json/node/c1", 10.0, 1, 1),
+        record("json/node/c16", 1000.0, 1, 1),
+        record("json/node/c1024", 500.0, 1, 1),
+        record("json/nethttp/c1", 10.0, 1, 1),
+        record("json/nethttp/c16", 1000.0, 1, 1),
+        record("json/nethttp/c1024", 900.0, 1, 1),
+    ];
+    for r in records.iter_mut().filter(|r| r.param == "c1") {
+        r.server.cpu_busy = 0.4;
+        r.client_bound = true;
+    }
+    let check = one(&set, &records);
+    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
+    assert!(check.compared.contains("c16→c1024"), "{}", check.compared);
+}
+
+#[test]
 fn a_side_with_several_targets_picks_the_smallest_when_asked() {
     let text = r#"
         tolerance = 0.25
