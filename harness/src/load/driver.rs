@@ -55,12 +55,24 @@ struct JobPlan {
     total_connections: usize,
 }
 
+/// What one client thread counted during a run.
 #[derive(Debug)]
 struct WorkerResult {
     requests: u64,
     errors: [u64; 5],
     late_sends: u64,
     histogram: Histogram<u64>,
+}
+
+impl Default for WorkerResult {
+    fn default() -> Self {
+        Self {
+            requests: 0,
+            errors: [0; 5],
+            late_sends: 0,
+            histogram: new_histogram(),
+        }
+    }
 }
 
 /// A connection's place: its socket (reopened after errors) and where it is in the mix.
@@ -276,26 +288,13 @@ async fn open_all(
     (slots, first_error)
 }
 
-#[derive(Debug)]
-struct Tally {
-    requests: u64,
-    errors: [u64; 5],
-    late_sends: u64,
-    histogram: Histogram<u64>,
-}
-
 async fn run_job(
     slots: &mut Vec<Slot>,
     plan: &Arc<JobPlan>,
     mix: &Arc<Vec<RequestTemplate>>,
     addr: SocketAddr,
 ) -> WorkerResult {
-    let tally = Rc::new(RefCell::new(Tally {
-        requests: 0,
-        errors: [0; 5],
-        late_sends: 0,
-        histogram: new_histogram(),
-    }));
+    let tally = Rc::new(RefCell::new(WorkerResult::default()));
     let handles: Vec<_> = slots
         .drain(..)
         .map(|slot| {
@@ -308,18 +307,11 @@ async fn run_job(
             slots.push(slot);
         }
     }
-    let tally = tally.replace(Tally {
-        requests: 0,
-        errors: [0; 5],
-        late_sends: 0,
-        histogram: new_histogram(),
-    });
-    WorkerResult {
-        requests: tally.requests,
-        errors: tally.errors,
-        late_sends: tally.late_sends,
-        histogram: tally.histogram,
-    }
+    // Every task has ended, so this is the last reference.
+    Rc::try_unwrap(tally).map_or_else(
+        |shared| shared.replace(WorkerResult::default()),
+        RefCell::into_inner,
+    )
 }
 
 /// One connection's loop for one run.
@@ -327,7 +319,7 @@ async fn drive(
     mut slot: Slot,
     job: Arc<JobPlan>,
     mix: Arc<Vec<RequestTemplate>>,
-    tally: Rc<RefCell<Tally>>,
+    tally: Rc<RefCell<WorkerResult>>,
     addr: SocketAddr,
 ) -> Slot {
     // Open loop: this connection sends every `interval`, staggered by its index.
