@@ -1,11 +1,13 @@
 //! `stampede list`: every target, available or why not.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use stampede_harness::catalog::{Availability, Catalog};
 
 pub(crate) fn run() -> anyhow::Result<ExitCode> {
     let catalog = Catalog::discover()?;
+    let mut out = std::io::stdout().lock();
     for target in catalog.targets() {
         let state = match catalog.availability(target) {
             Availability::Available { toolchain_version } => {
@@ -18,10 +20,18 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         } else {
             format!("; WORKERS {}", target.workers)
         };
-        println!(
+        let line = writeln!(
+            out,
             "{}: {state} — {} / {}{workers}",
             target.name, target.language, target.framework
         );
+        // `stampede list | head -2` closes the pipe early: that ends the listing, no more.
+        if let Err(err) = line {
+            if err.kind() == std::io::ErrorKind::BrokenPipe {
+                break;
+            }
+            return Err(err.into());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
