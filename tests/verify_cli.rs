@@ -1,0 +1,81 @@
+//! `stampede verify` against a target that answers wrongly exits 1 with a diff naming the
+//! endpoint, expected and got. The target is a throwaway Python server in a temporary
+//! workspace (STAMPEDE_ROOT) that uses the real spec.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::path::Path;
+use std::process::Command;
+
+/// Answers everything with 200 `Hello` and the right Server and Date headers.
+const WRONG: &str = r#"
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.send_response(200)
+        self.send_header("Server", "wrong")
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"Hello")
+    do_GET = do_POST = do_DELETE = answer
+    def version_string(self):
+        return "wrong"
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever()
+"#;
+
+#[test]
+fn verify_exits_1_with_a_diff_naming_the_endpoint_for_a_wrong_target() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir(root.path().join("spec")).unwrap();
+    for file in [
+        "vectors.json",
+        "json-doc.json",
+        "bad-inputs.json",
+        "workloads.toml",
+    ] {
+        std::fs::copy(
+            repo.join("spec").join(file),
+            root.path().join("spec").join(file),
+        )
+        .unwrap();
+    }
+    std::fs::write(root.path().join("wrong.py"), WRONG).unwrap();
+    std::fs::write(
+        root.path().join("targets.toml"),
+        r#"
+        [toolchains.python]
+        command = "python3"
+        version_args = ["--version"]
+        hint = "install Python 3"
+        [[targets]]
+        name = "wrong"
+        language = "Python"
+        framework = "http.server"
+        toolchain = "python"
+        workers = "does not apply"
+        start = ["python3", "{root}/wrong.py"]
+        "#,
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .arg("verify")
+        .env("STAMPEDE_ROOT", root.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("wrong: FAILED"), "{stdout}");
+    assert!(stdout.contains("GET /plaintext"), "{stdout}");
+    assert!(
+        stdout.contains(r#"expected "Hello, World!", got "Hello""#),
+        "{stdout}"
+    );
+}
