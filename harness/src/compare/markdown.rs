@@ -8,23 +8,44 @@ use super::duet::Comparison;
 /// Marker that lets CI find and update its own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- stampede-compare -->";
 
-fn interval(c: &Comparison) -> String {
-    let d = &c.throughput;
-    if d.ci_low.is_finite() {
-        format!(
-            "{:+.1}% .. {:+.1}%",
-            (d.ci_low - 1.0) * 100.0,
-            (d.ci_high - 1.0) * 100.0
-        )
-    } else {
-        "n/a".into()
-    }
+/// One comparison's cells, formatted once for both renderings.
+struct Row {
+    target: String,
+    workload: String,
+    base_rps: String,
+    head_rps: String,
+    change: String,
+    interval: String,
+    cpu_change: String,
+    verdict: String,
 }
 
-fn verdict_text(c: &Comparison) -> String {
-    match &c.note {
-        Some(note) => format!("{} ({note})", c.verdict.as_str()),
-        None => c.verdict.as_str().to_owned(),
+impl Row {
+    fn of(c: &Comparison) -> Self {
+        let d = &c.throughput;
+        let interval = if d.ci_low.is_finite() {
+            format!(
+                "{:+.1}% .. {:+.1}%",
+                (d.ci_low - 1.0) * 100.0,
+                (d.ci_high - 1.0) * 100.0
+            )
+        } else {
+            "n/a".into()
+        };
+        let verdict = match &c.note {
+            Some(note) => format!("{} ({note})", c.verdict.as_str()),
+            None => c.verdict.as_str().to_owned(),
+        };
+        Self {
+            target: c.target.clone(),
+            workload: c.workload.clone(),
+            base_rps: format!("{:.0}", c.base_rps()),
+            head_rps: format!("{:.0}", c.head_rps()),
+            change: format!("{:+.1}%", d.change_pct),
+            interval,
+            cpu_change: format!("{:+.1}%", c.cpu_per_request.change_pct),
+            verdict,
+        }
     }
 }
 
@@ -34,18 +55,18 @@ pub fn render_text(comparisons: &[Comparison]) -> String {
         "{:<14} {:<14} {:>12} {:>12} {:>8} {:>20} {:>9}  verdict\n",
         "target", "workload", "base req/s", "head req/s", "change", "95% interval", "cpu/req"
     );
-    for c in comparisons {
+    for r in comparisons.iter().map(Row::of) {
         let _ = writeln!(
             out,
-            "{:<14} {:<14} {:>12.0} {:>12.0} {:>+7.1}% {:>20} {:>+8.1}%  {}",
-            c.target,
-            c.workload,
-            c.base_rps(),
-            c.head_rps(),
-            c.throughput.change_pct,
-            interval(c),
-            c.cpu_per_request.change_pct,
-            verdict_text(c)
+            "{:<14} {:<14} {:>12} {:>12} {:>8} {:>20} {:>9}  {}",
+            r.target,
+            r.workload,
+            r.base_rps,
+            r.head_rps,
+            r.change,
+            r.interval,
+            r.cpu_change,
+            r.verdict
         );
     }
     out
@@ -74,18 +95,18 @@ pub fn render_markdown(
     );
     out.push_str("| target | workload | base req/s | head req/s | change | 95% interval | CPU/request | verdict |\n");
     out.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
-    for c in comparisons {
+    for r in comparisons.iter().map(Row::of) {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {:.0} | {:+.1}% | {} | {:+.1}% | {} |",
-            c.target,
-            c.workload,
-            c.base_rps(),
-            c.head_rps(),
-            c.throughput.change_pct,
-            interval(c),
-            c.cpu_per_request.change_pct,
-            verdict_text(c)
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.target,
+            r.workload,
+            r.base_rps,
+            r.head_rps,
+            r.change,
+            r.interval,
+            r.cpu_change,
+            r.verdict
         );
     }
     let rounds = comparisons.first().map_or(0, |c| c.rounds.len());
@@ -96,4 +117,76 @@ pub fn render_markdown(
          the interval is a distribution-free 95% interval of that median. Threshold: {threshold_pct}%.\n"
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::decide::{Better, decide};
+    use crate::compare::duet::RoundFigures;
+
+    fn comparison(head_rps: f64) -> Comparison {
+        let rounds: Vec<RoundFigures> = (0..10)
+            .map(|i| RoundFigures {
+                base_rps: 1000.0 + f64::from(i),
+                head_rps: head_rps + f64::from(i),
+                base_cpu_us: 10.0,
+                head_cpu_us: 10.0 * 1000.0 / head_rps,
+                errors: 0,
+                error_ratio: 0.0,
+            })
+            .collect();
+        let throughput = decide(
+            &rounds
+                .iter()
+                .map(|r| r.head_rps / r.base_rps)
+                .collect::<Vec<_>>(),
+            0.05,
+            Better::Higher,
+        );
+        let cpu = decide(
+            &rounds
+                .iter()
+                .map(|r| r.head_cpu_us / r.base_cpu_us)
+                .collect::<Vec<_>>(),
+            0.05,
+            Better::Lower,
+        );
+        Comparison {
+            target: "actix".into(),
+            workload: "plaintext".into(),
+            rounds,
+            verdict: super::super::duet::combine(throughput.verdict, cpu.verdict),
+            throughput,
+            cpu_per_request: cpu,
+            note: None,
+            elapsed_s: 40.0,
+        }
+    }
+
+    #[test]
+    fn a_regression_is_counted_and_shown_the_same_in_text_and_markdown() {
+        let cs = [comparison(900.0)];
+        let md = render_markdown(&cs, "main", "working tree", 5.0);
+        assert!(md.starts_with(COMMENT_MARKER), "{md}");
+        assert!(md.contains("**1 regression(s)**"), "{md}");
+        assert!(
+            md.contains("| actix | plaintext | 1004 | 904 | -10.0% |"),
+            "{md}"
+        );
+        let text = render_text(&cs);
+        assert!(
+            text.contains("regressed") && text.contains("-10.0%"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn no_regression_says_so() {
+        let md = render_markdown(&[comparison(1000.0)], "main", "head", 5.0);
+        assert!(
+            md.contains("**No regression**") && md.contains("unchanged"),
+            "{md}"
+        );
+    }
 }
