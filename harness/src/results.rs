@@ -240,52 +240,13 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    pub(crate) fn record(id: &str, cpu_busy: f64, requests: u64, errors: u64) -> ResultRecord {
-        let mut parts = id.split('/');
-        ResultRecord {
-            id: id.into(),
-            workload: parts.next().unwrap_or("").into(),
-            target: parts.next().unwrap_or("").into(),
-            param: parts.next().unwrap_or("").into(),
-            language: "Rust".into(),
-            framework: "actix-web 4".into(),
-            toolchain: "cargo 1.95.0".into(),
-            requests,
-            errors,
-            errors_by_kind: BTreeMap::from([("status".to_owned(), errors)]),
-            requests_per_sec: requests as f64 / 10.0,
-            latency_us: LatencyUs {
-                p50: 100,
-                p90: 200,
-                p99: 400,
-                p999: 900,
-                max: 5000,
-            },
-            server: ServerEvidence {
-                cpu_busy,
-                cpu_us_per_request: Some(10.0),
-                peak_rss_bytes: 8 << 20,
-                cores: 1,
-            },
-            client_bound: false,
-            invalid: false,
-            setup: Setup {
-                server_cpus: "0".into(),
-                client_cpus: "1".into(),
-                workers: Some(1),
-                offload_threads: 1,
-                connections: 64,
-                rate_per_sec: None,
-            },
-            machine: Machine {
-                cpu_model: "Test CPU".into(),
-                cores: 2,
-                kernel: "6.1".into(),
-            },
-            git_commit: "abc".into(),
-            time: "2026-11-22T00:00:00Z".into(),
-        }
-        .with_flags()
+    /// The summary's fixture record with these figures, flags recomputed.
+    fn record(id: &str, cpu_busy: f64, requests: u64, errors: u64) -> ResultRecord {
+        let mut r = crate::summary::fixtures::record(id, 1000.0, 100, 8);
+        r.server.cpu_busy = cpu_busy;
+        r.requests = requests;
+        r.errors = errors;
+        r.with_flags()
     }
 
     #[test]

@@ -10,7 +10,7 @@
 mod build;
 pub mod claims;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 mod format;
 pub mod html;
 pub mod json;
