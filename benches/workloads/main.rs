@@ -21,13 +21,16 @@ fn main() -> ExitCode {
     // Shorter than Criterion's defaults (3 s + 5 s, 100 samples, 100k resamples): 138 benchmark
     // IDs must fit in 15 minutes on 2 cores (measured: 1 s + 3 s + 100k came to about 18).
     // Command-line options still override these (e.g. --measurement-time 5).
+    // Quick mode samples each benchmark until its estimate settles, at most the measurement
+    // time: 1 s keeps the whole quick run within 3 minutes.
+    let quick = std::env::args().any(|a| a == "--quick");
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(if quick { 1 } else { 2 }))
         .sample_size(30)
         .nresamples(20_000)
         .configure_from_args();
-    let mut bench = match runner::Bench::new() {
+    let mut bench = match runner::Bench::new(quick) {
         Ok(bench) => bench,
         Err(err) => {
             eprintln!("Error: {err:#}");

@@ -78,12 +78,15 @@ pub(crate) struct Bench {
     filter: IdFilter,
     context: RunContext,
     params: WorkloadParams,
+    /// How long the mixed probe runs at its fixed rate for the recorded percentiles.
+    probe_duration: Duration,
     failures: Vec<String>,
     skips_reported: BTreeSet<String>,
 }
 
 impl Bench {
-    pub(crate) fn new() -> anyhow::Result<Self> {
+    /// `quick`: Criterion's `--quick` was given; fixed-length extras are shortened too.
+    pub(crate) fn new(quick: bool) -> anyhow::Result<Self> {
         let catalog = Catalog::discover()?;
         let vectors = load_spec(&catalog)?;
         let split = CpuSplit::resolve(None, None)?;
@@ -99,6 +102,7 @@ impl Bench {
         );
         Ok(Self {
             params: WorkloadParams::load(&spec_dir(catalog.root()))?,
+            probe_duration: Duration::from_secs(if quick { 1 } else { 2 }),
             context: RunContext::detect(catalog.root()),
             catalog,
             vectors,
@@ -224,7 +228,7 @@ impl Bench {
         // The mixed probe's recorded percentiles come from a fixed low rate, not closed loop.
         let mut rate_per_sec = None;
         if let (Some(bg), None) = (&case.background, &load_error) {
-            let plan = RunPlan::duration(PROBE_DURATION).with_rate(bg.probe_rate_per_sec);
+            let plan = RunPlan::duration(self.probe_duration).with_rate(bg.probe_rate_per_sec);
             match meter.around(|| client.run(&plan)) {
                 Ok(sample) => total = sample,
                 Err(err) => load_error = Some(err.to_string()),
@@ -305,9 +309,6 @@ impl Bench {
         ExitCode::FAILURE
     }
 }
-
-/// How long the mixed probe runs at its fixed rate for the recorded percentiles.
-const PROBE_DURATION: Duration = Duration::from_secs(2);
 
 /// A load client looping in its own thread until stopped.
 struct BackgroundLoad {
