@@ -88,6 +88,16 @@ pub struct BuildSpec {
     pub env: BTreeMap<String, String>,
 }
 
+/// Where a target's exact framework version is written down (a lock file or go.mod).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionSource {
+    /// The file, relative to the root.
+    pub file: String,
+    /// A regular expression whose first group is the version.
+    pub regex: String,
+}
+
 /// One server under test.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,6 +123,9 @@ pub struct Target {
     /// Extra environment for the server.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Where the exact framework version is found, for reports.
+    #[serde(default)]
+    pub framework_version: Option<VersionSource>,
 }
 
 impl Target {
@@ -270,6 +283,20 @@ impl Catalog {
         }
     }
 
+    /// The framework as reports show it: the catalog's text, plus the exact version from the
+    /// target's `framework_version` source when it is found (e.g. `actix-web 4 (4.12.1)`).
+    pub fn framework_label(&self, target: &Target) -> String {
+        let version = target.framework_version.as_ref().and_then(|source| {
+            let text = std::fs::read_to_string(self.path(&source.file)).ok()?;
+            let re = regex::Regex::new(&source.regex).ok()?;
+            Some(re.captures(&text)?.get(1)?.as_str().to_owned())
+        });
+        match version {
+            Some(v) => format!("{} ({v})", target.framework),
+            None => target.framework.clone(),
+        }
+    }
+
     /// Replaces `{root}` and `{build_dir}` in a catalog string.
     pub fn expand(&self, text: &str) -> String {
         let build_dir = self.work_dir().join("build");
@@ -387,6 +414,22 @@ mod tests {
                 toolchain_version: "sh 1.0".into()
             }
         );
+    }
+
+    #[test]
+    fn framework_labels_carry_the_locked_version_of_the_repository_targets() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let catalog = Catalog::load(&root).unwrap();
+        for (name, prefix) in [
+            ("actix", "actix-web 4 (4."),
+            ("axum", "axum 0.8 on tokio (0.8."),
+            ("gin", "gin (release mode, gin.New) (1."),
+        ] {
+            let label = catalog.framework_label(catalog.target(name).unwrap());
+            assert!(label.starts_with(prefix), "{name}: {label}");
+        }
+        let node = catalog.target("node").unwrap();
+        assert_eq!(catalog.framework_label(node), node.framework);
     }
 
     #[test]

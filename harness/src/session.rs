@@ -66,6 +66,8 @@ pub struct VerifiedServer {
     pub target: Target,
     /// The toolchain's version line.
     pub toolchain_version: String,
+    /// The framework with its exact version when the catalog says where to find it.
+    pub framework: String,
     /// The vectors it passed (also the source of request bodies).
     pub vectors: Arc<Vec<Vector>>,
 }
@@ -97,6 +99,7 @@ pub fn start_verified(
     verify(&target.name, &server.base_url(), &vectors)?;
     Ok(VerifiedServer {
         server,
+        framework: catalog.framework_label(&target),
         target,
         toolchain_version,
         vectors,
@@ -181,7 +184,7 @@ impl VerifiedServer {
             target: self.target.name.clone(),
             param: param.to_owned(),
             language: self.target.language.clone(),
-            framework: self.target.framework.clone(),
+            framework: self.framework.clone(),
             toolchain: self.toolchain_version.clone(),
             requests: sample.requests,
             errors: sample.errors(),

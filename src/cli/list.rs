@@ -23,7 +23,9 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         let line = writeln!(
             out,
             "{}: {state} — {} / {}{workers}",
-            target.name, target.language, target.framework
+            target.name,
+            target.language,
+            catalog.framework_label(target)
         );
         // `stampede list | head -2` closes the pipe early: that ends the listing, no more.
         if let Err(err) = line {
