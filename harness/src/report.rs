@@ -80,6 +80,12 @@ pub struct ClientFigures {
     pub peak_rss_bytes: u64,
     /// Connections it held.
     pub connections: usize,
+    /// Client CPU seconds / (wall seconds x client threads).
+    pub cpu_busy: f64,
+    /// Client CPU microseconds per successful request.
+    pub cpu_us_per_request: Option<f64>,
+    /// Client threads (one per client CPU).
+    pub threads: usize,
 }
 
 impl LoadReport {
@@ -104,6 +110,9 @@ impl LoadReport {
             client: ClientFigures {
                 peak_rss_bytes: crate::metrics::own_peak_rss_bytes(),
                 connections,
+                cpu_busy: sample.client_cpu_busy(),
+                cpu_us_per_request: sample.client_cpu_us_per_request(),
+                threads: sample.client_threads,
             },
         }
     }
@@ -138,10 +147,16 @@ impl LoadReport {
                 format!(" ({})", kinds.join(", "))
             }
         );
+        let client_per_request = self
+            .client
+            .cpu_us_per_request
+            .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"));
         let _ = writeln!(
             out,
-            "client: {} connections, peak RSS {:.1} MiB",
+            "client: {} connections, cpu_busy {:.2} on {} thread(s), {client_per_request} CPU us/request, peak RSS {:.1} MiB",
             self.client.connections,
+            self.client.cpu_busy,
+            self.client.threads,
             self.client.peak_rss_bytes as f64 / (1024.0 * 1024.0)
         );
         if self.late_sends > 0 {
@@ -192,6 +207,8 @@ mod tests {
                 elapsed: Duration::from_secs(3),
                 histogram,
                 late_sends: 0,
+                client_cpu: Duration::from_millis(300),
+                client_threads: 1,
             },
             usage: Some(ServerUsage {
                 cpu_seconds: 1.5,

@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use nix::time::{ClockId, clock_gettime};
 use tokio::task::LocalSet;
 
 use super::conn::Connection;
@@ -62,6 +63,7 @@ struct WorkerResult {
     errors: [u64; 5],
     late_sends: u64,
     histogram: Histogram<u64>,
+    cpu: Duration,
 }
 
 impl Default for WorkerResult {
@@ -71,6 +73,7 @@ impl Default for WorkerResult {
             errors: [0; 5],
             late_sends: 0,
             histogram: new_histogram(),
+            cpu: Duration::ZERO,
         }
     }
 }
@@ -198,6 +201,8 @@ impl LoadClient {
                 .map_err(|_| LoadError::Client("a client thread died during the run".into()))?;
             sample.requests += result.requests;
             sample.late_sends += result.late_sends;
+            sample.client_cpu += result.cpu;
+            sample.client_threads += 1;
             let _ = sample.histogram.add(&result.histogram);
             for kind in ErrorKind::ALL {
                 let n = result.errors[kind.index()];
@@ -226,6 +231,11 @@ impl Drop for LoadClient {
 
 type Ready = mpsc::Sender<(usize, Option<String>)>;
 
+/// CPU time of the calling thread (user + system), from the kernel's per-thread clock.
+fn thread_cpu() -> Duration {
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).map_or(Duration::ZERO, Duration::from)
+}
+
 fn worker_main(
     cpu: Option<usize>,
     addr: SocketAddr,
@@ -253,7 +263,9 @@ fn worker_main(
     let _ = ready.send((opened, error));
     drop(ready);
     while let Ok(job) = jobs.recv() {
-        let result = local.block_on(&runtime, run_job(&mut slots, &job.plan, &mix, addr));
+        let cpu_before = thread_cpu();
+        let mut result = local.block_on(&runtime, run_job(&mut slots, &job.plan, &mix, addr));
+        result.cpu = thread_cpu().saturating_sub(cpu_before);
         let _ = job.reply.send(result);
     }
 }

@@ -150,6 +150,11 @@ pub struct Sample {
     pub histogram: Histogram<u64>,
     /// Open loop: sends that started more than 1 ms after their intended time.
     pub late_sends: u64,
+    /// CPU time the load client's own threads spent during the run (user + system): the
+    /// client is part of the experiment, and a busy client makes the result client-bound.
+    pub client_cpu: Duration,
+    /// Client threads that ran the load, one per client CPU.
+    pub client_threads: usize,
 }
 
 impl Sample {
@@ -161,6 +166,8 @@ impl Sample {
             elapsed: Duration::ZERO,
             histogram: latency::new_histogram(),
             late_sends: 0,
+            client_cpu: Duration::ZERO,
+            client_threads: 0,
         }
     }
 
@@ -173,6 +180,23 @@ impl Sample {
         self.elapsed += other.elapsed;
         let _ = self.histogram.add(&other.histogram);
         self.late_sends += other.late_sends;
+        self.client_cpu += other.client_cpu;
+        self.client_threads = self.client_threads.max(other.client_threads);
+    }
+
+    /// Client CPU time / (wall time x client threads): near 1 means the client, not the server,
+    /// may have limited the run.
+    pub fn client_cpu_busy(&self) -> f64 {
+        crate::metrics::cpu_busy(
+            self.client_cpu.as_secs_f64(),
+            self.elapsed.as_secs_f64(),
+            self.client_threads,
+        )
+    }
+
+    /// Client CPU microseconds per successful request.
+    pub fn client_cpu_us_per_request(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.client_cpu.as_secs_f64() * 1e6 / self.requests as f64)
     }
 
     /// Total failed attempts.
@@ -234,8 +258,11 @@ mod tests {
             elapsed: Duration::from_secs(2),
             histogram: latency::new_histogram(),
             late_sends: 0,
+            client_cpu: Duration::from_millis(500),
+            client_threads: 1,
         };
         assert_eq!(sample.errors(), 4);
+        assert!((sample.client_cpu_busy() - 0.25).abs() < 1e-9);
         assert!((sample.requests_per_sec() - 498.0).abs() < 1e-9);
         assert!((sample.error_ratio() - 0.004).abs() < 1e-12);
         let named = sample.errors_by_kind_named();
