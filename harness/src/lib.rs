@@ -5,11 +5,13 @@
 //! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target).
 
 pub mod badinput;
+pub mod bodies;
 pub mod build;
 pub mod catalog;
 mod child_setup;
 pub mod compare;
 pub mod cpus;
+pub mod evidence;
 pub mod limits;
 pub mod load;
 pub mod metrics;
@@ -17,13 +19,10 @@ pub mod mock;
 pub mod process;
 pub mod report;
 pub mod results;
+pub mod sampling;
 pub mod session;
 pub mod summary;
 pub mod text;
 pub mod vectors;
 pub mod verify;
 pub mod workload;
-
-/// A run whose server CPU was busy less than this share is flagged client-bound: something
-/// other than the server (usually the load client) limited it.
-pub const CLIENT_BOUND_BELOW: f64 = 0.9;

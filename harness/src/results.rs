@@ -1,7 +1,8 @@
 //! Results: one JSON file per benchmark ID, written the moment it finishes
 //! (`target/stampede/results/<id>.json`), so a later failure never loses earlier results.
-//! Each carries its evidence: errors by kind, server CPU and memory, the CPU sets and pool
-//! sizes, toolchain, machine and commit.
+//! Each carries its evidence and the self-checks that would expose its own bias: errors by
+//! kind, server and client CPU, occupancy (closed loop) or send lag (open loop), memory during
+//! the load, the CPU sets and pool sizes, toolchain, machine, commit, run and mode.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,14 +11,26 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::CLIENT_BOUND_BELOW;
-use crate::report::LatencyUs;
+use crate::load::LatencySummary;
+use crate::load::latency::Percentile;
+use crate::metrics::CpuSource;
 
+/// Version of the record format; bumped when a field changes meaning.
+pub const SCHEMA_VERSION: u32 = 2;
 /// A run with more errors than this share of attempts is invalid.
 pub const INVALID_ERROR_RATIO: f64 = 0.001;
+/// A side whose CPUs were busy at least this share of the time may have limited the run.
+pub const BUSY_AT_LEAST: f64 = 0.9;
+/// A closed loop whose connections were busy less than this share of the time (Little's law)
+/// did not keep them all in flight: bursts, drains or client stalls.
+pub const OCCUPANCY_AT_LEAST: f64 = 0.9;
+/// An open loop whose p99 send lag exceeds this many microseconds did not keep its schedule.
+pub const SEND_LAG_P99_AT_MOST_US: u64 = 1000;
+/// ... nor one with more than this share of late sends.
+pub const LATE_SENDS_AT_MOST: f64 = 0.01;
 
 /// The machine a result was measured on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Machine {
     /// `model name` from /proc/cpuinfo.
     pub cpu_model: String,
@@ -50,9 +63,37 @@ impl Machine {
     }
 }
 
-/// What every result of one run shares: the machine and the commit.
+/// How the numbers of a run were taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunMode {
+    /// `cargo bench` with Criterion's defaults as the bench sets them.
+    Full,
+    /// `cargo bench -- --quick`: short, for smoke runs, not for publishing.
+    Quick,
+    /// A `stampede` command (`load`, `compare`).
+    Cli,
+}
+
+impl RunMode {
+    /// The mode's name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Quick => "quick",
+            Self::Cli => "cli",
+        }
+    }
+}
+
+/// What every result of one run shares.
 #[derive(Clone, Debug)]
 pub struct RunContext {
+    /// One id per invocation (`cargo bench`, `stampede load`), so a summary never mixes runs
+    /// without saying so.
+    pub run_id: String,
+    /// How the run took its numbers.
+    pub mode: RunMode,
     /// The machine.
     pub machine: Machine,
     /// The commit of the workspace.
@@ -60,9 +101,19 @@ pub struct RunContext {
 }
 
 impl RunContext {
-    /// Reads the machine and the commit of the workspace at `root`.
-    pub fn detect(root: &Path) -> Self {
+    /// Reads the machine and the commit of the workspace at `root` for a new run.
+    pub fn detect(root: &Path, mode: RunMode) -> Self {
+        let now = SystemTime::now();
+        let stamp: String = rfc3339_utc(now)
+            .chars()
+            .filter(|c| *c != '-' && *c != ':')
+            .collect();
+        let nanos = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
         Self {
+            run_id: format!("{stamp}-{}-{:03}", std::process::id(), nanos / 1_000_000),
+            mode,
             machine: Machine::detect(),
             git_commit: git_commit(root),
         }
@@ -84,24 +135,100 @@ pub struct Setup {
     pub connections: usize,
     /// Constant rate, for open-loop runs.
     pub rate_per_sec: Option<f64>,
+    /// Requests per write (HTTP/1.1 pipelining); 1 without.
+    pub pipeline: usize,
+    /// Seed of the request-body pool, to rerun with the same bodies.
+    pub body_seed: Option<u64>,
 }
 
-/// Server-side figures of a result.
+/// Server-side figures of a result, over the measured windows only.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServerEvidence {
     /// Server CPU seconds / (wall seconds x server cores).
     pub cpu_busy: f64,
     /// Server CPU microseconds per successful request.
     pub cpu_us_per_request: Option<f64>,
-    /// Highest summed RSS of the server tree.
+    /// Highest summed PSS of the server's processes while load ran.
+    pub peak_pss_bytes: u64,
+    /// Summed RSS at that moment (shared pages counted once per process).
     pub peak_rss_bytes: u64,
+    /// PSS of the server idle, after verification and before any load connection.
+    pub idle_pss_bytes: Option<u64>,
+    /// Most processes seen.
+    pub processes: usize,
     /// Server cores.
     pub cores: usize,
+    /// Where the CPU time was read from.
+    pub cpu_source: CpuSource,
+}
+
+/// The load client's own figures: a busy client makes a result client-bound.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientEvidence {
+    /// Client CPU seconds / (wall seconds x client threads).
+    pub cpu_busy: f64,
+    /// Client CPU microseconds per successful request.
+    pub cpu_us_per_request: Option<f64>,
+    /// Client threads, one per client CPU.
+    pub threads: usize,
+}
+
+/// How an open loop kept its schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SendLag {
+    /// Median lag of sends whose connection was free in time, microseconds.
+    pub p50_us: u64,
+    /// 99th percentile of that lag.
+    pub p99_us: u64,
+    /// Sends more than 1 ms late although their connection was free.
+    pub late_sends: u64,
+    /// Sends whose connection still waited for the previous answer (the server's delay).
+    pub backlogged_sends: u64,
+    /// All sends.
+    pub sends: u64,
+}
+
+impl SendLag {
+    /// True when the client did not keep its schedule: p99 lag over 1 ms or over 1% late.
+    pub fn client_late(&self) -> bool {
+        self.p99_us > SEND_LAG_P99_AT_MOST_US
+            || self.late_sends as f64 > LATE_SENDS_AT_MOST * self.sends.max(1) as f64
+    }
+}
+
+/// One open-loop run at a fixed rate, for tail latency worth its name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpenLoopRun {
+    /// Why this rate: e.g. `50% of capacity` or `common rate`.
+    pub label: String,
+    /// The share of this target's measured capacity, when the rate is one.
+    pub fraction_of_capacity: Option<f64>,
+    /// Rate asked for.
+    pub rate_per_sec: f64,
+    /// Successful responses per second achieved.
+    pub achieved_per_sec: f64,
+    /// Successful responses.
+    pub requests: u64,
+    /// Failed attempts.
+    pub errors: u64,
+    /// Mean latency from intended send time, microseconds.
+    pub mean_us: f64,
+    /// p50, p90, p99, p99.9 with 95% intervals; "n/a" when too few samples lie beyond.
+    pub percentiles: Vec<Percentile>,
+    /// How the client kept its schedule.
+    pub send_lag: SendLag,
+    /// The client missed its schedule: these latencies include the client's own delay.
+    pub client_late: bool,
+    /// The server kept up: at least 95% of the asked rate answered and under 1% of sends
+    /// backlogged.
+    pub sustained: bool,
 }
 
 /// One benchmark ID's result with its evidence.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultRecord {
+    /// Version of this format.
+    pub schema_version: u32,
     /// `<workload>/<target>/<param>`.
     pub id: String,
     /// Workload family (the Criterion group).
@@ -110,27 +237,50 @@ pub struct ResultRecord {
     pub target: String,
     /// The parameter part of the id, e.g. `c64`.
     pub param: String,
-    /// Language and framework from the catalog.
+    /// Language from the catalog.
     pub language: String,
-    /// Framework and mode from the catalog.
+    /// Framework and mode from the catalog, with the locked version when known.
     pub framework: String,
-    /// Toolchain version line (`go version ...`, `cargo ...`, `v20...`).
+    /// Toolchain version line (`go version ...`, `rustc ...`, `v20...`).
     pub toolchain: String,
-    /// Successful responses.
+    /// The invocation that measured it.
+    pub run_id: String,
+    /// How it was measured.
+    pub mode: RunMode,
+    /// Successful responses in the measured windows.
     pub requests: u64,
-    /// Failed attempts.
+    /// Failed attempts in the measured windows.
     pub errors: u64,
     /// Failed attempts by kind.
     pub errors_by_kind: BTreeMap<String, u64>,
-    /// Successful responses per second of timed load.
+    /// Successful responses per second over the measured windows.
     pub requests_per_sec: f64,
-    /// Latency percentiles, microseconds.
-    pub latency_us: LatencyUs,
+    /// Latency of the measured requests, microseconds. Closed loop: for throughput and cost;
+    /// tails worth quoting are in `open_loop`.
+    pub latency_us: LatencySummary,
+    /// Closed loop: requests/s x mean latency / connections (Little's law), ~1 when every
+    /// connection always had a request in flight.
+    pub occupancy: Option<f64>,
     /// Server figures.
     pub server: ServerEvidence,
-    /// True when server cpu_busy was below 0.9: something else limited the run.
+    /// The load client's own figures.
+    pub client: ClientEvidence,
+    /// Open-loop runs at fixed rates (fractions of capacity, a common rate, a probe).
+    pub open_loop: Vec<OpenLoopRun>,
+    /// Answers compared with the contract's under load.
+    pub checked_answers: u64,
+    /// The first wrong answer, when there was one.
+    pub wrong_answer_example: Option<String>,
+    /// The client's CPUs were at least 90% busy: the client may have limited the run.
     pub client_bound: bool,
-    /// True when errors exceeded 0.1% of attempts: not a valid measurement.
+    /// The server's CPUs were at least 90% busy and the client's were not: the number is the
+    /// server's.
+    pub server_bound: bool,
+    /// Closed loop with occupancy below 0.9.
+    pub low_occupancy: bool,
+    /// An open-loop run missed its schedule on the client side.
+    pub client_late: bool,
+    /// Errors above 0.1% of attempts, any wrong answer, or nothing measured.
     pub invalid: bool,
     /// CPU sets, pools and connections.
     pub setup: Setup,
@@ -142,13 +292,96 @@ pub struct ResultRecord {
     pub time: String,
 }
 
+/// The self-checks of one measurement, each a flag a reader must see beside the number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// The client's CPUs were at least 90% busy.
+    pub client_bound: bool,
+    /// The server's CPUs were at least 90% busy and the client's were not.
+    pub server_bound: bool,
+    /// Closed loop with occupancy below 0.9.
+    pub low_occupancy: bool,
+    /// An open loop missed its schedule on the client side.
+    pub client_late: bool,
+    /// Errors above 0.1% of attempts, any wrong answer, or nothing measured.
+    pub invalid: bool,
+}
+
+impl Flags {
+    /// Assesses the figures. `server_cpu_busy` is `None` for a server the harness does not
+    /// watch (a URL): it can then never be called server-bound.
+    pub fn assess(
+        server_cpu_busy: Option<f64>,
+        client: &ClientEvidence,
+        occupancy: Option<f64>,
+        open_loop: &[OpenLoopRun],
+        errors_by_kind: &BTreeMap<String, u64>,
+        requests: u64,
+    ) -> Self {
+        let client_bound = client.cpu_busy >= BUSY_AT_LEAST;
+        let errors: u64 = errors_by_kind.values().sum();
+        let attempts = requests + errors;
+        let wrong = errors_by_kind.get("wrong-answer").copied().unwrap_or(0);
+        Self {
+            client_bound,
+            server_bound: server_cpu_busy.is_some_and(|b| b >= BUSY_AT_LEAST) && !client_bound,
+            low_occupancy: occupancy.is_some_and(|o| o < OCCUPANCY_AT_LEAST),
+            client_late: open_loop.iter().any(|run| run.client_late),
+            invalid: attempts == 0
+                || wrong > 0
+                || errors as f64 / attempts as f64 > INVALID_ERROR_RATIO,
+        }
+    }
+
+    /// The flags that are set, in words, for evidence lines and reports.
+    pub fn words(&self) -> Vec<&'static str> {
+        let mut words = Vec::new();
+        if self.invalid {
+            words.push("INVALID");
+        }
+        if self.client_bound {
+            words.push("client-bound");
+        } else if !self.server_bound {
+            words.push("not server-bound");
+        }
+        if self.low_occupancy {
+            words.push("low-occupancy");
+        }
+        if self.client_late {
+            words.push("client-late");
+        }
+        words
+    }
+}
+
 impl ResultRecord {
-    /// Sets the `client_bound` and `invalid` flags from the figures.
+    /// Sets the flags from the figures.
     pub fn with_flags(mut self) -> Self {
-        self.client_bound = self.server.cpu_busy < CLIENT_BOUND_BELOW;
-        let attempts = self.requests + self.errors;
-        self.invalid = attempts == 0 || self.errors as f64 / attempts as f64 > INVALID_ERROR_RATIO;
+        let flags = Flags::assess(
+            Some(self.server.cpu_busy),
+            &self.client,
+            self.occupancy,
+            &self.open_loop,
+            &self.errors_by_kind,
+            self.requests,
+        );
+        self.client_bound = flags.client_bound;
+        self.server_bound = flags.server_bound;
+        self.low_occupancy = flags.low_occupancy;
+        self.client_late = flags.client_late;
+        self.invalid = flags.invalid;
         self
+    }
+
+    /// The flags as set on this record.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            client_bound: self.client_bound,
+            server_bound: self.server_bound,
+            low_occupancy: self.low_occupancy,
+            client_late: self.client_late,
+            invalid: self.invalid,
+        }
     }
 
     /// The file name for this id: slashes become `__`.
@@ -250,12 +483,58 @@ mod tests {
     }
 
     #[test]
-    fn low_server_cpu_flags_client_bound_and_errors_above_a_thousandth_flag_invalid() {
-        assert!(!record("json/actix/c64", 0.95, 10_000, 10).client_bound);
-        assert!(record("json/actix/c64", 0.85, 10_000, 0).client_bound);
-        assert!(!record("json/actix/c64", 0.95, 10_000, 10).invalid);
-        assert!(record("json/actix/c64", 0.95, 10_000, 11).invalid);
+    fn a_busy_client_is_client_bound_and_only_a_busy_server_with_a_free_client_is_server_bound() {
+        assert!(record("json/actix/c64", 0.95, 10_000, 10).server_bound);
+        assert!(!record("json/actix/c64", 0.85, 10_000, 0).server_bound);
+        let mut busy_client = record("json/actix/c64", 0.95, 10_000, 0);
+        busy_client.client.cpu_busy = 0.93;
+        let busy_client = busy_client.with_flags();
+        assert!(busy_client.client_bound && !busy_client.server_bound);
+        assert_eq!(busy_client.flags().words(), ["client-bound"]);
+    }
+
+    #[test]
+    fn errors_above_a_thousandth_or_any_wrong_answer_flag_invalid() {
+        let with_errors = |errors: u64| {
+            let mut r = record("json/actix/c64", 0.95, 10_000, errors);
+            r.errors_by_kind.insert("io".into(), errors);
+            r.with_flags()
+        };
+        assert!(!with_errors(10).invalid);
+        assert!(with_errors(11).invalid);
         assert!(record("json/actix/c64", 0.95, 0, 0).invalid);
+        let mut wrong = record("json/actix/c64", 0.95, 10_000, 1);
+        wrong.errors_by_kind.insert("wrong-answer".into(), 1);
+        assert!(wrong.with_flags().invalid);
+    }
+
+    #[test]
+    fn low_occupancy_and_a_late_client_are_flagged() {
+        let mut r = record("json/actix/c64", 0.95, 10_000, 0);
+        r.occupancy = Some(0.7);
+        r.open_loop.clear();
+        r.open_loop.push(OpenLoopRun {
+            label: "50% of capacity".into(),
+            fraction_of_capacity: Some(0.5),
+            rate_per_sec: 100.0,
+            achieved_per_sec: 100.0,
+            requests: 1000,
+            errors: 0,
+            mean_us: 100.0,
+            percentiles: Vec::new(),
+            send_lag: SendLag {
+                p50_us: 10,
+                p99_us: 1500,
+                late_sends: 3,
+                backlogged_sends: 0,
+                sends: 1000,
+            },
+            client_late: true,
+            sustained: true,
+        });
+        let r = r.with_flags();
+        assert!(r.low_occupancy && r.client_late);
+        assert!(r.open_loop[0].send_lag.client_late());
     }
 
     #[test]

@@ -8,8 +8,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use stampede_harness::report::LatencyUs;
-use stampede_harness::results::{Machine, ResultRecord, ServerEvidence, Setup};
+use stampede_harness::load::LatencySummary;
+use stampede_harness::load::latency::Percentile;
+use stampede_harness::metrics::CpuSource;
+use stampede_harness::results::{
+    ClientEvidence, Machine, OpenLoopRun, ResultRecord, RunMode, SCHEMA_VERSION, SendLag,
+    ServerEvidence, Setup,
+};
 use stampede_harness::summary::claims::ClaimSet;
 use stampede_harness::summary::html::CriterionLinks;
 use stampede_harness::summary::{SkippedTarget, Summary, json, markdown, write_summary};
@@ -39,6 +44,7 @@ fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRecord {
         .unwrap();
     let requests = (rps * 10.0) as u64;
     ResultRecord {
+        schema_version: SCHEMA_VERSION,
         id: id.into(),
         workload: workload.into(),
         target: target.into(),
@@ -46,24 +52,50 @@ fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRecord {
         language: language.into(),
         framework: framework.into(),
         toolchain: toolchain.into(),
+        run_id: "20260502T100000Z-42-000".into(),
+        mode: RunMode::Full,
         requests,
         errors: 0,
         errors_by_kind: BTreeMap::new(),
         requests_per_sec: rps,
-        latency_us: LatencyUs {
+        latency_us: LatencySummary {
             p50: p50_us,
             p90: p50_us * 2,
             p99: p50_us * 4,
             p999: p50_us * 8,
             max: p50_us * 20,
+            mean: (p50_us * 2) as f64,
         },
+        occupancy: Some(0.98),
         server: ServerEvidence {
             cpu_busy: 0.97,
             cpu_us_per_request: Some((1e6 / rps * 10.0).round() / 10.0),
-            peak_rss_bytes: rss_mib << 20,
+            peak_pss_bytes: rss_mib << 20,
+            peak_rss_bytes: (rss_mib + 2) << 20,
+            idle_pss_bytes: Some(rss_mib << 19),
+            processes: 1,
             cores: 1,
+            cpu_source: CpuSource::Cgroup,
         },
+        client: ClientEvidence {
+            cpu_busy: 0.6,
+            cpu_us_per_request: Some((0.6e6 / rps * 10.0).round() / 10.0),
+            threads: 1,
+        },
+        open_loop: if ["json-doc", "json", "hash-offload"].contains(&workload) {
+            vec![
+                open_loop_run("80% of capacity", Some(0.8), rps * 0.8, p50_us * 2),
+                open_loop_run("common rate", None, 500.0, p50_us),
+            ]
+        } else {
+            Vec::new()
+        },
+        checked_answers: requests / 64,
+        wrong_answer_example: None,
         client_bound: false,
+        server_bound: true,
+        low_occupancy: false,
+        client_late: false,
         invalid: false,
         setup: Setup {
             server_cpus: "0".into(),
@@ -72,6 +104,8 @@ fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRecord {
             offload_threads: 1,
             connections: if param.starts_with('c') { number } else { 64 },
             rate_per_sec: None,
+            pipeline: 1,
+            body_seed: None,
         },
         machine: Machine {
             cpu_model: "Test CPU @ 3.0GHz".into(),
@@ -83,9 +117,47 @@ fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRecord {
     }
 }
 
+/// An open-loop run: percentiles 1x, 2x, 4x and 8x `p50_us` from 20,000 samples, so p99.9 has
+/// 20 samples beyond it.
+fn open_loop_run(label: &str, fraction: Option<f64>, rate: f64, p50_us: u64) -> OpenLoopRun {
+    let percentile = |quantile: f64, us: u64| Percentile {
+        quantile,
+        us: Some(us),
+        low_us: Some(us - us / 10),
+        high_us: Some(us + us / 10),
+        samples_beyond: (20_000.0 * (1.0 - quantile)) as u64,
+    };
+    OpenLoopRun {
+        label: label.into(),
+        fraction_of_capacity: fraction,
+        rate_per_sec: rate,
+        achieved_per_sec: rate,
+        requests: 20_000,
+        errors: 0,
+        mean_us: (p50_us * 3 / 2) as f64,
+        percentiles: vec![
+            percentile(0.5, p50_us),
+            percentile(0.9, p50_us * 2),
+            percentile(0.99, p50_us * 4),
+            percentile(0.999, p50_us * 8),
+        ],
+        send_lag: SendLag {
+            p50_us: 8,
+            p99_us: 40,
+            late_sends: 0,
+            backlogged_sends: 0,
+            sends: 20_000,
+        },
+        client_late: false,
+        sustained: true,
+    }
+}
+
 fn client_bound(mut r: ResultRecord, cpu_busy: f64) -> ResultRecord {
     r.server.cpu_busy = cpu_busy;
+    r.client.cpu_busy = 0.97;
     r.client_bound = true;
+    r.server_bound = false;
     r
 }
 
@@ -98,8 +170,11 @@ fn fixture() -> Summary {
         record("sleep/axum/c1000", 95_000.0, 10_500, 9),
         record("sleep/nethttp/c1000", 95_000.0, 10_500, 14),
     ];
-    sleep_big[0].server.peak_rss_bytes += 900 * 900;
-    sleep_big[1].server.peak_rss_bytes += 900 * 2_300;
+    // Memory per connection = (peak PSS - idle PSS) / connections: 900 B and 2,300 B.
+    for (r, per_connection) in sleep_big.iter_mut().zip([900, 2_300]) {
+        r.server.idle_pss_bytes = Some(r.server.peak_pss_bytes);
+        r.server.peak_pss_bytes += per_connection * 1000;
+    }
     let records = vec![
         client_bound(record("plaintext/nethttp/c64", 30_000.0, 2_000, 12), 0.62),
         record("json/actix/c16", 48_000.0, 330, 8),
@@ -307,12 +382,12 @@ fn client_bound_and_invalid_results_are_flagged_in_all_three_outputs() {
             .unwrap_or_default()
             .to_owned()
     };
-    assert!(md_row("nethttp", "c64").contains("client-bound (server CPU 0.62)"));
-    assert!(md_row("node", "c256").contains("invalid (errors 0.13%)"));
+    assert!(md_row("nethttp", "c64").contains("client-bound (client CPU 0.97)"));
+    assert!(md_row("node", "c256").contains("INVALID (errors 0.13%)"));
     assert!(md.contains("| node-cluster | — |") && md.contains("skipped: node not found on PATH"));
 
-    assert!(html.contains("client-bound (server CPU 0.62)"));
-    assert!(html.contains("<td class=\"flag invalid\">invalid (errors 0.13%)</td>"));
+    assert!(html.contains("client-bound (client CPU 0.97)"));
+    assert!(html.contains("<td class=\"flag invalid\">INVALID (errors 0.13%)</td>"));
     assert!(html.contains("<tr class=\"flagged\">") && html.contains("<tr class=\"skipped\">"));
 
     let result = |id: &str| {
@@ -331,7 +406,7 @@ fn client_bound_and_invalid_results_are_flagged_in_all_three_outputs() {
     );
     assert_eq!(
         result("json/node/c256")["flags"],
-        serde_json::json!(["invalid"])
+        serde_json::json!(["INVALID"])
     );
     assert_eq!(result("json/actix/c16")["flags"], serde_json::json!([]));
     assert_eq!(doc["skipped"][0]["target"], "node-cluster");
@@ -347,7 +422,7 @@ fn client_bound_and_invalid_results_are_flagged_in_all_three_outputs() {
         claim8["why"]
             .as_str()
             .unwrap()
-            .contains("json/node/c256 is invalid"),
+            .contains("json/node/c256 is INVALID"),
         "{claim8}"
     );
 }

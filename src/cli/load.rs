@@ -37,6 +37,10 @@ pub(crate) struct LoadArgs {
     /// Constant total rate in requests/s (open loop: latency from intended send times).
     #[arg(long)]
     rate: Option<f64>,
+    /// Requests each connection writes at once, then reads in order (HTTP/1.1 pipelining;
+    /// TechEmpower's plaintext test uses 16). Closed loop only.
+    #[arg(long, default_value_t = 1)]
+    pipeline: usize,
     /// CPUs for the load client (default: the second half of the allowed CPUs with --target,
     /// all allowed CPUs with --url).
     #[arg(long, value_parser = super::parse_cpus)]
@@ -51,7 +55,7 @@ pub(crate) struct LoadArgs {
 
 impl LoadArgs {
     fn plan(&self) -> RunPlan {
-        let plan = RunPlan::duration(self.duration);
+        let plan = RunPlan::duration(self.duration).with_pipeline(self.pipeline);
         match self.rate {
             Some(rate) => plan.with_rate(rate),
             None => plan,
@@ -67,12 +71,15 @@ impl LoadArgs {
 }
 
 pub(crate) fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    if let Some(problem) = args.plan().problem() {
+        bail!("{problem}");
+    }
     let measurement = match (&args.target, &args.url) {
         (Some(target), _) => load_target(args, target)?,
         (None, Some(url)) => load_url(args, url)?,
         (None, None) => bail!("give --target with --workload, or --url"),
     };
-    let report = LoadReport::of(&measurement, args.connections);
+    let report = LoadReport::of(&measurement, args.connections, args.rate);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -93,11 +100,13 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
     }
     let config = ServerConfig::for_cpus(split.server.clone());
     let mut verified = start_verified(&catalog, name, &config, load_spec(&catalog)?)?;
+    let idle_pss_bytes = verified.idle_pss_bytes();
     let mut client = verified.connect(workload, args.connections, &split.client)?;
     if let Some(warmup) = args.warmup_plan() {
-        verified.measure(&mut client, &warmup)?;
+        client.run(&warmup).map_err(|e| verified.load_error(e))?;
     }
-    let measurement = verified.measure(&mut client, &args.plan())?;
+    let mut measurement = verified.measure(&mut client, &args.plan(), &split.client)?;
+    measurement.idle_pss_bytes = idle_pss_bytes;
     drop(client);
     verified.server.stop();
     Ok(measurement)
@@ -119,6 +128,8 @@ fn load_url(args: &LoadArgs, url: &str) -> anyhow::Result<Measurement> {
         sample,
         usage: None,
         server_cores: 0,
+        idle_pss_bytes: None,
+        background_requests: 0,
     })
 }
 

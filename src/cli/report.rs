@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use stampede_harness::catalog::Catalog;
-use stampede_harness::summary::write_report;
+use stampede_harness::summary::{RunSelection, write_report};
 
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
@@ -16,6 +16,10 @@ pub(crate) struct ReportArgs {
     /// Folder to write index.html, report.md and results.json [default: target/stampede/report].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Show the results of every run in the folder (each run is named in the report), not only
+    /// the newest run's.
+    #[arg(long)]
+    all_runs: bool,
 }
 
 pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
@@ -29,7 +33,12 @@ pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let criterion = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| catalog.root().join("target"), PathBuf::from)
         .join("criterion");
-    let paths = write_report(&results, &out, Some(&criterion))?;
+    let selection = if args.all_runs {
+        RunSelection::All
+    } else {
+        RunSelection::Latest
+    };
+    let paths = write_report(&results, &out, Some(&criterion), selection)?;
     for path in [&paths.html, &paths.markdown, &paths.json] {
         println!("{}", path.display());
     }

@@ -204,7 +204,7 @@ fn one_round(
         clients.push(client);
     }
     let plan = RunPlan::duration(options.round_duration);
-    let mut meters: Vec<TreeMeter> = servers.iter().map(|s| TreeMeter::new(s.pid())).collect();
+    let mut meters: Vec<TreeMeter> = servers.iter().map(|s| TreeMeter::new(&s.probe())).collect();
     let outcomes: Vec<Result<Sample, crate::load::LoadError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = clients
             .iter_mut()

@@ -9,10 +9,12 @@ use super::{
     split_param,
 };
 use crate::results::ResultRecord;
+use crate::summary::RunInfo;
 
 /// Known workload families in report order; others follow by name.
 const WORKLOAD_ORDER: &[&str] = &[
     "plaintext",
+    "plaintext-pipelined",
     "json",
     "json-doc",
     "order",
@@ -83,7 +85,21 @@ impl Summary {
             .zip(times.last())
             .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()));
         let claims = claims::evaluate(claims, &records, &skipped);
+        let mut runs: Vec<RunInfo> = Vec::new();
+        for r in &records {
+            match runs.iter_mut().find(|run| run.run_id == r.run_id) {
+                Some(run) => run.results += 1,
+                None => runs.push(RunInfo {
+                    run_id: r.run_id.clone(),
+                    mode: r.mode,
+                    results: 1,
+                }),
+            }
+        }
+        runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
         Self {
+            runs,
+            left_out: 0,
             workloads,
             targets,
             machines,

@@ -3,8 +3,13 @@
 use std::collections::BTreeMap;
 
 use super::split_param;
-use crate::report::LatencyUs;
-use crate::results::{Machine, ResultRecord, ServerEvidence, Setup};
+use crate::load::LatencySummary;
+use crate::load::latency::Percentile;
+use crate::metrics::CpuSource;
+use crate::results::{
+    ClientEvidence, Machine, OpenLoopRun, ResultRecord, RunMode, SCHEMA_VERSION, SendLag,
+    ServerEvidence, Setup,
+};
 
 /// A result with round figures; `rps` requests/s, p99 = 10 x p50.
 pub(crate) fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRecord {
@@ -16,6 +21,7 @@ pub(crate) fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRec
     );
     let connections = split_param(&param).1.unwrap_or(1) as usize;
     ResultRecord {
+        schema_version: SCHEMA_VERSION,
         id: id.into(),
         language: if target.starts_with('a') {
             "Rust"
@@ -28,24 +34,43 @@ pub(crate) fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRec
         workload,
         target,
         param,
+        run_id: "20260101T000000Z-1-000".into(),
+        mode: RunMode::Full,
         requests: (rps * 10.0) as u64,
         errors: 0,
         errors_by_kind: BTreeMap::new(),
         requests_per_sec: rps,
-        latency_us: LatencyUs {
+        latency_us: LatencySummary {
             p50: p50_us,
             p90: p50_us * 2,
             p99: p50_us * 10,
             p999: p50_us * 20,
             max: p50_us * 50,
+            mean: (p50_us * 2) as f64,
         },
+        occupancy: Some(1.0),
         server: ServerEvidence {
             cpu_busy: 0.98,
             cpu_us_per_request: Some(1e6 / rps),
+            peak_pss_bytes: rss_mib << 20,
             peak_rss_bytes: rss_mib << 20,
+            idle_pss_bytes: Some(rss_mib << 19),
+            processes: 1,
             cores: 1,
+            cpu_source: CpuSource::Cgroup,
         },
+        client: ClientEvidence {
+            cpu_busy: 0.5,
+            cpu_us_per_request: Some(0.5e6 / rps),
+            threads: 1,
+        },
+        open_loop: vec![open_loop_run("common rate", rps / 2.0, p50_us)],
+        checked_answers: 0,
+        wrong_answer_example: None,
         client_bound: false,
+        server_bound: true,
+        low_occupancy: false,
+        client_late: false,
         invalid: false,
         setup: Setup {
             server_cpus: "0".into(),
@@ -54,6 +79,8 @@ pub(crate) fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRec
             offload_threads: 1,
             connections,
             rate_per_sec: None,
+            pipeline: 1,
+            body_seed: None,
         },
         machine: Machine {
             cpu_model: "Test CPU".into(),
@@ -62,5 +89,41 @@ pub(crate) fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRec
         },
         git_commit: "abc123".into(),
         time: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+/// An open-loop run with p50 = `p50_us`, p90 = 2x, p99 = 10x, p99.9 = 20x, mean = 2x, from
+/// 100,000 samples (every percentile quotable).
+pub(crate) fn open_loop_run(label: &str, rate: f64, p50_us: u64) -> OpenLoopRun {
+    let percentile = |quantile: f64, us: u64| Percentile {
+        quantile,
+        us: Some(us),
+        low_us: Some(us - us / 20),
+        high_us: Some(us + us / 20),
+        samples_beyond: (100_000.0 * (1.0 - quantile)) as u64,
+    };
+    OpenLoopRun {
+        label: label.into(),
+        fraction_of_capacity: None,
+        rate_per_sec: rate,
+        achieved_per_sec: rate,
+        requests: 100_000,
+        errors: 0,
+        mean_us: (p50_us * 2) as f64,
+        percentiles: vec![
+            percentile(0.5, p50_us),
+            percentile(0.9, p50_us * 2),
+            percentile(0.99, p50_us * 10),
+            percentile(0.999, p50_us * 20),
+        ],
+        send_lag: SendLag {
+            p50_us: 5,
+            p99_us: 20,
+            late_sends: 0,
+            backlogged_sends: 0,
+            sends: 100_000,
+        },
+        client_late: false,
+        sustained: true,
     }
 }

@@ -265,7 +265,7 @@ fn compact_rate(v: f64) -> String {
 
 fn workload(out: &mut String, summary: &Summary, w: &WorkloadSummary, links: &CriterionLinks) {
     let id = anchor(&w.name);
-    let name = escape(&w.name);
+    let name = escape(&super::workload_title(w));
     let _ = write!(
         out,
         "<section id=\"{id}\" class=\"workload\"><h2>{name}</h2><div class=\"charts\">"

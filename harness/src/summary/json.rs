@@ -8,16 +8,20 @@ use super::claims::ClaimCheck;
 use super::html::CriterionLinks;
 use super::markdown::missing_text;
 use super::{Summary, SummaryError, flags};
-use crate::CLIENT_BOUND_BELOW;
-use crate::results::{INVALID_ERROR_RATIO, Machine, ResultRecord};
+use crate::results::{
+    BUSY_AT_LEAST, INVALID_ERROR_RATIO, LATE_SENDS_AT_MOST, Machine, OCCUPANCY_AT_LEAST,
+    ResultRecord, SEND_LAG_P99_AT_MOST_US,
+};
 
 /// Version of the document's shape.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Document<'a> {
     schema_version: u32,
     generator: &'static str,
+    runs: &'a [super::RunInfo],
+    left_out_results: usize,
     git_commits: &'a [String],
     machines: &'a [Machine],
     time_range: Option<TimeRange<'a>>,
@@ -37,7 +41,10 @@ struct TimeRange<'a> {
 
 #[derive(Serialize)]
 struct FlagRules {
-    client_bound_below_cpu_busy: f64,
+    busy_at_least: f64,
+    occupancy_at_least: f64,
+    send_lag_p99_at_most_us: u64,
+    late_sends_at_most: f64,
     invalid_above_error_ratio: f64,
 }
 
@@ -101,6 +108,8 @@ pub fn render(
     let document = Document {
         schema_version: SCHEMA_VERSION,
         generator: "stampede report",
+        runs: &summary.runs,
+        left_out_results: summary.left_out,
         git_commits: &summary.git_commits,
         machines: &summary.machines,
         time_range: summary
@@ -108,7 +117,10 @@ pub fn render(
             .as_ref()
             .map(|(first, last)| TimeRange { first, last }),
         flag_rules: FlagRules {
-            client_bound_below_cpu_busy: CLIENT_BOUND_BELOW,
+            busy_at_least: BUSY_AT_LEAST,
+            occupancy_at_least: OCCUPANCY_AT_LEAST,
+            send_lag_p99_at_most_us: SEND_LAG_P99_AT_MOST_US,
+            late_sends_at_most: LATE_SENDS_AT_MOST,
             invalid_above_error_ratio: INVALID_ERROR_RATIO,
         },
         targets: summary
@@ -200,7 +212,7 @@ mod tests {
         assert_eq!(doc["schema_version"], SCHEMA_VERSION);
         let result = &doc["workloads"][0]["results"][0];
         assert_eq!(result["id"], "json/actix/c64");
-        assert_eq!(result["flags"], serde_json::json!(["invalid"]));
+        assert_eq!(result["flags"], serde_json::json!(["INVALID"]));
         assert_eq!(result["setup"]["server_cpus"], "0");
     }
 }

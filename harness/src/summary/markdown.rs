@@ -5,27 +5,34 @@ use std::fmt::Write as _;
 
 use super::format::{bytes, latency, md_cell, rate, thousands};
 use super::{Summary, WorkloadSummary};
-use crate::results::ResultRecord;
+use crate::results::{ResultRecord, RunMode};
 
 /// What the flags mean, shared with the HTML page.
-pub const FLAGS_LEGEND: &str = "client-bound: the server's CPU was less than 90% busy, so \
-something else (usually the load client) limited the run; invalid: errors above 0.1% of \
-attempts, not a valid measurement; skipped: the target has no result here.";
+pub const FLAGS_LEGEND: &str = "INVALID: errors above 0.1% of attempts or a wrong answer, not a \
+valid measurement; client-bound: the load client's CPU was at least 90% busy, so it may have \
+limited the run; not server-bound: the server's CPU was less than 90% busy, so something else \
+limited it; low-occupancy: a closed loop kept fewer than 90% of its connections busy (Little's \
+law); client-late: an open loop's client missed its send schedule (p99 lag over 1 ms or over 1% \
+late); skipped: the target has no result here.";
 
 /// Columns of a workload table.
-pub const COLUMNS: [&str; 17] = [
+pub const COLUMNS: [&str; 21] = [
     "target",
     "param",
     "req/s",
+    "mean",
     "p50",
     "p90",
     "p99",
     "p99.9",
     "max",
+    "open-loop p99",
     "errors",
+    "occupancy",
     "server CPU busy",
+    "client CPU busy",
     "CPU µs/req",
-    "peak RSS",
+    "peak PSS",
     "server CPUs",
     "client CPUs",
     "workers",
@@ -94,8 +101,34 @@ pub fn provenance(summary: &Summary) -> String {
     } else {
         ""
     };
+    let runs: Vec<String> = summary
+        .runs
+        .iter()
+        .map(|r| format!("`{}` ({})", r.run_id, r.mode.as_str()))
+        .collect();
+    let runs = match runs.len() {
+        0 => String::new(),
+        1 => format!(" Run {}.", runs[0]),
+        n => format!(
+            " Results of {n} runs, mixed on request (--all-runs): {}.",
+            runs.join(", ")
+        ),
+    };
+    let quick = if summary.runs.iter().any(|r| r.mode == RunMode::Quick) {
+        " Quick mode: for smoke runs, not for publishing."
+    } else {
+        ""
+    };
+    let left_out = if summary.left_out > 0 {
+        format!(
+            " {} results of earlier runs left out (`stampede report --all-runs` shows them).",
+            summary.left_out
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{count} results{span}; commit {}. Machine: {}{mixed}.",
+        "{count} results{span}; commit {}. Machine: {}{mixed}.{runs}{quick}{left_out}",
         commits.join(", "),
         machines.join("; ")
     )
@@ -149,17 +182,22 @@ pub fn cells(r: &ResultRecord) -> Vec<String> {
         r.target.clone(),
         r.param.clone(),
         rate(r.requests_per_sec),
+        latency(l.mean),
         latency(l.p50 as f64),
         latency(l.p90 as f64),
         latency(l.p99 as f64),
         latency(l.p999 as f64),
         latency(l.max as f64),
+        open_loop_p99(r),
         errors,
+        r.occupancy
+            .map_or_else(|| "—".into(), |o| format!("{o:.2}")),
         format!("{:.2}", r.server.cpu_busy),
+        format!("{:.2}", r.client.cpu_busy),
         r.server
             .cpu_us_per_request
             .map_or_else(|| "—".into(), |us| format!("{us:.1}")),
-        bytes(r.server.peak_rss_bytes as f64),
+        bytes(r.server.peak_pss_bytes as f64),
         r.setup.server_cpus.clone(),
         r.setup.client_cpus.clone(),
         r.setup
@@ -170,20 +208,74 @@ pub fn cells(r: &ResultRecord) -> Vec<String> {
     ]
 }
 
+/// The open-loop p99 of the run at the common rate, with its interval: the tail worth quoting.
+fn open_loop_p99(r: &ResultRecord) -> String {
+    let Some(run) = r
+        .open_loop
+        .iter()
+        .find(|run| run.label == "common rate")
+        .or_else(|| r.open_loop.first())
+    else {
+        return "—".into();
+    };
+    let p99 = run
+        .percentiles
+        .iter()
+        .find(|p| (p.quantile - 0.99).abs() < 1e-9);
+    match p99.and_then(|p| p.us.zip(p.low_us).zip(p.high_us)) {
+        Some(((us, low), high)) => format!(
+            "{} [{}–{}] @ {}/s",
+            latency(us as f64),
+            latency(low as f64),
+            latency(high as f64),
+            rate(run.rate_per_sec)
+        ),
+        None => format!("n/a @ {}/s", rate(run.rate_per_sec)),
+    }
+}
+
 /// The flags cell: each flag with the figure behind it.
 pub fn flag_text(r: &ResultRecord) -> String {
     let mut flags = Vec::new();
-    if r.client_bound {
-        flags.push(format!(
-            "client-bound (server CPU {:.2})",
-            r.server.cpu_busy
-        ));
-    }
     if r.invalid {
         let attempts = (r.requests + r.errors).max(1);
         flags.push(format!(
-            "invalid (errors {:.2}%)",
-            r.errors as f64 / attempts as f64 * 100.0
+            "INVALID (errors {:.2}%{})",
+            r.errors as f64 / attempts as f64 * 100.0,
+            if r.wrong_answer_example.is_some() {
+                ", wrong answers"
+            } else {
+                ""
+            }
+        ));
+    }
+    if r.client_bound {
+        flags.push(format!(
+            "client-bound (client CPU {:.2})",
+            r.client.cpu_busy
+        ));
+    } else if !r.server_bound {
+        flags.push(format!(
+            "not server-bound (server CPU {:.2})",
+            r.server.cpu_busy
+        ));
+    }
+    if r.low_occupancy {
+        flags.push(format!(
+            "low-occupancy ({:.2})",
+            r.occupancy.unwrap_or_default()
+        ));
+    }
+    if r.client_late {
+        let worst = r
+            .open_loop
+            .iter()
+            .map(|run| run.send_lag.p99_us)
+            .max()
+            .unwrap_or_default();
+        flags.push(format!(
+            "client-late (send lag p99 {})",
+            latency(worst as f64)
         ));
     }
     flags.join(", ")
@@ -198,7 +290,7 @@ pub fn missing_text(summary: &Summary, target: &str) -> String {
 }
 
 fn workload_table(out: &mut String, summary: &Summary, workload: &WorkloadSummary) {
-    let _ = writeln!(out, "\n## {}\n", md_cell(&workload.name));
+    let _ = writeln!(out, "\n## {}\n", md_cell(&super::workload_title(workload)));
     let _ = writeln!(out, "| {} |", COLUMNS.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(COLUMNS.len()));
     for r in &workload.records {
@@ -230,7 +322,7 @@ mod tests {
     #[test]
     fn every_result_row_names_its_cpu_sets_workers_and_flags() {
         let mut slow = record("json/nethttp/c64", 100.0, 50, 10);
-        slow.client_bound = true;
+        slow.server_bound = false;
         slow.server.cpu_busy = 0.5;
         let records = vec![record("json/actix/c64", 1000.0, 50, 10), slow];
         let skipped = vec![SkippedTarget {
@@ -243,8 +335,8 @@ mod tests {
             &ClaimSet::default(),
             Vec::new(),
         ));
-        assert!(md.contains("| actix | c64 | 1,000 | 50 µs |"), "{md}");
-        assert!(md.contains("client-bound (server CPU 0.50)"), "{md}");
+        assert!(md.contains("| actix | c64 | 1,000 | 100 µs | 50 µs |"), "{md}");
+        assert!(md.contains("not server-bound (server CPU 0.50)"), "{md}");
         assert!(md.contains("| node | — |") && md.contains("skipped: node not found on PATH"));
         assert!(md.contains("| 0 | 1 | 1 | 1 |"), "{md}");
     }

@@ -20,7 +20,7 @@ pub mod svg;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{Availability, Catalog};
-use crate::results::{Machine, ResultRecord, read_all};
+use crate::results::{Machine, ResultRecord, RunMode, read_all};
 
 use self::claims::{ClaimCheck, ClaimSet};
 
@@ -157,9 +157,51 @@ pub struct WorkloadSummary {
     pub sweep: Option<Sweep>,
 }
 
+/// One invocation whose results a summary shows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RunInfo {
+    /// The run's id.
+    pub run_id: String,
+    /// How it measured.
+    pub mode: RunMode,
+    /// How many of its results are shown.
+    pub results: usize,
+}
+
+/// Which runs' results a summary shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunSelection {
+    /// Only the newest run's (the default): never a silent mix of runs or of quick and full.
+    Latest,
+    /// Every result in the folder, each run named in the report.
+    All,
+}
+
+/// Keeps the results of the runs `selection` asks for; returns them and how many were left out.
+pub fn select_runs(
+    records: Vec<ResultRecord>,
+    selection: RunSelection,
+) -> (Vec<ResultRecord>, usize) {
+    if selection == RunSelection::All {
+        return (records, 0);
+    }
+    // Run ids start with their UTC start time, so the largest is the newest.
+    let Some(latest) = records.iter().map(|r| r.run_id.clone()).max() else {
+        return (records, 0);
+    };
+    let total = records.len();
+    let kept: Vec<ResultRecord> = records.into_iter().filter(|r| r.run_id == latest).collect();
+    let left_out = total - kept.len();
+    (kept, left_out)
+}
+
 /// All results of a run, grouped for the report.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
+    /// The runs shown, oldest first (one unless `--all-runs`).
+    pub runs: Vec<RunInfo>,
+    /// Results of other runs in the folder that are not shown.
+    pub left_out: usize,
     /// Workloads in a fixed order (known families first, then by name).
     pub workloads: Vec<WorkloadSummary>,
     /// Every target seen, in report order.
@@ -178,23 +220,43 @@ pub struct Summary {
     pub problems: Vec<String>,
 }
 
-/// Splits a parameter into its prefix and trailing number: `hash-c16` -> (`hash-c`, 16).
+/// Splits a parameter into its prefix and trailing number: `hash-c16` -> (`hash-c`, 16);
+/// a `k` suffix counts thousands, as in hash rounds: `r19k` -> (`r`, 19000).
 pub fn split_param(param: &str) -> (&str, Option<u64>) {
-    let digits = param.len() - param.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    let (prefix, number) = param.split_at(param.len() - digits);
-    (prefix, number.parse().ok())
+    let (body, scale) = match param.strip_suffix('k') {
+        Some(body) => (body, 1000),
+        None => (param, 1),
+    };
+    let digits = body.len() - body.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return (param, None);
+    }
+    let (prefix, number) = body.split_at(body.len() - digits);
+    (prefix, number.parse::<u64>().ok().map(|n| n * scale))
 }
 
-/// The flags of a result: `client-bound`, `invalid`.
+/// A workload's heading: its name, and how its load differs when it does (pipelining is
+/// TechEmpower's plaintext method, whose rankings differ from unpipelined ones).
+pub fn workload_title(workload: &WorkloadSummary) -> String {
+    let depth = workload
+        .records
+        .iter()
+        .map(|r| r.setup.pipeline)
+        .max()
+        .unwrap_or(1);
+    if depth > 1 {
+        format!(
+            "{} — TFB method (HTTP/1.1 pipelining, {depth} requests per write)",
+            workload.name
+        )
+    } else {
+        workload.name.clone()
+    }
+}
+
+/// The flags of a result in words: `INVALID`, `client-bound`, `not server-bound`, ...
 pub fn flags(record: &ResultRecord) -> Vec<&'static str> {
-    let mut flags = Vec::new();
-    if record.client_bound {
-        flags.push("client-bound");
-    }
-    if record.invalid {
-        flags.push("invalid");
-    }
-    flags
+    record.flags().words()
 }
 
 /// The three files a report writes.
@@ -208,16 +270,18 @@ pub struct ReportPaths {
     pub json: PathBuf,
 }
 
-/// Reads every result in `results_dir`, checks the claims and writes `index.html`, `report.md`
-/// and `results.json` into `out_dir`. Targets of the catalog with no result and a missing
+/// Reads the results in `results_dir` of the runs `selection` names, checks the claims and
+/// writes `index.html`, `report.md` and `results.json` into `out_dir`. Targets of the catalog with no result and a missing
 /// toolchain are listed as skipped; `criterion_dir` (usually `target/criterion`) adds links to
 /// Criterion's pages where they exist.
 pub fn write_report(
     results_dir: &Path,
     out_dir: &Path,
     criterion_dir: Option<&Path>,
+    selection: RunSelection,
 ) -> Result<ReportPaths, SummaryError> {
     let (records, problems) = read_all(results_dir);
+    let (records, left_out) = select_runs(records, selection);
     if records.is_empty() {
         return Err(SummaryError::NoResults {
             dir: results_dir.to_path_buf(),
@@ -235,7 +299,8 @@ pub fn write_report(
         .as_ref()
         .map(|c| skipped_targets(c, &records))
         .unwrap_or_default();
-    let summary = Summary::build(records, skipped, &claims, problems);
+    let mut summary = Summary::build(records, skipped, &claims, problems);
+    summary.left_out = left_out;
     write_summary(&summary, out_dir, criterion_dir)
 }
 
@@ -289,6 +354,8 @@ mod tests {
         assert_eq!(split_param("c64"), ("c", Some(64)));
         assert_eq!(split_param("hash-c16"), ("hash-c", Some(16)));
         assert_eq!(split_param("warm"), ("warm", None));
+        assert_eq!(split_param("r19k"), ("r", Some(19_000)));
+        assert_eq!(split_param("work"), ("work", None));
     }
 
     #[test]
@@ -303,7 +370,13 @@ mod tests {
     #[test]
     fn no_results_tells_the_user_to_run_the_benches() {
         let dir = tempfile::tempdir().unwrap();
-        let err = write_report(dir.path(), &dir.path().join("out"), None).unwrap_err();
+        let err = write_report(
+            dir.path(),
+            &dir.path().join("out"),
+            None,
+            RunSelection::Latest,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("run `cargo bench` first"), "{err}");
     }
 }
