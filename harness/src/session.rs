@@ -41,13 +41,14 @@ pub enum SessionError {
     /// The target answered wrongly.
     #[error(transparent)]
     Verify(#[from] VerifyError),
-    /// The load client failed.
-    #[error("loading `{target}`: {source}")]
+    /// The load client failed. (`cause`, not `source`: the message already says it, and a
+    /// source would make error chains print it twice.)
+    #[error("loading `{target}`: {cause}")]
     Load {
         /// The target.
         target: String,
         /// What failed.
-        source: LoadError,
+        cause: LoadError,
     },
 }
 
@@ -73,6 +74,8 @@ pub struct VerifiedServer {
     pub vectors: Arc<Vec<Vector>>,
     /// Seed of the request-body pools of this session's load ([`crate::bodies::run_seed`]).
     pub body_seed: u64,
+    /// Check answers under load (on by default; off only to measure what checking costs).
+    pub check_answers: bool,
 }
 
 /// Loads the spec vectors of the catalog's workspace.
@@ -107,6 +110,7 @@ pub fn start_verified(
         toolchain_version,
         vectors,
         body_seed: crate::bodies::run_seed(),
+        check_answers: true,
     })
 }
 
@@ -118,11 +122,16 @@ impl VerifiedServer {
         connections: usize,
         client_cpus: &CpuSet,
     ) -> Result<LoadClient, SessionError> {
-        let mix = workload.requests_seeded(self.server.addr(), &self.vectors, self.body_seed);
+        let mut mix = workload.requests_seeded(self.server.addr(), &self.vectors, self.body_seed);
+        if !self.check_answers {
+            for request in &mut mix {
+                request.answer = crate::load::check::Answer::Unchecked;
+            }
+        }
         LoadClient::connect(self.server.addr(), connections, client_cpus, mix).map_err(|source| {
             SessionError::Load {
                 target: self.target.name.clone(),
-                source,
+                cause: source,
             }
         })
     }
@@ -146,9 +155,9 @@ impl VerifiedServer {
         let sample = client.run(plan);
         let usage = monitor.finish();
         self.server.check_alive()?;
-        let sample = sample.map_err(|source| SessionError::Load {
+        let sample = sample.map_err(|cause| SessionError::Load {
             target: self.target.name.clone(),
-            source,
+            cause,
         })?;
         Ok(Measurement {
             sample,
@@ -160,10 +169,10 @@ impl VerifiedServer {
     }
 
     /// Wraps an error of this server's load client.
-    pub fn load_error(&self, source: LoadError) -> SessionError {
+    pub fn load_error(&self, cause: LoadError) -> SessionError {
         SessionError::Load {
             target: self.target.name.clone(),
-            source,
+            cause,
         }
     }
 }

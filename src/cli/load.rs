@@ -51,6 +51,10 @@ pub(crate) struct LoadArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Do not compare answers with the contract under load (only to measure what the checks
+    /// cost the client; a result without them proves less).
+    #[arg(long, requires = "target")]
+    no_answer_checks: bool,
 }
 
 impl LoadArgs {
@@ -99,7 +103,10 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
         );
     }
     let config = ServerConfig::for_cpus(split.server.clone());
+    // Raised before the server starts, so it inherits a limit that holds every connection too.
+    stampede_harness::limits::raise_open_files_to(args.connections as u64 + 1024);
     let mut verified = start_verified(&catalog, name, &config, load_spec(&catalog)?)?;
+    verified.check_answers = !args.no_answer_checks;
     let idle_pss_bytes = verified.idle_pss_bytes();
     let mut client = verified.connect(workload, args.connections, &split.client)?;
     if let Some(warmup) = args.warmup_plan() {

@@ -197,9 +197,9 @@ fn one_round(
             &options.client_cpus,
             mix,
         )
-        .map_err(|source| SessionError::Load {
+        .map_err(|cause| SessionError::Load {
             target: target.to_owned(),
-            source,
+            cause,
         })?;
         clients.push(client);
     }
@@ -228,9 +228,9 @@ fn one_round(
     drop(clients);
     let mut figures = Vec::with_capacity(2);
     for (outcome, meter) in outcomes.into_iter().zip(&meters) {
-        let sample = outcome.map_err(|source| SessionError::Load {
+        let sample = outcome.map_err(|cause| SessionError::Load {
             target: target.to_owned(),
-            source,
+            cause,
         })?;
         let cpu_us = meter.usage().cpu_seconds * 1e6 / sample.requests.max(1) as f64;
         figures.push((

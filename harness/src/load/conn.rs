@@ -4,11 +4,11 @@
 //! requests are pre-rendered bytes, responses are parsed in place with httparse, bodies are
 //! skipped by Content-Length or chunk sizes, and the read buffer is reused.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use super::ErrorKind;
 
@@ -42,9 +42,26 @@ pub struct Connection {
 impl Connection {
     /// Opens a TCP connection with Nagle off.
     pub async fn open(addr: SocketAddr) -> Result<Self, ErrorKind> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
+        Self::open_from(addr, None).await
+    }
+
+    /// Opens a TCP connection from `source` (any port), or from where the kernel chooses.
+    pub async fn open_from(addr: SocketAddr, source: Option<IpAddr>) -> Result<Self, ErrorKind> {
+        let stream = match source {
+            None => TcpStream::connect(addr).await,
+            Some(ip) => {
+                let socket = match ip {
+                    IpAddr::V4(_) => TcpSocket::new_v4(),
+                    IpAddr::V6(_) => TcpSocket::new_v6(),
+                }
+                .map_err(|_| ErrorKind::Connect)?;
+                socket
+                    .bind(SocketAddr::new(ip, 0))
+                    .map_err(|_| ErrorKind::Connect)?;
+                socket.connect(addr).await
+            }
+        }
+        .map_err(|_| ErrorKind::Connect)?;
         stream.set_nodelay(true).map_err(|_| ErrorKind::Connect)?;
         Ok(Self {
             stream,

@@ -4,7 +4,7 @@
 //! once, and a [`Stream`] can keep them busy while windows are timed inside it.
 
 use std::cell::{Cell, RefCell};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -186,7 +186,7 @@ impl LoadClient {
                 "need at least one connection and one request".into(),
             ));
         }
-        crate::limits::raise_open_files();
+        let sources = Arc::new(crate::limits::check_connections(connections, addr)?);
         let mix = Arc::new(mix);
         let cpus: Vec<Option<usize>> = if client_cpus.is_empty() {
             vec![None]
@@ -200,9 +200,13 @@ impl LoadClient {
             let indexes: Vec<usize> = (t..connections).step_by(threads).collect();
             let (jobs_tx, jobs_rx) = mpsc::channel();
             let (mix, ready) = (Arc::clone(&mix), ready_tx.clone());
+            let target = Target {
+                addr,
+                sources: Arc::clone(&sources),
+            };
             let thread = std::thread::Builder::new()
                 .name(format!("stampede-load-{t}"))
-                .spawn(move || worker_main(cpu, addr, indexes, mix, jobs_rx, ready))
+                .spawn(move || worker_main(cpu, target, indexes, mix, jobs_rx, ready))
                 .map_err(|e| LoadError::Client(format!("cannot start a client thread: {e}")))?;
             workers.push(Worker {
                 jobs: Some(jobs_tx),
@@ -343,8 +347,27 @@ impl Drop for LoadClient {
 
 type Ready = mpsc::Sender<(usize, Option<String>)>;
 
+/// Where a client thread's connections go, and the source addresses they are spread over.
+#[derive(Clone, Debug)]
+struct Target {
+    addr: SocketAddr,
+    sources: Arc<Vec<IpAddr>>,
+}
+
+impl Target {
+    /// Opens connection number `index`, from its share of the source addresses.
+    async fn open(&self, index: usize) -> Result<Connection, ErrorKind> {
+        let source = (!self.sources.is_empty()).then(|| self.sources[index % self.sources.len()]);
+        Connection::open_from(self.addr, source).await
+    }
+}
+
 /// A job handed to the client threads: what they share, their reports, and window ends.
-type Launched = (Arc<JobShared>, mpsc::Receiver<Event>, mpsc::Receiver<Instant>);
+type Launched = (
+    Arc<JobShared>,
+    mpsc::Receiver<Event>,
+    mpsc::Receiver<Instant>,
+);
 
 /// CPU time of the calling thread (user + system), from the kernel's per-thread clock.
 pub(crate) fn thread_cpu() -> Duration {
@@ -353,7 +376,7 @@ pub(crate) fn thread_cpu() -> Duration {
 
 fn worker_main(
     cpu: Option<usize>,
-    addr: SocketAddr,
+    target: Target,
     indexes: Vec<usize>,
     mix: Arc<Vec<RequestTemplate>>,
     jobs: mpsc::Receiver<Job>,
@@ -373,7 +396,7 @@ fn worker_main(
         }
     };
     let local = LocalSet::new();
-    let (mut slots, error) = local.block_on(&runtime, open_all(addr, indexes, mix.len()));
+    let (mut slots, error) = local.block_on(&runtime, open_all(&target, indexes, mix.len()));
     let opened = slots.iter().filter(|s| s.conn.is_some()).count();
     let _ = ready.send((opened, error));
     drop(ready);
@@ -391,7 +414,7 @@ fn worker_main(
             window_ends: job.window_ends,
             pacer: pacer.clone(),
         });
-        local.block_on(&runtime, run_job(&mut slots, &thread_job, &mix, addr));
+        local.block_on(&runtime, run_job(&mut slots, &thread_job, &mix, &target));
         let last = thread_job.tally.replace(Tally::new(u64::MAX));
         thread_job.hand_over(last);
         let _ = thread_job.events.send(Event::Done);
@@ -399,7 +422,7 @@ fn worker_main(
 }
 
 async fn open_all(
-    addr: SocketAddr,
+    target: &Target,
     indexes: Vec<usize>,
     mix_len: usize,
 ) -> (Vec<Slot>, Option<String>) {
@@ -408,7 +431,8 @@ async fn open_all(
     for batch in indexes.chunks(CONNECT_BATCH) {
         let mut set = tokio::task::JoinSet::new();
         for &index in batch {
-            set.spawn_local(async move { (index, Connection::open(addr).await) });
+            let target = target.clone();
+            set.spawn_local(async move { (index, target.open(index).await) });
         }
         while let Some(joined) = set.join_next().await {
             let Ok((index, opened)) = joined else {
@@ -433,7 +457,7 @@ async fn run_job(
     slots: &mut Vec<Slot>,
     job: &Rc<ThreadJob>,
     mix: &Arc<Vec<RequestTemplate>>,
-    addr: SocketAddr,
+    target: &Target,
 ) {
     let ticker = {
         let job = Rc::clone(job);
@@ -455,7 +479,9 @@ async fn run_job(
     };
     let handles: Vec<_> = slots
         .drain(..)
-        .map(|slot| tokio::task::spawn_local(drive(slot, Rc::clone(job), Arc::clone(mix), addr)))
+        .map(|slot| {
+            tokio::task::spawn_local(drive(slot, Rc::clone(job), Arc::clone(mix), target.clone()))
+        })
         .collect();
     for handle in handles {
         if let Ok(slot) = handle.await {
@@ -470,7 +496,7 @@ async fn drive(
     mut slot: Slot,
     job: Rc<ThreadJob>,
     mix: Arc<Vec<RequestTemplate>>,
-    addr: SocketAddr,
+    target: Target,
 ) -> Slot {
     let plan = &job.shared.plan;
     let total = job.shared.total_connections;
@@ -501,7 +527,7 @@ async fn drive(
             _ => None,
         };
         if slot.conn.is_none() {
-            match Connection::open(addr).await {
+            match target.open(slot.index).await {
                 Ok(conn) => slot.conn = Some(conn),
                 Err(kind) => {
                     job.error(kind);

@@ -182,7 +182,7 @@ impl RunPlan {
 pub enum LoadError {
     /// Opening the connections failed.
     #[error(
-        "opened {opened} of {wanted} connections to {addr}; the rest failed ({why}). Is the server running? For thousands of connections check `ulimit -n` (now {limit})"
+        "opened {opened} of {wanted} connections to {addr}; the rest failed ({why}). Is the server running? For thousands of connections check `ulimit -n` (now {limit}) and net.core.somaxconn"
     )]
     Connect {
         /// Target address.
@@ -196,6 +196,9 @@ pub enum LoadError {
         /// The open-files limit.
         limit: u64,
     },
+    /// The system does not allow that many connections; the message says what to change.
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitError),
     /// The client's own threads or runtime failed.
     #[error("load client: {0}")]
     Client(String),
