@@ -50,6 +50,8 @@ pub struct LoadReport {
     pub server: Option<ServerEvidence>,
     /// The load client's own figures.
     pub client: ClientFigures,
+    /// How evenly the server served the connections (two or more).
+    pub fairness: Option<crate::load::Fairness>,
     /// Self-checks that failed, in words (`client-bound`, `INVALID`, ...).
     pub flags: Vec<String>,
 }
@@ -100,6 +102,7 @@ impl LoadReport {
                 peak_rss_bytes: crate::metrics::own_peak_rss_bytes(),
                 connections,
             },
+            fairness: sample.fairness(),
             flags: flags.words().into_iter().map(str::to_owned).collect(),
         }
     }
@@ -139,6 +142,13 @@ impl LoadReport {
         }
         if let Some(o) = self.occupancy {
             let _ = writeln!(out, "occupancy (Little's law): {o:.2}");
+        }
+        if let Some(f) = &self.fairness {
+            let _ = writeln!(
+                out,
+                "answers per connection: min {}  median {}  max {}; Jain's fairness index {:.3}",
+                f.min, f.median, f.max, f.jain_index
+            );
         }
         let kinds: Vec<String> = self
             .errors_by_kind

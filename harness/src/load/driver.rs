@@ -53,8 +53,9 @@ struct Worker {
 pub(crate) enum Event {
     /// The counts of one epoch (a thread may send several per epoch; they are merged).
     Tally(Box<Tally>),
-    /// The thread finished the job: every connection stopped.
-    Done,
+    /// The thread finished the job: every connection stopped. Carries how many answers with the
+    /// right status each of its connections got during the job, by connection index.
+    Done(Vec<(usize, u64)>),
 }
 
 struct Job {
@@ -163,13 +164,15 @@ impl ThreadJob {
     }
 }
 
-/// A connection's place: its socket (reopened after errors), where it is in the mix, and how
-/// many answers it has had (for sampling checks).
+/// A connection's place: its socket (reopened after errors), where it is in the mix, how many
+/// answers it has had (for sampling checks), and how many successes in the current job (to
+/// show whether the server serves its connections fairly).
 struct Slot {
     index: usize,
     conn: Option<Connection>,
     next_request: usize,
     answers: u64,
+    job_successes: u64,
 }
 
 impl LoadClient {
@@ -259,11 +262,19 @@ impl LoadClient {
         }
         let (shared, events, _window_ends) = self.launch(plan)?;
         let mut total = Tally::new(0);
+        let mut per_connection = vec![0; self.connections];
         let mut done = 0;
         while done < self.workers.len() {
             match events.recv() {
                 Ok(Event::Tally(tally)) => total.merge(&tally),
-                Ok(Event::Done) => done += 1,
+                Ok(Event::Done(counts)) => {
+                    done += 1;
+                    for (index, n) in counts {
+                        if let Some(slot) = per_connection.get_mut(index) {
+                            *slot = n;
+                        }
+                    }
+                }
                 Err(_) => {
                     return Err(LoadError::Client(
                         "a client thread died during the run".into(),
@@ -271,7 +282,9 @@ impl LoadClient {
                 }
             }
         }
-        Ok(total.into_sample(shared.started.elapsed(), self.workers.len()))
+        let mut sample = total.into_sample(shared.started.elapsed(), self.workers.len());
+        sample.per_connection = per_connection;
+        Ok(sample)
     }
 
     /// Starts `plan` (closed loop, [`Stop::Finish`]) and returns at once: the load keeps
@@ -414,10 +427,14 @@ fn worker_main(
             window_ends: job.window_ends,
             pacer: pacer.clone(),
         });
+        for slot in &mut slots {
+            slot.job_successes = 0;
+        }
         local.block_on(&runtime, run_job(&mut slots, &thread_job, &mix, &target));
         let last = thread_job.tally.replace(Tally::new(u64::MAX));
         thread_job.hand_over(last);
-        let _ = thread_job.events.send(Event::Done);
+        let counts = slots.iter().map(|s| (s.index, s.job_successes)).collect();
+        let _ = thread_job.events.send(Event::Done(counts));
     }
 }
 
@@ -446,6 +463,7 @@ async fn open_all(
                 conn: opened.ok(),
                 next_request: spread(index, mix_len),
                 answers: 0,
+                job_successes: 0,
             });
         }
     }
@@ -635,15 +653,20 @@ fn settle(
     written: Instant,
     from: Instant,
     done: Instant,
-) {
+) -> bool {
     if answer.status != request.expected_status {
-        return job.error(ErrorKind::Status);
+        job.error(ErrorKind::Status);
+        return false;
     }
     if check::too_fast(done - written, request.not_before) {
-        return job.error(ErrorKind::TooFast);
+        job.error(ErrorKind::TooFast);
+        return false;
     }
     let checked = match request.answer.check(answer.body, answer.nth) {
-        Some(Err(what)) => return job.wrong_answer(request, what),
+        Some(Err(what)) => {
+            job.wrong_answer(request, what);
+            return false;
+        }
         checked => checked.is_some(),
     };
     let latency_us = u64::try_from(done.duration_since(from).as_micros()).unwrap_or(u64::MAX);
@@ -652,6 +675,7 @@ fn settle(
     tally.checked_answers += u64::from(checked);
     drop(tally);
     job.finished_one();
+    true
 }
 
 /// What came back for one request.

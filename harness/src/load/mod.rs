@@ -246,6 +246,9 @@ pub struct Sample {
     pub checked_answers: u64,
     /// The first wrong answer seen, described for a person.
     pub wrong_answer_example: Option<String>,
+    /// Successful answers per connection, by connection index (runs only; empty for
+    /// streams): how fairly the server served its connections.
+    pub per_connection: Vec<u64>,
 }
 
 impl Sample {
@@ -263,6 +266,7 @@ impl Sample {
             client_threads: 0,
             checked_answers: 0,
             wrong_answer_example: None,
+            per_connection: Vec::new(),
         }
     }
 
@@ -343,6 +347,12 @@ impl Sample {
             .collect()
     }
 
+    /// How evenly the connections were served: Jain's index of the per-connection successes
+    /// (1 = all equal, 1/n = one connection got everything) and the fewest, median and most.
+    pub fn fairness(&self) -> Option<Fairness> {
+        Fairness::of(&self.per_connection)
+    }
+
     /// The failed attempts in words, e.g. `io 3, status 1`; empty without errors.
     pub fn errors_in_words(&self) -> String {
         self.errors_by_kind
@@ -354,9 +364,56 @@ impl Sample {
     }
 }
 
+/// How evenly a server served its connections during a run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Fairness {
+    /// Jain's fairness index of successes per connection: 1 when every connection got as
+    /// many answers, 1/n when one got them all.
+    pub jain_index: f64,
+    /// Fewest successes of a connection.
+    pub min: u64,
+    /// Median successes per connection.
+    pub median: u64,
+    /// Most successes of a connection.
+    pub max: u64,
+}
+
+impl Fairness {
+    /// The fairness of these per-connection counts; `None` for fewer than two connections.
+    pub fn of(counts: &[u64]) -> Option<Self> {
+        if counts.len() < 2 {
+            return None;
+        }
+        let sum: f64 = counts.iter().map(|&c| c as f64).sum();
+        let squares: f64 = counts.iter().map(|&c| (c as f64).powi(2)).sum();
+        let mut sorted = counts.to_vec();
+        sorted.sort_unstable();
+        Some(Self {
+            jain_index: if squares > 0.0 {
+                sum * sum / (counts.len() as f64 * squares)
+            } else {
+                0.0
+            },
+            min: sorted[0],
+            median: sorted[sorted.len() / 2],
+            max: sorted[sorted.len() - 1],
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fairness_is_one_for_equal_connections_and_low_when_one_starves_the_rest() {
+        let even = Fairness::of(&[10, 10, 10, 10]).unwrap();
+        assert!((even.jain_index - 1.0).abs() < 1e-12);
+        let skewed = Fairness::of(&[100, 1, 1, 1]).unwrap();
+        assert!(skewed.jain_index < 0.3, "{skewed:?}");
+        assert_eq!((skewed.min, skewed.median, skewed.max), (1, 1, 100));
+        assert_eq!(Fairness::of(&[5]), None);
+    }
 
     #[test]
     fn errors_and_rates_are_derived_from_counts_and_elapsed_time() {

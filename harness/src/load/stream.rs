@@ -164,7 +164,7 @@ impl<'c> Stream<'c> {
                     self.tallies.insert(tally.epoch, *tally);
                 }
             },
-            Event::Done => self.done += 1,
+            Event::Done(_) => self.done += 1,
         }
     }
 
@@ -195,7 +195,7 @@ impl Drop for Stream<'_> {
         // Wait for the threads so the client can run its next job.
         while self.done < self.client.threads() {
             match self.events.recv() {
-                Ok(Event::Done) => self.done += 1,
+                Ok(Event::Done(_)) => self.done += 1,
                 Ok(Event::Tally(_)) => {}
                 Err(_) => break,
             }
