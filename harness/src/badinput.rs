@@ -43,7 +43,8 @@ pub struct Step {
 }
 
 /// A generated request body: `bytes` bytes of `a`, plain or in chunks of `chunk_bytes`
-/// (chunked transfer coding, last chunk included).
+/// (chunked transfer coding, last chunk included), written in one go or, like a client on a
+/// slower link, in writes of `write_bytes` with `write_delay_ms` between them.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BodyStep {
@@ -52,6 +53,12 @@ pub struct BodyStep {
     /// Chunk size; absent for a plain (Content-Length) body.
     #[serde(default)]
     pub chunk_bytes: Option<usize>,
+    /// Size of each write; absent: one write.
+    #[serde(default)]
+    pub write_bytes: Option<usize>,
+    /// Pause after each write.
+    #[serde(default)]
+    pub write_delay_ms: Option<u64>,
 }
 
 impl BodyStep {
@@ -84,6 +91,10 @@ pub struct BadExpect {
     /// No answer at all (the server is waiting for the rest) is acceptable too.
     #[serde(default)]
     pub or_silent: bool,
+    /// After the answer the connection must stay open or close cleanly, never be reset (a
+    /// reset means the server closed with part of the request unread).
+    #[serde(default)]
+    pub no_reset: bool,
 }
 
 /// One abuse case.
@@ -178,6 +189,8 @@ pub struct Answer {
     pub outcome: Outcome,
     /// Its `Server` header.
     pub server: Option<String>,
+    /// The connection was reset after the answer (looked for only when the case asks).
+    pub reset_after: bool,
 }
 
 /// Plays `case` on a fresh connection and reports what the server did. An interim answer
@@ -199,17 +212,22 @@ pub fn play(addr: SocketAddr, case: &BadInputCase) -> std::io::Result<Answer> {
     stream.set_read_timeout(Some(timeout))?;
     let mut received = Vec::new();
     let mut buf = [0u8; 4096];
+    let without_head = |outcome| Answer {
+        outcome,
+        server: None,
+        reset_after: false,
+    };
     loop {
-        if let Some(answer) = final_answer(&received) {
+        if let Some(mut answer) = final_answer(&received) {
+            if case.expect.no_reset {
+                answer.reset_after = reset_follows(&mut stream)?;
+            }
             return Ok(answer);
         }
         match stream.read(&mut buf) {
             Ok(0) => {
                 let outcome = parse_status(&received).map_or(Outcome::Closed, Outcome::Status);
-                return Ok(Answer {
-                    outcome,
-                    server: None,
-                });
+                return Ok(without_head(outcome));
             }
             Ok(n) => received.extend_from_slice(&buf[..n]),
             Err(e)
@@ -218,18 +236,35 @@ pub fn play(addr: SocketAddr, case: &BadInputCase) -> std::io::Result<Answer> {
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                return Ok(Answer {
-                    outcome: Outcome::Silent,
-                    server: None,
-                });
+                return Ok(without_head(Outcome::Silent));
             }
             // A reset is the server closing on us.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
                 let outcome = parse_status(&received).map_or(Outcome::Closed, Outcome::Status);
-                return Ok(Answer {
-                    outcome,
-                    server: None,
-                });
+                return Ok(without_head(outcome));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads what follows an answer until the connection closes or stays quiet for
+/// [`SILENCE_TIMEOUT`]; true if it is reset instead.
+fn reset_follows(stream: &mut TcpStream) -> std::io::Result<bool> {
+    stream.set_read_timeout(Some(SILENCE_TIMEOUT))?;
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(false),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(true),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(false);
             }
             Err(e) => return Err(e),
         }
@@ -253,7 +288,17 @@ fn send_step(stream: &mut TcpStream, step: &Step) -> std::io::Result<()> {
         None => {}
     }
     if let Some(body) = &step.body {
-        stream.write_all(&body.wire_bytes())?;
+        let wire = body.wire_bytes();
+        let size = body
+            .write_bytes
+            .filter(|&n| n > 0)
+            .unwrap_or(wire.len().max(1));
+        for piece in wire.chunks(size) {
+            stream.write_all(piece)?;
+            if let Some(ms) = body.write_delay_ms {
+                std::thread::sleep(Duration::from_millis(ms));
+            }
+        }
     }
     if let Some(ms) = step.pause_ms {
         std::thread::sleep(Duration::from_millis(ms));
@@ -304,6 +349,7 @@ fn final_answer(received: &[u8]) -> Option<Answer> {
         return Some(Answer {
             outcome: Outcome::Status(status),
             server,
+            reset_after: false,
         });
     }
 }
@@ -362,6 +408,14 @@ pub fn check_all(target: &str, addr: SocketAddr, cases: &[BadInputCase]) -> Vec<
                 if let Some(problem) = server_header_problem(target, case, &answer) {
                     failures.push(problem);
                 }
+                if answer.reset_after {
+                    failures.push(format!(
+                        "`{target}` {}: answered {}, then reset the connection: it closed with \
+                         part of the request unread; read or discard the rest first (CONTRACT.md, \
+                         \"Errors\")",
+                        case.name, answer.outcome
+                    ));
+                }
             }
             Ok(answer) => failures.push(format!(
                 "`{target}` {}: expected {}, got {}",
@@ -414,6 +468,7 @@ mod tests {
             statuses: vec![400],
             or_closed: true,
             or_silent: false,
+            no_reset: false,
         };
         assert!(e.accepts(Outcome::Status(400)));
         assert!(e.accepts(Outcome::Closed));
@@ -437,6 +492,8 @@ mod tests {
         let step = BodyStep {
             bytes: 5,
             chunk_bytes: Some(2),
+            write_bytes: None,
+            write_delay_ms: None,
         };
         assert_eq!(
             step.wire_bytes(),
@@ -445,6 +502,8 @@ mod tests {
         let plain = BodyStep {
             bytes: 3,
             chunk_bytes: None,
+            write_bytes: None,
+            write_delay_ms: None,
         };
         assert_eq!(plain.wire_bytes(), b"aaa".to_vec());
     }
@@ -458,12 +517,14 @@ mod tests {
                 statuses: vec![400],
                 or_closed: false,
                 or_silent: false,
+                no_reset: false,
             },
             framework_answers: vec!["listed".into()],
         };
         let answer = |server: Option<&str>| Answer {
             outcome: Outcome::Status(400),
             server: server.map(str::to_owned),
+            reset_after: false,
         };
         assert_eq!(server_header_problem("t", &case, &answer(Some("t"))), None);
         assert!(server_header_problem("t", &case, &answer(None)).is_some());
@@ -473,6 +534,7 @@ mod tests {
         let closed = Answer {
             outcome: Outcome::Closed,
             server: None,
+            reset_after: false,
         };
         assert_eq!(server_header_problem("t", &case, &closed), None);
     }
