@@ -39,6 +39,10 @@ const PROBES: &[(&str, Probe)] = &[
     ("http10-with-keep-alive", http10_with_keep_alive),
     ("connection-close", connection_close),
     ("expect-100-continue", expect_100_continue),
+    (
+        "expect-100-continue-oversized",
+        expect_100_continue_oversized,
+    ),
     ("chunked-request-bodies", chunked_request_bodies),
     ("sixteen-pipelined-requests", sixteen_pipelined_requests),
 ];
@@ -284,6 +288,42 @@ fn expect_100_continue(addr: SocketAddr, _: &str) -> Result<(), String> {
         expect_text(&wire.read_answer(false)?, &format!("POST {path}"), &want)?;
     }
     Ok(())
+}
+
+/// A client that announces a body over 64 KiB and waits for `100 Continue` gets the 413 at
+/// once, or `100 Continue` and, after sending the body, a 413 it can read.
+fn expect_100_continue_oversized(addr: SocketAddr, _: &str) -> Result<(), String> {
+    const SIZE: usize = 70_000;
+    let mut wire = Wire::connect(addr)?;
+    wire.send(
+        format!(
+            "POST /hash?rounds=1 HTTP/1.1\r\nHost: probe\r\nContent-Length: {SIZE}\r\nExpect: 100-continue\r\n\r\n"
+        )
+        .as_bytes(),
+    )?;
+    match wire.head_within(CONTINUE_WAIT)? {
+        Some((413, _)) => Ok(()),
+        Some((100, _)) => {
+            wire.send(&vec![b'a'; SIZE])?;
+            let answer = wire.read_answer(false)?;
+            if answer.status != 413 {
+                return Err(format!(
+                    "after 100 Continue and the body: expected 413, got {}",
+                    answer.status
+                ));
+            }
+            if wire.resets_within(CONTINUE_WAIT)? {
+                return Err(
+                    "after 100 Continue, the body and the 413, the connection was \
+                            reset: the target invited a body it did not read"
+                        .into(),
+                );
+            }
+            Ok(())
+        }
+        Some((status, _)) => Err(format!("expected 413 or 100 Continue, got {status}")),
+        None => Err(format!("no answer within {CONTINUE_WAIT:?}")),
+    }
 }
 
 /// Bodies in chunked transfer coding, in several chunks, on every POST route.

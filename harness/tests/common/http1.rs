@@ -224,6 +224,27 @@ impl Wire {
         Ok(closed)
     }
 
+    /// True when the server resets the connection within `wait` (a clean close, or
+    /// silence, is false): a reset means it closed with part of the request unread.
+    pub(crate) fn resets_within(&mut self, wait: Duration) -> Result<bool, String> {
+        self.stream
+            .set_read_timeout(Some(wait))
+            .map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 256];
+        let reset = loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => break false,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+                Err(_) => break false,
+            }
+        };
+        self.stream
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .map_err(|e| e.to_string())?;
+        Ok(reset)
+    }
+
     /// Waits up to `wait` for an interim or final head; `None` if nothing came.
     pub(crate) fn head_within(&mut self, wait: Duration) -> Result<Option<Head>, String> {
         if self.pending.is_empty() {

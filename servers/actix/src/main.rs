@@ -163,13 +163,13 @@ async fn read_body(
     request: &HttpRequest,
     mut payload: web::Payload,
 ) -> Result<Vec<u8>, HttpResponse> {
-    let headers = request.headers();
-    let content_length = headers
+    let content_length = request
+        .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let expects_continue = headers
-        .get(header::EXPECT)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    // actix-http answers `Expect: 100-continue` itself before any handler runs (HttpServer
+    // has no hook for it), so the body is on its way: drain it like any other.
+    let expects_continue = false;
     let mut body = BodyCollector::start(content_length, expects_continue).map_err(too_large)?;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| HttpResponse::BadRequest().finish())?;
