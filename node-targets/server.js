@@ -29,8 +29,9 @@ function die(serverName, message, code) {
 }
 
 /**
- * Serves the contract on config.host:config.port in this process until SIGTERM/SIGINT or
- * stop(); exits with `startFailedCode` if the server cannot listen. Returns stop().
+ * Serves the contract on config.host:config.port in this process, with `offloadThreads`
+ * worker_threads for /hash/offload, until SIGTERM/SIGINT or stop(); exits with
+ * `startFailedCode` if the server cannot listen. Returns stop().
  */
 function serve(config, serverName, startFailedCode, offloadThreads) {
   const pool = new OffloadPool(offloadThreads);
