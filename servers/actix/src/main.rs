@@ -200,13 +200,16 @@ async fn order(request: HttpRequest, payload: web::Payload) -> HttpResponse {
 }
 
 /// Chained SHA-256 on the worker thread that handles the request.
+/// The body is read before the query is judged, so that a 400 leaves nothing unread (actix
+/// would close the connection under a client that reuses it).
 async fn hash_inline(request: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let Some(rounds) = parse_rounds(Some(request.query_string())) else {
-        return HttpResponse::BadRequest().finish();
+    let body = match read_body(&request, payload).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
     };
-    match read_body(&request, payload).await {
-        Ok(body) => text(chained_sha256_hex(&body, rounds)),
-        Err(answer) => answer,
+    match parse_rounds(Some(request.query_string())) {
+        Some(rounds) => text(chained_sha256_hex(&body, rounds)),
+        None => HttpResponse::BadRequest().finish(),
     }
 }
 
@@ -217,12 +220,12 @@ async fn hash_offload(
     payload: web::Payload,
     offload: web::Data<OffloadQueue>,
 ) -> HttpResponse {
-    let Some(rounds) = parse_rounds(Some(request.query_string())) else {
-        return HttpResponse::BadRequest().finish();
-    };
     let body = match read_body(&request, payload).await {
         Ok(body) => body,
         Err(answer) => return answer,
+    };
+    let Some(rounds) = parse_rounds(Some(request.query_string())) else {
+        return HttpResponse::BadRequest().finish();
     };
     let Some(admitted) = offload.into_inner().try_admit() else {
         return HttpResponse::ServiceUnavailable().finish();

@@ -240,13 +240,16 @@ async fn order(headers: HeaderMap, body: Body) -> Response {
 }
 
 /// Chained SHA-256 on the worker thread that handles the request.
+/// The body is read before the query is judged, so that a 400 leaves nothing unread (hyper
+/// would close the connection under a client that reuses it).
 async fn hash_inline(RawQuery(query): RawQuery, headers: HeaderMap, body: Body) -> Response {
-    let Some(rounds) = parse_rounds(query.as_deref()) else {
-        return StatusCode::BAD_REQUEST.into_response();
+    let body = match read_body(&headers, body).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
     };
-    match read_body(&headers, body).await {
-        Ok(body) => chained_sha256_hex(&body, rounds).into_response(),
-        Err(answer) => answer,
+    match parse_rounds(query.as_deref()) {
+        Some(rounds) => chained_sha256_hex(&body, rounds).into_response(),
+        None => StatusCode::BAD_REQUEST.into_response(),
     }
 }
 
@@ -258,12 +261,12 @@ async fn hash_offload(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(rounds) = parse_rounds(query.as_deref()) else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
     let body = match read_body(&headers, body).await {
         Ok(body) => body,
         Err(answer) => return answer,
+    };
+    let Some(rounds) = parse_rounds(query.as_deref()) else {
+        return StatusCode::BAD_REQUEST.into_response();
     };
     let Some(admitted) = offload.try_admit() else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
