@@ -41,6 +41,7 @@ pub(crate) fn mixed(bench: &mut Bench, criterion: &mut Criterion) {
         background: Some(Background {
             workload: background,
             connections: mixed.background_connections,
+            probe_connections: mixed.probe_connections,
             probe_rate_per_sec: mixed.probe_rate_per_sec,
             probe_seconds: mixed.probe_seconds,
         }),

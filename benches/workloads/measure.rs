@@ -131,7 +131,10 @@ impl Bench {
             };
             let plan = RunPlan::duration(Duration::from_secs_f64(seconds))
                 .with_rate(bg.probe_rate_per_sec);
-            let sample = client.run(&plan).map_err(|e| at(&e))?;
+            let mut probe = verified
+                .connect(case.workload, bg.probe_connections, &client_cpus)
+                .map_err(|e| at(&e))?;
+            let sample = probe.run(&plan).map_err(|e| at(&e))?;
             open_loop.push(evidence::open_loop_run(
                 "probe",
                 None,

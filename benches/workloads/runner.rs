@@ -44,7 +44,9 @@ pub(crate) struct Background {
     pub(crate) workload: Workload,
     /// How many background connections.
     pub(crate) connections: usize,
-    /// Rate of the probe run whose percentiles are recorded, requests/s.
+    /// Connections of the probe run whose percentiles are recorded.
+    pub(crate) probe_connections: usize,
+    /// Rate of that run, requests/s.
     pub(crate) probe_rate_per_sec: f64,
     /// Length of that run (a quarter in quick mode).
     pub(crate) probe_seconds: f64,

@@ -254,6 +254,8 @@ pub struct MixedParams {
     pub background_connections: usize,
     /// Rounds per background request.
     pub rounds: u32,
+    /// Connections of the recorded probe run.
+    pub probe_connections: usize,
     /// Rate of the recorded probe run.
     pub probe_rate_per_sec: f64,
     /// Length of the recorded probe run (quick mode: a quarter).
