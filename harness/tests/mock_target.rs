@@ -224,10 +224,12 @@ fn a_wrong_answer_under_load_is_its_own_error_kind_with_an_example() {
     });
     let vectors = mock_vectors();
     let mix = stampede_harness::workload::Workload::Plaintext.requests(server.addr(), &vectors);
-    let mut load =
-        LoadClient::connect(server.addr(), 2, &CpuSet::allowed().unwrap(), mix).unwrap();
+    let mut load = LoadClient::connect(server.addr(), 2, &CpuSet::allowed().unwrap(), mix).unwrap();
     let sample = load.run(&RunPlan::requests(100)).unwrap();
-    assert_eq!(sample.errors_by_kind.get(&ErrorKind::WrongAnswer), Some(&100));
+    assert_eq!(
+        sample.errors_by_kind.get(&ErrorKind::WrongAnswer),
+        Some(&100)
+    );
     let example = sample.wrong_answer_example.unwrap();
     assert!(
         example.starts_with("GET /plaintext HTTP/1.1: expected \"Hello, World!\", got \"Hello\""),

@@ -344,7 +344,11 @@ impl Drop for LoadClient {
 type Ready = mpsc::Sender<(usize, Option<String>)>;
 
 /// A job handed to the client threads: what they share, their reports, and window ends.
-type Launched = (Arc<JobShared>, mpsc::Receiver<Event>, mpsc::Receiver<Instant>);
+type Launched = (
+    Arc<JobShared>,
+    mpsc::Receiver<Event>,
+    mpsc::Receiver<Instant>,
+);
 
 /// CPU time of the calling thread (user + system), from the kernel's per-thread clock.
 pub(crate) fn thread_cpu() -> Duration {

@@ -335,7 +335,10 @@ mod tests {
             &ClaimSet::default(),
             Vec::new(),
         ));
-        assert!(md.contains("| actix | c64 | 1,000 | 100 µs | 50 µs |"), "{md}");
+        assert!(
+            md.contains("| actix | c64 | 1,000 | 100 µs | 50 µs |"),
+            "{md}"
+        );
         assert!(md.contains("not server-bound (server CPU 0.50)"), "{md}");
         assert!(md.contains("| node | — |") && md.contains("skipped: node not found on PATH"));
         assert!(md.contains("| 0 | 1 | 1 | 1 |"), "{md}");
