@@ -139,7 +139,13 @@ fn exported_scripts_of_every_workload_pass_k6_inspect() {
 }
 
 /// Runs one k6 instance of `script` for `segment`, writing its points and summary.
-fn instance(script: &Path, segment: &str, dir: &Path, name: &str) -> (Child, PathBuf, PathBuf) {
+fn instance(
+    script: &Path,
+    segment: &str,
+    dir: &Path,
+    name: &str,
+    env: &[String],
+) -> (Child, PathBuf, PathBuf) {
     let points = dir.join(format!("{name}.json"));
     let summary = dir.join(format!("{name}-summary.json"));
     let child = Command::new("k6")
@@ -150,6 +156,7 @@ fn instance(script: &Path, segment: &str, dir: &Path, name: &str) -> (Child, Pat
         .arg(format!("json={}", points.display()))
         .arg("--summary-export")
         .arg(&summary)
+        .args(env.iter().flat_map(|e| ["-e", e.as_str()]))
         .arg(script)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -179,13 +186,19 @@ fn two_k6_instances_import_as_one_result_with_the_sum_of_their_requests() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut plan = plan("plaintext", &server.base_url());
-    plan.metrics_url = Some(metrics.url());
+    // The script names no server that answers: the instances are pointed at the mock through
+    // the environment, as on other machines or under the k6-operator.
+    let mut plan = plan("plaintext", "http://127.0.0.1:9");
+    plan.metrics_url = Some("http://127.0.0.1:9/metrics".into());
     let script_path = dir.path().join("plaintext.js");
     std::fs::write(&script_path, script(&plan, &vectors()).unwrap()).unwrap();
+    let env = [
+        format!("BASE_URL={}", server.base_url()),
+        format!("METRICS_URL={}", metrics.url()),
+    ];
 
-    let (first, points_a, summary_a) = instance(&script_path, "0:1/2", dir.path(), "a");
-    let (second, points_b, summary_b) = instance(&script_path, "1/2:1", dir.path(), "b");
+    let (first, points_a, summary_a) = instance(&script_path, "0:1/2", dir.path(), "a", &env);
+    let (second, points_b, summary_b) = instance(&script_path, "1/2:1", dir.path(), "b", &env);
     for (child, name) in [(first, "instance 0:1/2"), (second, "instance 1/2:1")] {
         let output = wait_bounded(child, name);
         assert!(
@@ -242,7 +255,7 @@ fn a_server_that_answers_wrong_fails_the_k6_thresholds_and_imports_invalid() {
     let script_path = dir.path().join("plaintext.js");
     let plan = plan("plaintext", &server.base_url());
     std::fs::write(&script_path, script(&plan, &vectors()).unwrap()).unwrap();
-    let (child, points, _) = instance(&script_path, "0:1", dir.path(), "wrong");
+    let (child, points, _) = instance(&script_path, "0:1", dir.path(), "wrong", &[]);
     let output = wait_bounded(child, "k6 against a wrong server");
     // k6 exits 99 when a threshold is crossed.
     assert_eq!(
