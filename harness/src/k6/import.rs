@@ -11,13 +11,13 @@ use hdrhistogram::Histogram;
 use super::K6Error;
 use super::points::{InstanceOutput, RunTags, Scrape};
 use super::segment;
+use super::server::ServerFigures;
 use crate::evidence::{OPEN_LOOP_QUANTILES, SUSTAINED_AT_LEAST};
 use crate::load::LatencySummary;
 use crate::load::latency::{Percentile, new_histogram};
-use crate::metrics::{CpuSource, cpu_busy};
 use crate::results::{
     ClientEvidence, Flags, LoadEngine, Machine, OpenLoopRun, ResultRecord, RunContext,
-    SCHEMA_VERSION, SendLag, ServerEvidence, Setup, rfc3339_utc,
+    SCHEMA_VERSION, SendLag, Setup, rfc3339_utc,
 };
 use crate::workload::{Workload, rounds_label};
 
@@ -225,7 +225,12 @@ impl Imported {
             0.0
         };
         let latency = LatencySummary::of(&self.durations);
-        let server_figures = self.server_figures(options, requests)?;
+        if let Some(url) = &options.metrics_url
+            && (self.scrapes.is_empty() || &self.run.metrics_url != url)
+        {
+            return Err(K6Error::NoServerMetrics { url: url.clone() });
+        }
+        let server_figures = ServerFigures::from_scrapes(&self.scrapes, requests);
         let occupancy = (rate.is_none() && connections > 0 && requests > 0)
             .then(|| requests_per_sec * latency.mean / 1e6 / connections as f64);
         let open_loop: Vec<OpenLoopRun> = rate
@@ -238,7 +243,7 @@ impl Imported {
             threads: 0,
         };
         let flags = Flags::assess(
-            server_figures.as_ref().map(|(s, _)| s.cpu_busy),
+            server_figures.as_ref().map(|s| s.evidence.cpu_busy),
             &client,
             occupancy,
             &open_loop,
@@ -248,8 +253,8 @@ impl Imported {
         let family = workload.map_or_else(|| self.run.workload.clone(), |w| w.family().to_owned());
         let target = format!("{}@{ENGINE}x{}", options.target, self.instances());
         let param = param(workload, connections, rate);
-        let (server_evidence, peaks) =
-            server_figures.unwrap_or((unmeasured_server(), (None, None)));
+        let figures = server_figures.unwrap_or_else(ServerFigures::unmeasured);
+        let server_evidence = figures.evidence;
         Ok(ResultRecord {
             schema_version: SCHEMA_VERSION,
             id: format!("{family}/{target}/{param}"),
@@ -297,11 +302,12 @@ impl Imported {
                 failed_requests: self.failed_requests(),
                 failed_checks: self.checks.values().map(|c| c.1).sum(),
                 dropped_iterations: self.dropped_iterations,
-                server_metrics: (server_evidence.cores > 0 || !self.scrapes.is_empty())
+                server_metrics: figures
+                    .measured
                     .then(|| self.run.metrics_url.clone())
                     .filter(|u| !u.is_empty()),
-                peak_threads: peaks.0,
-                peak_open_fds: peaks.1,
+                peak_threads: figures.peak_threads,
+                peak_open_fds: figures.peak_open_fds,
             }),
         })
     }
@@ -359,80 +365,6 @@ impl Imported {
                 && (self.dropped_iterations as f64) < 0.01 * sends.max(1) as f64,
             send_lag,
         }
-    }
-
-    /// Server figures from the scrapes: CPU from the earliest to the latest reading, memory at
-    /// its peak, idle memory from the earliest reading; with (threads, fds) peaks.
-    #[allow(clippy::type_complexity)]
-    fn server_figures(
-        &self,
-        options: &ImportOptions,
-        requests: u64,
-    ) -> Result<Option<(ServerEvidence, (Option<u64>, Option<u64>))>, K6Error> {
-        if let Some(url) = &options.metrics_url
-            && (self.scrapes.is_empty() || &self.run.metrics_url != url)
-        {
-            return Err(K6Error::NoServerMetrics { url: url.clone() });
-        }
-        let series = |metric: &str| -> Vec<&Scrape> {
-            let mut s: Vec<&Scrape> = self.scrapes.iter().filter(|s| s.metric == metric).collect();
-            s.sort_by_key(|s| s.time_us);
-            s
-        };
-        let cpu = series("stampede_server_cpu_seconds");
-        let (Some(first), Some(last)) = (cpu.first(), cpu.last()) else {
-            return Ok(None);
-        };
-        let cpu_seconds = (last.value - first.value).max(0.0);
-        let wall_seconds = (last.time_us - first.time_us) as f64 / 1e6;
-        let cores = series("stampede_server_cores")
-            .iter()
-            .map(|s| s.value as usize)
-            .max()
-            .unwrap_or(0);
-        let pss = series("stampede_server_pss_bytes");
-        let rss = series("stampede_server_rss_bytes");
-        let peak = pss.iter().max_by(|a, b| a.value.total_cmp(&b.value));
-        let rss_at_peak = peak
-            .and_then(|p| rss.iter().find(|r| r.time_us == p.time_us))
-            .map_or(0, |r| r.value as u64);
-        let max_of = |metric: &str| series(metric).iter().map(|s| s.value as u64).max();
-        let from_cgroup = max_of("stampede_server_cpu_from_cgroup").unwrap_or(0) > 0;
-        Ok(Some((
-            ServerEvidence {
-                cpu_busy: cpu_busy(cpu_seconds, wall_seconds, cores),
-                cpu_us_per_request: (requests > 0).then(|| cpu_seconds * 1e6 / requests as f64),
-                peak_pss_bytes: peak.map_or(0, |p| p.value as u64),
-                peak_rss_bytes: rss_at_peak,
-                idle_pss_bytes: pss.first().map(|p| p.value as u64),
-                processes: max_of("stampede_server_processes").unwrap_or(0) as usize,
-                cores,
-                cpu_source: if from_cgroup {
-                    CpuSource::Cgroup
-                } else {
-                    CpuSource::ProcTicks
-                },
-            },
-            (
-                max_of("stampede_server_threads"),
-                max_of("stampede_server_open_fds"),
-            ),
-        )))
-    }
-}
-
-/// The server figures of a result whose server was not measured: zeros, flagged by
-/// `engine.server_metrics` being absent.
-fn unmeasured_server() -> ServerEvidence {
-    ServerEvidence {
-        cpu_busy: 0.0,
-        cpu_us_per_request: None,
-        peak_pss_bytes: 0,
-        peak_rss_bytes: 0,
-        idle_pss_bytes: None,
-        processes: 0,
-        cores: 0,
-        cpu_source: CpuSource::ProcTicks,
     }
 }
 

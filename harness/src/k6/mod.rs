@@ -8,6 +8,7 @@ pub mod export;
 pub mod import;
 pub mod points;
 pub mod segment;
+pub mod server;
 
 use std::path::PathBuf;
 

@@ -231,10 +231,8 @@ impl InstanceOutput {
             }
             "dropped_iterations" if is_load => self.dropped_iterations += value as u64,
             "iterations" if is_load => self.iterations += value as u64,
-            "stampede_wrong_answers" => {
-                if self.wrong_answer_example.is_none() {
-                    self.wrong_answer_example = tags.example.as_deref().map(str::to_owned);
-                }
+            "stampede_wrong_answers" if self.wrong_answer_example.is_none() => {
+                self.wrong_answer_example = tags.example.as_deref().map(str::to_owned);
             }
             "stampede_scrape_failures" => self.scrape_failures += value as u64,
             "stampede_info" => self.run = Some(run_tags(tags)),
