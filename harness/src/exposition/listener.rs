@@ -21,13 +21,13 @@ const MAX_HEAD_BYTES: usize = 8192;
 /// The listener could not start.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "cannot listen for metrics on {addr}: {source}; pick another port, e.g. --metrics 127.0.0.1:9464"
+    "cannot listen for metrics on {addr}: {error}; pick another port, e.g. --metrics 127.0.0.1:9465"
 )]
 pub struct ListenError {
     /// The address asked for.
     pub addr: SocketAddr,
-    /// Why.
-    pub source: std::io::Error,
+    /// Why (in the message, so not also a source: it would print twice).
+    pub error: std::io::Error,
 }
 
 /// Serves `/metrics` until dropped.
@@ -41,7 +41,7 @@ pub struct MetricsListener {
 impl MetricsListener {
     /// Listens on `addr` (port 0: any free port) and serves `metrics`.
     pub fn start(addr: SocketAddr, metrics: ServerMetrics) -> Result<Self, ListenError> {
-        let fail = |source| ListenError { addr, source };
+        let fail = |error| ListenError { addr, error };
         let listener = TcpListener::bind(addr).map_err(fail)?;
         listener.set_nonblocking(true).map_err(fail)?;
         let addr = listener.local_addr().map_err(fail)?;

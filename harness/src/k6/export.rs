@@ -15,6 +15,7 @@ use crate::workload::Workload;
 /// The script's code; `__STAMPEDE_CONFIG__` is replaced by the run's data.
 const TEMPLATE: &str = include_str!("script.js");
 const CONFIG_PLACEHOLDER: &str = "__STAMPEDE_CONFIG__";
+const REQUESTS_PLACEHOLDER: &str = "__STAMPEDE_REQUESTS__";
 
 /// What one exported script runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,7 +48,10 @@ struct ScriptConfig<'a> {
     duration: String,
     duration_seconds: f64,
     body_seed: u64,
-    requests: Vec<ScriptRequest>,
+    /// The distinct statuses the requests expect.
+    statuses: Vec<u16>,
+    /// Some answer must not come sooner than a given time (`/sleep`).
+    has_not_before: bool,
 }
 
 /// One request of the mix as the script sends and checks it.
@@ -103,6 +107,9 @@ pub fn script(plan: &ExportPlan, vectors: &[Vector]) -> Result<String, K6Error> 
         .iter()
         .map(script_request)
         .collect::<Result<Vec<_>, _>>()?;
+    let mut statuses: Vec<u16> = requests.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    statuses.dedup();
     let seconds = plan.duration.as_secs();
     let config = ScriptConfig {
         workload: plan.workload.to_string(),
@@ -113,10 +120,16 @@ pub fn script(plan: &ExportPlan, vectors: &[Vector]) -> Result<String, K6Error> 
         duration: format!("{seconds}s"),
         duration_seconds: seconds as f64,
         body_seed: plan.body_seed,
-        requests,
+        statuses,
+        has_not_before: requests.iter().any(|r| r.not_before_ms.is_some()),
     };
-    let data = serde_json::to_string(&config).map_err(|e| K6Error::Plan(e.to_string()))?;
-    Ok(TEMPLATE.replacen(CONFIG_PLACEHOLDER, &data, 1))
+    Ok(TEMPLATE
+        .replacen(CONFIG_PLACEHOLDER, &to_json(&config)?, 1)
+        .replacen(REQUESTS_PLACEHOLDER, &to_json(&requests)?, 1))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, K6Error> {
+    serde_json::to_string(value).map_err(|e| K6Error::Plan(e.to_string()))
 }
 
 fn check_base_url(url: &str) -> Result<(), K6Error> {
@@ -213,16 +226,22 @@ mod tests {
         }
     }
 
-    /// The data object the script embeds.
+    /// The data the script embeds: its config, with the shared requests under `requests`.
     fn embedded(script: &str) -> serde_json::Value {
-        let line = script
-            .lines()
+        let lines: Vec<&str> = script.lines().collect();
+        let config = lines
+            .iter()
             .find(|l| l.starts_with("const STAMPEDE = "))
-            .unwrap();
-        let json = line
+            .unwrap()
             .trim_start_matches("const STAMPEDE = ")
             .trim_end_matches(';');
-        serde_json::from_str(json).unwrap()
+        let shared = lines
+            .iter()
+            .position(|l| l.contains("new SharedArray('stampede requests'"))
+            .unwrap();
+        let mut data: serde_json::Value = serde_json::from_str(config).unwrap();
+        data["requests"] = serde_json::from_str(lines[shared + 1]).unwrap();
+        data
     }
 
     #[test]
@@ -249,7 +268,9 @@ mod tests {
             );
         }
         assert_eq!(data["body_seed"], 42);
-        assert!(!script.contains(CONFIG_PLACEHOLDER));
+        assert!(!script.contains(CONFIG_PLACEHOLDER) && !script.contains(REQUESTS_PLACEHOLDER));
+        assert_eq!(data["statuses"], serde_json::json!([200]));
+        assert_eq!(data["has_not_before"], false);
     }
 
     #[test]
@@ -265,6 +286,7 @@ mod tests {
         );
         let sleep = embedded(&script(&plan("sleep:25"), &vectors).unwrap());
         assert_eq!(sleep["requests"][0]["not_before_ms"], 25);
+        assert_eq!(sleep["has_not_before"], true);
         assert_eq!(sleep["requests"][0]["answer"]["text"], "ok");
         let plain = embedded(&script(&plan("plaintext"), &vectors).unwrap());
         assert_eq!(plain["requests"][0]["answer"]["text"], "Hello, World!");

@@ -26,12 +26,12 @@ pub enum K6Error {
     #[error("cannot express a request in k6: {0}; this is a bug in stampede, please report it")]
     Template(String),
     /// A k6 output file could not be read.
-    #[error("cannot read k6 output {}: {source}; pass the files k6 wrote with --out json=FILE", path.display())]
+    #[error("cannot read k6 output {}: {error}; pass the files k6 wrote with --out json=FILE", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, so not also a source: it would print twice).
+        error: std::io::Error,
     },
     /// A file held no k6 points.
     #[error("{} holds no k6 points: run k6 with --out json=FILE and pass that FILE (unpack .gz files first)", path.display())]

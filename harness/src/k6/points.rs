@@ -162,9 +162,9 @@ impl InstanceOutput {
 
     /// Reads a k6 `--out json` file (`.gz` files must be unpacked first).
     pub fn read(path: &Path) -> Result<Self, K6Error> {
-        let file = std::fs::File::open(path).map_err(|source| K6Error::Read {
+        let file = std::fs::File::open(path).map_err(|error| K6Error::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::parse(path, std::io::BufReader::new(file))
     }
@@ -173,9 +173,9 @@ impl InstanceOutput {
     pub fn parse(path: &Path, reader: impl BufRead) -> Result<Self, K6Error> {
         let mut out = Self::new(path);
         for line in reader.lines() {
-            let line = line.map_err(|source| K6Error::Read {
+            let line = line.map_err(|error| K6Error::Read {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
             if line.trim().is_empty() {
                 continue;
