@@ -12,6 +12,8 @@ mod child_setup;
 pub mod compare;
 pub mod cpus;
 pub mod evidence;
+pub mod exposition;
+pub mod k6;
 pub mod limits;
 pub mod load;
 pub mod metrics;

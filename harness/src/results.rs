@@ -290,6 +290,35 @@ pub struct ResultRecord {
     pub git_commit: String,
     /// When the result was written (RFC 3339, UTC).
     pub time: String,
+    /// The load engine when another tool measured it (`stampede import k6`); absent for
+    /// stampede's own load client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<LoadEngine>,
+}
+
+/// Another load tool that measured a result, with its raw counts, so a reader sees how many
+/// instances made the load and whether the server side was measured at all.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadEngine {
+    /// The tool, e.g. `k6`.
+    pub name: String,
+    /// Instances (one output file each) whose points were merged.
+    pub instances: usize,
+    /// Requests the instances sent.
+    pub http_reqs: u64,
+    /// Requests the tool counted as failed.
+    pub failed_requests: u64,
+    /// Answer checks that failed (wrong answers, answers sooner than asked).
+    pub failed_checks: u64,
+    /// Open loop: iterations the tool could not start on schedule.
+    pub dropped_iterations: u64,
+    /// The metrics endpoint the server figures came from; `None`: the server was not measured
+    /// and its figures are zeros.
+    pub server_metrics: Option<String>,
+    /// Most server threads seen, when measured.
+    pub peak_threads: Option<u64>,
+    /// Most open file descriptors of the server seen, when measured.
+    pub peak_open_fds: Option<u64>,
 }
 
 /// The self-checks of one measurement, each a flag a reader must see beside the number.

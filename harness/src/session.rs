@@ -268,6 +268,7 @@ impl VerifiedServer {
             machine: context.machine.clone(),
             git_commit: context.git_commit.clone(),
             time: rfc3339_utc(std::time::SystemTime::now()),
+            engine: None,
         }
         .with_flags()
     }

@@ -114,6 +114,7 @@ fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRecord {
         },
         git_commit: "0123abc".into(),
         time: "2026-05-02T10:00:00Z".into(),
+        engine: None,
     }
 }
 

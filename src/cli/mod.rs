@@ -2,6 +2,8 @@
 
 mod compare;
 mod duration;
+mod export;
+mod import;
 mod list;
 mod load;
 mod report;
@@ -40,6 +42,16 @@ enum Command {
     Report(report::ReportArgs),
     /// Compare a base git ref with the working tree (duet A/B); exit 1 on a regression.
     Compare(compare::CompareArgs),
+    /// Write a workload as another load tool's test (k6), to load from other machines.
+    Export {
+        #[command(subcommand)]
+        engine: export::ExportEngine,
+    },
+    /// Read another load tool's results (k6 instances' JSON output) into one result record.
+    Import {
+        #[command(subcommand)]
+        engine: import::ImportEngine,
+    },
 }
 
 /// Runs the parsed command; the exit code says success (0) or failure (1).
@@ -51,6 +63,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Load(load_args) => load::run(&load_args),
         Command::Report(report_args) => report::run(&report_args),
         Command::Compare(compare_args) => compare::run(&compare_args),
+        Command::Export { engine } => export::run(&engine),
+        Command::Import { engine } => import::run(&engine),
     }
 }
 

@@ -89,6 +89,7 @@ pub(crate) fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRec
         },
         git_commit: "abc123".into(),
         time: "2026-01-01T00:00:00Z".into(),
+        engine: None,
     }
 }
 
