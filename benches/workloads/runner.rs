@@ -11,6 +11,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
+use stampede_harness::history::{Fingerprint, Recorder, RunMeta};
 use stampede_harness::load::{LoadClient, RunPlan, Sample};
 use stampede_harness::metrics::TreeMeter;
 use stampede_harness::process::ServerConfig;
@@ -82,6 +83,8 @@ pub(crate) struct Bench {
     probe_duration: Duration,
     failures: Vec<String>,
     skips_reported: BTreeSet<String>,
+    /// The results history (issue 15); `None` when it cannot be opened (warned once).
+    history: Option<Recorder>,
 }
 
 impl Bench {
@@ -100,6 +103,19 @@ impl Bench {
                 ""
             }
         );
+        let filter = IdFilter::from_args(std::env::args());
+        // History hook (issue 15): one run per `cargo bench`, each record appended as it ends.
+        let history = (!matches!(filter, IdFilter::ListOnly))
+            .then(|| {
+                let mode = if quick { "quick" } else { "full" };
+                let machine =
+                    Fingerprint::detect(&split.server.to_string(), &split.client.to_string());
+                let meta = RunMeta::detect(catalog.root(), "bench", mode, machine);
+                Recorder::open(&catalog.work_dir(), None, meta)
+                    .map_err(|e| eprintln!("warning: this run is not kept in the history: {e}"))
+                    .ok()
+            })
+            .flatten();
         Ok(Self {
             params: WorkloadParams::load(&spec_dir(catalog.root()))?,
             probe_duration: Duration::from_secs(if quick { 1 } else { 2 }),
@@ -107,9 +123,10 @@ impl Bench {
             catalog,
             vectors,
             split,
-            filter: IdFilter::from_args(std::env::args()),
+            filter,
             failures: Vec::new(),
             skips_reported: BTreeSet::new(),
+            history,
         })
     }
 
@@ -266,6 +283,10 @@ impl Bench {
         record
             .write_to(&dir)
             .map_err(|e| format!("{id}: cannot write its result to {}: {e}", dir.display()))?;
+        // History hook (issue 15).
+        if let Some(Err(err)) = self.history.as_ref().map(|h| h.append(&record)) {
+            eprintln!("warning: {id} not kept in the history: {err}");
+        }
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! `stampede load`: closed- or open-loop load on a verified target or on a URL.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use stampede_harness::cpus::{CpuSet, CpuSplit};
 use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::report::LoadReport;
-use stampede_harness::session::{Measurement, load_spec, start_verified};
+use stampede_harness::session::{LoadSetup, Measurement, load_spec, start_verified};
 use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]
@@ -47,6 +48,10 @@ pub(crate) struct LoadArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// History file that keeps --target results [default: $STAMPEDE_HISTORY, else
+    /// target/stampede/history.sqlite].
+    #[arg(long, value_name = "PATH")]
+    history: Option<PathBuf>,
 }
 
 impl LoadArgs {
@@ -99,6 +104,21 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
     }
     let measurement = verified.measure(&mut client, &args.plan())?;
     drop(client);
+    // History hook (issue 15): keep this result as a `cli`-mode run.
+    let load = LoadSetup {
+        client_cpus: split.client.clone(),
+        connections: args.connections,
+        rate_per_sec: args.rate,
+    };
+    super::history::keep_load_result(
+        &catalog,
+        args.history.as_deref(),
+        &verified,
+        workload,
+        &load,
+        &split,
+        &measurement,
+    );
     verified.server.stop();
     Ok(measurement)
 }

@@ -2,6 +2,7 @@
 
 mod compare;
 mod duration;
+mod history;
 mod list;
 mod load;
 mod report;
@@ -40,6 +41,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Compare a base git ref with the working tree (duet A/B); exit 1 on a regression.
     Compare(compare::CompareArgs),
+    /// Trends across runs from the results history, with change points and their commits.
+    History(history::HistoryArgs),
 }
 
 /// Runs the parsed command; the exit code says success (0) or failure (1).
@@ -51,6 +54,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Load(load_args) => load::run(&load_args),
         Command::Report(report_args) => report::run(&report_args),
         Command::Compare(compare_args) => compare::run(&compare_args),
+        Command::History(history_args) => history::run(&history_args),
     }
 }
 

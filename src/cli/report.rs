@@ -16,6 +16,10 @@ pub(crate) struct ReportArgs {
     /// Folder to write index.html, report.md and results.json [default: target/stampede/report].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also write history.html, trends across runs linked from the summary, from this history
+    /// file [default: $STAMPEDE_HISTORY, else target/stampede/history.sqlite].
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    history: Option<Option<PathBuf>>,
 }
 
 pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
@@ -32,6 +36,10 @@ pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let paths = write_report(&results, &out, Some(&criterion))?;
     for path in [&paths.html, &paths.markdown, &paths.json] {
         println!("{}", path.display());
+    }
+    if let Some(history) = &args.history {
+        let page = super::history::write_trend_page(history.as_deref(), &out, &paths.html)?;
+        println!("{}", page.display());
     }
     Ok(ExitCode::SUCCESS)
 }
