@@ -134,7 +134,7 @@ fn render_text(report: &TrendReport, path: &Path) -> String {
         .max(8);
     let _ = writeln!(
         out,
-        "\n{:width$}  {:6} {:8} {:>4} {:>10}  {:24} change points",
+        "\n{:width$}  {:7} {:8} {:>4} {:>10}  {:24} change points",
         "bench id", "mode", "machine", "runs", "latest", "vs previous run"
     );
     let mut machines = std::collections::BTreeMap::new();
@@ -169,7 +169,7 @@ fn render_text(report: &TrendReport, path: &Path) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{:width$}  {:6} {:8} {:>4} {:>10}  {:24} {}{}",
+            "{:width$}  {:7} {:8} {:>4} {:>10}  {:24} {}{}",
             t.bench_id,
             t.mode,
             t.fingerprint_short,
