@@ -21,6 +21,7 @@ if [ -z "${KEEP:-}" ]; then
     trap 'rm -rf "$work"' EXIT
 fi
 started=$(date +%s)
+echo "fixture clone and history under $work"
 
 git clone --quiet --no-hardlinks "$src" "$work/repo"
 cd "$work/repo"

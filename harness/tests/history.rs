@@ -47,7 +47,7 @@ fn record(id: &str, n: usize, requests_per_sec: f64) -> Value {
         "setup": {"server_cpus": "0", "client_cpus": "1", "workers": 1, "offload_threads": 1,
                   "connections": 64, "rate_per_sec": null},
         "machine": {"cpu_model": "Test CPU", "cores": 2, "kernel": "6.1.0"},
-        "git_commit": "ignored-here", "time": format!("2026-11-22T10:{n:02}:30Z"),
+        "time": format!("2026-11-22T10:{n:02}:30Z"),
         "occupancy": 0.99
     })
 }
@@ -110,6 +110,24 @@ fn a_record_is_kept_whole_so_fields_added_later_are_not_lost() {
     let points = history.points(Metric::Mem).unwrap();
     assert_eq!(points[0].value, Some(8_388_608.0));
     assert_eq!(points[0].branch.as_deref(), Some("main"));
+}
+
+#[test]
+fn a_record_naming_its_own_run_and_mode_is_stored_under_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(&dir.path().join("h.sqlite")).unwrap();
+    let mut writer = run(1, "cccc");
+    writer.mode = "full".into();
+    let mut stated = record("json/gin/c64", 1, 50_000.0);
+    stated["run_id"] = json!("20261122T100000Z-42-007");
+    stated["mode"] = json!("quick");
+    stated["git_commit"] = json!("dddd-dirty");
+    history.append(&writer, &[stated]).unwrap();
+    let point = &history.points(Metric::RequestsPerSec).unwrap()[0];
+    assert_eq!(point.run_id, "20261122T100000Z-42-007");
+    assert_eq!(point.mode, "quick");
+    assert_eq!((point.git_commit.as_str(), point.dirty), ("dddd", true));
+    assert_eq!(point.branch.as_deref(), Some("main"));
 }
 
 #[test]

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -160,25 +162,18 @@ impl History {
             Conflict::Keep => "INSERT OR IGNORE",
         };
         // `&self` so callers can keep a shared handle; the transaction is still exclusive to
-        // this connection, which nothing else uses while it runs.
-        let tx = self.conn.unchecked_transaction().map_err(sql)?;
-        tx.execute(
-            "INSERT OR IGNORE INTO runs (run_id, started_at, source, mode, git_commit, dirty, branch, meta_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                meta.run_id,
-                meta.started_at,
-                meta.source,
-                meta.mode,
-                meta.git_commit,
-                meta.dirty,
-                meta.branch,
-                serde_json::to_string(meta).map_err(|e| HistoryError::Json(e.to_string()))?
-            ],
-        )
-        .map_err(sql)?;
+        // this connection. IMMEDIATE takes the write lock up front, so a writer sharing the file
+        // waits (busy timeout) instead of failing on a stale snapshot.
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(sql)?;
         let mut written = 0;
         {
+            let mut insert_run = tx
+                .prepare(
+                    "INSERT OR IGNORE INTO runs (run_id, started_at, source, mode, git_commit, dirty, branch, meta_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(sql)?;
             let mut insert = tx
                 .prepare(&format!(
                     "{verb} INTO records (run_id, bench_id, time, fingerprint, fingerprint_json,
@@ -192,21 +187,32 @@ impl History {
                 let bench_id = text("id").ok_or_else(|| {
                     HistoryError::Json("a record without an `id` field cannot be kept".into())
                 })?;
+                let run = meta.as_stated_by(record);
+                insert_run
+                    .execute(params![
+                        run.run_id,
+                        run.started_at,
+                        run.source,
+                        run.mode,
+                        run.git_commit,
+                        run.dirty,
+                        run.branch,
+                        to_json(&run)?
+                    ])
+                    .map_err(sql)?;
                 let fingerprint = Fingerprint::of_record(record, &meta.fingerprint);
                 written += insert
                     .execute(params![
-                        meta.run_id,
+                        run.run_id,
                         bench_id,
                         text("time").unwrap_or_else(|| meta.started_at.clone()),
                         fingerprint.key(),
-                        serde_json::to_string(&fingerprint)
-                            .map_err(|e| HistoryError::Json(e.to_string()))?,
+                        to_json(&fingerprint)?,
                         Metric::RequestsPerSec.extract(record),
                         Metric::P99.extract(record),
                         Metric::CpuUs.extract(record),
                         Metric::Mem.extract(record),
-                        serde_json::to_string(&flags_of(record))
-                            .map_err(|e| HistoryError::Json(e.to_string()))?,
+                        to_json(&flags_of(record))?,
                         text("toolchain"),
                         text("framework"),
                         record.to_string(),
@@ -248,7 +254,7 @@ impl History {
                         branch: r.get(5)?,
                         mode: r.get(6)?,
                         source: r.get(7)?,
-                        fingerprint: unknown_fingerprint(),
+                        fingerprint: Fingerprint::unknown(),
                         value: r.get(9)?,
                         flags: Vec::new(),
                     },
@@ -261,7 +267,7 @@ impl History {
         for row in rows {
             let (mut point, fingerprint_json, flags_json) = row.map_err(sql)?;
             point.fingerprint =
-                serde_json::from_str(&fingerprint_json).unwrap_or_else(|_| unknown_fingerprint());
+                serde_json::from_str(&fingerprint_json).unwrap_or_else(|_| Fingerprint::unknown());
             point.flags = serde_json::from_str(&flags_json).unwrap_or_default();
             points.push(point);
         }
@@ -303,18 +309,12 @@ impl History {
     }
 }
 
+fn to_json<T: Serialize>(value: &T) -> Result<String, HistoryError> {
+    serde_json::to_string(value).map_err(|e| HistoryError::Json(e.to_string()))
+}
+
 #[derive(Clone, Copy)]
 enum Conflict {
     Replace,
     Keep,
-}
-
-fn unknown_fingerprint() -> Fingerprint {
-    Fingerprint {
-        cpu_model: "unknown".into(),
-        cores: 0,
-        kernel: "unknown".into(),
-        server_cpus: "unknown".into(),
-        client_cpus: "unknown".into(),
-    }
 }

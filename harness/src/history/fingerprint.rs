@@ -27,6 +27,17 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// A machine nothing is known about (records from before fingerprints were kept).
+    pub fn unknown() -> Self {
+        Self {
+            cpu_model: "unknown".into(),
+            cores: 0,
+            kernel: "unknown".into(),
+            server_cpus: "unknown".into(),
+            client_cpus: "unknown".into(),
+        }
+    }
+
     /// This machine with the given CPU split.
     pub fn detect(server_cpus: &str, client_cpus: &str) -> Self {
         Self::of_machine(&Machine::detect(), server_cpus, client_cpus)
@@ -169,13 +180,6 @@ impl RunMeta {
                 compact(&time)
             )
         });
-        let unknown = Fingerprint {
-            cpu_model: "unknown".into(),
-            cores: 0,
-            kernel: "unknown".into(),
-            server_cpus: "unknown".into(),
-            client_cpus: "unknown".into(),
-        };
         Self {
             run_id,
             started_at: time,
@@ -184,8 +188,25 @@ impl RunMeta {
             git_commit,
             dirty,
             branch: text("branch"),
-            fingerprint: Fingerprint::of_record(record, &unknown),
+            fingerprint: Fingerprint::of_record(record, &Fingerprint::unknown()),
         }
+    }
+
+    /// This run as `record` states it: its own `run_id`, `mode` and `git_commit` take
+    /// precedence (a record written by the runner knows its run best); the rest stays.
+    pub fn as_stated_by(&self, record: &Value) -> Self {
+        let text = |key: &str| record.get(key).and_then(Value::as_str).map(str::to_owned);
+        let mut meta = self.clone();
+        if let Some(run_id) = text("run_id") {
+            meta.run_id = run_id;
+        }
+        if let Some(mode) = text("mode") {
+            meta.mode = mode;
+        }
+        if let Some(commit) = text("git_commit") {
+            (meta.git_commit, meta.dirty) = split_dirty(&commit);
+        }
+        meta
     }
 
     /// The commit as stored in results: `-dirty` appended for uncommitted changes.
@@ -296,5 +317,19 @@ mod tests {
         let meta = RunMeta::of_record(&tagged, "import", "unknown");
         assert_eq!((meta.run_id.as_str(), meta.mode.as_str()), ("r1", "quick"));
         assert_eq!(meta.commit_label(), "abc");
+    }
+
+    #[test]
+    fn a_record_that_names_its_run_and_mode_overrides_the_writer_s_guess() {
+        let writer = RunMeta::of_record(&json!({"git_commit": "abc"}), "bench", "full");
+        let stated = writer
+            .as_stated_by(&json!({"run_id": "r9", "mode": "quick", "git_commit": "def-dirty"}));
+        assert_eq!(
+            (stated.run_id.as_str(), stated.mode.as_str()),
+            ("r9", "quick")
+        );
+        assert_eq!((stated.git_commit.as_str(), stated.dirty), ("def", true));
+        assert_eq!(stated.source, "bench");
+        assert_eq!(writer.as_stated_by(&json!({"id": "x"})), writer);
     }
 }

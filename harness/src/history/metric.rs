@@ -115,11 +115,20 @@ impl FromStr for Metric {
     }
 }
 
-/// The flags a record raises: `client-bound`, `invalid`, and whatever a newer record lists
-/// under `flags` (an array of names, or an object of booleans).
+/// Boolean fields of a record that warn about its figure. (`server_bound` is the good case and
+/// is not one of them.)
+const WARNING_FIELDS: [(&str, &str); 4] = [
+    ("client_bound", "client-bound"),
+    ("low_occupancy", "low-occupancy"),
+    ("client_late", "client-late"),
+    ("invalid", "invalid"),
+];
+
+/// The warnings a record raises: its warning booleans, and whatever a record lists under
+/// `flags` (an array of names, or an object of booleans).
 pub fn flags_of(record: &Value) -> Vec<String> {
     let mut flags = Vec::new();
-    for (field, name) in [("client_bound", "client-bound"), ("invalid", "invalid")] {
+    for (field, name) in WARNING_FIELDS {
         if record.get(field).and_then(Value::as_bool) == Some(true) {
             flags.push(name.to_owned());
         }
@@ -176,8 +185,11 @@ mod tests {
 
     #[test]
     fn flags_come_from_booleans_and_from_a_newer_flags_field() {
-        let record = json!({"client_bound": true, "invalid": false, "flags": ["low-occupancy"]});
-        assert_eq!(flags_of(&record), ["client-bound", "low-occupancy"]);
+        let record = json!({"client_bound": true, "invalid": false, "server_bound": true,
+                            "flags": ["noisy-neighbour"]});
+        assert_eq!(flags_of(&record), ["client-bound", "noisy-neighbour"]);
+        let record = json!({"low_occupancy": true, "client_late": true});
+        assert_eq!(flags_of(&record), ["client-late", "low-occupancy"]);
         let record = json!({"flags": {"client_saturated": true, "overlap": false}});
         assert_eq!(flags_of(&record), ["client-saturated"]);
     }
