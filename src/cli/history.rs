@@ -159,10 +159,13 @@ fn render_text(report: &TrendReport, path: &Path) -> String {
                     )
                 } else {
                     format!(
-                        "{:+.1}% at {} (after {})",
+                        "{:+.1}% at {} (after {}){}",
                         c.relative_change * 100.0,
                         short(&c.commit),
-                        short(&c.previous_commit)
+                        short(&c.previous_commit),
+                        c.versions_changed
+                            .as_ref()
+                            .map_or_else(String::new, |v| format!(", versions {v}"))
                     )
                 }
             })

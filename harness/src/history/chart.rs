@@ -1,6 +1,6 @@
 //! One small SVG chart per trend (plotters, SVG backend): the figure of each comparable run in
 //! order, labelled by commit; a band per stable segment (between change points) at its mean
-//! ± 2 standard deviations, where its runs are expected to lie; change points as red rules.
+//! ± 2 standard deviations, where its runs are expected to lie; change points as orange rules.
 
 use plotters::prelude::*;
 
@@ -162,6 +162,7 @@ mod tests {
                 } else {
                     Vec::new()
                 },
+                versions: String::new(),
             })
             .collect();
         Trend {
@@ -186,6 +187,7 @@ mod tests {
                 mean_before: 101.5,
                 mean_after: 85.5,
                 p_value: 0.005,
+                versions_changed: None,
             }],
             left_out: 0,
         }

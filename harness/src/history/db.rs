@@ -63,6 +63,10 @@ pub struct Point {
     pub value: Option<f64>,
     /// Flags the record raised.
     pub flags: Vec<String>,
+    /// The target's toolchain version line, when recorded.
+    pub toolchain: Option<String>,
+    /// The framework with its version, when recorded.
+    pub framework: Option<String>,
 }
 
 impl History {
@@ -234,7 +238,7 @@ impl History {
             .conn
             .prepare(&format!(
                 "SELECT r.bench_id, r.run_id, r.time, u.git_commit, u.dirty, u.branch, u.mode,
-                        u.source, r.fingerprint_json, r.{}, r.flags
+                        u.source, r.fingerprint_json, r.{}, r.flags, r.toolchain, r.framework
                  FROM records r JOIN runs u ON u.run_id = r.run_id
                  ORDER BY r.time, r.rowid",
                 metric.column()
@@ -257,6 +261,8 @@ impl History {
                         fingerprint: Fingerprint::unknown(),
                         value: r.get(9)?,
                         flags: Vec::new(),
+                        toolchain: r.get(11)?,
+                        framework: r.get(12)?,
                     },
                     fingerprint_json,
                     flags_json,

@@ -34,7 +34,7 @@ table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:.2em .
 <h1>Trends across runs</h1>
 <p>{{ metric_line }} — from <code>{{ source }}</code>. Only runs on the same machine fingerprint and in
 the same mode as a benchmark's latest run are compared. Bands: each stable stretch's mean ± 2 sd;
-red rules: change points (E-divisive means, permutation test, p ≤ {{ significance }}).</p>
+orange rules: change points (E-divisive means, permutation test, p ≤ {{ significance }}).</p>
 {% if cards.is_empty() %}<p>No runs recorded yet: run <code>cargo bench</code>, or
 <code>stampede history import target/stampede/results</code>.</p>{% endif %}
 <div class="grid">
@@ -178,11 +178,14 @@ fn card(trend: &Trend, metric: Metric) -> Result<Card, HistoryError> {
                     )
                 } else {
                     format!(
-                        "change point {:+.1}% at {} (after {}), p = {:.3}",
+                        "change point {:+.1}% at {} (after {}), p = {:.3}{}",
                         c.relative_change * 100.0,
                         short(&c.commit),
                         short(&c.previous_commit),
-                        c.p_value
+                        c.p_value,
+                        c.versions_changed
+                            .as_ref()
+                            .map_or_else(String::new, |v| format!("; versions {v}"))
                     )
                 },
             }

@@ -89,6 +89,8 @@ pub struct RunValue {
     pub value: f64,
     /// Flags its record raised.
     pub flags: Vec<String>,
+    /// Toolchain and framework versions of the target, as recorded.
+    pub versions: String,
 }
 
 /// The latest run against the one before it.
@@ -121,6 +123,8 @@ pub struct CommitChange {
     pub mean_after: f64,
     /// Permutation p-value.
     pub p_value: f64,
+    /// The toolchain or framework changed between the two runs: `old -> new`.
+    pub versions_changed: Option<String>,
 }
 
 /// Runs of a benchmark ID on another machine or in another mode than its latest run.
@@ -186,6 +190,7 @@ pub fn analyse(
                     commit: commit_label(&point.git_commit, point.dirty),
                     value,
                     flags: point.flags,
+                    versions: versions_of(point.toolchain.as_deref(), point.framework.as_deref()),
                 }),
                 _ => left_out += 1,
             }
@@ -250,9 +255,19 @@ fn change_points_of(runs: &[RunValue], settings: &Settings) -> Vec<CommitChange>
                 mean_before: cp.mean_before,
                 mean_after: cp.mean_after,
                 p_value: cp.p_value,
+                versions_changed: (before.versions != after.versions)
+                    .then(|| format!("{} -> {}", before.versions, after.versions)),
             })
         })
         .collect()
+}
+
+fn versions_of(toolchain: Option<&str>, framework: Option<&str>) -> String {
+    [framework, toolchain]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn commit_label(commit: &str, dirty: bool) -> String {
@@ -290,6 +305,8 @@ mod tests {
             fingerprint: machine(kernel),
             value: Some(value),
             flags: Vec::new(),
+            toolchain: Some("go1.22".into()),
+            framework: Some("gin 1.10.0".into()),
         }
     }
 
@@ -321,9 +338,29 @@ mod tests {
             ("b", "a")
         );
         assert!(!cp.within_commit);
+        assert_eq!(cp.versions_changed, None);
         assert!(cp.relative_change < -0.09 && cp.relative_change > -0.11);
         let previous = trend.previous.as_ref().unwrap();
         assert_eq!(previous.commit, "b");
+    }
+
+    #[test]
+    fn a_change_point_where_the_toolchain_changed_says_so() {
+        let mut points = stepped("json/gin/c64");
+        for p in &mut points[6..] {
+            p.toolchain = Some("go1.23".into());
+        }
+        let report = analyse(
+            points,
+            None,
+            Metric::RequestsPerSec,
+            &TrendSettings::default(),
+        );
+        let cp = &report.trends[0].change_points[0];
+        assert_eq!(
+            cp.versions_changed.as_deref(),
+            Some("gin 1.10.0, go1.22 -> gin 1.10.0, go1.23")
+        );
     }
 
     #[test]
