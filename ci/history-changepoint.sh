@@ -69,9 +69,12 @@ echo "busy-work commit $busy"
 bench_runs "after"
 
 stampede() { cargo run --quiet -- "$@"; }
-stampede history plaintext --metric "$metric"
+for m in requests_per_sec cpu_us; do
+    stampede history plaintext --metric "$m"
+done
 stampede history plaintext --metric "$metric" --json >"$work/history.json"
-python3 - "$work/history.json" "$busy" <<'EOF'
+status=0
+python3 - "$work/history.json" "$busy" <<'EOF' || status=1
 import json, sys
 report = json.load(open(sys.argv[1]))
 busy = sys.argv[2]
@@ -92,6 +95,6 @@ ok = actix_hits and not axum_hits
 print("PASS" if ok else "FAIL")
 sys.exit(0 if ok else 1)
 EOF
-status=$?
+echo "checked metric: $metric"
 echo "run time: $(( $(date +%s) - started )) s"
 exit $status

@@ -34,3 +34,56 @@ pub fn records(comparisons: &[Comparison], connections: usize) -> Vec<Value> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::decide::{Decision, Verdict};
+    use crate::compare::duet::RoundFigures;
+    use crate::history::Metric;
+
+    fn decision(ratio: f64, verdict: Verdict) -> Decision {
+        Decision {
+            median_ratio: ratio,
+            ci_low: ratio - 0.02,
+            ci_high: ratio + 0.02,
+            change_pct: (ratio - 1.0) * 100.0,
+            verdict,
+        }
+    }
+
+    #[test]
+    fn a_comparison_becomes_a_record_of_the_head_side_with_the_duet_beside_it() {
+        let rounds = [
+            (100.0, 90.0, 10.0, 11.0),
+            (100.0, 92.0, 10.0, 11.5),
+            (100.0, 88.0, 10.0, 12.0),
+        ]
+        .map(
+            |(base_rps, head_rps, base_cpu_us, head_cpu_us)| RoundFigures {
+                base_rps,
+                head_rps,
+                base_cpu_us,
+                head_cpu_us,
+                errors: 0,
+                error_ratio: 0.0,
+            },
+        );
+        let comparison = Comparison {
+            target: "actix".into(),
+            workload: "plaintext".into(),
+            rounds: rounds.to_vec(),
+            throughput: decision(0.9, Verdict::Regressed),
+            cpu_per_request: decision(1.15, Verdict::Regressed),
+            verdict: Verdict::Regressed,
+            note: None,
+            elapsed_s: 30.0,
+        };
+        let out = records(&[comparison], 32);
+        assert_eq!(out[0]["id"], "plaintext/actix/c32");
+        assert_eq!(Metric::RequestsPerSec.extract(&out[0]), Some(90.0));
+        assert_eq!(Metric::CpuUs.extract(&out[0]), Some(11.5));
+        assert_eq!(out[0]["compare"]["base_requests_per_sec"], 100.0);
+        assert_eq!(out[0]["compare"]["verdict"], "regressed");
+    }
+}
