@@ -177,6 +177,7 @@ impl Bench {
         record
             .write_to(&dir)
             .map_err(|e| format!("{id}: cannot write its result to {}: {e}", dir.display()))?;
+        self.keep_in_history(&record);
         if record.invalid {
             return Err(format!(
                 "{id}: invalid ({} errors: {}){}",

@@ -11,6 +11,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
+use stampede_harness::history::{Fingerprint, Recorder, RunMeta};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::results::{RunContext, RunMode};
 use stampede_harness::session::{load_spec, start_verified};
@@ -92,6 +93,8 @@ pub(crate) struct Bench {
     measurement_time: Duration,
     failures: Vec<String>,
     skips_reported: BTreeSet<String>,
+    /// The results history; `None` when it cannot be opened (warned once).
+    history: Option<Recorder>,
 }
 
 impl Bench {
@@ -115,15 +118,28 @@ impl Bench {
                 ""
             }
         );
+        let filter = IdFilter::from_args(std::env::args());
+        // One history run per `cargo bench`, each record appended as it ends.
+        let history = (!matches!(filter, IdFilter::ListOnly))
+            .then(|| {
+                let machine =
+                    Fingerprint::detect(&split.server.to_string(), &split.client.to_string());
+                let meta = RunMeta::detect(catalog.root(), "bench", mode.as_str(), machine);
+                Recorder::open(&catalog.work_dir(), None, meta)
+                    .map_err(|e| eprintln!("warning: this run is not kept in the history: {e}"))
+                    .ok()
+            })
+            .flatten();
         Ok(Self {
             params: WorkloadParams::load(&spec_dir(catalog.root()))?,
             light_samples,
             measurement_time,
+            history,
             context: RunContext::detect(catalog.root(), mode),
             catalog,
             vectors,
             split,
-            filter: IdFilter::from_args(std::env::args()),
+            filter,
             failures: Vec::new(),
             skips_reported: BTreeSet::new(),
         })
@@ -152,6 +168,13 @@ impl Bench {
     /// Where records go.
     pub(crate) fn results_dir(&self) -> PathBuf {
         self.catalog.work_dir().join("results")
+    }
+
+    /// Appends a finished record to the results history, warning when it cannot.
+    pub(crate) fn keep_in_history(&self, record: &stampede_harness::results::ResultRecord) {
+        if let Some(Err(err)) = self.history.as_ref().map(|h| h.append(record)) {
+            eprintln!("warning: {} not kept in the history: {err}", record.id);
+        }
     }
 
     /// The measurement time Criterion was configured with.

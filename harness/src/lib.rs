@@ -14,6 +14,7 @@ pub mod cpus;
 pub mod evidence;
 pub mod exposition;
 pub mod k6;
+pub mod history;
 pub mod limits;
 pub mod load;
 pub mod metrics;

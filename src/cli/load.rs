@@ -1,6 +1,7 @@
 //! `stampede load`: closed- or open-loop load on a verified target or on a URL.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use stampede_harness::cpus::{CpuSet, CpuSplit};
 use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::report::LoadReport;
-use stampede_harness::session::{Measurement, load_spec, start_verified};
+use stampede_harness::session::{LoadSetup, Measurement, load_spec, start_verified};
 use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]
@@ -55,6 +56,10 @@ pub(crate) struct LoadArgs {
     /// cost the client; a result without them proves less).
     #[arg(long, requires = "target")]
     no_answer_checks: bool,
+    /// History file that keeps --target results [default: $STAMPEDE_HISTORY, else
+    /// target/stampede/history.sqlite].
+    #[arg(long, value_name = "PATH")]
+    history: Option<PathBuf>,
 }
 
 impl LoadArgs {
@@ -115,6 +120,23 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
     let mut measurement = verified.measure(&mut client, &args.plan(), &split.client)?;
     measurement.idle_pss_bytes = idle_pss_bytes;
     drop(client);
+    // Kept in the results history as a `cli`-mode run.
+    let load = LoadSetup {
+        client_cpus: split.client.clone(),
+        connections: args.connections,
+        rate_per_sec: args.rate,
+        pipeline: args.pipeline,
+        body_seed: workload.has_bodies().then_some(verified.body_seed),
+    };
+    super::history::keep_load_result(
+        &catalog,
+        args.history.as_deref(),
+        &verified,
+        workload,
+        &load,
+        &split,
+        &measurement,
+    );
     verified.server.stop();
     Ok(measurement)
 }

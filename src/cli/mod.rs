@@ -4,6 +4,7 @@ mod compare;
 mod duration;
 mod export;
 mod import;
+mod history;
 mod list;
 mod load;
 mod report;
@@ -52,6 +53,8 @@ enum Command {
         #[command(subcommand)]
         engine: import::ImportEngine,
     },
+    /// Trends across runs from the results history, with change points and their commits.
+    History(history::HistoryArgs),
 }
 
 /// Runs the parsed command; the exit code says success (0) or failure (1).
@@ -65,6 +68,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Compare(compare_args) => compare::run(&compare_args),
         Command::Export { engine } => export::run(&engine),
         Command::Import { engine } => import::run(&engine),
+        Command::History(history_args) => history::run(&history_args),
     }
 }
 

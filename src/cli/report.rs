@@ -20,6 +20,10 @@ pub(crate) struct ReportArgs {
     /// the newest run's.
     #[arg(long)]
     all_runs: bool,
+    /// Also write history.html, trends across runs linked from the summary, from this history
+    /// file [default: $STAMPEDE_HISTORY, else target/stampede/history.sqlite].
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    history: Option<Option<PathBuf>>,
 }
 
 pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
@@ -41,6 +45,10 @@ pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let paths = write_report(&results, &out, Some(&criterion), selection)?;
     for path in [&paths.html, &paths.markdown, &paths.json] {
         println!("{}", path.display());
+    }
+    if let Some(history) = &args.history {
+        let page = super::history::write_trend_page(history.as_deref(), &out, &paths.html)?;
+        println!("{}", page.display());
     }
     Ok(ExitCode::SUCCESS)
 }
