@@ -29,12 +29,16 @@ def decisions(report, key="decisions"):
                 yield c["workload"], m, pair[m]
 
 
+def pct(x, sign=True):
+    """A percentage, or n/a for the nulls JSON writes for NaN and infinity."""
+    if x is None:
+        return "n/a"
+    return f"{x:+.1f}%" if sign else f"{x:.1f}%"
+
+
 def one(path):
     r = load(path)
-    parts = [
-        f"{w} {SHORT[m]} {d['change_pct']:+.1f}% {d['verdict']}"
-        for w, m, d in decisions(r)
-    ]
+    parts = [f"{w} {SHORT[m]} {pct(d['change_pct'])} {d['verdict']}" for w, m, d in decisions(r)]
     null = [d for _, _, d in decisions(r, "null_control")]
     moved = sum(d["verdict"] in ("regressed", "improved") for d in null)
     rounds = [len(c["rounds"]) for c in r["comparisons"]]
@@ -51,7 +55,9 @@ def cpu_us(paths):
         for c in load(p)["comparisons"]:
             if c["workload"] in by:
                 by[c["workload"]] += [
-                    x["base"]["cpu_us_per_request"] for x in c["rounds"] if x["discarded"] is None
+                    x["base"]["cpu_us_per_request"]
+                    for x in c["rounds"]
+                    if x["screening"]["discarded"] is None
                 ]
     return " ".join(f"{statistics.median(by[w]):.3f}" for w in ("plaintext", "json"))
 
@@ -85,18 +91,23 @@ def summary(out):
             for r in runs
         )
         rounds = [len(c["rounds"]) for r in runs for c in r["comparisons"]]
-        discarded = sum(
-            c["discards"]["client_bound"] + c["discards"]["unequal_cpu"] + c["discards"]["errors"]
+        whole = sum(
+            c["discards"]["client_bound"] + c["discards"]["errors"]
             for r in runs for c in r["comparisons"]
         )
+        unequal = sum(c["discards"]["unequal_cpu"] for r in runs for c in r["comparisons"])
         changes = {}
         for r in runs:
             for w, m, d in decisions(r):
-                changes.setdefault(f"{w} {SHORT[m]}", []).append(d["change_pct"])
+                if d["change_pct"] is not None:
+                    changes.setdefault(f"{w} {SHORT[m]}", []).append(d["change_pct"])
         detect = {}
         for r in runs:
             for w, m, d in decisions(r):
-                detect.setdefault(f"{w} {SHORT[m]}", []).append(d["detectable_pct"])
+                # null = infinite: too few rounds for any interval.
+                detect.setdefault(f"{w} {SHORT[m]}", []).append(
+                    d["detectable_pct"] if d["detectable_pct"] is not None else float("inf")
+                )
         secs = [r["rounds_elapsed_s"] for r in runs]
         lines.append(f"{label}: {meaning}, {n} runs")
         lines.append(
@@ -113,11 +124,11 @@ def summary(out):
         lines.append(
             "  median detectable change: "
             + ", ".join(
-                f"{k} ±{statistics.median(v):.1f}%" for k, v in detect.items() if v
+                f"{k} ±{statistics.median(v):.1f}%" for k, v in detect.items()
             )
         )
         lines.append(
-            f"  rounds per comparison: median {statistics.median(rounds)}, max {max(rounds)}; discarded {discarded} of {sum(rounds)}; seconds of rounds per run: median {statistics.median(secs):.0f}"
+            f"  rounds per target x workload: median {statistics.median(rounds)}, max {max(rounds)}; of {sum(rounds)} rounds {whole} discarded whole (client-bound, errors), {unequal} more left out of req/s (unequal CPU); seconds of rounds per run: median {statistics.median(secs):.0f}"
         )
     return "\n".join(lines)
 

@@ -51,33 +51,40 @@ fn detectable(d: &Decision) -> String {
 
 fn rows(c: &Comparison) -> [Row; 2] {
     let d = &c.outcome.decisions;
-    let row = |metric, base: String, head: String, decision: &Decision| Row {
-        target: c.target.clone(),
-        workload: c.workload.clone(),
-        metric,
-        base,
-        head,
-        change: format!("{:+.1}%", decision.change_pct),
-        interval: interval(decision),
-        detectable: detectable(decision),
-        rounds: format!("{}/{}", decision.rounds, c.outcome.rounds.len()),
-        verdict: match &c.outcome.note {
-            Some(note) => format!("{} ({note})", decision.verdict.as_str()),
-            None => decision.verdict.as_str().to_owned(),
-        },
-    };
+    let row =
+        |metric, base: String, head: String, decision: &Decision, note: &Option<String>| Row {
+            target: c.target.clone(),
+            workload: c.workload.clone(),
+            metric,
+            base,
+            head,
+            change: if decision.change_pct.is_finite() {
+                format!("{:+.1}%", decision.change_pct)
+            } else {
+                "n/a".into()
+            },
+            interval: interval(decision),
+            detectable: detectable(decision),
+            rounds: format!("{}/{}", decision.rounds, c.outcome.rounds.len()),
+            verdict: match note {
+                Some(note) => format!("{} ({note})", decision.verdict.as_str()),
+                None => decision.verdict.as_str().to_owned(),
+            },
+        };
     [
         row(
             "req/s",
             format!("{:.0}", c.base_rps()),
             format!("{:.0}", c.head_rps()),
             &d.throughput,
+            &c.outcome.throughput_note,
         ),
         row(
             "CPU µs/req",
             format!("{:.2}", c.base_cpu_us()),
             format!("{:.2}", c.head_cpu_us()),
             &d.cpu_per_request,
+            &c.outcome.cpu_note,
         ),
     ]
 }
@@ -158,10 +165,14 @@ fn null_control_line(report: &CompareReport) -> Option<String> {
         };
         for (metric, d) in [("req/s", &n.throughput), ("CPU", &n.cpu_per_request)] {
             parts.push(format!(
-                "{} {} {metric} {:+.1}% [{}]",
+                "{} {} {metric} {} [{}]",
                 c.target,
                 c.workload,
-                d.change_pct,
+                if d.change_pct.is_finite() {
+                    format!("{:+.1}%", d.change_pct)
+                } else {
+                    "n/a".into()
+                },
                 interval(d)
             ));
             if d.interval.high.is_finite() && d.interval.low > 0.0 {
@@ -187,24 +198,28 @@ fn null_control_line(report: &CompareReport) -> Option<String> {
     ))
 }
 
-/// Rounds run and discarded, and how busy the clients were.
+/// Rounds run and left out, and how busy the clients and servers were.
 fn rounds_line(report: &CompareReport) -> String {
     let mut all = DiscardCounts::default();
-    let mut client_max: f64 = 0.0;
+    let (mut client_max, mut servers): (f64, Vec<f64>) = (0.0, Vec::new());
     for c in &report.comparisons {
+        all.absorb(&c.outcome.discards);
         for r in &c.outcome.rounds {
-            all.add(r.discarded);
             client_max = client_max.max(r.figures.client_cpu_busy);
+            servers.push(r.figures.sides().map(|s| s.cpu_busy).sum());
         }
     }
+    let servers_busy = super::decide::median(&servers).unwrap_or(f64::NAN);
     format!(
-        "Rounds: {} run, {} discarded ({}); clients at most {:.0}% busy (a round counts from {:.0}% as client-bound; servers more than {:.0}% apart in CPU share count as unequal). Rounds took {:.0} s; stopped: {}.",
+        "Rounds: {} run; left out of req/s {} ({}), of CPU/request {} (from {:.0}% client CPU busy a round is client-bound; server CPU shares more than {:.0}% apart are unequal). Clients at most {:.0}% busy; servers together {:.0}% busy (median). Rounds took {:.0} s; stopped: {}.",
         all.attempted,
-        all.discarded(),
-        all.reasons(),
-        client_max * 100.0,
+        all.throughput_discarded(),
+        all.reasons(true),
+        all.cpu_discarded(),
         CLIENT_BOUND_FROM * 100.0,
         UNEQUAL_CPU_ABOVE * 100.0,
+        client_max * 100.0,
+        servers_busy * 100.0,
         report.rounds_elapsed_s,
         match report.stop {
             super::sequential::Stop::AllDecided => "every comparison decided",

@@ -50,7 +50,7 @@ impl Comparison {
             .outcome
             .rounds
             .iter()
-            .filter(|r| r.discarded.is_none())
+            .filter(|r| r.screening.discarded.is_none())
             .map(f)
             .collect();
         super::decide::median(&values).unwrap_or(f64::NAN)
@@ -254,9 +254,16 @@ pub fn run_verdict(comparisons: &[Comparison], stop: Stop) -> (RunVerdict, Optio
     let open: Vec<String> = comparisons
         .iter()
         .filter(|c| c.outcome.verdict == Verdict::Inconclusive)
-        .map(|c| match &c.outcome.note {
-            Some(note) => format!("{} {} ({note})", c.target, c.workload),
-            None => format!("{} {}", c.target, c.workload),
+        .map(|c| {
+            match c
+                .outcome
+                .throughput_note
+                .as_ref()
+                .or(c.outcome.cpu_note.as_ref())
+            {
+                Some(note) => format!("{} {} ({note})", c.target, c.workload),
+                None => format!("{} {}", c.target, c.workload),
+            }
         })
         .collect();
     if comparisons.is_empty() {

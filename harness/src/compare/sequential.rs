@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::decide::{Better, Decision, Verdict};
 use super::duet::RoundFigures;
 use super::family::{Schedule, Series, decide_family};
-use super::screen::{Discard, DiscardCounts, screen};
+use super::screen::{DiscardCounts, Screening, screen};
 
 /// How the run decides and when it stops.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -38,8 +38,8 @@ pub struct RoundRecord {
     /// What it measured.
     #[serde(flatten)]
     pub figures: RoundFigures,
-    /// Why it was left out, if it was.
-    pub discarded: Option<Discard>,
+    /// What it may be used for.
+    pub screening: Screening,
 }
 
 /// Throughput and CPU per request of one target x workload.
@@ -74,8 +74,10 @@ pub struct PairOutcome {
     pub null_control: Option<MetricPair>,
     /// Rounds left out, by reason.
     pub discards: DiscardCounts,
-    /// Why the decisions cannot stand, if they cannot.
-    pub note: Option<String>,
+    /// Why the req/s decision cannot stand, if it cannot.
+    pub throughput_note: Option<String>,
+    /// Why the CPU-per-request decision cannot stand, if it cannot.
+    pub cpu_note: Option<String>,
     /// The combined verdict.
     pub verdict: Verdict,
 }
@@ -103,30 +105,57 @@ pub fn combine(a: Verdict, b: Verdict) -> Verdict {
     }
 }
 
-/// Kept ratios of each comparison: per pair, throughput then CPU, of `pick`'s figures.
-fn series_of(
-    pairs: &[Vec<RoundRecord>],
-    pick: impl Fn(&RoundFigures) -> Option<(f64, f64)>,
-) -> Vec<Vec<f64>> {
+/// Kept ratios of each comparison: per pair, req/s then CPU per request, of the gate
+/// (`null` false) or of the null control.
+fn series_of(pairs: &[Vec<RoundRecord>], null: bool) -> Vec<Vec<f64>> {
+    let mut out = Vec::with_capacity(2 * pairs.len());
+    for rounds in pairs {
+        let (mut throughput, mut cpu) = (Vec::new(), Vec::new());
+        for r in rounds {
+            let f = &r.figures;
+            let (t, c) = if null {
+                (f.null_throughput_ratio(), f.null_cpu_ratio())
+            } else {
+                (Some(f.throughput_ratio()), Some(f.cpu_ratio()))
+            };
+            if let Some(t) = t.filter(|_| r.screening.keeps_throughput(null)) {
+                throughput.push(t);
+            }
+            if let Some(c) = c.filter(|_| r.screening.keeps_cpu()) {
+                cpu.push(c);
+            }
+        }
+        out.push(throughput);
+        out.push(cpu);
+    }
+    out
+}
+
+/// Per comparison (req/s then CPU, per pair): why its verdict cannot stand, if too many of its
+/// rounds were left out.
+fn blocked(pairs: &[Vec<RoundRecord>]) -> Vec<Option<String>> {
     pairs
         .iter()
         .flat_map(|rounds| {
-            let kept: Vec<(f64, f64)> = rounds
-                .iter()
-                .filter(|r| r.discarded.is_none())
-                .filter_map(|r| pick(&r.figures))
-                .collect();
-            [
-                kept.iter().map(|k| k.0).collect::<Vec<_>>(),
-                kept.iter().map(|k| k.1).collect(),
-            ]
+            let counts = count(rounds);
+            [counts.too_many(true), counts.too_many(false)]
         })
         .collect()
 }
 
-/// Decides the family at one look, keeping verdicts already reached.
+fn count(rounds: &[RoundRecord]) -> DiscardCounts {
+    let mut counts = DiscardCounts::default();
+    for r in rounds {
+        counts.add(&r.screening);
+    }
+    counts
+}
+
+/// Decides the family at one look, keeping verdicts already reached. A comparison with too
+/// many rounds left out is inconclusive, whatever its interval says, and stays open.
 fn look(
     ratios: &[Vec<f64>],
+    blocked: &[Option<String>],
     threshold: f64,
     alpha_look: f64,
     kept: &mut [Option<Decision>],
@@ -146,7 +175,12 @@ fn look(
     let now = decide_family(&series, threshold, alpha_look);
     now.into_iter()
         .zip(kept.iter_mut())
-        .map(|(d, kept)| {
+        .zip(blocked)
+        .map(|((mut d, kept), blocked)| {
+            if blocked.is_some() {
+                d.verdict = Verdict::Inconclusive;
+                *kept = None;
+            }
             if kept.is_none() && d.verdict.is_decided() {
                 *kept = Some(d);
             }
@@ -198,7 +232,7 @@ pub fn run_sequence<E>(
             while rounds[p].len() < target {
                 let figures = round(p, rounds[p].len())?;
                 rounds[p].push(RoundRecord {
-                    discarded: screen(&figures),
+                    screening: screen(&figures),
                     figures,
                 });
             }
@@ -206,17 +240,18 @@ pub fn run_sequence<E>(
             round_seconds = Some(elapsed().as_secs_f64() / total.max(1) as f64);
         }
         looks_used = look_index + 1;
+        let blocked = blocked(&rounds);
         main = look(
-            &series_of(&rounds, |f| Some((f.throughput_ratio(), f.cpu_ratio()))),
+            &series_of(&rounds, false),
+            &blocked,
             options.threshold,
             alpha_look,
             &mut kept_main,
         );
         if options.null_control {
             null = look(
-                &series_of(&rounds, |f| {
-                    f.null_throughput_ratio().zip(f.null_cpu_ratio())
-                }),
+                &series_of(&rounds, true),
+                &vec![None; blocked.len()],
                 options.threshold,
                 alpha_look,
                 &mut kept_null,
@@ -233,23 +268,15 @@ pub fn run_sequence<E>(
         .into_iter()
         .enumerate()
         .map(|(p, rounds)| {
-            let mut discards = DiscardCounts::default();
-            for r in &rounds {
-                discards.add(r.discarded);
-            }
+            let discards = count(&rounds);
             let decisions = MetricPair {
                 throughput: main[2 * p],
                 cpu_per_request: main[2 * p + 1],
             };
-            let note = discards.too_many();
-            let verdict = if note.is_some() {
-                Verdict::Inconclusive
-            } else {
-                combine(
-                    decisions.throughput.verdict,
-                    decisions.cpu_per_request.verdict,
-                )
-            };
+            let verdict = combine(
+                decisions.throughput.verdict,
+                decisions.cpu_per_request.verdict,
+            );
             PairOutcome {
                 rounds,
                 decisions,
@@ -258,7 +285,8 @@ pub fn run_sequence<E>(
                     cpu_per_request: null[2 * p + 1],
                 }),
                 discards,
-                note,
+                throughput_note: discards.too_many(true),
+                cpu_note: discards.too_many(false),
                 verdict,
             }
         })
@@ -404,14 +432,38 @@ mod tests {
         let pair = &outcome.pairs[0];
         assert!(pair.discards.client_bound >= 3, "{:?}", pair.discards);
         assert_eq!(
-            pair.decisions.throughput.rounds,
-            pair.rounds.len() - pair.discards.discarded()
+            pair.decisions.cpu_per_request.rounds,
+            pair.rounds.len() - pair.discards.cpu_discarded()
         );
         assert_eq!(pair.verdict, Verdict::Inconclusive);
         assert!(
-            pair.note.as_deref().unwrap_or("").contains("client-bound"),
+            pair.cpu_note
+                .as_deref()
+                .unwrap_or("")
+                .contains("client-bound"),
             "{pair:?}"
         );
+    }
+
+    #[test]
+    fn unequal_cpu_leaves_req_per_s_open_while_cpu_per_request_decides() {
+        let mut rng = SplitMix64(9);
+        let outcome = run_sequence::<()>(
+            1,
+            &options(false),
+            |_, _| {
+                let mut r = synthetic(0.15, 0.01, &mut rng);
+                r.head.cpu_busy = 0.25;
+                Ok(r)
+            },
+            || Duration::ZERO,
+        )
+        .unwrap_or_else(|()| unreachable!());
+        let pair = &outcome.pairs[0];
+        assert_eq!(pair.decisions.throughput.verdict, Verdict::Inconclusive);
+        assert!(pair.throughput_note.is_some() && pair.cpu_note.is_none());
+        assert_eq!(pair.decisions.cpu_per_request.verdict, Verdict::Regressed);
+        assert_eq!(pair.verdict, Verdict::Regressed);
     }
 
     #[test]
