@@ -10,12 +10,13 @@
 # (local, never pushed). Each run writes JSON and Markdown under target/stampede/validate/;
 # the summary comes last (ci/validate-summary.py).
 #   ci/validate-compare.sh [AA=20] [HALF=20] [DOUBLE=10]
-#   env: VALIDATE_BASE (default HEAD), VALIDATE_ARGS (default below), STAMPEDE_BIN
+#   env: VALIDATE_BASE (default HEAD), VALIDATE_ARGS (default below), STAMPEDE_BIN,
+#        VALIDATE_HALF, VALIDATE_DOUBLE (reuse those branches)
 # Takes about (AA + HALF + DOUBLE) x 2 min, plus building actix for the two branches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 aa="${1:-20}" half="${2:-20}" double="${3:-10}"
-args="${VALIDATE_ARGS:---targets actix --workloads plaintext,json --null-control --round-duration 1s --max-time 80s}"
+args="${VALIDATE_ARGS:---targets actix --workloads plaintext,json --null-control --round-duration 1s --max-time 90s}"
 out=target/stampede/validate
 mkdir -p "$out"
 # A private copy: a rebuild of target/release during the hours this runs must not change it.
@@ -85,8 +86,10 @@ run aa "$base" 1 1 | tee "$out/aa.log"
 read -r text_us json_us < <(python3 ci/validate-summary.py --cpu-us "$out"/aa-1.json)
 ns() { python3 -c "print(round($1 * 1000 * $2))"; }
 echo "duet CPU per request: plaintext ${text_us} us, json ${json_us} us"
-half_commit=$(slow_branch stampede-validate-half "$(ns "$text_us" 0.025)" "$(ns "$json_us" 0.025)")
-double_commit=$(slow_branch stampede-validate-double "$(ns "$text_us" 0.111)" "$(ns "$json_us" 0.111)")
+# VALIDATE_HALF / VALIDATE_DOUBLE name branches made by an earlier run (their builds are kept).
+half_commit=${VALIDATE_HALF:-$(slow_branch stampede-validate-half "$(ns "$text_us" 0.025)" "$(ns "$json_us" 0.025)")}
+double_commit=${VALIDATE_DOUBLE:-$(slow_branch stampede-validate-double "$(ns "$text_us" 0.111)" "$(ns "$json_us" 0.111)")}
+half_commit=$(git rev-parse "$half_commit") double_commit=$(git rev-parse "$double_commit")
 echo "half: $(git log -1 --format=%s "$half_commit")"
 echo "double: $(git log -1 --format=%s "$double_commit")"
 # Build both branches' actix while the other A/A runs go on (the catalog's own command), so

@@ -39,10 +39,10 @@ pub(crate) struct CompareArgs {
     #[arg(long, default_value_t = 12)]
     rounds: usize,
     /// Rounds added per look while a comparison is inconclusive (a multiple of 4 keeps ABBA).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 8)]
     step_rounds: usize,
     /// Rounds per target and workload at the last planned look; α is split over the looks.
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 28)]
     max_rounds: usize,
     /// No new rounds once the rounds so far plus the next block would take longer than this
     /// (building and verifying not counted).

@@ -204,9 +204,12 @@ impl<'a> Duet<'a> {
             server.check_alive()?;
         }
         drop(clients);
-        for server in servers {
-            server.stop();
-        }
+        // Stopped side by side: each may wait for its own shutdown, and rounds are many.
+        std::thread::scope(|scope| {
+            for server in servers {
+                scope.spawn(move || server.stop());
+            }
+        });
         let server_cores = self.setup.server_cpus.len().max(1);
         let client_cores = self.setup.client_cpus.len().max(1);
         let (mut client_cpu_s, mut wall_s) = (0.0, 0.0f64);
