@@ -238,7 +238,7 @@ pub fn render_markdown(report: &CompareReport) -> String {
         report.head,
         verdict_line(report)
     );
-    out.push_str("| target | workload | metric | base | head | change | interval (coverage) | detectable | rounds kept | verdict |\n");
+    out.push_str("| target | workload | metric | base | head | change | interval (coverage) | detectable | rounds used/run | verdict |\n");
     out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for r in report.comparisons.iter().flat_map(rows) {
         let _ = writeln!(
