@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Target};
 use crate::cpus::CpuSet;
 use crate::load::{LoadClient, LoadError, RunPlan, Sample};
 use crate::metrics::TreeMeter;
@@ -104,6 +104,33 @@ impl RoundFigures {
     }
 }
 
+/// `entry` started from a private copy of its executable when that is a file built under the
+/// catalog's root, so no two sides share code pages: otherwise base and the null control (or
+/// base and head in an A/A run) would share the page cache's copy of one binary and its cache
+/// lines while head ran alone, which cost head 3-4% CPU per request here. An executable found
+/// on PATH (node) is shared by every side alike and stays as it is; a copy that cannot be made
+/// leaves the entry as it is too.
+fn private_copy(catalog: &Catalog, entry: &Target, label: &str) -> Target {
+    let mut entry = entry.clone();
+    let Some(first) = entry.start.first() else {
+        return entry;
+    };
+    let path = std::path::PathBuf::from(catalog.expand(first));
+    if !(path.is_absolute() && path.is_file() && path.starts_with(catalog.root())) {
+        return entry;
+    }
+    let Some(name) = path.file_name() else {
+        return entry;
+    };
+    let copy = path.with_file_name(format!("{}-compare-{label}", name.to_string_lossy()));
+    // Written afresh each run: the build may have replaced the original.
+    let _ = std::fs::remove_file(&copy);
+    if std::fs::copy(&path, &copy).is_ok() {
+        entry.start[0] = copy.to_string_lossy().into_owned();
+    }
+    entry
+}
+
 /// ABBA: rounds 0 and 3 of every four start base first, rounds 1 and 2 head first, so a start
 /// order effect and a linear drift both cancel over each block.
 pub fn head_first(round: usize) -> bool {
@@ -119,6 +146,8 @@ pub struct Duet<'a> {
     workload: Workload,
     setup: RoundSetup,
     config: ServerConfig,
+    head_entry: Target,
+    control_entry: Option<Target>,
 }
 
 impl<'a> Duet<'a> {
@@ -136,6 +165,15 @@ impl<'a> Duet<'a> {
                 .server
                 .stop();
         }
+        let head_entry = private_copy(&head.catalog, head.catalog.target(target)?, "head");
+        let control_entry = setup
+            .null_control
+            .then(|| {
+                base.catalog
+                    .target(target)
+                    .map(|e| private_copy(&base.catalog, e, "control"))
+            })
+            .transpose()?;
         Ok(Self {
             base,
             head,
@@ -143,6 +181,8 @@ impl<'a> Duet<'a> {
             workload,
             setup: setup.clone(),
             config,
+            head_entry,
+            control_entry,
         })
     }
 
@@ -163,9 +203,18 @@ impl<'a> Duet<'a> {
                 order.push(self.base);
             }
         }
+        let base_entry = self.base.catalog.target(&self.target)?;
         let mut servers = Vec::with_capacity(order.len());
-        for side in &order {
-            let entry = side.catalog.target(&self.target)?;
+        for (i, side) in order.iter().enumerate() {
+            // In start order: base is at either end, head in the middle (or second of two).
+            let is_control = order.len() == 3 && i == if head_first { 0 } else { 2 };
+            let entry = if std::ptr::eq(*side, self.head) && !is_control {
+                &self.head_entry
+            } else if is_control {
+                self.control_entry.as_ref().unwrap_or(base_entry)
+            } else {
+                base_entry
+            };
             servers.push(RunningServer::start(&side.catalog, entry, &self.config)?);
         }
         let load_error = |source| SessionError::Load {
@@ -262,6 +311,48 @@ impl<'a> Duet<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn catalog_starting(dir: &std::path::Path, start: &str) -> Catalog {
+        let text = format!(
+            r#"
+            [toolchains.sh]
+            command = "sh"
+            version_args = ["-c", "echo 1"]
+            hint = "a shell"
+            [[targets]]
+            name = "t"
+            language = "Shell"
+            framework = "none"
+            toolchain = "sh"
+            workers = "applies"
+            start = ["{start}", "--flag"]
+            "#
+        );
+        Catalog::parse(dir, &text).unwrap()
+    }
+
+    #[test]
+    fn head_and_control_run_from_their_own_copy_of_a_built_executable() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("server"), "#!/bin/sh\n").unwrap();
+        let catalog = catalog_starting(dir.path(), "{root}/server");
+        let entry = catalog.target("t").unwrap();
+        let copy = private_copy(&catalog, entry, "control");
+        let copied = std::path::PathBuf::from(&copy.start[0]);
+        assert_eq!(copied, dir.path().join("server-compare-control"));
+        assert_eq!(std::fs::read(&copied).unwrap(), b"#!/bin/sh\n");
+        assert_eq!(copy.start[1], "--flag");
+        // The original entry is untouched: base keeps running the original file.
+        assert_eq!(entry.start[0], "{root}/server");
+    }
+
+    #[test]
+    fn an_executable_from_path_is_shared_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = catalog_starting(dir.path(), "node");
+        let entry = catalog.target("t").unwrap();
+        assert_eq!(private_copy(&catalog, entry, "head").start[0], "node");
+    }
 
     #[test]
     fn rounds_follow_abba_so_each_block_of_four_is_balanced() {
