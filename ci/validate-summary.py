@@ -108,6 +108,11 @@ def summary(out):
                 detect.setdefault(f"{w} {SHORT[m]}", []).append(
                     d["detectable_pct"] if d["detectable_pct"] is not None else float("inf")
                 )
+        by_metric = {}
+        for r in runs:
+            for w, m, d in decisions(r):
+                counts = by_metric.setdefault(f"{w} {SHORT[m]}", {})
+                counts[d["verdict"]] = counts.get(d["verdict"], 0) + 1
         secs = [r["rounds_elapsed_s"] for r in runs]
         lines.append(f"{label}: {meaning}, {n} runs")
         lines.append(
@@ -117,6 +122,13 @@ def summary(out):
             f"  runs with a regressed comparison: {flagged} of {n}; comparisons regressed: {comp_regressed} of {len(comps)}; run verdicts: {verdicts} (exit 1: {regressed_runs})"
         )
         lines.append(f"  null-control family alarms: {null_alarm} of {n}")
+        lines.append(
+            "  verdicts: "
+            + "; ".join(
+                f"{k} " + ", ".join(f"{v} {c}" for v, c in sorted(counts.items()))
+                for k, counts in by_metric.items()
+            )
+        )
         lines.append(
             "  median measured change: "
             + ", ".join(f"{k} {statistics.median(v):+.1f}%" for k, v in changes.items())
