@@ -3,8 +3,8 @@
 mod compare;
 mod duration;
 mod export;
-mod import;
 mod history;
+mod import;
 mod list;
 mod load;
 mod report;

@@ -138,7 +138,8 @@ impl Answer {
                 body,
                 digest,
             } => {
-                let every = u64::from(*rounds / ROUNDS_PER_COMPUTE_STEP).clamp(1, COMPUTE_AT_MOST_EVERY);
+                let every =
+                    u64::from(*rounds / ROUNDS_PER_COMPUTE_STEP).clamp(1, COMPUTE_AT_MOST_EVERY);
                 let want = match digest.get() {
                     Some(known) => known,
                     // The first answer of a connection always checks: a slow target still gets
@@ -219,7 +220,11 @@ mod tests {
         let answer = Answer::hash_chain(b"body", 19_000);
         let right = chained_sha256_hex(b"body", 19_000);
         assert_eq!(answer.check(right.as_bytes(), 2), None, "every 19th only");
-        assert_eq!(answer.check(right.as_bytes(), 1), Some(Ok(())), "first answer");
+        assert_eq!(
+            answer.check(right.as_bytes(), 1),
+            Some(Ok(())),
+            "first answer"
+        );
         assert_eq!(answer.check(right.as_bytes(), 2), Some(Ok(())), "known now");
         let big = Answer::hash_chain(b"body", 64_000);
         assert_eq!(big.check(b"x", 64), None);
