@@ -8,13 +8,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use stampede_harness::load::LatencySummary;
-use stampede_harness::load::latency::Percentile;
-use stampede_harness::metrics::CpuSource;
-use stampede_harness::results::{
+use stampede_harness::evidence::{
     ClientEvidence, Machine, OpenLoopRun, ResultRecord, RunMode, SCHEMA_VERSION, SendLag,
     ServerEvidence, Setup,
 };
+use stampede_harness::load::LatencySummary;
+use stampede_harness::load::latency::Percentile;
+use stampede_harness::metrics::CpuSource;
 use stampede_harness::summary::claims::ClaimSet;
 use stampede_harness::summary::html::CriterionLinks;
 use stampede_harness::summary::{SkippedTarget, Summary, json, markdown, write_summary};

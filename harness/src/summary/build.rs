@@ -8,7 +8,7 @@ use super::{
     SkippedTarget, Summary, Sweep, SweepPoint, SweepSeries, TargetInfo, WorkloadSummary,
     split_param,
 };
-use crate::results::ResultRecord;
+use crate::evidence::ResultRecord;
 use crate::summary::RunInfo;
 
 /// Known workload families in report order; others follow by name.
@@ -247,7 +247,7 @@ fn pick_sweep(records: &[ResultRecord], params: &[String], targets: &[String]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::fixtures::record;
+    use crate::evidence::fixtures::record;
 
     #[test]
     fn results_group_by_workload_with_known_families_first_and_params_in_numeric_order() {

@@ -364,8 +364,8 @@ fn workload(out: &mut String, summary: &Summary, w: &WorkloadSummary, links: &Cr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::fixtures::record;
     use crate::summary::claims::ClaimSet;
-    use crate::summary::fixtures::record;
 
     #[test]
     fn relative_links_climb_out_of_the_report_folder() {

@@ -8,7 +8,7 @@ use super::claims::ClaimCheck;
 use super::html::CriterionLinks;
 use super::markdown::missing_text;
 use super::{Summary, SummaryError, flags};
-use crate::results::{
+use crate::evidence::{
     BUSY_AT_LEAST, INVALID_ERROR_RATIO, LATE_SENDS_AT_MOST, Machine, OCCUPANCY_AT_LEAST,
     ResultRecord, SEND_LAG_P99_AT_MOST_US,
 };
@@ -199,8 +199,8 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::fixtures::record;
     use crate::summary::claims::ClaimSet;
-    use crate::summary::fixtures::record;
 
     #[test]
     fn each_result_carries_its_record_and_its_flags() {

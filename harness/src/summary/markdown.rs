@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::format::{bytes, latency, md_cell, rate, thousands};
 use super::{Summary, WorkloadSummary};
-use crate::results::{ResultRecord, RunMode};
+use crate::evidence::{ResultRecord, RunMode};
 
 /// What the flags mean, shared with the HTML page.
 pub const FLAGS_LEGEND: &str = "INVALID: errors above 0.1% of attempts or a wrong answer, not a \
@@ -315,8 +315,8 @@ fn workload_table(out: &mut String, summary: &Summary, workload: &WorkloadSummar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::fixtures::record;
     use crate::summary::claims::ClaimSet;
-    use crate::summary::fixtures::record;
     use crate::summary::{SkippedTarget, Summary};
 
     #[test]
@@ -335,7 +335,10 @@ mod tests {
             &ClaimSet::default(),
             Vec::new(),
         ));
-        assert!(md.contains("| actix | c64 | 1,000 | 100 µs | 50 µs |"), "{md}");
+        assert!(
+            md.contains("| actix | c64 | 1,000 | 100 µs | 50 µs |"),
+            "{md}"
+        );
         assert!(md.contains("not server-bound (server CPU 0.50)"), "{md}");
         assert!(md.contains("| node | — |") && md.contains("skipped: node not found on PATH"));
         assert!(md.contains("| 0 | 1 | 1 | 1 |"), "{md}");

@@ -9,8 +9,6 @@
 
 mod build;
 pub mod claims;
-#[cfg(test)]
-pub(crate) mod fixtures;
 mod format;
 pub mod html;
 pub mod json;
@@ -20,7 +18,7 @@ pub mod svg;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{Availability, Catalog};
-use crate::results::{Machine, ResultRecord, RunMode, read_all};
+use crate::evidence::{Machine, ResultRecord, RunMode, read_all};
 
 use self::claims::{ClaimCheck, ClaimSet};
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
-use crate::results::ResultRecord;
+use crate::evidence::ResultRecord;
 use crate::summary::build::distinct;
 use crate::summary::format::ratio;
 use crate::summary::{SkippedTarget, flags, split_param};

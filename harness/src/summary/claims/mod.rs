@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SummaryError;
 use super::format::{bytes, latency, rate, ratio};
-use crate::results::ResultRecord;
+use crate::evidence::ResultRecord;
 
 mod evaluate;
 
@@ -199,7 +199,7 @@ impl Metric {
                 format!(
                     "{}'s p{} at {label} is n/a: {} samples beyond it, 10 needed",
                     r.id,
-                    crate::report::quantile_name(q),
+                    crate::evidence::quantile_name(q),
                     p.samples_beyond
                 )
             });

@@ -1,8 +1,8 @@
 //! Tests of the claims check.
 
 use super::*;
+use crate::evidence::fixtures::record;
 use crate::summary::SkippedTarget;
-use crate::summary::fixtures::record;
 
 fn ratio_claim(metric: &str, at: &str, a: &str, b: &str, expect: &str, claimed: &str) -> ClaimSet {
     let side = |s: &str| {

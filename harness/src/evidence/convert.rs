@@ -1,10 +1,10 @@
 //! Evidence from measurements: the conversions from what the client counted and what the
 //! server used into the figures records and reports carry, in one place.
 
+use super::record::{ClientEvidence, OpenLoopRun, SendLag, ServerEvidence};
 use crate::load::Sample;
 use crate::load::latency::Percentile;
 use crate::metrics::ServerUsage;
-use crate::results::{ClientEvidence, OpenLoopRun, SendLag, ServerEvidence};
 
 /// Quantiles every open-loop run reports.
 pub const OPEN_LOOP_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];

@@ -1,4 +1,4 @@
-//! Report: one `stampede load` run rendered as the CLI's JSON object or as human-readable lines,
+//! The `stampede load` report: one load run rendered as the CLI's JSON object or as human-readable lines,
 //! with the same evidence and flags as a benchmark record.
 
 use std::collections::BTreeMap;
@@ -6,9 +6,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::evidence;
+use crate::evidence::{self, ClientEvidence, Flags, OpenLoopRun, ServerEvidence, quantile_name};
 use crate::load::LatencySummary;
-use crate::results::{ClientEvidence, Flags, OpenLoopRun, ServerEvidence};
 use crate::session::Measurement;
 
 /// The load client's figures beyond its CPU.
@@ -199,12 +198,6 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-/// `0.99` -> `99`, `0.999` -> `99.9`.
-pub fn quantile_name(q: f64) -> String {
-    let text = format!("{:.2}", q * 100.0);
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,13 +277,5 @@ mod tests {
         assert!(text.contains("1000 req/s"), "{text}");
         assert!(text.contains("timeout 2"), "{text}");
         assert!(text.contains("not server-bound"), "{text}");
-    }
-
-    #[test]
-    fn quantiles_are_named_like_percentiles() {
-        assert_eq!(quantile_name(0.5), "50");
-        assert_eq!(quantile_name(0.99), "99");
-        assert_eq!(quantile_name(0.999), "99.9");
-        assert_eq!(quantile_name(0.9999), "99.99");
     }
 }

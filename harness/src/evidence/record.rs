@@ -1,4 +1,4 @@
-//! Results: one JSON file per benchmark ID, written the moment it finishes
+//! The record: one JSON file per benchmark ID, written the moment it finishes
 //! (`target/stampede/results/<id>.json`), so a later failure never loses earlier results.
 //! Each carries its evidence and the self-checks that would expose its own bias: errors by
 //! kind, server and client CPU, occupancy (closed loop) or send lag (open loop), memory during
@@ -222,6 +222,12 @@ pub struct OpenLoopRun {
     /// The server kept up: at least 95% of the asked rate answered and under 1% of sends
     /// backlogged.
     pub sustained: bool,
+}
+
+/// `0.99` -> `99`, `0.999` -> `99.9`.
+pub fn quantile_name(q: f64) -> String {
+    let text = format!("{:.2}", q * 100.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// One benchmark ID's result with its evidence.
@@ -475,7 +481,7 @@ mod tests {
 
     /// The summary's fixture record with these figures, flags recomputed.
     fn record(id: &str, cpu_busy: f64, requests: u64, errors: u64) -> ResultRecord {
-        let mut r = crate::summary::fixtures::record(id, 1000.0, 100, 8);
+        let mut r = super::super::fixtures::record(id, 1000.0, 100, 8);
         r.server.cpu_busy = cpu_busy;
         r.requests = requests;
         r.errors = errors;
@@ -548,6 +554,14 @@ mod tests {
         let ids: Vec<_> = records.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["json/a/c1", "json/b/c1"]);
         assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn quantiles_are_named_like_percentiles() {
+        assert_eq!(quantile_name(0.5), "50");
+        assert_eq!(quantile_name(0.99), "99");
+        assert_eq!(quantile_name(0.999), "99.9");
+        assert_eq!(quantile_name(0.9999), "99.99");
     }
 
     #[test]
