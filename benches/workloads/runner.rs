@@ -14,7 +14,7 @@ use stampede_harness::cpus::CpuSplit;
 use stampede_harness::evidence::{RunContext, RunMode};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{load_spec, start_verified};
-use stampede_harness::summary::{RunSelection, write_report};
+use stampede_harness::summary::{RunSelection, write_from_results};
 use stampede_harness::vectors::Vector;
 use stampede_harness::vectors::spec_dir;
 use stampede_harness::workload::{Workload, WorkloadParams};
@@ -240,8 +240,8 @@ impl Bench {
         }
         let work = self.catalog.work_dir();
         let criterion = self.catalog.root().join("target").join("criterion");
-        match write_report(
-            &work.join("results"),
+        match write_from_results(
+            &[work.join("results")],
             &work.join("report"),
             Some(&criterion),
             RunSelection::Latest,

@@ -89,6 +89,7 @@ pub fn open_loop_run(
             .iter()
             .map(|&q| Percentile::of(&sample.histogram, q))
             .collect(),
+        max_us: (!sample.histogram.is_empty()).then(|| sample.histogram.max()),
         client_late: lag.client_late(),
         sustained: achieved >= SUSTAINED_AT_LEAST * rate_per_sec
             && (lag.backlogged_sends as f64) < 0.01 * lag.sends.max(1) as f64,

@@ -25,10 +25,10 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
     ResultRecord {
         schema_version: SCHEMA_VERSION,
         id: id.into(),
-        language: if target.starts_with('a') {
-            "Rust"
-        } else {
-            "Go"
+        language: match target.as_str() {
+            t if t.starts_with("node") => "JavaScript",
+            t if t.starts_with('a') => "Rust",
+            _ => "Go",
         }
         .into(),
         framework: format!("{target} framework"),
@@ -118,6 +118,7 @@ pub fn open_loop_run(label: &str, rate: f64, p50_us: u64) -> OpenLoopRun {
             percentile(0.99, p50_us * 10),
             percentile(0.999, p50_us * 20),
         ],
+        max_us: Some(p50_us * 50),
         send_lag: SendLag {
             p50_us: 5,
             p99_us: 20,

@@ -8,3 +8,15 @@ mod record;
 
 pub use convert::*;
 pub use record::*;
+
+/// The JSON Schema of one record file, derived from [`ResultRecord`]; committed as
+/// `spec/record.schema.json`.
+pub fn record_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(ResultRecord).to_value();
+    if let Some(object) = schema.as_object_mut() {
+        let title = "stampede result record (target/stampede/results/<id>.json)";
+        object.insert("title".into(), title.into());
+        object.insert("$id".into(), "stampede/record.schema.json".into());
+    }
+    schema
+}

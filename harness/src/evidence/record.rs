@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::load::LatencySummary;
@@ -30,7 +31,8 @@ pub const SEND_LAG_P99_AT_MOST_US: u64 = 1000;
 pub const LATE_SENDS_AT_MOST: f64 = 0.01;
 
 /// The machine a result was measured on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Machine {
     /// `model name` from /proc/cpuinfo.
     pub cpu_model: String,
@@ -64,7 +66,7 @@ impl Machine {
 }
 
 /// How the numbers of a run were taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunMode {
     /// `cargo bench` with Criterion's defaults as the bench sets them.
@@ -121,7 +123,8 @@ impl RunContext {
 }
 
 /// How the server and client were set up for a result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Setup {
     /// Server CPU set, e.g. "0".
     pub server_cpus: String,
@@ -142,7 +145,8 @@ pub struct Setup {
 }
 
 /// Server-side figures of a result, over the measured windows only.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ServerEvidence {
     /// Server CPU seconds / (wall seconds x server cores).
     pub cpu_busy: f64,
@@ -163,7 +167,8 @@ pub struct ServerEvidence {
 }
 
 /// The load client's own figures: a busy client makes a result client-bound.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ClientEvidence {
     /// Client CPU seconds / (wall seconds x client threads).
     pub cpu_busy: f64,
@@ -174,7 +179,8 @@ pub struct ClientEvidence {
 }
 
 /// How an open loop kept its schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SendLag {
     /// Median lag of sends whose connection was free in time, microseconds.
     pub p50_us: u64,
@@ -197,7 +203,8 @@ impl SendLag {
 }
 
 /// One open-loop run at a fixed rate, for tail latency worth its name.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OpenLoopRun {
     /// Why this rate: e.g. `50% of capacity` or `common rate`.
     pub label: String,
@@ -215,6 +222,10 @@ pub struct OpenLoopRun {
     pub mean_us: f64,
     /// p50, p90, p99, p99.9 with 95% intervals; "n/a" when too few samples lie beyond.
     pub percentiles: Vec<Percentile>,
+    /// The slowest answer, microseconds: the end of the latency-by-percentile line (absent in
+    /// records written before it was kept).
+    #[serde(default)]
+    pub max_us: Option<u64>,
     /// How the client kept its schedule.
     pub send_lag: SendLag,
     /// The client missed its schedule: these latencies include the client's own delay.
@@ -231,7 +242,8 @@ pub fn quantile_name(q: f64) -> String {
 }
 
 /// One benchmark ID's result with its evidence.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ResultRecord {
     /// Version of this format.
     pub schema_version: u32,
@@ -528,6 +540,7 @@ mod tests {
             errors: 0,
             mean_us: 100.0,
             percentiles: Vec::new(),
+            max_us: None,
             send_lag: SendLag {
                 p50_us: 10,
                 p99_us: 1500,

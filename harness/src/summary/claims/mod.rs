@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SummaryError;
 use super::format::{bytes, latency, rate, ratio};
-use crate::evidence::ResultRecord;
+use crate::evidence::{ResultRecord, quantile_name};
 
 mod evaluate;
 
@@ -199,7 +199,7 @@ impl Metric {
                 format!(
                     "{}'s p{} at {label} is n/a: {} samples beyond it, 10 needed",
                     r.id,
-                    crate::evidence::quantile_name(q),
+                    quantile_name(q),
                     p.samples_beyond
                 )
             });
@@ -212,7 +212,7 @@ impl Metric {
 }
 
 /// Which side of 1 a claim puts its ratio.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expect {
     /// `a / b > 1`.
@@ -252,7 +252,7 @@ impl TryFrom<String> for At {
 }
 
 /// The outcome of a claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum Verdict {
     /// Same side of 1 and within tolerance.
     #[serde(rename = "holds")]
@@ -277,7 +277,7 @@ impl Verdict {
 }
 
 /// One claim evaluated against the results.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ClaimCheck {
     /// Claim id.
     pub id: String,
