@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::claims::{self, ClaimSet};
 use super::order::ReportOrder;
 use super::{
-    RunInfo, Section, SkippedTarget, Summary, Sweep, SweepPoint, SweepSeries, TargetInfo,
-    WorkloadSummary, split_param,
+    RunInfo, Section, SkippedTarget, Summary, Sweep, TargetInfo, TimeRange, WorkloadSummary,
+    split_param,
 };
 use crate::evidence::ResultRecord;
 
@@ -62,10 +62,10 @@ impl Summary {
             })
             .collect();
         let times: BTreeSet<&str> = records.iter().map(|r| r.time.as_str()).collect();
-        let time_range = times
-            .first()
-            .zip(times.last())
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()));
+        let time_range = times.first().zip(times.last()).map(|(a, b)| TimeRange {
+            first: (*a).to_owned(),
+            last: (*b).to_owned(),
+        });
         let mut runs: Vec<RunInfo> = Vec::new();
         for r in &records {
             match runs.iter_mut().find(|run| run.run_id == r.run_id) {
@@ -180,7 +180,7 @@ fn workload_summary(
         .cloned()
         .collect();
     missing.sort_by_key(|t| order.target_key(t));
-    let sweep = pick_sweep(&records, &params, &targets);
+    let sweep = pick_sweep(&params);
     WorkloadSummary {
         name,
         targets,
@@ -192,7 +192,7 @@ fn workload_summary(
 }
 
 /// The parameter prefix with the most distinct numbers (two at least); `c` wins ties.
-fn pick_sweep(records: &[ResultRecord], params: &[String], targets: &[String]) -> Option<Sweep> {
+fn pick_sweep(params: &[String]) -> Option<Sweep> {
     let mut numbers: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
     for param in params {
         if let (prefix, Some(n)) = split_param(param) {
@@ -208,32 +208,9 @@ fn pick_sweep(records: &[ResultRecord], params: &[String], targets: &[String]) -
         Some('r') => "hash rounds".to_owned(),
         _ => format!("{prefix}N"),
     };
-    let series = targets
-        .iter()
-        .filter_map(|target| {
-            let mut points: Vec<SweepPoint> = records
-                .iter()
-                .filter(|r| &r.target == target)
-                .filter_map(|r| match split_param(&r.param) {
-                    (p, Some(x)) if p == *prefix => Some(SweepPoint {
-                        x,
-                        requests_per_sec: r.requests_per_sec,
-                        flagged: !r.flags().words().is_empty(),
-                    }),
-                    _ => None,
-                })
-                .collect();
-            points.sort_by_key(|p| p.x);
-            (!points.is_empty()).then(|| SweepSeries {
-                target: target.clone(),
-                points,
-            })
-        })
-        .collect();
     Some(Sweep {
         axis,
         prefix: (*prefix).to_owned(),
-        series,
     })
 }
 
@@ -290,10 +267,7 @@ mod tests {
         let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), &order());
         let workloads = &summary.sections[0].workloads;
         let json = workloads.iter().find(|w| w.name == "json").unwrap();
-        let sweep = json.sweep.as_ref().unwrap();
-        assert_eq!(sweep.axis, "connections");
-        let xs: Vec<u64> = sweep.series[0].points.iter().map(|p| p.x).collect();
-        assert_eq!(xs, [64, 256]);
+        assert_eq!(json.sweep.as_ref().unwrap().axis, "connections");
         assert!(
             workloads
                 .iter()

@@ -1,44 +1,36 @@
 //! What each chart of a workload shows, as data: its series and the table printed beside it.
 //! Drawing is `plot`'s business; this module decides what is worth a chart.
 
-use std::collections::BTreeSet;
-
 use super::format::{bytes, latency, rate};
 use super::table::with_interval;
-use super::{Section, Summary, WorkloadSummary, split_param};
+use super::{Section, Summary, WorkloadSummary, build::distinct, split_param};
 use crate::evidence::{OpenLoopRun, ResultRecord, quantile_name};
 
 /// Where the slowest answer sits on the percentile axis: right of 99.99%.
 pub const MAX_NINES: f64 = 4.6;
 
-/// A chart with the figures it plots.
+/// A chart with the figures it plots; `note` says how to read it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
     /// Element id, unique on the page.
     pub id: String,
-    /// What it shows.
     pub title: String,
-    /// How to read it.
     pub note: String,
-    /// The points.
     pub plot: Plot,
     /// The same figures as text.
     pub table: DataTable,
 }
 
-/// A table of figures.
+/// A table of figures, one row per target.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DataTable {
-    /// Column headings.
     pub columns: Vec<String>,
-    /// One row per target.
     pub rows: Vec<Vec<String>>,
 }
 
 /// The points of a chart and how its axes map them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plot {
-    /// The horizontal axis.
     pub x: XAxis,
     /// What the vertical axis measures.
     pub unit: Unit,
@@ -63,11 +55,8 @@ pub enum XAxis {
 /// What a vertical axis measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
-    /// Requests per second.
     PerSecond,
-    /// Microseconds.
     Micros,
-    /// Bytes.
     Bytes,
 }
 
@@ -75,40 +64,28 @@ impl Unit {
     /// A value as axis labels and tables show it.
     pub fn format(self, value: f64) -> String {
         match self {
-            Self::PerSecond => {
-                if value >= 1e6 {
-                    format!("{:.1}M", value / 1e6)
-                } else if value >= 1e4 {
-                    format!("{:.0}k", value / 1e3)
-                } else {
-                    rate(value)
-                }
-            }
+            Self::PerSecond if value >= 1e6 => format!("{:.1}M", value / 1e6),
+            Self::PerSecond if value >= 1e4 => format!("{:.0}k", value / 1e3),
+            Self::PerSecond => rate(value),
             Self::Micros => latency(value),
             Self::Bytes => bytes(value),
         }
     }
 }
 
-/// One target's points.
+/// One target's points, in ascending `x`; `color` is the target's index in report order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
-    /// Target name (the legend).
     pub target: String,
-    /// Index of the target in report order, for its colour.
     pub color: usize,
-    /// The points, in ascending `x`.
     pub points: Vec<Point>,
 }
 
-/// One plotted value.
+/// One plotted value, drawn hollow when the result behind it is flagged.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Point {
-    /// Horizontal position (see [`XAxis`]).
     pub x: f64,
-    /// The value.
     pub y: f64,
-    /// Drawn hollow: the result behind it is flagged.
     pub flagged: bool,
 }
 
@@ -132,210 +109,167 @@ pub fn anchor(summary: &Summary, section: &Section, workload: &str) -> String {
 
 const FLAG_NOTE: &str = "Hollow marks: the result is flagged (see its row in the table below).";
 
-/// Every chart of a workload, in page order.
+/// Every chart of a workload, in page order: requests/s, server CPU per request and peak PSS
+/// per parameter; requests/s and memory per connection against the swept number; latency by
+/// percentile for each open-loop run.
 pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary) -> Vec<Chart> {
     let id = anchor(summary, section, &w.name);
-    let by_target = |metric: &dyn Fn(&ResultRecord) -> Option<f64>| -> Vec<Series> {
-        w.targets
+    let group = |r: &ResultRecord| {
+        w.params
             .iter()
-            .map(|t| Series {
-                target: t.clone(),
-                color: summary.target_index(t),
-                points: w
-                    .params
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(g, p)| {
-                        let r = w.records.iter().find(|r| &r.param == p && &r.target == t)?;
-                        Some(Point {
-                            x: g as f64,
-                            y: metric(r)?,
-                            flagged: !r.flags().words().is_empty(),
-                        })
-                    })
-                    .collect(),
-            })
-            .collect()
+            .position(|p| *p == r.param)
+            .map(|g| g as f64)
     };
-    let bars = |suffix: &str, title: &str, unit: Unit, series: Vec<Series>| {
-        let plot = Plot {
-            x: XAxis::Groups(w.params.clone()),
-            unit,
-            y_log: false,
-            series,
-        };
-        let table = table_by_x(&plot, "target", &w.params);
-        Chart {
-            id: format!("{id}-{suffix}"),
-            title: format!("{} — {title}", w.name),
-            note: FLAG_NOTE.into(),
-            plot,
-            table,
-        }
+    let swept = |r: &ResultRecord| match (&w.sweep, split_param(&r.param)) {
+        (Some(sweep), (prefix, Some(x))) if prefix == sweep.prefix => Some(x as f64),
+        _ => None,
     };
-    let mut charts = vec![bars(
-        "rps",
-        "requests/s (higher is better)",
-        Unit::PerSecond,
-        by_target(&|r| Some(r.requests_per_sec)),
-    )];
-    let cpu = by_target(&|r| r.server.cpu_us_per_request);
-    if cpu.iter().any(|s| !s.points.is_empty()) {
-        charts.push(bars(
+    let per_connection = |r: &ResultRecord| {
+        let idle = r.server.idle_pss_bytes? as f64;
+        Some((r.server.peak_pss_bytes as f64 - idle) / swept(r)?.max(1.0))
+    };
+    let groups = XAxis::Groups(w.params.clone());
+    let mut specs: Vec<(&str, String, &str, XAxis, Unit, Vec<Series>)> = vec![
+        (
+            "rps",
+            "requests/s (higher is better)".into(),
+            FLAG_NOTE,
+            groups.clone(),
+            Unit::PerSecond,
+            series(summary, w, group, |r| Some(r.requests_per_sec)),
+        ),
+        (
             "cpu",
-            "server CPU per request (lower is better)",
+            "server CPU per request (lower is better)".into(),
+            FLAG_NOTE,
+            groups.clone(),
             Unit::Micros,
-            cpu,
-        ));
-    }
-    let pss =
-        by_target(&|r| (r.server.peak_pss_bytes > 0).then_some(r.server.peak_pss_bytes as f64));
-    if pss.iter().any(|s| !s.points.is_empty()) {
-        charts.push(bars(
+            series(summary, w, group, |r| r.server.cpu_us_per_request),
+        ),
+        (
             "pss",
-            "peak server memory, PSS (lower is better)",
+            "peak server memory, PSS (lower is better)".into(),
+            FLAG_NOTE,
+            groups,
             Unit::Bytes,
-            pss,
+            series(summary, w, group, |r| {
+                Some(r.server.peak_pss_bytes as f64).filter(|b| *b > 0.0)
+            }),
+        ),
+    ];
+    if let Some(sweep) = &w.sweep {
+        let numbers = XAxis::Numbers(sweep.axis.clone());
+        specs.push((
+            "sweep",
+            format!("requests/s against {}", sweep.axis),
+            FLAG_NOTE,
+            numbers.clone(),
+            Unit::PerSecond,
+            series(summary, w, swept, |r| Some(r.requests_per_sec)),
         ));
-    }
-    charts.extend(sweep_charts(summary, w, &id));
-    charts.extend(percentile_charts(summary, w, &id));
-    charts
-}
-
-/// Requests/s, and memory per connection, against the swept number.
-fn sweep_charts(summary: &Summary, w: &WorkloadSummary, id: &str) -> Vec<Chart> {
-    let Some(sweep) = &w.sweep else {
-        return Vec::new();
-    };
-    let swept = |metric: &dyn Fn(&ResultRecord, u64) -> Option<f64>| -> Vec<Series> {
-        w.targets
-            .iter()
-            .map(|t| {
-                let mut points: Vec<Point> = w
-                    .records
-                    .iter()
-                    .filter(|r| &r.target == t)
-                    .filter_map(|r| match split_param(&r.param) {
-                        (p, Some(x)) if p == sweep.prefix => Some(Point {
-                            x: x as f64,
-                            y: metric(r, x)?,
-                            flagged: !r.flags().words().is_empty(),
-                        }),
-                        _ => None,
-                    })
-                    .collect();
-                points.sort_by(|a, b| a.x.total_cmp(&b.x));
-                Series {
-                    target: t.clone(),
-                    color: summary.target_index(t),
-                    points,
-                }
-            })
-            .collect()
-    };
-    let line = |suffix: &str, title: String, note: String, unit: Unit, series: Vec<Series>| {
-        let plot = Plot {
-            x: XAxis::Numbers(sweep.axis.clone()),
-            unit,
-            y_log: false,
-            series,
-        };
-        let xs: BTreeSet<u64> = plot
-            .series
-            .iter()
-            .flat_map(|s| &s.points)
-            .map(|p| p.x as u64)
-            .collect();
-        let labels: Vec<String> = xs.iter().map(u64::to_string).collect();
-        let table = table_by_x(&plot, &sweep.axis, &labels);
-        Chart {
-            id: format!("{id}-{suffix}"),
-            title: format!("{} — {title}", w.name),
-            note,
-            plot,
-            table,
-        }
-    };
-    let mut charts = vec![line(
-        "sweep",
-        format!("requests/s against {}", sweep.axis),
-        FLAG_NOTE.into(),
-        Unit::PerSecond,
-        swept(&|r, _| Some(r.requests_per_sec)),
-    )];
-    if sweep.axis == "connections" {
-        let per_connection = swept(&|r, connections| {
-            let idle = r.server.idle_pss_bytes?;
-            Some((r.server.peak_pss_bytes as f64 - idle as f64) / connections.max(1) as f64)
-        });
-        if per_connection.iter().any(|s| !s.points.is_empty()) {
-            charts.push(line(
+        if sweep.axis == "connections" {
+            specs.push((
                 "conn-memory",
                 "server memory per connection against connections".into(),
                 "(peak PSS under load − PSS idle before any connection) / connections: what \
-                 one more connection costs the server. Hollow marks: flagged results."
-                    .into(),
+                 one more connection costs the server. Hollow marks: flagged results.",
+                numbers,
                 Unit::Bytes,
-                per_connection,
+                series(summary, w, swept, per_connection),
             ));
         }
     }
-    charts
-}
-
-/// One latency-by-percentile chart per parameter and open-loop run label.
-fn percentile_charts(summary: &Summary, w: &WorkloadSummary, id: &str) -> Vec<Chart> {
-    let mut charts = Vec::new();
+    let mut charts: Vec<Chart> = specs
+        .into_iter()
+        .filter(|spec| spec.5.iter().any(|s| !s.points.is_empty()))
+        .map(|(suffix, title, note, x, unit, series)| {
+            let plot = Plot {
+                x,
+                unit,
+                y_log: false,
+                series,
+            };
+            Chart {
+                id: format!("{id}-{suffix}"),
+                title: format!("{} — {title}", w.name),
+                note: note.into(),
+                table: table_by_x(&plot),
+                plot,
+            }
+        })
+        .collect();
     for param in &w.params {
         let records: Vec<&ResultRecord> = w.records.iter().filter(|r| &r.param == param).collect();
-        let labels = super::build::distinct(
+        let labels = distinct(
             records
                 .iter()
                 .flat_map(|r| &r.open_loop)
-                .map(|run| run.label.clone()),
+                .map(|run| &run.label),
         );
-        for (n, label) in labels.iter().enumerate() {
+        for (n, label) in labels.into_iter().enumerate() {
             let runs: Vec<(&ResultRecord, &OpenLoopRun)> = records
                 .iter()
                 .filter_map(|r| Some((*r, r.open_loop.iter().find(|run| &run.label == label)?)))
                 .collect();
-            charts.push(percentile_chart(summary, w, param, label, &runs, id, n));
+            let mut chart = percentile_chart(summary, &runs);
+            chart.id = format!("{id}-latency-{param}-{n}");
+            chart.title = format!("{} {param} — {}", w.name, chart.title);
+            charts.push(chart);
         }
     }
     charts
 }
 
-fn percentile_chart(
+/// One series per target of `w`: `x` and `y` of each of its results that has both.
+fn series(
     summary: &Summary,
     w: &WorkloadSummary,
-    param: &str,
-    label: &str,
-    runs: &[(&ResultRecord, &OpenLoopRun)],
-    id: &str,
-    n: usize,
-) -> Chart {
-    let series: Vec<Series> = runs
+    x: impl Fn(&ResultRecord) -> Option<f64>,
+    y: impl Fn(&ResultRecord) -> Option<f64>,
+) -> Vec<Series> {
+    w.targets
         .iter()
-        .map(|(r, run)| {
-            let flagged = run.client_late || !run.sustained;
-            let mut points: Vec<Point> = run
-                .percentiles
+        .map(|t| {
+            let mut points: Vec<Point> = w
+                .records
                 .iter()
-                .filter_map(|p| {
+                .filter(|r| &r.target == t)
+                .filter_map(|r| {
                     Some(Point {
-                        x: nines(p.quantile),
-                        y: p.us? as f64,
-                        flagged,
+                        x: x(r)?,
+                        y: y(r)?,
+                        flagged: !r.flags().words().is_empty(),
                     })
                 })
                 .collect();
-            points.extend(run.max_us.map(|us| Point {
-                x: MAX_NINES,
-                y: us as f64,
-                flagged,
-            }));
             points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            Series {
+                target: t.clone(),
+                color: summary.target_index(t),
+                points,
+            }
+        })
+        .collect()
+}
+
+/// Latency by percentile of one open-loop run of each target, up to its maximum.
+fn percentile_chart(summary: &Summary, runs: &[(&ResultRecord, &OpenLoopRun)]) -> Chart {
+    let unsustained = |run: &OpenLoopRun| run.client_late || !run.sustained;
+    let series: Vec<Series> = runs
+        .iter()
+        .map(|(r, run)| {
+            let quantiles = run
+                .percentiles
+                .iter()
+                .filter_map(|p| Some((nines(p.quantile), p.us?)));
+            let points = quantiles
+                .chain(run.max_us.map(|us| (MAX_NINES, us)))
+                .map(|(x, us)| Point {
+                    x,
+                    y: us as f64,
+                    flagged: unsustained(run),
+                })
+                .collect();
             Series {
                 target: r.target.clone(),
                 color: summary.target_index(&r.target),
@@ -345,57 +279,44 @@ fn percentile_chart(
         .collect();
     let ys = series.iter().flat_map(|s| &s.points).map(|p| p.y);
     let (low, high) = ys.fold((f64::MAX, 0.0_f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    let quantiles: Vec<f64> = {
-        let mut qs: Vec<f64> = runs
-            .iter()
-            .flat_map(|(_, run)| run.percentiles.iter().map(|p| p.quantile))
-            .collect();
-        qs.sort_by(f64::total_cmp);
-        qs.dedup();
-        qs
-    };
+    let mut quantiles: Vec<f64> = runs
+        .iter()
+        .flat_map(|(_, run)| run.percentiles.iter().map(|p| p.quantile))
+        .collect();
+    quantiles.sort_by(f64::total_cmp);
+    quantiles.dedup();
     let mut columns = vec!["target".to_owned(), "rate".to_owned()];
     columns.extend(quantiles.iter().map(|q| format!("p{}", quantile_name(*q))));
     columns.push("max".into());
     let rows = runs
         .iter()
         .map(|(r, run)| {
-            let mut row = vec![r.target.clone(), format!("{}/s", rate(run.rate_per_sec))];
+            let target = match (run.client_late, run.sustained) {
+                (true, _) => format!("{} (client-late)", r.target),
+                (false, false) => format!("{} (not sustained)", r.target),
+                _ => r.target.clone(),
+            };
+            let mut row = vec![target, format!("{}/s", rate(run.rate_per_sec))];
             row.extend(quantiles.iter().map(|q| {
-                run.percentiles
-                    .iter()
-                    .find(|p| p.quantile == *q)
-                    .map_or_else(|| "—".into(), with_interval)
+                let p = run.percentiles.iter().find(|p| p.quantile == *q);
+                p.map_or_else(|| "—".into(), with_interval)
             }));
             row.push(
                 run.max_us
                     .map_or_else(|| "—".into(), |us| latency(us as f64)),
             );
-            if run.client_late || !run.sustained {
-                row[0] = format!(
-                    "{} ({})",
-                    r.target,
-                    if run.client_late {
-                        "client-late"
-                    } else {
-                        "not sustained"
-                    }
-                );
-            }
             row
         })
         .collect();
-    let rates = super::build::distinct(runs.iter().map(|(_, run)| rate(run.rate_per_sec)));
+    let label = runs.first().map_or("", |(_, run)| run.label.as_str());
+    let rates = distinct(runs.iter().map(|(_, run)| rate(run.rate_per_sec)));
     let at = match rates.as_slice() {
         [one] => format!("{label}, {one}/s"),
         _ => label.to_owned(),
     };
     Chart {
-        id: format!("{id}-latency-{param}-{n}"),
-        title: format!(
-            "{} {param} — latency by percentile, open loop at {at}",
-            w.name
-        ),
+        id: String::new(),
+        title: format!("latency by percentile, open loop at {at}"),
         note: "Latency from each request's intended send time (no coordinated omission); \
                intervals are 95%; n/a: fewer than 10 samples beyond that percentile. Hollow \
                marks: the client fell behind or the server did not sustain the rate."
@@ -410,27 +331,39 @@ fn percentile_chart(
     }
 }
 
-/// A table with one row per series and one column per `x` label.
-fn table_by_x(plot: &Plot, corner: &str, labels: &[String]) -> DataTable {
-    let mut columns = vec![corner.to_owned()];
-    columns.extend(labels.iter().cloned());
-    let position = |label: &String, index: usize| match &plot.x {
-        XAxis::Groups(_) => index as f64,
-        _ => label.parse::<f64>().unwrap_or(f64::NAN),
+/// A table with one row per series and one column per `x` of the plot.
+fn table_by_x(plot: &Plot) -> DataTable {
+    let mut xs: Vec<f64> = plot
+        .series
+        .iter()
+        .flat_map(|s| &s.points)
+        .map(|p| p.x)
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let (corner, label): (&str, Box<dyn Fn(f64) -> String>) = match &plot.x {
+        XAxis::Groups(groups) => (
+            "target",
+            Box::new(|x| groups.get(x as usize).cloned().unwrap_or_default()),
+        ),
+        XAxis::Numbers(axis) => (axis, Box::new(|x| x.to_string())),
+        XAxis::Nines => ("target", Box::new(|x| format!("{x:.2}"))),
     };
+    let mut columns = vec![corner.to_owned()];
+    columns.extend(xs.iter().map(|x| label(*x)));
     let rows = plot
         .series
         .iter()
         .map(|s| {
             let mut row = vec![s.target.clone()];
-            row.extend(labels.iter().enumerate().map(|(i, label)| {
-                let x = position(label, i);
-                match s.points.iter().find(|p| p.x == x) {
-                    Some(p) if p.flagged => format!("{} (flagged)", plot.unit.format(p.y)),
-                    Some(p) => plot.unit.format(p.y),
-                    None => "—".into(),
-                }
-            }));
+            row.extend(
+                xs.iter()
+                    .map(|x| match s.points.iter().find(|p| p.x == *x) {
+                        Some(p) if p.flagged => format!("{} (flagged)", plot.unit.format(p.y)),
+                        Some(p) => plot.unit.format(p.y),
+                        None => "—".into(),
+                    }),
+            );
             row
         })
         .collect();

@@ -7,14 +7,15 @@ use serde::Serialize;
 
 use super::claims::ClaimCheck;
 use super::html::CriterionLinks;
-use super::{RunInfo, Summary, SummaryError, Sweep};
+use super::{RunInfo, SkippedTarget, Summary, SummaryError, Sweep, TargetInfo, TimeRange};
 use crate::evidence::{
     BUSY_AT_LEAST, INVALID_ERROR_RATIO, LATE_SENDS_AT_MOST, Machine, OCCUPANCY_AT_LEAST,
     ResultRecord, SEND_LAG_P99_AT_MOST_US,
 };
 
-/// Version of the document's shape.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version of the document's shape: 3 since results are grouped per machine and sweeps name
+/// their axis only (the points are the results themselves).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Every result shown with its evidence, grouped per machine and workload, and the published
 /// claims checked against them. Written by `stampede report` and at the end of `cargo bench`.
@@ -29,40 +30,27 @@ struct Document<'a> {
     schema_version: u32,
     /// Always `stampede report`.
     generator: &'static str,
-    /// The runs whose results are shown (one per results folder unless `--all-runs`).
+    /// The runs whose results are shown (each folder's newest unless `--all-runs`).
     runs: &'a [RunInfo],
     /// Results in the folders that are not shown (older runs, repeats).
     left_out_results: usize,
-    /// Commits the results were measured at.
     git_commits: &'a [String],
     /// Machine fingerprints; `machine` fields index this list.
     machines: &'a [Machine],
     /// Why results of different machines are not ranked together; null with one machine.
     unranked_reason: Option<String>,
-    /// Earliest and latest result time.
-    time_range: Option<TimeRange<'a>>,
-    /// The thresholds behind the flags.
+    time_range: Option<&'a TimeRange>,
     flag_rules: FlagRules,
     /// Every target with results, in report order.
-    targets: Vec<Target<'a>>,
-    /// Targets that could not run, and why.
-    skipped: Vec<Absent<'a>>,
+    targets: &'a [TargetInfo],
+    /// Targets that could not run here.
+    skipped: &'a [SkippedTarget],
     /// Workloads per machine, in report order.
     workloads: Vec<Workload<'a>>,
     /// Claims checked, per machine.
     claims: Vec<Claim<'a>>,
     /// Files that could not be read, inputs that fell back to defaults.
     problems: &'a [String],
-}
-
-/// Earliest and latest result time (RFC 3339).
-#[derive(Serialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
-struct TimeRange<'a> {
-    /// The earliest.
-    first: &'a str,
-    /// The latest.
-    last: &'a str,
 }
 
 /// The thresholds behind the flags.
@@ -73,36 +61,12 @@ struct FlagRules {
     busy_at_least: f64,
     /// A closed loop below this occupancy is low-occupancy.
     occupancy_at_least: f64,
-    /// An open loop with a p99 send lag above this is client-late.
+    /// An open loop with a p99 send lag above this is client-late ...
     send_lag_p99_at_most_us: u64,
-    /// ... or with a larger share of late sends.
+    /// ... as is one with a larger share of late sends.
     late_sends_at_most: f64,
     /// Errors above this share of attempts make a result INVALID.
     invalid_above_error_ratio: f64,
-}
-
-/// A target with results.
-#[derive(Serialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
-struct Target<'a> {
-    /// Catalog name.
-    name: &'a str,
-    /// Language.
-    language: &'a str,
-    /// Framework, with its locked version when known.
-    framework: &'a str,
-    /// Toolchain version lines its results name.
-    toolchains: &'a [String],
-}
-
-/// A target without a result, and why.
-#[derive(Serialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
-struct Absent<'a> {
-    /// The target.
-    target: &'a str,
-    /// Why it has no result.
-    reason: String,
 }
 
 /// One workload's results on one machine.
@@ -118,8 +82,7 @@ struct Workload<'a> {
     /// Parameters run, in numeric order.
     params: &'a [String],
     /// Known targets without a result here, and why.
-    missing: Vec<Absent<'a>>,
-    /// Requests/s against the swept parameter, when there is one.
+    missing: Vec<SkippedTarget>,
     sweep: Option<&'a Sweep>,
     /// The results, by parameter then target.
     results: Vec<Result<'a>>,
@@ -131,17 +94,15 @@ struct Workload<'a> {
 struct Result<'a> {
     #[serde(flatten)]
     record: &'a ResultRecord,
-    /// The flags that are set, in words.
     flags: Vec<&'static str>,
     /// Criterion's page for this benchmark, relative to this file's folder.
     criterion_page: Option<&'a str>,
 }
 
-/// One claim checked on one machine.
+/// One claim checked on one machine (`machine` indexes `machines`).
 #[derive(Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 struct Claim<'a> {
-    /// Index into `machines`.
     machine: usize,
     #[serde(flatten)]
     check: &'a ClaimCheck,
@@ -166,10 +127,7 @@ pub fn render(
         git_commits: &summary.git_commits,
         machines: &summary.machines,
         unranked_reason: summary.unranked_reason(),
-        time_range: summary
-            .time_range
-            .as_ref()
-            .map(|(first, last)| TimeRange { first, last }),
+        time_range: summary.time_range.as_ref(),
         flag_rules: FlagRules {
             busy_at_least: BUSY_AT_LEAST,
             occupancy_at_least: OCCUPANCY_AT_LEAST,
@@ -177,24 +135,8 @@ pub fn render(
             late_sends_at_most: LATE_SENDS_AT_MOST,
             invalid_above_error_ratio: INVALID_ERROR_RATIO,
         },
-        targets: summary
-            .targets
-            .iter()
-            .map(|t| Target {
-                name: &t.name,
-                language: &t.language,
-                framework: &t.framework,
-                toolchains: &t.toolchains,
-            })
-            .collect(),
-        skipped: summary
-            .skipped
-            .iter()
-            .map(|s| Absent {
-                target: &s.target,
-                reason: s.reason.clone(),
-            })
-            .collect(),
+        targets: &summary.targets,
+        skipped: &summary.skipped,
         workloads: sections()
             .flat_map(|section| {
                 section.workloads.iter().map(move |w| Workload {
@@ -205,8 +147,8 @@ pub fn render(
                     missing: w
                         .missing
                         .iter()
-                        .map(|t| Absent {
-                            target: t,
+                        .map(|t| SkippedTarget {
+                            target: t.clone(),
                             reason: section.absent_reason(t),
                         })
                         .collect(),

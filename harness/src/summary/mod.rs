@@ -36,41 +36,25 @@ pub enum SummaryError {
     /// The results folders hold no readable result.
     #[error("no results in {}: run `cargo bench` first{}", folders(.dirs), problems_note(.problems))]
     NoResults {
-        /// The folders read.
         dirs: Vec<PathBuf>,
-        /// Files that could not be read, if any.
         problems: Vec<String>,
     },
     /// The claims file could not be read.
     #[error("cannot read the claims {}: {source}; restore it with `git checkout spec/claims.toml`", path.display())]
     ReadClaims {
-        /// The claims file.
         path: PathBuf,
-        /// Why.
         source: std::io::Error,
     },
     /// The claims file is not valid.
     #[error("the claims {} are not valid: {why}; fix the file (its header explains the fields)", path.display())]
-    ParseClaims {
-        /// The claims file.
-        path: PathBuf,
-        /// What is wrong.
-        why: String,
-    },
+    ParseClaims { path: PathBuf, why: String },
     /// A document could not be serialised or rendered (a bug).
     #[error("cannot render {what}: {why}; this is a bug in stampede, please report it")]
-    Render {
-        /// The file or chart.
-        what: String,
-        /// Why.
-        why: String,
-    },
+    Render { what: String, why: String },
     /// An output file could not be written.
     #[error("cannot write {}: {source}; check that the folder is writable or pass --out DIR", path.display())]
     Write {
-        /// The file.
         path: PathBuf,
-        /// Why.
         source: std::io::Error,
     },
 }
@@ -88,69 +72,31 @@ fn problems_note(problems: &[String]) -> String {
     }
 }
 
-/// A target with no results here, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A target with no results here, and why (e.g. `go not found on PATH (install Go >= 1.22)`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct SkippedTarget {
-    /// The target.
     pub target: String,
-    /// Why, e.g. `go not found on PATH (install Go >= 1.22)`.
     pub reason: String,
 }
 
-impl SkippedTarget {
-    /// Parses a bench's skip line, `<target>: skipped — <reason>`.
-    pub fn parse_line(line: &str) -> Option<Self> {
-        let (target, reason) = line.trim().split_once(": skipped")?;
-        let reason = reason.trim_start_matches([' ', '—', '-']).trim();
-        (!target.is_empty()).then(|| Self {
-            target: target.to_owned(),
-            reason: reason.to_owned(),
-        })
-    }
-}
-
-/// A target as the results describe it.
-#[derive(Clone, Debug, PartialEq)]
+/// A target as its results describe it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct TargetInfo {
-    /// Target name.
     pub name: String,
-    /// Language.
     pub language: String,
-    /// Framework and mode.
+    /// Framework and mode, with the locked version when known.
     pub framework: String,
     /// Every toolchain version line its results name (normally one).
     pub toolchains: Vec<String>,
 }
 
-/// One point of a sweep: a target's requests/s at one parameter value.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
-pub struct SweepPoint {
-    /// The swept number, e.g. connections.
-    pub x: u64,
-    /// Requests per second.
-    pub requests_per_sec: f64,
-    /// True when the result is flagged (client-bound, invalid, ...).
-    pub flagged: bool,
-}
-
-/// One target's line in a sweep.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
-pub struct SweepSeries {
-    /// Target name.
-    pub target: String,
-    /// Points in ascending `x`.
-    pub points: Vec<SweepPoint>,
-}
-
-/// Requests/s against a swept parameter (connections, usually) for every target.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+/// The parameter a workload's results sweep, e.g. connections in `c16`..`c1024`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Sweep {
     /// What the axis shows, e.g. `connections`.
     pub axis: String,
     /// The parameter's prefix, e.g. `c` in `c64`.
     pub prefix: String,
-    /// One series per target with at least one point.
-    pub series: Vec<SweepSeries>,
 }
 
 /// Every result of one workload family on one machine.
@@ -166,7 +112,7 @@ pub struct WorkloadSummary {
     pub records: Vec<ResultRecord>,
     /// Known targets with no result here: skipped, failed, filtered out or measured elsewhere.
     pub missing: Vec<String>,
-    /// The sweep for the line charts, when a parameter takes two or more values.
+    /// Set when a parameter takes two or more values: the line charts' axis.
     pub sweep: Option<Sweep>,
 }
 
@@ -177,22 +123,27 @@ pub struct Section {
     pub machine: usize,
     /// Workloads in report order.
     pub workloads: Vec<WorkloadSummary>,
-    /// The claims checked against this machine's results.
+    /// Claims checked against this machine's results.
     pub claims: Vec<ClaimCheck>,
     /// Why targets have no result on this machine: skipped here, or measured on another one.
     pub absent: Vec<SkippedTarget>,
 }
 
-/// One invocation whose results a summary shows.
+/// One invocation whose results a summary shows, with how many of them it shows.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct RunInfo {
-    /// The run's id.
     pub run_id: String,
-    /// How it measured.
     pub mode: RunMode,
-    /// How many of its results are shown.
     pub results: usize,
+}
+
+/// Earliest and latest result time (RFC 3339).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TimeRange {
+    pub first: String,
+    pub last: String,
 }
 
 /// All results shown, grouped for the report.
@@ -210,8 +161,7 @@ pub struct Summary {
     pub sections: Vec<Section>,
     /// Distinct commits the results name.
     pub git_commits: Vec<String>,
-    /// Earliest and latest result time.
-    pub time_range: Option<(String, String)>,
+    pub time_range: Option<TimeRange>,
     /// Targets that could not run here.
     pub skipped: Vec<SkippedTarget>,
     /// Result files that could not be read, and inputs that fell back to defaults.
@@ -284,14 +234,11 @@ pub fn workload_title(workload: &WorkloadSummary) -> String {
     }
 }
 
-/// The three files a summary writes.
+/// The three files a summary writes: `index.html`, `report.md`, `results.json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SummaryPaths {
-    /// `index.html`.
     pub html: PathBuf,
-    /// `report.md`.
     pub markdown: PathBuf,
-    /// `results.json`.
     pub json: PathBuf,
 }
 
@@ -384,15 +331,6 @@ mod tests {
         assert_eq!(split_param("warm"), ("warm", None));
         assert_eq!(split_param("r19k"), ("r", Some(19_000)));
         assert_eq!(split_param("work"), ("work", None));
-    }
-
-    #[test]
-    fn skip_lines_from_the_bench_parse_into_target_and_reason() {
-        let line = "gin: skipped — go not found on PATH (install Go >= 1.22)";
-        let skipped = SkippedTarget::parse_line(line).unwrap();
-        assert_eq!(skipped.target, "gin");
-        assert_eq!(skipped.reason, "go not found on PATH (install Go >= 1.22)");
-        assert_eq!(SkippedTarget::parse_line("json/actix/c64: 1 req/s"), None);
     }
 
     #[test]

@@ -38,18 +38,13 @@ pub(super) const COLUMNS: [(&str, bool); 21] = [
     ("flags", false),
 ];
 
-/// One row of an evidence table.
+/// One row of an evidence table: a result (with its id, for links) or an absent target.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Row {
-    /// The cells, one per column.
     pub(super) cells: Vec<String>,
-    /// The result carries a flag.
     pub(super) flagged: bool,
-    /// The result is invalid.
     pub(super) invalid: bool,
-    /// The target has no result.
     pub(super) absent: bool,
-    /// The benchmark ID, for links.
     pub(super) id: Option<String>,
 }
 
@@ -86,8 +81,8 @@ pub(super) fn provenance(summary: &Summary) -> String {
         .map(|w| w.records.len())
         .sum();
     let span = match &summary.time_range {
-        Some((a, b)) if a == b => format!(" at {a}"),
-        Some((a, b)) => format!(" from {a} to {b}"),
+        Some(t) if t.first == t.last => format!(" at {}", t.first),
+        Some(t) => format!(" from {} to {}", t.first, t.last),
         None => String::new(),
     };
     let machines: Vec<String> = summary.machines.iter().map(super::machine_text).collect();
