@@ -128,76 +128,73 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
         let idle = r.server.idle_pss_bytes? as f64;
         Some((r.server.peak_pss_bytes as f64 - idle) / swept(r)?.max(1.0))
     };
-    let groups = XAxis::Groups(w.params.clone());
-    let mut specs: Vec<(&str, String, &str, XAxis, Unit, Vec<Series>)> = vec![
-        (
-            "rps",
-            "requests/s (higher is better)".into(),
-            FLAG_NOTE,
-            groups.clone(),
-            Unit::PerSecond,
-            series(summary, w, group, |r| Some(r.requests_per_sec)),
-        ),
-        (
-            "cpu",
-            "server CPU per request (lower is better)".into(),
-            FLAG_NOTE,
-            groups.clone(),
-            Unit::Micros,
-            series(summary, w, group, |r| r.server.cpu_us_per_request),
-        ),
-        (
-            "pss",
-            "peak server memory, PSS (lower is better)".into(),
-            FLAG_NOTE,
-            groups,
-            Unit::Bytes,
-            series(summary, w, group, |r| {
-                Some(r.server.peak_pss_bytes as f64).filter(|b| *b > 0.0)
-            }),
-        ),
-    ];
-    if let Some(sweep) = &w.sweep {
-        let numbers = XAxis::Numbers(sweep.axis.clone());
-        specs.push((
-            "sweep",
-            format!("requests/s against {}", sweep.axis),
-            FLAG_NOTE,
-            numbers.clone(),
-            Unit::PerSecond,
-            series(summary, w, swept, |r| Some(r.requests_per_sec)),
-        ));
-        if sweep.axis == "connections" {
-            specs.push((
-                "conn-memory",
-                "server memory per connection against connections".into(),
-                "(peak PSS under load − PSS idle before any connection) / connections: what \
-                 one more connection costs the server. Hollow marks: flagged results.",
-                numbers,
-                Unit::Bytes,
-                series(summary, w, swept, per_connection),
-            ));
-        }
-    }
-    let mut charts: Vec<Chart> = specs
-        .into_iter()
-        .filter(|spec| spec.5.iter().any(|s| !s.points.is_empty()))
-        .map(|(suffix, title, note, x, unit, series)| {
+    let mut charts = Vec::new();
+    let mut add = |suffix: &str, title: String, note: &str, x, unit, series: Vec<Series>| {
+        if series.iter().any(|s| !s.points.is_empty()) {
             let plot = Plot {
                 x,
                 unit,
                 y_log: false,
                 series,
             };
-            Chart {
+            charts.push(Chart {
                 id: format!("{id}-{suffix}"),
                 title: format!("{} — {title}", w.name),
                 note: note.into(),
                 table: table_by_x(&plot),
                 plot,
-            }
-        })
-        .collect();
+            });
+        }
+    };
+    let groups = || XAxis::Groups(w.params.clone());
+    add(
+        "rps",
+        "requests/s (higher is better)".into(),
+        FLAG_NOTE,
+        groups(),
+        Unit::PerSecond,
+        series(summary, w, group, |r| Some(r.requests_per_sec)),
+    );
+    add(
+        "cpu",
+        "server CPU per request (lower is better)".into(),
+        FLAG_NOTE,
+        groups(),
+        Unit::Micros,
+        series(summary, w, group, |r| r.server.cpu_us_per_request),
+    );
+    add(
+        "pss",
+        "peak server memory, PSS (lower is better)".into(),
+        FLAG_NOTE,
+        groups(),
+        Unit::Bytes,
+        series(summary, w, group, |r| {
+            Some(r.server.peak_pss_bytes as f64).filter(|b| *b > 0.0)
+        }),
+    );
+    if let Some(sweep) = &w.sweep {
+        let numbers = || XAxis::Numbers(sweep.axis.clone());
+        add(
+            "sweep",
+            format!("requests/s against {}", sweep.axis),
+            FLAG_NOTE,
+            numbers(),
+            Unit::PerSecond,
+            series(summary, w, swept, |r| Some(r.requests_per_sec)),
+        );
+        if sweep.axis == "connections" {
+            add(
+                "conn-memory",
+                "server memory per connection against connections".into(),
+                "(peak PSS under load − PSS idle before any connection) / connections: what \
+                 one more connection costs the server. Hollow marks: flagged results.",
+                numbers(),
+                Unit::Bytes,
+                series(summary, w, swept, per_connection),
+            );
+        }
+    }
     for param in &w.params {
         let records: Vec<&ResultRecord> = w.records.iter().filter(|r| &r.param == param).collect();
         let labels = distinct(
