@@ -156,10 +156,7 @@ pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, Summa
         sections,
         problems: &summary.problems,
     };
-    page.render().map_err(|e| SummaryError::Render {
-        what: "index.html".into(),
-        why: e.to_string(),
-    })
+    super::rendered("index.html", page.render())
 }
 
 fn workload(

@@ -175,12 +175,7 @@ pub fn render(
             .collect(),
         problems: &summary.problems,
     };
-    let mut text = serde_json::to_string_pretty(&document).map_err(|e| SummaryError::Render {
-        what: "results.json".into(),
-        why: e.to_string(),
-    })?;
-    text.push('\n');
-    Ok(text)
+    super::rendered("results.json", serde_json::to_string_pretty(&document))
 }
 
 #[cfg(test)]

@@ -148,12 +148,7 @@ pub fn render(summary: &Summary) -> Result<String, SummaryError> {
         sections,
         problems: summary.problems.iter().map(|p| md_cell(p)).collect(),
     };
-    let mut text = report.render().map_err(|e| SummaryError::Render {
-        what: "report.md".into(),
-        why: e.to_string(),
-    })?;
-    text.push('\n');
-    Ok(text)
+    super::rendered("report.md", report.render())
 }
 
 #[cfg(test)]

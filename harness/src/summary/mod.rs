@@ -59,6 +59,18 @@ pub enum SummaryError {
     },
 }
 
+/// A rendered document ending in one newline, or why it could not be rendered.
+fn rendered(what: &str, text: Result<String, impl std::fmt::Display>) -> Result<String, SummaryError> {
+    let mut text = text.map_err(|e| SummaryError::Render {
+        what: what.into(),
+        why: e.to_string(),
+    })?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
 fn folders(dirs: &[PathBuf]) -> String {
     let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     names.join(", ")
