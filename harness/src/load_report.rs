@@ -1,5 +1,5 @@
-//! The `stampede load` report: one load run rendered as the CLI's JSON object or as human-readable lines,
-//! with the same evidence and flags as a benchmark record.
+//! The `stampede load` report: one load run as the CLI's JSON object or as human-readable
+//! lines, with the same evidence and flags as a benchmark record.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -33,7 +33,6 @@ pub struct LoadReport {
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Wall seconds of the run.
     pub duration_s: f64,
-    /// Successful responses per second.
     pub requests_per_sec: f64,
     /// Latency of successful requests (from intended send times in open loop).
     pub latency_us: LatencySummary,
@@ -43,7 +42,6 @@ pub struct LoadReport {
     pub open_loop: Option<OpenLoopRun>,
     /// Answers compared with the contract's.
     pub checked_answers: u64,
-    /// The first wrong answer.
     pub wrong_answer_example: Option<String>,
     /// Server figures; absent for `--url`.
     pub server: Option<ServerEvidence>,

@@ -96,7 +96,6 @@ pub struct RunContext {
     pub run_id: String,
     /// How the run took its numbers.
     pub mode: RunMode,
-    /// The machine.
     pub machine: Machine,
     /// The commit of the workspace.
     pub git_commit: String,
@@ -160,7 +159,6 @@ pub struct ServerEvidence {
     pub idle_pss_bytes: Option<u64>,
     /// Most processes seen.
     pub processes: usize,
-    /// Server cores.
     pub cores: usize,
     /// Where the CPU time was read from.
     pub cpu_source: CpuSource,
@@ -251,7 +249,6 @@ pub struct ResultRecord {
     pub id: String,
     /// Workload family (the Criterion group).
     pub workload: String,
-    /// Target name.
     pub target: String,
     /// The parameter part of the id, e.g. `c64`.
     pub param: String,
@@ -279,7 +276,6 @@ pub struct ResultRecord {
     /// Closed loop: requests/s x mean latency / connections (Little's law), ~1 when every
     /// connection always had a request in flight.
     pub occupancy: Option<f64>,
-    /// Server figures.
     pub server: ServerEvidence,
     /// The load client's own figures.
     pub client: ClientEvidence,
@@ -302,7 +298,6 @@ pub struct ResultRecord {
     pub invalid: bool,
     /// CPU sets, pools and connections.
     pub setup: Setup,
-    /// The machine.
     pub machine: Machine,
     /// `git rev-parse HEAD`, with `-dirty` for uncommitted changes.
     pub git_commit: String,

@@ -60,7 +60,10 @@ pub enum SummaryError {
 }
 
 /// A rendered document ending in one newline, or why it could not be rendered.
-fn rendered(what: &str, text: Result<String, impl std::fmt::Display>) -> Result<String, SummaryError> {
+fn rendered(
+    what: &str,
+    text: Result<String, impl std::fmt::Display>,
+) -> Result<String, SummaryError> {
     let mut text = text.map_err(|e| SummaryError::Render {
         what: what.into(),
         why: e.to_string(),

@@ -91,10 +91,8 @@ pub struct Side {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pick {
-    /// The largest value.
     #[default]
     Largest,
-    /// The smallest value.
     Smallest,
 }
 
@@ -279,11 +277,9 @@ impl Verdict {
 /// One claim evaluated against the results.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ClaimCheck {
-    /// Claim id.
     pub id: String,
     /// Number in `seed-claims.md`.
     pub source: u32,
-    /// The claim.
     pub claim: String,
     /// What was compared, e.g. `req/s on json-doc at c512: actix ÷ gin`.
     pub compared: String,
@@ -291,7 +287,6 @@ pub struct ClaimCheck {
     pub expect: Expect,
     /// The claimed ratio, if any.
     pub claimed_ratio: Option<f64>,
-    /// The tolerance applied.
     pub tolerance: f64,
     /// The measured ratio, when comparable.
     pub measured_ratio: Option<f64>,
@@ -299,9 +294,7 @@ pub struct ClaimCheck {
     pub measured: String,
     /// CPU sets, workers and versions of the inputs.
     pub setup: String,
-    /// The verdict.
     pub verdict: Verdict,
-    /// Why.
     pub why: String,
     /// Ids of the results used.
     pub inputs: Vec<String>,
