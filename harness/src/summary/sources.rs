@@ -83,92 +83,46 @@ mod tests {
     use super::*;
     use crate::evidence::fixtures::record;
 
-    fn write(dir: &std::path::Path, id: &str, run_id: &str, time: &str, cpu: &str) {
-        let mut r = record(id, 100.0, 10, 8);
-        r.run_id = run_id.into();
-        r.time = time.into();
-        r.machine.cpu_model = cpu.into();
-        r.write_to(dir).unwrap();
+    /// Writes each (folder, id, day, CPU model) result into one of two folders; a day is a run.
+    fn folders(results: &[(usize, &str, u32, &str)]) -> (tempfile::TempDir, Vec<PathBuf>) {
+        let root = tempfile::tempdir().unwrap();
+        let dirs: Vec<PathBuf> = (0..2).map(|i| root.path().join(i.to_string())).collect();
+        for &(folder, id, day, cpu) in results {
+            let mut r = record(id, 100.0, 10, 8);
+            r.run_id = format!("202601{day:02}T000000Z-{day}");
+            r.time = format!("2026-01-{day:02}T00:00:00Z");
+            r.machine.cpu_model = cpu.into();
+            r.write_to(&dirs[folder]).unwrap();
+        }
+        (root, dirs)
     }
 
     #[test]
     fn each_folder_contributes_its_newest_run_and_a_repeat_on_the_same_machine_keeps_the_newer() {
-        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        write(
-            a.path(),
-            "json/actix/c64",
-            "20260101T0000Z-1",
-            "2026-01-01T00:00:00Z",
-            "X",
-        );
-        write(
-            a.path(),
-            "json/axum/c64",
-            "20260102T0000Z-2",
-            "2026-01-02T00:00:00Z",
-            "X",
-        );
-        write(
-            b.path(),
-            "json/axum/c64",
-            "20260103T0000Z-3",
-            "2026-01-03T00:00:00Z",
-            "X",
-        );
-        write(
-            b.path(),
-            "json/gin/c64",
-            "20260103T0000Z-3",
-            "2026-01-03T00:00:00Z",
-            "X",
-        );
-        let dirs = [a.path().to_path_buf(), b.path().to_path_buf()];
-
+        let (_root, dirs) = folders(&[
+            (0, "json/actix/c64", 1, "X"),
+            (0, "json/axum/c64", 2, "X"),
+            (1, "json/axum/c64", 3, "X"),
+            (1, "json/gin/c64", 3, "X"),
+        ]);
         let latest = gather(&dirs, RunSelection::Latest);
         let shown: Vec<(&str, &str)> = latest
             .records
             .iter()
-            .map(|r| (r.id.as_str(), r.run_id.as_str()))
+            .map(|r| (r.id.as_str(), r.time.as_str()))
             .collect();
-        assert_eq!(
-            shown,
-            [
-                ("json/axum/c64", "20260103T0000Z-3"),
-                ("json/gin/c64", "20260103T0000Z-3")
-            ]
-        );
-        assert_eq!(
-            latest.left_out, 2,
-            "the older actix run and the older axum result"
-        );
-
+        let day3 = "2026-01-03T00:00:00Z";
+        assert_eq!(shown, [("json/axum/c64", day3), ("json/gin/c64", day3)]);
+        assert_eq!(latest.left_out, 2, "the older actix run, the older axum");
         let all = gather(&dirs, RunSelection::All);
-        assert_eq!(all.records.len(), 3);
-        assert_eq!(all.left_out, 1);
+        assert_eq!((all.records.len(), all.left_out), (3, 1));
     }
 
     #[test]
     fn the_same_benchmark_on_two_machines_is_kept_twice() {
-        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        write(
-            a.path(),
-            "json/actix/c64",
-            "20260101T0000Z-1",
-            "2026-01-01T00:00:00Z",
-            "X",
-        );
-        write(
-            b.path(),
-            "json/actix/c64",
-            "20260102T0000Z-2",
-            "2026-01-02T00:00:00Z",
-            "Y",
-        );
-        let gathered = gather(
-            &[a.path().to_path_buf(), b.path().to_path_buf()],
-            RunSelection::Latest,
-        );
-        assert_eq!(gathered.records.len(), 2);
-        assert_eq!(gathered.left_out, 0);
+        let (_root, dirs) =
+            folders(&[(0, "json/actix/c64", 1, "X"), (1, "json/actix/c64", 2, "Y")]);
+        let gathered = gather(&dirs, RunSelection::Latest);
+        assert_eq!((gathered.records.len(), gathered.left_out), (2, 0));
     }
 }
