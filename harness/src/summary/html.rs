@@ -6,10 +6,10 @@ use std::path::{Component, Path};
 
 use askama::Template;
 
-use super::charts::{self, DataTable};
+use super::charts::{self, Chart};
 use super::claims::ClaimCheck;
-use super::table::{self, COLUMNS, FLAGS_LEGEND};
-use super::{Section, SkippedTarget, Summary, SummaryError, TargetInfo, plot, workload_title};
+use super::table::{self, COLUMNS, FLAGS_LEGEND, Row};
+use super::{SkippedTarget, Summary, SummaryError, TargetInfo, plot, workload_title};
 
 /// Links from the page to Criterion's own reports, relative to the page.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,7 +71,8 @@ struct Page<'a> {
     provenance: String,
     unranked: Option<String>,
     flags_legend: &'static str,
-    criterion_index: Option<&'a str>,
+    columns: &'static [(&'static str, bool)],
+    links: &'a CriterionLinks,
     nav: Vec<(String, String)>,
     targets: &'a [TargetInfo],
     skipped: &'a [SkippedTarget],
@@ -82,6 +83,27 @@ struct Page<'a> {
 impl Page<'_> {
     fn verdict_class(&self, check: &ClaimCheck) -> String {
         check.verdict.as_str().replace(' ', "-")
+    }
+
+    fn row_class(&self, row: &Row) -> &'static str {
+        match (row.absent, row.flagged) {
+            (true, _) => "skipped",
+            (false, true) => "flagged",
+            _ => "",
+        }
+    }
+
+    fn cell_class(&self, row: &Row, column: &usize) -> &'static str {
+        match *column {
+            i if i + 1 == COLUMNS.len() && row.invalid => "flag invalid",
+            i if i + 1 == COLUMNS.len() => "flag",
+            i if COLUMNS[i].1 => "num",
+            _ => "",
+        }
+    }
+
+    fn link(&self, row: &Row) -> Option<&str> {
+        self.links.by_id.get(row.id.as_ref()?).map(String::as_str)
     }
 }
 
@@ -95,23 +117,9 @@ struct SectionView<'a> {
 struct WorkloadView {
     anchor: String,
     title: String,
-    charts: Vec<ChartView>,
-    columns: Vec<(&'static str, bool)>,
-    rows: Vec<RowView>,
-}
-
-struct ChartView {
-    id: String,
-    title: String,
-    note: String,
-    svg: String,
-    table: DataTable,
-}
-
-struct RowView {
-    class: &'static str,
-    cells: Vec<(String, &'static str)>,
-    link: Option<Option<String>>,
+    /// Each chart with its drawing.
+    charts: Vec<(Chart, String)>,
+    rows: Vec<Row>,
 }
 
 /// Renders `index.html`.
@@ -120,27 +128,30 @@ pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, Summa
     let mut nav = Vec::new();
     let mut sections = Vec::new();
     for section in &summary.sections {
-        let prefix = if several {
-            format!("m{}-", section.machine + 1)
-        } else {
-            String::new()
-        };
-        let workloads = section
-            .workloads
-            .iter()
-            .map(|w| workload(summary, section, w, links))
-            .collect::<Result<Vec<_>, _>>()?;
-        nav.extend(workloads.iter().map(|w| {
-            let name = if several {
-                format!("{} (machine {})", w.title, section.machine + 1)
-            } else {
-                w.title.clone()
+        let mut workloads = Vec::new();
+        for w in &section.workloads {
+            let charts = charts::workload_charts(summary, section, w)
+                .into_iter()
+                .map(|chart| plot::svg(&chart).map(|svg| (chart, svg)))
+                .collect::<Result<Vec<(Chart, String)>, SummaryError>>()?;
+            let view = WorkloadView {
+                anchor: charts::anchor(summary, section, &w.name),
+                title: workload_title(w),
+                charts,
+                rows: table::rows(section, w),
             };
-            (w.anchor.clone(), name)
-        }));
+            let machine = format!(" (machine {})", section.machine + 1);
+            let name = format!("{}{}", view.title, if several { &machine } else { "" });
+            nav.push((view.anchor.clone(), name));
+            workloads.push(view);
+        }
         sections.push(SectionView {
             heading: several.then(|| summary.machine_label(section.machine)),
-            prefix,
+            prefix: if several {
+                format!("m{}-", section.machine + 1)
+            } else {
+                String::new()
+            },
             claims: &section.claims,
             workloads,
         });
@@ -149,7 +160,8 @@ pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, Summa
         provenance: table::provenance(summary),
         unranked: summary.unranked_reason(),
         flags_legend: FLAGS_LEGEND,
-        criterion_index: links.index.as_deref(),
+        columns: &COLUMNS,
+        links,
         nav,
         targets: &summary.targets,
         skipped: &summary.skipped,
@@ -157,69 +169,6 @@ pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, Summa
         problems: &summary.problems,
     };
     super::rendered("index.html", page.render())
-}
-
-fn workload(
-    summary: &Summary,
-    section: &Section,
-    w: &super::WorkloadSummary,
-    links: &CriterionLinks,
-) -> Result<WorkloadView, SummaryError> {
-    let charts = charts::workload_charts(summary, section, w)
-        .into_iter()
-        .map(|chart| {
-            Ok(ChartView {
-                svg: plot::svg(&chart)?,
-                id: chart.id,
-                title: chart.title,
-                note: chart.note,
-                table: chart.table,
-            })
-        })
-        .collect::<Result<Vec<_>, SummaryError>>()?;
-    let linked = !links.by_id.is_empty();
-    let mut columns = COLUMNS.to_vec();
-    if linked {
-        columns.push(("Criterion", false));
-    }
-    let rows = table::rows(section, w)
-        .into_iter()
-        .map(|row| {
-            let last = row.cells.len() - 1;
-            let cells = row
-                .cells
-                .into_iter()
-                .enumerate()
-                .map(|(i, cell)| {
-                    let class = match i {
-                        i if i == last && row.invalid => "flag invalid",
-                        i if i == last => "flag",
-                        i if COLUMNS[i].1 => "num",
-                        _ => "",
-                    };
-                    (cell, class)
-                })
-                .collect();
-            RowView {
-                class: if row.absent {
-                    "skipped"
-                } else if row.flagged {
-                    "flagged"
-                } else {
-                    ""
-                },
-                cells,
-                link: linked.then(|| row.id.and_then(|id| links.by_id.get(&id).cloned())),
-            }
-        })
-        .collect();
-    Ok(WorkloadView {
-        anchor: charts::anchor(summary, section, &w.name),
-        title: workload_title(w),
-        charts,
-        columns,
-        rows,
-    })
 }
 
 #[cfg(test)]
@@ -236,6 +185,29 @@ mod tests {
             Path::new("/w/target/criterion/report/index.html"),
         );
         assert_eq!(href, "../../criterion/report/index.html");
+    }
+
+    #[test]
+    fn a_result_with_a_criterion_page_links_to_it_from_its_row() {
+        let records = vec![
+            record("json/actix/c64", 10.0, 1, 1),
+            record("json/gin/c64", 9.0, 1, 1),
+        ];
+        let summary = Summary::build(
+            records,
+            Vec::new(),
+            &ClaimSet::default(),
+            &ReportOrder::default(),
+        );
+        let links = CriterionLinks {
+            index: Some("../criterion/report/index.html".into()),
+            by_id: [("json/actix/c64".into(), "../criterion/a.html".into())].into(),
+        };
+        let page = render(&summary, &links).unwrap();
+        assert!(page.contains("<th>Criterion</th>"));
+        assert!(page.contains(r#"<a href="../criterion/a.html">Criterion</a>"#));
+        assert_eq!(page.matches(">Criterion</a>").count(), 1, "gin has no page");
+        assert!(page.contains(r#"<a href="../criterion/report/index.html">Criterion report</a>"#));
     }
 
     #[test]
