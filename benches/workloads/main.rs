@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use criterion::Criterion;
-use stampede_harness::results::RunMode;
+use stampede_harness::evidence::RunMode;
 
 fn main() -> ExitCode {
     // Shorter than Criterion's defaults (3 s + 5 s, 100 samples, 100k resamples): every

@@ -11,8 +11,8 @@ use std::time::Duration;
 use criterion::BenchmarkId;
 use criterion::measurement::WallTime;
 use stampede_harness::evidence;
+use stampede_harness::evidence::{INVALID_ERROR_RATIO, OpenLoopRun, ResultRecord, RunMode};
 use stampede_harness::load::{LoadClient, RunPlan};
-use stampede_harness::results::{INVALID_ERROR_RATIO, OpenLoopRun, ResultRecord, RunMode};
 use stampede_harness::sampling::SampledStream;
 use stampede_harness::session::{LoadSetup, Measurement, VerifiedServer};
 

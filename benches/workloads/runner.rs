@@ -11,11 +11,11 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
+use stampede_harness::evidence::{RunContext, RunMode};
 use stampede_harness::history::{Fingerprint, Recorder, RunMeta};
 use stampede_harness::process::ServerConfig;
-use stampede_harness::results::{RunContext, RunMode};
 use stampede_harness::session::{load_spec, start_verified};
-use stampede_harness::summary::{RunSelection, write_report};
+use stampede_harness::summary::{RunSelection, write_from_results};
 use stampede_harness::vectors::Vector;
 use stampede_harness::vectors::spec_dir;
 use stampede_harness::workload::{Workload, WorkloadParams};
@@ -171,7 +171,7 @@ impl Bench {
     }
 
     /// Appends a finished record to the results history, warning when it cannot.
-    pub(crate) fn keep_in_history(&self, record: &stampede_harness::results::ResultRecord) {
+    pub(crate) fn keep_in_history(&self, record: &stampede_harness::evidence::ResultRecord) {
         if let Some(Err(err)) = self.history.as_ref().map(|h| h.append(record)) {
             eprintln!("warning: {} not kept in the history: {err}", record.id);
         }
@@ -265,8 +265,8 @@ impl Bench {
         }
         let work = self.catalog.work_dir();
         let criterion = self.catalog.root().join("target").join("criterion");
-        match write_report(
-            &work.join("results"),
+        match write_from_results(
+            &[work.join("results")],
             &work.join("report"),
             Some(&criterion),
             RunSelection::Latest,

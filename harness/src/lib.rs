@@ -2,7 +2,9 @@
 //!
 //! Modules follow the data path: [`catalog`] (targets as data) -> [`build`] -> [`process`]
 //! (a `RunningServer` guard) -> [`verify`] against [`vectors`] -> [`load`] (the driver) ->
-//! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target).
+//! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target) ->
+//! [`evidence`] (one record per benchmark) -> [`summary`] (the page, with the claims check);
+//! [`load_report`] is what `stampede load` prints, [`compare`] the duet A/B.
 
 pub mod badinput;
 pub mod bodies;
@@ -17,11 +19,10 @@ pub mod history;
 pub mod k6;
 pub mod limits;
 pub mod load;
+pub mod load_report;
 pub mod metrics;
 pub mod mock;
 pub mod process;
-pub mod report;
-pub mod results;
 pub mod sampling;
 pub mod session;
 pub mod summary;

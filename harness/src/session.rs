@@ -6,11 +6,12 @@ use std::sync::Arc;
 use crate::build::{BuildError, ensure_built};
 use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
-use crate::evidence;
+use crate::evidence::{
+    self, OpenLoopRun, ResultRecord, RunContext, SCHEMA_VERSION, Setup, rfc3339_utc,
+};
 use crate::load::{LoadClient, LoadError, RunPlan, Sample};
 use crate::metrics::{CpuSource, ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
-use crate::results::{OpenLoopRun, ResultRecord, RunContext, SCHEMA_VERSION, Setup, rfc3339_utc};
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
 use crate::verify::{VerifyError, verify};
 use crate::workload::Workload;

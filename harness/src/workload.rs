@@ -311,6 +311,8 @@ impl OpenLoopParams {
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadParams {
+    /// Workload families in run and report order.
+    pub families: Vec<String>,
     /// Hash groups.
     pub hash: HashParams,
     /// Sleep group.

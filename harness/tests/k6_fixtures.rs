@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use stampede_harness::evidence::{Machine, RunContext, RunMode};
 use stampede_harness::k6::{ImportOptions, import_files};
-use stampede_harness::results::{Machine, RunContext, RunMode};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -10,11 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Trial};
+use stampede_harness::evidence::{Machine, RunContext, RunMode};
 use stampede_harness::exposition::{MetricsListener, ServerMetrics};
 use stampede_harness::k6::{ExportPlan, ImportOptions, import_files, script};
 use stampede_harness::metrics::ServerProbe;
 use stampede_harness::mock::{MockBehavior, MockServer};
-use stampede_harness::results::{Machine, RunContext, RunMode};
 use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
 
 /// Each k6 run is bounded: 2 s of load plus its graceful stop.

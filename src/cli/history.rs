@@ -11,13 +11,13 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
+use stampede_harness::evidence::{RunContext, RunMode};
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::page::{link_from_summary, short, write_page};
 use stampede_harness::history::trend::{TrendReport, TrendSettings, analyse, id_filter};
 use stampede_harness::history::{
     Fingerprint, HISTORY_ENV, History, Metric, Recorder, RunMeta, history_path,
 };
-use stampede_harness::results::{RunContext, RunMode};
 use stampede_harness::session::{LoadSetup, Measurement, VerifiedServer};
 use stampede_harness::workload::Workload;
 

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use stampede_harness::catalog::Catalog;
+use stampede_harness::evidence::{RunContext, RunMode};
 use stampede_harness::k6::import::ServerDescription;
 use stampede_harness::k6::{ImportOptions, import_files};
-use stampede_harness::results::{RunContext, RunMode};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ImportEngine {

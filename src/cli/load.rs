@@ -10,8 +10,8 @@ use clap::Args;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::{CpuSet, CpuSplit};
 use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::load_report::LoadReport;
 use stampede_harness::process::ServerConfig;
-use stampede_harness::report::LoadReport;
 use stampede_harness::session::{LoadSetup, Measurement, load_spec, start_verified};
 use stampede_harness::workload::Workload;
 

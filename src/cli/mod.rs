@@ -1,7 +1,6 @@
 //! Command-line parsing and dispatch; each command lives in its own file.
 
 mod compare;
-mod duration;
 mod export;
 mod history;
 mod import;
@@ -16,7 +15,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use stampede_harness::cpus::CpuSet;
 
-pub(crate) use duration::parse_duration;
+/// Durations on the command line (`500ms`, `5s`, `2m`, `1m 30s`) for clap's value parsers.
+pub(crate) use humantime::parse_duration;
 
 /// Reproducible Rust vs Go vs Node HTTP server benchmarks.
 #[derive(Debug, Parser)]
@@ -75,4 +75,25 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Parses a `--cpus`-style list for clap.
 pub(crate) fn parse_cpus(text: &str) -> Result<CpuSet, String> {
     CpuSet::parse(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with_duration(text: &str) -> Result<Args, clap::Error> {
+        let url = "http://127.0.0.1:9/";
+        Args::try_parse_from(["stampede", "load", "--url", url, "-d", text])
+    }
+
+    #[test]
+    fn durations_need_a_unit_and_may_combine_units() {
+        for good in ["500ms", "5s", "2m", "1m 30s"] {
+            assert!(load_with_duration(good).is_ok(), "{good}");
+        }
+        for bad in ["fast", "5 parsecs", "10"] {
+            let err = load_with_duration(bad).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+        }
+    }
 }

@@ -6,18 +6,20 @@ use std::process::ExitCode;
 
 use clap::Args;
 use stampede_harness::catalog::Catalog;
-use stampede_harness::summary::{RunSelection, write_report};
+use stampede_harness::summary::{RunSelection, write_from_results};
 
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    /// Folder of result files [default: target/stampede/results].
+    /// Folder of result files; repeat it to merge folders (one per CI shard, say): results from
+    /// different machines are shown per machine, never ranked together
+    /// [default: target/stampede/results].
     #[arg(long, value_name = "DIR")]
-    results: Option<PathBuf>,
+    results: Vec<PathBuf>,
     /// Folder to write index.html, report.md and results.json [default: target/stampede/report].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Show the results of every run in the folder (each run is named in the report), not only
-    /// the newest run's.
+    /// Show the results of every run in the folders (each run is named in the report), not only
+    /// each folder's newest run.
     #[arg(long)]
     all_runs: bool,
     /// Also write history.html, trends across runs linked from the summary, from this history
@@ -29,10 +31,11 @@ pub(crate) struct ReportArgs {
 pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::discover()?;
     let work_dir = catalog.work_dir();
-    let results = args
-        .results
-        .clone()
-        .unwrap_or_else(|| work_dir.join("results"));
+    let results = if args.results.is_empty() {
+        vec![work_dir.join("results")]
+    } else {
+        args.results.clone()
+    };
     let out = args.out.clone().unwrap_or_else(|| work_dir.join("report"));
     let criterion = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| catalog.root().join("target"), PathBuf::from)
@@ -42,7 +45,7 @@ pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     } else {
         RunSelection::Latest
     };
-    let paths = write_report(&results, &out, Some(&criterion), selection)?;
+    let paths = write_from_results(&results, &out, Some(&criterion), selection)?;
     for path in [&paths.html, &paths.markdown, &paths.json] {
         println!("{}", path.display());
     }

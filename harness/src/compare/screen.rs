@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::duet::RoundFigures;
-use crate::results::INVALID_ERROR_RATIO;
+use crate::evidence::INVALID_ERROR_RATIO;
 
 /// Client CPU busy (over the whole client set) from which the client limited the round.
 pub const CLIENT_BOUND_FROM: f64 = 0.9;

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::results::{Machine, git_commit, rfc3339_utc};
+use crate::evidence::{Machine, git_commit, rfc3339_utc};
 
 /// The machine side of comparability. Two results are compared only when every field matches.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

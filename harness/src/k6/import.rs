@@ -12,13 +12,13 @@ use super::K6Error;
 use super::points::{InstanceOutput, RunTags, Scrape};
 use super::segment;
 use super::server::ServerFigures;
-use crate::evidence::{OPEN_LOOP_QUANTILES, SUSTAINED_AT_LEAST};
-use crate::load::LatencySummary;
-use crate::load::latency::{Percentile, new_histogram};
-use crate::results::{
+use crate::evidence::{
     ClientEvidence, Flags, LoadEngine, Machine, OpenLoopRun, ResultRecord, RunContext,
     SCHEMA_VERSION, SendLag, Setup, rfc3339_utc,
 };
+use crate::evidence::{OPEN_LOOP_QUANTILES, SUSTAINED_AT_LEAST};
+use crate::load::LatencySummary;
+use crate::load::latency::{Percentile, new_histogram};
 use crate::workload::{Workload, rounds_label};
 
 /// The engine's name in records.
@@ -356,6 +356,7 @@ impl Imported {
             requests,
             errors,
             mean_us: self.durations.mean(),
+            max_us: (!self.durations.is_empty()).then(|| self.durations.max()),
             percentiles: OPEN_LOOP_QUANTILES
                 .iter()
                 .map(|&q| Percentile::of(&self.durations, q))
@@ -388,7 +389,7 @@ fn param(workload: Option<Workload>, connections: usize, rate: Option<f64>) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::RunMode;
+    use crate::evidence::RunMode;
     use std::path::Path;
 
     fn instance(name: &str, text: &str) -> InstanceOutput {

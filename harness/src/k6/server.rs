@@ -3,8 +3,8 @@
 //! at its peak, idle memory from the earliest reading.
 
 use super::points::Scrape;
+use crate::evidence::ServerEvidence;
 use crate::metrics::{CpuSource, cpu_busy};
-use crate::results::ServerEvidence;
 
 /// What the scrapes say about the server.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -24,7 +24,7 @@ pub const MIN_SAMPLES_BEYOND: u64 = 10;
 /// rank of the q-quantile is binomial(n, q), so the interval is the values at the ranks
 /// n*q -/+ 1.96*sqrt(n*q*(1-q)) (normal approximation, sound once at least
 /// [`MIN_SAMPLES_BEYOND`] samples lie beyond it).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Percentile {
     /// The quantile, e.g. 0.99.
     pub quantile: f64,
@@ -67,7 +67,7 @@ impl Percentile {
 }
 
 /// Percentiles of one run, in microseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     /// Median.
     pub p50: u64,

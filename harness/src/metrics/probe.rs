@@ -10,7 +10,9 @@ use super::memory::{MemoryReading, read_memory};
 use super::procfs::{all_processes, tree_cpu_ns, tree_of};
 
 /// Where a server's CPU time was read from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CpuSource {
     /// cgroup v2 `cpu.stat` usage_usec: every thread and process, exited ones included.

@@ -3,10 +3,10 @@
 use std::collections::BTreeSet;
 
 use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
-use crate::results::ResultRecord;
+use crate::evidence::ResultRecord;
 use crate::summary::build::distinct;
 use crate::summary::format::ratio;
-use crate::summary::{SkippedTarget, flags, split_param};
+use crate::summary::{SkippedTarget, split_param};
 
 /// Evaluates every claim of `set` against `records`.
 pub fn evaluate(
@@ -145,7 +145,7 @@ fn measure(
     let flagged: Vec<String> = used
         .iter()
         .filter(|r| r.invalid || (!r.server_bound && claim.metric.needs_server_bound()))
-        .map(|r| format!("{} is {}", r.id, flags(r).join(" and ")))
+        .map(|r| format!("{} is {}", r.id, r.flags().words().join(" and ")))
         .collect();
     if !flagged.is_empty() {
         return Err(format!("flagged input: {}", flagged.join("; ")));

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SummaryError;
 use super::format::{bytes, latency, rate, ratio};
-use crate::results::ResultRecord;
+use crate::evidence::{ResultRecord, quantile_name};
 
 mod evaluate;
 
@@ -91,10 +91,8 @@ pub struct Side {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pick {
-    /// The largest value.
     #[default]
     Largest,
-    /// The smallest value.
     Smallest,
 }
 
@@ -199,7 +197,7 @@ impl Metric {
                 format!(
                     "{}'s p{} at {label} is n/a: {} samples beyond it, 10 needed",
                     r.id,
-                    crate::report::quantile_name(q),
+                    quantile_name(q),
                     p.samples_beyond
                 )
             });
@@ -212,7 +210,7 @@ impl Metric {
 }
 
 /// Which side of 1 a claim puts its ratio.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expect {
     /// `a / b > 1`.
@@ -252,7 +250,7 @@ impl TryFrom<String> for At {
 }
 
 /// The outcome of a claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum Verdict {
     /// Same side of 1 and within tolerance.
     #[serde(rename = "holds")]
@@ -277,13 +275,11 @@ impl Verdict {
 }
 
 /// One claim evaluated against the results.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ClaimCheck {
-    /// Claim id.
     pub id: String,
     /// Number in `seed-claims.md`.
     pub source: u32,
-    /// The claim.
     pub claim: String,
     /// What was compared, e.g. `req/s on json-doc at c512: actix ÷ gin`.
     pub compared: String,
@@ -291,7 +287,6 @@ pub struct ClaimCheck {
     pub expect: Expect,
     /// The claimed ratio, if any.
     pub claimed_ratio: Option<f64>,
-    /// The tolerance applied.
     pub tolerance: f64,
     /// The measured ratio, when comparable.
     pub measured_ratio: Option<f64>,
@@ -299,9 +294,7 @@ pub struct ClaimCheck {
     pub measured: String,
     /// CPU sets, workers and versions of the inputs.
     pub setup: String,
-    /// The verdict.
     pub verdict: Verdict,
-    /// Why.
     pub why: String,
     /// Ids of the results used.
     pub inputs: Vec<String>,

@@ -1,10 +1,14 @@
 //! Tests of the claims check.
 
 use super::*;
+use crate::evidence::fixtures::record;
 use crate::summary::SkippedTarget;
-use crate::summary::fixtures::record;
 
-fn ratio_claim(metric: &str, at: &str, a: &str, b: &str, expect: &str, claimed: &str) -> ClaimSet {
+/// One claim from "metric at a-workload/target b-workload/target expect" and extra TOML lines.
+fn ratio_claim(spec: &str, claimed: &str) -> ClaimSet {
+    let [metric, at, a, b, expect] = spec.split(' ').collect::<Vec<_>>()[..] else {
+        panic!("bad claim spec {spec:?}");
+    };
     let side = |s: &str| {
         let (workload, target) = s.split_once('/').unwrap();
         format!("{{ workload = \"{workload}\", targets = [\"{target}\"] }}")
@@ -33,11 +37,7 @@ fn the_builtin_claims_parse_and_cover_all_eight_published_claims() {
 #[test]
 fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "largest-common",
-        "json/actix",
-        "json/gin",
-        "above",
+        "requests_per_sec largest-common json/actix json/gin above",
         "claimed_ratio = 1.35",
     );
     let records = [
@@ -61,11 +61,7 @@ fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
 #[test]
 fn the_wrong_side_of_one_or_a_much_stronger_ratio_does_not_hold() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "c64",
-        "json/actix",
-        "json/gin",
-        "above",
+        "requests_per_sec c64 json/actix json/gin above",
         "claimed_ratio = 1.35",
     );
     let slower = [
@@ -87,11 +83,7 @@ fn the_wrong_side_of_one_or_a_much_stronger_ratio_does_not_hold() {
 #[test]
 fn a_workload_that_was_not_run_makes_the_claim_not_comparable_and_says_so() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "largest-common",
-        "hash-offload/axum",
-        "hash-offload/nethttp",
-        "above",
+        "requests_per_sec largest-common hash-offload/axum hash-offload/nethttp above",
         "",
     );
     let check = one(&set, &[record("json/axum/c64", 1.0, 1, 1)]);
@@ -103,11 +95,7 @@ fn a_workload_that_was_not_run_makes_the_claim_not_comparable_and_says_so() {
 #[test]
 fn a_skipped_target_gives_its_skip_reason() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "largest-common",
-        "json/actix",
-        "json/gin",
-        "above",
+        "requests_per_sec largest-common json/actix json/gin above",
         "",
     );
     let skipped = [SkippedTarget {
@@ -126,22 +114,14 @@ fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory()
     bound.server_bound = false;
     let records = [record("json/actix/c64", 130.0, 1, 4), bound];
     let rps = ratio_claim(
-        "requests_per_sec",
-        "largest-common",
-        "json/actix",
-        "json/gin",
-        "above",
+        "requests_per_sec largest-common json/actix json/gin above",
         "",
     );
     let check = one(&rps, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
     assert_eq!(check.why, "flagged input: json/gin/c64 is client-bound");
     let rss = ratio_claim(
-        "peak_pss_bytes",
-        "largest-common",
-        "json/actix",
-        "json/gin",
-        "below",
+        "peak_pss_bytes largest-common json/actix json/gin below",
         "claimed_ratio = 0.5",
     );
     assert_eq!(one(&rss, &records).verdict, Verdict::Holds);
@@ -154,11 +134,7 @@ fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory()
 #[test]
 fn cpu_near_picks_the_work_size_closest_to_the_claimed_task_length() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "cpu-near-us:2000",
-        "hash/axum",
-        "hash-offload/axum",
-        "below",
+        "requests_per_sec cpu-near-us:2000 hash/axum hash-offload/axum below",
         "",
     );
     // record() sets CPU per request to 1e6 / rps µs: 1000 req/s = 1 ms, 400 = 2.5 ms, 100 = 10 ms.
@@ -184,11 +160,7 @@ fn cpu_near_picks_the_work_size_closest_to_the_claimed_task_length() {
 #[test]
 fn memory_per_connection_is_peak_pss_above_the_idle_server_over_the_connections() {
     let set = ratio_claim(
-        "pss_per_connection_bytes",
-        "largest-common",
-        "sleep/axum",
-        "sleep/nethttp",
-        "below",
+        "pss_per_connection_bytes largest-common sleep/axum sleep/nethttp below",
         "claimed_ratio = 0.38",
     );
     let mut records = vec![
@@ -248,11 +220,7 @@ fn a_claim_that_needs_parallel_server_cores_is_not_comparable_on_one() {
 #[test]
 fn latency_comes_from_the_open_loop_and_a_thin_tail_is_not_comparable() {
     let set = ratio_claim(
-        "p99_us",
-        "largest-common",
-        "json-doc/actix",
-        "json-doc/gin",
-        "below",
+        "p99_us largest-common json-doc/actix json-doc/gin below",
         "claimed_ratio = 0.78",
     );
     let mut records = [
@@ -282,11 +250,7 @@ fn latency_comes_from_the_open_loop_and_a_thin_tail_is_not_comparable() {
 #[test]
 fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() {
     let set = ratio_claim(
-        "requests_per_sec_retention",
-        "largest-common",
-        "json/node",
-        "json/nethttp",
-        "below",
+        "requests_per_sec_retention largest-common json/node json/nethttp below",
         "",
     );
     let records = [
@@ -305,11 +269,7 @@ fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() 
 #[test]
 fn retention_starts_above_one_connection_which_is_always_latency_bound() {
     let set = ratio_claim(
-        "requests_per_sec_retention",
-        "largest-common",
-        "json/node",
-        "json/nethttp",
-        "below",
+        "requests_per_sec_retention largest-common json/node json/nethttp below",
         "",
     );
     let mut records = vec![

@@ -1,10 +1,10 @@
 //! Evidence from measurements: the conversions from what the client counted and what the
 //! server used into the figures records and reports carry, in one place.
 
+use super::record::{ClientEvidence, OpenLoopRun, SendLag, ServerEvidence};
 use crate::load::Sample;
 use crate::load::latency::Percentile;
 use crate::metrics::ServerUsage;
-use crate::results::{ClientEvidence, OpenLoopRun, SendLag, ServerEvidence};
 
 /// Quantiles every open-loop run reports.
 pub const OPEN_LOOP_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
@@ -89,6 +89,7 @@ pub fn open_loop_run(
             .iter()
             .map(|&q| Percentile::of(&sample.histogram, q))
             .collect(),
+        max_us: (!sample.histogram.is_empty()).then(|| sample.histogram.max()),
         client_late: lag.client_late(),
         sustained: achieved >= SUSTAINED_AT_LEAST * rate_per_sec
             && (lag.backlogged_sends as f64) < 0.01 * lag.sends.max(1) as f64,

@@ -1,14 +1,13 @@
-//! Report: one `stampede load` run rendered as the CLI's JSON object or as human-readable lines,
-//! with the same evidence and flags as a benchmark record.
+//! The `stampede load` report: one load run as the CLI's JSON object or as human-readable
+//! lines, with the same evidence and flags as a benchmark record.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::evidence;
+use crate::evidence::{self, ClientEvidence, Flags, OpenLoopRun, ServerEvidence, quantile_name};
 use crate::load::LatencySummary;
-use crate::results::{ClientEvidence, Flags, OpenLoopRun, ServerEvidence};
 use crate::session::Measurement;
 
 /// The load client's figures beyond its CPU.
@@ -34,7 +33,6 @@ pub struct LoadReport {
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Wall seconds of the run.
     pub duration_s: f64,
-    /// Successful responses per second.
     pub requests_per_sec: f64,
     /// Latency of successful requests (from intended send times in open loop).
     pub latency_us: LatencySummary,
@@ -44,7 +42,6 @@ pub struct LoadReport {
     pub open_loop: Option<OpenLoopRun>,
     /// Answers compared with the contract's.
     pub checked_answers: u64,
-    /// The first wrong answer.
     pub wrong_answer_example: Option<String>,
     /// Server figures; absent for `--url`.
     pub server: Option<ServerEvidence>,
@@ -209,12 +206,6 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-/// `0.99` -> `99`, `0.999` -> `99.9`.
-pub fn quantile_name(q: f64) -> String {
-    let text = format!("{:.2}", q * 100.0);
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,13 +285,5 @@ mod tests {
         assert!(text.contains("1000 req/s"), "{text}");
         assert!(text.contains("timeout 2"), "{text}");
         assert!(text.contains("not server-bound"), "{text}");
-    }
-
-    #[test]
-    fn quantiles_are_named_like_percentiles() {
-        assert_eq!(quantile_name(0.5), "50");
-        assert_eq!(quantile_name(0.99), "99");
-        assert_eq!(quantile_name(0.999), "99.9");
-        assert_eq!(quantile_name(0.9999), "99.99");
     }
 }

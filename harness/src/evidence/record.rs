@@ -1,4 +1,4 @@
-//! Results: one JSON file per benchmark ID, written the moment it finishes
+//! The record: one JSON file per benchmark ID, written the moment it finishes
 //! (`target/stampede/results/<id>.json`), so a later failure never loses earlier results.
 //! Each carries its evidence and the self-checks that would expose its own bias: errors by
 //! kind, server and client CPU, occupancy (closed loop) or send lag (open loop), memory during
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::load::LatencySummary;
@@ -30,7 +31,8 @@ pub const SEND_LAG_P99_AT_MOST_US: u64 = 1000;
 pub const LATE_SENDS_AT_MOST: f64 = 0.01;
 
 /// The machine a result was measured on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Machine {
     /// `model name` from /proc/cpuinfo.
     pub cpu_model: String,
@@ -64,7 +66,7 @@ impl Machine {
 }
 
 /// How the numbers of a run were taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunMode {
     /// `cargo bench` with Criterion's defaults as the bench sets them.
@@ -94,7 +96,6 @@ pub struct RunContext {
     pub run_id: String,
     /// How the run took its numbers.
     pub mode: RunMode,
-    /// The machine.
     pub machine: Machine,
     /// The commit of the workspace.
     pub git_commit: String,
@@ -121,7 +122,8 @@ impl RunContext {
 }
 
 /// How the server and client were set up for a result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Setup {
     /// Server CPU set, e.g. "0".
     pub server_cpus: String,
@@ -142,7 +144,8 @@ pub struct Setup {
 }
 
 /// Server-side figures of a result, over the measured windows only.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ServerEvidence {
     /// Server CPU seconds / (wall seconds x server cores).
     pub cpu_busy: f64,
@@ -156,14 +159,14 @@ pub struct ServerEvidence {
     pub idle_pss_bytes: Option<u64>,
     /// Most processes seen.
     pub processes: usize,
-    /// Server cores.
     pub cores: usize,
     /// Where the CPU time was read from.
     pub cpu_source: CpuSource,
 }
 
 /// The load client's own figures: a busy client makes a result client-bound.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ClientEvidence {
     /// Client CPU seconds / (wall seconds x client threads).
     pub cpu_busy: f64,
@@ -174,7 +177,8 @@ pub struct ClientEvidence {
 }
 
 /// How an open loop kept its schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SendLag {
     /// Median lag of sends whose connection was free in time, microseconds.
     pub p50_us: u64,
@@ -197,7 +201,8 @@ impl SendLag {
 }
 
 /// One open-loop run at a fixed rate, for tail latency worth its name.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OpenLoopRun {
     /// Why this rate: e.g. `50% of capacity` or `common rate`.
     pub label: String,
@@ -215,6 +220,10 @@ pub struct OpenLoopRun {
     pub mean_us: f64,
     /// p50, p90, p99, p99.9 with 95% intervals; "n/a" when too few samples lie beyond.
     pub percentiles: Vec<Percentile>,
+    /// The slowest answer, microseconds: the end of the latency-by-percentile line (absent in
+    /// records written before it was kept).
+    #[serde(default)]
+    pub max_us: Option<u64>,
     /// How the client kept its schedule.
     pub send_lag: SendLag,
     /// The client missed its schedule: these latencies include the client's own delay.
@@ -224,8 +233,15 @@ pub struct OpenLoopRun {
     pub sustained: bool,
 }
 
+/// `0.99` -> `99`, `0.999` -> `99.9`.
+pub fn quantile_name(q: f64) -> String {
+    let text = format!("{:.2}", q * 100.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 /// One benchmark ID's result with its evidence.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ResultRecord {
     /// Version of this format.
     pub schema_version: u32,
@@ -233,7 +249,6 @@ pub struct ResultRecord {
     pub id: String,
     /// Workload family (the Criterion group).
     pub workload: String,
-    /// Target name.
     pub target: String,
     /// The parameter part of the id, e.g. `c64`.
     pub param: String,
@@ -261,7 +276,6 @@ pub struct ResultRecord {
     /// Closed loop: requests/s x mean latency / connections (Little's law), ~1 when every
     /// connection always had a request in flight.
     pub occupancy: Option<f64>,
-    /// Server figures.
     pub server: ServerEvidence,
     /// The load client's own figures.
     pub client: ClientEvidence,
@@ -284,7 +298,6 @@ pub struct ResultRecord {
     pub invalid: bool,
     /// CPU sets, pools and connections.
     pub setup: Setup,
-    /// The machine.
     pub machine: Machine,
     /// `git rev-parse HEAD`, with `-dirty` for uncommitted changes.
     pub git_commit: String,
@@ -298,7 +311,8 @@ pub struct ResultRecord {
 
 /// Another load tool that measured a result, with its raw counts, so a reader sees how many
 /// instances made the load and whether the server side was measured at all.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadEngine {
     /// The tool, e.g. `k6`.
     pub name: String,
@@ -504,7 +518,7 @@ mod tests {
 
     /// The summary's fixture record with these figures, flags recomputed.
     fn record(id: &str, cpu_busy: f64, requests: u64, errors: u64) -> ResultRecord {
-        let mut r = crate::summary::fixtures::record(id, 1000.0, 100, 8);
+        let mut r = super::super::fixtures::record(id, 1000.0, 100, 8);
         r.server.cpu_busy = cpu_busy;
         r.requests = requests;
         r.errors = errors;
@@ -551,6 +565,7 @@ mod tests {
             errors: 0,
             mean_us: 100.0,
             percentiles: Vec::new(),
+            max_us: None,
             send_lag: SendLag {
                 p50_us: 10,
                 p99_us: 1500,
@@ -577,6 +592,14 @@ mod tests {
         let ids: Vec<_> = records.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["json/a/c1", "json/b/c1"]);
         assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn quantiles_are_named_like_percentiles() {
+        assert_eq!(quantile_name(0.5), "50");
+        assert_eq!(quantile_name(0.99), "99");
+        assert_eq!(quantile_name(0.999), "99.9");
+        assert_eq!(quantile_name(0.9999), "99.99");
     }
 
     #[test]

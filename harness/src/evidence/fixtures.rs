@@ -1,32 +1,34 @@
-//! Test records with round figures, shared by the summary's unit tests.
+//! Records with round figures, for the tests of everything that reads records (flags, claims,
+//! the summary) here and in the integration tests: one builder, so a new field is added once.
 
 use std::collections::BTreeMap;
 
-use super::split_param;
-use crate::load::LatencySummary;
-use crate::load::latency::Percentile;
-use crate::metrics::CpuSource;
-use crate::results::{
+use super::record::{
     ClientEvidence, Machine, OpenLoopRun, ResultRecord, RunMode, SCHEMA_VERSION, SendLag,
     ServerEvidence, Setup,
 };
+use crate::load::LatencySummary;
+use crate::load::latency::Percentile;
+use crate::metrics::CpuSource;
 
-/// A result with round figures; `rps` requests/s, p99 = 10 x p50.
-pub(crate) fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRecord {
+/// A result of `<workload>/<target>/<param>` with round figures: `rps` requests/s, p99 = 10 x
+/// p50, peak PSS `pss_mib` (idle half that), one open-loop run at the common rate.
+pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
     let mut parts = id.split('/').map(str::to_owned);
     let (workload, target, param) = (
         parts.next().unwrap_or_default(),
         parts.next().unwrap_or_default(),
         parts.next().unwrap_or_default(),
     );
-    let connections = split_param(&param).1.unwrap_or(1) as usize;
+    let digits: String = param.chars().filter(char::is_ascii_digit).collect();
+    let connections = digits.parse().unwrap_or(1);
     ResultRecord {
         schema_version: SCHEMA_VERSION,
         id: id.into(),
-        language: if target.starts_with('a') {
-            "Rust"
-        } else {
-            "Go"
+        language: match target.as_str() {
+            t if t.starts_with("node") => "JavaScript",
+            t if t.starts_with('a') => "Rust",
+            _ => "Go",
         }
         .into(),
         framework: format!("{target} framework"),
@@ -52,9 +54,9 @@ pub(crate) fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRec
         server: ServerEvidence {
             cpu_busy: 0.98,
             cpu_us_per_request: Some(1e6 / rps),
-            peak_pss_bytes: rss_mib << 20,
-            peak_rss_bytes: rss_mib << 20,
-            idle_pss_bytes: Some(rss_mib << 19),
+            peak_pss_bytes: pss_mib << 20,
+            peak_rss_bytes: pss_mib << 20,
+            idle_pss_bytes: Some(pss_mib << 19),
             processes: 1,
             cores: 1,
             cpu_source: CpuSource::Cgroup,
@@ -95,7 +97,7 @@ pub(crate) fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRec
 
 /// An open-loop run with p50 = `p50_us`, p90 = 2x, p99 = 10x, p99.9 = 20x, mean = 2x, from
 /// 100,000 samples (every percentile quotable).
-pub(crate) fn open_loop_run(label: &str, rate: f64, p50_us: u64) -> OpenLoopRun {
+pub fn open_loop_run(label: &str, rate: f64, p50_us: u64) -> OpenLoopRun {
     let percentile = |quantile: f64, us: u64| Percentile {
         quantile,
         us: Some(us),
@@ -117,6 +119,7 @@ pub(crate) fn open_loop_run(label: &str, rate: f64, p50_us: u64) -> OpenLoopRun 
             percentile(0.99, p50_us * 10),
             percentile(0.999, p50_us * 20),
         ],
+        max_us: Some(p50_us * 50),
         send_lag: SendLag {
             p50_us: 5,
             p99_us: 20,
