@@ -92,11 +92,12 @@ fn a_window_waits_for_exactly_its_completions_in_a_running_stream() {
 }
 
 // Microseconds are the client's own cost here: unoptimised code alone adds more than the 50 us
-// under test, so this runs in optimised builds (`.ci/run` runs this file with --release).
+// under test, so this runs in optimised builds (`.ci/run` runs this file with the bench
+// profile; `--release` works too).
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "a timing test of optimised code: cargo test --release --test measurement"
+    ignore = "a timing test of optimised code: cargo test --profile bench --test measurement"
 )]
 fn open_loop_latency_is_within_50_us_of_a_known_server_delay_at_1000_per_second() {
     let _serial = serial();
