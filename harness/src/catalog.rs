@@ -98,6 +98,29 @@ pub struct VersionSource {
     pub regex: String,
 }
 
+/// How `stampede icount` runs a target so that its instruction count per request is stable:
+/// runtime settings that remove time- and randomness-driven work, and how long to warm up.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcountSpec {
+    /// Extra environment for the counted server (e.g. Go's GODEBUG), on top of `env`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Arguments inserted right after the start command's program: runtime flags such as V8's
+    /// `--predictable`, or the server's own options.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Requests sent per workload before counting starts (JIT tiers, caches, pools).
+    #[serde(default)]
+    pub warmup_requests: Option<u64>,
+    /// Instructions after which the warm-up may end early (heavy requests warm up sooner).
+    #[serde(default)]
+    pub warmup_instructions: Option<u64>,
+    /// Requests counted per workload.
+    #[serde(default)]
+    pub measured_requests: Option<u64>,
+}
+
 /// One server under test.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +149,9 @@ pub struct Target {
     /// Where the exact framework version is found, for reports.
     #[serde(default)]
     pub framework_version: Option<VersionSource>,
+    /// Settings for counting instructions under Valgrind (`stampede icount`).
+    #[serde(default)]
+    pub icount: IcountSpec,
 }
 
 impl Target {

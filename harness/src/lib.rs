@@ -10,6 +10,7 @@ pub mod catalog;
 mod child_setup;
 pub mod compare;
 pub mod cpus;
+pub mod icount;
 pub mod limits;
 pub mod load;
 pub mod metrics;

@@ -2,6 +2,7 @@
 
 mod compare;
 mod duration;
+mod icount;
 mod list;
 mod load;
 mod report;
@@ -40,6 +41,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Compare a base git ref with the working tree (duet A/B); exit 1 on a regression.
     Compare(compare::CompareArgs),
+    /// Count user-space instructions per request under Valgrind (deterministic, any machine).
+    Icount(icount::IcountArgs),
 }
 
 /// Runs the parsed command; the exit code says success (0) or failure (1).
@@ -51,6 +54,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Load(load_args) => load::run(&load_args),
         Command::Report(report_args) => report::run(&report_args),
         Command::Compare(compare_args) => compare::run(&compare_args),
+        Command::Icount(icount_args) => icount::run(&icount_args),
     }
 }
 
