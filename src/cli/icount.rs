@@ -7,7 +7,8 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Args;
 use stampede_harness::catalog::Catalog;
-use stampede_harness::cpus::CpuSplit;
+use stampede_harness::cpus::CpuSet;
+use stampede_harness::icount::jobs::{job_cpus, run_on_cpus};
 use stampede_harness::icount::{
     BLIND_SPOTS, IcountOptions, IcountRecord, Valgrind, count_target, default_workloads,
     records_dir,
@@ -33,6 +34,9 @@ pub(crate) struct IcountArgs {
     /// Measured requests per workload (default: the target's catalog entry).
     #[arg(long)]
     pub(crate) requests: Option<u64>,
+    /// Servers counted at once, each on its own CPU (default: one per allowed CPU).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) jobs: usize,
 }
 
 impl IcountArgs {
@@ -40,12 +44,13 @@ impl IcountArgs {
     pub(crate) fn resolve(
         &self,
         catalog: &Catalog,
-    ) -> anyhow::Result<(Valgrind, IcountOptions, Vec<Workload>)> {
+    ) -> anyhow::Result<(Valgrind, IcountOptions, Vec<CpuSet>, Vec<Workload>)> {
         let valgrind = Valgrind::detect()?;
         if self.repetitions == 0 {
             anyhow::bail!("--repetitions must be at least 1");
         }
-        let mut options = IcountOptions::new(CpuSplit::resolve(None, None)?.server);
+        let cpus = job_cpus(&CpuSet::allowed()?, self.jobs);
+        let mut options = IcountOptions::new(cpus[0].clone());
         options.repetitions = self.repetitions;
         options.warmup_requests = self.warmup;
         options.measured_requests = self.requests;
@@ -54,13 +59,13 @@ impl IcountArgs {
         } else {
             self.workloads.clone()
         };
-        Ok((valgrind, options, workloads))
+        Ok((valgrind, options, cpus, workloads))
     }
 }
 
 pub(crate) fn run(args: &IcountArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::discover()?;
-    let (valgrind, options, workloads) = args.resolve(&catalog)?;
+    let (valgrind, options, cpus, workloads) = args.resolve(&catalog)?;
     let vectors = load_spec(&catalog)?;
     let targets = if args.targets.is_empty() {
         catalog.names()
@@ -69,26 +74,52 @@ pub(crate) fn run(args: &IcountArgs) -> anyhow::Result<ExitCode> {
     };
     let out_dir = records_dir(&catalog.work_dir());
     eprintln!(
-        "counting user-space instructions per request under {} (callgrind), {} process(es) per target, server CPUs {}",
-        valgrind.version, options.repetitions, options.server_cpus
+        "counting user-space instructions per request under {} (callgrind): {} process(es) per target, {} at a time",
+        valgrind.version,
+        options.repetitions,
+        cpus.len()
     );
     println!("{}", header());
     let started = Instant::now();
-    for name in &targets {
-        let target_started = Instant::now();
-        match count_target(&catalog, &vectors, name, &workloads, &valgrind, &options) {
-            Ok(records) => {
-                for record in &records {
-                    record
-                        .write_to(&out_dir)
-                        .with_context(|| format!("writing into {}", out_dir.display()))?;
+    // Each target's records are written as soon as it is done: a later failure loses nothing.
+    let results = run_on_cpus(
+        &targets,
+        &cpus,
+        |name, set| -> anyhow::Result<Option<Vec<IcountRecord>>> {
+            let mut options = options.clone();
+            options.server_cpus = set.clone();
+            let target_started = Instant::now();
+            match count_target(&catalog, &vectors, name, &workloads, &valgrind, &options) {
+                Ok(records) => {
+                    for record in &records {
+                        record
+                            .write_to(&out_dir)
+                            .with_context(|| format!("writing into {}", out_dir.display()))?;
+                    }
+                    eprintln!("{name}: {:.0} s", target_started.elapsed().as_secs_f64());
+                    Ok(Some(records))
+                }
+                Err(err) if err.is_skip() => {
+                    println!("{err}");
+                    Ok(None)
+                }
+                Err(err) => Err(err).with_context(|| format!("counting {name}")),
+            }
+        },
+        |_, result| match result {
+            Ok(Some(records)) => {
+                for record in records {
                     println!("{}", line(record));
                 }
-                eprintln!("{name}: {:.0} s", target_started.elapsed().as_secs_f64());
             }
-            Err(err) if err.is_skip() => println!("{err}"),
-            Err(err) => return Err(err).with_context(|| format!("counting {name}")),
-        }
+            Ok(None) => {}
+            Err(err) => eprintln!("Error: {err:#}"),
+        },
+    );
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    if failed > 0 {
+        eprintln!("{failed} target(s) failed; see the errors above");
+        return Ok(ExitCode::from(2));
     }
     eprintln!(
         "done in {:.0} s; records in {}\n{BLIND_SPOTS}",

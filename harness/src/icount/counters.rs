@@ -37,6 +37,35 @@ pub fn parse_status_total(text: &str) -> Option<u64> {
     total
 }
 
+/// Instructions of the threads whose call stack (as `status internal` lists it) holds one of
+/// `functions`: time-driven runtime threads the catalog leaves out of the count.
+pub fn uncounted_threads_total(status: &str, functions: &[String]) -> u64 {
+    if functions.is_empty() {
+        return 0;
+    }
+    let mut events: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    let mut marked: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for line in status.lines() {
+        if let Some(rest) = line.strip_prefix("events-") {
+            if let Some((thread, value)) = rest.split_once(':') {
+                if thread.bytes().all(|b| b.is_ascii_digit()) {
+                    let count = value.split_whitespace().next().and_then(|v| v.parse().ok());
+                    events.insert(thread, count.unwrap_or(0));
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("function-") {
+            // `function-THREAD-FRAME: NAME`
+            if let Some((ids, name)) = rest.split_once(':') {
+                let thread = ids.split('-').next().unwrap_or("");
+                if functions.iter().any(|f| f == name.trim()) {
+                    marked.insert(thread);
+                }
+            }
+        }
+    }
+    marked.iter().filter_map(|t| events.get(t)).sum()
+}
+
 /// What one process counted over a phase: the counter when the phase began and when it ended.
 /// With callgrind's zero-then-dump the start is 0; two cumulative readings work the same way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +74,8 @@ pub struct PhaseCount {
     pub start: u64,
     /// Counter at the end boundary.
     pub end: u64,
+    /// Instructions of the phase in threads left out of the count.
+    pub uncounted: u64,
 }
 
 /// Why a phase's counts cannot give a figure.
@@ -53,7 +84,8 @@ pub enum CountError {
     /// No request was measured.
     #[error("the measured phase holds no request")]
     NoRequests,
-    /// A counter went backwards: it was reset inside the phase.
+    /// A counter went backwards (or uncounted threads exceed the whole): it was reset inside
+    /// the phase.
     #[error("a counter went backwards ({start} -> {end}); it was reset during the phase")]
     Backwards {
         /// Start reading.
@@ -64,20 +96,21 @@ pub enum CountError {
 }
 
 /// Instructions per request of a phase: every process's difference between its boundaries,
-/// summed (a Node cluster's primary and workers all serve the requests), over the requests.
+/// less its uncounted threads, summed (a Node cluster's primary and workers all serve the
+/// requests), over the requests.
 pub fn per_request(counts: &[PhaseCount], requests: u64) -> Result<f64, CountError> {
     if requests == 0 {
         return Err(CountError::NoRequests);
     }
     let mut total: u64 = 0;
     for c in counts {
-        if c.end < c.start {
+        if c.end < c.start.saturating_add(c.uncounted) {
             return Err(CountError::Backwards {
-                start: c.start,
+                start: c.start.saturating_add(c.uncounted),
                 end: c.end,
             });
         }
-        total += c.end - c.start;
+        total += c.end - c.start - c.uncounted;
     }
     Ok(total as f64 / requests as f64)
 }
@@ -104,16 +137,30 @@ mod tests {
     }
 
     #[test]
+    fn threads_running_a_named_function_are_summed_for_leaving_out() {
+        let status = "events: Ir\nthreads: 1 2 6\nevents-1: 0\nframes-1: 0\n\
+                      events-2: 8493\nframes-2: 2\nfunction-2-0: runtime.sysmon\ncalls-2-0: 5\n\
+                      events-2-0: 72\nfunction-2-1: runtime.usleep.abi0\n\
+                      events-6: 132237\nframes-6: 1\nfunction-6-0: net/http.(*conn).serve\n";
+        let sysmon = ["runtime.sysmon".to_owned()];
+        assert_eq!(uncounted_threads_total(status, &sysmon), 8493);
+        assert_eq!(uncounted_threads_total(status, &[]), 0);
+        assert_eq!(uncounted_threads_total(status, &["nothing".to_owned()]), 0);
+    }
+
+    #[test]
     fn per_request_differences_each_process_and_sums_them() {
         // A cluster: the primary counted 1,000 and the worker 2,999,000 over 1,000 requests.
         let counts = [
             PhaseCount {
                 start: 5_000,
                 end: 6_000,
+                uncounted: 0,
             },
             PhaseCount {
                 start: 1_000,
                 end: 3_000_000,
+                uncounted: 0,
             },
         ];
         assert_eq!(per_request(&counts, 1_000), Ok(3_000.0));
@@ -121,15 +168,31 @@ mod tests {
         let zeroed = [PhaseCount {
             start: 0,
             end: 17_062_500,
+            uncounted: 0,
         }];
         assert_eq!(per_request(&zeroed, 1_000), Ok(17_062.5));
+        // A Go server whose sysmon thread ran 250,000 of them.
+        let without_sysmon = [PhaseCount {
+            start: 0,
+            end: 46_250_000,
+            uncounted: 250_000,
+        }];
+        assert_eq!(per_request(&without_sysmon, 1_000), Ok(46_000.0));
     }
 
     #[test]
     fn a_phase_without_requests_or_with_a_reset_counter_gives_no_figure() {
-        let one = [PhaseCount { start: 0, end: 10 }];
+        let one = [PhaseCount {
+            start: 0,
+            end: 10,
+            uncounted: 0,
+        }];
         assert_eq!(per_request(&one, 0), Err(CountError::NoRequests));
-        let reset = [PhaseCount { start: 10, end: 3 }];
+        let reset = [PhaseCount {
+            start: 10,
+            end: 3,
+            uncounted: 0,
+        }];
         assert!(matches!(
             per_request(&reset, 5),
             Err(CountError::Backwards { start: 10, end: 3 })

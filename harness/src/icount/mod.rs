@@ -15,10 +15,12 @@
 
 pub mod counters;
 pub mod idle;
+pub mod jobs;
 pub mod phase;
 pub mod record;
 pub mod run;
 pub mod script;
+pub mod sides;
 pub mod spread;
 pub mod valgrind;
 
@@ -43,7 +45,8 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(180);
 pub struct IcountOptions {
     /// Fresh server processes per target.
     pub repetitions: usize,
-    /// CPUs the server is pinned to (Valgrind runs its threads one at a time anyway).
+    /// CPUs the server is pinned to (Valgrind runs its threads one at a time anyway); with
+    /// several jobs, each job's own CPU.
     pub server_cpus: CpuSet,
     /// Warm-up requests per workload, overriding the catalog.
     pub warmup_requests: Option<u64>,

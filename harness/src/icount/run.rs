@@ -4,9 +4,10 @@
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use super::counters::{PhaseCount, per_request};
+use super::counters::{PhaseCount, per_request, uncounted_threads_total};
 use super::phase::{Client, Pacing, Watched, planned_requests, send};
 use super::record::{IcountRecord, RECORD_SCHEMA, Repetition};
 use super::script::{SCRIPT_SEED, Script};
@@ -29,8 +30,12 @@ pub const DEFAULT_MEASURED_REQUESTS: u64 = 1000;
 /// Instructions after which a measured phase may end: beyond this, more requests only cost time
 /// (a few hundred thousand requests' worth of a cheap workload, a few dozen of `hash`).
 pub const MEASURED_INSTRUCTIONS: u64 = 100_000_000;
-/// Script cycles of the warm-up's first part, which prices a request.
+/// Script cycles of the warm-up's first chunk.
 const PROBE_CYCLES: u64 = 10;
+/// Two warm-up chunks this close in cost per request mean the server has settled.
+const SETTLED: f64 = 0.005;
+/// Only chunks of at least this share of the warm-up's request count may end it early.
+const SETTLE_SHARE: f64 = 0.125;
 
 /// Counts `name` under every workload, `options.repetitions` times; one record per workload.
 pub fn count_target(
@@ -56,7 +61,11 @@ pub fn count_target(
     }
     let commit = git_commit(catalog.root());
     let recorded_at = rfc3339_utc(SystemTime::now());
-    let settings = settings_label(&target.icount.env, &target.icount.args);
+    let settings = settings_label(
+        &target.icount.env,
+        &target.icount.args,
+        &target.icount.uncounted_threads,
+    );
     Ok(workloads
         .iter()
         .zip(by_workload)
@@ -108,14 +117,17 @@ fn count_once(
     repetition: usize,
 ) -> Result<Vec<Repetition>, IcountError> {
     let host = Ipv4Addr::LOCALHOST;
+    // Unique per server: base and head of one target may be counted at once from one process.
+    static SESSIONS: AtomicU64 = AtomicU64::new(0);
     let dir = catalog
         .work_dir()
         .join("icount")
         .join("sessions")
         .join(format!(
-            "{}-{}-{repetition}",
+            "{}-{}-{repetition}-{}",
             target.name,
-            std::process::id()
+            std::process::id(),
+            SESSIONS.fetch_add(1, Ordering::Relaxed)
         ));
     let callgrind = Callgrind::new(dir, host)?;
     let config = ServerConfig {
@@ -150,6 +162,61 @@ fn count_once(
     }
     server.stop();
     Ok(out)
+}
+
+/// How a warm-up went.
+#[derive(Clone, Copy, Debug)]
+struct WarmUp {
+    requests: u64,
+    last_cost_per_request: f64,
+}
+
+/// Warms up in chunks that double from a few script cycles, pricing each chunk on its own
+/// (counters are read and zeroed after each), until the catalog's request count is reached,
+/// the instruction budget is spent, or a large chunk (at least [`SETTLE_SHARE`] of the count)
+/// costs the same per request as the one before (within [`SETTLED`]: JIT tiers and caches have
+/// settled; smaller chunks can agree by chance between two JIT compilations).
+fn warm_up(
+    client: &mut Client,
+    script: &mut Script,
+    watched: &Watched<'_>,
+    workload: &str,
+    max_requests: u64,
+    budget_instructions: u64,
+) -> Result<WarmUp, IcountError> {
+    let cycle = script.cycle_len();
+    let mut chunk = planned_requests(
+        max_requests.min(PROBE_CYCLES * cycle as u64),
+        u64::MAX,
+        0.0,
+        cycle,
+    );
+    let mut sent = 0u64;
+    let mut spent = 0u64;
+    let mut previous: Option<f64> = None;
+    loop {
+        send(client, script, chunk, Pacing::BackToBack, watched, workload)?;
+        let counted = watched.live_total(true)?;
+        let cost = counted as f64 / chunk as f64;
+        sent += chunk;
+        spent = spent.saturating_add(counted);
+        let large = chunk as f64 >= SETTLE_SHARE * max_requests as f64;
+        let settled = large && previous.is_some_and(|p| (cost - p).abs() <= SETTLED * p);
+        if settled || sent >= max_requests || spent >= budget_instructions {
+            return Ok(WarmUp {
+                requests: sent,
+                last_cost_per_request: cost,
+            });
+        }
+        previous = Some(cost);
+        let affordable = planned_requests(
+            max_requests - sent,
+            budget_instructions - spent,
+            cost,
+            cycle,
+        );
+        chunk = (chunk * 2).min(affordable);
+    }
 }
 
 fn count_workload(
@@ -188,41 +255,38 @@ fn count_workload(
         .measured_requests
         .or(target.icount.measured_requests)
         .unwrap_or(DEFAULT_MEASURED_REQUESTS);
-    let send_some = |client: &mut Client, script: &mut Script, count: u64, pacing: Pacing| {
-        send(client, script, count, pacing, &watched, &workload_name)
-    };
     watched.start_counting()?;
-    // Warm-up: a probe of a few cycles prices a (cold) request, which caps the rest.
-    let probe = planned_requests(
-        warmup_max.min(PROBE_CYCLES * cycle as u64),
-        u64::MAX,
-        0.0,
-        cycle,
-    );
-    send_some(&mut client, &mut script, probe, Pacing::BackToBack)?;
-    let cold_cost = watched.live_total(false)? as f64 / probe as f64;
-    let warmup_requests = planned_requests(warmup_max, warmup_budget, cold_cost, cycle).max(probe);
-    send_some(
+    let warmup = warm_up(
         &mut client,
         &mut script,
-        warmup_requests - probe,
-        Pacing::BackToBack,
+        &watched,
+        &workload_name,
+        warmup_max,
+        warmup_budget,
     )?;
-    // The warm-up's average prices the measured requests; counting restarts from zero here.
-    let warm_cost = watched.live_total(true)? as f64 / warmup_requests as f64;
-    let measured_requests = planned_requests(measured_max, MEASURED_INSTRUCTIONS, warm_cost, cycle);
-    send_some(
+    // Counting restarts from zero here: the last warm-up chunk zeroed the counters.
+    let measured_requests = planned_requests(
+        measured_max,
+        MEASURED_INSTRUCTIONS,
+        warmup.last_cost_per_request,
+        cycle,
+    );
+    send(
         &mut client,
         &mut script,
         measured_requests,
         Pacing::IntoIdleServer,
+        &watched,
+        &workload_name,
     )?;
     watched.wait_idle()?;
     let mut counts = Vec::with_capacity(pids.len());
     for pid in &pids {
+        let (status, total) = callgrind.status_and_dump(*pid)?;
         counts.push(PhaseCount {
             start: 0,
-            end: callgrind.dump_total(*pid)?,
+            end: total,
+            uncounted: uncounted_threads_total(&status, &target.icount.uncounted_threads),
         });
     }
     let per = per_request(&counts, measured_requests).map_err(|source| IcountError::Count {
@@ -231,9 +295,9 @@ fn count_workload(
         source,
     })?;
     Ok(Repetition {
-        warmup_requests,
+        warmup_requests: warmup.requests,
         measured_requests,
-        instructions: counts.iter().map(|c| c.end - c.start).sum(),
+        instructions: counts.iter().map(|c| c.end - c.start - c.uncounted).sum(),
         instructions_per_request: per,
     })
 }

@@ -120,7 +120,7 @@ impl Callgrind {
     /// Instructions counted in `pid` since the last zero or dump, from the per-thread counters
     /// of `status internal` (cheap: nothing is written), then zeroed when asked (one vgdb call
     /// for both: each call costs ~0.1 s). Threads that already exited are not listed, so this
-    /// serves estimates; [`Callgrind::dump_total`] is the exact figure.
+    /// serves estimates; [`Callgrind::status_and_dump`] gives the exact figure.
     pub fn live_total(&self, pid: u32, then_zero: bool) -> Result<u64, IcountError> {
         let args: &[&str] = if then_zero {
             &["status", "internal", "-c", "zero"]
@@ -134,10 +134,11 @@ impl Callgrind {
         })
     }
 
-    /// Dumps `pid`'s counters (which also zeroes them) and returns the instructions in the
-    /// dump: everything since the last zero or dump, threads that exited included.
-    pub fn dump_total(&self, pid: u32) -> Result<u64, IcountError> {
-        self.vgdb(Some(pid), &["dump"])?;
+    /// Reads `pid`'s per-thread status, then dumps its counters (which also zeroes them), in
+    /// one vgdb call; returns the status text and the instructions in the dump: everything
+    /// since the last zero or dump, threads that exited included.
+    pub fn status_and_dump(&self, pid: u32) -> Result<(String, u64), IcountError> {
+        let status = self.vgdb(Some(pid), &["status", "internal", "-c", "dump"])?;
         let path = self.latest_dump(pid)?;
         let text = std::fs::read_to_string(&path).map_err(|source| IcountError::Io {
             what: format!("reading {}", path.display()),
@@ -149,7 +150,7 @@ impl Callgrind {
         })?;
         // Dumps can be large; only the total is kept.
         let _ = std::fs::remove_file(&path);
-        Ok(total)
+        Ok((status, total))
     }
 
     fn latest_dump(&self, pid: u32) -> Result<PathBuf, IcountError> {
@@ -265,10 +266,18 @@ pub fn parse_vgdb_list(text: &str) -> Vec<u32> {
     pids
 }
 
-/// The settings a counted run adds, for its record: the catalog's `icount.env` and `args`.
-pub fn settings_label(env: &BTreeMap<String, String>, args: &[String]) -> String {
+/// The settings a counted run adds, for its record: the catalog's `icount.env`, `args` and
+/// uncounted threads.
+pub fn settings_label(
+    env: &BTreeMap<String, String>,
+    args: &[String],
+    uncounted: &[String],
+) -> String {
     let mut parts: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     parts.extend(args.iter().cloned());
+    if !uncounted.is_empty() {
+        parts.push(format!("(threads in {} not counted)", uncounted.join(", ")));
+    }
     parts.join(" ")
 }
 
@@ -304,11 +313,15 @@ mod tests {
     }
 
     #[test]
-    fn settings_read_as_environment_then_arguments() {
+    fn settings_read_as_environment_then_arguments_then_uncounted_threads() {
         let env = BTreeMap::from([("GOGC".to_owned(), "off".to_owned())]);
         assert_eq!(
-            settings_label(&env, &["--predictable".to_owned()]),
+            settings_label(&env, &["--predictable".to_owned()], &[]),
             "GOGC=off --predictable"
+        );
+        assert_eq!(
+            settings_label(&env, &[], &["runtime.sysmon".to_owned()]),
+            "GOGC=off (threads in runtime.sysmon not counted)"
         );
     }
 }
