@@ -26,12 +26,14 @@ pub(crate) struct CompareArgs {
     /// Targets to compare (default: every available target).
     #[arg(long, value_delimiter = ',')]
     targets: Vec<String>,
-    /// Workloads to compare.
-    #[arg(long, value_delimiter = ',', default_value = "plaintext,json")]
+    /// Workloads to compare (default: plaintext,json for the duet; plaintext, json, order and
+    /// the smallest hash for instructions).
+    #[arg(long, value_delimiter = ',')]
     workloads: Vec<Workload>,
-    /// Change in percent that counts as a regression.
-    #[arg(long, default_value_t = 5.0)]
-    threshold: f64,
+    /// Change in percent that counts as a regression (default: 5 for the duet, 0.5 for
+    /// instructions).
+    #[arg(long)]
+    threshold: Option<f64>,
     /// Duet rounds per target and workload.
     #[arg(long, default_value_t = 10)]
     rounds: usize,
@@ -47,14 +49,48 @@ pub(crate) struct CompareArgs {
     /// Also write every round as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    // --- instructions metric (issue 19); the duet ignores these ---
+    /// What decides: `duet` (requests/s and CPU per request, both versions loaded at once) or
+    /// `instructions` (user-space instructions per request under Valgrind; deterministic).
+    #[arg(long, value_enum, default_value_t = Metric::Duet)]
+    metric: Metric,
+    /// With --metric instructions: fresh server processes per side.
+    #[arg(long, default_value_t = stampede_harness::icount::DEFAULT_REPETITIONS)]
+    repetitions: usize,
+}
+
+/// The metric `compare` decides on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Metric {
+    /// Duet A/B: requests/s and server CPU per request.
+    Duet,
+    /// User-space instructions per request under Valgrind.
+    Instructions,
 }
 
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    if !(args.threshold > 0.0 && args.threshold < 100.0) {
-        anyhow::bail!(
-            "--threshold must be a percentage between 0 and 100, got {}",
-            args.threshold
+    if args.metric == Metric::Instructions {
+        return super::compare_instructions::run(
+            &super::compare_instructions::InstructionsCompare {
+                base: &args.base,
+                head: args.head.as_deref(),
+                targets: &args.targets,
+                workloads: &args.workloads,
+                threshold_pct: args.threshold,
+                repetitions: args.repetitions,
+                markdown: args.markdown.as_deref(),
+                json: args.json.as_deref(),
+            },
         );
+    }
+    let threshold = args.threshold.unwrap_or(5.0);
+    let workloads = if args.workloads.is_empty() {
+        vec![Workload::Plaintext, Workload::Json]
+    } else {
+        args.workloads.clone()
+    };
+    if !(threshold > 0.0 && threshold < 100.0) {
+        anyhow::bail!("--threshold must be a percentage between 0 and 100, got {threshold}");
     }
     let head_catalog = Catalog::discover()?;
     let root = head_catalog.root().to_path_buf();
@@ -84,7 +120,7 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         rounds: args.rounds,
         round_duration: args.round_duration,
         connections: args.connections,
-        threshold: args.threshold / 100.0,
+        threshold: threshold / 100.0,
         server_cpus: split.server,
         client_cpus: split.client,
     };
@@ -104,7 +140,7 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     );
     let mut comparisons = Vec::new();
     for target in &targets {
-        for workload in &args.workloads {
+        for workload in &workloads {
             match compare_target(&base, &head, target, *workload, &options) {
                 Ok(c) => {
                     eprintln!(
@@ -126,7 +162,7 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     }
     print!("{}", render_text(&comparisons));
     if let Some(path) = &args.markdown {
-        let text = render_markdown(&comparisons, &args.base, &head_name, args.threshold);
+        let text = render_markdown(&comparisons, &args.base, &head_name, threshold);
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &args.json {

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch; each command lives in its own file.
 
 mod compare;
+mod compare_instructions;
 mod duration;
 mod icount;
 mod list;

@@ -3,6 +3,7 @@
 
 pub mod decide;
 pub mod duet;
+pub mod instructions;
 pub mod markdown;
 pub mod worktree;
 
