@@ -30,6 +30,9 @@ pub const DEFAULT_MEASURED_REQUESTS: u64 = 1000;
 /// Instructions after which a measured phase may end: beyond this, more requests only cost time
 /// (a few hundred thousand requests' worth of a cheap workload, a few dozen of `hash`).
 pub const MEASURED_INSTRUCTIONS: u64 = 100_000_000;
+/// Script cycles the measured phase gets at least (fewer when the catalog asks for fewer
+/// requests).
+const MIN_MEASURED_CYCLES: u64 = 20;
 /// Script cycles of the warm-up's first chunk.
 const PROBE_CYCLES: u64 = 10;
 /// Two warm-up chunks this close in cost per request mean the server has settled.
@@ -265,12 +268,20 @@ fn count_workload(
         warmup_budget,
     )?;
     // Counting restarts from zero here: the last warm-up chunk zeroed the counters.
+    // At least a few dozen requests: a runtime's collector runs every so many requests, and
+    // a window of two either holds a collection or not.
     let measured_requests = planned_requests(
         measured_max,
         MEASURED_INSTRUCTIONS,
         warmup.last_cost_per_request,
         cycle,
-    );
+    )
+    .max(planned_requests(
+        measured_max.min(MIN_MEASURED_CYCLES * cycle as u64),
+        u64::MAX,
+        0.0,
+        cycle,
+    ));
     send(
         &mut client,
         &mut script,
