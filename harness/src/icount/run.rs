@@ -156,12 +156,16 @@ fn count_once(
     }
     let mut out = Vec::with_capacity(workloads.len());
     for workload in workloads {
-        let repetition =
-            count_workload(&mut server, &callgrind, target, *workload, vectors, options)?;
-        server
-            .check_alive()
-            .map_err(|e| IcountError::Session(SessionError::from(e)))?;
-        out.push(repetition);
+        let counted = count_workload(&mut server, &callgrind, target, *workload, vectors, options);
+        // A server that died under Valgrind (the tool itself may have failed an assertion on
+        // a runtime's signals) is explained by Valgrind's log, not by the server's.
+        if let Err(died) = server.check_alive() {
+            let err = counted
+                .err()
+                .unwrap_or(IcountError::Session(SessionError::from(died)));
+            return Err(err.with_valgrind_log(&callgrind));
+        }
+        out.push(counted?);
     }
     server.stop();
     Ok(out)

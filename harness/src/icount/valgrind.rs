@@ -182,7 +182,7 @@ impl Callgrind {
         entries
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with("valgrind."))
-            .map(|e| crate::text::file_tail(&e.path(), 10))
+            .map(|e| crate::text::file_tail(&e.path(), 40))
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -227,7 +227,9 @@ fn run_bounded(command: &mut Command, limit: Duration) -> Result<String, String>
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run it: {e}"))?;
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+    let pid = i32::try_from(child.id())
+        .ok()
+        .map(nix::unistd::Pid::from_raw);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(child.wait_with_output());
@@ -236,7 +238,9 @@ fn run_bounded(command: &mut Command, limit: Duration) -> Result<String, String>
         Ok(result) => result.map_err(|e| e.to_string())?,
         Err(_) => {
             // The waiting thread reaps it once killed.
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            if let Some(pid) = pid {
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            }
             return Err(format!("no answer within {limit:?}"));
         }
     };
