@@ -34,8 +34,13 @@ async function call(method, path, payload) {
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.json();
 }
-const comments = await call('GET', `/repos/${repo}/issues/${pr}/comments?per_page=100`);
-const mine = comments.find((c) => typeof c.body === 'string' && c.body.startsWith(MARKER));
+// A busy PR has more than one page of comments; the sticky one may be on any of them.
+let mine;
+for (let page = 1; !mine; page++) {
+  const comments = await call('GET', `/repos/${repo}/issues/${pr}/comments?per_page=100&page=${page}`);
+  mine = comments.find((c) => typeof c.body === 'string' && c.body.startsWith(MARKER));
+  if (comments.length < 100) break;
+}
 if (mine) {
   await call('PATCH', `/repos/${repo}/issues/comments/${mine.id}`, { body });
   console.log(`updated comment ${mine.id}`);

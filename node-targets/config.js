@@ -1,16 +1,27 @@
 'use strict';
-// Reads HOST, PORT, WORKERS and OFFLOAD_THREADS (spec/CONTRACT.md, "Process").
+// Reads HOST, PORT, WORKERS and OFFLOAD_THREADS with the rules, error texts and exit status
+// every target shares (spec/CONTRACT.md, "Process").
 
 const os = require('node:os');
 
-const MAX_COUNT = 4096; // a sanity bound for WORKERS and OFFLOAD_THREADS
+const MAX_COUNT = 4096; // the bound for WORKERS and OFFLOAD_THREADS
+const EXIT_BAD_CONFIG = 2; // the exit status of a target started with a bad environment
 
-function count(env, name, fallback) {
+// ASCII digits only (no sign, space or fraction) with a value in 1..=max, else null.
+function wholeNumber(text, max) {
+  if (!/^[0-9]+$/.test(text)) return null;
+  const value = Number(text); // a very long digit string becomes a huge double: out of range
+  return value >= 1 && value <= max ? value : null;
+}
+
+function count(env, name) {
   const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-  if (!(value >= 1 && value <= MAX_COUNT)) {
-    throw new Error(`${name} must be an integer from 1 to ${MAX_COUNT}, got ${JSON.stringify(text)}`);
+  // The CPUs this process may run on (its affinity mask), as Go's NumCPU and Rust's
+  // available_parallelism count them.
+  if (text === undefined || text === '') return os.availableParallelism();
+  const value = wholeNumber(text, MAX_COUNT);
+  if (value === null) {
+    throw new Error(`${name}=${JSON.stringify(text)} is not a whole number from 1 to ${MAX_COUNT}`);
   }
   return value;
 }
@@ -19,19 +30,18 @@ function count(env, name, fallback) {
 function readConfig(env = process.env) {
   const portText = env.PORT;
   if (portText === undefined || portText === '') {
-    throw new Error('PORT is required (the port to listen on, e.g. PORT=8080)');
+    throw new Error('PORT is not set (expected a whole number from 1 to 65535)');
   }
-  const port = /^[0-9]+$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 0 && port <= 65535)) {
-    throw new Error(`PORT must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`);
+  const port = wholeNumber(portText, 65535);
+  if (port === null) {
+    throw new Error(`PORT=${JSON.stringify(portText)} is not a whole number from 1 to 65535`);
   }
-  const cpus = os.availableParallelism();
   return {
     host: env.HOST || '127.0.0.1',
     port,
-    workers: count(env, 'WORKERS', cpus),
-    offloadThreads: count(env, 'OFFLOAD_THREADS', cpus),
+    workers: count(env, 'WORKERS'),
+    offloadThreads: count(env, 'OFFLOAD_THREADS'),
   };
 }
 
-module.exports = { readConfig };
+module.exports = { readConfig, EXIT_BAD_CONFIG };

@@ -5,8 +5,10 @@ const { isUtf8 } = require('node:buffer');
 const { STATUS_CODES } = require('node:http');
 const { chainedSha256Hex } = require('./hash');
 const { orderSummary } = require('./order');
+const { QueueFullError } = require('./offload-pool');
 
 const MAX_BODY = 65536;
+const DRAIN_LIMIT = 1 << 20; // bytes of an oversized body read and discarded before its 413
 const MAX_ROUNDS = 1000000;
 const MAX_SLEEP_MS = 10000;
 const TEXT = 'text/plain; charset=utf-8';
@@ -81,30 +83,28 @@ function createHandler(serverName, pool) {
   const fail = (res, status, extraHeaders) =>
     send(res, status, TEXT, STATUS_CODES[status], extraHeaders);
 
-  // Collects the request body, at most MAX_BODY bytes; beyond that answers 413 at once and
-  // closes the connection (Node discards what is left of the body).
+  // Collects the request body, at most MAX_BODY bytes. A larger one gets 413, and the client
+  // must be able to read it (spec/CONTRACT.md, "Errors"): the rest, up to DRAIN_LIMIT bytes in
+  // all, is read and discarded first, so the connection is not reset under a client still
+  // sending. Beyond DRAIN_LIMIT (or announced beyond it) the 413 goes at once and the
+  // connection closes.
   function readBody(req, res, onBody) {
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > MAX_BODY) {
+    if (Number(req.headers['content-length']) > DRAIN_LIMIT) {
       fail(res, 413, { Connection: 'close' });
       return;
     }
     const chunks = [];
     let size = 0;
-    let tooLarge = false;
     req.on('data', (chunk) => {
-      if (tooLarge) return;
       size += chunk.length;
-      if (size > MAX_BODY) {
-        tooLarge = true;
-        chunks.length = 0;
-        fail(res, 413, { Connection: 'close' });
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY) chunks.push(chunk);
+      else if (chunks.length > 0) chunks.length = 0;
+      if (size > DRAIN_LIMIT && !res.headersSent) fail(res, 413, { Connection: 'close' });
     });
     req.on('end', () => {
-      if (!tooLarge) onBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      if (res.headersSent) return;
+      if (size > MAX_BODY) fail(res, 413);
+      else onBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
     });
   }
 
@@ -155,7 +155,7 @@ function createHandler(serverName, pool) {
           readBody(req, res, (body) =>
             pool.hash(body, rounds).then(
               (hex) => send(res, 200, TEXT, hex),
-              () => fail(res, 500),
+              (err) => fail(res, err instanceof QueueFullError ? 503 : 500),
             ),
           );
         },
@@ -175,13 +175,53 @@ function createHandler(serverName, pool) {
   ]);
 
   return function handle(req, res) {
+    // RFC 9112 section 3.2: an HTTP/1.1 request needs exactly one Host. The server is created
+    // with requireHostHeader: false so that this 400 carries the Server header.
+    if (req.httpVersion === '1.1' && hostCount(req.rawHeaders) !== 1) {
+      return fail(res, 400, { Connection: 'close' });
+    }
     const url = req.url;
     const mark = url.indexOf('?');
     const path = mark === -1 ? url : url.slice(0, mark);
     const route = routes.get(path);
     if (route === undefined) return fail(res, 404);
-    if (req.method !== route.method) return fail(res, 405, { Allow: route.method });
+    // HEAD is GET without a body (RFC 9110 section 9.3.2); node:http drops the body itself
+    // and keeps the Content-Length we set.
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    if (method !== route.method) {
+      return fail(res, 405, { Allow: route.method === 'GET' ? 'GET, HEAD' : route.method });
+    }
     route.handle(req, res, mark === -1 ? '' : url.slice(mark + 1));
+  };
+}
+
+function hostCount(rawHeaders) {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') count++;
+  }
+  return count;
+}
+
+/**
+ * A 'checkContinue' listener: a request that waits for `100 Continue` before sending a body
+ * larger than the limit gets its 413 at once instead (nothing to drain); any other gets
+ * `100 Continue` and goes to `handle`.
+ */
+function createContinueHandler(serverName, handle) {
+  return function onCheckContinue(req, res) {
+    if (Number(req.headers['content-length']) > MAX_BODY) {
+      res.writeHead(413, {
+        'Content-Type': TEXT,
+        'Content-Length': Buffer.byteLength(STATUS_CODES[413]),
+        Server: serverName,
+        Connection: 'close',
+      });
+      res.end(STATUS_CODES[413]);
+      return;
+    }
+    res.writeContinue();
+    handle(req, res);
   };
 }
 
@@ -209,8 +249,10 @@ function createClientErrorHandler(serverName) {
 module.exports = {
   createHandler,
   createClientErrorHandler,
+  createContinueHandler,
   jsonDoc,
   parseRounds,
   parseSleepMs,
   MAX_BODY,
+  DRAIN_LIMIT,
 };

@@ -1,6 +1,7 @@
 'use strict';
 // A fixed pool of worker_threads for /hash/offload, created at start (never a thread per
-// request). Each thread runs one job at a time; when all are busy, jobs wait in a FIFO queue.
+// request). Each thread runs one job at a time; when all are busy, jobs wait in a FIFO queue of
+// at most QUEUE_LIMIT jobs, as in every target (spec/CONTRACT.md); one more is refused.
 // A thread that dies is replaced a few times at most (logged to stderr); its job fails.
 
 const path = require('node:path');
@@ -8,11 +9,21 @@ const { Worker } = require('node:worker_threads');
 
 const WORKER_SCRIPT = path.join(__dirname, 'hash-worker.js');
 const MAX_RESPAWNS = 3;
+const QUEUE_LIMIT = 1024;
+
+/** The queue already holds its limit of waiting jobs (answered 503). */
+class QueueFullError extends Error {
+  constructor() {
+    super('the offload queue is full');
+    this.name = 'QueueFullError';
+  }
+}
 
 class OffloadPool {
-  constructor(size, { script = WORKER_SCRIPT, maxRespawns = MAX_RESPAWNS } = {}) {
+  constructor(size, { script = WORKER_SCRIPT, maxRespawns = MAX_RESPAWNS, queueLimit = QUEUE_LIMIT } = {}) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('pool size must be >= 1');
     this.script = script;
+    this.queueLimit = queueLimit;
     this.respawnsLeft = maxRespawns;
     this.closed = false;
     this.nextId = 1;
@@ -27,6 +38,10 @@ class OffloadPool {
     return new Promise((resolve, reject) => {
       if (this.closed || this.slots.size === 0) {
         reject(new Error('the offload pool is not running'));
+        return;
+      }
+      if (this.idle.length === 0 && this.queue.length >= this.queueLimit) {
+        reject(new QueueFullError());
         return;
       }
       this.queue.push({ body, rounds, resolve, reject });
@@ -101,4 +116,4 @@ class OffloadPool {
   }
 }
 
-module.exports = { OffloadPool };
+module.exports = { OffloadPool, QueueFullError, QUEUE_LIMIT };

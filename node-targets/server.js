@@ -6,14 +6,16 @@
 //                                                      node:cluster workers sharing HOST:PORT
 //
 // Environment: PORT (required), HOST (default 127.0.0.1), WORKERS (cluster size, default
-// os.availableParallelism(); ignored without --cluster), OFFLOAD_THREADS (worker_threads per
-// serving process for /hash/offload, default os.availableParallelism()).
+// os.availableParallelism(); ignored without --cluster), OFFLOAD_THREADS (worker_threads for
+// /hash/offload in total, default os.availableParallelism(); with --cluster each process gets
+// OFFLOAD_THREADS / WORKERS of them, rounded up, as actix splits its blocking pool per worker).
+// A bad environment: one line on stderr, exit status 2 (spec/CONTRACT.md, "Process").
 // SIGTERM or SIGINT: exit within 2 s. Tests: node --test node-targets/
 
 const cluster = require('node:cluster');
 const http = require('node:http');
-const { readConfig } = require('./config');
-const { createHandler, createClientErrorHandler } = require('./contract');
+const { readConfig, EXIT_BAD_CONFIG } = require('./config');
+const { createHandler, createClientErrorHandler, createContinueHandler } = require('./contract');
 const { OffloadPool } = require('./offload-pool');
 
 const GRACE_MS = 1000; // in-flight requests get this long after SIGTERM, then connections close
@@ -21,18 +23,22 @@ const PRIMARY_KILL_MS = 1500; // the primary SIGKILLs workers still alive after 
 const MAX_REFORKS = 3; // workers that die unexpectedly are replaced this many times in total
 const EXIT_START_FAILED = 3; // a worker could not listen: the primary gives up at once
 
-function die(message) {
-  process.stderr.write(`stampede node target: ${message}\n`);
-  process.exit(1);
+function die(serverName, message, code) {
+  process.stderr.write(`${serverName}: ${message}\n`);
+  process.exit(code);
 }
 
 /**
- * Serves the contract on config.host:config.port in this process until SIGTERM/SIGINT or
- * stop(); exits with `startFailedCode` if the server cannot listen. Returns stop().
+ * Serves the contract on config.host:config.port in this process, with `offloadThreads`
+ * worker_threads for /hash/offload, until SIGTERM/SIGINT or stop(); exits with
+ * `startFailedCode` if the server cannot listen. Returns stop().
  */
-function serve(config, serverName, startFailedCode) {
-  const pool = new OffloadPool(config.offloadThreads);
-  const server = http.createServer(createHandler(serverName, pool));
+function serve(config, serverName, startFailedCode, offloadThreads) {
+  const pool = new OffloadPool(offloadThreads);
+  const handle = createHandler(serverName, pool);
+  // Host is checked by `handle`, so that its 400 carries the Server header.
+  const server = http.createServer({ requireHostHeader: false }, handle);
+  server.on('checkContinue', createContinueHandler(serverName, handle));
   // The contract keeps idle keep-alive connections for at least 60 s (Node's default is 5 s);
   // headersTimeout bounds a client that stops in the middle of its headers.
   server.keepAliveTimeout = 75_000;
@@ -114,7 +120,8 @@ function runPrimary(config) {
 }
 
 function runWorker(config) {
-  const stop = serve(config, 'node-cluster', EXIT_START_FAILED);
+  const threads = Math.ceil(config.offloadThreads / config.workers);
+  const stop = serve(config, 'node-cluster', EXIT_START_FAILED, threads);
   // The primary is gone (or asked us to go): Node exits an orphaned worker by itself; this
   // makes sure of it either way.
   cluster.worker.on('disconnect', stop);
@@ -123,15 +130,18 @@ function runWorker(config) {
 function main() {
   const args = process.argv.slice(2);
   const clusterMode = args.includes('--cluster');
+  const name = clusterMode ? 'node-cluster' : 'node';
   const unknown = args.filter((arg) => arg !== '--cluster');
-  if (unknown.length > 0) die(`unknown arguments ${unknown.join(' ')}; usage: server.js [--cluster]`);
+  if (unknown.length > 0) {
+    die(name, `unknown arguments ${unknown.join(' ')}; usage: server.js [--cluster]`, EXIT_BAD_CONFIG);
+  }
   let config;
   try {
     config = readConfig(process.env);
   } catch (err) {
-    die(err.message);
+    die(name, err.message, EXIT_BAD_CONFIG);
   }
-  if (!clusterMode) serve(config, 'node', 1);
+  if (!clusterMode) serve(config, 'node', 1, config.offloadThreads);
   else if (cluster.isPrimary) runPrimary(config);
   else runWorker(config);
 }

@@ -1,20 +1,21 @@
 //! Scenario: CPU-bound work per request, inline on the request's thread or event loop versus
-//! offloaded to each runtime's pool, at three work sizes (spec/workloads.toml).
+//! offloaded to each runtime's pool, at three work sizes named by rounds (spec/workloads.toml).
 
 use criterion::Criterion;
-use stampede_harness::workload::Workload;
+use stampede_harness::workload::{Workload, rounds_label};
 
 use crate::runner::{Background, Bench, Case, Sampling};
 
 fn sized(bench: &Bench, workload: fn(u32) -> Workload) -> Vec<Case> {
     let hash = &bench.params().hash;
-    hash.sizes
+    hash.rounds
         .iter()
-        .map(|size| Case {
-            label: size.label.clone(),
-            workload: workload(size.rounds),
+        .map(|&rounds| Case {
+            label: rounds_label(rounds),
+            workload: workload(rounds),
             connections: hash.connections,
             background: None,
+            pipeline: 1,
         })
         .collect()
 }
@@ -40,8 +41,11 @@ pub(crate) fn mixed(bench: &mut Bench, criterion: &mut Criterion) {
         background: Some(Background {
             workload: background,
             connections: mixed.background_connections,
+            probe_connections: mixed.probe_connections,
             probe_rate_per_sec: mixed.probe_rate_per_sec,
+            probe_seconds: mixed.probe_seconds,
         }),
+        pipeline: 1,
     };
     let cases = [
         probe(

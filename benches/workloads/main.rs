@@ -9,6 +9,7 @@ mod cpu;
 mod documents;
 mod filter;
 mod http;
+mod measure;
 mod runner;
 mod waiting;
 
@@ -16,21 +17,29 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use criterion::Criterion;
+use stampede_harness::evidence::RunMode;
 
 fn main() -> ExitCode {
-    // Shorter than Criterion's defaults (3 s + 5 s, 100 samples, 100k resamples): 138 benchmark
-    // IDs must fit in 15 minutes on 2 cores (measured: 1 s + 3 s + 100k came to about 18).
-    // Command-line options still override these (e.g. --measurement-time 5).
-    // Quick mode samples each benchmark until its estimate settles, at most the measurement
-    // time: 1 s keeps the whole quick run within 3 minutes.
-    let quick = std::env::args().any(|a| a == "--quick");
+    // Shorter than Criterion's defaults (3 s + 5 s, 100 samples, 100k resamples): every
+    // benchmark ID must fit in 10 minutes on 2 cores. The load runs continuously through
+    // Criterion's warm-up, after 0.3 s of unmeasured load of its own, so a short warm-up
+    // suffices. Quick mode samples each benchmark until its estimate settles, at most the
+    // measurement time: 1 s. Command-line options still override these.
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let light_samples = option_value(&args, "--sample-size").unwrap_or(30);
+    let measurement_time = Duration::from_secs(
+        option_value(&args, "--measurement-time").unwrap_or(if quick { 1 } else { 2 }),
+    );
     let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(if quick { 1 } else { 2 }))
-        .sample_size(30)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(measurement_time)
+        .sample_size(light_samples)
         .nresamples(20_000)
         .configure_from_args();
-    let mut bench = match runner::Bench::new(quick) {
+    install_quiet_failure_hook();
+    let mode = if quick { RunMode::Quick } else { RunMode::Full };
+    let mut bench = match runner::Bench::new(mode, light_samples, measurement_time) {
         Ok(bench) => bench,
         Err(err) => {
             eprintln!("Error: {err:#}");
@@ -38,6 +47,7 @@ fn main() -> ExitCode {
         }
     };
     http::plaintext(&mut bench, &mut criterion);
+    http::plaintext_pipelined(&mut bench, &mut criterion);
     http::json(&mut bench, &mut criterion);
     documents::json_doc(&mut bench, &mut criterion);
     documents::order(&mut bench, &mut criterion);
@@ -48,4 +58,34 @@ fn main() -> ExitCode {
     criterion.final_summary();
     bench.write_summary();
     bench.finish()
+}
+
+/// The value of `--name VALUE` or `--name=VALUE`, parsed.
+fn option_value<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+    let prefix = format!("{name}=");
+    args.iter()
+        .enumerate()
+        .find_map(|(i, a)| {
+            if a == name {
+                args.get(i + 1).cloned()
+            } else {
+                a.strip_prefix(&prefix).map(str::to_owned)
+            }
+        })
+        .and_then(|v| v.parse().ok())
+}
+
+/// A failed benchmark panics with a [`measure::BenchFailure`] that the runner catches and
+/// reports itself; every other panic keeps the default message.
+fn install_quiet_failure_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .payload()
+            .downcast_ref::<measure::BenchFailure>()
+            .is_none()
+        {
+            default(info);
+        }
+    }));
 }

@@ -1,22 +1,21 @@
 //! Runs one Criterion group over every catalog target: each target is built, started and
-//! verified once per group, connections are opened once per benchmark ID, and only
-//! `iter_custom`'s requests are timed. After each benchmark, one line of evidence.
+//! verified once per group, connections are opened once per benchmark ID and kept busy by one
+//! continuous stream (see measure.rs). After each benchmark, one line of evidence.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
-use stampede_harness::load::{LoadClient, RunPlan, Sample};
-use stampede_harness::metrics::TreeMeter;
+use stampede_harness::evidence::{RunContext, RunMode};
+use stampede_harness::history::{Fingerprint, Recorder, RunMeta};
 use stampede_harness::process::ServerConfig;
-use stampede_harness::results::{ResultRecord, RunContext};
-use stampede_harness::session::{LoadSetup, VerifiedServer, load_spec, start_verified};
-use stampede_harness::summary::write_report;
+use stampede_harness::session::{load_spec, start_verified};
+use stampede_harness::summary::{RunSelection, write_from_results};
 use stampede_harness::vectors::Vector;
 use stampede_harness::vectors::spec_dir;
 use stampede_harness::workload::{Workload, WorkloadParams};
@@ -35,6 +34,8 @@ pub(crate) struct Case {
     pub(crate) connections: usize,
     /// Load kept running during the measurement, unmeasured.
     pub(crate) background: Option<Background>,
+    /// Requests per write (HTTP/1.1 pipelining); 1 without.
+    pub(crate) pipeline: usize,
 }
 
 /// An unmeasured load that runs while a case is measured.
@@ -44,8 +45,12 @@ pub(crate) struct Background {
     pub(crate) workload: Workload,
     /// How many background connections.
     pub(crate) connections: usize,
-    /// Rate of the probe run whose percentiles are recorded, requests/s.
+    /// Connections of the probe run whose percentiles are recorded.
+    pub(crate) probe_connections: usize,
+    /// Rate of that run, requests/s.
     pub(crate) probe_rate_per_sec: f64,
+    /// Length of that run (a quarter in quick mode).
+    pub(crate) probe_seconds: f64,
 }
 
 impl Case {
@@ -56,9 +61,13 @@ impl Case {
             workload,
             connections,
             background: None,
+            pipeline: 1,
         }
     }
 }
+
+/// Samples of a heavy group.
+pub(crate) const HEAVY_SAMPLES: usize = 10;
 
 /// How Criterion samples a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,15 +87,24 @@ pub(crate) struct Bench {
     filter: IdFilter,
     context: RunContext,
     params: WorkloadParams,
-    /// How long the mixed probe runs at its fixed rate for the recorded percentiles.
-    probe_duration: Duration,
+    /// Samples of a light group (Criterion's sample size).
+    light_samples: usize,
+    /// Criterion's measurement time before any per-benchmark lengthening.
+    measurement_time: Duration,
     failures: Vec<String>,
     skips_reported: BTreeSet<String>,
+    /// The results history; `None` when it cannot be opened (warned once).
+    history: Option<Recorder>,
 }
 
 impl Bench {
-    /// `quick`: Criterion's `--quick` was given; fixed-length extras are shortened too.
-    pub(crate) fn new(quick: bool) -> anyhow::Result<Self> {
+    /// `mode`: quick or full (Criterion's `--quick`); fixed-length extras are shortened in
+    /// quick mode. `light_samples` and `measurement_time` are what Criterion was configured with.
+    pub(crate) fn new(
+        mode: RunMode,
+        light_samples: usize,
+        measurement_time: Duration,
+    ) -> anyhow::Result<Self> {
         let catalog = Catalog::discover()?;
         let vectors = load_spec(&catalog)?;
         let split = CpuSplit::resolve(None, None)?;
@@ -100,14 +118,28 @@ impl Bench {
                 ""
             }
         );
+        let filter = IdFilter::from_args(std::env::args());
+        // One history run per `cargo bench`, each record appended as it ends.
+        let history = (!matches!(filter, IdFilter::ListOnly))
+            .then(|| {
+                let machine =
+                    Fingerprint::detect(&split.server.to_string(), &split.client.to_string());
+                let meta = RunMeta::detect(catalog.root(), "bench", mode.as_str(), machine);
+                Recorder::open(&catalog.work_dir(), None, meta)
+                    .map_err(|e| eprintln!("warning: this run is not kept in the history: {e}"))
+                    .ok()
+            })
+            .flatten();
         Ok(Self {
             params: WorkloadParams::load(&spec_dir(catalog.root()))?,
-            probe_duration: Duration::from_secs(if quick { 1 } else { 2 }),
-            context: RunContext::detect(catalog.root()),
+            light_samples,
+            measurement_time,
+            history,
+            context: RunContext::detect(catalog.root(), mode),
             catalog,
             vectors,
             split,
-            filter: IdFilter::from_args(std::env::args()),
+            filter,
             failures: Vec::new(),
             skips_reported: BTreeSet::new(),
         })
@@ -116,6 +148,43 @@ impl Bench {
     /// The parameters in spec/workloads.toml.
     pub(crate) fn params(&self) -> &WorkloadParams {
         &self.params
+    }
+
+    /// Server and client CPUs.
+    pub(crate) fn split(&self) -> &CpuSplit {
+        &self.split
+    }
+
+    /// The run's id, mode, machine and commit.
+    pub(crate) fn context(&self) -> &RunContext {
+        &self.context
+    }
+
+    /// Criterion's `--quick`.
+    pub(crate) fn quick(&self) -> bool {
+        self.context.mode == RunMode::Quick
+    }
+
+    /// Where records go.
+    pub(crate) fn results_dir(&self) -> PathBuf {
+        self.catalog.work_dir().join("results")
+    }
+
+    /// Appends a finished record to the results history, warning when it cannot.
+    pub(crate) fn keep_in_history(&self, record: &stampede_harness::evidence::ResultRecord) {
+        if let Some(Err(err)) = self.history.as_ref().map(|h| h.append(record)) {
+            eprintln!("warning: {} not kept in the history: {err}", record.id);
+        }
+    }
+
+    /// The measurement time Criterion was configured with.
+    pub(crate) fn base_measurement_time(&self) -> Duration {
+        self.measurement_time
+    }
+
+    /// How many of Criterion's last calls are samples for a group sampled as `sampling`.
+    pub(crate) fn measured_windows(&self, sampling: Sampling) -> usize {
+        crate::measure::measured_windows(self.context.mode, sampling, self.light_samples)
     }
 
     /// Benchmarks every case on every target, as Criterion group `group`.
@@ -131,7 +200,7 @@ impl Bench {
         if sampling == Sampling::Heavy {
             criterion_group
                 .sampling_mode(SamplingMode::Flat)
-                .sample_size(10);
+                .sample_size(HEAVY_SAMPLES);
         }
         let targets = self.catalog.targets().to_vec();
         for target in &targets {
@@ -166,9 +235,14 @@ impl Bench {
                 };
             for (id, case) in ids.iter().filter(|(id, _)| self.filter.runs(id)) {
                 let bench_id = BenchmarkId::new(&target.name, &case.label);
-                if let Err(err) =
-                    self.measure(&mut criterion_group, bench_id, id, &mut verified, case)
-                {
+                if let Err(err) = self.measure(
+                    &mut criterion_group,
+                    bench_id,
+                    id,
+                    &mut verified,
+                    case,
+                    sampling,
+                ) {
                     self.fail(err);
                     break;
                 }
@@ -176,97 +250,6 @@ impl Bench {
             verified.server.stop();
         }
         criterion_group.finish();
-    }
-
-    fn measure(
-        &self,
-        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-        bench_id: BenchmarkId,
-        id: &str,
-        verified: &mut VerifiedServer,
-        case: &Case,
-    ) -> Result<(), String> {
-        let mut client = verified
-            .connect(case.workload, case.connections, &self.split.client)
-            .map_err(|e| format!("{id}: {e}"))?;
-        let background = match &case.background {
-            Some(bg) => Some(BackgroundLoad::start(
-                verified
-                    .connect(bg.workload, bg.connections, &self.split.client)
-                    .map_err(|e| format!("{id}: {e}"))?,
-            )),
-            None => None,
-        };
-        let mut meter = TreeMeter::new(verified.server.pid());
-        let mut total = Sample::empty();
-        let mut load_error = None;
-        let server = &mut verified.server;
-        group.bench_function(bench_id, |b| {
-            b.iter_custom(|iters| {
-                // Once the server is gone or the client failed, answer at once: the benchmark
-                // has failed and Criterion only needs to finish its loop.
-                if load_error.is_some() {
-                    return Duration::from_nanos(iters.max(1));
-                }
-                match meter.around(|| client.run(&RunPlan::requests(iters))) {
-                    Ok(sample) => {
-                        if sample.errors() > 0
-                            && let Err(err) = server.check_alive()
-                        {
-                            load_error = Some(err.to_string());
-                        }
-                        total.absorb(&sample);
-                        sample.elapsed
-                    }
-                    Err(err) => {
-                        load_error.get_or_insert(err.to_string());
-                        Duration::from_nanos(1)
-                    }
-                }
-            });
-        });
-        // The mixed probe's recorded percentiles come from a fixed low rate, not closed loop.
-        let mut rate_per_sec = None;
-        if let (Some(bg), None) = (&case.background, &load_error) {
-            let plan = RunPlan::duration(self.probe_duration).with_rate(bg.probe_rate_per_sec);
-            match meter.around(|| client.run(&plan)) {
-                Ok(sample) => total = sample,
-                Err(err) => load_error = Some(err.to_string()),
-            }
-            rate_per_sec = Some(bg.probe_rate_per_sec);
-        }
-        drop(client);
-        let background_summary = background.map(BackgroundLoad::stop);
-        // A dead server explains a failed run best: its exit status and stderr tail first.
-        verified
-            .server
-            .check_alive()
-            .map_err(|e| format!("{id}: {e}"))?;
-        if let Some(err) = load_error {
-            return Err(format!("{id}: {err}"));
-        }
-        if let Some(Err(err)) = &background_summary {
-            return Err(format!("{id}: background load failed: {err}"));
-        }
-        let load = LoadSetup {
-            client_cpus: self.split.client.clone(),
-            connections: case.connections,
-            rate_per_sec,
-        };
-        let record = verified.result_record(&self.context, id, &total, &meter.usage(), &load);
-        println!("{}", evidence_line(&record));
-        if let Some(Ok(bg)) = background_summary {
-            println!(
-                "    background: {:.0} req/s, errors {}",
-                bg.requests_per_sec(),
-                bg.errors()
-            );
-        }
-        let dir = self.catalog.work_dir().join("results");
-        record
-            .write_to(&dir)
-            .map_err(|e| format!("{id}: cannot write its result to {}: {e}", dir.display()))?;
-        Ok(())
     }
 
     fn fail(&mut self, message: String) {
@@ -282,10 +265,11 @@ impl Bench {
         }
         let work = self.catalog.work_dir();
         let criterion = self.catalog.root().join("target").join("criterion");
-        match write_report(
-            &work.join("results"),
+        match write_from_results(
+            &[work.join("results")],
             &work.join("report"),
             Some(&criterion),
+            RunSelection::Latest,
         ) {
             Ok(paths) => println!(
                 "stampede summary: {}\n                  {}\n                  {}",
@@ -308,70 +292,4 @@ impl Bench {
         }
         ExitCode::FAILURE
     }
-}
-
-/// A load client looping in its own thread until stopped.
-struct BackgroundLoad {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<Result<Sample, String>>,
-}
-
-impl BackgroundLoad {
-    fn start(mut client: LoadClient) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            let mut total = Sample::empty();
-            while !flag.load(Ordering::Relaxed) {
-                let sample = client
-                    .run(&RunPlan::duration(Duration::from_millis(200)))
-                    .map_err(|e| e.to_string())?;
-                total.absorb(&sample);
-            }
-            Ok(total)
-        });
-        Self { stop, thread }
-    }
-
-    fn stop(self) -> Result<Sample, String> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread
-            .join()
-            .map_err(|_| "background thread panicked".to_owned())?
-    }
-}
-
-fn evidence_line(record: &ResultRecord) -> String {
-    let mut flags = Vec::new();
-    if record.client_bound {
-        flags.push("client-bound");
-    }
-    if record.invalid {
-        flags.push("INVALID: errors above 0.1%");
-    }
-    let errors: Vec<String> = record
-        .errors_by_kind
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect();
-    format!(
-        "  {}: {:.0} req/s, p50 {} us, p99 {} us, errors {}{}, server cpu_busy {:.2}{}",
-        record.id,
-        record.requests_per_sec,
-        record.latency_us.p50,
-        record.latency_us.p99,
-        record.errors,
-        if errors.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", errors.join(", "))
-        },
-        record.server.cpu_busy,
-        if flags.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", flags.join("; "))
-        }
-    )
 }

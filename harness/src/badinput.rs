@@ -1,6 +1,7 @@
 //! The bad-input table (`spec/bad-inputs.json`): raw-socket abuse that HTTP clients cannot
-//! send — garbage request lines, headers cut off, bodies shorter than announced, a slow
-//! client. Each case must get an acceptable answer, and the target must stay healthy.
+//! send — garbage request lines, headers cut off, bodies shorter than announced or over the
+//! limit, a slow client. Each case must get an acceptable answer, the answer must name the
+//! server unless the table says the framework writes it, and the target must stay healthy.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -36,6 +37,46 @@ pub struct Step {
     /// Close the sending side.
     #[serde(default)]
     pub shutdown_write: bool,
+    /// A body of `bytes` bytes to send (after the head in `send`).
+    #[serde(default)]
+    pub body: Option<BodyStep>,
+}
+
+/// A generated request body: `bytes` bytes of `a`, plain or in chunks of `chunk_bytes`
+/// (chunked transfer coding, last chunk included), written in one go or, like a client on a
+/// slower link, in writes of `write_bytes` with `write_delay_ms` between them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyStep {
+    /// Payload size.
+    pub bytes: usize,
+    /// Chunk size; absent for a plain (Content-Length) body.
+    #[serde(default)]
+    pub chunk_bytes: Option<usize>,
+    /// Size of each write; absent: one write.
+    #[serde(default)]
+    pub write_bytes: Option<usize>,
+    /// Pause after each write.
+    #[serde(default)]
+    pub write_delay_ms: Option<u64>,
+}
+
+impl BodyStep {
+    /// The bytes on the wire.
+    pub fn wire_bytes(&self) -> Vec<u8> {
+        let payload = vec![b'a'; self.bytes];
+        let Some(size) = self.chunk_bytes.filter(|&n| n > 0) else {
+            return payload;
+        };
+        let mut wire = Vec::with_capacity(self.bytes + self.bytes / size * 10 + 16);
+        for chunk in payload.chunks(size) {
+            wire.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            wire.extend_from_slice(chunk);
+            wire.extend_from_slice(b"\r\n");
+        }
+        wire.extend_from_slice(b"0\r\n\r\n");
+        wire
+    }
 }
 
 /// Acceptable outcomes.
@@ -50,6 +91,10 @@ pub struct BadExpect {
     /// No answer at all (the server is waiting for the rest) is acceptable too.
     #[serde(default)]
     pub or_silent: bool,
+    /// After the answer the connection must stay open or close cleanly, never be reset (a
+    /// reset means the server closed with part of the request unread).
+    #[serde(default)]
+    pub no_reset: bool,
 }
 
 /// One abuse case.
@@ -62,6 +107,11 @@ pub struct BadInputCase {
     pub steps: Vec<Step>,
     /// What may come back.
     pub expect: BadExpect,
+    /// Targets whose framework writes this answer itself, before the target's code runs, so
+    /// it lacks `Server: <target>` (CONTRACT.md, "Answers the framework writes"). Every other
+    /// target's answer must name the server; a listed target's must not, so the list stays true.
+    #[serde(default)]
+    pub framework_answers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,32 +182,27 @@ pub fn load_bad_inputs(spec_dir: &Path) -> Result<Vec<BadInputCase>, SpecError> 
     Ok(file.cases)
 }
 
-/// Plays `case` on a fresh connection and reports what the server did.
-pub fn play(addr: SocketAddr, case: &BadInputCase) -> std::io::Result<Outcome> {
+/// What came back: the outcome and, with a status, the `Server` header if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// What the server did.
+    pub outcome: Outcome,
+    /// Its `Server` header.
+    pub server: Option<String>,
+    /// The connection was reset after the answer (looked for only when the case asks).
+    pub reset_after: bool,
+}
+
+/// Plays `case` on a fresh connection and reports what the server did. An interim answer
+/// (`100 Continue`) is skipped; the final one counts.
+pub fn play(addr: SocketAddr, case: &BadInputCase) -> std::io::Result<Answer> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_nodelay(true)?;
-    for step in &case.steps {
-        let bytes = match (&step.send, &step.send_hex) {
-            (Some(text), _) => text.as_bytes().to_vec(),
-            (None, Some(hex)) => decode_hex(hex)?,
-            (None, None) => Vec::new(),
-        };
-        match step.byte_delay_ms {
-            Some(ms) => {
-                for byte in &bytes {
-                    stream.write_all(std::slice::from_ref(byte))?;
-                    std::thread::sleep(Duration::from_millis(ms));
-                }
-            }
-            None if !bytes.is_empty() => stream.write_all(&bytes)?,
-            None => {}
-        }
-        if let Some(ms) = step.pause_ms {
-            std::thread::sleep(Duration::from_millis(ms));
-        }
-        if step.shutdown_write {
-            stream.shutdown(Shutdown::Write)?;
-        }
+    // A target that stops reading must not hang the client: a write that cannot finish
+    // within the answer timeout fails the case.
+    stream.set_write_timeout(Some(ANSWER_TIMEOUT))?;
+    for (index, step) in case.steps.iter().enumerate() {
+        send_step(&mut stream, step).map_err(|e| explain_send_error(index, &e))?;
     }
     let timeout = if case.expect.or_silent {
         SILENCE_TIMEOUT
@@ -165,31 +210,147 @@ pub fn play(addr: SocketAddr, case: &BadInputCase) -> std::io::Result<Outcome> {
         ANSWER_TIMEOUT
     };
     stream.set_read_timeout(Some(timeout))?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 512];
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let without_head = |outcome| Answer {
+        outcome,
+        server: None,
+        reset_after: false,
+    };
     loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return Ok(parse_status(&head).map_or(Outcome::Closed, Outcome::Status)),
-            Ok(n) => {
-                head.extend_from_slice(&buf[..n]);
-                if let Some(status) = parse_status(&head) {
-                    return Ok(Outcome::Status(status));
-                }
+        if let Some(mut answer) = final_answer(&received) {
+            if case.expect.no_reset {
+                answer.reset_after = reset_follows(&mut stream)?;
             }
+            return Ok(answer);
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => {
+                let outcome = parse_status(&received).map_or(Outcome::Closed, Outcome::Status);
+                return Ok(without_head(outcome));
+            }
+            Ok(n) => received.extend_from_slice(&buf[..n]),
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                return Ok(Outcome::Silent);
+                return Ok(without_head(Outcome::Silent));
             }
             // A reset is the server closing on us.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
-                return Ok(Outcome::Closed);
+                let outcome = parse_status(&received).map_or(Outcome::Closed, Outcome::Status);
+                return Ok(without_head(outcome));
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Reads what follows an answer until the connection closes or stays quiet for
+/// [`SILENCE_TIMEOUT`]; true if it is reset instead.
+fn reset_follows(stream: &mut TcpStream) -> std::io::Result<bool> {
+    stream.set_read_timeout(Some(SILENCE_TIMEOUT))?;
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(false),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(true),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn send_step(stream: &mut TcpStream, step: &Step) -> std::io::Result<()> {
+    let bytes = match (&step.send, &step.send_hex) {
+        (Some(text), _) => text.as_bytes().to_vec(),
+        (None, Some(hex)) => decode_hex(hex)?,
+        (None, None) => Vec::new(),
+    };
+    match step.byte_delay_ms {
+        Some(ms) => {
+            for byte in &bytes {
+                stream.write_all(std::slice::from_ref(byte))?;
+                std::thread::sleep(Duration::from_millis(ms));
+            }
+        }
+        None if !bytes.is_empty() => stream.write_all(&bytes)?,
+        None => {}
+    }
+    if let Some(body) = &step.body {
+        let wire = body.wire_bytes();
+        let size = body
+            .write_bytes
+            .filter(|&n| n > 0)
+            .unwrap_or(wire.len().max(1));
+        for piece in wire.chunks(size) {
+            stream.write_all(piece)?;
+            if let Some(ms) = body.write_delay_ms {
+                std::thread::sleep(Duration::from_millis(ms));
+            }
+        }
+    }
+    if let Some(ms) = step.pause_ms {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+    if step.shutdown_write {
+        stream.shutdown(Shutdown::Write)?;
+    }
+    Ok(())
+}
+
+/// Names what a failed send means for the contract.
+fn explain_send_error(step: usize, err: &std::io::Error) -> std::io::Error {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionReset, TimedOut, WouldBlock};
+    let meaning = match err.kind() {
+        BrokenPipe | ConnectionReset => {
+            "the target closed the connection while the client was still sending; it must \
+             read (or discard) the rest of the request first (CONTRACT.md, \"Errors\")"
+        }
+        TimedOut | WouldBlock => {
+            "the target stopped reading while the client was still sending; it must read (or \
+             discard) the rest of the request (CONTRACT.md, \"Errors\")"
+        }
+        _ => "the client could not send",
+    };
+    std::io::Error::new(err.kind(), format!("step {}: {meaning} ({err})", step + 1))
+}
+
+/// The first non-interim answer in `received`, once its head is complete.
+fn final_answer(received: &[u8]) -> Option<Answer> {
+    let mut rest = received;
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut response = httparse::Response::new(&mut headers);
+        let head_len = match response.parse(rest) {
+            Ok(httparse::Status::Complete(n)) => n,
+            _ => return None,
+        };
+        let status = response.code?;
+        if (100..200).contains(&status) {
+            rest = &rest[head_len..];
+            continue;
+        }
+        let server = response
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("server"))
+            .map(|h| String::from_utf8_lossy(h.value).into_owned());
+        return Some(Answer {
+            outcome: Outcome::Status(status),
+            server,
+            reset_after: false,
+        });
     }
 }
 
@@ -199,6 +360,31 @@ fn parse_status(head: &[u8]) -> Option<u16> {
     let mut parts = line.split_whitespace();
     parts.next().filter(|v| v.starts_with("HTTP/"))?;
     parts.next()?.parse().ok()
+}
+
+/// A status answer names the server, except where the table lists the target under
+/// `framework_answers` — and there it must not, or the list (and CONTRACT.md) is out of date.
+fn server_header_problem(target: &str, case: &BadInputCase, answer: &Answer) -> Option<String> {
+    let Outcome::Status(status) = answer.outcome else {
+        return None;
+    };
+    let named = answer.server.as_deref() == Some(target);
+    let listed = case.framework_answers.iter().any(|t| t == target);
+    match (named, listed) {
+        (false, false) => Some(format!(
+            "`{target}` {}: answered {status} with Server {:?}, not {target:?}; if the framework \
+             writes this answer before the target's code runs, list `{target}` under \
+             `framework_answers` of the case in spec/bad-inputs.json and in CONTRACT.md",
+            case.name, answer.server
+        )),
+        (true, true) => Some(format!(
+            "`{target}` {}: answered {status} with `Server: {target}`, but spec/bad-inputs.json \
+             lists `{target}` under `framework_answers` for this case: remove it there and in \
+             CONTRACT.md",
+            case.name
+        )),
+        _ => None,
+    }
 }
 
 fn decode_hex(hex: &str) -> std::io::Result<Vec<u8>> {
@@ -218,11 +404,24 @@ pub fn check_all(target: &str, addr: SocketAddr, cases: &[BadInputCase]) -> Vec<
     let mut failures = Vec::new();
     for case in cases {
         match play(addr, case) {
-            Ok(outcome) if case.expect.accepts(outcome) => {}
-            Ok(outcome) => failures.push(format!(
-                "`{target}` {}: expected {}, got {outcome}",
+            Ok(answer) if case.expect.accepts(answer.outcome) => {
+                if let Some(problem) = server_header_problem(target, case, &answer) {
+                    failures.push(problem);
+                }
+                if answer.reset_after {
+                    failures.push(format!(
+                        "`{target}` {}: answered {}, then reset the connection: it closed with \
+                         part of the request unread; read or discard the rest first (CONTRACT.md, \
+                         \"Errors\")",
+                        case.name, answer.outcome
+                    ));
+                }
+            }
+            Ok(answer) => failures.push(format!(
+                "`{target}` {}: expected {}, got {}",
                 case.name,
-                case.expect.describe()
+                case.expect.describe(),
+                answer.outcome
             )),
             Err(err) => failures.push(format!(
                 "`{target}` {}: the client failed: {err}",
@@ -269,12 +468,75 @@ mod tests {
             statuses: vec![400],
             or_closed: true,
             or_silent: false,
+            no_reset: false,
         };
         assert!(e.accepts(Outcome::Status(400)));
         assert!(e.accepts(Outcome::Closed));
         assert!(!e.accepts(Outcome::Status(200)));
         assert!(!e.accepts(Outcome::Silent));
         assert_eq!(e.describe(), "status 400 or a closed connection");
+    }
+
+    #[test]
+    fn an_interim_continue_is_skipped_and_the_final_head_gives_status_and_server() {
+        let wire = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 Payload Too Large\r\nServer: x\r\nContent-Length: 0\r\n\r\n";
+        let answer = final_answer(wire).expect("a final answer");
+        assert_eq!(answer.outcome, Outcome::Status(413));
+        assert_eq!(answer.server.as_deref(), Some("x"));
+        assert_eq!(final_answer(b"HTTP/1.1 100 Continue\r\n\r\n"), None);
+        assert_eq!(final_answer(b"HTTP/1.1 400 Bad Request\r\nServer"), None);
+    }
+
+    #[test]
+    fn a_chunked_body_step_frames_every_chunk_and_ends_with_the_last_chunk() {
+        let step = BodyStep {
+            bytes: 5,
+            chunk_bytes: Some(2),
+            write_bytes: None,
+            write_delay_ms: None,
+        };
+        assert_eq!(
+            step.wire_bytes(),
+            b"2\r\naa\r\n2\r\naa\r\n1\r\na\r\n0\r\n\r\n".to_vec()
+        );
+        let plain = BodyStep {
+            bytes: 3,
+            chunk_bytes: None,
+            write_bytes: None,
+            write_delay_ms: None,
+        };
+        assert_eq!(plain.wire_bytes(), b"aaa".to_vec());
+    }
+
+    #[test]
+    fn an_answer_must_name_the_server_unless_the_case_lists_the_target() {
+        let case = BadInputCase {
+            name: "c".into(),
+            steps: Vec::new(),
+            expect: BadExpect {
+                statuses: vec![400],
+                or_closed: false,
+                or_silent: false,
+                no_reset: false,
+            },
+            framework_answers: vec!["listed".into()],
+        };
+        let answer = |server: Option<&str>| Answer {
+            outcome: Outcome::Status(400),
+            server: server.map(str::to_owned),
+            reset_after: false,
+        };
+        assert_eq!(server_header_problem("t", &case, &answer(Some("t"))), None);
+        assert!(server_header_problem("t", &case, &answer(None)).is_some());
+        assert_eq!(server_header_problem("listed", &case, &answer(None)), None);
+        let stale = server_header_problem("listed", &case, &answer(Some("listed")));
+        assert!(stale.is_some_and(|m| m.contains("remove it")));
+        let closed = Answer {
+            outcome: Outcome::Closed,
+            server: None,
+            reset_after: false,
+        };
+        assert_eq!(server_header_problem("t", &case, &closed), None);
     }
 
     #[test]

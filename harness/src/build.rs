@@ -92,7 +92,11 @@ fn run_build(catalog: &Catalog, target: &Target, spec: &BuildSpec) -> Result<(),
         .envs(&spec.env)
         .stdin(Stdio::null());
     // A build outlives nothing: it ends with the harness, like a server (no CPU pinning).
-    crate::child_setup::die_with_parent_on_cpus(&mut command, &crate::cpus::CpuSet::new(vec![]));
+    crate::child_setup::die_with_parent_on_cpus(
+        &mut command,
+        &crate::cpus::CpuSet::new(vec![]),
+        None,
+    );
     let output = command.output().map_err(|source| BuildError::Spawn {
         target: target.name.clone(),
         command: argv.join(" "),

@@ -1,6 +1,7 @@
 //! The one place with `unsafe`: settings applied in the child between fork and exec.
 #![allow(unsafe_code)]
 
+use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -11,15 +12,26 @@ use nix::unistd::{Pid, getpid, getppid};
 use crate::cpus::CpuSet;
 
 /// Makes the child get SIGKILL when the spawning thread dies (so a SIGKILLed harness leaves no
-/// server behind) and pins it, and so every process and thread it creates, to `cpus`.
-pub(crate) fn die_with_parent_on_cpus(command: &mut Command, cpus: &CpuSet) {
+/// server behind) and pins it, and so every process and thread it creates, to `cpus`. With
+/// `cgroup_procs` (a cgroup's `cgroup.procs` opened for writing) the child joins that cgroup
+/// before exec, so not one of its threads or children runs outside it.
+pub(crate) fn die_with_parent_on_cpus(
+    command: &mut Command,
+    cpus: &CpuSet,
+    cgroup_procs: Option<File>,
+) {
     let affinity = cpus.to_nix().ok().filter(|_| !cpus.is_empty());
     let parent = getpid();
     // SAFETY: the closure runs in the forked child before exec. It only makes async-signal-safe
-    // system calls (prctl, getppid, sched_setaffinity) on values prepared before the fork, and
-    // neither allocates nor takes locks.
+    // system calls (write, prctl, getppid, sched_setaffinity) on values prepared before the
+    // fork, and neither allocates nor takes locks.
     unsafe {
         command.pre_exec(move || {
+            if let Some(procs) = &cgroup_procs {
+                // "0" means the writing process. A failure leaves the child outside the group;
+                // the parent checks membership after the spawn and falls back to /proc.
+                let _ = nix::unistd::write(procs, b"0");
+            }
             nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
             // The parent may have died before prctl took effect: then no signal would come.
             if getppid() != parent {

@@ -2,29 +2,32 @@
 //!
 //! Modules follow the data path: [`catalog`] (targets as data) -> [`build`] -> [`process`]
 //! (a `RunningServer` guard) -> [`verify`] against [`vectors`] -> [`load`] (the driver) ->
-//! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target).
+//! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target) ->
+//! [`evidence`] (one record per benchmark) -> [`summary`] (the page, with the claims check);
+//! [`load_report`] is what `stampede load` prints, [`compare`] the duet A/B.
 
 pub mod badinput;
+pub mod bodies;
 pub mod build;
 pub mod catalog;
 mod child_setup;
 pub mod compare;
 pub mod cpus;
+pub mod evidence;
+pub mod exposition;
+pub mod history;
 pub mod icount;
+pub mod k6;
 pub mod limits;
 pub mod load;
+pub mod load_report;
 pub mod metrics;
 pub mod mock;
 pub mod process;
-pub mod report;
-pub mod results;
+pub mod sampling;
 pub mod session;
 pub mod summary;
 pub mod text;
 pub mod vectors;
 pub mod verify;
 pub mod workload;
-
-/// A run whose server CPU was busy less than this share is flagged client-bound: something
-/// other than the server (usually the load client) limited it.
-pub const CLIENT_BOUND_BELOW: f64 = 0.9;

@@ -1,16 +1,21 @@
-//! An in-process mock target, so verify and load logic can be tested without Go, Node or a
-//! release build. It speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies) to answer
-//! `/healthz`, `/plaintext` and `/json`, and can be told to misbehave.
+//! A mock target, so verify and load logic can be tested without Go, Node or a release build:
+//! in-process ([`MockServer`]) or as a process of its own (the `stampede-mock` binary, for
+//! tests of process-level accounting). It speaks just enough HTTP/1.1 (keep-alive,
+//! Content-Length bodies) to answer `/healthz`, `/plaintext`, `/json` and `/burn`, and can be
+//! told to misbehave.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
+use tokio::task::LocalSet;
+
+use crate::load::pacer::Pacer;
 
 /// How the mock answers.
 #[derive(Clone, Debug)]
@@ -23,6 +28,9 @@ pub struct MockBehavior {
     pub stall: Option<(u64, Duration)>,
     /// Answer every n-th request with a 500 instead.
     pub fail_every: Option<u64>,
+    /// Answer every request this long after it arrived (a precise timer, not tokio's 1 ms
+    /// wheel), without blocking other connections.
+    pub delay: Option<Duration>,
 }
 
 impl Default for MockBehavior {
@@ -32,6 +40,7 @@ impl Default for MockBehavior {
             plaintext_body: "Hello, World!".into(),
             stall: None,
             fail_every: None,
+            delay: None,
         }
     }
 }
@@ -48,7 +57,12 @@ pub struct MockServer {
 impl MockServer {
     /// Starts the mock on a free loopback port with its own thread and runtime.
     pub fn start(behavior: MockBehavior) -> std::io::Result<Self> {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), behavior)
+    }
+
+    /// Starts the mock on `addr` (port 0: any free port).
+    pub fn start_on(addr: SocketAddr, behavior: MockBehavior) -> std::io::Result<Self> {
+        let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let (shutdown, mut stop) = oneshot::channel();
@@ -61,7 +75,12 @@ impl MockServer {
         let thread = std::thread::Builder::new()
             .name("stampede-mock".into())
             .spawn(move || {
-                runtime.block_on(async move {
+                let local = LocalSet::new();
+                let pacer = {
+                    let _entered = runtime.enter();
+                    Pacer::start(&local).ok()
+                };
+                local.block_on(&runtime, async move {
                     let Ok(listener) = TcpListener::from_std(std_listener) else {
                         return;
                     };
@@ -71,7 +90,9 @@ impl MockServer {
                             accepted = listener.accept() => {
                                 if let Ok((stream, _)) = accepted {
                                     let (b, c) = (Arc::clone(&behavior), Arc::clone(&counter));
-                                    tokio::spawn(serve_connection(stream, b, c));
+                                    tokio::task::spawn_local(
+                                        serve_connection(stream, b, c, pacer.clone()),
+                                    );
                                 }
                             }
                         }
@@ -117,6 +138,7 @@ async fn serve_connection(
     mut stream: TcpStream,
     behavior: Arc<MockBehavior>,
     count: Arc<AtomicU64>,
+    pacer: Option<Pacer>,
 ) {
     let _ = stream.set_nodelay(true);
     let mut buf = Vec::with_capacity(4096);
@@ -133,13 +155,23 @@ async fn serve_connection(
             }
         };
         buf.drain(..consumed);
+        let arrived = Instant::now();
         let n = count.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some((nth, pause)) = behavior.stall
             && n == nth
         {
             tokio::time::sleep(pause).await;
         }
-        let response = respond(&behavior, &method, &path, n);
+        if let (Some(delay), Some(pacer)) = (behavior.delay, &pacer) {
+            pacer.until(arrived + delay).await;
+        }
+        let response = match burn_request(&method, &path) {
+            Some((ms, threads)) => {
+                burn_in_threads(ms, threads).await;
+                render(&behavior, 200, "text/plain", "burnt")
+            }
+            None => respond(&behavior, &method, &path, n),
+        };
         if stream.write_all(&response).await.is_err() {
             return;
         }
@@ -173,6 +205,51 @@ fn parse_request(buf: &[u8]) -> Result<Option<(String, String, usize)>, ()> {
     let method = request.method.unwrap_or("").to_owned();
     let path = request.path.unwrap_or("").to_owned();
     Ok(Some((method, path, head + body_len)))
+}
+
+/// `GET /burn?ms=N&threads=T`: the answer waits for T threads that each burn N ms of CPU and
+/// exit, as an offload pool's or a runtime's helper threads would.
+fn burn_request(method: &str, path: &str) -> Option<(u64, u64)> {
+    let query = path.strip_prefix("/burn?").filter(|_| method == "GET")?;
+    let (mut ms, mut threads) = (None, 1);
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("ms", v)) => ms = v.parse().ok(),
+            Some(("threads", v)) => threads = v.parse().ok()?,
+            _ => {}
+        }
+    }
+    Some((ms?, threads))
+}
+
+async fn burn_in_threads(ms: u64, threads: u64) {
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let burners: Vec<_> = (0..threads)
+            .map(|_| std::thread::spawn(move || burn_cpu(Duration::from_millis(ms))))
+            .collect();
+        for burner in burners {
+            let _ = burner.join();
+        }
+        let _ = done_tx.send(());
+    });
+    let _ = done_rx.await;
+}
+
+/// Spins until this thread has used `cpu` of CPU time.
+fn burn_cpu(cpu: Duration) {
+    let clock = || {
+        nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+            .map_or(Duration::ZERO, Duration::from)
+    };
+    let start = clock();
+    let mut x: u64 = 1;
+    while clock().saturating_sub(start) < cpu {
+        for _ in 0..1000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+    }
 }
 
 fn respond(behavior: &MockBehavior, method: &str, path: &str, n: u64) -> Vec<u8> {

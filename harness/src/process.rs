@@ -21,6 +21,8 @@ use nix::unistd::Pid;
 
 use crate::catalog::{Catalog, Target};
 use crate::cpus::CpuSet;
+use crate::metrics::ServerProbe;
+use crate::metrics::cgroup::ServerCgroup;
 
 /// Lines of stderr quoted in errors.
 pub const STDERR_TAIL_LINES: usize = 20;
@@ -119,6 +121,8 @@ pub struct RunningServer {
     addr: SocketAddr,
     log_path: PathBuf,
     config: ServerConfig,
+    /// The server's own cgroup, for complete CPU accounting; `None` where none can be made.
+    cgroup: Option<ServerCgroup>,
 }
 
 impl RunningServer {
@@ -163,18 +167,27 @@ impl RunningServer {
             .stdout(log_for_stdout)
             .stderr(log)
             .process_group(0);
-        crate::child_setup::die_with_parent_on_cpus(&mut command, &config.cpus);
+        let mut cgroup = ServerCgroup::create(&format!("{}-{port}", target.name));
+        let procs = cgroup.as_ref().and_then(|g| g.procs_file().ok());
+        crate::child_setup::die_with_parent_on_cpus(&mut command, &config.cpus, procs);
         let child = command.spawn().map_err(|source| ProcessError::Spawn {
             target: target.name.clone(),
             command: argv.join(" "),
             source,
         })?;
+        if cgroup
+            .as_ref()
+            .is_some_and(|g| !g.pids().contains(&child.id()))
+        {
+            cgroup = None;
+        }
         let mut server = Self {
             target: target.name.clone(),
             child: Some(child),
             addr: SocketAddr::from((config.host, port)),
             log_path,
             config: config.clone(),
+            cgroup,
         };
         server.wait_ready()?;
         Ok(server)
@@ -198,6 +211,14 @@ impl RunningServer {
     /// Pid of the server's main process (also its process-group id).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// A handle for reading the server's CPU time and memory from any thread.
+    pub fn probe(&self) -> ServerProbe {
+        ServerProbe::new(
+            self.pid(),
+            self.cgroup.as_ref().map(|g| g.dir().to_path_buf()),
+        )
     }
 
     /// The configuration it was started with.

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use crate::build::{BuildError, ensure_built};
 use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
+use crate::evidence::{
+    self, OpenLoopRun, ResultRecord, RunContext, SCHEMA_VERSION, Setup, rfc3339_utc,
+};
 use crate::load::{LoadClient, LoadError, RunPlan, Sample};
-use crate::metrics::{ResourceMonitor, ServerUsage};
+use crate::metrics::{CpuSource, ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
-use crate::results::{ResultRecord, RunContext, ServerEvidence, Setup, rfc3339_utc};
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
 use crate::verify::{VerifyError, verify};
 use crate::workload::Workload;
@@ -40,13 +42,14 @@ pub enum SessionError {
     /// The target answered wrongly.
     #[error(transparent)]
     Verify(#[from] VerifyError),
-    /// The load client failed.
-    #[error("loading `{target}`: {source}")]
+    /// The load client failed. (`cause`, not `source`: the message already says it, and a
+    /// source would make error chains print it twice.)
+    #[error("loading `{target}`: {cause}")]
     Load {
         /// The target.
         target: String,
         /// What failed.
-        source: LoadError,
+        cause: LoadError,
     },
 }
 
@@ -68,8 +71,12 @@ pub struct VerifiedServer {
     pub toolchain_version: String,
     /// The framework with its exact version when the catalog says where to find it.
     pub framework: String,
-    /// The vectors it passed (also the source of request bodies).
+    /// The vectors it passed (also the source of expected answers).
     pub vectors: Arc<Vec<Vector>>,
+    /// Seed of the request-body pools of this session's load ([`crate::bodies::run_seed`]).
+    pub body_seed: u64,
+    /// Check answers under load (on by default; off only to measure what checking costs).
+    pub check_answers: bool,
 }
 
 /// Loads the spec vectors of the catalog's workspace.
@@ -103,6 +110,8 @@ pub fn start_verified(
         target,
         toolchain_version,
         vectors,
+        body_seed: crate::bodies::run_seed(),
+        check_answers: true,
     })
 }
 
@@ -114,34 +123,58 @@ impl VerifiedServer {
         connections: usize,
         client_cpus: &CpuSet,
     ) -> Result<LoadClient, SessionError> {
-        let mix = workload.requests(self.server.addr(), &self.vectors);
+        let mut mix = workload.requests_seeded(self.server.addr(), &self.vectors, self.body_seed);
+        if !self.check_answers {
+            for request in &mut mix {
+                request.answer = crate::load::check::Answer::Unchecked;
+            }
+        }
         LoadClient::connect(self.server.addr(), connections, client_cpus, mix).map_err(|source| {
             SessionError::Load {
                 target: self.target.name.clone(),
-                source,
+                cause: source,
             }
         })
     }
 
-    /// Runs `plan` while watching the server's process tree; fails if the server died.
+    /// The server's PSS now: taken idle, before any load connection, it is the baseline that
+    /// per-connection memory is measured from.
+    pub fn idle_pss_bytes(&self) -> Option<u64> {
+        let reading = self.server.probe().memory();
+        (reading.processes > 0).then_some(reading.pss_bytes)
+    }
+
+    /// Runs `plan` while watching the server; fails if the server died. The memory sampler
+    /// runs on `sampler_cpus` (the client's), never on the server's.
     pub fn measure(
         &mut self,
         client: &mut LoadClient,
         plan: &RunPlan,
+        sampler_cpus: &CpuSet,
     ) -> Result<Measurement, SessionError> {
-        let monitor = ResourceMonitor::start(self.server.pid());
+        let monitor = ResourceMonitor::start(&self.server.probe(), Some(sampler_cpus.clone()));
         let sample = client.run(plan);
         let usage = monitor.finish();
         self.server.check_alive()?;
-        let sample = sample.map_err(|source| SessionError::Load {
+        let sample = sample.map_err(|cause| SessionError::Load {
             target: self.target.name.clone(),
-            source,
+            cause,
         })?;
         Ok(Measurement {
             sample,
             usage: Some(usage),
             server_cores: self.server.config().cpus.len(),
+            idle_pss_bytes: None,
+            background_requests: 0,
         })
+    }
+
+    /// Wraps an error of this server's load client.
+    pub fn load_error(&self, cause: LoadError) -> SessionError {
+        SessionError::Load {
+            target: self.target.name.clone(),
+            cause,
+        }
     }
 }
 
@@ -152,33 +185,43 @@ pub struct LoadSetup {
     pub client_cpus: CpuSet,
     /// Connections.
     pub connections: usize,
-    /// Constant rate for open-loop runs.
+    /// Constant rate when the record's own run was an open loop.
     pub rate_per_sec: Option<f64>,
+    /// Requests per write (pipelining); 1 without.
+    pub pipeline: usize,
+    /// Seed of the request-body pool.
+    pub body_seed: Option<u64>,
 }
 
 impl VerifiedServer {
-    /// The evidence record of one benchmark of this server, flags set.
+    /// The evidence record of one benchmark of this server, flags set. `open_loop` holds the
+    /// fixed-rate runs made beside the measurement (tails, probes).
     pub fn result_record(
         &self,
         context: &RunContext,
         id: &str,
-        sample: &Sample,
-        usage: &ServerUsage,
+        measurement: &Measurement,
         load: &LoadSetup,
+        open_loop: Vec<OpenLoopRun>,
     ) -> ResultRecord {
         let config = self.server.config();
+        let sample = &measurement.sample;
         let mut parts = id.splitn(3, '/');
         let (workload, _, param) = (
             parts.next().unwrap_or(""),
             parts.next(),
             parts.next().unwrap_or(""),
         );
-        let measurement = Measurement {
-            sample: sample.clone(),
-            usage: Some(*usage),
-            server_cores: config.cpus.len(),
-        };
+        let usage = measurement.usage.unwrap_or(ServerUsage {
+            cpu_seconds: 0.0,
+            wall_seconds: 0.0,
+            peak_pss_bytes: 0,
+            peak_rss_bytes: 0,
+            processes: 0,
+            cpu_source: CpuSource::ProcTicks,
+        });
         ResultRecord {
+            schema_version: SCHEMA_VERSION,
             id: id.to_owned(),
             workload: workload.to_owned(),
             target: self.target.name.clone(),
@@ -186,18 +229,32 @@ impl VerifiedServer {
             language: self.target.language.clone(),
             framework: self.framework.clone(),
             toolchain: self.toolchain_version.clone(),
+            run_id: context.run_id.clone(),
+            mode: context.mode,
             requests: sample.requests,
             errors: sample.errors(),
             errors_by_kind: sample.errors_by_kind_named(),
             requests_per_sec: sample.requests_per_sec(),
-            latency_us: sample.latency().into(),
-            server: ServerEvidence {
-                cpu_busy: usage.cpu_busy(config.cpus.len()),
-                cpu_us_per_request: measurement.cpu_us_per_request(),
-                peak_rss_bytes: usage.peak_rss_bytes,
-                cores: config.cpus.len(),
-            },
+            latency_us: sample.latency(),
+            occupancy: load
+                .rate_per_sec
+                .is_none()
+                .then(|| evidence::occupancy(sample, load.connections))
+                .flatten(),
+            server: evidence::server_evidence(
+                &usage,
+                sample.requests + measurement.background_requests,
+                config.cpus.len(),
+                measurement.idle_pss_bytes,
+            ),
+            client: evidence::client_evidence(sample),
+            open_loop,
+            checked_answers: sample.checked_answers,
+            wrong_answer_example: sample.wrong_answer_example.clone(),
             client_bound: false,
+            server_bound: false,
+            low_occupancy: false,
+            client_late: false,
             invalid: false,
             setup: Setup {
                 server_cpus: config.cpus.to_string(),
@@ -206,10 +263,13 @@ impl VerifiedServer {
                 offload_threads: config.offload_threads,
                 connections: load.connections,
                 rate_per_sec: load.rate_per_sec,
+                pipeline: load.pipeline,
+                body_seed: load.body_seed,
             },
             machine: context.machine.clone(),
             git_commit: context.git_commit.clone(),
             time: rfc3339_utc(std::time::SystemTime::now()),
+            engine: None,
         }
         .with_flags()
     }
@@ -224,6 +284,11 @@ pub struct Measurement {
     pub usage: Option<ServerUsage>,
     /// Size of the server CPU set.
     pub server_cores: usize,
+    /// The server's PSS before any load connection.
+    pub idle_pss_bytes: Option<u64>,
+    /// Requests a background load made the server serve in the same span (the mixed probe's
+    /// hashing connections): server CPU per request divides by these too.
+    pub background_requests: u64,
 }
 
 impl Measurement {
@@ -232,9 +297,10 @@ impl Measurement {
         self.usage.map(|u| u.cpu_busy(self.server_cores))
     }
 
-    /// Server CPU microseconds per successful request.
+    /// Server CPU microseconds per request served (measured and background).
     pub fn cpu_us_per_request(&self) -> Option<f64> {
         let usage = self.usage?;
-        (self.sample.requests > 0).then(|| usage.cpu_seconds * 1e6 / self.sample.requests as f64)
+        let served = self.sample.requests + self.background_requests;
+        (served > 0).then(|| usage.cpu_seconds * 1e6 / served as f64)
     }
 }

@@ -1,248 +1,147 @@
-//! The summary report from fixed records: results.json against its schema, report.md against a
-//! committed snapshot, flags in all three outputs, and index.html in headless Chromium.
+//! The summary from fixed records: its schemas derived and committed, results.json and a record
+//! file valid against them, report.md and the page's HTML as insta snapshots, flags in all three
+//! outputs, two machines never ranked together, and index.html in headless Chromium.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use stampede_harness::report::LatencyUs;
-use stampede_harness::results::{Machine, ResultRecord, ServerEvidence, Setup};
+use stampede_harness::evidence::fixtures::{open_loop_run, record};
+use stampede_harness::evidence::{ResultRecord, record_schema};
 use stampede_harness::summary::claims::ClaimSet;
 use stampede_harness::summary::html::CriterionLinks;
-use stampede_harness::summary::{SkippedTarget, Summary, json, markdown, write_summary};
+use stampede_harness::summary::order::ReportOrder;
+use stampede_harness::summary::{
+    RunSelection, SkippedTarget, Summary, charts, html, json, markdown, write_from_results,
+    write_summary,
+};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A result with fixed time, commit and machine; `rps` and `p50_us` drive the other figures.
-fn record(id: &str, rps: f64, p50_us: u64, rss_mib: u64) -> ResultRecord {
-    let parts: Vec<&str> = id.split('/').collect();
-    let (workload, target, param) = (parts[0], parts[1], parts[2]);
-    let (language, framework, toolchain) = match target {
-        "actix" => ("Rust", "actix-web 4", "cargo 1.95.0"),
-        "axum" => ("Rust", "axum 0.8 on tokio", "cargo 1.95.0"),
-        "nethttp" => ("Go", "net/http", "go version go1.23.4 linux/amd64"),
-        "gin" => (
-            "Go",
-            "gin (release mode, gin.New)",
-            "go version go1.23.4 linux/amd64",
-        ),
-        _ => ("JavaScript", "node:http, one process", "v20.19.2"),
-    };
-    let number: usize = param
-        .trim_start_matches(|c: char| !c.is_ascii_digit())
-        .parse()
-        .unwrap();
-    let requests = (rps * 10.0) as u64;
-    ResultRecord {
-        id: id.into(),
-        workload: workload.into(),
-        target: target.into(),
-        param: param.into(),
-        language: language.into(),
-        framework: framework.into(),
-        toolchain: toolchain.into(),
-        requests,
-        errors: 0,
-        errors_by_kind: BTreeMap::new(),
-        requests_per_sec: rps,
-        latency_us: LatencyUs {
-            p50: p50_us,
-            p90: p50_us * 2,
-            p99: p50_us * 4,
-            p999: p50_us * 8,
-            max: p50_us * 20,
-        },
-        server: ServerEvidence {
-            cpu_busy: 0.97,
-            cpu_us_per_request: Some((1e6 / rps * 10.0).round() / 10.0),
-            peak_rss_bytes: rss_mib << 20,
-            cores: 1,
-        },
-        client_bound: false,
-        invalid: false,
-        setup: Setup {
-            server_cpus: "0".into(),
-            client_cpus: "1".into(),
-            workers: (target != "node").then_some(1),
-            offload_threads: 1,
-            connections: if param.starts_with('c') { number } else { 64 },
-            rate_per_sec: None,
-        },
-        machine: Machine {
-            cpu_model: "Test CPU @ 3.0GHz".into(),
-            cores: 2,
-            kernel: "6.1.0-test".into(),
-        },
-        git_commit: "0123abc".into(),
-        time: "2026-05-02T10:00:00Z".into(),
+/// A fixture result; the workloads with tails get two open-loop runs, as the benches make them.
+fn result(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
+    let mut r = record(id, rps, p50_us, pss_mib);
+    r.open_loop.clear();
+    if ["json-doc", "json", "hash-offload"].contains(&r.workload.as_str()) {
+        let mut capacity = open_loop_run("80% of capacity", rps * 0.8, p50_us * 2);
+        capacity.fraction_of_capacity = Some(0.8);
+        r.open_loop = vec![capacity, open_loop_run("common rate", 500.0, p50_us)];
     }
+    r
 }
 
 fn client_bound(mut r: ResultRecord, cpu_busy: f64) -> ResultRecord {
     r.server.cpu_busy = cpu_busy;
+    r.client.cpu_busy = 0.97;
     r.client_bound = true;
+    r.server_bound = false;
     r
 }
 
-fn fixture() -> Summary {
-    let mut invalid = record("json/node/c256", 9_000.0, 28_000, 60);
+fn records() -> Vec<ResultRecord> {
+    let mut invalid = result("json/node/c256", 9_000.0, 28_000, 60);
     invalid.errors = 120;
     invalid.errors_by_kind.insert("timeout".into(), 120);
     invalid.invalid = true;
-    let mut sleep_big = vec![
-        record("sleep/axum/c1000", 95_000.0, 10_500, 9),
-        record("sleep/nethttp/c1000", 95_000.0, 10_500, 14),
-    ];
-    sleep_big[0].server.peak_rss_bytes += 900 * 900;
-    sleep_big[1].server.peak_rss_bytes += 900 * 2_300;
-    let records = vec![
-        client_bound(record("plaintext/nethttp/c64", 30_000.0, 2_000, 12), 0.62),
-        record("json/actix/c16", 48_000.0, 330, 8),
-        record("json/actix/c256", 46_000.0, 5_500, 10),
-        record("json/axum/c16", 45_000.0, 350, 7),
-        record("json/axum/c256", 44_000.0, 5_800, 9),
-        record("json/nethttp/c16", 33_000.0, 480, 13),
-        record("json/nethttp/c256", 32_000.0, 8_000, 15),
-        record("json/node/c16", 16_000.0, 1_000, 55),
+    // Memory per connection = (peak PSS - idle PSS) / connections: 900 B and 2,300 B.
+    let sleep_big = |id: &str, per_connection: u64, pss_mib: u64| {
+        let mut r = result(id, 95_000.0, 10_500, pss_mib);
+        r.server.idle_pss_bytes = Some(r.server.peak_pss_bytes);
+        r.server.peak_pss_bytes += per_connection * 1000;
+        client_bound(r, 0.3)
+    };
+    vec![
+        client_bound(result("plaintext/nethttp/c64", 30_000.0, 2_000, 12), 0.62),
+        result("json/actix/c16", 48_000.0, 330, 8),
+        result("json/actix/c256", 46_000.0, 5_500, 10),
+        result("json/axum/c16", 45_000.0, 350, 7),
+        result("json/axum/c256", 44_000.0, 5_800, 9),
+        result("json/nethttp/c16", 33_000.0, 480, 13),
+        result("json/nethttp/c256", 32_000.0, 8_000, 15),
+        result("json/node/c16", 16_000.0, 1_000, 55),
         invalid,
-        record("json-doc/actix/c64", 30_000.0, 2_100, 9),
-        record("json-doc/actix/c256", 29_000.0, 8_800, 11),
-        record("json-doc/gin/c64", 21_000.0, 3_000, 15),
-        record("json-doc/gin/c256", 20_500.0, 12_500, 17),
-        record("hash/axum/r5000", 400.0, 150_000, 10),
-        record("hash/nethttp/r5000", 420.0, 140_000, 13),
-        record("hash-offload/axum/r5000", 480.0, 130_000, 11),
-        record("hash-offload/nethttp/r5000", 450.0, 140_000, 14),
-        client_bound(record("sleep/axum/c100", 9_500.0, 10_500, 9), 0.1),
-        client_bound(record("sleep/nethttp/c100", 9_500.0, 10_500, 14), 0.1),
-        client_bound(sleep_big.remove(0), 0.3),
-        client_bound(sleep_big.remove(0), 0.3),
-    ];
+        result("json-doc/actix/c64", 30_000.0, 2_100, 9),
+        result("json-doc/actix/c256", 29_000.0, 8_800, 11),
+        result("json-doc/gin/c64", 21_000.0, 3_000, 15),
+        result("json-doc/gin/c256", 20_500.0, 12_500, 17),
+        result("hash/axum/r5000", 400.0, 150_000, 10),
+        result("hash/nethttp/r5000", 420.0, 140_000, 13),
+        result("hash-offload/axum/r5000", 480.0, 130_000, 11),
+        result("hash-offload/nethttp/r5000", 450.0, 140_000, 14),
+        client_bound(result("sleep/axum/c100", 9_500.0, 10_500, 9), 0.1),
+        client_bound(result("sleep/nethttp/c100", 9_500.0, 10_500, 14), 0.1),
+        sleep_big("sleep/axum/c1000", 900, 9),
+        sleep_big("sleep/nethttp/c1000", 2_300, 14),
+    ]
+}
+
+fn order() -> ReportOrder {
+    let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+    ReportOrder {
+        targets: names(&["actix", "axum", "nethttp", "gin", "node", "node-cluster"]),
+        workloads: names(&[
+            "plaintext",
+            "json",
+            "json-doc",
+            "hash",
+            "hash-offload",
+            "sleep",
+        ]),
+    }
+}
+
+fn fixture() -> Summary {
     let skipped = vec![SkippedTarget {
         target: "node-cluster".into(),
         reason: "node not found on PATH (install Node.js >= 18)".into(),
     }];
     let claims = ClaimSet::load(&root().join("spec/claims.toml")).unwrap();
-    Summary::build(records, skipped, &claims, Vec::new())
+    Summary::build(records(), skipped, &claims, &order())
 }
 
-// --- A validator for the subset of JSON Schema that spec/results.schema.json uses. ---
-
-fn type_matches(name: &str, value: &Value) -> bool {
-    match name {
-        "object" => value.is_object(),
-        "array" => value.is_array(),
-        "string" => value.is_string(),
-        "number" => value.is_number(),
-        "integer" => value.is_u64() || value.is_i64(),
-        "boolean" => value.is_boolean(),
-        "null" => value.is_null(),
-        other => panic!("schema uses unsupported type {other}"),
+/// Compares a derived schema with its committed file; `STAMPEDE_BLESS=1` rewrites the file.
+fn assert_committed(schema: &Value, file: &str) {
+    let path = root().join(file);
+    let derived = serde_json::to_string_pretty(schema).unwrap() + "\n";
+    if std::env::var_os("STAMPEDE_BLESS").is_some() {
+        std::fs::write(&path, &derived).unwrap();
     }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == derived,
+        "{file} differs from the schema derived from the Rust types; if the change is \
+         intended, run `STAMPEDE_BLESS=1 cargo test -p stampede-harness --test summary_report` \
+         and commit the file"
+    );
 }
 
-const KNOWN_KEYWORDS: [&str; 11] = [
-    "$schema",
-    "$id",
-    "$defs",
-    "$ref",
-    "title",
-    "description",
-    "type",
-    "required",
-    "properties",
-    "additionalProperties",
-    "items",
-];
-
-fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
-    let schema = schema.as_object().unwrap();
-    for key in schema.keys() {
-        assert!(
-            KNOWN_KEYWORDS.contains(&key.as_str()) || key == "enum",
-            "schema keyword {key} at {at} is not supported by this test's validator"
-        );
-    }
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let name = reference.strip_prefix("#/$defs/").unwrap();
-        return validate(root, &root["$defs"][name], value, at, errors);
-    }
-    if let Some(types) = schema.get("type") {
-        let names: Vec<&str> = match types {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-            _ => panic!("bad type at {at}"),
-        };
-        if !names.iter().any(|n| type_matches(n, value)) {
-            errors.push(format!("{at}: expected {names:?}, found {value}"));
-            return;
-        }
-    }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(value) {
-            errors.push(format!("{at}: {value} is not one of {allowed:?}"));
-        }
-    }
-    if let Some(object) = value.as_object() {
-        for name in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if !object.contains_key(name.as_str().unwrap()) {
-                errors.push(format!("{at}: missing required {name}"));
-            }
-        }
-        let properties = schema.get("properties").and_then(Value::as_object);
-        for (key, item) in object {
-            let path = format!("{at}.{key}");
-            match (
-                properties.and_then(|p| p.get(key)),
-                schema.get("additionalProperties"),
-            ) {
-                (Some(sub), _) => validate(root, sub, item, &path, errors),
-                (None, Some(Value::Bool(false))) => {
-                    errors.push(format!("{path}: not in the schema"))
-                }
-                (None, Some(sub @ Value::Object(_))) => validate(root, sub, item, &path, errors),
-                (None, _) => {}
-            }
-        }
-    }
-    if let (Some(items), Some(list)) = (schema.get("items"), value.as_array()) {
-        for (i, item) in list.iter().enumerate() {
-            validate(root, items, item, &format!("{at}[{i}]"), errors);
-        }
-    }
-}
-
-fn schema_errors(document: &Value) -> Vec<String> {
-    let text = std::fs::read_to_string(root().join("spec/results.schema.json")).unwrap();
-    let schema: Value = serde_json::from_str(&text).unwrap();
-    let mut errors = Vec::new();
-    validate(&schema, &schema, document, "$", &mut errors);
-    errors
+fn schema_errors(schema: &Value, document: &Value) -> Vec<String> {
+    let validator = jsonschema::validator_for(schema).unwrap();
+    validator
+        .iter_errors(document)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
 }
 
 #[test]
-fn results_json_matches_its_hand_written_schema() {
+fn the_committed_schemas_are_the_ones_derived_from_the_types() {
+    assert_committed(&json::schema(), "spec/results.schema.json");
+    assert_committed(&record_schema(), "spec/record.schema.json");
+}
+
+#[test]
+fn results_json_is_valid_against_its_schema_and_a_broken_one_is_not() {
     let text = json::render(&fixture(), &CriterionLinks::default()).unwrap();
     let document: Value = serde_json::from_str(&text).unwrap();
-    let errors = schema_errors(&document);
-    assert!(
-        errors.is_empty(),
-        "results.json breaks spec/results.schema.json:\n{}",
-        errors.join("\n")
-    );
+    let schema = json::schema();
+    let errors = schema_errors(&schema, &document);
+    assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(document["schema_version"], json::SCHEMA_VERSION);
 
-    // The validator is not vacuous: a broken document is caught.
     let mut broken = document.clone();
     broken["workloads"][0]["results"][0]["setup"]["server_cpus"] = Value::from(0);
     broken["claims"][0]
@@ -251,45 +150,39 @@ fn results_json_matches_its_hand_written_schema() {
         .remove("verdict");
     broken["claims"][1]["verdict"] = Value::from("maybe");
     broken["extra"] = Value::from(1);
-    let errors = schema_errors(&broken);
+    let errors = schema_errors(&schema, &broken);
     assert_eq!(errors.len(), 4, "{errors:#?}");
 }
 
-fn line_diff(expected: &str, actual: &str) -> String {
-    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
-    let mut out = String::new();
-    for i in 0..e.len().max(a.len()) {
-        let (x, y) = (e.get(i), a.get(i));
-        if x != y {
-            out.push_str(&format!(
-                "line {}:\n- {}\n+ {}\n",
-                i + 1,
-                x.unwrap_or(&""),
-                y.unwrap_or(&"")
-            ));
-        }
-    }
-    out
+#[test]
+fn a_written_record_file_is_valid_against_the_record_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = result("json/actix/c16", 48_000.0, 330, 8)
+        .write_to(dir.path())
+        .unwrap();
+    let written: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let errors = schema_errors(&record_schema(), &written);
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]
-fn report_md_matches_the_committed_snapshot() {
-    let actual = markdown::render(&fixture());
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/report.md");
-    let new_path = path.with_extension("md.new");
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    if expected == actual {
-        let _ = std::fs::remove_file(&new_path);
-        return;
-    }
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&new_path, &actual).unwrap();
-    panic!(
-        "report.md differs from {}:\n{}\nwrote {}; if the change is intended, rename it over the snapshot",
-        path.display(),
-        line_diff(&expected, &actual),
-        new_path.display()
-    );
+fn report_md_matches_its_snapshot() {
+    insta::assert_snapshot!("report_md", markdown::render(&fixture()).unwrap());
+}
+
+/// The page with the style sheet and every chart's drawing cut out: the markup and the figures
+/// beside each chart are what a reviewer reads; the drawings have tests of their own.
+fn normalised(page: &str) -> String {
+    let svg = regex::Regex::new(r"(?s)<svg [^>]*>.*?</svg>").unwrap();
+    let style = regex::Regex::new(r"(?s)<style>.*?</style>").unwrap();
+    let page = style.replace(page, "<style>…</style>");
+    svg.replace_all(&page, "<svg>…</svg>").into_owned()
+}
+
+#[test]
+fn index_html_matches_its_snapshot_with_drawings_cut() {
+    let page = html::render(&fixture(), &CriterionLinks::default()).unwrap();
+    insta::assert_snapshot!("index_html", normalised(&page));
 }
 
 #[test]
@@ -297,7 +190,7 @@ fn client_bound_and_invalid_results_are_flagged_in_all_three_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let paths = write_summary(&fixture(), dir.path(), None).unwrap();
     let md = std::fs::read_to_string(&paths.markdown).unwrap();
-    let html = std::fs::read_to_string(&paths.html).unwrap();
+    let page = std::fs::read_to_string(&paths.html).unwrap();
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&paths.json).unwrap()).unwrap();
 
     let md_row = |target: &str, param: &str| {
@@ -307,13 +200,13 @@ fn client_bound_and_invalid_results_are_flagged_in_all_three_outputs() {
             .unwrap_or_default()
             .to_owned()
     };
-    assert!(md_row("nethttp", "c64").contains("client-bound (server CPU 0.62)"));
-    assert!(md_row("node", "c256").contains("invalid (errors 0.13%)"));
+    assert!(md_row("nethttp", "c64").contains("client-bound (client CPU 0.97)"));
+    assert!(md_row("node", "c256").contains("INVALID (errors 0.13%)"));
     assert!(md.contains("| node-cluster | — |") && md.contains("skipped: node not found on PATH"));
 
-    assert!(html.contains("client-bound (server CPU 0.62)"));
-    assert!(html.contains("<td class=\"flag invalid\">invalid (errors 0.13%)</td>"));
-    assert!(html.contains("<tr class=\"flagged\">") && html.contains("<tr class=\"skipped\">"));
+    assert!(page.contains("client-bound (client CPU 0.97)"));
+    assert!(page.contains("<td class=\"flag invalid\">INVALID (errors 0.13%)</td>"));
+    assert!(page.contains("<tr class=\"flagged\">") && page.contains("<tr class=\"skipped\">"));
 
     let result = |id: &str| {
         doc["workloads"]
@@ -331,7 +224,7 @@ fn client_bound_and_invalid_results_are_flagged_in_all_three_outputs() {
     );
     assert_eq!(
         result("json/node/c256")["flags"],
-        serde_json::json!(["invalid"])
+        serde_json::json!(["INVALID"])
     );
     assert_eq!(result("json/actix/c16")["flags"], serde_json::json!([]));
     assert_eq!(doc["skipped"][0]["target"], "node-cluster");
@@ -347,8 +240,51 @@ fn client_bound_and_invalid_results_are_flagged_in_all_three_outputs() {
         claim8["why"]
             .as_str()
             .unwrap()
-            .contains("json/node/c256 is invalid"),
+            .contains("json/node/c256 is INVALID"),
         "{claim8}"
+    );
+}
+
+#[test]
+fn results_folders_from_two_machines_are_shown_apart_unranked_with_the_reason() {
+    let (a, b, out) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    for r in records().into_iter().filter(|r| r.workload == "json") {
+        let mut other = r.clone();
+        other.machine.cpu_model = "Other CPU @ 2.0GHz".into();
+        other.machine.cores = 64;
+        other.run_id = "20260503T100000Z-7-000".into();
+        r.write_to(a.path()).unwrap();
+        other.write_to(b.path()).unwrap();
+    }
+    let dirs = [a.path().to_path_buf(), b.path().to_path_buf()];
+    let paths = write_from_results(&dirs, out.path(), None, RunSelection::Latest).unwrap();
+    let page = std::fs::read_to_string(&paths.html).unwrap();
+    let md = std::fs::read_to_string(&paths.markdown).unwrap();
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&paths.json).unwrap()).unwrap();
+
+    for text in [&page, &md] {
+        assert!(text.contains("Not ranked across machines"), "{text}");
+        assert!(text.contains("machine 1 (Test CPU, 2 cores, Linux 6.1)"));
+        assert!(text.contains("machine 2 (Other CPU @ 2.0GHz, 64 cores, Linux 6.1)"));
+    }
+    // Each machine's json results get their own charts: no chart mixes the two.
+    assert!(page.contains("id=\"m1-w-json-rps\"") && page.contains("id=\"m2-w-json-rps\""));
+    let machines: Vec<u64> = doc["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["machine"].as_u64().unwrap())
+        .collect();
+    assert_eq!(machines, [0, 1]);
+    assert!(
+        doc["unranked_reason"]
+            .as_str()
+            .unwrap()
+            .contains("64 cores")
     );
 }
 
@@ -426,38 +362,41 @@ fn index_html_renders_in_headless_chromium_with_every_chart_and_table() {
         "no page in the DOM; stderr:\n{stderr}"
     );
 
-    let mut charts = 0;
-    for w in &summary.workloads {
-        let anchor: String = w
-            .name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        let mut ids = vec![
-            format!("w-{anchor}-rps"),
-            format!("w-{anchor}-p99"),
-            format!("w-{anchor}-table"),
-        ];
-        if w.sweep.is_some() {
-            ids.push(format!("w-{anchor}-sweep"));
-        }
-        charts += ids.len() - 1;
-        for id in ids {
+    let section = &summary.sections[0];
+    let mut expected = 0;
+    for w in &section.workloads {
+        for chart in charts::workload_charts(&summary, section, w) {
+            expected += 1;
+            // The figure holds a drawn SVG (axes, marks) and the table of its figures.
+            let start = dom
+                .find(&format!("<figure class=\"chart\" id=\"{}\"", chart.id))
+                .unwrap_or_else(|| panic!("{} missing from the rendered DOM", chart.id));
+            let figure = &dom[start..start + dom[start..].find("</figure>").unwrap()];
             assert!(
-                dom.contains(&format!("id=\"{id}\"")),
-                "{id} missing from the rendered DOM"
+                figure.contains("<svg") && figure.contains("<line"),
+                "{}",
+                chart.id
             );
+            assert!(figure.contains("<table class=\"data\""), "{}", chart.id);
         }
+        let table = format!(
+            "id=\"{}-table\"",
+            charts::anchor(&summary, section, &w.name)
+        );
+        assert!(dom.contains(&table), "{table}");
     }
     assert_eq!(
         dom.matches("<svg").count(),
-        charts,
+        expected,
         "every chart is an inline <svg>"
     );
-    assert_eq!(
-        dom.matches("<table").count(),
-        summary.workloads.len() + 2,
-        "versions, claims and one per workload"
-    );
+    for id in [
+        "w-json-latency-c256-1",
+        "w-json-cpu",
+        "w-json-pss",
+        "w-sleep-conn-memory",
+    ] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "{id}");
+    }
     assert!(dom.contains("id=\"claims-table\"") && dom.contains("id=\"versions-table\""));
 }

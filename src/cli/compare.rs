@@ -1,5 +1,6 @@
 //! `stampede compare`: duet A/B comparison of a base ref and the working tree (or a head ref).
-//! Exit status: 0 when nothing regressed, 1 on a regression, 2 on an error.
+//! Exit status: 0 when nothing regressed (inconclusive included), 1 on a regression, 2 on an
+//! error.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,9 +9,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use stampede_harness::catalog::Catalog;
+use stampede_harness::compare::family::{FAMILY_ALPHA, Schedule};
 use stampede_harness::compare::markdown::{render_markdown, render_text};
+use stampede_harness::compare::sequential::SequentialOptions;
 use stampede_harness::compare::worktree::{checkout, resolve_commit};
-use stampede_harness::compare::{DuetOptions, Side, Verdict, compare_target};
+use stampede_harness::compare::{Names, RoundSetup, RunSpec, Side, compare};
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::session::load_spec;
 use stampede_harness::workload::Workload;
@@ -34,19 +37,32 @@ pub(crate) struct CompareArgs {
     /// instructions).
     #[arg(long)]
     threshold: Option<f64>,
-    /// Duet rounds per target and workload.
-    #[arg(long, default_value_t = 10)]
+    /// Duet rounds per target and workload before the first look.
+    #[arg(long, default_value_t = 12)]
     rounds: usize,
+    /// Rounds added per look while a comparison is inconclusive (a multiple of 4 keeps ABBA).
+    #[arg(long, default_value_t = 8)]
+    step_rounds: usize,
+    /// Rounds per target and workload at the last planned look; α is split over the looks.
+    #[arg(long, default_value_t = 28)]
+    max_rounds: usize,
+    /// No new rounds once the rounds so far plus the next block would take longer than this
+    /// (building and verifying not counted).
+    #[arg(long, default_value = "25m", value_parser = super::parse_duration)]
+    max_time: Duration,
     /// Load time per round.
-    #[arg(long, default_value = "3s", value_parser = super::parse_duration)]
+    #[arg(long, default_value = "2s", value_parser = super::parse_duration)]
     round_duration: Duration,
     /// Connections per side.
     #[arg(long, default_value_t = 32)]
     connections: usize,
-    /// Also write the verdict table as Markdown here (for a PR comment).
+    /// Also run base against a second base server in the same rounds: the day's noise floor.
+    #[arg(long)]
+    null_control: bool,
+    /// Also write the verdict as Markdown here (for a PR comment).
     #[arg(long)]
     markdown: Option<PathBuf>,
-    /// Also write every round as JSON here.
+    /// Also write the whole run (every round, every decision) as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
     // --- instructions metric (issue 19); the duet ignores these ---
@@ -59,6 +75,9 @@ pub(crate) struct CompareArgs {
     repetitions: usize,
 }
 
+/// The duet's threshold in percent when none is given.
+const DUET_THRESHOLD_PCT: f64 = 5.0;
+
 /// The metric `compare` decides on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Metric {
@@ -66,6 +85,34 @@ enum Metric {
     Duet,
     /// User-space instructions per request under Valgrind.
     Instructions,
+}
+
+impl CompareArgs {
+    fn sequential(&self) -> anyhow::Result<SequentialOptions> {
+        let threshold = self.threshold.unwrap_or(DUET_THRESHOLD_PCT);
+        if !(threshold > 0.0 && threshold < 100.0) {
+            anyhow::bail!("--threshold must be a percentage between 0 and 100, got {threshold}");
+        }
+        if self.rounds < 4 || self.step_rounds == 0 || self.max_rounds < self.rounds {
+            anyhow::bail!(
+                "need --rounds >= 4, --step-rounds >= 1 and --max-rounds >= --rounds (got {}, {}, {})",
+                self.rounds,
+                self.step_rounds,
+                self.max_rounds
+            );
+        }
+        Ok(SequentialOptions {
+            schedule: Schedule {
+                initial_rounds: self.rounds,
+                step_rounds: self.step_rounds,
+                max_rounds: self.max_rounds,
+            },
+            threshold: threshold / 100.0,
+            alpha: FAMILY_ALPHA,
+            max_time: self.max_time,
+            null_control: self.null_control,
+        })
+    }
 }
 
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
@@ -83,15 +130,7 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             },
         );
     }
-    let threshold = args.threshold.unwrap_or(5.0);
-    let workloads = if args.workloads.is_empty() {
-        vec![Workload::Plaintext, Workload::Json]
-    } else {
-        args.workloads.clone()
-    };
-    if !(threshold > 0.0 && threshold < 100.0) {
-        anyhow::bail!("--threshold must be a percentage between 0 and 100, got {threshold}");
-    }
+    let sequential = args.sequential()?;
     let head_catalog = Catalog::discover()?;
     let root = head_catalog.root().to_path_buf();
     let base_commit = resolve_commit(&root, &args.base)?;
@@ -116,63 +155,58 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         catalog: head_catalog,
     };
     let split = CpuSplit::resolve(None, None)?;
-    let options = DuetOptions {
-        rounds: args.rounds,
-        round_duration: args.round_duration,
-        connections: args.connections,
-        threshold: threshold / 100.0,
-        server_cpus: split.server,
-        client_cpus: split.client,
-    };
-    let targets = if args.targets.is_empty() {
-        head.catalog.names()
-    } else {
-        args.targets.clone()
+    let spec = RunSpec {
+        targets: if args.targets.is_empty() {
+            head.catalog.names()
+        } else {
+            args.targets.clone()
+        },
+        workloads: if args.workloads.is_empty() {
+            vec![Workload::Plaintext, Workload::Json]
+        } else {
+            args.workloads.clone()
+        },
+        setup: RoundSetup {
+            duration: args.round_duration,
+            connections: args.connections,
+            server_cpus: split.server,
+            client_cpus: split.client,
+            null_control: args.null_control,
+        },
+        sequential,
     };
     eprintln!(
-        "comparing {} ({}) with {head_name}: {} round(s) of {:?} per target and workload, server CPUs {}, client CPUs {}",
+        "comparing {} ({}) with {head_name}: {} rounds first, +{} per look up to {} (max {:?}), {:?} each; server CPUs {}, client CPUs {}{}",
         args.base,
         &base_commit[..12.min(base_commit.len())],
-        options.rounds,
-        options.round_duration,
-        options.server_cpus,
-        options.client_cpus
-    );
-    let mut comparisons = Vec::new();
-    for target in &targets {
-        for workload in &workloads {
-            match compare_target(&base, &head, target, *workload, &options) {
-                Ok(c) => {
-                    eprintln!(
-                        "{target} {workload}: {} in {:.0}s",
-                        c.verdict.as_str(),
-                        c.elapsed_s
-                    );
-                    comparisons.push(c);
-                }
-                Err(err) if err.is_skip() => {
-                    eprintln!("{err}");
-                    break;
-                }
-                Err(err) => {
-                    return Err(err).with_context(|| format!("comparing {target} {workload}"));
-                }
-            }
+        args.rounds,
+        args.step_rounds,
+        args.max_rounds,
+        args.max_time,
+        args.round_duration,
+        spec.setup.server_cpus,
+        spec.setup.client_cpus,
+        if args.null_control {
+            "; with a null control"
+        } else {
+            ""
         }
-    }
-    print!("{}", render_text(&comparisons));
+    );
+    let names = Names {
+        base: args.base.clone(),
+        base_commit,
+        head: head_name,
+    };
+    let report =
+        compare(&base, &head, names, &spec, |line| eprintln!("{line}")).context("comparing")?;
+    print!("{}", render_text(&report));
     if let Some(path) = &args.markdown {
-        let text = render_markdown(&comparisons, &args.base, &head_name, threshold);
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
-    }
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&comparisons)?)
+        std::fs::write(path, render_markdown(&report))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let regressed = comparisons.iter().any(|c| c.verdict == Verdict::Regressed);
-    Ok(if regressed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::from(report.exit_status))
 }

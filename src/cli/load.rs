@@ -1,6 +1,7 @@
 //! `stampede load`: closed- or open-loop load on a verified target or on a URL.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -9,9 +10,9 @@ use clap::Args;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::{CpuSet, CpuSplit};
 use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::load_report::LoadReport;
 use stampede_harness::process::ServerConfig;
-use stampede_harness::report::LoadReport;
-use stampede_harness::session::{Measurement, load_spec, start_verified};
+use stampede_harness::session::{LoadSetup, Measurement, load_spec, start_verified};
 use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]
@@ -37,6 +38,10 @@ pub(crate) struct LoadArgs {
     /// Constant total rate in requests/s (open loop: latency from intended send times).
     #[arg(long)]
     rate: Option<f64>,
+    /// Requests each connection writes at once, then reads in order (HTTP/1.1 pipelining;
+    /// TechEmpower's plaintext test uses 16). Closed loop only.
+    #[arg(long, default_value_t = 1)]
+    pipeline: usize,
     /// CPUs for the load client (default: the second half of the allowed CPUs with --target,
     /// all allowed CPUs with --url).
     #[arg(long, value_parser = super::parse_cpus)]
@@ -47,11 +52,19 @@ pub(crate) struct LoadArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Do not compare answers with the contract under load (only to measure what the checks
+    /// cost the client; a result without them proves less).
+    #[arg(long, requires = "target")]
+    no_answer_checks: bool,
+    /// History file that keeps --target results [default: $STAMPEDE_HISTORY, else
+    /// target/stampede/history.sqlite].
+    #[arg(long, value_name = "PATH")]
+    history: Option<PathBuf>,
 }
 
 impl LoadArgs {
     fn plan(&self) -> RunPlan {
-        let plan = RunPlan::duration(self.duration);
+        let plan = RunPlan::duration(self.duration).with_pipeline(self.pipeline);
         match self.rate {
             Some(rate) => plan.with_rate(rate),
             None => plan,
@@ -67,12 +80,15 @@ impl LoadArgs {
 }
 
 pub(crate) fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    if let Some(problem) = args.plan().problem() {
+        bail!("{problem}");
+    }
     let measurement = match (&args.target, &args.url) {
         (Some(target), _) => load_target(args, target)?,
         (None, Some(url)) => load_url(args, url)?,
         (None, None) => bail!("give --target with --workload, or --url"),
     };
-    let report = LoadReport::of(&measurement, args.connections);
+    let report = LoadReport::of(&measurement, args.connections, args.rate);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -92,13 +108,35 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
         );
     }
     let config = ServerConfig::for_cpus(split.server.clone());
+    // Raised before the server starts, so it inherits a limit that holds every connection too.
+    stampede_harness::limits::raise_open_files_to(args.connections as u64 + 1024);
     let mut verified = start_verified(&catalog, name, &config, load_spec(&catalog)?)?;
+    verified.check_answers = !args.no_answer_checks;
+    let idle_pss_bytes = verified.idle_pss_bytes();
     let mut client = verified.connect(workload, args.connections, &split.client)?;
     if let Some(warmup) = args.warmup_plan() {
-        verified.measure(&mut client, &warmup)?;
+        client.run(&warmup).map_err(|e| verified.load_error(e))?;
     }
-    let measurement = verified.measure(&mut client, &args.plan())?;
+    let mut measurement = verified.measure(&mut client, &args.plan(), &split.client)?;
+    measurement.idle_pss_bytes = idle_pss_bytes;
     drop(client);
+    // Kept in the results history as a `cli`-mode run.
+    let load = LoadSetup {
+        client_cpus: split.client.clone(),
+        connections: args.connections,
+        rate_per_sec: args.rate,
+        pipeline: args.pipeline,
+        body_seed: workload.has_bodies().then_some(verified.body_seed),
+    };
+    super::history::keep_load_result(
+        &catalog,
+        args.history.as_deref(),
+        &verified,
+        workload,
+        &load,
+        &split,
+        &measurement,
+    );
     verified.server.stop();
     Ok(measurement)
 }
@@ -119,6 +157,8 @@ fn load_url(args: &LoadArgs, url: &str) -> anyhow::Result<Measurement> {
         sample,
         usage: None,
         server_cores: 0,
+        idle_pss_bytes: None,
+        background_requests: 0,
     })
 }
 

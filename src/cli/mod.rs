@@ -2,8 +2,10 @@
 
 mod compare;
 mod compare_instructions;
-mod duration;
+mod export;
+mod history;
 mod icount;
+mod import;
 mod list;
 mod load;
 mod report;
@@ -15,7 +17,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use stampede_harness::cpus::CpuSet;
 
-pub(crate) use duration::parse_duration;
+/// Durations on the command line (`500ms`, `5s`, `2m`, `1m 30s`) for clap's value parsers.
+pub(crate) use humantime::parse_duration;
 
 /// Reproducible Rust vs Go vs Node HTTP server benchmarks.
 #[derive(Debug, Parser)]
@@ -42,6 +45,18 @@ enum Command {
     Report(report::ReportArgs),
     /// Compare a base git ref with the working tree (duet A/B); exit 1 on a regression.
     Compare(compare::CompareArgs),
+    /// Write a workload as another load tool's test (k6), to load from other machines.
+    Export {
+        #[command(subcommand)]
+        engine: export::ExportEngine,
+    },
+    /// Read another load tool's results (k6 instances' JSON output) into one result record.
+    Import {
+        #[command(subcommand)]
+        engine: import::ImportEngine,
+    },
+    /// Trends across runs from the results history, with change points and their commits.
+    History(history::HistoryArgs),
     /// Count user-space instructions per request under Valgrind (deterministic, any machine).
     Icount(icount::IcountArgs),
 }
@@ -55,6 +70,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Load(load_args) => load::run(&load_args),
         Command::Report(report_args) => report::run(&report_args),
         Command::Compare(compare_args) => compare::run(&compare_args),
+        Command::Export { engine } => export::run(&engine),
+        Command::Import { engine } => import::run(&engine),
+        Command::History(history_args) => history::run(&history_args),
         Command::Icount(icount_args) => icount::run(&icount_args),
     }
 }
@@ -62,4 +80,25 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Parses a `--cpus`-style list for clap.
 pub(crate) fn parse_cpus(text: &str) -> Result<CpuSet, String> {
     CpuSet::parse(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with_duration(text: &str) -> Result<Args, clap::Error> {
+        let url = "http://127.0.0.1:9/";
+        Args::try_parse_from(["stampede", "load", "--url", url, "-d", text])
+    }
+
+    #[test]
+    fn durations_need_a_unit_and_may_combine_units() {
+        for good in ["500ms", "5s", "2m", "1m 30s"] {
+            assert!(load_with_duration(good).is_ok(), "{good}");
+        }
+        for bad in ["fast", "5 parsecs", "10"] {
+            let err = load_with_duration(bad).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+        }
+    }
 }

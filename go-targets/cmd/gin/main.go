@@ -15,7 +15,18 @@ import (
 )
 
 func send(c *gin.Context, reply contract.Reply) {
+	if reply.Close {
+		c.Header("Connection", "close")
+	}
 	c.Data(reply.Status, reply.ContentType, reply.Body)
+}
+
+// get routes GET and HEAD to `handle`: Gin's router, unlike net/http's ServeMux, does not
+// answer HEAD for a GET route by itself. net/http sends no body for HEAD and still sets
+// Content-Length from what the handler wrote.
+func get(r *gin.Engine, path string, handle gin.HandlerFunc) {
+	r.GET(path, handle)
+	r.HEAD(path, handle)
 }
 
 func main() {
@@ -30,21 +41,21 @@ func main() {
 		r.NoMethod(func(c *gin.Context) {
 			send(c, contract.Text(http.StatusMethodNotAllowed, "method not allowed"))
 		})
-		r.GET("/healthz", func(c *gin.Context) { send(c, contract.Text(http.StatusOK, "ok")) })
-		r.GET("/plaintext", func(c *gin.Context) { send(c, contract.Text(http.StatusOK, "Hello, World!")) })
-		r.GET("/json", func(c *gin.Context) { c.JSON(http.StatusOK, contract.Message{Message: "Hello, World!"}) })
-		r.GET("/json/doc", func(c *gin.Context) { c.JSON(http.StatusOK, contract.NewDoc()) })
+		get(r, "/healthz", func(c *gin.Context) { send(c, contract.Text(http.StatusOK, "ok")) })
+		get(r, "/plaintext", func(c *gin.Context) { send(c, contract.Text(http.StatusOK, "Hello, World!")) })
+		get(r, "/json", func(c *gin.Context) { c.JSON(http.StatusOK, contract.Message{Message: "Hello, World!"}) })
+		get(r, "/json/doc", func(c *gin.Context) { c.JSON(http.StatusOK, contract.NewDoc()) })
 		r.POST("/json/order", func(c *gin.Context) {
-			body, bad := contract.ReadBody(c.Writer, c.Request)
+			body, bad := contract.ReadBody(c.Request)
 			if bad != nil {
 				send(c, *bad)
 				return
 			}
 			send(c, contract.Order(body))
 		})
-		r.POST("/hash", func(c *gin.Context) { send(c, contract.Hash(c.Writer, c.Request, nil)) })
-		r.POST("/hash/offload", func(c *gin.Context) { send(c, contract.Hash(c.Writer, c.Request, pool)) })
-		r.GET("/sleep", func(c *gin.Context) { send(c, contract.Sleep(c.Request.Context(), c.Request)) })
+		r.POST("/hash", func(c *gin.Context) { send(c, contract.Hash(c.Request, nil)) })
+		r.POST("/hash/offload", func(c *gin.Context) { send(c, contract.Hash(c.Request, pool)) })
+		get(r, "/sleep", func(c *gin.Context) { send(c, contract.Sleep(c.Request.Context(), c.Request)) })
 		return r
 	})
 }

@@ -1,5 +1,6 @@
 // Command nethttp is the stampede reference target `nethttp`: the standard library's
-// net/http with an http.ServeMux using method patterns (which answer 405 and 404 themselves).
+// net/http with an http.ServeMux using method patterns (which answer 405 and 404 themselves;
+// a GET pattern also answers HEAD, without a body).
 //
 //	PORT=8080 WORKERS=2 OFFLOAD_THREADS=2 ./nethttp
 //
@@ -29,7 +30,7 @@ func main() {
 			contract.JSON(contract.NewDoc()).WriteTo(w)
 		})
 		mux.HandleFunc("POST /json/order", func(w http.ResponseWriter, r *http.Request) {
-			body, bad := contract.ReadBody(w, r)
+			body, bad := contract.ReadBody(r)
 			if bad != nil {
 				bad.WriteTo(w)
 				return
@@ -37,10 +38,10 @@ func main() {
 			contract.Order(body).WriteTo(w)
 		})
 		mux.HandleFunc("POST /hash", func(w http.ResponseWriter, r *http.Request) {
-			contract.Hash(w, r, nil).WriteTo(w)
+			contract.Hash(r, nil).WriteTo(w)
 		})
 		mux.HandleFunc("POST /hash/offload", func(w http.ResponseWriter, r *http.Request) {
-			contract.Hash(w, r, pool).WriteTo(w)
+			contract.Hash(r, pool).WriteTo(w)
 		})
 		mux.HandleFunc("GET /sleep", func(w http.ResponseWriter, r *http.Request) {
 			contract.Sleep(r.Context(), r).WriteTo(w)

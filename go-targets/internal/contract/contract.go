@@ -16,6 +16,9 @@ import (
 // BodyLimit is the largest request body accepted; larger bodies get 413.
 const BodyLimit = 64 * 1024
 
+// DrainLimit is how much of an oversized body is read and discarded before its 413.
+const DrainLimit = 1 << 20
+
 // MaxRounds and MaxSleepMs bound the query parameters.
 const (
 	MaxRounds  = 1_000_000

@@ -83,7 +83,19 @@ func TestTheDocumentEqualsSpecJSONDoc(t *testing.T) {
 
 func TestThePoolAnswersLikeTheInlineHash(t *testing.T) {
 	pool := NewPool(2)
-	if got, want := pool.Hash([]byte("abc"), 2), ChainedSHA256Hex([]byte("abc"), 2); got != want {
-		t.Errorf("got %s, want %s", got, want)
+	got, err := pool.Hash([]byte("abc"), 2)
+	if want := ChainedSHA256Hex([]byte("abc"), 2); err != nil || got != want {
+		t.Errorf("got %s (%v), want %s", got, err, want)
+	}
+}
+
+func TestThePoolRefusesAJobWhenItsQueueIsFull(t *testing.T) {
+	// No workers run, so every job waits: QueueLimit fit, the next one is refused.
+	p := &Pool{jobs: make(chan job, QueueLimit)}
+	for i := 0; i < QueueLimit; i++ {
+		p.jobs <- job{}
+	}
+	if _, err := p.Hash(nil, 1); !errors.Is(err, ErrQueueFull) {
+		t.Errorf("got %v, want ErrQueueFull", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,8 @@ type Reply struct {
 	Status      int
 	ContentType string
 	Body        []byte
+	// Close asks net/http to close the connection after this answer.
+	Close bool
 }
 
 // Text is a text/plain reply.
@@ -42,27 +45,42 @@ func (r Reply) WriteTo(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", r.ContentType)
 	h.Set("Content-Length", strconv.Itoa(len(r.Body)))
+	if r.Close {
+		h.Set("Connection", "close")
+	}
 	w.WriteHeader(r.Status)
 	_, _ = w.Write(r.Body)
 }
 
-// ReadBody reads at most BodyLimit bytes; a larger body gets the 413 reply, at once when its
-// Content-Length already says so (no waiting for bytes a client may never send).
-func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, *Reply) {
-	if r.ContentLength > BodyLimit {
-		reply := Text(http.StatusRequestEntityTooLarge, "body over 64 KiB")
+// ReadBody reads a body of at most BodyLimit bytes. A larger one gets 413, and the client must
+// be able to read it (spec/CONTRACT.md, "Errors"): the rest of the body, up to DrainLimit bytes
+// in all, is read and discarded first, so the connection is not reset under a client that is
+// still sending. A body announced larger than DrainLimit, or announced too large by a client
+// waiting for `100 Continue`, is answered at once and the connection closed; net/http then
+// half-closes and waits before closing (its lingering close), or the client has sent nothing.
+func ReadBody(r *http.Request) ([]byte, *Reply) {
+	tooLarge := Text(http.StatusRequestEntityTooLarge, "body over 64 KiB")
+	if r.ContentLength > DrainLimit || (r.ContentLength > BodyLimit && expectsContinue(r)) {
+		tooLarge.Close = true
+		return nil, &tooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, BodyLimit+1))
+	if err != nil {
+		reply := Text(http.StatusBadRequest, "cannot read the body")
 		return nil, &reply
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, BodyLimit))
-	if err == nil {
+	if len(body) <= BodyLimit {
 		return body, nil
 	}
-	var tooLarge *http.MaxBytesError
-	reply := Text(http.StatusBadRequest, "cannot read the body")
-	if errors.As(err, &tooLarge) {
-		reply = Text(http.StatusRequestEntityTooLarge, "body over 64 KiB")
+	rest := DrainLimit - int64(len(body))
+	if n, err := io.CopyN(io.Discard, r.Body, rest+1); n > rest || (err != nil && !errors.Is(err, io.EOF)) {
+		tooLarge.Close = true
 	}
-	return nil, &reply
+	return nil, &tooLarge
+}
+
+func expectsContinue(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Expect"), "100-continue")
 }
 
 // Order answers /json/order.
@@ -85,19 +103,23 @@ func Rounds(r *http.Request) (int, *Reply) {
 }
 
 // Hash answers /hash (pool == nil: inline on this goroutine) and /hash/offload.
-func Hash(w http.ResponseWriter, r *http.Request, pool *Pool) Reply {
+func Hash(r *http.Request, pool *Pool) Reply {
 	rounds, bad := Rounds(r)
 	if bad != nil {
 		return *bad
 	}
-	body, bad := ReadBody(w, r)
+	body, bad := ReadBody(r)
 	if bad != nil {
 		return *bad
 	}
 	if pool == nil {
 		return Text(http.StatusOK, ChainedSHA256Hex(body, rounds))
 	}
-	return Text(http.StatusOK, pool.Hash(body, rounds))
+	hex, err := pool.Hash(body, rounds)
+	if err != nil {
+		return Text(http.StatusServiceUnavailable, err.Error())
+	}
+	return Text(http.StatusOK, hex)
 }
 
 // Sleep answers /sleep?ms=N after a timer (no thread is held while waiting).

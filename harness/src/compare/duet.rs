@@ -1,20 +1,19 @@
-//! Duet rounds: base and head run at the same time on the same server CPU set, loaded by equal
-//! closed-loop clients, so whatever else the machine does hits both (Bulej et al., "Duet
-//! Benchmarking", arXiv 2001.05811). Each round restarts both servers, alternating which starts
-//! and which is loaded first, and records head/base ratios.
+//! Duet rounds: base and head (and with a null control, a second copy of base) run at the same
+//! time on the same server CPU set, loaded by equal closed-loop clients that share the client
+//! CPU set, so whatever else the machine does hits every side alike (Bulej et al., "Duet
+//! Benchmarking", arXiv 2001.05811). Each round restarts the servers in ABBA order and records
+//! what each side served, the CPU it got, and how busy the clients were.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use super::decide::{Better, Decision, Verdict, decide};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Target};
 use crate::cpus::CpuSet;
-use crate::load::{LoadClient, RunPlan, Sample};
+use crate::load::{LoadClient, LoadError, RunPlan, Sample};
 use crate::metrics::TreeMeter;
 use crate::process::{RunningServer, ServerConfig};
-use crate::results::INVALID_ERROR_RATIO;
 use crate::session::{SessionError, start_verified};
 use crate::vectors::Vector;
 use crate::workload::Workload;
@@ -30,245 +29,357 @@ pub struct Side {
     pub vectors: Arc<Vec<Vector>>,
 }
 
-/// How to compare.
+/// How each round runs.
 #[derive(Clone, Debug)]
-pub struct DuetOptions {
-    /// Rounds per target x workload.
-    pub rounds: usize,
+pub struct RoundSetup {
     /// Load time per round.
-    pub round_duration: Duration,
+    pub duration: Duration,
     /// Connections per side.
     pub connections: usize,
-    /// Relative change that matters, e.g. 0.05.
-    pub threshold: f64,
-    /// CPUs both servers share.
+    /// CPUs every server shares.
     pub server_cpus: CpuSet,
-    /// CPUs both clients share.
+    /// CPUs every client shares.
     pub client_cpus: CpuSet,
+    /// Also run a second base server: the null control.
+    pub null_control: bool,
+}
+
+/// What one side did in one round.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SideFigures {
+    /// Successful requests per second.
+    pub rps: f64,
+    /// Server CPU microseconds per request (whole process tree).
+    pub cpu_us_per_request: f64,
+    /// Server CPU time / (wall time x server cores): the share of the server set it got.
+    pub cpu_busy: f64,
+    /// Failed requests.
+    pub errors: u64,
+    /// Failed / attempted.
+    pub error_ratio: f64,
 }
 
 /// What one round measured.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct RoundFigures {
-    /// Base requests/s.
-    pub base_rps: f64,
-    /// Head requests/s.
-    pub head_rps: f64,
-    /// Base server CPU us per request.
-    pub base_cpu_us: f64,
-    /// Head server CPU us per request.
-    pub head_cpu_us: f64,
-    /// Errors on either side.
-    pub errors: u64,
-    /// Error share of attempts, the larger of the two sides.
-    pub error_ratio: f64,
+    /// Whether head started (and was connected) before base this round.
+    pub head_first: bool,
+    /// The base server.
+    pub base: SideFigures,
+    /// The head server.
+    pub head: SideFigures,
+    /// The second base server, with a null control.
+    pub control: Option<SideFigures>,
+    /// All clients' CPU time / (wall time x client cores): near 1, the clients limited the run.
+    pub client_cpu_busy: f64,
 }
 
-/// The comparison of one target x workload.
-#[derive(Clone, Debug, Serialize)]
-pub struct Comparison {
-    /// Target name.
-    pub target: String,
-    /// Workload name.
-    pub workload: String,
-    /// Every round.
-    pub rounds: Vec<RoundFigures>,
-    /// Requests/s, head over base (higher is better).
-    pub throughput: Decision,
-    /// Server CPU us per request, head over base (lower is better).
-    pub cpu_per_request: Decision,
-    /// The combined verdict.
-    pub verdict: Verdict,
-    /// Why the verdict is inconclusive, when a reason other than noise applies.
-    pub note: Option<String>,
-    /// Wall time of the comparison.
-    pub elapsed_s: f64,
-}
-
-impl Comparison {
-    /// Median base requests/s over the rounds.
-    pub fn base_rps(&self) -> f64 {
-        super::decide::median(&self.rounds.iter().map(|r| r.base_rps).collect::<Vec<_>>())
-            .unwrap_or(0.0)
+impl RoundFigures {
+    /// Head/base ratio of requests/s.
+    pub fn throughput_ratio(&self) -> f64 {
+        self.head.rps / self.base.rps
     }
 
-    /// Median head requests/s over the rounds.
-    pub fn head_rps(&self) -> f64 {
-        super::decide::median(&self.rounds.iter().map(|r| r.head_rps).collect::<Vec<_>>())
-            .unwrap_or(0.0)
+    /// Head/base ratio of CPU per request.
+    pub fn cpu_ratio(&self) -> f64 {
+        self.head.cpu_us_per_request / self.base.cpu_us_per_request
     }
-}
 
-/// Regressed if either metric regressed; improved if either improved and none regressed;
-/// unchanged only if both are.
-pub fn combine(a: Verdict, b: Verdict) -> Verdict {
-    use Verdict::{Improved, Inconclusive, Regressed, Unchanged};
-    match (a, b) {
-        (Regressed, _) | (_, Regressed) => Regressed,
-        (Improved, _) | (_, Improved) => Improved,
-        (Unchanged, Unchanged) => Unchanged,
-        _ => Inconclusive,
+    /// Control/base ratio of requests/s (base against itself).
+    pub fn null_throughput_ratio(&self) -> Option<f64> {
+        self.control.map(|c| c.rps / self.base.rps)
     }
-}
 
-/// Compares `target` under `workload` between `base` and `head`.
-pub fn compare_target(
-    base: &Side,
-    head: &Side,
-    target: &str,
-    workload: Workload,
-    options: &DuetOptions,
-) -> Result<Comparison, SessionError> {
-    let started = Instant::now();
-    let config = ServerConfig::for_cpus(options.server_cpus.clone());
-    // Build and verify each side once; rounds then only restart.
-    for side in [base, head] {
-        start_verified(&side.catalog, target, &config, Arc::clone(&side.vectors))?
-            .server
-            .stop();
+    /// Control/base ratio of CPU per request.
+    pub fn null_cpu_ratio(&self) -> Option<f64> {
+        self.control
+            .map(|c| c.cpu_us_per_request / self.base.cpu_us_per_request)
     }
-    let mut rounds = Vec::with_capacity(options.rounds);
-    for round in 0..options.rounds {
-        let head_first = round % 2 == 1;
-        rounds.push(one_round(
-            base, head, target, workload, options, &config, head_first,
-        )?);
-    }
-    let ratios = |f: fn(&RoundFigures) -> f64| rounds.iter().map(f).collect::<Vec<_>>();
-    let throughput = decide(
-        &ratios(|r| r.head_rps / r.base_rps),
-        options.threshold,
-        Better::Higher,
-    );
-    let cpu_per_request = decide(
-        &ratios(|r| r.head_cpu_us / r.base_cpu_us),
-        options.threshold,
-        Better::Lower,
-    );
-    let worst_errors = rounds.iter().map(|r| r.error_ratio).fold(0.0, f64::max);
-    let (verdict, note) = if worst_errors > INVALID_ERROR_RATIO {
-        (
-            Verdict::Inconclusive,
-            Some(format!(
-                "errors on up to {:.2}% of requests in a round",
-                worst_errors * 100.0
-            )),
-        )
-    } else {
-        (combine(throughput.verdict, cpu_per_request.verdict), None)
-    };
-    Ok(Comparison {
-        target: target.to_owned(),
-        workload: workload.to_string(),
-        rounds,
-        throughput,
-        cpu_per_request,
-        verdict,
-        note,
-        elapsed_s: started.elapsed().as_secs_f64(),
-    })
-}
 
-fn one_round(
-    base: &Side,
-    head: &Side,
-    target: &str,
-    workload: Workload,
-    options: &DuetOptions,
-    config: &ServerConfig,
-    head_first: bool,
-) -> Result<RoundFigures, SessionError> {
-    let order: [&Side; 2] = if head_first {
-        [head, base]
-    } else {
-        [base, head]
-    };
-    let mut servers = Vec::with_capacity(2);
-    for side in order {
-        let entry = side.catalog.target(target)?;
-        servers.push(RunningServer::start(&side.catalog, entry, config)?);
-    }
-    let mut clients = Vec::with_capacity(2);
-    for (side, server) in order.iter().zip(&servers) {
-        let mix = workload.requests(server.addr(), &side.vectors);
-        let client = LoadClient::connect(
-            server.addr(),
-            options.connections,
-            &options.client_cpus,
-            mix,
-        )
-        .map_err(|source| SessionError::Load {
-            target: target.to_owned(),
-            source,
-        })?;
-        clients.push(client);
-    }
-    let plan = RunPlan::duration(options.round_duration);
-    let mut meters: Vec<TreeMeter> = servers.iter().map(|s| TreeMeter::new(s.pid())).collect();
-    let outcomes: Vec<Result<Sample, crate::load::LoadError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = clients
-            .iter_mut()
-            .zip(meters.iter_mut())
-            .map(|(client, meter)| scope.spawn(move || meter.around(|| client.run(&plan))))
-            .collect();
-        handles
+    /// Every side that ran.
+    pub fn sides(&self) -> impl Iterator<Item = &SideFigures> {
+        [&self.base, &self.head]
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(crate::load::LoadError::Client(
-                        "load thread panicked".into(),
-                    ))
-                })
-            })
-            .collect()
-    });
-    for server in &mut servers {
-        server.check_alive()?;
+            .chain(self.control.as_ref())
     }
-    drop(clients);
-    let mut figures = Vec::with_capacity(2);
-    for (outcome, meter) in outcomes.into_iter().zip(&meters) {
-        let sample = outcome.map_err(|source| SessionError::Load {
-            target: target.to_owned(),
-            source,
-        })?;
-        let cpu_us = meter.usage().cpu_seconds * 1e6 / sample.requests.max(1) as f64;
-        figures.push((
-            sample.requests_per_sec(),
-            cpu_us,
-            sample.errors(),
-            sample.error_ratio(),
-        ));
-    }
-    for server in servers {
-        server.stop();
-    }
-    let (b, h) = if head_first {
-        (figures[1], figures[0])
-    } else {
-        (figures[0], figures[1])
+}
+
+/// `entry` started from a private copy of its executable when that is a file built under the
+/// catalog's root, so no two sides share code pages: otherwise base and the null control (or
+/// base and head in an A/A run) would share the page cache's copy of one binary and its cache
+/// lines while head ran alone, which cost head 3-4% CPU per request here. An executable found
+/// on PATH (node) is shared by every side alike and stays as it is; a copy that cannot be made
+/// leaves the entry as it is too.
+fn private_copy(catalog: &Catalog, entry: &Target, label: &str) -> Target {
+    let mut entry = entry.clone();
+    let Some(first) = entry.start.first() else {
+        return entry;
     };
-    Ok(RoundFigures {
-        base_rps: b.0,
-        head_rps: h.0,
-        base_cpu_us: b.1,
-        head_cpu_us: h.1,
-        errors: b.2 + h.2,
-        error_ratio: b.3.max(h.3),
-    })
+    let path = std::path::PathBuf::from(catalog.expand(first));
+    if !(path.is_absolute() && path.is_file() && path.starts_with(catalog.root())) {
+        return entry;
+    }
+    let Some(name) = path.file_name() else {
+        return entry;
+    };
+    let copy = path.with_file_name(format!("{}-compare-{label}", name.to_string_lossy()));
+    // Written afresh each run: the build may have replaced the original.
+    let _ = std::fs::remove_file(&copy);
+    if std::fs::copy(&path, &copy).is_ok() {
+        entry.start[0] = copy.to_string_lossy().into_owned();
+    }
+    entry
+}
+
+/// ABBA: rounds 0 and 3 of every four start base first, rounds 1 and 2 head first, so a start
+/// order effect and a linear drift both cancel over each block.
+pub fn head_first(round: usize) -> bool {
+    matches!(round % 4, 1 | 2)
+}
+
+/// One target x workload, ready for rounds.
+#[derive(Debug)]
+pub struct Duet<'a> {
+    base: &'a Side,
+    head: &'a Side,
+    target: String,
+    workload: Workload,
+    setup: RoundSetup,
+    config: ServerConfig,
+    head_entry: Target,
+    control_entry: Option<Target>,
+}
+
+impl<'a> Duet<'a> {
+    /// Builds and verifies `target` on both sides once; rounds then only restart servers.
+    pub fn prepare(
+        base: &'a Side,
+        head: &'a Side,
+        target: &str,
+        workload: Workload,
+        setup: &RoundSetup,
+    ) -> Result<Self, SessionError> {
+        let config = ServerConfig::for_cpus(setup.server_cpus.clone());
+        for side in [base, head] {
+            start_verified(&side.catalog, target, &config, Arc::clone(&side.vectors))?
+                .server
+                .stop();
+        }
+        let head_entry = private_copy(&head.catalog, head.catalog.target(target)?, "head");
+        let control_entry = setup
+            .null_control
+            .then(|| {
+                base.catalog
+                    .target(target)
+                    .map(|e| private_copy(&base.catalog, e, "control"))
+            })
+            .transpose()?;
+        Ok(Self {
+            base,
+            head,
+            target: target.to_owned(),
+            workload,
+            setup: setup.clone(),
+            config,
+            head_entry,
+            control_entry,
+        })
+    }
+
+    /// Runs round number `round` (its number sets the start order).
+    pub fn round(&self, round: usize) -> Result<RoundFigures, SessionError> {
+        let head_first = head_first(round);
+        // The control stands where head would: last when base goes first and vice versa,
+        // so base/head and base/control see the same order effects.
+        let mut order: Vec<&Side> = if head_first {
+            vec![self.head, self.base]
+        } else {
+            vec![self.base, self.head]
+        };
+        if self.setup.null_control {
+            if head_first {
+                order.insert(0, self.base);
+            } else {
+                order.push(self.base);
+            }
+        }
+        let base_entry = self.base.catalog.target(&self.target)?;
+        let mut servers = Vec::with_capacity(order.len());
+        for (i, side) in order.iter().enumerate() {
+            // In start order: base is at either end, head in the middle (or second of two).
+            let is_control = order.len() == 3 && i == if head_first { 0 } else { 2 };
+            let entry = if std::ptr::eq(*side, self.head) && !is_control {
+                &self.head_entry
+            } else if is_control {
+                self.control_entry.as_ref().unwrap_or(base_entry)
+            } else {
+                base_entry
+            };
+            servers.push(RunningServer::start(&side.catalog, entry, &self.config)?);
+        }
+        let load_error = |cause| SessionError::Load {
+            target: self.target.clone(),
+            cause,
+        };
+        let mut clients = Vec::with_capacity(order.len());
+        for (side, server) in order.iter().zip(&servers) {
+            let mix = self.workload.requests(server.addr(), &side.vectors);
+            let client = LoadClient::connect(
+                server.addr(),
+                self.setup.connections,
+                &self.setup.client_cpus,
+                mix,
+            )
+            .map_err(load_error)?;
+            clients.push(client);
+        }
+        let plan = RunPlan::duration(self.setup.duration);
+        let mut meters: Vec<TreeMeter> =
+            servers.iter().map(|s| TreeMeter::new(&s.probe())).collect();
+        let outcomes: Vec<Result<Sample, LoadError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = clients
+                .iter_mut()
+                .zip(meters.iter_mut())
+                .map(|(client, meter)| scope.spawn(move || meter.around(|| client.run(&plan))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(LoadError::Client("load thread panicked".into())))
+                })
+                .collect()
+        });
+        for server in &mut servers {
+            server.check_alive()?;
+        }
+        drop(clients);
+        // Stopped side by side: each may wait for its own shutdown, and rounds are many.
+        std::thread::scope(|scope| {
+            for server in servers {
+                scope.spawn(move || server.stop());
+            }
+        });
+        let server_cores = self.setup.server_cpus.len().max(1);
+        let client_cores = self.setup.client_cpus.len().max(1);
+        let (mut client_cpu_s, mut wall_s) = (0.0, 0.0f64);
+        let mut figures = Vec::with_capacity(order.len());
+        for (outcome, meter) in outcomes.into_iter().zip(&meters) {
+            let sample = outcome.map_err(load_error)?;
+            let usage = meter.usage();
+            client_cpu_s += sample.client_cpu.as_secs_f64();
+            wall_s = wall_s.max(sample.elapsed.as_secs_f64());
+            figures.push(SideFigures {
+                rps: sample.requests_per_sec(),
+                cpu_us_per_request: usage.cpu_seconds * 1e6 / sample.requests.max(1) as f64,
+                cpu_busy: usage.cpu_busy(server_cores),
+                errors: sample.errors(),
+                error_ratio: sample.error_ratio(),
+            });
+        }
+        // Back from start order to base, head, control.
+        let (base, head, control) = match (head_first, figures.as_slice()) {
+            (false, [b, h]) => (*b, *h, None),
+            (true, [h, b]) => (*b, *h, None),
+            (false, [b, h, c]) => (*b, *h, Some(*c)),
+            (true, [c, h, b]) => (*b, *h, Some(*c)),
+            _ => {
+                return Err(load_error(LoadError::Client(
+                    "a duet round lost track of its sides".into(),
+                )));
+            }
+        };
+        Ok(RoundFigures {
+            head_first,
+            base,
+            head,
+            control,
+            client_cpu_busy: crate::metrics::cpu_busy(client_cpu_s, wall_s, client_cores),
+        })
+    }
+
+    /// The target's name.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The workload.
+    pub fn workload(&self) -> Workload {
+        self.workload
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn catalog_starting(dir: &std::path::Path, start: &str) -> Catalog {
+        let text = format!(
+            r#"
+            [toolchains.sh]
+            command = "sh"
+            version_args = ["-c", "echo 1"]
+            hint = "a shell"
+            [[targets]]
+            name = "t"
+            language = "Shell"
+            framework = "none"
+            toolchain = "sh"
+            workers = "applies"
+            start = ["{start}", "--flag"]
+            "#
+        );
+        Catalog::parse(dir, &text).unwrap()
+    }
+
     #[test]
-    fn any_regression_wins_and_unchanged_needs_both() {
-        use Verdict::*;
-        assert_eq!(combine(Regressed, Improved), Regressed);
-        assert_eq!(combine(Unchanged, Regressed), Regressed);
-        assert_eq!(combine(Improved, Unchanged), Improved);
-        assert_eq!(combine(Unchanged, Unchanged), Unchanged);
-        assert_eq!(combine(Unchanged, Inconclusive), Inconclusive);
+    fn head_and_control_run_from_their_own_copy_of_a_built_executable() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("server"), "#!/bin/sh\n").unwrap();
+        let catalog = catalog_starting(dir.path(), "{root}/server");
+        let entry = catalog.target("t").unwrap();
+        let copy = private_copy(&catalog, entry, "control");
+        let copied = std::path::PathBuf::from(&copy.start[0]);
+        assert_eq!(copied, dir.path().join("server-compare-control"));
+        assert_eq!(std::fs::read(&copied).unwrap(), b"#!/bin/sh\n");
+        assert_eq!(copy.start[1], "--flag");
+        // The original entry is untouched: base keeps running the original file.
+        assert_eq!(entry.start[0], "{root}/server");
+    }
+
+    #[test]
+    fn an_executable_from_path_is_shared_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = catalog_starting(dir.path(), "node");
+        let entry = catalog.target("t").unwrap();
+        assert_eq!(private_copy(&catalog, entry, "head").start[0], "node");
+    }
+
+    #[test]
+    fn rounds_follow_abba_so_each_block_of_four_is_balanced() {
+        let order: Vec<bool> = (0..8).map(head_first).collect();
+        assert_eq!(order, [false, true, true, false, false, true, true, false]);
+    }
+
+    #[test]
+    fn ratios_are_head_over_base_and_control_over_base() {
+        let side = |rps, cpu| SideFigures {
+            rps,
+            cpu_us_per_request: cpu,
+            cpu_busy: 0.33,
+            errors: 0,
+            error_ratio: 0.0,
+        };
+        let round = RoundFigures {
+            head_first: false,
+            base: side(1000.0, 10.0),
+            head: side(900.0, 11.0),
+            control: Some(side(1010.0, 9.9)),
+            client_cpu_busy: 0.5,
+        };
+        assert!((round.throughput_ratio() - 0.9).abs() < 1e-12);
+        assert!((round.cpu_ratio() - 1.1).abs() < 1e-12);
+        assert_eq!(round.null_throughput_ratio(), Some(1.01));
+        assert_eq!(round.sides().count(), 3);
     }
 }

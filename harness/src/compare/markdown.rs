@@ -2,8 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::decide::Verdict;
-use super::duet::Comparison;
+use super::decide::Decision;
+use super::run::{CompareReport, Comparison, RunVerdict};
+use super::screen::{CLIENT_BOUND_FROM, DiscardCounts, UNEQUAL_CPU_ABOVE};
 
 /// Marker that lets CI find and update its own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- stampede-compare -->";
@@ -12,181 +13,430 @@ pub const COMMENT_MARKER: &str = "<!-- stampede-compare -->";
 struct Row {
     target: String,
     workload: String,
-    base_rps: String,
-    head_rps: String,
+    metric: &'static str,
+    base: String,
+    head: String,
     change: String,
     interval: String,
-    cpu_change: String,
+    detectable: String,
+    rounds: String,
     verdict: String,
 }
 
-impl Row {
-    fn of(c: &Comparison) -> Self {
-        let d = &c.throughput;
-        let interval = if d.ci_low.is_finite() {
-            format!(
-                "{:+.1}% .. {:+.1}%",
-                (d.ci_low - 1.0) * 100.0,
-                (d.ci_high - 1.0) * 100.0
-            )
-        } else {
-            "n/a".into()
-        };
-        let verdict = match &c.note {
-            Some(note) => format!("{} ({note})", c.verdict.as_str()),
-            None => c.verdict.as_str().to_owned(),
-        };
-        Self {
+fn pct(ratio: f64) -> String {
+    format!("{:+.1}%", (ratio - 1.0) * 100.0)
+}
+
+/// "-1.9% .. +1.2% (99.6%)", or "n/a" when the rounds were too few for the level.
+fn interval(d: &Decision) -> String {
+    if d.interval.high.is_finite() && d.interval.low > 0.0 {
+        format!(
+            "{} .. {} ({:.1}%)",
+            pct(d.interval.low),
+            pct(d.interval.high),
+            d.interval.coverage * 100.0
+        )
+    } else {
+        "n/a (too few rounds)".into()
+    }
+}
+
+fn detectable(d: &Decision) -> String {
+    if d.detectable_pct.is_finite() {
+        format!("±{:.1}%", d.detectable_pct)
+    } else {
+        "n/a".into()
+    }
+}
+
+fn rows(c: &Comparison) -> [Row; 2] {
+    let d = &c.outcome.decisions;
+    let row =
+        |metric, base: String, head: String, decision: &Decision, note: &Option<String>| Row {
             target: c.target.clone(),
             workload: c.workload.clone(),
-            base_rps: format!("{:.0}", c.base_rps()),
-            head_rps: format!("{:.0}", c.head_rps()),
-            change: format!("{:+.1}%", d.change_pct),
-            interval,
-            cpu_change: format!("{:+.1}%", c.cpu_per_request.change_pct),
-            verdict,
-        }
-    }
+            metric,
+            base,
+            head,
+            change: if decision.change_pct.is_finite() {
+                format!("{:+.1}%", decision.change_pct)
+            } else {
+                "n/a".into()
+            },
+            interval: interval(decision),
+            detectable: detectable(decision),
+            rounds: format!("{}/{}", decision.rounds, c.outcome.rounds.len()),
+            verdict: match note {
+                Some(note) => format!("{} ({note})", decision.verdict.as_str()),
+                None => decision.verdict.as_str().to_owned(),
+            },
+        };
+    [
+        row(
+            "req/s",
+            format!("{:.0}", c.base_rps()),
+            format!("{:.0}", c.head_rps()),
+            &d.throughput,
+            &c.outcome.throughput_note,
+        ),
+        row(
+            "CPU µs/req",
+            format!("{:.2}", c.base_cpu_us()),
+            format!("{:.2}", c.head_cpu_us()),
+            &d.cpu_per_request,
+            &c.outcome.cpu_note,
+        ),
+    ]
 }
 
 /// One line per comparison, for the terminal.
-pub fn render_text(comparisons: &[Comparison]) -> String {
+pub fn render_text(report: &CompareReport) -> String {
     let mut out = format!(
-        "{:<14} {:<14} {:>12} {:>12} {:>8} {:>20} {:>9}  verdict\n",
-        "target", "workload", "base req/s", "head req/s", "change", "95% interval", "cpu/req"
+        "{:<12} {:<10} {:<10} {:>10} {:>10} {:>7} {:>28} {:>9} {:>6}  verdict\n",
+        "target",
+        "workload",
+        "metric",
+        "base",
+        "head",
+        "change",
+        "interval (coverage)",
+        "detect",
+        "rounds"
     );
-    for r in comparisons.iter().map(Row::of) {
+    for r in report.comparisons.iter().flat_map(rows) {
         let _ = writeln!(
             out,
-            "{:<14} {:<14} {:>12} {:>12} {:>8} {:>20} {:>9}  {}",
+            "{:<12} {:<10} {:<10} {:>10} {:>10} {:>7} {:>28} {:>9} {:>6}  {}",
             r.target,
             r.workload,
-            r.base_rps,
-            r.head_rps,
+            r.metric,
+            r.base,
+            r.head,
             r.change,
             r.interval,
-            r.cpu_change,
+            r.detectable,
+            r.rounds,
             r.verdict
         );
     }
+    let _ = writeln!(out, "{}", verdict_line(report));
+    if let Some(line) = null_control_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out, "{}", rounds_line(report));
+    let _ = writeln!(out, "{}", report.counters.line);
     out
 }
 
-/// A Markdown report with the threshold and method, fit for a PR comment.
-pub fn render_markdown(
-    comparisons: &[Comparison],
-    base: &str,
-    head: &str,
-    threshold_pct: f64,
-) -> String {
-    let regressed = comparisons
+/// The headline: what the run says, over how large a family, after how many looks.
+fn verdict_line(report: &CompareReport) -> String {
+    let regressed = report
+        .comparisons
         .iter()
-        .filter(|c| c.verdict == Verdict::Regressed)
+        .filter(|c| c.outcome.verdict == super::Verdict::Regressed)
         .count();
-    let mut out = format!("{COMMENT_MARKER}\n## stampede compare: {base} → {head}\n\n");
-    let _ = writeln!(
-        out,
-        "{}\n",
-        if regressed == 0 {
-            "**No regression** beyond the threshold.".to_owned()
-        } else {
-            format!("**{regressed} regression(s)** beyond the threshold.")
+    let head = match report.verdict {
+        RunVerdict::Regressed => format!("**{regressed} regression(s)** beyond the threshold"),
+        RunVerdict::NoRegression => "**No regression**: every comparison was decided".to_owned(),
+        RunVerdict::Inconclusive => "**Inconclusive**".to_owned(),
+    };
+    let reason = report
+        .reason
+        .as_deref()
+        .map_or(String::new(), |r| format!(" — {r}"));
+    format!(
+        "{head}{reason}. Family of {} comparisons (targets × workloads × 2 metrics), family-wise false-alarm rate ≤ {:.0}% (Holm, α split over {} planned looks; {} taken). Threshold ±{}%. Exit status {}.",
+        report.family_size,
+        report.sequential.alpha * 100.0,
+        report.sequential.schedule.looks(),
+        report.looks_used,
+        report.threshold_pct,
+        report.exit_status
+    )
+}
+
+/// The null control in one line, or `None` when it did not run.
+fn null_control_line(report: &CompareReport) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut floor: f64 = 0.0;
+    for c in &report.comparisons {
+        let Some(n) = &c.outcome.null_control else {
+            continue;
+        };
+        for (metric, d) in [("req/s", &n.throughput), ("CPU", &n.cpu_per_request)] {
+            parts.push(format!(
+                "{} {} {metric} {} [{}]",
+                c.target,
+                c.workload,
+                if d.change_pct.is_finite() {
+                    format!("{:+.1}%", d.change_pct)
+                } else {
+                    "n/a".into()
+                },
+                interval(d)
+            ));
+            if d.interval.high.is_finite() && d.interval.low > 0.0 {
+                floor = floor
+                    .max((1.0 - d.interval.low) * 100.0)
+                    .max((d.interval.high - 1.0) * 100.0);
+            } else {
+                floor = f64::INFINITY;
+            }
         }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let floor = if floor.is_finite() {
+        format!("±{floor:.1}%")
+    } else {
+        "unknown (too few rounds)".into()
+    };
+    Some(format!(
+        "Null control (base against a second base server in the same rounds): day's noise floor {floor}; {}.",
+        parts.join("; ")
+    ))
+}
+
+/// Rounds run and left out, and how busy the clients and servers were.
+fn rounds_line(report: &CompareReport) -> String {
+    let mut all = DiscardCounts::default();
+    let (mut client_max, mut servers): (f64, Vec<f64>) = (0.0, Vec::new());
+    for c in &report.comparisons {
+        all.absorb(&c.outcome.discards);
+        for r in &c.outcome.rounds {
+            client_max = client_max.max(r.figures.client_cpu_busy);
+            servers.push(r.figures.sides().map(|s| s.cpu_busy).sum());
+        }
+    }
+    let servers_busy = super::decide::median(&servers).unwrap_or(f64::NAN);
+    format!(
+        "Rounds: {} run; left out of req/s {} ({}), of CPU/request {} (from {:.0}% client CPU busy a round is client-bound; server CPU shares more than {:.0}% apart are unequal). Clients at most {:.0}% busy; servers together {:.0}% busy (median). Rounds took {:.0} s; stopped: {}.",
+        all.attempted,
+        all.throughput_discarded(),
+        all.reasons(true),
+        all.cpu_discarded(),
+        CLIENT_BOUND_FROM * 100.0,
+        UNEQUAL_CPU_ABOVE * 100.0,
+        client_max * 100.0,
+        servers_busy * 100.0,
+        report.rounds_elapsed_s,
+        match report.stop {
+            super::sequential::Stop::AllDecided => "every comparison decided",
+            super::sequential::Stop::MaxRounds => "planned rounds spent",
+            super::sequential::Stop::TimeCap => "time cap",
+        }
+    )
+}
+
+/// A Markdown report fit for a PR comment.
+pub fn render_markdown(report: &CompareReport) -> String {
+    let commit = &report.base_commit[..12.min(report.base_commit.len())];
+    let mut out = format!(
+        "{COMMENT_MARKER}\n## stampede compare: {} ({commit}) → {}\n\n{}\n\n",
+        report.base,
+        report.head,
+        verdict_line(report)
     );
-    out.push_str("| target | workload | base req/s | head req/s | change | 95% interval | CPU/request | verdict |\n");
-    out.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
-    for r in comparisons.iter().map(Row::of) {
+    out.push_str("| target | workload | metric | base | head | change | interval (coverage) | detectable | rounds used/run | verdict |\n");
+    out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for r in report.comparisons.iter().flat_map(rows) {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.target,
             r.workload,
-            r.base_rps,
-            r.head_rps,
+            r.metric,
+            r.base,
+            r.head,
             r.change,
             r.interval,
-            r.cpu_change,
+            r.detectable,
+            r.rounds,
             r.verdict
         );
     }
-    let rounds = comparisons.first().map_or(0, |c| c.rounds.len());
-    let _ = write!(
+    out.push('\n');
+    if let Some(line) = null_control_line(report) {
+        let _ = writeln!(out, "{line}\n");
+    }
+    let _ = writeln!(out, "{}\n", rounds_line(report));
+    for skip in &report.skipped {
+        let _ = writeln!(out, "Skipped: {skip}\n");
+    }
+    let _ = writeln!(out, "{}\n", report.counters.line);
+    let s = &report.sequential.schedule;
+    let _ = writeln!(
         out,
-        "\nDuet method: base and head ran at the same time on the same server CPUs, {rounds} rounds each, \
-         servers restarted every round in alternating order. Change = median of per-round head/base ratios; \
-         the interval is a distribution-free 95% interval of that median. Threshold: {threshold_pct}%.\n"
+        "<details><summary>Method</summary>\n\n\
+         Duet: base and head ran at the same time on the same server CPUs ({}), each loaded by \
+         {} connections from clients sharing CPUs {}, {:.0} s per round, servers restarted every \
+         round in ABBA order. Change = median of per-round head/base ratios; the interval is the \
+         order-statistic interval of that median with its exact binomial coverage, at the level \
+         Holm's step assigns within the look's share of α. Verdict: regressed or improved when \
+         the whole interval lies beyond ±{}%, unchanged when it lies within, inconclusive when it \
+         straddles. Detectable = threshold + the interval's half-width: the smallest change this \
+         run could have flagged. Rounds: {} first, then {} more per look for undecided \
+         comparisons, up to {} (or --max-time {:.0} s).\n\n</details>",
+        report.server_cpus,
+        report.connections,
+        report.client_cpus,
+        report.round_duration_s,
+        report.threshold_pct,
+        s.initial_rounds,
+        s.step_rounds,
+        s.max_rounds,
+        report.sequential.max_time.as_secs_f64()
     );
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::compare::decide::{Better, decide};
-    use crate::compare::duet::RoundFigures;
+    use std::time::Duration;
 
-    fn comparison(head_rps: f64) -> Comparison {
-        let rounds: Vec<RoundFigures> = (0..10)
-            .map(|i| RoundFigures {
-                base_rps: 1000.0 + f64::from(i),
-                head_rps: head_rps + f64::from(i),
-                base_cpu_us: 10.0,
-                head_cpu_us: 10.0 * 1000.0 / head_rps,
-                errors: 0,
-                error_ratio: 0.0,
+    use super::*;
+    use crate::compare::counters::CounterCheck;
+    use crate::compare::decide::{SplitMix64, Verdict};
+    use crate::compare::duet::{RoundFigures, SideFigures};
+    use crate::compare::family::{FAMILY_ALPHA, Schedule};
+    use crate::compare::run::run_verdict;
+    use crate::compare::sequential::{SequentialOptions, run_sequence};
+
+    fn report(cpu_change: f64, control_change: f64) -> CompareReport {
+        let sequential = SequentialOptions {
+            schedule: Schedule {
+                initial_rounds: 8,
+                step_rounds: 4,
+                max_rounds: 24,
+            },
+            threshold: 0.05,
+            alpha: FAMILY_ALPHA,
+            max_time: Duration::from_secs(600),
+            null_control: true,
+        };
+        let mut rng = SplitMix64(11);
+        let side = |cpu: f64| SideFigures {
+            rps: 1e6 / cpu / 3.0,
+            cpu_us_per_request: cpu,
+            cpu_busy: 0.33,
+            errors: 0,
+            error_ratio: 0.0,
+        };
+        let outcome = run_sequence::<()>(
+            2,
+            &sequential,
+            |_, n| {
+                let noise = (0.005 * rng.normal()).exp();
+                Ok(RoundFigures {
+                    head_first: n % 4 == 1,
+                    base: side(10.0),
+                    head: side(10.0 * (1.0 + cpu_change) * noise),
+                    control: Some(side(10.0 * (1.0 + control_change) / noise)),
+                    client_cpu_busy: 0.5,
+                })
+            },
+            || Duration::ZERO,
+        )
+        .unwrap_or_else(|()| unreachable!());
+        let comparisons: Vec<Comparison> = outcome
+            .pairs
+            .into_iter()
+            .zip(["plaintext", "json"])
+            .map(|(outcome, workload)| Comparison {
+                target: "actix".into(),
+                workload: workload.into(),
+                outcome,
             })
             .collect();
-        let throughput = decide(
-            &rounds
-                .iter()
-                .map(|r| r.head_rps / r.base_rps)
-                .collect::<Vec<_>>(),
-            0.05,
-            Better::Higher,
-        );
-        let cpu = decide(
-            &rounds
-                .iter()
-                .map(|r| r.head_cpu_us / r.base_cpu_us)
-                .collect::<Vec<_>>(),
-            0.05,
-            Better::Lower,
-        );
-        Comparison {
-            target: "actix".into(),
-            workload: "plaintext".into(),
-            rounds,
-            verdict: super::super::duet::combine(throughput.verdict, cpu.verdict),
-            throughput,
-            cpu_per_request: cpu,
-            note: None,
-            elapsed_s: 40.0,
+        let (verdict, reason) = run_verdict(&comparisons, outcome.stop);
+        CompareReport {
+            base: "main".into(),
+            base_commit: "0123456789abcdef".into(),
+            head: "working tree".into(),
+            threshold_pct: 5.0,
+            sequential,
+            round_duration_s: 2.0,
+            connections: 32,
+            server_cpus: "0".into(),
+            client_cpus: "1".into(),
+            family_size: 4,
+            comparisons,
+            skipped: Vec::new(),
+            looks_used: outcome.looks_used,
+            stop: outcome.stop,
+            counters: CounterCheck {
+                available: false,
+                line: "Hardware instruction counters: unavailable — test.".into(),
+            },
+            verdict,
+            reason,
+            exit_status: verdict.exit_status(),
+            rounds_elapsed_s: 100.0,
         }
     }
 
     #[test]
-    fn a_regression_is_counted_and_shown_the_same_in_text_and_markdown() {
-        let cs = [comparison(900.0)];
-        let md = render_markdown(&cs, "main", "working tree", 5.0);
+    fn a_quiet_run_shows_change_interval_detectable_family_and_null_control() {
+        let r = report(0.0, 0.0);
+        assert_eq!(r.verdict, RunVerdict::NoRegression, "{:?}", r.reason);
+        let md = render_markdown(&r);
         assert!(md.starts_with(COMMENT_MARKER), "{md}");
-        assert!(md.contains("**1 regression(s)**"), "{md}");
+        assert!(md.contains("**No regression**"), "{md}");
+        assert!(md.contains("Family of 4 comparisons"), "{md}");
+        assert!(md.contains("Exit status 0"), "{md}");
+        assert!(md.contains("| actix | plaintext | req/s |"), "{md}");
+        assert!(md.contains("| actix | json | CPU µs/req |"), "{md}");
         assert!(
-            md.contains("| actix | plaintext | 1004 | 904 | -10.0% |"),
+            md.contains("Null control") && md.contains("noise floor ±"),
             "{md}"
         );
-        let text = render_text(&cs);
+        assert_eq!(
+            md.lines().filter(|l| l.starts_with("Null control")).count(),
+            1
+        );
         assert!(
-            text.contains("regressed") && text.contains("-10.0%"),
+            md.contains("Hardware instruction counters: unavailable"),
+            "{md}"
+        );
+        // Every row has an interval with its coverage and a detectable change.
+        for line in md.lines().filter(|l| l.starts_with("| actix")) {
+            assert!(line.contains("% (") && line.contains("| ±"), "{line}");
+        }
+        let text = render_text(&r);
+        assert!(
+            text.contains("unchanged") && text.contains("Family of 4"),
             "{text}"
         );
     }
 
     #[test]
-    fn no_regression_says_so() {
-        let md = render_markdown(&[comparison(1000.0)], "main", "head", 5.0);
+    fn a_regression_fails_the_run_and_is_counted() {
+        let r = report(0.15, 0.0);
+        assert_eq!(r.verdict, RunVerdict::Regressed);
+        assert_eq!(r.exit_status, 1);
+        let md = render_markdown(&r);
         assert!(
-            md.contains("**No regression**") && md.contains("unchanged"),
+            md.contains("**2 regression(s)**") && md.contains("Exit status 1"),
             "{md}"
+        );
+        assert!(md.contains("regressed"), "{md}");
+    }
+
+    #[test]
+    fn a_null_control_that_moves_makes_the_run_inconclusive_not_a_failure() {
+        let r = report(0.15, 0.15);
+        assert_eq!(r.verdict, RunVerdict::Inconclusive);
+        assert_eq!(r.exit_status, 0);
+        let md = render_markdown(&r);
+        assert!(
+            md.contains("**Inconclusive**") && md.contains("null control"),
+            "{md}"
+        );
+        assert!(
+            r.comparisons
+                .iter()
+                .all(|c| c.outcome.verdict == Verdict::Regressed)
         );
     }
 }

@@ -1,11 +1,20 @@
 //! `stampede compare`: duet A/B comparison of two versions of the same targets, for gating pull
-//! requests on a noisy machine.
+//! requests on a noisy machine. The data path: `worktree` (the base checkout) -> `duet` (one
+//! round) -> `screen` (which rounds to trust) -> `sequential` (rounds until decided) ->
+//! `family` (Holm over the run, α over the looks) -> `decide` (one comparison) -> `run` (the
+//! record) -> `markdown` (the reports).
 
+pub mod counters;
 pub mod decide;
 pub mod duet;
+pub mod family;
 pub mod instructions;
 pub mod markdown;
+pub mod run;
+pub mod screen;
+pub mod sequential;
 pub mod worktree;
 
 pub use decide::{Decision, Verdict};
-pub use duet::{Comparison, DuetOptions, Side, compare_target};
+pub use duet::{RoundSetup, Side};
+pub use run::{CompareReport, Comparison, Names, RunSpec, RunVerdict, compare};

@@ -165,7 +165,7 @@ pub fn default_workloads(
 ) -> Vec<crate::workload::Workload> {
     use crate::workload::Workload;
     let mut workloads = vec![Workload::Plaintext, Workload::Json, Workload::Order];
-    if let Some(rounds) = params.hash.sizes.iter().map(|s| s.rounds).min() {
+    if let Some(rounds) = params.hash.rounds.iter().copied().min() {
         workloads.push(Workload::Hash { rounds });
     }
     workloads

@@ -19,31 +19,25 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Upper bound on one phase, whatever its counts say.
 const PHASE_TIME_LIMIT: Duration = Duration::from_secs(900);
 
-/// How many requests a phase gets: at most `max_requests`, and no more than fit in
-/// `budget_instructions` at `cost_per_request`; in whole script cycles, rounded down to 1, 2 or
-/// 5 times a power of ten so that small differences in the estimated cost give the same count.
-pub fn planned_requests(
-    max_requests: u64,
-    budget_instructions: u64,
-    cost_per_request: f64,
-    cycle_len: usize,
-) -> u64 {
-    let cycle = cycle_len.max(1) as u64;
-    let max_cycles = (max_requests / cycle).max(1);
+/// How many requests a phase gets: at most `max_requests` (at least one), and no more than
+/// fit in `budget_instructions` at `cost_per_request`, rounded down to 1, 2 or 5 times a power
+/// of ten so that small differences in the estimated cost give the same count.
+pub fn planned_requests(max_requests: u64, budget_instructions: u64, cost_per_request: f64) -> u64 {
+    let max_requests = max_requests.max(1);
     if !(cost_per_request.is_finite() && cost_per_request > 0.0) {
-        return max_cycles * cycle;
+        return max_requests;
     }
-    let affordable_cycles = budget_instructions as f64 / (cost_per_request * cycle as f64);
-    if affordable_cycles >= max_cycles as f64 {
-        return max_cycles * cycle;
+    let affordable = budget_instructions as f64 / cost_per_request;
+    if affordable >= max_requests as f64 {
+        return max_requests;
     }
     let mut nice = 1u64;
     for candidate in (0..19).flat_map(|e| [1u64, 2, 5].map(|m| m * 10u64.pow(e))) {
-        if candidate as f64 <= affordable_cycles {
+        if candidate as f64 <= affordable {
             nice = candidate;
         }
     }
-    nice.min(max_cycles) * cycle
+    nice.min(max_requests)
 }
 
 /// The counted server as a phase sees it: what to wait for and whom to ask for counts.
@@ -188,29 +182,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cheap_requests_get_their_full_count_in_whole_cycles() {
-        assert_eq!(planned_requests(1000, 100_000_000, 17_000.0, 1), 1000);
-        assert_eq!(planned_requests(1000, 100_000_000, 17_000.0, 3), 999);
-        assert_eq!(planned_requests(2, 100, 1.0, 3), 3, "at least one cycle");
+    fn cheap_requests_get_their_full_count() {
+        assert_eq!(planned_requests(1000, 100_000_000, 17_000.0), 1000);
+        assert_eq!(planned_requests(0, 100, 1.0), 1, "at least one request");
     }
 
     #[test]
     fn heavy_requests_get_what_fits_in_the_budget_rounded_down_to_one_two_five() {
         // 100M instructions at 2.5M per request: 40 fit, 20 are planned.
-        assert_eq!(planned_requests(1000, 100_000_000, 2_500_000.0, 1), 20);
+        assert_eq!(planned_requests(1000, 100_000_000, 2_500_000.0), 20);
         // Costs a little apart give the same count.
-        assert_eq!(planned_requests(1000, 100_000_000, 2_400_000.0, 1), 20);
-        assert_eq!(planned_requests(1000, 100_000_000, 180_000.0, 1), 500);
-        assert_eq!(planned_requests(1000, 100_000_000, 190_000.0, 1), 500);
-        // In cycles of four: 100M / (1M x 4) = 25 cycles -> 20 cycles = 80 requests.
-        assert_eq!(planned_requests(1000, 100_000_000, 1_000_000.0, 4), 80);
-        // Even a request beyond the budget gets one cycle.
-        assert_eq!(planned_requests(1000, 1_000, 1e9, 2), 2);
+        assert_eq!(planned_requests(1000, 100_000_000, 2_400_000.0), 20);
+        assert_eq!(planned_requests(1000, 100_000_000, 180_000.0), 500);
+        assert_eq!(planned_requests(1000, 100_000_000, 190_000.0), 500);
+        // Even a request beyond the budget gets one.
+        assert_eq!(planned_requests(1000, 1_000, 1e9), 1);
     }
 
     #[test]
     fn an_unknown_cost_leaves_the_full_count() {
-        assert_eq!(planned_requests(300, 1, f64::NAN, 1), 300);
-        assert_eq!(planned_requests(300, 1, 0.0, 1), 300);
+        assert_eq!(planned_requests(300, 1, f64::NAN), 300);
+        assert_eq!(planned_requests(300, 1, 0.0), 300);
     }
 }

@@ -15,8 +15,8 @@ use super::spread::{median, spread_pct};
 use super::valgrind::{Callgrind, Valgrind, settings_label};
 use super::{IcountError, IcountOptions};
 use crate::catalog::{Catalog, Target};
+use crate::evidence::{git_commit, rfc3339_utc};
 use crate::process::{RunningServer, ServerConfig};
-use crate::results::{git_commit, rfc3339_utc};
 use crate::session::{SessionError, start_verified};
 use crate::vectors::Vector;
 use crate::workload::Workload;
@@ -30,11 +30,10 @@ pub const DEFAULT_MEASURED_REQUESTS: u64 = 1000;
 /// Instructions after which a measured phase may end: beyond this, more requests only cost time
 /// (a few hundred thousand requests' worth of a cheap workload, a few dozen of `hash`).
 pub const MEASURED_INSTRUCTIONS: u64 = 100_000_000;
-/// Script cycles the measured phase gets at least (fewer when the catalog asks for fewer
-/// requests).
-const MIN_MEASURED_CYCLES: u64 = 20;
-/// Script cycles of the warm-up's first chunk.
-const PROBE_CYCLES: u64 = 10;
+/// Requests the measured phase gets at least (fewer when the catalog asks for fewer).
+const MIN_MEASURED_REQUESTS: u64 = 20;
+/// Requests of the warm-up's first chunk.
+const PROBE_REQUESTS: u64 = 10;
 /// Two warm-up chunks this close in cost per request mean the server has settled.
 const SETTLED: f64 = 0.005;
 /// Only chunks of at least this share of the warm-up's request count may end it early.
@@ -178,7 +177,7 @@ struct WarmUp {
     last_cost_per_request: f64,
 }
 
-/// Warms up in chunks that double from a few script cycles, pricing each chunk on its own
+/// Warms up in chunks that double from a few requests, pricing each chunk on its own
 /// (counters are read and zeroed after each), until the catalog's request count is reached,
 /// the instruction budget is spent, or a large chunk (at least [`SETTLE_SHARE`] of the count)
 /// costs the same per request as the one before (within [`SETTLED`]: JIT tiers and caches have
@@ -191,13 +190,7 @@ fn warm_up(
     max_requests: u64,
     budget_instructions: u64,
 ) -> Result<WarmUp, IcountError> {
-    let cycle = script.cycle_len();
-    let mut chunk = planned_requests(
-        max_requests.min(PROBE_CYCLES * cycle as u64),
-        u64::MAX,
-        0.0,
-        cycle,
-    );
+    let mut chunk = max_requests.clamp(1, PROBE_REQUESTS);
     let mut sent = 0u64;
     let mut spent = 0u64;
     let mut previous: Option<f64> = None;
@@ -216,12 +209,7 @@ fn warm_up(
             });
         }
         previous = Some(cost);
-        let affordable = planned_requests(
-            max_requests - sent,
-            budget_instructions - spent,
-            cost,
-            cycle,
-        );
+        let affordable = planned_requests(max_requests - sent, budget_instructions - spent, cost);
         chunk = (chunk * 2).min(affordable);
     }
 }
@@ -249,7 +237,6 @@ fn count_workload(
         callgrind,
         pids: &pids,
     };
-    let cycle = script.cycle_len();
     let warmup_max = options
         .warmup_requests
         .or(target.icount.warmup_requests)
@@ -278,14 +265,8 @@ fn count_workload(
         measured_max,
         MEASURED_INSTRUCTIONS,
         warmup.last_cost_per_request,
-        cycle,
     )
-    .max(planned_requests(
-        measured_max.min(MIN_MEASURED_CYCLES * cycle as u64),
-        u64::MAX,
-        0.0,
-        cycle,
-    ));
+    .max(measured_max.clamp(1, MIN_MEASURED_REQUESTS));
     send(
         &mut client,
         &mut script,

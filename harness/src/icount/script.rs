@@ -1,7 +1,6 @@
-//! The request script: a fixed, seeded order of the workload's requests, repeated. Base and
-//! head, and every repetition, send exactly the same bytes in the same order, and any whole
-//! number of cycles holds every request equally often, so a phase's mix does not depend on
-//! where it stops.
+//! The request script: a fixed, seeded order of the workload's requests (one, or a pool of
+//! seeded bodies), repeated. Base and head, and every repetition, send exactly the same bytes
+//! in the same order, so phases of equal length cover the same requests.
 
 use crate::load::RequestTemplate;
 
@@ -27,11 +26,6 @@ impl Script {
             cycle: templates,
             next: 0,
         }
-    }
-
-    /// Requests in one cycle.
-    pub fn cycle_len(&self) -> usize {
-        self.cycle.len()
     }
 
     /// The next request; `None` only for an empty script.
@@ -84,7 +78,6 @@ mod tests {
     #[test]
     fn every_cycle_sends_each_request_once() {
         let mut script = Script::new(templates(5), SCRIPT_SEED);
-        assert_eq!(script.cycle_len(), 5);
         let first = paths(&mut script, 5);
         let second = paths(&mut script, 5);
         assert_eq!(first, second);

@@ -4,10 +4,11 @@
 //! requests are pre-rendered bytes, responses are parsed in place with httparse, bodies are
 //! skipped by Content-Length or chunk sizes, and the read buffer is reused.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use super::ErrorKind;
 
@@ -19,12 +20,16 @@ const MIN_READ_BYTES: usize = 512;
 const MAX_HEADERS: usize = 64;
 
 /// The parts of a response the load driver needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResponseInfo {
     /// Status code.
     pub status: u16,
     /// True when the server asked to close the connection.
     pub close: bool,
+    /// Where the body lies in the response bytes (chunk framing included when chunked).
+    pub body: std::ops::Range<usize>,
+    /// The body is chunked.
+    pub chunked: bool,
 }
 
 /// A connected socket with its read buffer.
@@ -37,14 +42,41 @@ pub struct Connection {
 impl Connection {
     /// Opens a TCP connection with Nagle off.
     pub async fn open(addr: SocketAddr) -> Result<Self, ErrorKind> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
+        Self::open_from(addr, None).await
+    }
+
+    /// Opens a TCP connection from `source` (any port), or from where the kernel chooses.
+    pub async fn open_from(addr: SocketAddr, source: Option<IpAddr>) -> Result<Self, ErrorKind> {
+        let stream = match source {
+            None => TcpStream::connect(addr).await,
+            Some(ip) => {
+                let socket = match ip {
+                    IpAddr::V4(_) => TcpSocket::new_v4(),
+                    IpAddr::V6(_) => TcpSocket::new_v6(),
+                }
+                .map_err(|_| ErrorKind::Connect)?;
+                socket
+                    .bind(SocketAddr::new(ip, 0))
+                    .map_err(|_| ErrorKind::Connect)?;
+                socket.connect(addr).await
+            }
+        }
+        .map_err(|_| ErrorKind::Connect)?;
         stream.set_nodelay(true).map_err(|_| ErrorKind::Connect)?;
         Ok(Self {
             stream,
             buf: Vec::with_capacity(INITIAL_BUFFER_BYTES),
         })
+    }
+
+    /// The body of the last response, de-chunked when it was chunked.
+    pub fn body(&self, info: &ResponseInfo) -> std::borrow::Cow<'_, [u8]> {
+        let raw = self.buf.get(info.body.clone()).unwrap_or_default();
+        if info.chunked {
+            std::borrow::Cow::Owned(dechunk(raw))
+        } else {
+            std::borrow::Cow::Borrowed(raw)
+        }
     }
 
     /// Sends `request` and reads one whole response.
@@ -64,6 +96,43 @@ impl Connection {
             }
             self.fill().await?;
         }
+    }
+
+    /// Pipelining: sends `batch` (`count` requests in one write) and reads their `count`
+    /// responses in order into `out`, each with the moment it was complete. On an error, `out`
+    /// holds the responses that came before it.
+    pub async fn pipeline(
+        &mut self,
+        batch: &[u8],
+        count: usize,
+        out: &mut Vec<(ResponseInfo, Instant)>,
+    ) -> Result<(), ErrorKind> {
+        out.clear();
+        self.stream
+            .write_all(batch)
+            .await
+            .map_err(|_| ErrorKind::Io)?;
+        self.buf.clear();
+        let mut offset = 0;
+        while out.len() < count {
+            match parse_response(&self.buf[offset..])? {
+                Some((mut info, consumed)) => {
+                    info.body = info.body.start + offset..info.body.end + offset;
+                    let close = info.close;
+                    out.push((info, Instant::now()));
+                    offset += consumed;
+                    if close && out.len() < count {
+                        // The server closed in the middle of the batch: the rest is lost.
+                        return Err(ErrorKind::Io);
+                    }
+                }
+                None => self.fill().await?,
+            }
+        }
+        if offset != self.buf.len() {
+            return Err(ErrorKind::Parse);
+        }
+        Ok(())
     }
 
     async fn fill(&mut self) -> Result<(), ErrorKind> {
@@ -107,7 +176,6 @@ pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseInfo, usize)>, Error
             close = contains_token(header.value, b"close");
         }
     }
-    let info = ResponseInfo { status, close };
     let body = &buf[head_len..];
     let body_len = if chunked {
         match chunked_length(body)? {
@@ -125,7 +193,33 @@ pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseInfo, usize)>, Error
         // A body delimited by closing the connection cannot be used with keep-alive.
         return Err(ErrorKind::Parse);
     };
+    let info = ResponseInfo {
+        status,
+        close,
+        body: head_len..head_len + body_len,
+        chunked,
+    };
     Ok(Some((info, head_len + body_len)))
+}
+
+/// The data of a complete chunked body (framing, extensions and trailers dropped).
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(body.len());
+    while let Some(line_end) = find_crlf(body) {
+        let line = &body[..line_end];
+        let size_text = line.split(|&b| b == b';').next().unwrap_or(line);
+        let size = std::str::from_utf8(size_text)
+            .ok()
+            .and_then(|t| usize::from_str_radix(t.trim(), 16).ok())
+            .unwrap_or(0);
+        body = &body[line_end + 2..];
+        if size == 0 || body.len() < size {
+            break;
+        }
+        data.extend_from_slice(&body[..size]);
+        body = body.get(size + 2..).unwrap_or_default();
+    }
+    data
 }
 
 fn contains_token(value: &[u8], token: &[u8]) -> bool {
@@ -179,6 +273,7 @@ mod tests {
         assert_eq!(parse_response(&full[..full.len() - 1]).unwrap(), None);
         let (info, used) = parse_response(full).unwrap().unwrap();
         assert_eq!((info.status, info.close, used), (200, false, full.len()));
+        assert_eq!(&full[info.body], b"hello");
     }
 
     #[test]
@@ -187,8 +282,10 @@ mod tests {
         for cut in 40..full.len() {
             assert_eq!(parse_response(&full[..cut]).unwrap(), None, "cut at {cut}");
         }
-        let (_, used) = parse_response(full).unwrap().unwrap();
+        let (info, used) = parse_response(full).unwrap().unwrap();
         assert_eq!(used, full.len());
+        assert!(info.chunked);
+        assert_eq!(dechunk(&full[info.body]), b"hello!");
     }
 
     #[test]

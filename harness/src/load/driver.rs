@@ -1,22 +1,26 @@
 //! The load driver: one OS thread per client CPU, pinned, each running a single-threaded tokio
 //! runtime that owns its share of the connections (wrk's model: no work stealing, no locks on
-//! the hot path). Connections stay open between runs, so Criterion's `iter_custom` can time
-//! `iters` requests without paying for connection setup.
+//! the hot path). Connections stay open between runs, so a benchmark pays for connection setup
+//! once, and a [`Stream`] can keep them busy while windows are timed inside it.
 
-use std::cell::RefCell;
-use std::net::SocketAddr;
+use std::cell::{Cell, RefCell};
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
+use nix::time::{ClockId, clock_gettime};
 use tokio::task::LocalSet;
 
+use super::check;
 use super::conn::Connection;
-use super::latency::{new_histogram, record_us};
+use super::latency::record_us;
+use super::pacer::Pacer;
+use super::stream::Stream;
+use super::tally::Tally;
 use super::{ErrorKind, LoadError, RequestTemplate, RunPlan, Sample, Stop};
 use crate::cpus::CpuSet;
 
@@ -24,8 +28,12 @@ use crate::cpus::CpuSet;
 const CONNECT_BATCH: usize = 256;
 /// Pause after a failed reconnect, so a dead server does not make a hot loop.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
-/// An open-loop send this much after its intended time counts as late.
+/// An open-loop send whose connection was free, leaving this much after its intended time,
+/// counts as late: the client could not keep its schedule.
 const LATE_AFTER: Duration = Duration::from_millis(1);
+/// How often an idle client thread looks for an epoch change, so its CPU time and counts land
+/// in the right window even when none of its requests finish.
+const EPOCH_TICK: Duration = Duration::from_millis(20);
 
 /// Open connections to one server, ready to run plans.
 #[derive(Debug)]
@@ -40,46 +48,131 @@ struct Worker {
     thread: Option<JoinHandle<()>>,
 }
 
-struct Job {
-    plan: Arc<JobPlan>,
-    reply: mpsc::Sender<WorkerResult>,
+/// What a client thread reports while a job runs.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// The counts of one epoch (a thread may send several per epoch; they are merged).
+    Tally(Box<Tally>),
+    /// The thread finished the job: every connection stopped. Carries how many answers with the
+    /// right status each of its connections got during the job, by connection index.
+    Done(Vec<(usize, u64)>),
 }
 
-/// What every connection task of one run shares.
+struct Job {
+    shared: Arc<JobShared>,
+    events: mpsc::Sender<Event>,
+    window_ends: mpsc::Sender<Instant>,
+}
+
+/// What every connection task of one job shares, across threads.
 #[derive(Debug)]
-struct JobPlan {
-    plan: RunPlan,
-    started: Instant,
+pub(crate) struct JobShared {
+    pub(crate) plan: RunPlan,
+    pub(crate) started: Instant,
     end_by: Instant,
     remaining: AtomicI64,
     total_connections: usize,
+    /// Set to end a stream.
+    pub(crate) stop: AtomicBool,
+    /// Finished attempts (successes and errors) since the job started.
+    pub(crate) completed: AtomicU64,
+    /// Failed attempts since the job started.
+    pub(crate) failed: AtomicU64,
+    /// The epoch finished attempts are counted in.
+    pub(crate) epoch: AtomicU64,
+    /// The attempt count at which the open window ends; `u64::MAX` when none is open.
+    pub(crate) window_end: AtomicU64,
 }
 
-/// What one client thread counted during a run.
-#[derive(Debug)]
-struct WorkerResult {
-    requests: u64,
-    errors: [u64; 5],
-    late_sends: u64,
-    histogram: Histogram<u64>,
-}
-
-impl Default for WorkerResult {
-    fn default() -> Self {
-        Self {
-            requests: 0,
-            errors: [0; 5],
-            late_sends: 0,
-            histogram: new_histogram(),
+impl JobShared {
+    /// How many of `attempts` the connection may make now: none once the job is over, fewer
+    /// when a counted run's budget is nearly spent.
+    fn allowed(&self, now: Instant, attempts: usize) -> usize {
+        if self.stop.load(Ordering::Relaxed) || now >= self.end_by {
+            return 0;
         }
+        let wanted = i64::try_from(attempts).unwrap_or(1);
+        let left = self.remaining.fetch_sub(wanted, Ordering::Relaxed);
+        usize::try_from(left.clamp(0, wanted)).unwrap_or(0)
     }
 }
 
-/// A connection's place: its socket (reopened after errors) and where it is in the mix.
+/// The state of one client thread during one job.
+struct ThreadJob {
+    shared: Arc<JobShared>,
+    tally: RefCell<Tally>,
+    cpu_mark: Cell<Duration>,
+    events: mpsc::Sender<Event>,
+    window_ends: mpsc::Sender<Instant>,
+    pacer: Option<Pacer>,
+}
+
+impl ThreadJob {
+    /// The tally of the current epoch, handing over the previous epoch's counts first.
+    fn tally(&self) -> std::cell::RefMut<'_, Tally> {
+        let epoch = self.shared.epoch.load(Ordering::Relaxed);
+        let mut tally = self.tally.borrow_mut();
+        if tally.epoch != epoch {
+            let done = std::mem::replace(&mut *tally, Tally::new(epoch));
+            self.hand_over(done);
+        }
+        tally
+    }
+
+    fn hand_over(&self, mut done: Tally) {
+        let now = thread_cpu();
+        done.cpu = now.saturating_sub(self.cpu_mark.replace(now));
+        let _ = self.events.send(Event::Tally(Box::new(done)));
+    }
+
+    /// Counts one finished attempt and closes the open window when it was the last one.
+    fn finished_one(&self) {
+        let n = self.shared.completed.fetch_add(1, Ordering::Relaxed) + 1;
+        let end = self.shared.window_end.load(Ordering::Relaxed);
+        if n >= end
+            && self
+                .shared
+                .window_end
+                .compare_exchange(end, u64::MAX, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            let _ = self.window_ends.send(Instant::now());
+        }
+    }
+
+    fn error(&self, kind: ErrorKind) {
+        self.shared.failed.fetch_add(1, Ordering::Relaxed);
+        self.tally().error(kind);
+        self.finished_one();
+    }
+
+    fn wrong_answer(&self, request: &RequestTemplate, what: String) {
+        {
+            let mut tally = self.tally();
+            tally.checked_answers += 1;
+            if tally.wrong_answer_example.is_none() {
+                let line = request
+                    .bytes
+                    .split(|&b| b == b'\r')
+                    .next()
+                    .unwrap_or_default();
+                tally.wrong_answer_example =
+                    Some(format!("{}: {what}", String::from_utf8_lossy(line)));
+            }
+        }
+        self.error(ErrorKind::WrongAnswer);
+    }
+}
+
+/// A connection's place: its socket (reopened after errors), where it is in the mix, how many
+/// answers it has had (for sampling checks), and how many successes in the current job (to
+/// show whether the server serves its connections fairly).
 struct Slot {
     index: usize,
     conn: Option<Connection>,
     next_request: usize,
+    answers: u64,
+    job_successes: u64,
 }
 
 impl LoadClient {
@@ -96,7 +189,7 @@ impl LoadClient {
                 "need at least one connection and one request".into(),
             ));
         }
-        crate::limits::raise_open_files();
+        let sources = Arc::new(crate::limits::check_connections(connections, addr)?);
         let mix = Arc::new(mix);
         let cpus: Vec<Option<usize>> = if client_cpus.is_empty() {
             vec![None]
@@ -110,9 +203,13 @@ impl LoadClient {
             let indexes: Vec<usize> = (t..connections).step_by(threads).collect();
             let (jobs_tx, jobs_rx) = mpsc::channel();
             let (mix, ready) = (Arc::clone(&mix), ready_tx.clone());
+            let target = Target {
+                addr,
+                sources: Arc::clone(&sources),
+            };
             let thread = std::thread::Builder::new()
                 .name(format!("stampede-load-{t}"))
-                .spawn(move || worker_main(cpu, addr, indexes, mix, jobs_rx, ready))
+                .spawn(move || worker_main(cpu, target, indexes, mix, jobs_rx, ready))
                 .map_err(|e| LoadError::Client(format!("cannot start a client thread: {e}")))?;
             workers.push(Worker {
                 jobs: Some(jobs_tx),
@@ -151,63 +248,100 @@ impl LoadClient {
         self.connections
     }
 
+    /// Number of client threads.
+    pub fn threads(&self) -> usize {
+        self.workers.len()
+    }
+
     /// Runs `plan` over the open connections and returns what happened.
     pub fn run(&mut self, plan: &RunPlan) -> Result<Sample, LoadError> {
-        if let Some(rate) = plan.rate_per_sec
-            && !(rate.is_finite() && rate > 0.0)
-        {
-            return Err(LoadError::Plan(format!(
-                "rate must be positive, got {rate}"
-            )));
+        if plan.stop == Stop::Finish {
+            return Err(LoadError::Plan(
+                "a plan that stops when finished needs `LoadClient::stream`".into(),
+            ));
+        }
+        let (shared, events, _window_ends) = self.launch(plan)?;
+        let mut total = Tally::new(0);
+        let mut per_connection = vec![0; self.connections];
+        let mut done = 0;
+        while done < self.workers.len() {
+            match events.recv() {
+                Ok(Event::Tally(tally)) => total.merge(&tally),
+                Ok(Event::Done(counts)) => {
+                    done += 1;
+                    for (index, n) in counts {
+                        if let Some(slot) = per_connection.get_mut(index) {
+                            *slot = n;
+                        }
+                    }
+                }
+                Err(_) => {
+                    return Err(LoadError::Client(
+                        "a client thread died during the run".into(),
+                    ));
+                }
+            }
+        }
+        let mut sample = total.into_sample(shared.started.elapsed(), self.workers.len());
+        sample.per_connection = per_connection;
+        Ok(sample)
+    }
+
+    /// Starts `plan` (closed loop, [`Stop::Finish`]) and returns at once: the load keeps
+    /// running until the stream is finished or dropped, while the caller times windows in it.
+    pub fn stream(&mut self, plan: &RunPlan) -> Result<Stream<'_>, LoadError> {
+        if plan.stop != Stop::Finish || plan.rate_per_sec.is_some() {
+            return Err(LoadError::Plan(
+                "a stream is a closed loop that stops when finished".into(),
+            ));
+        }
+        let (shared, events, window_ends) = self.launch(plan)?;
+        Ok(Stream::new(self, shared, events, window_ends))
+    }
+
+    fn launch(&mut self, plan: &RunPlan) -> Result<Launched, LoadError> {
+        if let Some(problem) = plan.problem() {
+            return Err(LoadError::Plan(problem));
         }
         let started = Instant::now();
         let end_by = match plan.stop {
             Stop::Duration(d) => started + d.min(plan.time_limit),
-            Stop::Requests(_) => started + plan.time_limit,
+            Stop::Requests(_) | Stop::Finish => started + plan.time_limit,
         };
         let remaining = match plan.stop {
             Stop::Requests(n) => i64::try_from(n).unwrap_or(i64::MAX),
-            Stop::Duration(_) => i64::MAX,
+            Stop::Duration(_) | Stop::Finish => i64::MAX,
         };
-        let shared = Arc::new(JobPlan {
+        let shared = Arc::new(JobShared {
             plan: *plan,
             started,
             end_by,
             remaining: AtomicI64::new(remaining),
             total_connections: self.connections,
+            stop: AtomicBool::new(false),
+            completed: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
+            window_end: AtomicU64::new(u64::MAX),
         });
-        let (reply_tx, reply_rx) = mpsc::channel();
+        let (events_tx, events_rx) = mpsc::channel();
+        let (ends_tx, ends_rx) = mpsc::channel();
         for worker in &self.workers {
             let job = Job {
-                plan: Arc::clone(&shared),
-                reply: reply_tx.clone(),
+                shared: Arc::clone(&shared),
+                events: events_tx.clone(),
+                window_ends: ends_tx.clone(),
             };
             let sent = worker
                 .jobs
                 .as_ref()
                 .is_some_and(|jobs| jobs.send(job).is_ok());
             if !sent {
+                shared.stop.store(true, Ordering::Relaxed);
                 return Err(LoadError::Client("a client thread has stopped".into()));
             }
         }
-        drop(reply_tx);
-        let mut sample = Sample::empty();
-        for _ in 0..self.workers.len() {
-            let result = reply_rx
-                .recv()
-                .map_err(|_| LoadError::Client("a client thread died during the run".into()))?;
-            sample.requests += result.requests;
-            sample.late_sends += result.late_sends;
-            let _ = sample.histogram.add(&result.histogram);
-            for kind in ErrorKind::ALL {
-                let n = result.errors[kind.index()];
-                if n > 0 {
-                    *sample.errors_by_kind.entry(kind).or_default() += n;
-                }
-            }
-        }
-        sample.elapsed = started.elapsed();
-        Ok(sample)
+        Ok((shared, events_rx, ends_rx))
     }
 }
 
@@ -226,9 +360,36 @@ impl Drop for LoadClient {
 
 type Ready = mpsc::Sender<(usize, Option<String>)>;
 
+/// Where a client thread's connections go, and the source addresses they are spread over.
+#[derive(Clone, Debug)]
+struct Target {
+    addr: SocketAddr,
+    sources: Arc<Vec<IpAddr>>,
+}
+
+impl Target {
+    /// Opens connection number `index`, from its share of the source addresses.
+    async fn open(&self, index: usize) -> Result<Connection, ErrorKind> {
+        let source = (!self.sources.is_empty()).then(|| self.sources[index % self.sources.len()]);
+        Connection::open_from(self.addr, source).await
+    }
+}
+
+/// A job handed to the client threads: what they share, their reports, and window ends.
+type Launched = (
+    Arc<JobShared>,
+    mpsc::Receiver<Event>,
+    mpsc::Receiver<Instant>,
+);
+
+/// CPU time of the calling thread (user + system), from the kernel's per-thread clock.
+pub(crate) fn thread_cpu() -> Duration {
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).map_or(Duration::ZERO, Duration::from)
+}
+
 fn worker_main(
     cpu: Option<usize>,
-    addr: SocketAddr,
+    target: Target,
     indexes: Vec<usize>,
     mix: Arc<Vec<RequestTemplate>>,
     jobs: mpsc::Receiver<Job>,
@@ -248,18 +409,37 @@ fn worker_main(
         }
     };
     let local = LocalSet::new();
-    let (mut slots, error) = local.block_on(&runtime, open_all(addr, indexes, mix.len()));
+    let (mut slots, error) = local.block_on(&runtime, open_all(&target, indexes, mix.len()));
     let opened = slots.iter().filter(|s| s.conn.is_some()).count();
     let _ = ready.send((opened, error));
     drop(ready);
+    let mut pacer = None;
     while let Ok(job) = jobs.recv() {
-        let result = local.block_on(&runtime, run_job(&mut slots, &job.plan, &mix, addr));
-        let _ = job.reply.send(result);
+        if job.shared.plan.rate_per_sec.is_some() && pacer.is_none() {
+            let _entered = runtime.enter();
+            pacer = Pacer::start(&local).ok();
+        }
+        let thread_job = Rc::new(ThreadJob {
+            tally: RefCell::new(Tally::new(job.shared.epoch.load(Ordering::Relaxed))),
+            cpu_mark: Cell::new(thread_cpu()),
+            shared: job.shared,
+            events: job.events,
+            window_ends: job.window_ends,
+            pacer: pacer.clone(),
+        });
+        for slot in &mut slots {
+            slot.job_successes = 0;
+        }
+        local.block_on(&runtime, run_job(&mut slots, &thread_job, &mix, &target));
+        let last = thread_job.tally.replace(Tally::new(u64::MAX));
+        thread_job.hand_over(last);
+        let counts = slots.iter().map(|s| (s.index, s.job_successes)).collect();
+        let _ = thread_job.events.send(Event::Done(counts));
     }
 }
 
 async fn open_all(
-    addr: SocketAddr,
+    target: &Target,
     indexes: Vec<usize>,
     mix_len: usize,
 ) -> (Vec<Slot>, Option<String>) {
@@ -268,7 +448,8 @@ async fn open_all(
     for batch in indexes.chunks(CONNECT_BATCH) {
         let mut set = tokio::task::JoinSet::new();
         for &index in batch {
-            set.spawn_local(async move { (index, Connection::open(addr).await) });
+            let target = target.clone();
+            set.spawn_local(async move { (index, target.open(index).await) });
         }
         while let Some(joined) = set.join_next().await {
             let Ok((index, opened)) = joined else {
@@ -280,7 +461,9 @@ async fn open_all(
             slots.push(Slot {
                 index,
                 conn: opened.ok(),
-                next_request: index % mix_len,
+                next_request: spread(index, mix_len),
+                answers: 0,
+                job_successes: 0,
             });
         }
     }
@@ -290,16 +473,32 @@ async fn open_all(
 
 async fn run_job(
     slots: &mut Vec<Slot>,
-    plan: &Arc<JobPlan>,
+    job: &Rc<ThreadJob>,
     mix: &Arc<Vec<RequestTemplate>>,
-    addr: SocketAddr,
-) -> WorkerResult {
-    let tally = Rc::new(RefCell::new(WorkerResult::default()));
+    target: &Target,
+) {
+    let ticker = {
+        let job = Rc::clone(job);
+        tokio::task::spawn_local(async move {
+            let mut every = tokio::time::interval(EPOCH_TICK);
+            let mut last_stall = Instant::now();
+            loop {
+                every.tick().await;
+                drop(job.tally());
+                if let Some((period, length)) = job.shared.plan.client_stall
+                    && last_stall.elapsed() >= period
+                {
+                    // Deliberately blocks the whole thread: that is the stall being simulated.
+                    std::thread::sleep(length);
+                    last_stall = Instant::now();
+                }
+            }
+        })
+    };
     let handles: Vec<_> = slots
         .drain(..)
         .map(|slot| {
-            let (plan, mix, tally) = (Arc::clone(plan), Arc::clone(mix), Rc::clone(&tally));
-            tokio::task::spawn_local(drive(slot, plan, mix, tally, addr))
+            tokio::task::spawn_local(drive(slot, Rc::clone(job), Arc::clone(mix), target.clone()))
         })
         .collect();
     for handle in handles {
@@ -307,51 +506,49 @@ async fn run_job(
             slots.push(slot);
         }
     }
-    // Every task has ended, so this is the last reference.
-    Rc::try_unwrap(tally).map_or_else(
-        |shared| shared.replace(WorkerResult::default()),
-        RefCell::into_inner,
-    )
+    ticker.abort();
 }
 
-/// One connection's loop for one run.
+/// One connection's loop for one job.
 async fn drive(
     mut slot: Slot,
-    job: Arc<JobPlan>,
+    job: Rc<ThreadJob>,
     mix: Arc<Vec<RequestTemplate>>,
-    tally: Rc<RefCell<WorkerResult>>,
-    addr: SocketAddr,
+    target: Target,
 ) -> Slot {
+    let plan = &job.shared.plan;
+    let total = job.shared.total_connections;
     // Open loop: this connection sends every `interval`, staggered by its index.
-    let interval = job
-        .plan
+    let interval = plan
         .rate_per_sec
-        .map(|rate| Duration::from_secs_f64(job.total_connections as f64 / rate));
-    let offset = interval.map(|i| i.mul_f64(slot.index as f64 / job.total_connections as f64));
+        .map(|rate| Duration::from_secs_f64(total as f64 / rate));
+    let offset = interval.map(|i| i.mul_f64(slot.index as f64 / total as f64));
+    let (mut batch, mut answers) = (Vec::new(), Vec::with_capacity(plan.pipeline));
     let mut k: u32 = 0;
     let mut now = Instant::now();
     loop {
-        if now >= job.end_by || job.remaining.fetch_sub(1, Ordering::Relaxed) <= 0 {
+        let depth = job.shared.allowed(now, plan.pipeline.max(1));
+        if depth == 0 {
             break;
         }
-        let intended = match (interval, offset) {
-            (Some(interval), Some(offset)) => {
-                let at = job.started + offset + interval * k;
+        let intended = match (interval, offset, &job.pacer) {
+            (Some(interval), Some(offset), Some(pacer)) => {
+                let at = job.shared.started + offset + interval * k;
                 k = k.saturating_add(1);
+                let free_at = now;
                 if at > now {
-                    tokio::time::sleep_until(at.into()).await;
-                } else if now - at > LATE_AFTER {
-                    tally.borrow_mut().late_sends += 1;
+                    pacer.until(at).await;
                 }
+                note_send(&job, at, free_at, Instant::now());
                 Some(at)
             }
             _ => None,
         };
         if slot.conn.is_none() {
-            match Connection::open(addr).await {
+            match target.open(slot.index).await {
                 Ok(conn) => slot.conn = Some(conn),
                 Err(kind) => {
-                    tally.borrow_mut().errors[kind.index()] += 1;
+                    job.error(kind);
                     tokio::time::sleep(RECONNECT_PAUSE).await;
                     now = Instant::now();
                     continue;
@@ -361,37 +558,156 @@ async fn drive(
         let Some(conn) = slot.conn.as_mut() else {
             continue;
         };
-        let request = &mix[slot.next_request];
-        slot.next_request = (slot.next_request + 1) % mix.len();
-        let start = Instant::now();
-        let outcome =
-            tokio::time::timeout(job.plan.request_timeout, conn.round_trip(&request.bytes)).await;
-        now = Instant::now();
-        let mut tally = tally.borrow_mut();
-        match outcome {
-            Ok(Ok(info)) => {
-                if info.status == request.expected_status {
-                    tally.requests += 1;
-                    let from = intended.unwrap_or(start);
-                    let latency_us =
-                        u64::try_from(now.duration_since(from).as_micros()).unwrap_or(u64::MAX);
-                    record_us(&mut tally.histogram, latency_us);
-                } else {
-                    tally.errors[ErrorKind::Status.index()] += 1;
+        if depth == 1 {
+            let request = &mix[slot.next_request];
+            slot.next_request = (slot.next_request + 1) % mix.len();
+            let start = Instant::now();
+            let outcome =
+                tokio::time::timeout(plan.request_timeout, conn.round_trip(&request.bytes)).await;
+            now = Instant::now();
+            match outcome {
+                Ok(Ok(info)) => {
+                    slot.answers += 1;
+                    let answered = Answered {
+                        status: info.status,
+                        body: &conn.body(&info),
+                        nth: slot.answers,
+                    };
+                    settle(
+                        &job,
+                        request,
+                        answered,
+                        start,
+                        intended.unwrap_or(start),
+                        now,
+                    );
+                    if info.close {
+                        slot.conn = None;
+                    }
                 }
-                if info.close {
+                Ok(Err(kind)) => {
+                    job.error(kind);
+                    slot.conn = None;
+                }
+                Err(_elapsed) => {
+                    job.error(ErrorKind::Timeout);
                     slot.conn = None;
                 }
             }
-            Ok(Err(kind)) => {
-                tally.errors[kind.index()] += 1;
-                slot.conn = None;
+            continue;
+        }
+        let first = slot.next_request;
+        batch.clear();
+        for _ in 0..depth {
+            batch.extend_from_slice(&mix[slot.next_request].bytes);
+            slot.next_request = (slot.next_request + 1) % mix.len();
+        }
+        let start = Instant::now();
+        let outcome = tokio::time::timeout(
+            plan.request_timeout,
+            conn.pipeline(&batch, depth, &mut answers),
+        )
+        .await;
+        now = Instant::now();
+        for (i, (info, at)) in answers.iter().enumerate() {
+            slot.answers += 1;
+            let answered = Answered {
+                status: info.status,
+                body: &conn.body(info),
+                nth: slot.answers,
+            };
+            settle(
+                &job,
+                &mix[(first + i) % mix.len()],
+                answered,
+                start,
+                start,
+                *at,
+            );
+        }
+        let failed = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(kind)) => Some(kind),
+            Err(_elapsed) => Some(ErrorKind::Timeout),
+        };
+        if let Some(kind) = failed {
+            // Every request of the batch without an answer failed with the batch.
+            for _ in answers.len()..depth {
+                job.error(kind);
             }
-            Err(_elapsed) => {
-                tally.errors[ErrorKind::Timeout.index()] += 1;
-                slot.conn = None;
-            }
+            slot.conn = None;
+        } else if answers.last().is_some_and(|(info, _)| info.close) {
+            slot.conn = None;
         }
     }
     slot
+}
+
+/// One whole answer: the status, the time a sleep must take and (when its turn comes) the body
+/// are checked against the contract; a right one is timed from `from` (the write, or the
+/// intended send time in open loop) to `done`.
+fn settle(
+    job: &ThreadJob,
+    request: &RequestTemplate,
+    answer: Answered<'_>,
+    written: Instant,
+    from: Instant,
+    done: Instant,
+) -> bool {
+    if answer.status != request.expected_status {
+        job.error(ErrorKind::Status);
+        return false;
+    }
+    if check::too_fast(done - written, request.not_before) {
+        job.error(ErrorKind::TooFast);
+        return false;
+    }
+    let checked = match request.answer.check(answer.body, answer.nth) {
+        Some(Err(what)) => {
+            job.wrong_answer(request, what);
+            return false;
+        }
+        checked => checked.is_some(),
+    };
+    let latency_us = u64::try_from(done.duration_since(from).as_micros()).unwrap_or(u64::MAX);
+    let mut tally = job.tally();
+    tally.success(latency_us);
+    tally.checked_answers += u64::from(checked);
+    drop(tally);
+    job.finished_one();
+    true
+}
+
+/// What came back for one request.
+struct Answered<'b> {
+    status: u16,
+    body: &'b [u8],
+    /// The connection's answer count, for sampling checks.
+    nth: u64,
+}
+
+/// Where connection `index` starts in a mix of `len` requests: spread over the whole mix, so
+/// that with a pool of bodies the connections do not send the same ones at the same time.
+fn spread(index: usize, len: usize) -> usize {
+    // A large odd stride visits every position of any mix length that is a power of two, and
+    // scatters the others well enough.
+    index.wrapping_mul(2_654_435_761) % len
+}
+
+/// Records how an open-loop send kept its schedule: a connection that was free before the
+/// intended time measures the client's own lag; one that was still busy is backlogged.
+fn note_send(job: &ThreadJob, intended: Instant, free_at: Instant, sent: Instant) {
+    let mut tally = job.tally();
+    if free_at <= intended {
+        let lag = sent.saturating_duration_since(intended);
+        record_us(
+            &mut tally.send_lag,
+            u64::try_from(lag.as_micros()).unwrap_or(u64::MAX),
+        );
+        if lag > LATE_AFTER {
+            tally.late_sends += 1;
+        }
+    } else {
+        tally.backlogged_sends += 1;
+    }
 }

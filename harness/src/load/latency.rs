@@ -16,8 +16,58 @@ pub fn record_us(histogram: &mut Histogram<u64>, latency_us: u64) {
     let _ = histogram.record(latency_us.clamp(1, MAX_TRACKED_US));
 }
 
+/// Fewest samples above a percentile for it to be quoted: with fewer, the "p99.9" of a run is
+/// its maximum or close to it, and says nothing about the tail.
+pub const MIN_SAMPLES_BEYOND: u64 = 10;
+
+/// One percentile with a 95% confidence interval from order statistics: with n samples the
+/// rank of the q-quantile is binomial(n, q), so the interval is the values at the ranks
+/// n*q -/+ 1.96*sqrt(n*q*(1-q)) (normal approximation, sound once at least
+/// [`MIN_SAMPLES_BEYOND`] samples lie beyond it).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Percentile {
+    /// The quantile, e.g. 0.99.
+    pub quantile: f64,
+    /// The percentile; `None` ("n/a") when too few samples lie beyond it.
+    pub us: Option<u64>,
+    /// Lower end of the 95% interval.
+    pub low_us: Option<u64>,
+    /// Upper end of the 95% interval.
+    pub high_us: Option<u64>,
+    /// Samples above the percentile's rank: n * (1 - q).
+    pub samples_beyond: u64,
+}
+
+impl Percentile {
+    /// The `quantile` of `histogram` with its interval, or "n/a" with too few samples.
+    pub fn of(histogram: &Histogram<u64>, quantile: f64) -> Self {
+        let n = histogram.len();
+        let beyond = (n as f64 * (1.0 - quantile)).floor() as u64;
+        if n == 0 || beyond < MIN_SAMPLES_BEYOND {
+            return Self {
+                quantile,
+                us: None,
+                low_us: None,
+                high_us: None,
+                samples_beyond: beyond,
+            };
+        }
+        let nf = n as f64;
+        let half = 1.96 * (nf * quantile * (1.0 - quantile)).sqrt();
+        let rank_low = (nf * quantile - half).floor().max(1.0);
+        let rank_high = (nf * quantile + half + 1.0).ceil().min(nf);
+        Self {
+            quantile,
+            us: Some(histogram.value_at_quantile(quantile)),
+            low_us: Some(histogram.value_at_quantile(rank_low / nf)),
+            high_us: Some(histogram.value_at_quantile(rank_high / nf)),
+            samples_beyond: beyond,
+        }
+    }
+}
+
 /// Percentiles of one run, in microseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     /// Median.
     pub p50: u64,
@@ -80,6 +130,27 @@ mod tests {
         assert_eq!(s.p50, 100);
         assert!(s.max >= 199_000, "{s:?}");
         assert!(s.p999 <= 200, "{s:?}");
+    }
+
+    #[test]
+    fn a_percentile_carries_an_interval_around_it_and_is_na_without_a_tail() {
+        let mut h = new_histogram();
+        for us in 1..=10_000 {
+            record_us(&mut h, us);
+        }
+        let p99 = Percentile::of(&h, 0.99);
+        let (low, mid, high) = (p99.low_us.unwrap(), p99.us.unwrap(), p99.high_us.unwrap());
+        assert!(low < mid && mid < high, "{p99:?}");
+        // sqrt(10000 * 0.99 * 0.01) ~ 10 ranks: about +-20 values here.
+        assert!(mid - low <= 30 && high - mid <= 30, "{p99:?}");
+        assert_eq!(p99.samples_beyond, 100);
+        let p9999 = Percentile::of(&h, 0.9999);
+        assert_eq!((p9999.us, p9999.samples_beyond), (None, 0));
+        let p999 = Percentile::of(&h, 0.999);
+        assert!(
+            p999.us.is_some(),
+            "10 samples beyond p99.9 are enough: {p999:?}"
+        );
     }
 
     #[test]

@@ -1,11 +1,18 @@
 //! Load: one driver for every workload, parameterised by a plan — how many connections, when to
-//! stop (a request count or a duration), and optionally a constant rate (open loop, latency
-//! measured from each request's intended send time, as wrk2 and oha do).
+//! stop (a request count, a duration, or when the caller says so), and optionally a constant rate
+//! (open loop, latency measured from each request's intended send time, as wrk2 and oha do).
+//!
+//! A [`Stream`] keeps the load running while a caller times windows inside it, so Criterion
+//! samples never restart or drain the connections.
 
+pub mod check;
 mod conn;
 mod driver;
 pub mod latency;
+pub(crate) mod pacer;
 mod request;
+mod stream;
+mod tally;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,10 +24,11 @@ pub use conn::{Connection, ResponseInfo, parse_response};
 pub use driver::LoadClient;
 pub use latency::LatencySummary;
 pub use request::RequestTemplate;
+pub use stream::{CompletionCounter, Stream, StreamTallies, Window};
 
 /// Why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     /// The TCP connection could not be opened.
     Connect,
@@ -32,16 +40,22 @@ pub enum ErrorKind {
     Parse,
     /// The response had an unexpected status.
     Status,
+    /// A checked answer differed from the contract's (a cache, a shortcut or a bug).
+    WrongAnswer,
+    /// A `/sleep?ms=N` answer came back sooner than N ms.
+    TooFast,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::Connect,
         Self::Io,
         Self::Timeout,
         Self::Parse,
         Self::Status,
+        Self::WrongAnswer,
+        Self::TooFast,
     ];
 
     /// The kind's name in reports.
@@ -52,6 +66,8 @@ impl ErrorKind {
             Self::Timeout => "timeout",
             Self::Parse => "parse",
             Self::Status => "status",
+            Self::WrongAnswer => "wrong-answer",
+            Self::TooFast => "too-fast",
         }
     }
 
@@ -67,6 +83,8 @@ pub enum Stop {
     Requests(u64),
     /// After this long.
     Duration(Duration),
+    /// When the caller finishes the [`Stream`] (or at the plan's time limit).
+    Finish,
 }
 
 /// One run over an open `LoadClient`.
@@ -76,10 +94,16 @@ pub struct RunPlan {
     pub stop: Stop,
     /// Constant total rate in requests per second (open loop); `None` = closed loop.
     pub rate_per_sec: Option<f64>,
+    /// Requests each connection writes at once before reading their answers in order
+    /// (HTTP/1.1 pipelining, TechEmpower's plaintext method at 16); 1 = no pipelining.
+    pub pipeline: usize,
     /// A request without a whole response after this long is a timeout error.
     pub request_timeout: Duration,
     /// Hard cap on the run's length, whatever `stop` says.
     pub time_limit: Duration,
+    /// Test aid: block every client thread for `.1` once per `.0`, as a descheduled or
+    /// overloaded client would be, to show that the self-checks notice. `None` in real runs.
+    pub client_stall: Option<(Duration, Duration)>,
 }
 
 impl RunPlan {
@@ -88,8 +112,10 @@ impl RunPlan {
         Self {
             stop: Stop::Requests(requests),
             rate_per_sec: None,
+            pipeline: 1,
             request_timeout: Duration::from_secs(30),
             time_limit: Duration::from_secs(600),
+            client_stall: None,
         }
     }
 
@@ -98,8 +124,22 @@ impl RunPlan {
         Self {
             stop: Stop::Duration(duration),
             rate_per_sec: None,
+            pipeline: 1,
             request_timeout: Duration::from_secs(30),
             time_limit: duration + Duration::from_secs(60),
+            client_stall: None,
+        }
+    }
+
+    /// A closed-loop stream that runs until finished, at most `time_limit`.
+    pub fn stream(time_limit: Duration) -> Self {
+        Self {
+            stop: Stop::Finish,
+            rate_per_sec: None,
+            pipeline: 1,
+            request_timeout: Duration::from_secs(30),
+            time_limit,
+            client_stall: None,
         }
     }
 
@@ -108,6 +148,33 @@ impl RunPlan {
         self.rate_per_sec = Some(rate_per_sec);
         self
     }
+
+    /// The same plan with `depth` requests pipelined per write.
+    pub fn with_pipeline(mut self, depth: usize) -> Self {
+        self.pipeline = depth;
+        self
+    }
+
+    /// Why the plan cannot run, if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(rate) = self.rate_per_sec
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Some(format!("rate must be positive, got {rate}"));
+        }
+        if self.pipeline == 0 {
+            return Some("pipeline depth must be at least 1".into());
+        }
+        if self.pipeline > 1 && self.rate_per_sec.is_some() {
+            return Some(
+                "pipelining is a closed-loop method: an open loop times each request from its \
+                 own intended send time, which a batch written at once cannot keep; drop \
+                 --rate or --pipeline"
+                    .into(),
+            );
+        }
+        None
+    }
 }
 
 /// Errors of the load client itself (request failures are counted in the `Sample` instead).
@@ -115,7 +182,7 @@ impl RunPlan {
 pub enum LoadError {
     /// Opening the connections failed.
     #[error(
-        "opened {opened} of {wanted} connections to {addr}; the rest failed ({why}). Is the server running? For thousands of connections check `ulimit -n` (now {limit})."
+        "opened {opened} of {wanted} connections to {addr}; the rest failed ({why}). Is the server running? For thousands of connections check `ulimit -n` (now {limit}) and net.core.somaxconn"
     )]
     Connect {
         /// Target address.
@@ -129,27 +196,59 @@ pub enum LoadError {
         /// The open-files limit.
         limit: u64,
     },
+    /// The system does not allow that many connections; the message says what to change.
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitError),
     /// The client's own threads or runtime failed.
     #[error("load client: {0}")]
     Client(String),
     /// The plan cannot be run.
     #[error("invalid load plan: {0}")]
     Plan(String),
+    /// A stream made no progress for too long: the server hangs or is gone.
+    #[error(
+        "no request finished for {waited:?} ({completed} finished so far): the server stopped answering"
+    )]
+    Stalled {
+        /// How long nothing finished.
+        waited: Duration,
+        /// Attempts finished before.
+        completed: u64,
+    },
 }
 
 /// The outcome of one run.
 #[derive(Clone, Debug)]
 pub struct Sample {
-    /// Responses with the expected status.
+    /// Responses with the expected status (and, when checked, the right answer).
     pub requests: u64,
     /// Failed attempts by kind.
     pub errors_by_kind: BTreeMap<ErrorKind, u64>,
     /// Wall time of the run.
     pub elapsed: Duration,
-    /// Latency of successful requests (from intended send time in open loop).
+    /// Latency of successful requests (from intended send time in open loop), microseconds.
     pub histogram: Histogram<u64>,
-    /// Open loop: sends that started more than 1 ms after their intended time.
+    /// Open loop: how long after its intended time each send left, microseconds, for sends
+    /// whose connection was free in time (the client's own timing error).
+    pub send_lag: Histogram<u64>,
+    /// Open loop: sends that left more than 1 ms after their intended time although their
+    /// connection was free: the client could not keep its schedule.
     pub late_sends: u64,
+    /// Open loop: sends whose connection was still waiting for the previous answer at the
+    /// intended time; the wait is the server's and shows in the latency.
+    pub backlogged_sends: u64,
+    /// CPU time the load client's own threads spent during the run (user + system): the
+    /// client is part of the experiment, and a busy client makes the result client-bound.
+    pub client_cpu: Duration,
+    /// Client threads that ran the load, one per client CPU.
+    pub client_threads: usize,
+    /// Answers compared with the contract's.
+    pub checked_answers: u64,
+    /// The first wrong answer seen, described for a person.
+    pub wrong_answer_example: Option<String>,
+    /// Successful answers per connection, by connection index (runs only; empty for
+    /// streams): how fairly the server served its connections.
+    pub per_connection: Vec<u64>,
 }
 
 impl Sample {
@@ -160,7 +259,14 @@ impl Sample {
             errors_by_kind: BTreeMap::new(),
             elapsed: Duration::ZERO,
             histogram: latency::new_histogram(),
+            send_lag: latency::new_histogram(),
             late_sends: 0,
+            backlogged_sends: 0,
+            client_cpu: Duration::ZERO,
+            client_threads: 0,
+            checked_answers: 0,
+            wrong_answer_example: None,
+            per_connection: Vec::new(),
         }
     }
 
@@ -172,7 +278,15 @@ impl Sample {
         }
         self.elapsed += other.elapsed;
         let _ = self.histogram.add(&other.histogram);
+        let _ = self.send_lag.add(&other.send_lag);
         self.late_sends += other.late_sends;
+        self.backlogged_sends += other.backlogged_sends;
+        self.client_cpu += other.client_cpu;
+        self.client_threads = self.client_threads.max(other.client_threads);
+        self.checked_answers += other.checked_answers;
+        if self.wrong_answer_example.is_none() {
+            self.wrong_answer_example = other.wrong_answer_example.clone();
+        }
     }
 
     /// Total failed attempts.
@@ -205,6 +319,21 @@ impl Sample {
         LatencySummary::of(&self.histogram)
     }
 
+    /// Client CPU time / (wall time x client threads): near 1 means the client, not the server,
+    /// may have limited the run.
+    pub fn client_cpu_busy(&self) -> f64 {
+        crate::metrics::cpu_busy(
+            self.client_cpu.as_secs_f64(),
+            self.elapsed.as_secs_f64(),
+            self.client_threads,
+        )
+    }
+
+    /// Client CPU microseconds per successful request.
+    pub fn client_cpu_us_per_request(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.client_cpu.as_secs_f64() * 1e6 / self.requests as f64)
+    }
+
     /// Errors by kind with every kind present, for reports.
     pub fn errors_by_kind_named(&self) -> BTreeMap<String, u64> {
         ErrorKind::ALL
@@ -217,6 +346,59 @@ impl Sample {
             })
             .collect()
     }
+
+    /// How evenly the connections were served: Jain's index of the per-connection successes
+    /// (1 = all equal, 1/n = one connection got everything) and the fewest, median and most.
+    pub fn fairness(&self) -> Option<Fairness> {
+        Fairness::of(&self.per_connection)
+    }
+
+    /// The failed attempts in words, e.g. `io 3, status 1`; empty without errors.
+    pub fn errors_in_words(&self) -> String {
+        self.errors_by_kind
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{} {n}", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// How evenly a server served its connections during a run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Fairness {
+    /// Jain's fairness index of successes per connection: 1 when every connection got as
+    /// many answers, 1/n when one got them all.
+    pub jain_index: f64,
+    /// Fewest successes of a connection.
+    pub min: u64,
+    /// Median successes per connection.
+    pub median: u64,
+    /// Most successes of a connection.
+    pub max: u64,
+}
+
+impl Fairness {
+    /// The fairness of these per-connection counts; `None` for fewer than two connections.
+    pub fn of(counts: &[u64]) -> Option<Self> {
+        if counts.len() < 2 {
+            return None;
+        }
+        let sum: f64 = counts.iter().map(|&c| c as f64).sum();
+        let squares: f64 = counts.iter().map(|&c| (c as f64).powi(2)).sum();
+        let mut sorted = counts.to_vec();
+        sorted.sort_unstable();
+        Some(Self {
+            jain_index: if squares > 0.0 {
+                sum * sum / (counts.len() as f64 * squares)
+            } else {
+                0.0
+            },
+            min: sorted[0],
+            median: sorted[sorted.len() / 2],
+            max: sorted[sorted.len() - 1],
+        })
+    }
 }
 
 #[cfg(test)]
@@ -224,24 +406,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fairness_is_one_for_equal_connections_and_low_when_one_starves_the_rest() {
+        let even = Fairness::of(&[10, 10, 10, 10]).unwrap();
+        assert!((even.jain_index - 1.0).abs() < 1e-12);
+        let skewed = Fairness::of(&[100, 1, 1, 1]).unwrap();
+        assert!(skewed.jain_index < 0.3, "{skewed:?}");
+        assert_eq!((skewed.min, skewed.median, skewed.max), (1, 1, 100));
+        assert_eq!(Fairness::of(&[5]), None);
+    }
+
+    #[test]
     fn errors_and_rates_are_derived_from_counts_and_elapsed_time() {
-        let mut errors = BTreeMap::new();
-        errors.insert(ErrorKind::Status, 3);
-        errors.insert(ErrorKind::Io, 1);
-        let sample = Sample {
-            requests: 996,
-            errors_by_kind: errors,
-            elapsed: Duration::from_secs(2),
-            histogram: latency::new_histogram(),
-            late_sends: 0,
-        };
+        let mut sample = Sample::empty();
+        sample.requests = 996;
+        sample.errors_by_kind.insert(ErrorKind::Status, 3);
+        sample.errors_by_kind.insert(ErrorKind::Io, 1);
+        sample.elapsed = Duration::from_secs(2);
+        sample.client_cpu = Duration::from_millis(500);
+        sample.client_threads = 1;
         assert_eq!(sample.errors(), 4);
+        assert!((sample.client_cpu_busy() - 0.25).abs() < 1e-9);
         assert!((sample.requests_per_sec() - 498.0).abs() < 1e-9);
         assert!((sample.error_ratio() - 0.004).abs() < 1e-12);
+        assert_eq!(sample.errors_in_words(), "io 1, status 3");
         let named = sample.errors_by_kind_named();
         assert_eq!(named["connect"], 0);
         assert_eq!(named["status"], 3);
-        assert_eq!(named.len(), 5);
+        assert_eq!(named["wrong-answer"], 0);
+        assert_eq!(named.len(), 7);
         let mut total = Sample::empty();
         total.absorb(&sample);
         total.absorb(&sample);

@@ -1,14 +1,22 @@
-//! Requests rendered to bytes once, before any load.
+//! Requests rendered to bytes once, before any load, with the answer the contract demands.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-/// A pre-rendered HTTP/1.1 request and the status that counts as success.
+use super::check::Answer;
+
+/// A pre-rendered HTTP/1.1 request, the status that counts as success and what a correct
+/// answer's body is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestTemplate {
     /// The exact bytes written to the socket.
     pub bytes: Vec<u8>,
     /// The status a correct answer has.
     pub expected_status: u16,
+    /// The body a correct answer has, checked under load.
+    pub answer: Answer,
+    /// A correct answer takes at least this long (`/sleep?ms=N`).
+    pub not_before: Option<Duration>,
 }
 
 impl RequestTemplate {
@@ -34,6 +42,8 @@ impl RequestTemplate {
         Self {
             bytes,
             expected_status: 200,
+            answer: Answer::Unchecked,
+            not_before: None,
         }
     }
 
@@ -45,6 +55,18 @@ impl RequestTemplate {
     /// The same request expecting another status.
     pub fn expecting(mut self, status: u16) -> Self {
         self.expected_status = status;
+        self
+    }
+
+    /// The same request whose answer is checked against `answer`.
+    pub fn answered(mut self, answer: Answer) -> Self {
+        self.answer = answer;
+        self
+    }
+
+    /// The same request, whose answer must not come sooner than `min`.
+    pub fn not_before(mut self, min: Duration) -> Self {
+        self.not_before = Some(min);
         self
     }
 }

@@ -1,38 +1,15 @@
-//! Building a [`Summary`]: results grouped by workload, targets and parameters in report order,
-//! the sweep for each line chart picked, and the claims evaluated.
+//! Building a [`Summary`]: results grouped per machine and workload, targets and parameters in
+//! report order, the sweep of each workload picked, and the claims evaluated per machine.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::claims::{self, ClaimSet};
+use super::order::ReportOrder;
 use super::{
-    SkippedTarget, Summary, Sweep, SweepPoint, SweepSeries, TargetInfo, WorkloadSummary,
+    RunInfo, Section, SkippedTarget, Summary, Sweep, TargetInfo, TimeRange, WorkloadSummary,
     split_param,
 };
-use crate::results::ResultRecord;
-
-/// Known workload families in report order; others follow by name.
-const WORKLOAD_ORDER: &[&str] = &[
-    "plaintext",
-    "json",
-    "json-doc",
-    "order",
-    "hash",
-    "hash-offload",
-    "sleep",
-    "mixed",
-];
-
-/// Known targets in report order; others follow by language, then name.
-const TARGET_ORDER: &[&str] = &["actix", "axum", "nethttp", "gin", "node", "node-cluster"];
-
-fn language_rank(language: &str) -> usize {
-    match language {
-        "Rust" => 0,
-        "Go" => 1,
-        "JavaScript" | "TypeScript" => 2,
-        _ => 3,
-    }
-}
+use crate::evidence::ResultRecord;
 
 /// Sort key of a parameter: prefix, then number, then text.
 fn param_key(param: &str) -> (String, u64, String) {
@@ -41,66 +18,77 @@ fn param_key(param: &str) -> (String, u64, String) {
 }
 
 impl Summary {
-    /// Groups `records` by workload, sorts them and checks `claims` against them.
+    /// Groups `records` per machine and workload in `order` and checks `claims` against each
+    /// machine's results.
     pub fn build(
         records: Vec<ResultRecord>,
         skipped: Vec<SkippedTarget>,
         claims: &ClaimSet,
-        problems: Vec<String>,
+        order: &ReportOrder,
     ) -> Self {
-        let targets = target_infos(&records);
-        let rank: BTreeMap<&str, usize> = targets
+        let targets = target_infos(&records, order);
+        let mut known: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
+        known.extend(skipped.iter().map(|s| s.target.clone()));
+        let known = distinct(known.into_iter());
+        let machines = distinct(records.iter().map(|r| r.machine.clone()));
+        let sections = machines
             .iter()
             .enumerate()
-            .map(|(i, t)| (t.name.as_str(), i))
-            .collect();
-        let mut known: BTreeSet<String> = targets.iter().map(|t| t.name.clone()).collect();
-        known.extend(skipped.iter().map(|s| s.target.clone()));
-        let mut by_workload: BTreeMap<String, Vec<ResultRecord>> = BTreeMap::new();
-        for record in &records {
-            by_workload
-                .entry(record.workload.clone())
-                .or_default()
-                .push(record.clone());
-        }
-        let mut workloads: Vec<WorkloadSummary> = by_workload
-            .into_iter()
-            .map(|(name, mut records)| {
-                records
-                    .sort_by_key(|r| (param_key(&r.param), rank.get(r.target.as_str()).copied()));
-                workload_summary(name, records, &known, &rank)
+            .map(|(index, machine)| {
+                let (here, elsewhere): (Vec<&ResultRecord>, Vec<&ResultRecord>) =
+                    records.iter().partition(|r| &r.machine == machine);
+                let mut absent = skipped.clone();
+                for r in elsewhere {
+                    let measured_here = here.iter().any(|h| h.target == r.target);
+                    if !measured_here && !absent.iter().any(|a| a.target == r.target) {
+                        let other = machines.iter().position(|m| m == &r.machine).unwrap_or(0);
+                        absent.push(SkippedTarget {
+                            target: r.target.clone(),
+                            reason: format!(
+                                "measured on machine {} only; results of different machines \
+                                 are not compared",
+                                other + 1
+                            ),
+                        });
+                    }
+                }
+                let here: Vec<ResultRecord> = here.into_iter().cloned().collect();
+                Section {
+                    machine: index,
+                    claims: claims::evaluate(claims, &here, &absent),
+                    workloads: workloads(here, &known, order),
+                    absent,
+                }
             })
             .collect();
-        workloads.sort_by_key(|w| {
-            let known = WORKLOAD_ORDER.iter().position(|n| *n == w.name);
-            (known.unwrap_or(WORKLOAD_ORDER.len()), w.name.clone())
-        });
-        let machines = distinct(records.iter().map(|r| r.machine.clone()));
-        let git_commits = distinct(records.iter().map(|r| r.git_commit.clone()));
         let times: BTreeSet<&str> = records.iter().map(|r| r.time.as_str()).collect();
-        let time_range = times
-            .first()
-            .zip(times.last())
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()));
-        let claims = claims::evaluate(claims, &records, &skipped);
+        let time_range = times.first().zip(times.last()).map(|(a, b)| TimeRange {
+            first: (*a).to_owned(),
+            last: (*b).to_owned(),
+        });
+        let mut runs: Vec<RunInfo> = Vec::new();
+        for r in &records {
+            match runs.iter_mut().find(|run| run.run_id == r.run_id) {
+                Some(run) => run.results += 1,
+                None => runs.push(RunInfo {
+                    run_id: r.run_id.clone(),
+                    mode: r.mode,
+                    results: 1,
+                }),
+            }
+        }
+        runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
         Self {
-            workloads,
+            runs,
+            left_out: 0,
             targets,
+            git_commits: distinct(records.iter().map(|r| r.git_commit.clone())),
             machines,
-            git_commits,
+            sections,
             time_range,
             skipped,
-            claims,
-            problems,
+            problems: Vec::new(),
         }
-    }
-
-    /// The skip reason of a target, if it was skipped.
-    pub fn skip_reason(&self, target: &str) -> Option<&str> {
-        self.skipped
-            .iter()
-            .find(|s| s.target == target)
-            .map(|s| s.reason.as_str())
     }
 
     /// Index of a target in report order (for its chart colour).
@@ -109,6 +97,16 @@ impl Summary {
             .iter()
             .position(|t| t.name == target)
             .unwrap_or(self.targets.len())
+    }
+}
+
+impl Section {
+    /// Why a target has no result in this section's workload.
+    pub fn absent_reason(&self, target: &str) -> String {
+        match self.absent.iter().find(|s| s.target == target) {
+            Some(s) => format!("skipped: {}", s.reason),
+            None => "skipped: no result (failed or filtered out)".into(),
+        }
     }
 }
 
@@ -123,7 +121,7 @@ pub(crate) fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
     out
 }
 
-fn target_infos(records: &[ResultRecord]) -> Vec<TargetInfo> {
+fn target_infos(records: &[ResultRecord], order: &ReportOrder) -> Vec<TargetInfo> {
     let mut infos: Vec<TargetInfo> = Vec::new();
     for record in records {
         match infos.iter_mut().find(|t| t.name == record.target) {
@@ -139,25 +137,41 @@ fn target_infos(records: &[ResultRecord]) -> Vec<TargetInfo> {
             }),
         }
     }
-    infos.sort_by_key(|t| {
-        let known = TARGET_ORDER.iter().position(|n| *n == t.name);
-        (
-            known.unwrap_or(TARGET_ORDER.len()),
-            language_rank(&t.language),
-            t.name.clone(),
-        )
-    });
+    infos.sort_by_key(|t| order.target_key(&t.name));
     infos
+}
+
+fn workloads(
+    records: Vec<ResultRecord>,
+    known: &[String],
+    order: &ReportOrder,
+) -> Vec<WorkloadSummary> {
+    let mut by_workload: BTreeMap<String, Vec<ResultRecord>> = BTreeMap::new();
+    for record in records {
+        by_workload
+            .entry(record.workload.clone())
+            .or_default()
+            .push(record);
+    }
+    let mut workloads: Vec<WorkloadSummary> = by_workload
+        .into_iter()
+        .map(|(name, mut records)| {
+            records.sort_by_key(|r| (param_key(&r.param), order.target_key(&r.target)));
+            workload_summary(name, records, known, order)
+        })
+        .collect();
+    workloads.sort_by_key(|w| order.workload_key(&w.name));
+    workloads
 }
 
 fn workload_summary(
     name: String,
     records: Vec<ResultRecord>,
-    known: &BTreeSet<String>,
-    rank: &BTreeMap<&str, usize>,
+    known: &[String],
+    order: &ReportOrder,
 ) -> WorkloadSummary {
     let mut targets: Vec<String> = distinct(records.iter().map(|r| r.target.clone()));
-    targets.sort_by_key(|t| rank.get(t.as_str()).copied());
+    targets.sort_by_key(|t| order.target_key(t));
     let mut params: Vec<String> = distinct(records.iter().map(|r| r.param.clone()));
     params.sort_by_key(|p| param_key(p));
     let mut missing: Vec<String> = known
@@ -165,13 +179,8 @@ fn workload_summary(
         .filter(|t| !targets.contains(t))
         .cloned()
         .collect();
-    missing.sort_by_key(|t| {
-        (
-            rank.get(t.as_str()).copied().unwrap_or(usize::MAX),
-            t.clone(),
-        )
-    });
-    let sweep = pick_sweep(&records, &params, &targets);
+    missing.sort_by_key(|t| order.target_key(t));
+    let sweep = pick_sweep(&params);
     WorkloadSummary {
         name,
         targets,
@@ -183,7 +192,7 @@ fn workload_summary(
 }
 
 /// The parameter prefix with the most distinct numbers (two at least); `c` wins ties.
-fn pick_sweep(records: &[ResultRecord], params: &[String], targets: &[String]) -> Option<Sweep> {
+fn pick_sweep(params: &[String]) -> Option<Sweep> {
     let mut numbers: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
     for param in params {
         if let (prefix, Some(n)) = split_param(param) {
@@ -199,60 +208,53 @@ fn pick_sweep(records: &[ResultRecord], params: &[String], targets: &[String]) -
         Some('r') => "hash rounds".to_owned(),
         _ => format!("{prefix}N"),
     };
-    let series = targets
-        .iter()
-        .filter_map(|target| {
-            let mut points: Vec<SweepPoint> = records
-                .iter()
-                .filter(|r| &r.target == target)
-                .filter_map(|r| match split_param(&r.param) {
-                    (p, Some(x)) if p == *prefix => Some(SweepPoint {
-                        x,
-                        requests_per_sec: r.requests_per_sec,
-                        flagged: r.client_bound || r.invalid,
-                    }),
-                    _ => None,
-                })
-                .collect();
-            points.sort_by_key(|p| p.x);
-            (!points.is_empty()).then(|| SweepSeries {
-                target: target.clone(),
-                points,
-            })
-        })
-        .collect();
     Some(Sweep {
-        prefix: (*prefix).to_owned(),
         axis,
-        series,
+        prefix: (*prefix).to_owned(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::fixtures::record;
+    use crate::evidence::fixtures::record;
+
+    fn order() -> ReportOrder {
+        ReportOrder {
+            targets: vec!["nethttp".into(), "actix".into()],
+            workloads: vec!["plaintext".into(), "json".into()],
+        }
+    }
 
     #[test]
-    fn results_group_by_workload_with_known_families_first_and_params_in_numeric_order() {
+    fn results_group_in_the_given_order_with_unknown_names_last_and_params_in_numeric_order() {
         let records = vec![
             record("zeta/actix/c1", 1.0, 1, 1),
             record("json/nethttp/c256", 1.0, 1, 1),
             record("json/actix/c64", 1.0, 1, 1),
             record("json/actix/c256", 1.0, 1, 1),
+            record("json/zig/c64", 1.0, 1, 1),
             record("plaintext/actix/c64", 1.0, 1, 1),
         ];
-        let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), Vec::new());
-        let names: Vec<_> = summary.workloads.iter().map(|w| w.name.as_str()).collect();
+        let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), &order());
+        let names: Vec<&str> = summary.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["nethttp", "actix", "zig"]);
+        let workloads = &summary.sections[0].workloads;
+        let names: Vec<_> = workloads.iter().map(|w| w.name.as_str()).collect();
         assert_eq!(names, ["plaintext", "json", "zeta"]);
-        let json = &summary.workloads[1];
+        let json = &workloads[1];
         assert_eq!(json.params, ["c64", "c256"]);
         let ids: Vec<_> = json.records.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["json/actix/c64", "json/actix/c256", "json/nethttp/c256"]
+            [
+                "json/actix/c64",
+                "json/zig/c64",
+                "json/nethttp/c256",
+                "json/actix/c256"
+            ]
         );
-        assert_eq!(summary.workloads[0].missing, ["nethttp"]);
+        assert_eq!(workloads[0].missing, ["nethttp", "zig"]);
     }
 
     #[test]
@@ -262,11 +264,37 @@ mod tests {
             record("json/actix/c256", 20.0, 1, 1),
             record("hash/actix/r5000", 1.0, 1, 1),
         ];
-        let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), Vec::new());
-        let sweep = summary.workloads[0].sweep.as_ref().unwrap();
-        assert_eq!(sweep.axis, "connections");
-        let xs: Vec<u64> = sweep.series[0].points.iter().map(|p| p.x).collect();
-        assert_eq!(xs, [64, 256]);
-        assert!(summary.workloads[1].sweep.is_none());
+        let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), &order());
+        let workloads = &summary.sections[0].workloads;
+        let json = workloads.iter().find(|w| w.name == "json").unwrap();
+        assert_eq!(json.sweep.as_ref().unwrap().axis, "connections");
+        assert!(
+            workloads
+                .iter()
+                .find(|w| w.name == "hash")
+                .unwrap()
+                .sweep
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn results_of_two_machines_form_two_sections_and_name_where_a_missing_target_ran() {
+        let mut elsewhere = record("json/nethttp/c64", 10.0, 1, 1);
+        elsewhere.machine.cores = 64;
+        let records = vec![record("json/actix/c64", 10.0, 1, 1), elsewhere];
+        let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), &order());
+        assert_eq!(summary.sections.len(), 2);
+        let first = &summary.sections[0];
+        assert_eq!(first.workloads[0].targets, ["actix"]);
+        assert_eq!(first.workloads[0].missing, ["nethttp"]);
+        assert!(
+            first
+                .absent_reason("nethttp")
+                .contains("measured on machine 2 only")
+        );
+        let reason = summary.unranked_reason().unwrap();
+        assert!(reason.contains("Not ranked across machines"), "{reason}");
+        assert!(reason.contains("64 cores"), "{reason}");
     }
 }

@@ -1,264 +1,208 @@
-//! `report.md`: the summary's tables in Markdown, for a PR comment or a README.
-//! Deterministic: everything comes from the results, nothing from the clock.
+//! `report.md`: the summary's tables in Markdown, for a PR comment or a README, from
+//! `harness/templates/report.md`. Deterministic: everything comes from the results, nothing
+//! from the clock.
 
-use std::fmt::Write as _;
+use askama::Template;
 
-use super::format::{bytes, latency, md_cell, rate, thousands};
-use super::{Summary, WorkloadSummary};
-use crate::results::ResultRecord;
+use super::charts::{self, DataTable, XAxis};
+use super::format::md_cell;
+use super::table::{self, COLUMNS, FLAGS_LEGEND};
+use super::{Summary, SummaryError, workload_title};
 
-/// What the flags mean, shared with the HTML page.
-pub const FLAGS_LEGEND: &str = "client-bound: the server's CPU was less than 90% busy, so \
-something else (usually the load client) limited the run; invalid: errors above 0.1% of \
-attempts, not a valid measurement; skipped: the target has no result here.";
+#[derive(Template)]
+#[template(path = "report.md")]
+struct Report {
+    provenance: String,
+    unranked: Option<String>,
+    flags_legend: &'static str,
+    targets: Vec<Vec<String>>,
+    sections: Vec<SectionView>,
+    problems: Vec<String>,
+}
 
-/// Columns of a workload table.
-pub const COLUMNS: [&str; 17] = [
-    "target",
-    "param",
-    "req/s",
-    "p50",
-    "p90",
-    "p99",
-    "p99.9",
-    "max",
-    "errors",
-    "server CPU busy",
-    "CPU µs/req",
-    "peak RSS",
-    "server CPUs",
-    "client CPUs",
-    "workers",
-    "offload threads",
-    "flags",
-];
+struct SectionView {
+    heading: Option<String>,
+    tolerance_pct: String,
+    claims: Vec<Vec<String>>,
+    workloads: Vec<WorkloadView>,
+}
+
+struct WorkloadView {
+    title: String,
+    columns: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+    versions: String,
+    tables: Vec<TableView>,
+}
+
+struct TableView {
+    title: String,
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+fn cells(row: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
+    row.into_iter().map(|c| md_cell(c.as_ref())).collect()
+}
+
+/// The chart tables worth a place in Markdown: those that are not already columns of the
+/// evidence table (memory per connection, latency by percentile).
+fn extra_tables(
+    summary: &Summary,
+    section: &super::Section,
+    w: &super::WorkloadSummary,
+) -> Vec<TableView> {
+    charts::workload_charts(summary, section, w)
+        .into_iter()
+        .filter(|c| c.plot.x == XAxis::Nines || c.id.ends_with("conn-memory"))
+        .map(|c| {
+            let DataTable { columns, rows } = c.table;
+            TableView {
+                title: md_cell(&c.title),
+                columns: cells(columns),
+                rows: rows.into_iter().map(cells).collect(),
+            }
+        })
+        .collect()
+}
 
 /// Renders `report.md`.
-pub fn render(summary: &Summary) -> String {
-    let mut out = String::from("# stampede summary\n\n");
-    let _ = writeln!(out, "{}\n", provenance(summary));
-    let _ = writeln!(out, "Flags — {FLAGS_LEGEND}\n");
-    out.push_str("## Targets and versions\n\n");
-    out.push_str("| target | language | framework | toolchain |\n|---|---|---|---|\n");
-    for t in &summary.targets {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            md_cell(&t.name),
-            md_cell(&t.language),
-            md_cell(&t.framework),
-            md_cell(&t.toolchains.join("; "))
-        );
-    }
-    for s in &summary.skipped {
-        let _ = writeln!(
-            out,
-            "| {} | — | — | skipped: {} |",
-            md_cell(&s.target),
-            md_cell(&s.reason)
-        );
-    }
-    claims(&mut out, summary);
-    for workload in &summary.workloads {
-        workload_table(&mut out, summary, workload);
-    }
-    if !summary.problems.is_empty() {
-        out.push_str("\n## Unreadable result files\n\n");
-        for p in &summary.problems {
-            let _ = writeln!(out, "- {}", md_cell(p));
-        }
-    }
-    out
-}
-
-/// One line naming the commits, the time span and the machines.
-pub fn provenance(summary: &Summary) -> String {
-    let count: usize = summary.workloads.iter().map(|w| w.records.len()).sum();
-    let commits: Vec<String> = summary
-        .git_commits
+pub fn render(summary: &Summary) -> Result<String, SummaryError> {
+    let several = summary.sections.len() > 1;
+    let sections = summary
+        .sections
         .iter()
-        .map(|c| format!("`{c}`"))
+        .map(|section| SectionView {
+            heading: several.then(|| md_cell(&summary.machine_label(section.machine))),
+            tolerance_pct: format!(
+                "{:.0}",
+                section.claims.first().map_or(0.0, |c| c.tolerance * 100.0)
+            ),
+            claims: section
+                .claims
+                .iter()
+                .map(|c| {
+                    let measured = if c.measured.is_empty() {
+                        c.measured_text()
+                    } else {
+                        format!("{} ({})", c.measured_text(), c.measured)
+                    };
+                    cells([
+                        format!("{}. {}", c.id, c.claim),
+                        c.compared.clone(),
+                        c.claimed_text(),
+                        measured,
+                        format!("**{}**", c.verdict.as_str()),
+                        c.why.clone(),
+                        c.setup.clone(),
+                    ])
+                })
+                .collect(),
+            workloads: section
+                .workloads
+                .iter()
+                .map(|w| WorkloadView {
+                    title: md_cell(&workload_title(w)),
+                    columns: COLUMNS.iter().map(|(name, _)| *name).collect(),
+                    rows: table::rows(section, w)
+                        .into_iter()
+                        .map(|row| cells(row.cells))
+                        .collect(),
+                    versions: md_cell(
+                        &w.targets
+                            .iter()
+                            .filter_map(|t| summary.targets.iter().find(|i| &i.name == t))
+                            .map(|t| format!("{} {}", t.name, t.toolchains.join("; ")))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    tables: extra_tables(summary, section, w),
+                })
+                .collect(),
+        })
         .collect();
-    let span = match &summary.time_range {
-        Some((a, b)) if a == b => format!(" at {a}"),
-        Some((a, b)) => format!(" from {a} to {b}"),
-        None => String::new(),
+    let report = Report {
+        provenance: table::provenance(summary),
+        unranked: summary.unranked_reason(),
+        flags_legend: FLAGS_LEGEND,
+        targets: summary
+            .targets
+            .iter()
+            .map(|t| {
+                cells([
+                    t.name.clone(),
+                    t.language.clone(),
+                    t.framework.clone(),
+                    t.toolchains.join("; "),
+                ])
+            })
+            .chain(summary.skipped.iter().map(|s| {
+                cells([
+                    s.target.clone(),
+                    "—".into(),
+                    "—".into(),
+                    format!("skipped: {}", s.reason),
+                ])
+            }))
+            .collect(),
+        sections,
+        problems: summary.problems.iter().map(|p| md_cell(p)).collect(),
     };
-    let machines: Vec<String> = summary
-        .machines
-        .iter()
-        .map(|m| format!("{}, {} cores, Linux {}", m.cpu_model, m.cores, m.kernel))
-        .collect();
-    let mixed = if summary.machines.len() > 1 {
-        " — results from different machines: compare with care"
-    } else {
-        ""
-    };
-    format!(
-        "{count} results{span}; commit {}. Machine: {}{mixed}.",
-        commits.join(", "),
-        machines.join("; ")
-    )
-}
-
-fn claims(out: &mut String, summary: &Summary) {
-    if summary.claims.is_empty() {
-        return;
-    }
-    out.push_str("\n## Claims check\n\n");
-    let tolerance = summary.claims.first().map_or(0.0, |c| c.tolerance * 100.0);
-    let _ = writeln!(
-        out,
-        "Published claims re-measured as ratios on this machine (the posts used other \
-         hardware, so only ratios compare). A claimed figure holds within ±{tolerance:.0}%.\n"
-    );
-    out.push_str("| claim | compared | claimed | measured | verdict | why | setup |\n");
-    out.push_str("|---|---|---|---|---|---|---|\n");
-    for c in &summary.claims {
-        let measured = if c.measured.is_empty() {
-            c.measured_text()
-        } else {
-            format!("{} ({})", c.measured_text(), c.measured)
-        };
-        let _ = writeln!(
-            out,
-            "| {}. {} | {} | {} | {} | **{}** | {} | {} |",
-            md_cell(&c.id),
-            md_cell(&c.claim),
-            md_cell(&c.compared),
-            c.claimed_text(),
-            md_cell(&measured),
-            c.verdict.as_str(),
-            md_cell(&c.why),
-            md_cell(&c.setup)
-        );
-    }
-}
-
-/// The cells of one result's row, shared with the HTML table.
-pub fn cells(r: &ResultRecord) -> Vec<String> {
-    let l = &r.latency_us;
-    let attempts = r.requests + r.errors;
-    let errors = if r.errors == 0 {
-        "0".to_owned()
-    } else {
-        let share = r.errors as f64 / attempts.max(1) as f64 * 100.0;
-        format!("{} ({share:.2}%)", thousands(r.errors))
-    };
-    vec![
-        r.target.clone(),
-        r.param.clone(),
-        rate(r.requests_per_sec),
-        latency(l.p50 as f64),
-        latency(l.p90 as f64),
-        latency(l.p99 as f64),
-        latency(l.p999 as f64),
-        latency(l.max as f64),
-        errors,
-        format!("{:.2}", r.server.cpu_busy),
-        r.server
-            .cpu_us_per_request
-            .map_or_else(|| "—".into(), |us| format!("{us:.1}")),
-        bytes(r.server.peak_rss_bytes as f64),
-        r.setup.server_cpus.clone(),
-        r.setup.client_cpus.clone(),
-        r.setup
-            .workers
-            .map_or_else(|| "n/a".into(), |w| w.to_string()),
-        r.setup.offload_threads.to_string(),
-        flag_text(r),
-    ]
-}
-
-/// The flags cell: each flag with the figure behind it.
-pub fn flag_text(r: &ResultRecord) -> String {
-    let mut flags = Vec::new();
-    if r.client_bound {
-        flags.push(format!(
-            "client-bound (server CPU {:.2})",
-            r.server.cpu_busy
-        ));
-    }
-    if r.invalid {
-        let attempts = (r.requests + r.errors).max(1);
-        flags.push(format!(
-            "invalid (errors {:.2}%)",
-            r.errors as f64 / attempts as f64 * 100.0
-        ));
-    }
-    flags.join(", ")
-}
-
-/// The flags cell of a target without results in a workload.
-pub fn missing_text(summary: &Summary, target: &str) -> String {
-    match summary.skip_reason(target) {
-        Some(reason) => format!("skipped: {reason}"),
-        None => "skipped: no result (failed or filtered out)".into(),
-    }
-}
-
-fn workload_table(out: &mut String, summary: &Summary, workload: &WorkloadSummary) {
-    let _ = writeln!(out, "\n## {}\n", md_cell(&workload.name));
-    let _ = writeln!(out, "| {} |", COLUMNS.join(" | "));
-    let _ = writeln!(out, "|{}", "---|".repeat(COLUMNS.len()));
-    for r in &workload.records {
-        let row: Vec<String> = cells(r).iter().map(|c| md_cell(c)).collect();
-        let _ = writeln!(out, "| {} |", row.join(" | "));
-    }
-    for target in &workload.missing {
-        let mut row = vec![md_cell(target)];
-        row.extend(std::iter::repeat_n("—".to_owned(), COLUMNS.len() - 2));
-        row.push(md_cell(&missing_text(summary, target)));
-        let _ = writeln!(out, "| {} |", row.join(" | "));
-    }
-    let versions: Vec<String> = workload
-        .targets
-        .iter()
-        .filter_map(|t| summary.targets.iter().find(|i| &i.name == t))
-        .map(|t| format!("{} {}", t.name, t.toolchains.join("; ")))
-        .collect();
-    let _ = writeln!(out, "\nVersions: {}.", md_cell(&versions.join(", ")));
+    super::rendered("report.md", report.render())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::fixtures::record;
+    use crate::summary::SkippedTarget;
     use crate::summary::claims::ClaimSet;
-    use crate::summary::fixtures::record;
-    use crate::summary::{SkippedTarget, Summary};
+    use crate::summary::order::ReportOrder;
+
+    fn render_records(
+        records: Vec<crate::evidence::ResultRecord>,
+        skipped: Vec<SkippedTarget>,
+    ) -> String {
+        let summary = Summary::build(
+            records,
+            skipped,
+            &ClaimSet::default(),
+            &ReportOrder::default(),
+        );
+        render(&summary).unwrap()
+    }
 
     #[test]
     fn every_result_row_names_its_cpu_sets_workers_and_flags() {
         let mut slow = record("json/nethttp/c64", 100.0, 50, 10);
-        slow.client_bound = true;
+        slow.server_bound = false;
         slow.server.cpu_busy = 0.5;
-        let records = vec![record("json/actix/c64", 1000.0, 50, 10), slow];
         let skipped = vec![SkippedTarget {
             target: "node".into(),
             reason: "node not found on PATH".into(),
         }];
-        let md = render(&Summary::build(
-            records,
+        let md = render_records(
+            vec![record("json/actix/c64", 1000.0, 50, 10), slow],
             skipped,
-            &ClaimSet::default(),
-            Vec::new(),
-        ));
-        assert!(md.contains("| actix | c64 | 1,000 | 50 µs |"), "{md}");
-        assert!(md.contains("client-bound (server CPU 0.50)"), "{md}");
+        );
+        assert!(
+            md.contains("| actix | c64 | 1,000 | 100 µs | 50 µs |"),
+            "{md}"
+        );
+        assert!(md.contains("not server-bound (server CPU 0.50)"), "{md}");
         assert!(md.contains("| node | — |") && md.contains("skipped: node not found on PATH"));
         assert!(md.contains("| 0 | 1 | 1 | 1 |"), "{md}");
+        assert!(
+            md.ends_with(".\n") || md.ends_with("|\n"),
+            "one final newline"
+        );
     }
 
     #[test]
     fn pipes_in_text_do_not_break_the_table() {
         let mut r = record("json/actix/c64", 1.0, 1, 1);
         r.toolchain = "a|b".into();
-        let md = render(&Summary::build(
-            vec![r],
-            Vec::new(),
-            &ClaimSet::default(),
-            Vec::new(),
-        ));
+        let md = render_records(vec![r], Vec::new());
         assert!(md.contains("a\\|b"));
     }
 }

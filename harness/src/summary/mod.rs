@@ -1,70 +1,82 @@
-//! Summary: every result of a run side by side — per workload and target, with its evidence —
-//! and the published claims checked against it. Written three ways under
-//! `target/stampede/report/`: [`html`] (`index.html`, inline SVG charts, works offline),
-//! [`markdown`] (`report.md`) and [`json`] (`results.json`, schema in
-//! `spec/results.schema.json`).
+//! Summary: every result of a run side by side — per workload and target, with its evidence
+//! and charts — and the published claims checked against it. Written three ways under
+//! `target/stampede/report/`: [`html`] (`index.html`, one self-contained page that works
+//! offline), [`markdown`] (`report.md`) and [`json`] (`results.json`, whose schema
+//! `spec/results.schema.json` is derived from its types).
 //!
-//! Data path: result files -> [`Summary::build`] (grouped, sorted, sweeps picked) with
-//! [`claims::evaluate`] -> renderers. [`write_report`] does all of it for the benches and the CLI.
+//! Data path: result folders -> [`sources`] (runs selected, folders merged) ->
+//! [`Summary::build`] (grouped per machine, in [`order`], claims evaluated) -> [`charts`] (what
+//! each chart shows, as data) -> `plot` (SVG by plotters) -> the renderers, whose markup lives
+//! in `harness/templates/`. [`write_from_results`] does all of it for the benches and the CLI.
 
 mod build;
+pub mod charts;
 pub mod claims;
-#[cfg(test)]
-pub(crate) mod fixtures;
 mod format;
 pub mod html;
 pub mod json;
 pub mod markdown;
-pub mod svg;
+pub mod order;
+mod plot;
+pub mod sources;
+mod table;
 
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{Availability, Catalog};
-use crate::results::{Machine, ResultRecord, read_all};
+use crate::evidence::{Machine, ResultRecord, RunMode};
 
 use self::claims::{ClaimCheck, ClaimSet};
+use self::order::ReportOrder;
+pub use self::sources::RunSelection;
 
 /// Errors of building or writing the summary; each says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum SummaryError {
-    /// The results folder holds no readable result.
-    #[error("no results in {}: run `cargo bench` first{}", dir.display(), problems_note(.problems))]
+    /// The results folders hold no readable result.
+    #[error("no results in {}: run `cargo bench` first{}", folders(.dirs), problems_note(.problems))]
     NoResults {
-        /// The folder read.
-        dir: PathBuf,
-        /// Files that could not be read, if any.
+        dirs: Vec<PathBuf>,
         problems: Vec<String>,
     },
     /// The claims file could not be read.
     #[error("cannot read the claims {}: {source}; restore it with `git checkout spec/claims.toml`", path.display())]
     ReadClaims {
-        /// The claims file.
         path: PathBuf,
-        /// Why.
         source: std::io::Error,
     },
     /// The claims file is not valid.
     #[error("the claims {} are not valid: {why}; fix the file (its header explains the fields)", path.display())]
-    ParseClaims {
-        /// The claims file.
-        path: PathBuf,
-        /// What is wrong.
-        why: String,
-    },
-    /// The JSON document could not be serialised (a bug).
-    #[error("cannot serialise results.json: {source}; this is a bug in stampede, please report it")]
-    Serialize {
-        /// Why.
-        source: serde_json::Error,
-    },
+    ParseClaims { path: PathBuf, why: String },
+    /// A document could not be serialised or rendered (a bug).
+    #[error("cannot render {what}: {why}; this is a bug in stampede, please report it")]
+    Render { what: String, why: String },
     /// An output file could not be written.
     #[error("cannot write {}: {source}; check that the folder is writable or pass --out DIR", path.display())]
     Write {
-        /// The file.
         path: PathBuf,
-        /// Why.
         source: std::io::Error,
     },
+}
+
+/// A rendered document ending in one newline, or why it could not be rendered.
+fn rendered(
+    what: &str,
+    text: Result<String, impl std::fmt::Display>,
+) -> Result<String, SummaryError> {
+    let mut text = text.map_err(|e| SummaryError::Render {
+        what: what.into(),
+        why: e.to_string(),
+    })?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+fn folders(dirs: &[PathBuf]) -> String {
+    let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    names.join(", ")
 }
 
 fn problems_note(problems: &[String]) -> String {
@@ -75,72 +87,34 @@ fn problems_note(problems: &[String]) -> String {
     }
 }
 
-/// A target with no results because it could not run here.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A target with no results here, and why (e.g. `go not found on PATH (install Go >= 1.22)`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct SkippedTarget {
-    /// The target.
     pub target: String,
-    /// Why, e.g. `go not found on PATH (install Go >= 1.22)`.
     pub reason: String,
 }
 
-impl SkippedTarget {
-    /// Parses a bench's skip line, `<target>: skipped — <reason>`.
-    pub fn parse_line(line: &str) -> Option<Self> {
-        let (target, reason) = line.trim().split_once(": skipped")?;
-        let reason = reason.trim_start_matches([' ', '—', '-']).trim();
-        (!target.is_empty()).then(|| Self {
-            target: target.to_owned(),
-            reason: reason.to_owned(),
-        })
-    }
-}
-
-/// A target as the results describe it.
-#[derive(Clone, Debug, PartialEq)]
+/// A target as its results describe it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct TargetInfo {
-    /// Target name.
     pub name: String,
-    /// Language.
     pub language: String,
-    /// Framework and mode.
+    /// Framework and mode, with the locked version when known.
     pub framework: String,
     /// Every toolchain version line its results name (normally one).
     pub toolchains: Vec<String>,
 }
 
-/// One point of a sweep: a target's requests/s at one parameter value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepPoint {
-    /// The swept number, e.g. connections.
-    pub x: u64,
-    /// Requests per second.
-    pub requests_per_sec: f64,
-    /// True when the result is client-bound or invalid.
-    pub flagged: bool,
-}
-
-/// One target's line in a sweep.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepSeries {
-    /// Target name.
-    pub target: String,
-    /// Points in ascending `x`.
-    pub points: Vec<SweepPoint>,
-}
-
-/// Requests/s against a swept parameter (connections, usually) for every target.
-#[derive(Clone, Debug, PartialEq)]
+/// The parameter a workload's results sweep, e.g. connections in `c16`..`c1024`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Sweep {
-    /// The parameter's prefix, e.g. `c` in `c64`.
-    pub prefix: String,
     /// What the axis shows, e.g. `connections`.
     pub axis: String,
-    /// One series per target with at least one point.
-    pub series: Vec<SweepSeries>,
+    /// The parameter's prefix, e.g. `c` in `c64`.
+    pub prefix: String,
 }
 
-/// Every result of one workload family.
+/// Every result of one workload family on one machine.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadSummary {
     /// Workload family, e.g. `json`.
@@ -151,77 +125,153 @@ pub struct WorkloadSummary {
     pub params: Vec<String>,
     /// Results sorted by parameter, then target.
     pub records: Vec<ResultRecord>,
-    /// Known targets with no result here: skipped, failed or filtered out.
+    /// Known targets with no result here: skipped, failed, filtered out or measured elsewhere.
     pub missing: Vec<String>,
-    /// The sweep for the line chart, when a parameter takes two or more values.
+    /// Set when a parameter takes two or more values: the line charts' axis.
     pub sweep: Option<Sweep>,
 }
 
-/// All results of a run, grouped for the report.
+/// The results of one machine: ranked among themselves only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Section {
+    /// Index into [`Summary::machines`].
+    pub machine: usize,
+    /// Workloads in report order.
+    pub workloads: Vec<WorkloadSummary>,
+    /// Claims checked against this machine's results.
+    pub claims: Vec<ClaimCheck>,
+    /// Why targets have no result on this machine: skipped here, or measured on another one.
+    pub absent: Vec<SkippedTarget>,
+}
+
+/// One invocation whose results a summary shows, with how many of them it shows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub mode: RunMode,
+    pub results: usize,
+}
+
+/// Earliest and latest result time (RFC 3339).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TimeRange {
+    pub first: String,
+    pub last: String,
+}
+
+/// All results shown, grouped for the report.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
-    /// Workloads in a fixed order (known families first, then by name).
-    pub workloads: Vec<WorkloadSummary>,
+    /// The runs shown, oldest first (one per results folder unless `--all-runs`).
+    pub runs: Vec<RunInfo>,
+    /// Results of other runs in the folders that are not shown.
+    pub left_out: usize,
     /// Every target seen, in report order.
     pub targets: Vec<TargetInfo>,
-    /// Distinct machines the results name (normally one).
+    /// Distinct machine fingerprints (CPU model, cores, kernel), first seen first.
     pub machines: Vec<Machine>,
+    /// One section per machine, in the order of `machines`.
+    pub sections: Vec<Section>,
     /// Distinct commits the results name.
     pub git_commits: Vec<String>,
-    /// Earliest and latest result time.
-    pub time_range: Option<(String, String)>,
+    pub time_range: Option<TimeRange>,
     /// Targets that could not run here.
     pub skipped: Vec<SkippedTarget>,
-    /// The claims check.
-    pub claims: Vec<ClaimCheck>,
-    /// Result files that could not be read.
+    /// Result files that could not be read, and inputs that fell back to defaults.
     pub problems: Vec<String>,
 }
 
-/// Splits a parameter into its prefix and trailing number: `hash-c16` -> (`hash-c`, 16).
+impl Summary {
+    /// Why the sections are not ranked against each other, when there are several.
+    pub fn unranked_reason(&self) -> Option<String> {
+        if self.machines.len() < 2 {
+            return None;
+        }
+        let names: Vec<String> = (0..self.machines.len())
+            .map(|i| self.machine_label(i))
+            .collect();
+        Some(format!(
+            "Not ranked across machines: these results come from {} machines with different \
+             fingerprints ({}). CPU model, core count and kernel change every figure, so each \
+             machine's results are shown and compared on their own, never side by side.",
+            self.machines.len(),
+            names.join("; ")
+        ))
+    }
+
+    /// `machine 2 (CPU, 4 cores, Linux 6.1)`.
+    pub fn machine_label(&self, index: usize) -> String {
+        match self.machines.get(index) {
+            Some(m) => format!("machine {} ({})", index + 1, machine_text(m)),
+            None => format!("machine {}", index + 1),
+        }
+    }
+}
+
+/// A machine's fingerprint in words.
+pub fn machine_text(m: &Machine) -> String {
+    format!("{}, {} cores, Linux {}", m.cpu_model, m.cores, m.kernel)
+}
+
+/// Splits a parameter into its prefix and trailing number: `hash-c16` -> (`hash-c`, 16);
+/// a `k` suffix counts thousands, as in hash rounds: `r19k` -> (`r`, 19000).
 pub fn split_param(param: &str) -> (&str, Option<u64>) {
-    let digits = param.len() - param.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    let (prefix, number) = param.split_at(param.len() - digits);
-    (prefix, number.parse().ok())
+    let (body, scale) = match param.strip_suffix('k') {
+        Some(body) => (body, 1000),
+        None => (param, 1),
+    };
+    let digits = body.len() - body.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return (param, None);
+    }
+    let (prefix, number) = body.split_at(body.len() - digits);
+    (prefix, number.parse::<u64>().ok().map(|n| n * scale))
 }
 
-/// The flags of a result: `client-bound`, `invalid`.
-pub fn flags(record: &ResultRecord) -> Vec<&'static str> {
-    let mut flags = Vec::new();
-    if record.client_bound {
-        flags.push("client-bound");
+/// A workload's heading: its name, and how its load differs when it does (pipelining is
+/// TechEmpower's plaintext method, whose rankings differ from unpipelined ones).
+pub fn workload_title(workload: &WorkloadSummary) -> String {
+    let depth = workload
+        .records
+        .iter()
+        .map(|r| r.setup.pipeline)
+        .max()
+        .unwrap_or(1);
+    if depth > 1 {
+        format!(
+            "{} — TFB method (HTTP/1.1 pipelining, {depth} requests per write)",
+            workload.name
+        )
+    } else {
+        workload.name.clone()
     }
-    if record.invalid {
-        flags.push("invalid");
-    }
-    flags
 }
 
-/// The three files a report writes.
+/// The three files a summary writes: `index.html`, `report.md`, `results.json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReportPaths {
-    /// `index.html`.
+pub struct SummaryPaths {
     pub html: PathBuf,
-    /// `report.md`.
     pub markdown: PathBuf,
-    /// `results.json`.
     pub json: PathBuf,
 }
 
-/// Reads every result in `results_dir`, checks the claims and writes `index.html`, `report.md`
-/// and `results.json` into `out_dir`. Targets of the catalog with no result and a missing
-/// toolchain are listed as skipped; `criterion_dir` (usually `target/criterion`) adds links to
-/// Criterion's pages where they exist.
-pub fn write_report(
-    results_dir: &Path,
+/// Reads the results in `results_dirs` (the runs `selection` names in each), checks the claims
+/// and writes `index.html`, `report.md` and `results.json` into `out_dir`. Targets of the
+/// catalog with no result and a missing toolchain are listed as skipped; `criterion_dir`
+/// (usually `target/criterion`) adds links to Criterion's pages where they exist.
+pub fn write_from_results(
+    results_dirs: &[PathBuf],
     out_dir: &Path,
     criterion_dir: Option<&Path>,
-) -> Result<ReportPaths, SummaryError> {
-    let (records, problems) = read_all(results_dir);
-    if records.is_empty() {
+    selection: RunSelection,
+) -> Result<SummaryPaths, SummaryError> {
+    let gathered = sources::gather(results_dirs, selection);
+    if gathered.records.is_empty() {
         return Err(SummaryError::NoResults {
-            dir: results_dir.to_path_buf(),
-            problems,
+            dirs: results_dirs.to_vec(),
+            problems: gathered.problems,
         });
     }
     let catalog = Catalog::discover().ok();
@@ -231,11 +281,15 @@ pub fn write_report(
         }
         _ => ClaimSet::builtin()?,
     };
+    let (order, order_problem) = ReportOrder::discover(catalog.as_ref());
     let skipped = catalog
         .as_ref()
-        .map(|c| skipped_targets(c, &records))
+        .map(|c| skipped_targets(c, &gathered.records))
         .unwrap_or_default();
-    let summary = Summary::build(records, skipped, &claims, problems);
+    let mut summary = Summary::build(gathered.records, skipped, &claims, &order);
+    summary.left_out = gathered.left_out;
+    summary.problems = gathered.problems;
+    summary.problems.extend(order_problem);
     write_summary(&summary, out_dir, criterion_dir)
 }
 
@@ -260,7 +314,7 @@ pub fn write_summary(
     summary: &Summary,
     out_dir: &Path,
     criterion_dir: Option<&Path>,
-) -> Result<ReportPaths, SummaryError> {
+) -> Result<SummaryPaths, SummaryError> {
     let write = |name: &str, text: String| -> Result<PathBuf, SummaryError> {
         let path = out_dir.join(name);
         std::fs::create_dir_all(out_dir)
@@ -274,12 +328,13 @@ pub fn write_summary(
     let links = criterion_dir
         .map(|dir| html::CriterionLinks::find(summary, dir, out_dir))
         .unwrap_or_default();
-    Ok(ReportPaths {
-        html: write("index.html", html::render(summary, &links))?,
-        markdown: write("report.md", markdown::render(summary))?,
+    Ok(SummaryPaths {
+        html: write("index.html", html::render(summary, &links)?)?,
+        markdown: write("report.md", markdown::render(summary)?)?,
         json: write("results.json", json::render(summary, &links)?)?,
     })
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,21 +344,20 @@ mod tests {
         assert_eq!(split_param("c64"), ("c", Some(64)));
         assert_eq!(split_param("hash-c16"), ("hash-c", Some(16)));
         assert_eq!(split_param("warm"), ("warm", None));
-    }
-
-    #[test]
-    fn skip_lines_from_the_bench_parse_into_target_and_reason() {
-        let line = "gin: skipped — go not found on PATH (install Go >= 1.22)";
-        let skipped = SkippedTarget::parse_line(line).unwrap();
-        assert_eq!(skipped.target, "gin");
-        assert_eq!(skipped.reason, "go not found on PATH (install Go >= 1.22)");
-        assert_eq!(SkippedTarget::parse_line("json/actix/c64: 1 req/s"), None);
+        assert_eq!(split_param("r19k"), ("r", Some(19_000)));
+        assert_eq!(split_param("work"), ("work", None));
     }
 
     #[test]
     fn no_results_tells_the_user_to_run_the_benches() {
         let dir = tempfile::tempdir().unwrap();
-        let err = write_report(dir.path(), &dir.path().join("out"), None).unwrap_err();
+        let err = write_from_results(
+            &[dir.path().to_path_buf()],
+            &dir.path().join("out"),
+            None,
+            RunSelection::Latest,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("run `cargo bench` first"), "{err}");
     }
 }

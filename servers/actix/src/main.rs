@@ -13,7 +13,8 @@
 //! `/hash/offload` runs there through
 //! `web::block`); both default to the available parallelism. SIGTERM drains in-flight requests
 //! for up to one second (`shutdown_timeout(1)`), SIGINT stops at once.
-//! No per-request logging; start-up errors go to stderr with a non-zero exit status.
+//! No per-request logging; a bad environment exits with status 2 and start-up errors with 1,
+//! each with one line on stderr.
 
 use std::any::Any;
 use std::io;
@@ -21,18 +22,21 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Extensions, ServiceResponse};
-use actix_web::http::header::ContentType;
-use actix_web::http::{ConnectionType, KeepAlive, StatusCode};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, ContentType};
+use actix_web::http::{KeepAlive, Version};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Route, guard, web};
+use futures_util::StreamExt;
 use serde::Serialize;
 
-use stampede_contract::config::{BACKLOG, Config};
+use stampede_contract::body::{BodyCollector, TooLarge};
+use stampede_contract::config::{BACKLOG, Config, EXIT_BAD_CONFIG};
 use stampede_contract::contract::{
-    BODY_LIMIT, Doc, Message, chained_sha256_hex, parse_rounds, parse_sleep_ms, summarise_order,
+    Doc, Message, chained_sha256_hex, parse_rounds, parse_sleep_ms, summarise_order,
 };
+use stampede_contract::offload::OffloadQueue;
 
 /// A client that stops in the middle of its request head is cut off after this long.
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,14 +45,14 @@ fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("stampede-actix: {err}");
-            return ExitCode::FAILURE;
+            eprintln!("actix: {err}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
     match actix_web::rt::System::new().block_on(serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("stampede-actix: {err}");
+            eprintln!("actix: {err}");
             ExitCode::FAILURE
         }
     }
@@ -57,11 +61,13 @@ fn main() -> ExitCode {
 /// Binds `HOST:PORT` and serves until a signal stops the server (actix handles the signals).
 async fn serve(config: Config) -> io::Result<()> {
     let target = format!("{}:{}", config.host, config.port);
-    HttpServer::new(|| {
+    // One bound for all workers' blocking pools together.
+    let offload = web::Data::from(OffloadQueue::new(config.offload_threads));
+    HttpServer::new(move || {
         App::new()
-            .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, close_connection))
+            .wrap(from_fn(require_one_host))
             .wrap(DefaultHeaders::new().add(("Server", "actix")))
-            .app_data(web::PayloadConfig::new(BODY_LIMIT))
+            .app_data(offload.clone())
             .configure(routes)
     })
     .workers(config.workers)
@@ -87,18 +93,20 @@ fn set_nodelay(connection: &dyn Any, _: &mut Extensions) {
     }
 }
 
-/// A 413 leaves the rest of the body unread, so say `Connection: close` and close after it
-/// (otherwise actix keeps the connection and drops it later, unannounced).
-fn close_connection<B>(
-    mut response: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    response
-        .response_mut()
-        .head_mut()
-        .set_connection_type(ConnectionType::Close);
-    Ok(ErrorHandlerResponse::Response(
-        response.map_into_left_body(),
-    ))
+/// RFC 9112 section 3.2: an HTTP/1.1 request without a Host header, or with two, is answered
+/// 400 (actix-http accepts it); inside `DefaultHeaders`, so the 400 names the server.
+async fn require_one_host(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> actix_web::Result<ServiceResponse<impl MessageBody>> {
+    if request.version() == Version::HTTP_11 && request.headers().get_all(header::HOST).count() != 1
+    {
+        let answer = HttpResponse::BadRequest().force_close().finish();
+        return Ok(request.into_response(answer).map_into_right_body());
+    }
+    next.call(request)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Every route of the contract. A resource answers 405 to a method it has no route for; the
@@ -114,7 +122,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/sleep").route(get().to(sleep)));
 }
 
-/// GET, and HEAD like every other target's router (actix's `web::get()` alone answers HEAD 405).
+/// GET and HEAD (RFC 9110 section 9.1 asks a general-purpose server for both); actix's
+/// `web::get()` alone answers HEAD with 405. actix-http sends a HEAD answer's headers,
+/// Content-Length included, without its body.
 fn get() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
@@ -146,9 +156,43 @@ async fn doc_json() -> HttpResponse {
     json(&Doc::build())
 }
 
+/// The request body under the contract's limits (see `BodyCollector`), read from the raw
+/// payload rather than `web::Bytes`, whose `PayloadConfig` limit answers 413 without reading
+/// the rest: a client still sending would then be reset before it reads the answer.
+async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<Vec<u8>, HttpResponse> {
+    let content_length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    // actix-http answers `Expect: 100-continue` itself before any handler runs (HttpServer
+    // has no hook for it), so the body is on its way: drain it like any other.
+    let expects_continue = false;
+    let mut body = BodyCollector::start(content_length, expects_continue).map_err(too_large)?;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| HttpResponse::BadRequest().finish())?;
+        body.push(&chunk).map_err(too_large)?;
+    }
+    body.finish().map_err(too_large)
+}
+
+fn too_large(verdict: TooLarge) -> HttpResponse {
+    let mut answer = HttpResponse::PayloadTooLarge();
+    if verdict.close {
+        answer.force_close();
+    }
+    answer.finish()
+}
+
 /// Raw bytes, not `web::Json<T>`: every malformed or mistyped body is 400 and no
-/// `Content-Type` is required. Bodies over 64 KiB are 413 from `PayloadConfig`.
-async fn order(body: web::Bytes) -> HttpResponse {
+/// `Content-Type` is required.
+async fn order(request: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let body = match read_body(&request, payload).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     match summarise_order(&body) {
         Some(summary) => json(&summary),
         None => HttpResponse::BadRequest().finish(),
@@ -156,19 +200,42 @@ async fn order(body: web::Bytes) -> HttpResponse {
 }
 
 /// Chained SHA-256 on the worker thread that handles the request.
-async fn hash_inline(request: HttpRequest, body: web::Bytes) -> HttpResponse {
+/// The body is read before the query is judged, so that a 400 leaves nothing unread (actix
+/// would close the connection under a client that reuses it).
+async fn hash_inline(request: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let body = match read_body(&request, payload).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     match parse_rounds(Some(request.query_string())) {
         Some(rounds) => text(chained_sha256_hex(&body, rounds)),
         None => HttpResponse::BadRequest().finish(),
     }
 }
 
-/// The same hash on the worker's blocking pool (`OFFLOAD_THREADS` threads at most).
-async fn hash_offload(request: HttpRequest, body: web::Bytes) -> HttpResponse {
+/// The same hash on the worker's blocking pool (`OFFLOAD_THREADS` threads in all workers
+/// together, at most `QUEUE_LIMIT` jobs waiting).
+async fn hash_offload(
+    request: HttpRequest,
+    payload: web::Payload,
+    offload: web::Data<OffloadQueue>,
+) -> HttpResponse {
+    let body = match read_body(&request, payload).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     let Some(rounds) = parse_rounds(Some(request.query_string())) else {
         return HttpResponse::BadRequest().finish();
     };
-    match web::block(move || chained_sha256_hex(&body, rounds)).await {
+    let Some(admitted) = offload.into_inner().try_admit() else {
+        return HttpResponse::ServiceUnavailable().finish();
+    };
+    let job = move || {
+        let hex = chained_sha256_hex(&body, rounds);
+        drop(admitted);
+        hex
+    };
+    match web::block(job).await {
         Ok(hex) => text(hex),
         Err(_) => HttpResponse::InternalServerError().finish(),
     }

@@ -12,18 +12,21 @@
 //! worker threads and `OFFLOAD_THREADS` its blocking pool (`/hash/offload` runs there through
 //! `spawn_blocking`); both default to the available parallelism. SIGTERM or SIGINT stops
 //! accepting, lets in-flight requests finish for up to one second, then exits.
-//! No per-request logging; start-up errors go to stderr with a non-zero exit status.
+//! No per-request logging; a bad environment exits with status 2 and start-up errors with 1,
+//! each with one line on stderr.
 
-use std::future::IntoFuture;
+use std::future::{IntoFuture, poll_fn};
 use std::io;
 use std::net::ToSocketAddrs;
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, RawQuery, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::body::{Body, HttpBody};
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Version, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,10 +36,12 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
-use stampede_contract::config::{BACKLOG, Config};
+use stampede_contract::body::{BodyCollector, TooLarge};
+use stampede_contract::config::{BACKLOG, Config, EXIT_BAD_CONFIG};
 use stampede_contract::contract::{
-    BODY_LIMIT, Doc, Message, chained_sha256_hex, parse_rounds, parse_sleep_ms, summarise_order,
+    Doc, Message, chained_sha256_hex, parse_rounds, parse_sleep_ms, summarise_order,
 };
+use stampede_contract::offload::OffloadQueue;
 
 /// How long in-flight requests may run after SIGTERM/SIGINT before the process exits anyway.
 const GRACE: Duration = Duration::from_secs(1);
@@ -45,8 +50,8 @@ fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("stampede-axum: {err}");
-            return ExitCode::FAILURE;
+            eprintln!("axum: {err}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -57,7 +62,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("stampede-axum: cannot start the tokio runtime: {err}");
+            eprintln!("axum: cannot start the tokio runtime: {err}");
             return ExitCode::FAILURE;
         }
     };
@@ -67,7 +72,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("stampede-axum: {err}");
+            eprintln!("axum: {err}");
             ExitCode::FAILURE
         }
     }
@@ -93,7 +98,8 @@ async fn serve(config: &Config) -> io::Result<()> {
         // An error means the sender is gone, which also means: stop.
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let server = axum::serve(listener, app()).with_graceful_shutdown(stopped(stop_rx.clone()));
+    let app = app(OffloadQueue::new(config.offload_threads));
+    let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx.clone()));
     let deadline = async {
         stopped(stop_rx).await;
         tokio::time::sleep(GRACE).await;
@@ -126,8 +132,9 @@ fn bind(config: &Config) -> io::Result<TcpListener> {
 }
 
 /// Every route of the contract. Unknown paths fall through to axum's 404 and a known path with
-/// another method gets the method router's 405; both pass through the layers below.
-fn app() -> Router {
+/// another method gets the method router's 405 (a GET route answers HEAD too, and hyper sends
+/// no body for it); all of them pass through the layers below.
+fn app(offload: Arc<OffloadQueue>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/plaintext", get(|| async { "Hello, World!" }))
@@ -137,34 +144,61 @@ fn app() -> Router {
         .route("/hash", post(hash_inline))
         .route("/hash/offload", post(hash_offload))
         .route("/sleep", get(sleep))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(reject_oversized))
+        .with_state(offload)
+        .layer(middleware::from_fn(require_one_host))
         .layer(middleware::map_response(server_header))
 }
 
-/// `Server: axum` on every response, errors included (hyper adds `Date` itself). A 413 leaves
-/// the rest of the body unread and hyper closes the connection after it: say so.
+/// `Server: axum` on every response, errors included (hyper adds `Date` itself).
 async fn server_header(mut response: Response) -> Response {
-    let close = response.status() == StatusCode::PAYLOAD_TOO_LARGE;
-    let headers = response.headers_mut();
-    headers.insert(header::SERVER, HeaderValue::from_static("axum"));
-    if close {
-        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
+    response
+        .headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static("axum"));
     response
 }
 
-/// 413 at once when `Content-Length` announces more than 64 KiB, without waiting for a body;
-/// chunked bodies are cut off at the same size by [`DefaultBodyLimit`].
-async fn reject_oversized(request: Request, next: Next) -> Response {
-    let announced = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-    if announced.is_some_and(|len| len > BODY_LIMIT as u64) {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+/// RFC 9112 section 3.2: an HTTP/1.1 request without a Host header, or with two, is answered
+/// 400 (hyper accepts it).
+async fn require_one_host(request: Request, next: Next) -> Response {
+    if request.version() == Version::HTTP_11
+        && request.headers().get_all(header::HOST).iter().count() != 1
+    {
+        return (StatusCode::BAD_REQUEST, [(header::CONNECTION, "close")]).into_response();
     }
     next.run(request).await
+}
+
+/// The request body under the contract's limits (see `BodyCollector`), read frame by frame:
+/// axum's `DefaultBodyLimit` answers 413 without reading the rest, and a client still sending
+/// would then be reset before it reads the answer.
+async fn read_body(headers: &HeaderMap, mut body: Body) -> Result<Vec<u8>, Response> {
+    let content_length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let mut collected =
+        BodyCollector::start(content_length, expects_continue).map_err(too_large)?;
+    while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+        if let Some(data) = frame.data_ref() {
+            collected.push(data).map_err(too_large)?;
+        }
+    }
+    collected.finish().map_err(too_large)
+}
+
+fn too_large(verdict: TooLarge) -> Response {
+    if verdict.close {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONNECTION, "close")],
+        )
+            .into_response()
+    } else {
+        StatusCode::PAYLOAD_TOO_LARGE.into_response()
+    }
 }
 
 /// Serialises `value` per request; `application/json`.
@@ -194,7 +228,11 @@ async fn doc_json() -> Response {
 
 /// Raw bytes, not `Json<T>`: every malformed or mistyped body is 400 and no `Content-Type`
 /// is required.
-async fn order(body: Bytes) -> Response {
+async fn order(headers: HeaderMap, body: Body) -> Response {
+    let body = match read_body(&headers, body).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     match summarise_order(&body) {
         Some(summary) => json(&summary),
         None => StatusCode::BAD_REQUEST.into_response(),
@@ -202,19 +240,43 @@ async fn order(body: Bytes) -> Response {
 }
 
 /// Chained SHA-256 on the worker thread that handles the request.
-async fn hash_inline(RawQuery(query): RawQuery, body: Bytes) -> Response {
+/// The body is read before the query is judged, so that a 400 leaves nothing unread (hyper
+/// would close the connection under a client that reuses it).
+async fn hash_inline(RawQuery(query): RawQuery, headers: HeaderMap, body: Body) -> Response {
+    let body = match read_body(&headers, body).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     match parse_rounds(query.as_deref()) {
         Some(rounds) => chained_sha256_hex(&body, rounds).into_response(),
         None => StatusCode::BAD_REQUEST.into_response(),
     }
 }
 
-/// The same hash on tokio's blocking pool (`OFFLOAD_THREADS` threads at most).
-async fn hash_offload(RawQuery(query): RawQuery, body: Bytes) -> Response {
+/// The same hash on tokio's blocking pool (`OFFLOAD_THREADS` threads, at most `QUEUE_LIMIT`
+/// jobs waiting).
+async fn hash_offload(
+    State(offload): State<Arc<OffloadQueue>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = match read_body(&headers, body).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     let Some(rounds) = parse_rounds(query.as_deref()) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    match tokio::task::spawn_blocking(move || chained_sha256_hex(&body, rounds)).await {
+    let Some(admitted) = offload.try_admit() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let job = move || {
+        let hex = chained_sha256_hex(&body, rounds);
+        drop(admitted);
+        hex
+    };
+    match tokio::task::spawn_blocking(job).await {
         Ok(hex) => hex.into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }

@@ -1,10 +1,15 @@
-//! Process settings from the environment (spec/CONTRACT.md, "Process").
-//! The actix and axum targets carry identical copies of this file.
+//! Process settings from the environment (spec/CONTRACT.md, "Process"). The Go targets
+//! (go-targets/internal/contract/config.go) and the Node targets (node-targets/config.js) apply
+//! the same rules with the same error texts; harness/tests/config.rs checks all of them.
 
 use std::num::NonZeroUsize;
 
 /// Listen backlog; the kernel clamps it to `net.core.somaxconn`.
 pub const BACKLOG: u32 = 4096;
+/// Exit status of a target started with a bad environment.
+pub const EXIT_BAD_CONFIG: u8 = 2;
+/// Upper bound of `WORKERS` and `OFFLOAD_THREADS`.
+pub const MAX_COUNT: u64 = 4096;
 
 /// Where to listen and how many threads to run.
 #[derive(Debug, Clone)]
@@ -26,23 +31,24 @@ impl Config {
     }
 
     fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let host = var("HOST")
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "127.0.0.1".to_owned());
-        let port = match var("PORT") {
-            None => return Err("PORT is not set (expected a TCP port, 1..=65535)".to_owned()),
-            Some(raw) => match raw.trim().parse::<u16>() {
-                Ok(port) if port > 0 => port,
-                _ => return Err(format!("PORT={raw:?} is not a TCP port (1..=65535)")),
-            },
+        let set = |name: &str| var(name).filter(|v| !v.is_empty());
+        let host = set("HOST").unwrap_or_else(|| "127.0.0.1".to_owned());
+        let port = match set("PORT") {
+            None => {
+                return Err("PORT is not set (expected a whole number from 1 to 65535)".to_owned());
+            }
+            Some(raw) => whole_number(&raw, u64::from(u16::MAX))
+                .and_then(|n| u16::try_from(n).ok())
+                .ok_or_else(|| format!("PORT={raw:?} is not a whole number from 1 to 65535"))?,
         };
+        // The CPUs this process may run on (its affinity mask), as Go's NumCPU and Node's
+        // availableParallelism count them.
         let default = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        let count = |name: &str| match var(name).filter(|v| !v.is_empty()) {
+        let count = |name: &str| match set(name) {
             None => Ok(default),
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(format!("{name}={raw:?} is not a positive integer")),
-            },
+            Some(raw) => whole_number(&raw, MAX_COUNT).ok_or_else(|| {
+                format!("{name}={raw:?} is not a whole number from 1 to {MAX_COUNT}")
+            }),
         };
         Ok(Self {
             host,
@@ -50,6 +56,19 @@ impl Config {
             workers: count("WORKERS")?,
             offload_threads: count("OFFLOAD_THREADS")?,
         })
+    }
+}
+
+/// ASCII digits only (no sign, space or fraction) with a value in `1..=max`.
+fn whole_number(raw: &str, max: u64) -> Option<usize> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = raw.parse().ok()?;
+    if (1..=max).contains(&n) {
+        usize::try_from(n).ok()
+    } else {
+        None
     }
 }
 
@@ -73,19 +92,48 @@ mod tests {
     }
 
     #[test]
-    fn missing_or_invalid_port_is_an_error() {
-        assert!(config(&[]).is_err());
-        for port in ["", "0", "65536", "http", "-1"] {
-            assert!(config(&[("PORT", port)]).is_err(), "{port}");
+    fn empty_values_mean_the_defaults() {
+        let c = config(&[("PORT", "1"), ("HOST", ""), ("WORKERS", "")]).expect("valid");
+        assert_eq!(c.host, "127.0.0.1");
+        assert!(c.workers >= 1);
+    }
+
+    #[test]
+    fn a_missing_or_invalid_port_gets_the_shared_text() {
+        let unset = "PORT is not set (expected a whole number from 1 to 65535)";
+        assert_eq!(config(&[]).unwrap_err(), unset);
+        assert_eq!(config(&[("PORT", "")]).unwrap_err(), unset);
+        for port in [
+            "0",
+            "65536",
+            "http",
+            "-1",
+            "+80",
+            " 80",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(
+                config(&[("PORT", port)]).unwrap_err(),
+                format!("PORT=\"{port}\" is not a whole number from 1 to 65535")
+            );
         }
     }
 
     #[test]
-    fn workers_and_offload_threads_must_be_positive() {
-        let c = config(&[("PORT", "1"), ("WORKERS", "3"), ("OFFLOAD_THREADS", "5")])
+    fn workers_and_offload_threads_are_whole_numbers_up_to_4096() {
+        let c = config(&[("PORT", "1"), ("WORKERS", "3"), ("OFFLOAD_THREADS", "4096")])
             .expect("valid settings");
-        assert_eq!((c.workers, c.offload_threads), (3, 5));
-        assert!(config(&[("PORT", "1"), ("WORKERS", "0")]).is_err());
-        assert!(config(&[("PORT", "1"), ("OFFLOAD_THREADS", "two")]).is_err());
+        assert_eq!((c.workers, c.offload_threads), (3, 4096));
+        for (name, value) in [
+            ("WORKERS", "0"),
+            ("WORKERS", "4097"),
+            ("OFFLOAD_THREADS", "two"),
+            ("OFFLOAD_THREADS", "1.5"),
+        ] {
+            assert_eq!(
+                config(&[("PORT", "1"), (name, value)]).unwrap_err(),
+                format!("{name}=\"{value}\" is not a whole number from 1 to 4096")
+            );
+        }
     }
 }

@@ -1,12 +1,15 @@
 //! The framework-free half of spec/CONTRACT.md: the typed `/json/doc` document, the
-//! `/json/order` request and answer, the chained SHA-256 of `/hash`, and query parsing.
-//! The actix and axum targets carry identical copies of this file.
+//! `/json/order` request and answer, the chained SHA-256 of `/hash`, query parsing and the
+//! body limits. The Go and Node targets implement the same in their own languages.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Largest accepted request body (64 KiB); one byte more is answered 413.
 pub const BODY_LIMIT: usize = 65_536;
+/// Bytes of an oversized body read and discarded before its 413, so a client still sending
+/// is not reset; a body announced larger is answered at once and the connection closed.
+pub const DRAIN_LIMIT: usize = 1 << 20;
 /// `/hash?rounds=N` accepts N in 1..=MAX_ROUNDS.
 pub const MAX_ROUNDS: u32 = 1_000_000;
 /// `/sleep?ms=N` accepts N in 0..=MAX_SLEEP_MS.

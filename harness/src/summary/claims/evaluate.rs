@@ -3,10 +3,10 @@
 use std::collections::BTreeSet;
 
 use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
-use crate::results::ResultRecord;
+use crate::evidence::ResultRecord;
 use crate::summary::build::distinct;
 use crate::summary::format::ratio;
-use crate::summary::{SkippedTarget, flags, split_param};
+use crate::summary::{SkippedTarget, split_param};
 
 /// Evaluates every claim of `set` against `records`.
 pub fn evaluate(
@@ -78,6 +78,14 @@ fn measure(
 ) -> Result<(), String> {
     let side_a = side_records(&claim.a, records, skipped)?;
     let side_b = side_records(&claim.b, records, skipped)?;
+    if let Some(cores) = claim.needs.server_cores {
+        let fewest = side_a.iter().chain(&side_b).map(|r| r.server.cores).min();
+        if let Some(gave) = fewest.filter(|&c| c < cores) {
+            return Err(format!(
+                "needs >= {cores} server cores; this run gave the server {gave}"
+            ));
+        }
+    }
     let common: Vec<String> = common_params(&side_a)
         .intersection(&common_params(&side_b))
         .cloned()
@@ -106,9 +114,8 @@ fn measure(
             claim.a.workload, claim.b.workload
         ));
     };
-    // Spans (retention, RSS per connection) start at the fewest connections above one: a single
-    // connection measures one round trip's latency, not a server's capacity, and is always
-    // flagged client-bound.
+    // Retention spans start at the fewest connections above one: a single connection measures
+    // one round trip's latency, not a server's capacity.
     let base = numbered
         .iter()
         .find(|(n, _)| *n > 1)
@@ -119,9 +126,7 @@ fn measure(
         Metric::RequestsPerSecRetention if base == param => {
             return Err("needs at least two connection counts on both sides".into());
         }
-        Metric::RequestsPerSecRetention | Metric::RssPerConnectionBytes if base != param => {
-            format!("{base}→{param}")
-        }
+        Metric::RequestsPerSecRetention if base != param => format!("{base}→{param}"),
         _ => param.clone(),
     };
     check.compared = describe(claim, Some(&span));
@@ -139,8 +144,8 @@ fn measure(
     );
     let flagged: Vec<String> = used
         .iter()
-        .filter(|r| r.invalid || (r.client_bound && claim.metric.minds_client_bound()))
-        .map(|r| format!("{} is {}", r.id, flags(r).join(" and ")))
+        .filter(|r| r.invalid || (!r.server_bound && claim.metric.needs_server_bound()))
+        .map(|r| format!("{} is {}", r.id, r.flags().words().join(" and ")))
         .collect();
     if !flagged.is_empty() {
         return Err(format!("flagged input: {}", flagged.join("; ")));
@@ -283,23 +288,19 @@ fn side_value<'r>(
     for target in &targets {
         let top = at(target, param)?;
         let value = match claim.metric {
-            Metric::RssPerConnectionBytes => {
-                let low = at(target, base)?;
-                let (c_low, c_top) = (low.setup.connections as f64, top.setup.connections as f64);
-                used.push(low);
-                if c_top > c_low {
-                    (top.server.peak_rss_bytes as f64 - low.server.peak_rss_bytes as f64)
-                        / (c_top - c_low)
-                } else {
-                    top.server.peak_rss_bytes as f64 / c_top.max(1.0)
-                }
+            Metric::PssPerConnectionBytes => {
+                let idle = top.server.idle_pss_bytes.ok_or_else(|| {
+                    format!("{} has no idle PSS to measure connections from", top.id)
+                })?;
+                (top.server.peak_pss_bytes as f64 - idle as f64)
+                    / top.setup.connections.max(1) as f64
             }
             Metric::RequestsPerSecRetention => {
                 let low = at(target, base)?;
                 used.push(low);
                 top.requests_per_sec / low.requests_per_sec.max(f64::MIN_POSITIVE)
             }
-            metric => metric.point(top),
+            metric => metric.point(top, claim.open_loop.as_deref())?,
         };
         used.push(top);
         values.push((target.clone(), value));

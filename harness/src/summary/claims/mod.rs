@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SummaryError;
 use super::format::{bytes, latency, rate, ratio};
-use crate::results::ResultRecord;
+use crate::evidence::{ResultRecord, quantile_name};
 
 mod evaluate;
 
@@ -56,6 +56,22 @@ pub struct Claim {
     pub claimed_ratio: Option<f64>,
     /// Overrides the set's tolerance.
     pub tolerance: Option<f64>,
+    /// Latency metrics: which open-loop run of each record to read (`common rate`,
+    /// `80% of capacity`, ...): tails come from open loops, never from closed ones.
+    pub open_loop: Option<String>,
+    /// What a run must offer for the claim to be comparable at all.
+    #[serde(default)]
+    pub needs: Needs,
+}
+
+/// Preconditions of a claim: when a run does not meet them, the verdict is "not comparable"
+/// with the reason, not "does not hold".
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Needs {
+    /// Fewest server cores: offloading or event-loop blocking changes nothing on one core,
+    /// where the same core does the work either way.
+    pub server_cores: Option<usize>,
 }
 
 /// A side of a ratio: targets on one workload.
@@ -75,10 +91,8 @@ pub struct Side {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pick {
-    /// The largest value.
     #[default]
     Largest,
-    /// The smallest value.
     Smallest,
 }
 
@@ -94,10 +108,12 @@ pub enum Metric {
     P99Us,
     /// 99.9th percentile latency.
     P999Us,
-    /// Peak RSS of the server tree.
-    PeakRssBytes,
-    /// RSS added per connection from the smallest to the chosen connection count.
-    RssPerConnectionBytes,
+    /// Mean latency.
+    MeanUs,
+    /// Peak PSS of the server's processes.
+    PeakPssBytes,
+    /// PSS per connection: (peak PSS at N connections - idle PSS) / N.
+    PssPerConnectionBytes,
     /// Requests/s at the largest common parameter over that at the smallest.
     RequestsPerSecRetention,
 }
@@ -109,40 +125,92 @@ impl Metric {
             Self::P50Us => "p50 latency",
             Self::P99Us => "p99 latency",
             Self::P999Us => "p99.9 latency",
-            Self::PeakRssBytes => "peak RSS",
-            Self::RssPerConnectionBytes => "RSS per connection",
+            Self::MeanUs => "mean latency",
+            Self::PeakPssBytes => "peak PSS",
+            Self::PssPerConnectionBytes => "PSS per connection",
             Self::RequestsPerSecRetention => "req/s kept as connections grow",
         }
     }
 
-    /// Memory does not depend on who limited the throughput: client-bound runs still count.
-    fn minds_client_bound(self) -> bool {
-        !matches!(self, Self::PeakRssBytes | Self::RssPerConnectionBytes)
+    /// Throughput compares capacities: only server-bound runs count. Memory does not depend
+    /// on who limited the throughput. Latency comes from open loops, checked on their own.
+    fn needs_server_bound(self) -> bool {
+        matches!(self, Self::RequestsPerSec | Self::RequestsPerSecRetention)
+    }
+
+    /// The quantile an open-loop latency metric reads; `None` for the mean and non-latency.
+    fn quantile(self) -> Option<f64> {
+        match self {
+            Self::P50Us => Some(0.5),
+            Self::P99Us => Some(0.99),
+            Self::P999Us => Some(0.999),
+            _ => None,
+        }
+    }
+
+    fn is_latency(self) -> bool {
+        matches!(
+            self,
+            Self::P50Us | Self::P99Us | Self::P999Us | Self::MeanUs
+        )
     }
 
     fn show(self, value: f64) -> String {
         match self {
             Self::RequestsPerSec => format!("{} req/s", rate(value)),
-            Self::P50Us | Self::P99Us | Self::P999Us => latency(value),
-            Self::PeakRssBytes => bytes(value),
-            Self::RssPerConnectionBytes => format!("{}/conn", bytes(value)),
+            Self::P50Us | Self::P99Us | Self::P999Us | Self::MeanUs => latency(value),
+            Self::PeakPssBytes => bytes(value),
+            Self::PssPerConnectionBytes => format!("{}/conn", bytes(value)),
             Self::RequestsPerSecRetention => format!("{:.0}%", value * 100.0),
         }
     }
 
-    fn point(self, r: &ResultRecord) -> f64 {
-        match self {
-            Self::P50Us => r.latency_us.p50 as f64,
-            Self::P99Us => r.latency_us.p99 as f64,
-            Self::P999Us => r.latency_us.p999 as f64,
-            Self::PeakRssBytes | Self::RssPerConnectionBytes => r.server.peak_rss_bytes as f64,
-            Self::RequestsPerSec | Self::RequestsPerSecRetention => r.requests_per_sec,
+    /// The metric's value in one record; latency from the open-loop run `open_loop`.
+    fn point(self, r: &ResultRecord, open_loop: Option<&str>) -> Result<f64, String> {
+        if self.is_latency() {
+            let label = open_loop.unwrap_or("common rate");
+            let run = r
+                .open_loop
+                .iter()
+                .find(|run| run.label == label)
+                .ok_or_else(|| format!("{} has no open-loop run at {label}", r.id))?;
+            if run.client_late || !run.sustained {
+                return Err(format!(
+                    "{}'s open loop at {label} was {}",
+                    r.id,
+                    if run.client_late {
+                        "client-late"
+                    } else {
+                        "not sustained by the server"
+                    }
+                ));
+            }
+            let Some(q) = self.quantile() else {
+                return Ok(run.mean_us);
+            };
+            let p = run
+                .percentiles
+                .iter()
+                .find(|p| (p.quantile - q).abs() < 1e-9)
+                .ok_or_else(|| format!("{} lacks p{}", r.id, q * 100.0))?;
+            return p.us.map(|us| us as f64).ok_or_else(|| {
+                format!(
+                    "{}'s p{} at {label} is n/a: {} samples beyond it, 10 needed",
+                    r.id,
+                    quantile_name(q),
+                    p.samples_beyond
+                )
+            });
         }
+        Ok(match self {
+            Self::PeakPssBytes | Self::PssPerConnectionBytes => r.server.peak_pss_bytes as f64,
+            _ => r.requests_per_sec,
+        })
     }
 }
 
 /// Which side of 1 a claim puts its ratio.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expect {
     /// `a / b > 1`.
@@ -182,7 +250,7 @@ impl TryFrom<String> for At {
 }
 
 /// The outcome of a claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum Verdict {
     /// Same side of 1 and within tolerance.
     #[serde(rename = "holds")]
@@ -207,13 +275,11 @@ impl Verdict {
 }
 
 /// One claim evaluated against the results.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ClaimCheck {
-    /// Claim id.
     pub id: String,
     /// Number in `seed-claims.md`.
     pub source: u32,
-    /// The claim.
     pub claim: String,
     /// What was compared, e.g. `req/s on json-doc at c512: actix ÷ gin`.
     pub compared: String,
@@ -221,7 +287,6 @@ pub struct ClaimCheck {
     pub expect: Expect,
     /// The claimed ratio, if any.
     pub claimed_ratio: Option<f64>,
-    /// The tolerance applied.
     pub tolerance: f64,
     /// The measured ratio, when comparable.
     pub measured_ratio: Option<f64>,
@@ -229,9 +294,7 @@ pub struct ClaimCheck {
     pub measured: String,
     /// CPU sets, workers and versions of the inputs.
     pub setup: String,
-    /// The verdict.
     pub verdict: Verdict,
-    /// Why.
     pub why: String,
     /// Ids of the results used.
     pub inputs: Vec<String>,

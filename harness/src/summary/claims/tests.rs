@@ -1,10 +1,14 @@
 //! Tests of the claims check.
 
 use super::*;
+use crate::evidence::fixtures::record;
 use crate::summary::SkippedTarget;
-use crate::summary::fixtures::record;
 
-fn ratio_claim(metric: &str, at: &str, a: &str, b: &str, expect: &str, claimed: &str) -> ClaimSet {
+/// One claim from "metric at a-workload/target b-workload/target expect" and extra TOML lines.
+fn ratio_claim(spec: &str, claimed: &str) -> ClaimSet {
+    let [metric, at, a, b, expect] = spec.split(' ').collect::<Vec<_>>()[..] else {
+        panic!("bad claim spec {spec:?}");
+    };
     let side = |s: &str| {
         let (workload, target) = s.split_once('/').unwrap();
         format!("{{ workload = \"{workload}\", targets = [\"{target}\"] }}")
@@ -33,11 +37,7 @@ fn the_builtin_claims_parse_and_cover_all_eight_published_claims() {
 #[test]
 fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "largest-common",
-        "json/actix",
-        "json/gin",
-        "above",
+        "requests_per_sec largest-common json/actix json/gin above",
         "claimed_ratio = 1.35",
     );
     let records = [
@@ -61,11 +61,7 @@ fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
 #[test]
 fn the_wrong_side_of_one_or_a_much_stronger_ratio_does_not_hold() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "c64",
-        "json/actix",
-        "json/gin",
-        "above",
+        "requests_per_sec c64 json/actix json/gin above",
         "claimed_ratio = 1.35",
     );
     let slower = [
@@ -87,11 +83,7 @@ fn the_wrong_side_of_one_or_a_much_stronger_ratio_does_not_hold() {
 #[test]
 fn a_workload_that_was_not_run_makes_the_claim_not_comparable_and_says_so() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "largest-common",
-        "hash-offload/axum",
-        "hash-offload/nethttp",
-        "above",
+        "requests_per_sec largest-common hash-offload/axum hash-offload/nethttp above",
         "",
     );
     let check = one(&set, &[record("json/axum/c64", 1.0, 1, 1)]);
@@ -103,11 +95,7 @@ fn a_workload_that_was_not_run_makes_the_claim_not_comparable_and_says_so() {
 #[test]
 fn a_skipped_target_gives_its_skip_reason() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "largest-common",
-        "json/actix",
-        "json/gin",
-        "above",
+        "requests_per_sec largest-common json/actix json/gin above",
         "",
     );
     let skipped = [SkippedTarget {
@@ -123,24 +111,17 @@ fn a_skipped_target_gives_its_skip_reason() {
 fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory() {
     let mut bound = record("json/gin/c64", 100.0, 1, 8);
     bound.client_bound = true;
+    bound.server_bound = false;
     let records = [record("json/actix/c64", 130.0, 1, 4), bound];
     let rps = ratio_claim(
-        "requests_per_sec",
-        "largest-common",
-        "json/actix",
-        "json/gin",
-        "above",
+        "requests_per_sec largest-common json/actix json/gin above",
         "",
     );
     let check = one(&rps, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
     assert_eq!(check.why, "flagged input: json/gin/c64 is client-bound");
     let rss = ratio_claim(
-        "peak_rss_bytes",
-        "largest-common",
-        "json/actix",
-        "json/gin",
-        "below",
+        "peak_pss_bytes largest-common json/actix json/gin below",
         "claimed_ratio = 0.5",
     );
     assert_eq!(one(&rss, &records).verdict, Verdict::Holds);
@@ -153,11 +134,7 @@ fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory()
 #[test]
 fn cpu_near_picks_the_work_size_closest_to_the_claimed_task_length() {
     let set = ratio_claim(
-        "requests_per_sec",
-        "cpu-near-us:2000",
-        "hash/axum",
-        "hash-offload/axum",
-        "below",
+        "requests_per_sec cpu-near-us:2000 hash/axum hash-offload/axum below",
         "",
     );
     // record() sets CPU per request to 1e6 / rps µs: 1000 req/s = 1 ms, 400 = 2.5 ms, 100 = 10 ms.
@@ -181,41 +158,99 @@ fn cpu_near_picks_the_work_size_closest_to_the_claimed_task_length() {
 }
 
 #[test]
-fn memory_per_connection_is_the_slope_between_the_fewest_and_most_connections() {
+fn memory_per_connection_is_peak_pss_above_the_idle_server_over_the_connections() {
     let set = ratio_claim(
-        "rss_per_connection_bytes",
-        "largest-common",
-        "sleep/axum",
-        "sleep/nethttp",
-        "below",
+        "pss_per_connection_bytes largest-common sleep/axum sleep/nethttp below",
         "claimed_ratio = 0.38",
     );
     let mut records = vec![
         record("sleep/axum/c100", 1.0, 1, 10),
-        record("sleep/axum/c10100", 1.0, 1, 10),
+        record("sleep/axum/c10000", 1.0, 1, 10),
         record("sleep/nethttp/c100", 1.0, 1, 10),
-        record("sleep/nethttp/c10100", 1.0, 1, 10),
+        record("sleep/nethttp/c10000", 1.0, 1, 10),
     ];
-    records[1].server.peak_rss_bytes += 8_000_000; // 800 B per connection
-    records[3].server.peak_rss_bytes += 21_000_000; // 2,100 B per connection
-    for r in &mut records {
-        r.client_bound = true; // sleeping servers are idle: memory claims still count
+    for (r, per_connection) in records.iter_mut().zip([800, 800, 2100, 2100]) {
+        let idle = 5_000_000;
+        r.server.idle_pss_bytes = Some(idle);
+        r.server.peak_pss_bytes = idle + per_connection * r.setup.connections as u64;
+        // Sleeping servers are idle by design: memory claims still count.
+        r.client_bound = true;
+        r.server_bound = false;
     }
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
     assert!((check.measured_ratio.unwrap() - 0.8 / 2.1).abs() < 1e-6);
     assert!(check.measured.contains("800 B/conn"), "{}", check.measured);
-    assert!(check.compared.contains("c100→c10100"), "{}", check.compared);
+    assert!(check.compared.contains("at c10000"), "{}", check.compared);
+}
+
+#[test]
+fn a_claim_that_needs_parallel_server_cores_is_not_comparable_on_one() {
+    let text = r#"
+        tolerance = 0.25
+        [[claims]]
+        id = "4a"
+        source = 4
+        claim = "c"
+        metric = "requests_per_sec"
+        a = { workload = "hash", targets = ["axum"] }
+        b = { workload = "hash-offload", targets = ["axum"] }
+        expect = "below"
+        needs = { server_cores = 2 }
+    "#;
+    let set = ClaimSet::parse(text).unwrap();
+    let records = [
+        record("hash/axum/r19k", 100.0, 1, 1),
+        record("hash-offload/axum/r19k", 100.0, 1, 1),
+    ];
+    let check = one(&set, &records);
+    assert_eq!(check.verdict, Verdict::NotComparable);
+    assert_eq!(
+        check.why,
+        "needs >= 2 server cores; this run gave the server 1"
+    );
+    let mut two_cores = records.clone();
+    for r in &mut two_cores {
+        r.server.cores = 2;
+    }
+    let check = one(&set, &two_cores);
+    assert_ne!(check.verdict, Verdict::NotComparable, "{}", check.why);
+}
+
+#[test]
+fn latency_comes_from_the_open_loop_and_a_thin_tail_is_not_comparable() {
+    let set = ratio_claim(
+        "p99_us largest-common json-doc/actix json-doc/gin below",
+        "claimed_ratio = 0.78",
+    );
+    let mut records = [
+        record("json-doc/actix/c64", 1000.0, 80, 1),
+        record("json-doc/gin/c64", 1000.0, 100, 1),
+    ];
+    // The closed-loop figures say otherwise; only the open loop counts.
+    records[0].latency_us.p99 = 1_000_000;
+    let check = one(&set, &records);
+    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
+    assert!((check.measured_ratio.unwrap() - 0.8).abs() < 1e-9);
+    let p99 = &mut records[1].open_loop[0].percentiles[2];
+    p99.us = None;
+    p99.samples_beyond = 4;
+    let check = one(&set, &records);
+    assert_eq!(check.verdict, Verdict::NotComparable);
+    assert!(check.why.contains("n/a: 4 samples beyond"), "{}", check.why);
+    records[1].open_loop.clear();
+    let check = one(&set, &records);
+    assert!(
+        check.why.contains("no open-loop run at common rate"),
+        "{}",
+        check.why
+    );
 }
 
 #[test]
 fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() {
     let set = ratio_claim(
-        "requests_per_sec_retention",
-        "largest-common",
-        "json/node",
-        "json/nethttp",
-        "below",
+        "requests_per_sec_retention largest-common json/node json/nethttp below",
         "",
     );
     let records = [
@@ -234,11 +269,7 @@ fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() 
 #[test]
 fn retention_starts_above_one_connection_which_is_always_latency_bound() {
     let set = ratio_claim(
-        "requests_per_sec_retention",
-        "largest-common",
-        "json/node",
-        "json/nethttp",
-        "below",
+        "requests_per_sec_retention largest-common json/node json/nethttp below",
         "",
     );
     let mut records = vec![
@@ -251,7 +282,7 @@ fn retention_starts_above_one_connection_which_is_always_latency_bound() {
     ];
     for r in records.iter_mut().filter(|r| r.param == "c1") {
         r.server.cpu_busy = 0.4;
-        r.client_bound = true;
+        r.server_bound = false;
     }
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);

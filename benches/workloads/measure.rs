@@ -1,0 +1,317 @@
+//! One benchmark: a continuous closed-loop stream that Criterion samples, then the open-loop
+//! runs (tails, the mixed probe) on the same connections, then the record with its evidence.
+//!
+//! A benchmark whose server died, whose stream stalled or whose requests fail fails loudly: the
+//! closure panics with a [`BenchFailure`] (caught around Criterion's call), so Criterion never
+//! receives a made-up duration and never stores an estimate for it.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use criterion::BenchmarkId;
+use criterion::measurement::WallTime;
+use stampede_harness::evidence;
+use stampede_harness::evidence::{INVALID_ERROR_RATIO, OpenLoopRun, ResultRecord, RunMode};
+use stampede_harness::load::{LoadClient, RunPlan};
+use stampede_harness::sampling::SampledStream;
+use stampede_harness::session::{LoadSetup, Measurement, VerifiedServer};
+
+use crate::runner::{Bench, Case, Sampling};
+
+/// Unmeasured load before Criterion's own warm-up: fills connection pools, JITs and caches, and
+/// gives a first capacity estimate to size the measurement.
+const PREWARM: Duration = Duration::from_millis(300);
+/// Upper bound on one benchmark's stream, far above any Criterion run the bench configures.
+const STREAM_LIMIT: Duration = Duration::from_secs(600);
+/// A record should hold at least this many requests per connection, so that every connection
+/// contributes many requests (c1024: 51,200); the measurement time grows to get them.
+const REQUESTS_PER_CONNECTION: f64 = 50.0;
+/// ... but never beyond this.
+const LONGEST_MEASUREMENT: Duration = Duration::from_secs(8);
+/// Errors fail a benchmark once there are this many and they exceed the invalid ratio.
+const ERRORS_TO_FAIL: u64 = 10;
+
+/// The panic payload that fails one benchmark; main's panic hook keeps it quiet.
+#[derive(Debug)]
+pub(crate) struct BenchFailure(pub(crate) String);
+
+fn fail_now(message: String) -> ! {
+    std::panic::panic_any(BenchFailure(message))
+}
+
+impl Bench {
+    /// Measures `case` on `verified` as benchmark `id`, writes its record, and prints its
+    /// evidence line.
+    pub(crate) fn measure(
+        &self,
+        group: &mut criterion::BenchmarkGroup<'_, WallTime>,
+        bench_id: BenchmarkId,
+        id: &str,
+        verified: &mut VerifiedServer,
+        case: &Case,
+        sampling: Sampling,
+    ) -> Result<(), String> {
+        let at = |e: &dyn std::fmt::Display| format!("{id}: {e}");
+        let idle_pss_bytes = verified.idle_pss_bytes();
+        let client_cpus = self.split().client.clone();
+        let mut client = verified
+            .connect(case.workload, case.connections, &client_cpus)
+            .map_err(|e| at(&e))?;
+        let mut background_client = match &case.background {
+            Some(bg) => Some(
+                verified
+                    .connect(bg.workload, bg.connections, &client_cpus)
+                    .map_err(|e| at(&e))?,
+            ),
+            None => None,
+        };
+        let background = match background_client.as_mut() {
+            Some(c) => Some(
+                c.stream(&RunPlan::stream(STREAM_LIMIT))
+                    .map_err(|e| at(&e))?,
+            ),
+            None => None,
+        };
+        let measured = self.measured_windows(sampling);
+        let plan = RunPlan::stream(STREAM_LIMIT).with_pipeline(case.pipeline);
+        let mut run = SampledStream::start(
+            &mut client,
+            &plan,
+            Some(verified.server.probe()),
+            Some(client_cpus.clone()),
+            measured,
+        )
+        .map_err(|e| at(&e))?;
+        if let Some(bg) = &background {
+            run = run.with_companion(bg.counter());
+        }
+        let warm_rate = run.warm(PREWARM);
+        group.measurement_time(self.measurement_time(case.connections, warm_rate));
+        let server = &mut verified.server;
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            group.bench_function(bench_id, |b| {
+                b.iter_custom(|iters| {
+                    let elapsed = run.window(iters).unwrap_or_else(|e| fail_now(at(&e)));
+                    if let Err(e) = server.check_alive() {
+                        fail_now(at(&e));
+                    }
+                    let (done, failed) = run.progress();
+                    if failed >= ERRORS_TO_FAIL && failed as f64 > INVALID_ERROR_RATIO * done as f64
+                    {
+                        fail_now(format!("{id}: {failed} of {done} requests failed"));
+                    }
+                    elapsed
+                });
+            });
+        }));
+        if let Err(payload) = outcome {
+            let why = match payload.downcast::<BenchFailure>() {
+                Ok(failure) => failure.0,
+                Err(other) => std::panic::resume_unwind(other),
+            };
+            let kinds = run
+                .abandon()
+                .map(|all| all.errors_in_words())
+                .unwrap_or_default();
+            drop(background);
+            verified.server.check_alive().map_err(|e| at(&e))?;
+            return Err(if kinds.is_empty() {
+                why
+            } else {
+                format!("{why} ({kinds})")
+            });
+        }
+        let measured = run.finish(measured).map_err(|e| at(&e))?;
+        let mut open_loop = Vec::new();
+        if let Some(bg) = &case.background {
+            let seconds = if self.quick() {
+                bg.probe_seconds / 4.0
+            } else {
+                bg.probe_seconds
+            };
+            let plan = RunPlan::duration(Duration::from_secs_f64(seconds))
+                .with_rate(bg.probe_rate_per_sec);
+            let mut probe = verified
+                .connect(case.workload, bg.probe_connections, &client_cpus)
+                .map_err(|e| at(&e))?;
+            let sample = probe.run(&plan).map_err(|e| at(&e))?;
+            open_loop.push(evidence::open_loop_run(
+                "probe",
+                None,
+                bg.probe_rate_per_sec,
+                &sample,
+            ));
+        }
+        open_loop.extend(self.tails(&mut client, id, case, measured.sample.requests_per_sec())?);
+        let background_sample = match background {
+            Some(stream) => Some(stream.finish().map_err(|e| at(&e))?),
+            None => None,
+        };
+        drop(client);
+        verified.server.check_alive().map_err(|e| at(&e))?;
+        let load = LoadSetup {
+            client_cpus,
+            connections: case.connections,
+            rate_per_sec: None,
+            pipeline: case.pipeline,
+            body_seed: case.workload.has_bodies().then_some(verified.body_seed),
+        };
+        let measurement = Measurement {
+            sample: measured.sample,
+            usage: measured.usage,
+            server_cores: verified.server.config().cpus.len(),
+            idle_pss_bytes,
+            background_requests: measured.companion_completions,
+        };
+        let record = verified.result_record(self.context(), id, &measurement, &load, open_loop);
+        println!("{}", evidence_line(&record));
+        if let Some(bg) = background_sample {
+            let all = bg.everything(Duration::ZERO);
+            println!(
+                "    background: {} requests, errors {}",
+                all.requests,
+                all.errors()
+            );
+        }
+        let dir = self.results_dir();
+        record
+            .write_to(&dir)
+            .map_err(|e| format!("{id}: cannot write its result to {}: {e}", dir.display()))?;
+        self.keep_in_history(&record);
+        if record.invalid {
+            return Err(format!(
+                "{id}: invalid ({} errors: {}){}",
+                record.errors,
+                kinds_of(&record),
+                record
+                    .wrong_answer_example
+                    .as_ref()
+                    .map(|w| format!("; wrong answer: {w}"))
+                    .unwrap_or_default()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The open-loop runs spec/workloads.toml asks for this benchmark: at fractions of the
+    /// capacity just measured and at the common rate. None in quick mode.
+    fn tails(
+        &self,
+        client: &mut LoadClient,
+        id: &str,
+        case: &Case,
+        capacity_per_sec: f64,
+    ) -> Result<Vec<OpenLoopRun>, String> {
+        let params = &self.params().open_loop;
+        let workload = id.split('/').next().unwrap_or("");
+        let Some(spec) = params.case(workload, &case.label) else {
+            return Ok(Vec::new());
+        };
+        if self.quick() || capacity_per_sec <= 0.0 {
+            return Ok(Vec::new());
+        }
+        let fractions = spec.fractions.as_ref().unwrap_or(&params.fractions);
+        let mut rates: Vec<(String, Option<f64>, f64)> = fractions
+            .iter()
+            .map(|&f| {
+                (
+                    format!("{:.0}% of capacity", f * 100.0),
+                    Some(f),
+                    f * capacity_per_sec,
+                )
+            })
+            .collect();
+        rates.push(("common rate".into(), None, spec.common_rate_per_sec));
+        let mut runs = Vec::new();
+        for (label, fraction, rate) in rates {
+            let seconds = params.seconds_at(rate);
+            let plan = RunPlan::duration(Duration::from_secs_f64(seconds)).with_rate(rate);
+            let sample = client
+                .run(&plan)
+                .map_err(|e| format!("{id}: {label}: {e}"))?;
+            runs.push(evidence::open_loop_run(&label, fraction, rate, &sample));
+        }
+        Ok(runs)
+    }
+
+    /// How long Criterion measures a benchmark over `connections` at about `rate_per_sec`: the
+    /// configured time, longer when that would leave fewer than 50 requests per connection.
+    fn measurement_time(&self, connections: usize, rate_per_sec: f64) -> Duration {
+        let base = self.base_measurement_time();
+        if self.quick() || rate_per_sec <= 0.0 {
+            return base;
+        }
+        let needed = REQUESTS_PER_CONNECTION * connections as f64 / rate_per_sec;
+        // Criterion's linear sampling spends about its measurement time in the samples.
+        Duration::from_secs_f64((needed * 1.2).max(base.as_secs_f64()))
+            .min(LONGEST_MEASUREMENT.max(base))
+    }
+}
+
+/// The calls of Criterion's that are samples, counted back from the last: two in quick mode
+/// (its last two runs), else the group's sample size.
+pub(crate) fn measured_windows(mode: RunMode, sampling: Sampling, light_samples: usize) -> usize {
+    match (mode, sampling) {
+        (RunMode::Quick, _) => 2,
+        (_, Sampling::Heavy) => crate::runner::HEAVY_SAMPLES,
+        (_, Sampling::Light) => light_samples,
+    }
+}
+
+fn kinds_of(record: &ResultRecord) -> String {
+    record
+        .errors_by_kind
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn evidence_line(record: &ResultRecord) -> String {
+    let flags = record.flags().words();
+    let errors = kinds_of(record);
+    let tail = record
+        .open_loop
+        .iter()
+        .map(|run| {
+            let p99 = run
+                .percentiles
+                .iter()
+                .find(|p| (p.quantile - 0.99).abs() < 1e-9)
+                .and_then(|p| p.us)
+                .map_or_else(|| "n/a".to_owned(), |v| format!("{v} us"));
+            format!("{} @ {:.0}/s p99 {p99}", run.label, run.rate_per_sec)
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!(
+        "  {}: {:.0} req/s, mean {:.0} us (p50 {}, p99 {}), occupancy {}, errors {}{}, cpu_busy server {:.2} client {:.2}{}{}",
+        record.id,
+        record.requests_per_sec,
+        record.latency_us.mean,
+        record.latency_us.p50,
+        record.latency_us.p99,
+        record
+            .occupancy
+            .map_or_else(|| "n/a".to_owned(), |o| format!("{o:.2}")),
+        record.errors,
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(" ({errors})")
+        },
+        record.server.cpu_busy,
+        record.client.cpu_busy,
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!("\n    open loop: {tail}")
+        },
+        if flags.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", flags.join("; "))
+        }
+    )
+}

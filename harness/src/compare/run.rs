@@ -1,0 +1,286 @@
+//! One `stampede compare` run: prepare every target x workload, drive the sequential duet
+//! rounds, and gather what the reports need into one serialisable record.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::counters::{self, CounterCheck};
+use super::decide::Verdict;
+use super::duet::{Duet, RoundSetup, Side};
+use super::sequential::{PairOutcome, SequentialOptions, Stop, run_sequence};
+use crate::session::SessionError;
+use crate::workload::Workload;
+
+/// One target x workload in the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    /// Target name.
+    pub target: String,
+    /// Workload name.
+    pub workload: String,
+    /// Its rounds, decisions and verdict.
+    #[serde(flatten)]
+    pub outcome: PairOutcome,
+}
+
+impl Comparison {
+    /// Median base requests/s over the kept rounds.
+    pub fn base_rps(&self) -> f64 {
+        self.kept_median(|r| r.figures.base.rps)
+    }
+
+    /// Median head requests/s over the kept rounds.
+    pub fn head_rps(&self) -> f64 {
+        self.kept_median(|r| r.figures.head.rps)
+    }
+
+    /// Median base CPU us per request over the kept rounds.
+    pub fn base_cpu_us(&self) -> f64 {
+        self.kept_median(|r| r.figures.base.cpu_us_per_request)
+    }
+
+    /// Median head CPU us per request over the kept rounds.
+    pub fn head_cpu_us(&self) -> f64 {
+        self.kept_median(|r| r.figures.head.cpu_us_per_request)
+    }
+
+    fn kept_median(&self, f: impl Fn(&super::sequential::RoundRecord) -> f64) -> f64 {
+        let values: Vec<f64> = self
+            .outcome
+            .rounds
+            .iter()
+            .filter(|r| r.screening.discarded.is_none())
+            .map(f)
+            .collect();
+        super::decide::median(&values).unwrap_or(f64::NAN)
+    }
+}
+
+/// The run's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunVerdict {
+    /// At least one comparison regressed and the null control was quiet: exit 1.
+    Regressed,
+    /// Every comparison was decided and none regressed: exit 0.
+    NoRegression,
+    /// Something could not be decided, or the null control moved: exit 0, not a failure.
+    Inconclusive,
+}
+
+impl RunVerdict {
+    /// The process exit status for this verdict.
+    pub fn exit_status(self) -> u8 {
+        match self {
+            Self::Regressed => 1,
+            Self::NoRegression | Self::Inconclusive => 0,
+        }
+    }
+}
+
+/// Everything one run found, as `--json` writes it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CompareReport {
+    /// The base as given, and its commit.
+    pub base: String,
+    /// Full commit id of the base.
+    pub base_commit: String,
+    /// The head as given ("working tree" when none).
+    pub head: String,
+    /// Threshold in percent.
+    pub threshold_pct: f64,
+    /// How the rounds were decided and stopped.
+    pub sequential: SequentialOptions,
+    /// Load time per round in seconds.
+    pub round_duration_s: f64,
+    /// Connections per side.
+    pub connections: usize,
+    /// CPUs the servers shared.
+    pub server_cpus: String,
+    /// CPUs the clients shared.
+    pub client_cpus: String,
+    /// Comparisons in the family: targets x workloads x 2 metrics.
+    pub family_size: usize,
+    /// One per target x workload compared.
+    pub comparisons: Vec<Comparison>,
+    /// Targets skipped, with the reason.
+    pub skipped: Vec<String>,
+    /// Looks taken.
+    pub looks_used: usize,
+    /// Why the rounds stopped.
+    pub stop: Stop,
+    /// Whether hardware instruction counters were usable.
+    pub counters: CounterCheck,
+    /// The run's verdict.
+    pub verdict: RunVerdict,
+    /// Why the run is inconclusive, when a reason other than noise applies.
+    pub reason: Option<String>,
+    /// The exit status the CLI returns.
+    pub exit_status: u8,
+    /// Seconds of rounds (after building and verifying).
+    pub rounds_elapsed_s: f64,
+}
+
+/// What to compare and how.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    /// Targets, in order.
+    pub targets: Vec<String>,
+    /// Workloads, in order.
+    pub workloads: Vec<Workload>,
+    /// How each round runs.
+    pub setup: RoundSetup,
+    /// How the rounds are decided and stopped.
+    pub sequential: SequentialOptions,
+}
+
+/// Names for the report: the base as given, its commit, and the head as given.
+#[derive(Clone, Debug)]
+pub struct Names {
+    /// The base reference as given.
+    pub base: String,
+    /// Its full commit id.
+    pub base_commit: String,
+    /// The head reference as given, or "working tree".
+    pub head: String,
+}
+
+/// Runs the comparison. `progress` gets one line per event worth telling the user.
+pub fn compare(
+    base: &Side,
+    head: &Side,
+    names: Names,
+    spec: &RunSpec,
+    mut progress: impl FnMut(&str),
+) -> Result<CompareReport, SessionError> {
+    let mut duets = Vec::new();
+    let mut skipped = Vec::new();
+    'targets: for target in &spec.targets {
+        for workload in &spec.workloads {
+            match Duet::prepare(base, head, target, *workload, &spec.setup) {
+                Ok(duet) => duets.push(duet),
+                Err(err) if err.is_skip() => {
+                    progress(&err.to_string());
+                    skipped.push(err.to_string());
+                    continue 'targets;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    let started = Instant::now();
+    let outcome = run_sequence(
+        duets.len(),
+        &spec.sequential,
+        |pair, round| {
+            let duet = &duets[pair];
+            let figures = duet.round(round)?;
+            progress(&format!(
+                "{} {} round {}: head/base req/s {:.3}, CPU/request {:.3}{}",
+                duet.target(),
+                duet.workload(),
+                round + 1,
+                figures.throughput_ratio(),
+                figures.cpu_ratio(),
+                figures
+                    .null_throughput_ratio()
+                    .map_or(String::new(), |r| format!(", null control req/s {r:.3}")),
+            ));
+            Ok::<_, SessionError>(figures)
+        },
+        || started.elapsed(),
+    )?;
+    let comparisons: Vec<Comparison> = duets
+        .iter()
+        .zip(outcome.pairs)
+        .map(|(duet, outcome)| Comparison {
+            target: duet.target().to_owned(),
+            workload: duet.workload().to_string(),
+            outcome,
+        })
+        .collect();
+    let (verdict, reason) = run_verdict(&comparisons, outcome.stop);
+    Ok(CompareReport {
+        base: names.base,
+        base_commit: names.base_commit,
+        head: names.head,
+        threshold_pct: spec.sequential.threshold * 100.0,
+        sequential: spec.sequential,
+        round_duration_s: spec.setup.duration.as_secs_f64(),
+        connections: spec.setup.connections,
+        server_cpus: spec.setup.server_cpus.to_string(),
+        client_cpus: spec.setup.client_cpus.to_string(),
+        family_size: 2 * comparisons.len(),
+        comparisons,
+        skipped,
+        looks_used: outcome.looks_used,
+        stop: outcome.stop,
+        counters: counters::check(),
+        verdict,
+        reason,
+        exit_status: verdict.exit_status(),
+        rounds_elapsed_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The run's verdict: a null control that moved makes everything inconclusive; otherwise any
+/// regression fails the run.
+pub fn run_verdict(comparisons: &[Comparison], stop: Stop) -> (RunVerdict, Option<String>) {
+    let moved: Vec<String> = comparisons
+        .iter()
+        .filter(|c| {
+            c.outcome.null_control.is_some_and(|n| {
+                n.throughput.verdict.is_alarm() || n.cpu_per_request.verdict.is_alarm()
+            })
+        })
+        .map(|c| format!("{} {}", c.target, c.workload))
+        .collect();
+    if !moved.is_empty() {
+        return (
+            RunVerdict::Inconclusive,
+            Some(format!(
+                "the null control (base against itself) moved beyond the threshold in {}: the machine was too noisy to trust this run",
+                moved.join(", ")
+            )),
+        );
+    }
+    if comparisons
+        .iter()
+        .any(|c| c.outcome.verdict == Verdict::Regressed)
+    {
+        return (RunVerdict::Regressed, None);
+    }
+    let open: Vec<String> = comparisons
+        .iter()
+        .filter(|c| c.outcome.verdict == Verdict::Inconclusive)
+        .map(|c| {
+            match c
+                .outcome
+                .throughput_note
+                .as_ref()
+                .or(c.outcome.cpu_note.as_ref())
+            {
+                Some(note) => format!("{} {} ({note})", c.target, c.workload),
+                None => format!("{} {}", c.target, c.workload),
+            }
+        })
+        .collect();
+    if comparisons.is_empty() {
+        return (
+            RunVerdict::Inconclusive,
+            Some("nothing was compared".into()),
+        );
+    }
+    if open.is_empty() {
+        return (RunVerdict::NoRegression, None);
+    }
+    let why = match stop {
+        Stop::TimeCap => "the time cap (--max-time) came first",
+        Stop::MaxRounds | Stop::AllDecided => "the planned rounds (--max-rounds) were spent",
+    };
+    (
+        RunVerdict::Inconclusive,
+        Some(format!("undecided: {}; {why}", open.join(", "))),
+    )
+}

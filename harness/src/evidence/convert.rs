@@ -1,0 +1,138 @@
+//! Evidence from measurements: the conversions from what the client counted and what the
+//! server used into the figures records and reports carry, in one place.
+
+use super::record::{ClientEvidence, OpenLoopRun, SendLag, ServerEvidence};
+use crate::load::Sample;
+use crate::load::latency::Percentile;
+use crate::metrics::ServerUsage;
+
+/// Quantiles every open-loop run reports.
+pub const OPEN_LOOP_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
+/// An open-loop run that answered less than this share of its rate did not sustain it.
+pub const SUSTAINED_AT_LEAST: f64 = 0.95;
+
+/// The server's figures over a span in which it served `requests_served` requests (the
+/// measured ones plus any background load).
+pub fn server_evidence(
+    usage: &ServerUsage,
+    requests_served: u64,
+    cores: usize,
+    idle_pss_bytes: Option<u64>,
+) -> ServerEvidence {
+    ServerEvidence {
+        cpu_busy: usage.cpu_busy(cores),
+        cpu_us_per_request: (requests_served > 0)
+            .then(|| usage.cpu_seconds * 1e6 / requests_served as f64),
+        peak_pss_bytes: usage.peak_pss_bytes,
+        peak_rss_bytes: usage.peak_rss_bytes,
+        idle_pss_bytes,
+        processes: usage.processes,
+        cores,
+        cpu_source: usage.cpu_source,
+    }
+}
+
+/// The client's own figures over a sample.
+pub fn client_evidence(sample: &Sample) -> ClientEvidence {
+    ClientEvidence {
+        cpu_busy: sample.client_cpu_busy(),
+        cpu_us_per_request: sample.client_cpu_us_per_request(),
+        threads: sample.client_threads,
+    }
+}
+
+/// Little's law for a closed loop: requests/s x mean latency / connections.
+pub fn occupancy(sample: &Sample, connections: usize) -> Option<f64> {
+    let mean_s = sample.latency().mean / 1e6;
+    (connections > 0 && sample.requests > 0)
+        .then(|| sample.requests_per_sec() * mean_s / connections as f64)
+}
+
+/// How an open-loop sample kept its schedule.
+pub fn send_lag(sample: &Sample) -> SendLag {
+    let lag = &sample.send_lag;
+    SendLag {
+        p50_us: if lag.is_empty() {
+            0
+        } else {
+            lag.value_at_quantile(0.5)
+        },
+        p99_us: if lag.is_empty() {
+            0
+        } else {
+            lag.value_at_quantile(0.99)
+        },
+        late_sends: sample.late_sends,
+        backlogged_sends: sample.backlogged_sends,
+        sends: lag.len() + sample.backlogged_sends,
+    }
+}
+
+/// An open-loop sample at `rate_per_sec` as a record's run.
+pub fn open_loop_run(
+    label: &str,
+    fraction_of_capacity: Option<f64>,
+    rate_per_sec: f64,
+    sample: &Sample,
+) -> OpenLoopRun {
+    let lag = send_lag(sample);
+    let achieved = sample.requests_per_sec();
+    OpenLoopRun {
+        label: label.to_owned(),
+        fraction_of_capacity,
+        rate_per_sec,
+        achieved_per_sec: achieved,
+        requests: sample.requests,
+        errors: sample.errors(),
+        mean_us: sample.latency().mean,
+        percentiles: OPEN_LOOP_QUANTILES
+            .iter()
+            .map(|&q| Percentile::of(&sample.histogram, q))
+            .collect(),
+        max_us: (!sample.histogram.is_empty()).then(|| sample.histogram.max()),
+        client_late: lag.client_late(),
+        sustained: achieved >= SUSTAINED_AT_LEAST * rate_per_sec
+            && (lag.backlogged_sends as f64) < 0.01 * lag.sends.max(1) as f64,
+        send_lag: lag,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::latency::record_us;
+    use std::time::Duration;
+
+    #[test]
+    fn a_closed_loop_with_every_connection_busy_has_occupancy_one() {
+        let mut sample = Sample::empty();
+        // 16 connections, 1 ms each, for 1 s: 16,000 requests.
+        for _ in 0..16_000 {
+            record_us(&mut sample.histogram, 1000);
+        }
+        sample.requests = 16_000;
+        sample.elapsed = Duration::from_secs(1);
+        let o = occupancy(&sample, 16).unwrap();
+        assert!((o - 1.0).abs() < 0.01, "{o}");
+        assert!((occupancy(&sample, 32).unwrap() - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn an_open_loop_run_that_fell_behind_is_not_sustained() {
+        let mut sample = Sample::empty();
+        for _ in 0..800 {
+            record_us(&mut sample.histogram, 100);
+            record_us(&mut sample.send_lag, 5);
+        }
+        sample.requests = 800;
+        sample.elapsed = Duration::from_secs(1);
+        let run = open_loop_run("80% of capacity", Some(0.8), 1000.0, &sample);
+        assert!(!run.sustained && !run.client_late, "{run:?}");
+        assert_eq!(run.percentiles.len(), 4);
+        assert_eq!(run.percentiles[0].us, Some(100));
+        assert_eq!(
+            run.percentiles[3].us, None,
+            "800 samples leave < 10 beyond p99.9"
+        );
+    }
+}

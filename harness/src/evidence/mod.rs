@@ -1,0 +1,22 @@
+//! Evidence: the record of one benchmark ([`ResultRecord`], one JSON file per benchmark ID,
+//! written the moment it finishes) with the self-checks that would expose its own bias, and the
+//! conversions from what the client counted and the server used into those figures.
+
+mod convert;
+pub mod fixtures;
+mod record;
+
+pub use convert::*;
+pub use record::*;
+
+/// The JSON Schema of one record file, derived from [`ResultRecord`]; committed as
+/// `spec/record.schema.json`.
+pub fn record_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(ResultRecord).to_value();
+    if let Some(object) = schema.as_object_mut() {
+        let title = "stampede result record (target/stampede/results/<id>.json)";
+        object.insert("title".into(), title.into());
+        object.insert("$id".into(), "stampede/record.schema.json".into());
+    }
+    schema
+}

@@ -1,0 +1,102 @@
+//! Import: result files written before the history existed (`target/stampede/results/*.json`,
+//! or copies of such folders, e.g. CI artifacts) become runs in the history. Importing the
+//! same files twice adds nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::HistoryError;
+use super::db::History;
+use super::fingerprint::RunMeta;
+
+/// Folders deeper than this below the given one are not searched.
+const MAX_DEPTH: usize = 4;
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Result files read.
+    pub files: usize,
+    /// Records added.
+    pub added: usize,
+    /// Records that were already in the history.
+    pub already_present: usize,
+    /// Files that are not result records, each with why.
+    pub skipped: Vec<String>,
+}
+
+/// Imports every result record under `dir`. Records that do not state their mode are stored
+/// with `mode` (records from before modes were recorded: say `quick` or `full` if you know).
+pub fn import_dir(
+    history: &History,
+    dir: &Path,
+    mode: &str,
+) -> Result<ImportSummary, HistoryError> {
+    if !dir.is_dir() {
+        return Err(HistoryError::ImportDir {
+            path: dir.to_path_buf(),
+        });
+    }
+    let mut files = Vec::new();
+    collect_json(dir, 0, &mut files);
+    files.sort();
+    let mut summary = ImportSummary::default();
+    let mut runs: BTreeMap<String, (RunMeta, Vec<Value>)> = BTreeMap::new();
+    for path in files {
+        let record = match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).map_err(|e| e.to_string()))
+        {
+            Ok(record) => record,
+            Err(why) => {
+                summary.skipped.push(format!("{}: {why}", path.display()));
+                continue;
+            }
+        };
+        if record.get("id").and_then(Value::as_str).is_none()
+            || record
+                .get("requests_per_sec")
+                .and_then(Value::as_f64)
+                .is_none()
+        {
+            summary.skipped.push(format!(
+                "{}: not a result record (no id or requests_per_sec)",
+                path.display()
+            ));
+            continue;
+        }
+        summary.files += 1;
+        let meta = RunMeta::of_record(&record, "import", mode);
+        runs.entry(meta.run_id.clone())
+            .or_insert_with(|| (meta, Vec::new()))
+            .1
+            .push(record);
+    }
+    for (meta, records) in runs.values() {
+        let added = history.append_new(meta, records)?;
+        summary.added += added;
+        summary.already_present += records.len() - added;
+    }
+    Ok(summary)
+}
+
+fn collect_json(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        // Hidden files are the results writer's temporaries.
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() && depth < MAX_DEPTH {
+            collect_json(&path, depth + 1, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! From stored points to one trend per benchmark ID: the runs comparable with the latest one
+//! (same machine fingerprint and mode), the change against the previous comparable run, and
+//! the change points with the commits where they happened. Runs that are not comparable are
+//! listed apart with the reason.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::HistoryError;
+use super::changepoint::{self, Settings};
+use super::db::Point;
+use super::fingerprint::Fingerprint;
+use super::metric::Metric;
+
+/// How much history is analysed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrendSettings {
+    /// Only the most recent comparable runs are searched for change points (as Otava does):
+    /// a change long ago says nothing about today, and the search is quadratic.
+    pub window: usize,
+    /// The detector's settings.
+    pub changepoint: Settings,
+}
+
+impl Default for TrendSettings {
+    fn default() -> Self {
+        Self {
+            window: 100,
+            changepoint: Settings::default(),
+        }
+    }
+}
+
+/// Every trend of one metric.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrendReport {
+    /// The figure followed.
+    pub metric: Metric,
+    /// Its unit.
+    pub unit: &'static str,
+    /// True when larger is better.
+    pub higher_is_better: bool,
+    /// One per benchmark ID, sorted by ID.
+    pub trends: Vec<Trend>,
+    /// Runs of those IDs that were not compared, grouped by machine and mode.
+    pub apart: Vec<Apart>,
+}
+
+/// One benchmark ID's comparable series.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trend {
+    /// Benchmark ID.
+    pub bench_id: String,
+    /// Mode of every run in the series.
+    pub mode: String,
+    /// Machine of every run in the series.
+    pub fingerprint: Fingerprint,
+    /// Short name of the machine.
+    pub fingerprint_short: String,
+    /// The comparable runs analysed, oldest first; the last is the latest.
+    pub runs: Vec<RunValue>,
+    /// Change of the latest against the one before it.
+    pub previous: Option<Previous>,
+    /// Change points, oldest first.
+    pub change_points: Vec<CommitChange>,
+    /// Comparable runs left out: flagged invalid, or without this figure.
+    pub left_out: usize,
+}
+
+impl Trend {
+    /// The latest comparable run.
+    pub fn latest(&self) -> Option<&RunValue> {
+        self.runs.last()
+    }
+}
+
+/// One run's figure.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunValue {
+    /// The run.
+    pub run_id: String,
+    /// When its record was written.
+    pub time: String,
+    /// Commit, with `-dirty` for uncommitted changes.
+    pub commit: String,
+    /// The figure.
+    pub value: f64,
+    /// Flags its record raised.
+    pub flags: Vec<String>,
+    /// Toolchain and framework versions of the target, as recorded.
+    pub versions: String,
+}
+
+/// The latest run against the one before it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Previous {
+    /// The previous run's figure.
+    pub value: f64,
+    /// Its commit.
+    pub commit: String,
+    /// latest / previous - 1.
+    pub relative_change: f64,
+}
+
+/// A change point placed on the commits.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CommitChange {
+    /// Index into [`Trend::runs`] of the first run at the new level.
+    pub index: usize,
+    /// That run's commit: where the change shows first.
+    pub commit: String,
+    /// The commit of the run before it.
+    pub previous_commit: String,
+    /// True when both runs are of the same commit: the machine drifted, the code did not.
+    pub within_commit: bool,
+    /// Mean after / mean before - 1.
+    pub relative_change: f64,
+    /// Mean of the segment before.
+    pub mean_before: f64,
+    /// Mean of the segment after.
+    pub mean_after: f64,
+    /// Permutation p-value.
+    pub p_value: f64,
+    /// The toolchain or framework changed between the two runs: `old -> new`.
+    pub versions_changed: Option<String>,
+}
+
+/// Runs of a benchmark ID on another machine or in another mode than its latest run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Apart {
+    /// Benchmark ID.
+    pub bench_id: String,
+    /// Their mode.
+    pub mode: String,
+    /// Short name of their machine.
+    pub fingerprint_short: String,
+    /// How many runs.
+    pub runs: usize,
+    /// Why they are not compared: each difference, theirs vs the latest run's.
+    pub reason: String,
+}
+
+/// A benchmark ID filter from the command line: a regular expression, as for `cargo bench`.
+pub fn id_filter(pattern: &str) -> Result<Regex, HistoryError> {
+    Regex::new(pattern).map_err(|e| HistoryError::Filter {
+        pattern: pattern.to_owned(),
+        why: e.to_string(),
+    })
+}
+
+/// The trends of every benchmark ID that `filter` matches (all when `None`).
+pub fn analyse(
+    points: Vec<Point>,
+    filter: Option<&Regex>,
+    metric: Metric,
+    settings: &TrendSettings,
+) -> TrendReport {
+    let mut by_id: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+    for point in points {
+        if filter.is_none_or(|f| f.is_match(&point.bench_id)) {
+            by_id.entry(point.bench_id.clone()).or_default().push(point);
+        }
+    }
+    let mut report = TrendReport {
+        metric,
+        unit: metric.unit(),
+        higher_is_better: metric.higher_is_better(),
+        trends: Vec::new(),
+        apart: Vec::new(),
+    };
+    for (bench_id, points) in by_id {
+        let Some(latest) = points.last() else {
+            continue;
+        };
+        let (reference, mode) = (latest.fingerprint.clone(), latest.mode.clone());
+        let mut others: BTreeMap<(String, Fingerprint), usize> = BTreeMap::new();
+        let mut runs = Vec::new();
+        let mut left_out = 0;
+        for point in points {
+            if point.fingerprint != reference || point.mode != mode {
+                *others.entry((point.mode, point.fingerprint)).or_default() += 1;
+                continue;
+            }
+            match point.value {
+                Some(value) if !point.flags.iter().any(|f| f == "invalid") => runs.push(RunValue {
+                    run_id: point.run_id,
+                    time: point.time,
+                    commit: commit_label(&point.git_commit, point.dirty),
+                    value,
+                    flags: point.flags,
+                    versions: versions_of(point.toolchain.as_deref(), point.framework.as_deref()),
+                }),
+                _ => left_out += 1,
+            }
+        }
+        for ((their_mode, fingerprint), count) in others {
+            let mut reasons = Vec::new();
+            if their_mode != mode {
+                reasons.push(format!("mode {their_mode} vs {mode}"));
+            }
+            reasons.extend(fingerprint.differences(&reference));
+            report.apart.push(Apart {
+                bench_id: bench_id.clone(),
+                mode: their_mode,
+                fingerprint_short: fingerprint.short(),
+                runs: count,
+                reason: reasons.join("; "),
+            });
+        }
+        let skip = runs.len().saturating_sub(settings.window);
+        runs.drain(..skip);
+        report.trends.push(Trend {
+            previous: previous_of(&runs),
+            change_points: change_points_of(&runs, &settings.changepoint),
+            fingerprint_short: reference.short(),
+            bench_id,
+            mode,
+            fingerprint: reference,
+            runs,
+            left_out,
+        });
+    }
+    report
+}
+
+fn previous_of(runs: &[RunValue]) -> Option<Previous> {
+    let [.., before, last] = runs else {
+        return None;
+    };
+    Some(Previous {
+        value: before.value,
+        commit: before.commit.clone(),
+        relative_change: if before.value == 0.0 {
+            0.0
+        } else {
+            last.value / before.value - 1.0
+        },
+    })
+}
+
+fn change_points_of(runs: &[RunValue], settings: &Settings) -> Vec<CommitChange> {
+    let values: Vec<f64> = runs.iter().map(|r| r.value).collect();
+    changepoint::detect(&values, settings)
+        .into_iter()
+        .filter_map(|cp| {
+            let (before, after) = (runs.get(cp.index.checked_sub(1)?)?, runs.get(cp.index)?);
+            Some(CommitChange {
+                index: cp.index,
+                commit: after.commit.clone(),
+                previous_commit: before.commit.clone(),
+                within_commit: after.commit == before.commit,
+                relative_change: cp.relative_change(),
+                mean_before: cp.mean_before,
+                mean_after: cp.mean_after,
+                p_value: cp.p_value,
+                versions_changed: (before.versions != after.versions)
+                    .then(|| format!("{} -> {}", before.versions, after.versions)),
+            })
+        })
+        .collect()
+}
+
+fn versions_of(toolchain: Option<&str>, framework: Option<&str>) -> String {
+    [framework, toolchain]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn commit_label(commit: &str, dirty: bool) -> String {
+    if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(kernel: &str) -> Fingerprint {
+        Fingerprint {
+            cpu_model: "cpu".into(),
+            cores: 2,
+            kernel: kernel.into(),
+            server_cpus: "0".into(),
+            client_cpus: "1".into(),
+        }
+    }
+
+    fn point(id: &str, i: usize, commit: &str, value: f64, kernel: &str, mode: &str) -> Point {
+        Point {
+            bench_id: id.into(),
+            run_id: format!("run{i}"),
+            time: format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60),
+            git_commit: commit.into(),
+            dirty: false,
+            branch: None,
+            mode: mode.into(),
+            source: "bench".into(),
+            fingerprint: machine(kernel),
+            value: Some(value),
+            flags: Vec::new(),
+            toolchain: Some("go1.22".into()),
+            framework: Some("gin 1.10.0".into()),
+        }
+    }
+
+    /// Six runs at commit `a` near 100, six at `b` near 90, with a small deterministic wobble.
+    fn stepped(id: &str) -> Vec<Point> {
+        let wobble = [0.4, -0.3, 0.1, -0.5, 0.2, 0.0];
+        (0..12)
+            .map(|i| {
+                let (commit, level) = if i < 6 { ("a", 100.0) } else { ("b", 90.0) };
+                point(id, i, commit, level + wobble[i % 6], "6.1", "quick")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_step_between_two_commits_is_placed_at_the_second_commit() {
+        let report = analyse(
+            stepped("plaintext/actix/c64"),
+            None,
+            Metric::RequestsPerSec,
+            &TrendSettings::default(),
+        );
+        let trend = &report.trends[0];
+        assert_eq!(trend.runs.len(), 12);
+        assert_eq!(trend.change_points.len(), 1);
+        let cp = &trend.change_points[0];
+        assert_eq!(
+            (cp.commit.as_str(), cp.previous_commit.as_str()),
+            ("b", "a")
+        );
+        assert!(!cp.within_commit);
+        assert_eq!(cp.versions_changed, None);
+        assert!(cp.relative_change < -0.09 && cp.relative_change > -0.11);
+        let previous = trend.previous.as_ref().unwrap();
+        assert_eq!(previous.commit, "b");
+    }
+
+    #[test]
+    fn a_change_point_where_the_toolchain_changed_says_so() {
+        let mut points = stepped("json/gin/c64");
+        for p in &mut points[6..] {
+            p.toolchain = Some("go1.23".into());
+        }
+        let report = analyse(
+            points,
+            None,
+            Metric::RequestsPerSec,
+            &TrendSettings::default(),
+        );
+        let cp = &report.trends[0].change_points[0];
+        assert_eq!(
+            cp.versions_changed.as_deref(),
+            Some("gin 1.10.0, go1.22 -> gin 1.10.0, go1.23")
+        );
+    }
+
+    #[test]
+    fn runs_on_another_kernel_or_mode_are_listed_apart_with_the_reason() {
+        let mut points = vec![
+            point("json/gin/c64", 0, "a", 50.0, "6.0", "quick"),
+            point("json/gin/c64", 1, "a", 51.0, "6.1", "full"),
+        ];
+        points.extend((2..6).map(|i| point("json/gin/c64", i, "a", 60.0, "6.1", "quick")));
+        let report = analyse(
+            points,
+            None,
+            Metric::RequestsPerSec,
+            &TrendSettings::default(),
+        );
+        assert_eq!(report.trends[0].runs.len(), 4);
+        let reasons: Vec<&str> = report.apart.iter().map(|a| a.reason.as_str()).collect();
+        assert_eq!(reasons, ["mode full vs quick", "kernel 6.0 vs 6.1"]);
+    }
+
+    #[test]
+    fn the_filter_selects_ids_and_invalid_or_missing_figures_are_left_out() {
+        let mut points = stepped("plaintext/actix/c64");
+        points.extend(stepped("json/actix/c64"));
+        points[3].flags = vec!["invalid".into()];
+        points[4].value = None;
+        let filter = Regex::new("^plaintext/").unwrap();
+        let report = analyse(
+            points,
+            Some(&filter),
+            Metric::RequestsPerSec,
+            &TrendSettings::default(),
+        );
+        assert_eq!(report.trends.len(), 1);
+        assert_eq!(report.trends[0].runs.len(), 10);
+        assert_eq!(report.trends[0].left_out, 2);
+    }
+
+    #[test]
+    fn only_the_most_recent_window_of_runs_is_analysed() {
+        let settings = TrendSettings {
+            window: 5,
+            ..TrendSettings::default()
+        };
+        let report = analyse(
+            stepped("plaintext/axum/c1"),
+            None,
+            Metric::RequestsPerSec,
+            &settings,
+        );
+        assert_eq!(report.trends[0].runs.len(), 5);
+        assert_eq!(report.trends[0].runs[0].run_id, "run7");
+    }
+}

@@ -1,0 +1,289 @@
+//! The `stampede load` report: one load run as the CLI's JSON object or as human-readable
+//! lines, with the same evidence and flags as a benchmark record.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::{self, ClientEvidence, Flags, OpenLoopRun, ServerEvidence, quantile_name};
+use crate::load::LatencySummary;
+use crate::session::Measurement;
+
+/// The load client's figures beyond its CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientFigures {
+    /// CPU of the client threads.
+    #[serde(flatten)]
+    pub cpu: ClientEvidence,
+    /// Peak resident memory of the harness process (VmHWM), connections included.
+    pub peak_rss_bytes: u64,
+    /// Connections it held.
+    pub connections: usize,
+}
+
+/// The `stampede load --json` object.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadReport {
+    /// Successful responses.
+    pub requests: u64,
+    /// Failed attempts.
+    pub errors: u64,
+    /// Failed attempts by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Wall seconds of the run.
+    pub duration_s: f64,
+    pub requests_per_sec: f64,
+    /// Latency of successful requests (from intended send times in open loop).
+    pub latency_us: LatencySummary,
+    /// Closed loop: requests/s x mean latency / connections (Little's law).
+    pub occupancy: Option<f64>,
+    /// Open loop (`--rate`): percentiles with intervals, send lag, late and backlogged sends.
+    pub open_loop: Option<OpenLoopRun>,
+    /// Answers compared with the contract's.
+    pub checked_answers: u64,
+    pub wrong_answer_example: Option<String>,
+    /// Server figures; absent for `--url`.
+    pub server: Option<ServerEvidence>,
+    /// The load client's own figures.
+    pub client: ClientFigures,
+    /// How evenly the server served the connections (two or more).
+    pub fairness: Option<crate::load::Fairness>,
+    /// Self-checks that failed, in words (`client-bound`, `INVALID`, ...).
+    pub flags: Vec<String>,
+}
+
+impl LoadReport {
+    /// Builds the report of one measurement over `connections` connections, at `rate_per_sec`
+    /// for an open loop.
+    pub fn of(measurement: &Measurement, connections: usize, rate_per_sec: Option<f64>) -> Self {
+        let sample = &measurement.sample;
+        let server = measurement.usage.map(|usage| {
+            evidence::server_evidence(
+                &usage,
+                sample.requests + measurement.background_requests,
+                measurement.server_cores,
+                measurement.idle_pss_bytes,
+            )
+        });
+        let client = evidence::client_evidence(sample);
+        let occupancy = rate_per_sec
+            .is_none()
+            .then(|| evidence::occupancy(sample, connections))
+            .flatten();
+        let open_loop =
+            rate_per_sec.map(|rate| evidence::open_loop_run("--rate", None, rate, sample));
+        let errors_by_kind = sample.errors_by_kind_named();
+        let flags = Flags::assess(
+            server.map(|s| s.cpu_busy),
+            &client,
+            occupancy,
+            open_loop.as_slice(),
+            &errors_by_kind,
+            sample.requests,
+        );
+        Self {
+            requests: sample.requests,
+            errors: sample.errors(),
+            errors_by_kind,
+            duration_s: sample.elapsed.as_secs_f64(),
+            requests_per_sec: sample.requests_per_sec(),
+            latency_us: sample.latency(),
+            occupancy,
+            open_loop,
+            checked_answers: sample.checked_answers,
+            wrong_answer_example: sample.wrong_answer_example.clone(),
+            server,
+            client: ClientFigures {
+                cpu: client,
+                peak_rss_bytes: crate::metrics::own_peak_rss_bytes(),
+                connections,
+            },
+            fairness: sample.fairness(),
+            flags: flags.words().into_iter().map(str::to_owned).collect(),
+        }
+    }
+
+    /// Human-readable lines, wrk-style.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let l = &self.latency_us;
+        let _ = writeln!(
+            out,
+            "{} requests in {:.2}s: {:.0} req/s",
+            self.requests, self.duration_s, self.requests_per_sec
+        );
+        let _ = writeln!(
+            out,
+            "latency us: mean {:.0}  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            l.mean, l.p50, l.p90, l.p99, l.p999, l.max
+        );
+        if let Some(run) = &self.open_loop {
+            let tail: Vec<String> = run
+                .percentiles
+                .iter()
+                .map(|p| match (p.us, p.low_us, p.high_us) {
+                    (Some(v), Some(lo), Some(hi)) => {
+                        format!("p{} {v} [{lo}..{hi}]", quantile_name(p.quantile))
+                    }
+                    _ => format!("p{} n/a", quantile_name(p.quantile)),
+                })
+                .collect();
+            let _ = writeln!(out, "open loop, 95% intervals: {}", tail.join("  "));
+            let lag = &run.send_lag;
+            let _ = writeln!(
+                out,
+                "send lag us: p50 {}  p99 {}; late sends {} of {}, backlogged {}",
+                lag.p50_us, lag.p99_us, lag.late_sends, lag.sends, lag.backlogged_sends
+            );
+        }
+        if let Some(o) = self.occupancy {
+            let _ = writeln!(out, "occupancy (Little's law): {o:.2}");
+        }
+        if let Some(f) = &self.fairness {
+            let _ = writeln!(
+                out,
+                "answers per connection: min {}  median {}  max {}; Jain's fairness index {:.3}",
+                f.min, f.median, f.max, f.jain_index
+            );
+        }
+        let kinds: Vec<String> = self
+            .errors_by_kind
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "errors: {}{}",
+            self.errors,
+            if kinds.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", kinds.join(", "))
+            }
+        );
+        if self.checked_answers > 0 {
+            let _ = writeln!(out, "answers checked: {}", self.checked_answers);
+        }
+        if let Some(example) = &self.wrong_answer_example {
+            let _ = writeln!(out, "wrong answer: {example}");
+        }
+        let c = &self.client;
+        let _ = writeln!(
+            out,
+            "client: {} connections, cpu_busy {:.2} on {} thread(s), {} CPU us/request, peak RSS {:.1} MiB",
+            c.connections,
+            c.cpu.cpu_busy,
+            c.cpu.threads,
+            per_request(c.cpu.cpu_us_per_request),
+            mib(c.peak_rss_bytes)
+        );
+        if let Some(s) = &self.server {
+            let _ = writeln!(
+                out,
+                "server: cpu_busy {:.2} on {} core(s), {} process(es), {} CPU us/request, peak PSS {:.1} MiB (RSS {:.1} MiB)",
+                s.cpu_busy,
+                s.cores,
+                s.processes,
+                per_request(s.cpu_us_per_request),
+                mib(s.peak_pss_bytes),
+                mib(s.peak_rss_bytes),
+            );
+        }
+        if !self.flags.is_empty() {
+            let _ = writeln!(out, "flags: {}", self.flags.join(", "));
+        }
+        out
+    }
+}
+
+fn per_request(us: Option<f64>) -> String {
+    us.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"))
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{ErrorKind, Sample, latency};
+    use crate::metrics::{CpuSource, ServerUsage};
+    use std::time::Duration;
+
+    fn measurement() -> Measurement {
+        let mut sample = Sample::empty();
+        for us in [100, 200, 300] {
+            latency::record_us(&mut sample.histogram, us);
+        }
+        sample.errors_by_kind.insert(ErrorKind::Timeout, 2);
+        sample.requests = 3000;
+        sample.elapsed = Duration::from_secs(3);
+        sample.client_cpu = Duration::from_millis(300);
+        sample.client_threads = 1;
+        Measurement {
+            sample,
+            usage: Some(ServerUsage {
+                cpu_seconds: 1.5,
+                wall_seconds: 3.0,
+                peak_pss_bytes: 8 * 1024 * 1024,
+                peak_rss_bytes: 10 * 1024 * 1024,
+                processes: 1,
+                cpu_source: CpuSource::Cgroup,
+            }),
+            server_cores: 1,
+            idle_pss_bytes: Some(4 * 1024 * 1024),
+            background_requests: 0,
+        }
+    }
+
+    #[test]
+    fn the_json_report_has_every_documented_field() {
+        let value = serde_json::to_value(LoadReport::of(&measurement(), 64, None)).unwrap();
+        for key in [
+            "requests",
+            "errors",
+            "errors_by_kind",
+            "duration_s",
+            "requests_per_sec",
+            "latency_us",
+            "occupancy",
+            "server",
+            "client",
+            "flags",
+        ] {
+            assert!(value.get(key).is_some(), "missing {key}: {value}");
+        }
+        for key in ["p50", "p90", "p99", "p999", "max", "mean"] {
+            assert!(
+                value["latency_us"].get(key).is_some(),
+                "missing latency_us.{key}"
+            );
+        }
+        for key in ["cpu_busy", "cpu_us_per_request", "peak_pss_bytes", "cores"] {
+            assert!(value["server"].get(key).is_some(), "missing server.{key}");
+        }
+        for key in [
+            "cpu_busy",
+            "cpu_us_per_request",
+            "threads",
+            "peak_rss_bytes",
+        ] {
+            assert!(value["client"].get(key).is_some(), "missing client.{key}");
+        }
+        assert_eq!(value["errors_by_kind"]["timeout"], 2);
+        assert_eq!(value["server"]["cpu_us_per_request"], 500.0);
+        assert_eq!(value["server"]["cpu_busy"], 0.5);
+        assert_eq!(value["client"]["cpu_us_per_request"], 100.0);
+    }
+
+    #[test]
+    fn a_half_busy_server_is_flagged_not_server_bound_in_the_text() {
+        let text = LoadReport::of(&measurement(), 64, None).to_text();
+        assert!(text.contains("1000 req/s"), "{text}");
+        assert!(text.contains("timeout 2"), "{text}");
+        assert!(text.contains("not server-bound"), "{text}");
+    }
+}

@@ -1,0 +1,478 @@
+//! What each chart of a workload shows, as data: its series and the table printed beside it.
+//! Drawing is `plot`'s business; this module decides what is worth a chart.
+
+use super::format::{bytes, latency, rate};
+use super::table::with_interval;
+use super::{Section, Summary, WorkloadSummary, build::distinct, split_param};
+use crate::evidence::{OpenLoopRun, ResultRecord, quantile_name};
+
+/// Where the slowest answer sits on the percentile axis: right of 99.99%.
+pub const MAX_NINES: f64 = 4.6;
+
+/// A chart with the figures it plots; `note` says how to read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    /// Element id, unique on the page.
+    pub id: String,
+    pub title: String,
+    pub note: String,
+    pub plot: Plot,
+    /// The same figures as text.
+    pub table: DataTable,
+}
+
+/// A table of figures, one row per target.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DataTable {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The points of a chart and how its axes map them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plot {
+    pub x: XAxis,
+    /// What the vertical axis measures.
+    pub unit: Unit,
+    /// Vertical values spanning ten times or more are drawn on a log scale.
+    pub y_log: bool,
+    /// One series per target.
+    pub series: Vec<Series>,
+}
+
+/// The horizontal axis.
+#[derive(Clone, Debug, PartialEq)]
+pub enum XAxis {
+    /// Bars grouped by these labels; a point's `x` is its group's index.
+    Groups(Vec<String>),
+    /// A measured number such as connections; log scale when it spans 8 times or more.
+    Numbers(String),
+    /// Percentiles on a "nines" scale: `x` = -log10(1 - quantile), so 50%, 90%, 99%, 99.9%
+    /// are evenly spaced, as in HdrHistogram's plots; [`MAX_NINES`] is the maximum.
+    Nines,
+}
+
+/// What a vertical axis measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    PerSecond,
+    Micros,
+    Bytes,
+}
+
+impl Unit {
+    /// A value as axis labels and tables show it.
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Self::PerSecond if value >= 1e6 => format!("{:.1}M", value / 1e6),
+            Self::PerSecond if value >= 1e4 => format!("{:.0}k", value / 1e3),
+            Self::PerSecond => rate(value),
+            Self::Micros => latency(value),
+            Self::Bytes => bytes(value),
+        }
+    }
+}
+
+/// One target's points, in ascending `x`; `color` is the target's index in report order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub target: String,
+    pub color: usize,
+    pub points: Vec<Point>,
+}
+
+/// One plotted value, drawn hollow when the result behind it is flagged.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    pub flagged: bool,
+}
+
+/// `x` of a quantile on the nines axis.
+pub fn nines(quantile: f64) -> f64 {
+    -(1.0 - quantile).max(1e-9).log10()
+}
+
+/// The element id of a workload's section of the page.
+pub fn anchor(summary: &Summary, section: &Section, workload: &str) -> String {
+    let safe: String = workload
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    if summary.sections.len() > 1 {
+        format!("m{}-w-{safe}", section.machine + 1)
+    } else {
+        format!("w-{safe}")
+    }
+}
+
+const FLAG_NOTE: &str = "Hollow marks: the result is flagged (see its row in the table below).";
+
+/// Every chart of a workload, in page order: requests/s, server CPU per request and peak PSS
+/// per parameter; requests/s and memory per connection against the swept number; latency by
+/// percentile for each open-loop run.
+pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary) -> Vec<Chart> {
+    let id = anchor(summary, section, &w.name);
+    let group = |r: &ResultRecord| {
+        w.params
+            .iter()
+            .position(|p| *p == r.param)
+            .map(|g| g as f64)
+    };
+    let swept = |r: &ResultRecord| match (&w.sweep, split_param(&r.param)) {
+        (Some(sweep), (prefix, Some(x))) if prefix == sweep.prefix => Some(x as f64),
+        _ => None,
+    };
+    let per_connection = |r: &ResultRecord| {
+        let idle = r.server.idle_pss_bytes? as f64;
+        Some((r.server.peak_pss_bytes as f64 - idle) / swept(r)?.max(1.0))
+    };
+    let mut charts = Vec::new();
+    let mut add = |suffix: &str, title: String, note: &str, x, unit, series: Vec<Series>| {
+        if series.iter().any(|s| !s.points.is_empty()) {
+            let plot = Plot {
+                x,
+                unit,
+                y_log: false,
+                series,
+            };
+            charts.push(Chart {
+                id: format!("{id}-{suffix}"),
+                title: format!("{} — {title}", w.name),
+                note: note.into(),
+                table: table_by_x(&plot),
+                plot,
+            });
+        }
+    };
+    let groups = || XAxis::Groups(w.params.clone());
+    add(
+        "rps",
+        "requests/s (higher is better)".into(),
+        FLAG_NOTE,
+        groups(),
+        Unit::PerSecond,
+        series(summary, w, group, |r| Some(r.requests_per_sec)),
+    );
+    add(
+        "cpu",
+        "server CPU per request (lower is better)".into(),
+        FLAG_NOTE,
+        groups(),
+        Unit::Micros,
+        series(summary, w, group, |r| r.server.cpu_us_per_request),
+    );
+    add(
+        "pss",
+        "peak server memory, PSS (lower is better)".into(),
+        FLAG_NOTE,
+        groups(),
+        Unit::Bytes,
+        series(summary, w, group, |r| {
+            Some(r.server.peak_pss_bytes as f64).filter(|b| *b > 0.0)
+        }),
+    );
+    if let Some(sweep) = &w.sweep {
+        let numbers = || XAxis::Numbers(sweep.axis.clone());
+        add(
+            "sweep",
+            format!("requests/s against {}", sweep.axis),
+            FLAG_NOTE,
+            numbers(),
+            Unit::PerSecond,
+            series(summary, w, swept, |r| Some(r.requests_per_sec)),
+        );
+        if sweep.axis == "connections" {
+            add(
+                "conn-memory",
+                "server memory per connection against connections".into(),
+                "(peak PSS under load − PSS idle before any connection) / connections: what \
+                 one more connection costs the server. Hollow marks: flagged results.",
+                numbers(),
+                Unit::Bytes,
+                series(summary, w, swept, per_connection),
+            );
+        }
+    }
+    for param in &w.params {
+        let records: Vec<&ResultRecord> = w.records.iter().filter(|r| &r.param == param).collect();
+        let labels = distinct(
+            records
+                .iter()
+                .flat_map(|r| &r.open_loop)
+                .map(|run| &run.label),
+        );
+        for (n, label) in labels.into_iter().enumerate() {
+            let runs: Vec<(&ResultRecord, &OpenLoopRun)> = records
+                .iter()
+                .filter_map(|r| Some((*r, r.open_loop.iter().find(|run| &run.label == label)?)))
+                .collect();
+            let mut chart = percentile_chart(summary, &runs);
+            chart.id = format!("{id}-latency-{param}-{n}");
+            chart.title = format!("{} {param} — {}", w.name, chart.title);
+            charts.push(chart);
+        }
+    }
+    charts
+}
+
+/// One series per target of `w`: `x` and `y` of each of its results that has both.
+fn series(
+    summary: &Summary,
+    w: &WorkloadSummary,
+    x: impl Fn(&ResultRecord) -> Option<f64>,
+    y: impl Fn(&ResultRecord) -> Option<f64>,
+) -> Vec<Series> {
+    w.targets
+        .iter()
+        .map(|t| {
+            let mut points: Vec<Point> = w
+                .records
+                .iter()
+                .filter(|r| &r.target == t)
+                .filter_map(|r| {
+                    Some(Point {
+                        x: x(r)?,
+                        y: y(r)?,
+                        flagged: !r.flags().words().is_empty(),
+                    })
+                })
+                .collect();
+            points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            Series {
+                target: t.clone(),
+                color: summary.target_index(t),
+                points,
+            }
+        })
+        .collect()
+}
+
+/// Latency by percentile of one open-loop run of each target, up to its maximum.
+fn percentile_chart(summary: &Summary, runs: &[(&ResultRecord, &OpenLoopRun)]) -> Chart {
+    let unsustained = |run: &OpenLoopRun| run.client_late || !run.sustained;
+    let series: Vec<Series> = runs
+        .iter()
+        .map(|(r, run)| {
+            let quantiles = run
+                .percentiles
+                .iter()
+                .filter_map(|p| Some((nines(p.quantile), p.us?)));
+            let points = quantiles
+                .chain(run.max_us.map(|us| (MAX_NINES, us)))
+                .map(|(x, us)| Point {
+                    x,
+                    y: us as f64,
+                    flagged: unsustained(run),
+                })
+                .collect();
+            Series {
+                target: r.target.clone(),
+                color: summary.target_index(&r.target),
+                points,
+            }
+        })
+        .collect();
+    let ys = series.iter().flat_map(|s| &s.points).map(|p| p.y);
+    let (low, high) = ys.fold((f64::MAX, 0.0_f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let mut quantiles: Vec<f64> = runs
+        .iter()
+        .flat_map(|(_, run)| run.percentiles.iter().map(|p| p.quantile))
+        .collect();
+    quantiles.sort_by(f64::total_cmp);
+    quantiles.dedup();
+    let mut columns = vec!["target".to_owned(), "rate".to_owned()];
+    columns.extend(quantiles.iter().map(|q| format!("p{}", quantile_name(*q))));
+    columns.push("max".into());
+    let rows = runs
+        .iter()
+        .map(|(r, run)| {
+            let target = match (run.client_late, run.sustained) {
+                (true, _) => format!("{} (client-late)", r.target),
+                (false, false) => format!("{} (not sustained)", r.target),
+                _ => r.target.clone(),
+            };
+            let mut row = vec![target, format!("{}/s", rate(run.rate_per_sec))];
+            row.extend(quantiles.iter().map(|q| {
+                let p = run.percentiles.iter().find(|p| p.quantile == *q);
+                p.map_or_else(|| "—".into(), with_interval)
+            }));
+            row.push(
+                run.max_us
+                    .map_or_else(|| "—".into(), |us| latency(us as f64)),
+            );
+            row
+        })
+        .collect();
+    let label = runs.first().map_or("", |(_, run)| run.label.as_str());
+    let rates = distinct(runs.iter().map(|(_, run)| rate(run.rate_per_sec)));
+    let at = match rates.as_slice() {
+        [one] => format!("{label}, {one}/s"),
+        _ => label.to_owned(),
+    };
+    Chart {
+        id: String::new(),
+        title: format!("latency by percentile, open loop at {at}"),
+        note: "Latency from each request's intended send time (no coordinated omission); \
+               intervals are 95%; n/a: fewer than 10 samples beyond that percentile. Hollow \
+               marks: the client fell behind or the server did not sustain the rate."
+            .into(),
+        plot: Plot {
+            x: XAxis::Nines,
+            unit: Unit::Micros,
+            y_log: low > 0.0 && high / low >= 10.0,
+            series,
+        },
+        table: DataTable { columns, rows },
+    }
+}
+
+/// A table with one row per series and one column per `x` of the plot.
+fn table_by_x(plot: &Plot) -> DataTable {
+    let mut xs: Vec<f64> = plot
+        .series
+        .iter()
+        .flat_map(|s| &s.points)
+        .map(|p| p.x)
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let (corner, label): (&str, Box<dyn Fn(f64) -> String>) = match &plot.x {
+        XAxis::Groups(groups) => (
+            "target",
+            Box::new(|x| groups.get(x as usize).cloned().unwrap_or_default()),
+        ),
+        XAxis::Numbers(axis) => (axis, Box::new(|x| x.to_string())),
+        XAxis::Nines => ("target", Box::new(|x| format!("{x:.2}"))),
+    };
+    let mut columns = vec![corner.to_owned()];
+    columns.extend(xs.iter().map(|x| label(*x)));
+    let rows = plot
+        .series
+        .iter()
+        .map(|s| {
+            let mut row = vec![s.target.clone()];
+            row.extend(
+                xs.iter()
+                    .map(|x| match s.points.iter().find(|p| p.x == *x) {
+                        Some(p) if p.flagged => format!("{} (flagged)", plot.unit.format(p.y)),
+                        Some(p) => plot.unit.format(p.y),
+                        None => "—".into(),
+                    }),
+            );
+            row
+        })
+        .collect();
+    DataTable { columns, rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::fixtures::record;
+    use crate::summary::claims::ClaimSet;
+    use crate::summary::order::ReportOrder;
+
+    fn summary(records: Vec<ResultRecord>) -> Summary {
+        Summary::build(
+            records,
+            Vec::new(),
+            &ClaimSet::default(),
+            &ReportOrder::default(),
+        )
+    }
+
+    fn charts(s: &Summary, workload: &str) -> Vec<Chart> {
+        let section = &s.sections[0];
+        let w = section
+            .workloads
+            .iter()
+            .find(|w| w.name == workload)
+            .unwrap();
+        workload_charts(s, section, w)
+    }
+
+    #[test]
+    fn the_nines_axis_spaces_50_90_99_and_99_9_percent_evenly() {
+        let xs: Vec<f64> = [0.9, 0.99, 0.999, 0.9999].map(nines).to_vec();
+        for (x, want) in xs.iter().zip([1.0, 2.0, 3.0, 4.0]) {
+            assert!((x - want).abs() < 1e-9, "{xs:?}");
+        }
+        assert!((nines(0.5) - std::f64::consts::LOG10_2).abs() < 1e-9);
+        assert!(MAX_NINES > nines(0.9999));
+    }
+
+    #[test]
+    fn a_swept_workload_gets_throughput_cpu_memory_sweep_per_connection_and_percentile_charts() {
+        let s = summary(vec![
+            record("json/actix/c16", 1000.0, 100, 8),
+            record("json/actix/c256", 900.0, 1000, 16),
+            record("json/gin/c16", 800.0, 200, 12),
+        ]);
+        let ids: Vec<String> = charts(&s, "json").into_iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "w-json-rps",
+                "w-json-cpu",
+                "w-json-pss",
+                "w-json-sweep",
+                "w-json-conn-memory",
+                "w-json-latency-c16-0",
+                "w-json-latency-c256-0"
+            ]
+        );
+    }
+
+    #[test]
+    fn memory_per_connection_is_the_growth_over_idle_divided_by_connections() {
+        let mut r = record("sleep/actix/c1000", 100.0, 10_000, 8);
+        r.server.idle_pss_bytes = Some(4 << 20);
+        r.server.peak_pss_bytes = (4 << 20) + 2_000 * 1000;
+        let s = summary(vec![r, record("sleep/actix/c100", 100.0, 10_000, 8)]);
+        let chart = charts(&s, "sleep")
+            .into_iter()
+            .find(|c| c.id.ends_with("conn-memory"))
+            .unwrap();
+        let thousand = chart.plot.series[0].points.iter().find(|p| p.x == 1000.0);
+        assert_eq!(thousand.map(|p| p.y), Some(2000.0));
+        assert_eq!(chart.table.columns, ["connections", "100", "1000"]);
+        assert_eq!(chart.table.rows[0][2], "1.95 KiB");
+    }
+
+    #[test]
+    fn a_percentile_line_runs_from_p50_to_the_maximum_and_leaves_out_what_is_na() {
+        let mut r = record("json/actix/c64", 1000.0, 100, 8);
+        r.open_loop[0].percentiles[3].us = None;
+        let s = summary(vec![r]);
+        let chart = charts(&s, "json")
+            .into_iter()
+            .find(|c| c.plot.x == XAxis::Nines)
+            .unwrap();
+        let xs: Vec<f64> = chart.plot.series[0].points.iter().map(|p| p.x).collect();
+        assert_eq!(xs.len(), 4, "p50, p90, p99 and max: {xs:?}");
+        assert_eq!(xs.last(), Some(&MAX_NINES));
+        assert!(chart.plot.y_log, "p50 100 µs to max 5 ms spans 50 times");
+        assert_eq!(
+            chart.table.columns,
+            ["target", "rate", "p50", "p90", "p99", "p99.9", "max"]
+        );
+        assert_eq!(chart.table.rows[0][5], "n/a");
+        assert!(
+            chart.title.contains("common rate, 500/s"),
+            "{}",
+            chart.title
+        );
+    }
+
+    #[test]
+    fn flagged_results_are_marked_in_the_chart_and_named_in_its_table() {
+        let mut r = record("json/actix/c64", 1000.0, 100, 8);
+        r.client_bound = true;
+        let s = summary(vec![r]);
+        let rps = charts(&s, "json").remove(0);
+        assert!(rps.plot.series[0].points[0].flagged);
+        assert_eq!(rps.table.rows[0][1], "1,000 (flagged)");
+    }
+}

@@ -1,0 +1,379 @@
+//! Drawing a [`Chart`] as inline SVG with plotters. Both axes are plain numbers on the drawing:
+//! a log axis is drawn as log10 of its values, with ticks labelled in the values themselves.
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::prelude::*;
+
+use super::SummaryError;
+use super::charts::{Chart, MAX_NINES, Plot, Unit, XAxis, nines};
+
+const SIZE: (u32, u32) = (560, 300);
+
+/// Colour-blind-safe palette (Okabe-Ito), indexed by target in report order.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0x77, 0x77, 0x77),
+    RGBColor(0xF0, 0xE4, 0x42),
+];
+
+/// The chart as an `<svg>` element.
+pub(crate) fn svg(chart: &Chart) -> Result<String, SummaryError> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        draw(&root, &chart.plot).map_err(|why| SummaryError::Render {
+            what: format!("chart {}", chart.id),
+            why,
+        })?;
+    }
+    Ok(out)
+}
+
+/// An axis as drawn: range and labelled ticks in drawing coordinates (log10 of the values on
+/// a log axis), the ticks being the only grid lines and labels.
+#[derive(Clone)]
+struct Axis {
+    range: std::ops::Range<f64>,
+    ticks: Vec<(f64, String)>,
+}
+
+impl Ranged for Axis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let share = (value - self.range.start) / (self.range.end - self.range.start);
+        limit.0 + (share * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.iter().map(|(x, _)| *x).collect()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.clone()
+    }
+}
+
+impl Axis {
+    fn label(&self, at: f64) -> String {
+        self.ticks
+            .iter()
+            .find(|(x, _)| (x - at).abs() < 1e-9)
+            .map(|(_, label)| label.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn x_axis(plot: &Plot) -> (Axis, bool) {
+    match &plot.x {
+        XAxis::Groups(groups) => (
+            Axis {
+                range: 0.0..groups.len().max(1) as f64,
+                ticks: groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| (i as f64 + 0.5, g.clone()))
+                    .collect(),
+            },
+            false,
+        ),
+        XAxis::Numbers(_) => {
+            let mut xs: Vec<f64> = points(plot).map(|(x, _)| x).collect();
+            xs.sort_by(f64::total_cmp);
+            xs.dedup();
+            let (low, high) = (
+                xs.first().copied().unwrap_or(1.0),
+                xs.last().copied().unwrap_or(1.0),
+            );
+            let log = low > 0.0 && high / low >= 8.0;
+            let at = |x: f64| if log { x.log10() } else { x };
+            let pad = ((at(high) - at(low)) * 0.06).max(0.5);
+            let ticks = xs.iter().map(|x| (at(*x), format!("{x}"))).collect();
+            (
+                Axis {
+                    range: at(low) - pad..at(high) + pad,
+                    ticks,
+                },
+                log,
+            )
+        }
+        XAxis::Nines => {
+            let mut ticks: Vec<(f64, String)> = [(0.5, "50%"), (0.9, "90%"), (0.99, "99%")]
+                .into_iter()
+                .chain([(0.999, "99.9%"), (0.9999, "99.99%")])
+                .map(|(q, label)| (nines(q), label.to_owned()))
+                .collect();
+            ticks.push((MAX_NINES, "max".to_owned()));
+            (
+                Axis {
+                    range: nines(0.5) - 0.2..MAX_NINES + 0.2,
+                    ticks,
+                },
+                false,
+            )
+        }
+    }
+}
+
+fn y_axis(plot: &Plot) -> Axis {
+    let ys: Vec<f64> = points(plot).map(|(_, y)| y).collect();
+    let high = ys.iter().copied().fold(0.0_f64, f64::max);
+    let low = ys.iter().copied().fold(f64::MAX, f64::min).min(high);
+    let format = |v: f64| plot.unit.format(v);
+    if plot.y_log && low > 0.0 {
+        let (bottom, top) = (low.log10().floor(), (high * 3.0).log10().ceil());
+        let mut ticks = Vec::new();
+        let mut decade = bottom;
+        while decade <= top {
+            for m in [1.0, 2.0, 5.0] {
+                let v = m * 10f64.powf(decade);
+                if (low / 1.5..=high * 3.0).contains(&v) {
+                    ticks.push((v.log10(), format(v)));
+                }
+            }
+            decade += 1.0;
+        }
+        return Axis {
+            range: (low / 1.5).log10()..(high * 3.0).log10(),
+            ticks,
+        };
+    }
+    // Linear from zero (or the lowest negative value), with room above for the legend.
+    let floor = low.min(0.0);
+    let step = nice_step((high - floor) * 1.35 / 5.0, plot.unit == Unit::Bytes);
+    let top = ((high * 1.35) / step).ceil().max(1.0) * step;
+    let bottom = (floor / step).floor() * step;
+    let ticks = (0..)
+        .map(|i| bottom + step * f64::from(i))
+        .take_while(|v| *v <= top + step / 2.0)
+        .map(|v| (v, if v == 0.0 { "0".into() } else { format(v) }))
+        .collect();
+    Axis {
+        range: bottom..top,
+        ticks,
+    }
+}
+
+/// A "nice" step at least `rough`: 1, 2 or 5 times a power of ten, counted in KiB, MiB or GiB
+/// for `binary` figures so that ticks read 2 MiB, not 1.91 MiB.
+fn nice_step(rough: f64, binary: bool) -> f64 {
+    if rough <= 0.0 || !rough.is_finite() {
+        return 1.0;
+    }
+    if binary && rough >= 1024.0 {
+        let unit = 1024f64.powf(rough.log(1024.0).floor());
+        return nice_step(rough / unit, false) * unit;
+    }
+    let magnitude = 10f64.powf(rough.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= rough)
+        .unwrap_or(10.0 * magnitude)
+}
+
+fn points(plot: &Plot) -> impl Iterator<Item = (f64, f64)> + '_ {
+    plot.series
+        .iter()
+        .flat_map(|s| &s.points)
+        .map(|p| (p.x, p.y))
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let fail = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(fail)?;
+    let (x, x_log) = x_axis(plot);
+    let y = y_axis(plot);
+    let y_at = |v: f64| if plot.y_log && v > 0.0 { v.log10() } else { v };
+    let x_at = |v: f64| if x_log { v.log10() } else { v };
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x.clone(), y.clone())
+        .map_err(fail)?;
+    let x_label = |v: &f64| x.label(*v);
+    let y_label = |v: &f64| y.label(*v);
+    let mut mesh = chart.configure_mesh();
+    mesh.x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 12))
+        .light_line_style(WHITE)
+        .bold_line_style(BLACK.mix(0.1));
+    match &plot.x {
+        XAxis::Groups(_) => {
+            mesh.disable_x_mesh();
+        }
+        XAxis::Numbers(label) => {
+            mesh.x_desc(if x_log {
+                format!("{label} (log scale)")
+            } else {
+                label.clone()
+            });
+        }
+        XAxis::Nines => {
+            mesh.x_desc("percentile");
+        }
+    }
+    mesh.draw().map_err(fail)?;
+    // Bars share 80% of their group, and stay narrow when there are few.
+    let width = (0.8 / plot.series.len().max(1) as f64).min(0.25);
+    let offset = 0.5 - width * plot.series.len() as f64 / 2.0;
+    for (s, series) in plot.series.iter().enumerate() {
+        let color = PALETTE[series.color % PALETTE.len()];
+        let style = |flagged: bool| {
+            if flagged {
+                color.stroke_width(2)
+            } else {
+                color.filled()
+            }
+        };
+        let anno = if let XAxis::Groups(_) = plot.x {
+            let base = y.range.start.max(y_at(0.0).min(y.range.end));
+            chart.draw_series(series.points.iter().map(|p| {
+                let left = p.x + offset + width * s as f64;
+                Rectangle::new(
+                    [(left, base), (left + width * 0.9, y_at(p.y))],
+                    style(p.flagged),
+                )
+            }))
+        } else {
+            let path = series.points.iter().map(|p| (x_at(p.x), y_at(p.y)));
+            chart
+                .draw_series(LineSeries::new(path, color.stroke_width(2)))
+                .map_err(fail)?;
+            chart.draw_series(
+                series
+                    .points
+                    .iter()
+                    .map(|p| Circle::new((x_at(p.x), y_at(p.y)), 4, style(p.flagged))),
+            )
+        }
+        .map_err(fail)?;
+        anno.label(series.target.clone()).legend(move |(lx, ly)| {
+            Rectangle::new([(lx, ly - 5), (lx + 12, ly + 5)], color.filled())
+        });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.2))
+        .draw()
+        .map_err(fail)?;
+    root.present().map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::charts::{DataTable, Point, Series};
+
+    fn chart(x: XAxis, y_log: bool, points: Vec<(f64, f64, bool)>) -> Chart {
+        Chart {
+            id: "c".into(),
+            title: "t".into(),
+            note: String::new(),
+            plot: Plot {
+                x,
+                unit: Unit::Micros,
+                y_log,
+                series: vec![Series {
+                    target: "a<b".into(),
+                    color: 0,
+                    points: points
+                        .into_iter()
+                        .map(|(x, y, flagged)| Point { x, y, flagged })
+                        .collect(),
+                }],
+            },
+            table: DataTable::default(),
+        }
+    }
+
+    /// plotters writes each label on a line of its own inside `<text>`.
+    fn has_text(svg: &str, text: &str) -> bool {
+        svg.contains(&format!(">\n{text}\n<"))
+    }
+
+    #[test]
+    fn steps_are_one_two_or_five_times_a_power_of_ten() {
+        assert_eq!(nice_step(40.0, false), 50.0);
+        assert_eq!(nice_step(1.5, false), 2.0);
+        assert_eq!(nice_step(0.0, false), 1.0);
+        assert_eq!(
+            nice_step(3.0 * 1024.0 * 1024.0, true),
+            5.0 * 1024.0 * 1024.0
+        );
+    }
+
+    #[test]
+    fn bars_draw_one_rectangle_per_value_hollow_when_flagged_and_escape_names() {
+        let bars = chart(
+            XAxis::Groups(vec!["c64".into(), "c256".into()]),
+            false,
+            vec![(0.0, 10.0, false), (1.0, 5.0, true)],
+        );
+        let svg = svg(&bars).unwrap();
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(has_text(&svg, "c64") && has_text(&svg, "c256"), "{svg}");
+        assert!(svg.contains("a&lt;b") && !svg.contains("a<b"));
+        // Legend swatch plus two bars, one of them hollow.
+        assert!(svg.matches("<rect").count() >= 3, "{svg}");
+        assert!(svg.contains(r#"fill="none""#), "{svg}");
+    }
+
+    #[test]
+    fn a_percentile_plot_labels_the_nines_and_the_maximum_on_a_log_latency_axis() {
+        let line = chart(
+            XAxis::Nines,
+            true,
+            vec![
+                (nines(0.5), 100.0, false),
+                (nines(0.99), 1000.0, false),
+                (MAX_NINES, 20_000.0, false),
+            ],
+        );
+        let svg = svg(&line).unwrap();
+        for label in [
+            "50%",
+            "99%",
+            "99.9%",
+            "max",
+            "100 µs",
+            "10.0 ms",
+            "percentile",
+        ] {
+            assert!(has_text(&svg, label), "{label}: {svg}");
+        }
+        assert_eq!(svg.matches("<circle").count(), 3);
+    }
+
+    #[test]
+    fn a_wide_sweep_of_connections_is_drawn_on_a_log_axis() {
+        let sweep = chart(
+            XAxis::Numbers("connections".into()),
+            false,
+            vec![(1.0, 10.0, false), (1024.0, 20.0, false)],
+        );
+        let svg = svg(&sweep).unwrap();
+        assert!(svg.contains("connections (log scale)"), "{svg}");
+        assert!(has_text(&svg, "1024"), "{svg}");
+    }
+}

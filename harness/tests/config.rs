@@ -1,0 +1,161 @@
+//! Every catalog target reads HOST, PORT, WORKERS and OFFLOAD_THREADS by the same rules
+//! (spec/CONTRACT.md, "Process"): started with a bad value, each one exits with status 2 and
+//! prints exactly `<target>: <the shared text>` on stderr.
+//!
+//! One trial per target; a missing toolchain is an ignored trial (see `common`).
+
+mod common;
+
+use std::io::Read;
+use std::net::Ipv4Addr;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use libtest_mimic::Arguments;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use stampede_harness::build::ensure_built;
+use stampede_harness::catalog::Catalog;
+use stampede_harness::process::free_port;
+
+/// How long a target may take to refuse its environment.
+const EXIT_DEADLINE: Duration = Duration::from_secs(10);
+/// The exit status every target uses for a bad environment.
+const EXIT_BAD_CONFIG: i32 = 2;
+
+/// The variables the harness sets; each case starts from none of them.
+const VARIABLES: [&str; 4] = ["HOST", "PORT", "WORKERS", "OFFLOAD_THREADS"];
+
+/// A bad environment (PORT is a free port where not given) and the text it must produce.
+struct Case {
+    env: &'static [(&'static str, &'static str)],
+    message: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        env: &[("PORT", "")],
+        message: "PORT is not set (expected a whole number from 1 to 65535)",
+    },
+    Case {
+        env: &[("PORT", "0")],
+        message: "PORT=\"0\" is not a whole number from 1 to 65535",
+    },
+    Case {
+        env: &[("PORT", "65536")],
+        message: "PORT=\"65536\" is not a whole number from 1 to 65535",
+    },
+    Case {
+        env: &[("PORT", "http")],
+        message: "PORT=\"http\" is not a whole number from 1 to 65535",
+    },
+    Case {
+        env: &[("WORKERS", "0")],
+        message: "WORKERS=\"0\" is not a whole number from 1 to 4096",
+    },
+    Case {
+        env: &[("WORKERS", "+2")],
+        message: "WORKERS=\"+2\" is not a whole number from 1 to 4096",
+    },
+    Case {
+        env: &[("OFFLOAD_THREADS", "two")],
+        message: "OFFLOAD_THREADS=\"two\" is not a whole number from 1 to 4096",
+    },
+    Case {
+        env: &[("OFFLOAD_THREADS", "4097")],
+        message: "OFFLOAD_THREADS=\"4097\" is not a whole number from 1 to 4096",
+    },
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let catalog = Catalog::discover().expect("the workspace catalog loads");
+    let check: common::Check = Arc::new(refuses_bad_environments);
+    let trials = common::per_target(
+        &catalog,
+        "refuses_a_bad_environment_with_the_shared_text_and_status",
+        &check,
+    );
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn refuses_bad_environments(catalog: &Catalog, name: &str) -> Result<(), String> {
+    let target = catalog.target(name).map_err(|e| e.to_string())?;
+    ensure_built(catalog, target).map_err(|e| e.to_string())?;
+    let failures: Vec<String> = CASES
+        .iter()
+        .filter_map(|case| check_case(catalog, name, case).err())
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+/// Starts the target with `case`'s environment and checks its exit status and stderr.
+fn check_case(catalog: &Catalog, name: &str, case: &Case) -> Result<(), String> {
+    let target = catalog.target(name).map_err(|e| e.to_string())?;
+    let argv: Vec<String> = target.start.iter().map(|a| catalog.expand(a)).collect();
+    let port = free_port(Ipv4Addr::LOCALHOST).map_err(|e| e.to_string())?;
+    let mut command = Command::new(&argv[0]);
+    command
+        .args(&argv[1..])
+        .current_dir(
+            target
+                .cwd
+                .as_deref()
+                .map_or_else(|| catalog.root().to_path_buf(), |c| catalog.path(c)),
+        )
+        .envs(&target.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    for variable in VARIABLES {
+        command.env_remove(variable);
+    }
+    command.env("PORT", port.to_string());
+    for (key, value) in case.env {
+        command.env(key, value);
+    }
+    let setting = case
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("`{name}` with {setting}: cannot start {argv:?}: {e}"))?;
+    let deadline = Instant::now() + EXIT_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            if let Ok(pid) = i32::try_from(child.id()) {
+                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+            let _ = child.wait();
+            return Err(format!(
+                "`{name}` with {setting}: still running after {EXIT_DEADLINE:?}; it must refuse the value and exit with status {EXIT_BAD_CONFIG}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    let want = format!("{name}: {}\n", case.message);
+    if status.code() == Some(EXIT_BAD_CONFIG) && stderr == want {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` with {setting}: expected exit status {EXIT_BAD_CONFIG} and stderr {want:?}, got {status} and {stderr:?}"
+        ))
+    }
+}

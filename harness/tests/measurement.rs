@@ -1,0 +1,178 @@
+//! The measurement self-checks against mock targets: records hold only measured windows, the
+//! open loop is as precise as its timer allows, a blocked client is caught, and server CPU
+//! counts threads that exited mid-run.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use stampede_harness::catalog::Catalog;
+use stampede_harness::cpus::CpuSet;
+use stampede_harness::evidence;
+use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::mock::{MockBehavior, MockServer};
+use stampede_harness::process::{RunningServer, ServerConfig};
+use stampede_harness::sampling::SampledStream;
+
+/// The tests here measure time; run one at a time so they do not take each other's CPU.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn mock(behavior: MockBehavior) -> MockServer {
+    MockServer::start(behavior).expect("mock starts")
+}
+
+fn client(addr: std::net::SocketAddr, connections: usize, path: &str) -> LoadClient {
+    let mix = vec![RequestTemplate::get(addr, path)];
+    LoadClient::connect(addr, connections, &CpuSet::allowed().unwrap(), mix).unwrap()
+}
+
+#[test]
+fn a_record_holds_the_measured_windows_and_none_of_the_warm_up() {
+    let _serial = serial();
+    let server = mock(MockBehavior::default());
+    let connections = 8;
+    let mut load = client(server.addr(), connections, "/plaintext");
+    let measured = 5;
+    let plan = RunPlan::stream(Duration::from_secs(60));
+    let mut run = SampledStream::start(&mut load, &plan, None, None, measured).unwrap();
+    // Criterion's pattern: warm-up calls doubling from 1, then the samples.
+    for iters in [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048] {
+        run.window(iters).unwrap();
+    }
+    let served_before_samples = server.requests_served();
+    for k in 1..=measured as u64 {
+        run.window(300 * k).unwrap();
+    }
+    let served_after_samples = server.requests_served();
+    let record = run.finish(measured).unwrap();
+    let served_in_samples = served_after_samples - served_before_samples;
+    let sample = &record.sample;
+    assert_eq!(record.windows, measured);
+    // Window edges cut through requests in flight: at most one per connection at each edge.
+    let slack = 2 * connections as u64;
+    assert!(
+        sample.requests.abs_diff(served_in_samples) <= slack,
+        "record {} vs served in the samples {served_in_samples}",
+        sample.requests
+    );
+    assert!(
+        sample.requests + 4000 < served_after_samples,
+        "the warm-up's {served_before_samples} requests must not be in the record ({})",
+        sample.requests
+    );
+    assert_eq!(sample.histogram.len(), sample.requests);
+    assert_eq!(sample.errors(), 0);
+}
+
+#[test]
+fn a_window_waits_for_exactly_its_completions_in_a_running_stream() {
+    let _serial = serial();
+    let server = mock(MockBehavior::default());
+    let mut load = client(server.addr(), 4, "/plaintext");
+    let mut stream = load
+        .stream(&RunPlan::stream(Duration::from_secs(60)))
+        .unwrap();
+    let (before, _) = stream.progress();
+    let window = stream.window(500).unwrap();
+    let (after, _) = stream.progress();
+    assert!(after - before >= 500, "{before} -> {after}");
+    assert!(window.elapsed > Duration::ZERO && window.closed >= window.opened);
+    let tallies = stream.finish().unwrap();
+    let sample = tallies.windows(window.number, window.number, window.elapsed);
+    assert!(sample.requests >= 500, "{}", sample.requests);
+    // The load kept running after the window and before finish: more than the window.
+    let all = tallies.everything(Duration::from_secs(1));
+    assert!(all.requests > sample.requests);
+}
+
+// Microseconds are the client's own cost here: unoptimised code alone adds more than the 50 us
+// under test, so this runs in optimised builds (`.ci/run` runs this file with the bench
+// profile; `--release` works too).
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "a timing test of optimised code: cargo test --profile bench --test measurement"
+)]
+fn open_loop_latency_is_within_50_us_of_a_known_server_delay_at_1000_per_second() {
+    let _serial = serial();
+    let delay = Duration::from_millis(2);
+    let server = mock(MockBehavior {
+        delay: Some(delay),
+        ..MockBehavior::default()
+    });
+    // A shared machine can deschedule any thread for milliseconds; three tries, and the
+    // message shows each, so a failure tells timer error from noise.
+    let mut attempts = Vec::new();
+    for _ in 0..3 {
+        // The loopback round trip of this build, measured closed-loop, is not the open loop's.
+        let mut one = client(server.addr(), 1, "/plaintext");
+        let closed = one.run(&RunPlan::requests(300)).unwrap().latency();
+        let expected = closed.p50;
+        let mut load = client(server.addr(), 16, "/plaintext");
+        let plan = RunPlan::duration(Duration::from_millis(1500)).with_rate(1000.0);
+        let sample = load.run(&plan).unwrap();
+        let run = evidence::open_loop_run("test", None, 1000.0, &sample);
+        let p50 = sample.latency().p50;
+        if p50.abs_diff(expected) <= 50 && !run.client_late {
+            return;
+        }
+        attempts.push(format!(
+            "open-loop p50 {p50} us vs closed-loop {expected} us (delay {} us), send lag p50 {} p99 {} us",
+            delay.as_micros(),
+            run.send_lag.p50_us,
+            run.send_lag.p99_us
+        ));
+    }
+    panic!("open loop off by more than 50 us:\n{}", attempts.join("\n"));
+}
+
+#[test]
+fn a_blocked_client_is_flagged_client_late() {
+    let _serial = serial();
+    let server = mock(MockBehavior::default());
+    let mut load = client(server.addr(), 4, "/plaintext");
+    let mut plan = RunPlan::duration(Duration::from_millis(1200)).with_rate(1000.0);
+    plan.client_stall = Some((Duration::from_millis(100), Duration::from_millis(8)));
+    let sample = load.run(&plan).unwrap();
+    let run = evidence::open_loop_run("stalled", None, 1000.0, &sample);
+    assert!(run.client_late, "{:?}", run.send_lag);
+    assert!(sample.late_sends > 0);
+}
+
+#[test]
+fn server_cpu_includes_threads_that_exited_during_the_run() {
+    let _serial = serial();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mock_bin = env!("CARGO_BIN_EXE_stampede-mock");
+    let text = format!(
+        "[toolchains.none]\ncommand = \"true\"\nversion_args = []\nhint = \"\"\n\n\
+         [[targets]]\nname = \"mock\"\nlanguage = \"Rust\"\nframework = \"mock\"\n\
+         toolchain = \"none\"\nworkers = \"does not apply: a test mock\"\n\
+         start = [\"{mock_bin}\"]\n"
+    );
+    let catalog = Catalog::parse(&root, &text).unwrap();
+    let target = catalog.target("mock").unwrap().clone();
+    let config = ServerConfig::for_cpus(CpuSet::allowed().unwrap());
+    let server = RunningServer::start(&catalog, &target, &config).unwrap();
+    let probe = server.probe();
+    let mut load = client(server.addr(), 1, "/burn?ms=40&threads=2");
+    let before_ns = probe.cpu_ns();
+    let started = Instant::now();
+    let sample = load.run(&RunPlan::requests(5)).unwrap();
+    let used_ns = probe.cpu_ns() - before_ns;
+    assert_eq!(sample.requests, 5);
+    // 5 requests x 2 threads x 40 ms, each thread gone by the time the answer came.
+    let burnt_ns = 400_000_000.0;
+    let overhead_ns = 20_000_000.0 + started.elapsed().as_nanos() as f64 * 0.02;
+    assert!(
+        (used_ns as f64) >= burnt_ns * 0.9 && (used_ns as f64) <= burnt_ns * 1.1 + overhead_ns,
+        "server CPU {used_ns} ns for {burnt_ns} ns burnt in exited threads ({:?})",
+        probe.cpu_source()
+    );
+}

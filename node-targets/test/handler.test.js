@@ -1,0 +1,105 @@
+'use strict';
+// The request handler on a real node:http server: HEAD, the Host rule, oversized bodies.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const net = require('node:net');
+const { createHandler, createContinueHandler, DRAIN_LIMIT } = require('../contract');
+const { OffloadPool } = require('../offload-pool');
+
+/** Starts a server as server.js does; resolves with its port and a close function. */
+async function start() {
+  const pool = new OffloadPool(1);
+  const handle = createHandler('node', pool);
+  const server = http.createServer({ requireHostHeader: false }, handle);
+  server.on('checkContinue', createContinueHandler('node', handle));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    close: () => {
+      pool.close();
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Sends raw bytes (in pieces), then collects everything until the server closes. */
+function exchange(port, pieces) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const received = [];
+    let writeError = null;
+    socket.on('data', (d) => received.push(d));
+    socket.on('error', (err) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') writeError = err.code;
+      else reject(err);
+    });
+    socket.on('close', () => resolve({ text: Buffer.concat(received).toString('latin1'), writeError }));
+    socket.on('connect', async () => {
+      for (const piece of pieces) {
+        if (socket.destroyed) break;
+        await new Promise((done) => socket.write(piece, done));
+      }
+    });
+  });
+}
+
+test('HEAD on a GET route answers like GET without the body', async () => {
+  const server = await start();
+  try {
+    const { text } = await exchange(server.port, [
+      'HEAD /plaintext HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    ]);
+    const [head, rest] = text.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    assert.match(head, /Content-Length: 13/i);
+    assert.match(rest, /^HTTP\/1\.1 200 /, 'the next answer follows the head at once');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a request without Host, or with two, gets 400 naming the server', async () => {
+  const server = await start();
+  try {
+    for (const request of ['GET /plaintext HTTP/1.1\r\n\r\n',
+      'GET /plaintext HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n']) {
+      const { text } = await exchange(server.port, [request]);
+      assert.match(text, /^HTTP\/1\.1 400 /, request);
+      assert.match(text, /\r\nServer: node\r\n/, request);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('an oversized body is read to its end and then refused with 413 on an open connection', async () => {
+  const server = await start();
+  try {
+    const size = DRAIN_LIMIT;
+    const pieces = [`POST /hash?rounds=1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`];
+    for (let sent = 0; sent < size; sent += 65536) pieces.push(Buffer.alloc(65536, 97));
+    pieces.push('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const { text, writeError } = await exchange(server.port, pieces);
+    assert.equal(writeError, null);
+    assert.match(text, /^HTTP\/1\.1 413 /);
+    assert.match(text, /HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nok$/, 'the connection still serves requests');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a client waiting for 100 Continue with an oversized body gets 413 instead', async () => {
+  const server = await start();
+  try {
+    const { text } = await exchange(server.port, [
+      'POST /hash?rounds=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\nExpect: 100-continue\r\n\r\n',
+    ]);
+    assert.match(text, /^HTTP\/1\.1 413 /);
+    assert.doesNotMatch(text, /100 Continue/);
+  } finally {
+    await server.close();
+  }
+});

@@ -1,0 +1,81 @@
+//! `stampede export k6`: a k6 script for a workload, to load from other machines or with the
+//! k6-operator; `stampede import k6` reads its results back.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use stampede_harness::bodies::run_seed;
+use stampede_harness::catalog::Catalog;
+use stampede_harness::k6::{ExportPlan, script};
+use stampede_harness::session::load_spec;
+use stampede_harness::workload::Workload;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ExportEngine {
+    /// A k6 script: the workload's requests, bodies and answer checks, as a constant-vus
+    /// (closed loop) or constant-arrival-rate (--rate) scenario.
+    K6(K6ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct K6ExportArgs {
+    /// What to send: plaintext, json, json-doc, order, hash[:ROUNDS], hash-offload[:ROUNDS], sleep[:MS].
+    #[arg(long)]
+    workload: Workload,
+    /// The server's base URL, e.g. http://127.0.0.1:8080 (k6's -e BASE_URL=... overrides it).
+    #[arg(long)]
+    url: String,
+    /// VUs of the whole test, one keep-alive connection each (split over execution segments).
+    #[arg(long, short = 'c', default_value_t = 64)]
+    connections: usize,
+    /// Constant total rate in requests/s (open loop); the VUs are its pre-allocated pool.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// How long the load runs, in whole seconds (e.g. 30s, 2m).
+    #[arg(long, short = 'd', default_value = "30s", value_parser = super::parse_duration)]
+    duration: Duration,
+    /// Seed of the request bodies [default: a new one, printed; STAMPEDE_SEED fixes it].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The server's metrics endpoint (`stampede serve TARGET --metrics ADDR`), scraped before,
+    /// during and after the load (k6's -e METRICS_URL=... overrides it).
+    #[arg(long, value_name = "URL")]
+    metrics: Option<String>,
+    /// Write the script here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+pub(crate) fn run(engine: &ExportEngine) -> anyhow::Result<ExitCode> {
+    let ExportEngine::K6(args) = engine;
+    let catalog = Catalog::discover()?;
+    let vectors = load_spec(&catalog)?;
+    let plan = ExportPlan {
+        workload: args.workload,
+        url: args.url.clone(),
+        connections: args.connections,
+        rate_per_sec: args.rate,
+        duration: args.duration,
+        body_seed: args.seed.unwrap_or_else(run_seed),
+        metrics_url: args.metrics.clone(),
+    };
+    let text = script(&plan, &vectors)?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("cannot write the script to {}", path.display()))?;
+            eprintln!(
+                "wrote {} ({}, body seed {}); run it with `k6 run --out json=OUT.json {}`",
+                path.display(),
+                plan.workload,
+                plan.body_seed,
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

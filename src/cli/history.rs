@@ -1,0 +1,307 @@
+//! `stampede history`: one line per benchmark ID from the results history — latest figure,
+//! change against the previous comparable run, change points with their commits — and
+//! `stampede history import DIR`. Also the small hooks other commands use to keep their
+//! results in the history.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use stampede_harness::catalog::Catalog;
+use stampede_harness::cpus::CpuSplit;
+use stampede_harness::evidence::{RunContext, RunMode};
+use stampede_harness::history::import::import_dir;
+use stampede_harness::history::page::{link_from_summary, short, write_page};
+use stampede_harness::history::trend::{TrendReport, TrendSettings, analyse, id_filter};
+use stampede_harness::history::{
+    Fingerprint, HISTORY_ENV, History, Metric, Recorder, RunMeta, history_path,
+};
+use stampede_harness::session::{LoadSetup, Measurement, VerifiedServer};
+use stampede_harness::workload::Workload;
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct HistoryArgs {
+    #[command(subcommand)]
+    command: Option<HistoryCommand>,
+    /// Regular expression over benchmark IDs, e.g. `plaintext` or `^json/(actix|gin)/`.
+    filter: Option<String>,
+    /// The figure to follow: requests_per_sec, p99, cpu_us or mem.
+    #[arg(long, default_value = "requests_per_sec")]
+    metric: Metric,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// The history file [default: $STAMPEDE_HISTORY, else target/stampede/history.sqlite].
+    #[arg(long, value_name = "PATH", global = true)]
+    history: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum HistoryCommand {
+    /// Load result files written earlier (e.g. target/stampede/results) into the history.
+    Import {
+        /// A folder of result files (searched a few levels deep).
+        dir: PathBuf,
+        /// Mode to store for records that do not state one (quick or full, if you know).
+        #[arg(long, default_value = "unknown")]
+        mode: String,
+    },
+}
+
+pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let path = resolve(args.history.as_deref())?;
+    if let Some(HistoryCommand::Import { dir, mode }) = &args.command {
+        let history = History::open(&path)?;
+        let summary = import_dir(&history, dir, mode)?;
+        for skipped in &summary.skipped {
+            eprintln!("skipped {skipped}");
+        }
+        println!(
+            "{}: {} result file(s) read, {} record(s) added, {} already there",
+            path.display(),
+            summary.files,
+            summary.added,
+            summary.already_present
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let filter = args.filter.as_deref().map(id_filter).transpose()?;
+    if !path.exists() {
+        println!(
+            "no history at {} yet: run `cargo bench`, or `stampede history import target/stampede/results`",
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let history = History::open(&path)?;
+    let report = analyse(
+        history.points(args.metric)?,
+        filter.as_ref(),
+        args.metric,
+        &TrendSettings::default(),
+    );
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("history".into(), path.display().to_string().into());
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", render_text(&report, &path));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--history PATH`, else `$STAMPEDE_HISTORY`, else the workspace's target/stampede.
+pub(crate) fn resolve(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if explicit.is_some() || std::env::var_os(HISTORY_ENV).is_some_and(|v| !v.is_empty()) {
+        return Ok(history_path(Path::new("."), explicit));
+    }
+    let catalog = Catalog::discover().context(
+        "run inside the stampede workspace, or name the file with --history PATH or STAMPEDE_HISTORY",
+    )?;
+    Ok(history_path(&catalog.work_dir(), None))
+}
+
+fn render_text(report: &TrendReport, path: &Path) -> String {
+    let metric = report.metric;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} in {} ({} is better), from {}",
+        metric.name(),
+        metric.unit(),
+        if metric.higher_is_better() {
+            "higher"
+        } else {
+            "lower"
+        },
+        path.display()
+    );
+    if report.trends.is_empty() {
+        let _ = writeln!(out, "no recorded runs match");
+        return out;
+    }
+    let width = report
+        .trends
+        .iter()
+        .map(|t| t.bench_id.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let _ = writeln!(
+        out,
+        "\n{:width$}  {:7} {:8} {:>4} {:>10}  {:24} change points",
+        "bench id", "mode", "machine", "runs", "latest", "vs previous run"
+    );
+    let mut machines = std::collections::BTreeMap::new();
+    for t in &report.trends {
+        machines.insert(t.fingerprint_short.clone(), t.fingerprint.describe());
+        let latest = t
+            .latest()
+            .map_or_else(|| "-".into(), |r| metric.format(r.value));
+        let previous = t.previous.as_ref().map_or_else(
+            || "-".to_owned(),
+            |p| format!("{:+.1}% ({})", p.relative_change * 100.0, short(&p.commit)),
+        );
+        let changes: Vec<String> = t
+            .change_points
+            .iter()
+            .map(|c| {
+                if c.within_commit {
+                    format!(
+                        "{:+.1}% within {} (machine drift)",
+                        c.relative_change * 100.0,
+                        short(&c.commit)
+                    )
+                } else {
+                    format!(
+                        "{:+.1}% at {} (after {}){}",
+                        c.relative_change * 100.0,
+                        short(&c.commit),
+                        short(&c.previous_commit),
+                        c.versions_changed
+                            .as_ref()
+                            .map_or_else(String::new, |v| format!(", versions {v}"))
+                    )
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:width$}  {:7} {:8} {:>4} {:>10}  {:24} {}{}",
+            t.bench_id,
+            t.mode,
+            t.fingerprint_short,
+            t.runs.len(),
+            latest,
+            previous,
+            if changes.is_empty() {
+                "none".to_owned()
+            } else {
+                changes.join("; ")
+            },
+            if t.left_out > 0 {
+                format!(
+                    "  [{} left out: invalid or without this figure]",
+                    t.left_out
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = writeln!(out, "\nmachines:");
+    for (short_name, description) in machines {
+        let _ = writeln!(out, "  {short_name}  {description}");
+    }
+    if !report.apart.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nnot compared (another machine or mode than the benchmark's latest run):"
+        );
+        for a in &report.apart {
+            let _ = writeln!(
+                out,
+                "  {:width$}  {} run(s), mode {}, machine {}: {}",
+                a.bench_id, a.runs, a.mode, a.fingerprint_short, a.reason
+            );
+        }
+    }
+    out
+}
+
+/// Writes the trend page (requests/s) into `out_dir` and links it from the summary `index_html`.
+pub(crate) fn write_trend_page(
+    explicit: Option<&Path>,
+    out_dir: &Path,
+    index_html: &Path,
+) -> anyhow::Result<PathBuf> {
+    let path = resolve(explicit)?;
+    if !path.exists() {
+        anyhow::bail!(
+            "no history at {}: run `cargo bench` first, or `stampede history import target/stampede/results`",
+            path.display()
+        );
+    }
+    let history = History::open(&path)?;
+    let metric = Metric::RequestsPerSec;
+    let settings = TrendSettings::default();
+    let report = analyse(history.points(metric)?, None, metric, &settings);
+    let page = write_page(&report, &path, settings.changepoint.significance, out_dir)?;
+    link_from_summary(index_html)?;
+    Ok(page)
+}
+
+/// Keeps a `stampede load --target` result in the history (mode `cli`). A failure is only a
+/// warning: the load itself succeeded.
+pub(crate) fn keep_load_result(
+    catalog: &Catalog,
+    explicit: Option<&Path>,
+    verified: &VerifiedServer,
+    workload: Workload,
+    load: &LoadSetup,
+    split: &CpuSplit,
+    measurement: &Measurement,
+) {
+    if measurement.usage.is_none() {
+        return;
+    }
+    let rate = load
+        .rate_per_sec
+        .map_or_else(String::new, |r| format!("-r{r}"));
+    let id = format!(
+        "{workload}/{}/c{}{rate}",
+        verified.target.name, load.connections
+    );
+    let context = RunContext::detect(catalog.root(), RunMode::Cli);
+    let open_loop = load
+        .rate_per_sec
+        .map(|r| stampede_harness::evidence::open_loop_run("--rate", None, r, &measurement.sample))
+        .into_iter()
+        .collect();
+    let record = verified.result_record(&context, &id, measurement, load, open_loop);
+    let fingerprint = Fingerprint::of_machine(
+        &context.machine,
+        &split.server.to_string(),
+        &split.client.to_string(),
+    );
+    let meta = RunMeta::detect(catalog.root(), "load", "cli", fingerprint);
+    let kept = Recorder::open(&catalog.work_dir(), explicit, meta)
+        .and_then(|recorder| recorder.append(&record).map(|()| recorder));
+    match kept {
+        Ok(recorder) => eprintln!("kept in the history: {id} ({})", recorder.path().display()),
+        Err(err) => eprintln!("warning: {id} not kept in the history: {err}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: HistoryArgs,
+    }
+
+    #[test]
+    fn import_is_a_subcommand_and_any_other_word_is_a_filter() {
+        let cli =
+            Cli::try_parse_from(["history", "import", "some/dir", "--mode", "quick"]).unwrap();
+        assert!(matches!(
+            cli.args.command,
+            Some(HistoryCommand::Import { ref dir, ref mode }) if dir == Path::new("some/dir") && mode == "quick"
+        ));
+        let cli =
+            Cli::try_parse_from(["history", "plaintext", "--metric", "cpu_us", "--json"]).unwrap();
+        assert_eq!(cli.args.filter.as_deref(), Some("plaintext"));
+        assert_eq!(cli.args.metric, Metric::CpuUs);
+        assert!(cli.args.json && cli.args.command.is_none());
+        assert!(Cli::try_parse_from(["history", "--metric", "rps"]).is_err());
+    }
+}
