@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub const RECORD_SCHEMA: u32 = 1;
 
 /// One repetition: one fresh server process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Repetition {
     /// Requests of the warm-up phase (not counted).
     pub warmup_requests: u64,
@@ -22,7 +22,7 @@ pub struct Repetition {
 }
 
 /// User-space instructions per request of one target and workload, over k repetitions.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IcountRecord {
     /// [`RECORD_SCHEMA`].
     pub schema: u32,
