@@ -40,18 +40,8 @@ pub fn matching<'a>(record: &ResultRecord, counts: &'a [IcountRecord]) -> Option
         };
         c.target == record.target
             && name == record.workload
-            && value.is_none_or(|v| param_number(&record.param) == Some(v))
+            && value.is_none_or(|v| super::split_param(&record.param).1 == Some(v))
     })
-}
-
-/// The number a parameter label names: `r1k` -> 1000, `r19k` -> 19000, `c16` -> 16.
-fn param_number(param: &str) -> Option<u64> {
-    let (text, scale) = match param.strip_suffix('k') {
-        Some(rest) => (rest, 1000),
-        None => (param, 1),
-    };
-    let digits = text.len() - text.trim_start_matches(|c: char| !c.is_ascii_digit()).len();
-    text[digits..].parse::<u64>().ok().map(|n| n * scale)
 }
 
 /// The table cell: `16,421 ±0.02%`, or `—` when this result's workload was not counted.
