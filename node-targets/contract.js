@@ -168,7 +168,7 @@ function createHandler(serverName, pool) {
         handle: (req, res, query) => {
           const ms = parseSleepMs(query);
           if (ms === null) return fail(res, 400);
-          setTimeout(() => send(res, 200, TEXT, 'ok'), ms);
+          sleepAtLeast(ms, () => send(res, 200, TEXT, 'ok'));
         },
       },
     ],
@@ -246,8 +246,23 @@ function createClientErrorHandler(serverName) {
   };
 }
 
+// The contract answers /sleep?ms=N after at least N ms, but setTimeout can fire up to a
+// millisecond early: libuv starts the timer from the event loop's cached, whole-millisecond
+// clock, which lags the moment the request is handled when the loop has been busy. The load
+// client counts such an answer as `too-fast`, so wait again for whatever is left.
+function sleepAtLeast(ms, done) {
+  const until = performance.now() + ms;
+  const check = () => {
+    const left = until - performance.now();
+    if (left > 0) setTimeout(check, Math.ceil(left));
+    else done();
+  };
+  setTimeout(check, ms);
+}
+
 module.exports = {
   createHandler,
+  sleepAtLeast,
   createClientErrorHandler,
   createContinueHandler,
   jsonDoc,
