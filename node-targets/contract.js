@@ -29,6 +29,21 @@ function queryInt(query, name, min, max) {
 const parseRounds = (query) => queryInt(query, 'rounds', 1, MAX_ROUNDS);
 const parseSleepMs = (query) => queryInt(query, 'ms', 0, MAX_SLEEP_MS);
 
+/**
+ * Calls `done` no sooner than `ms` ms from now, on a timer (no thread held). setTimeout alone
+ * fires up to 1 ms early, because libuv keeps its loop time in whole milliseconds
+ * (libuv/libuv#4773, nodejs/node#26578); the contract's /sleep must never answer sooner.
+ */
+function waitAtLeast(ms, done) {
+  const due = process.hrtime.bigint() + BigInt(ms) * 1000000n;
+  const check = () => {
+    const left = due - process.hrtime.bigint();
+    if (left <= 0n) done();
+    else setTimeout(check, Math.ceil(Number(left) / 1e6));
+  };
+  setTimeout(check, ms);
+}
+
 /** The document of spec/json-doc.json, built afresh for every request. */
 function jsonDoc() {
   return {
@@ -168,7 +183,7 @@ function createHandler(serverName, pool) {
         handle: (req, res, query) => {
           const ms = parseSleepMs(query);
           if (ms === null) return fail(res, 400);
-          setTimeout(() => send(res, 200, TEXT, 'ok'), ms);
+          waitAtLeast(ms, () => send(res, 200, TEXT, 'ok'));
         },
       },
     ],
