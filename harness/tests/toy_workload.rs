@@ -2,7 +2,8 @@
 //! workload, `burn` — a GET of the mock target's existing `/burn` handler, with a parameter, a
 //! heavy group and a tail run — is added to a copy of spec/ (one [[workloads]] entry and its
 //! success vector) and then parsed, listed with its benchmark IDs, verified and loaded through
-//! the calls `cargo bench` and `stampede load` make. No Rust code names it.
+//! the calls `cargo bench` and `stampede load` make. No Rust code names it. A toy the target
+//! has no handler for is refused by verify, before any load.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::path::Path;
@@ -40,9 +41,38 @@ const TOY_VECTOR: &str = r#"{"name": "burn-1",
   "request": {"method": "GET", "path": "/burn?ms=1&threads=1"},
   "expect": {"status": 200, "content_type": "text/plain", "body": "burnt"}}"#;
 
-/// A workspace whose spec/ is a copy of the repository's plus the toy's entry (and its vector
-/// when `with_vector`), and whose catalog holds one target: the mock, as a process.
+/// A toy the mock has no handler for: its spec entry and success vector are complete, so only
+/// a target can be at fault.
+const TEAPOT_ENTRY: &str = r#"
+[[workloads]]
+name = "teapot"
+about = "toy: a route no target serves"
+method = "GET"
+path = "/teapot"
+"#;
+
+const TEAPOT_VECTOR: &str = r#"{"name": "teapot",
+  "request": {"method": "GET", "path": "/teapot"},
+  "expect": {"status": 200, "content_type": "text/plain", "body": "short and stout"}}"#;
+
+/// The vectors the mock has handlers for, plus the toy vectors named in `toys`.
+fn mock_vectors(root: &Path, toys: &[&str]) -> Vec<Vector> {
+    let handled = ["healthz", "plaintext", "json", "unknown-path"];
+    load_vectors(&spec_dir(root))
+        .unwrap()
+        .into_iter()
+        .filter(|v| handled.contains(&v.name.as_str()) || toys.contains(&v.name.as_str()))
+        .collect()
+}
+
+/// The toy `burn` workload, with its vector when `with_vector`.
 fn fixture(with_vector: bool) -> tempfile::TempDir {
+    workspace(TOY_ENTRY, with_vector.then_some(TOY_VECTOR))
+}
+
+/// A workspace whose spec/ is a copy of the repository's plus a toy workload `entry` (and its
+/// `vector`), and whose catalog holds one target: the mock, as a process.
+fn workspace(entry: &str, vector: Option<&str>) -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
     let repo_spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
     let spec = root.path().join("spec");
@@ -54,12 +84,12 @@ fn fixture(with_vector: bool) -> tempfile::TempDir {
         }
     }
     let workloads = std::fs::read_to_string(spec.join("workloads.toml")).unwrap();
-    std::fs::write(spec.join("workloads.toml"), workloads + TOY_ENTRY).unwrap();
-    if with_vector {
+    std::fs::write(spec.join("workloads.toml"), workloads + entry).unwrap();
+    if let Some(vector) = vector {
         let path = spec.join("vectors.json");
         let mut file: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let vector: serde_json::Value = serde_json::from_str(TOY_VECTOR).unwrap();
+        let vector: serde_json::Value = serde_json::from_str(vector).unwrap();
         file["vectors"].as_array_mut().unwrap().push(vector);
         std::fs::write(&path, serde_json::to_string_pretty(&file).unwrap()).unwrap();
     }
@@ -122,13 +152,7 @@ fn a_toy_workload_is_verified_and_loaded_on_a_target_process_with_every_answer_c
     let catalog = Catalog::load(root.path()).unwrap();
     let spec = WorkloadSpec::load(&spec_dir(root.path())).unwrap();
     // The vectors the mock has handlers for, the toy's among them: verify replays them all.
-    let vectors: Vec<Vector> = load_vectors(&spec_dir(root.path()))
-        .unwrap()
-        .into_iter()
-        .filter(|v| {
-            ["healthz", "plaintext", "json", "unknown-path", "burn-1"].contains(&v.name.as_str())
-        })
-        .collect();
+    let vectors = mock_vectors(root.path(), &["burn-1"]);
     assert_eq!(vectors.len(), 5);
     let cpus = CpuSet::allowed().unwrap();
     let mut verified = start_verified(
@@ -164,4 +188,29 @@ fn a_toy_workload_is_verified_and_loaded_on_a_target_process_with_every_answer_c
         );
     }
     verified.server.stop();
+}
+
+#[test]
+fn a_target_without_a_handler_for_a_spec_workload_is_refused_before_any_load() {
+    let root = workspace(TEAPOT_ENTRY, Some(TEAPOT_VECTOR));
+    let catalog = Catalog::load(root.path()).unwrap();
+    let spec = WorkloadSpec::load(&spec_dir(root.path())).unwrap();
+    let all = load_vectors(&spec_dir(root.path())).unwrap();
+    assert!(
+        spec.unanswered(&all).is_empty(),
+        "the spec side is complete"
+    );
+    let vectors = mock_vectors(root.path(), &["teapot"]);
+    assert_eq!(vectors.len(), 5);
+    let refused = start_verified(
+        &catalog,
+        "mock",
+        &ServerConfig::for_cpus(CpuSet::allowed().unwrap()),
+        Arc::new(vectors),
+    );
+    let Err(err) = refused else {
+        panic!("the mock has no /teapot handler, yet it passed verification");
+    };
+    let err = err.to_string();
+    assert!(err.contains("`mock`") && err.contains("/teapot"), "{err}");
 }
