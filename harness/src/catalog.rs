@@ -98,6 +98,34 @@ pub struct VersionSource {
     pub regex: String,
 }
 
+/// How `stampede icount` runs a target so that its instruction count per request is stable:
+/// runtime settings that remove time- and randomness-driven work, and how long to warm up.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcountSpec {
+    /// Extra environment for the counted server (e.g. Go's GODEBUG), on top of `env`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Arguments inserted right after the start command's program: runtime flags such as V8's
+    /// `--predictable`, or the server's own options.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Functions that mark a thread as time-driven (e.g. Go's `runtime.sysmon`, which wakes every
+    /// 10 ms however many requests there are): threads whose call stack holds one are left out
+    /// of the count.
+    #[serde(default)]
+    pub uncounted_threads: Vec<String>,
+    /// Requests sent per workload before counting starts (JIT tiers, caches, pools).
+    #[serde(default)]
+    pub warmup_requests: Option<u64>,
+    /// Instructions after which the warm-up may end early (heavy requests warm up sooner).
+    #[serde(default)]
+    pub warmup_instructions: Option<u64>,
+    /// Requests counted per workload.
+    #[serde(default)]
+    pub measured_requests: Option<u64>,
+}
+
 /// One server under test.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +154,9 @@ pub struct Target {
     /// Where the exact framework version is found, for reports.
     #[serde(default)]
     pub framework_version: Option<VersionSource>,
+    /// Settings for counting instructions under Valgrind (`stampede icount`).
+    #[serde(default)]
+    pub icount: IcountSpec,
 }
 
 impl Target {
@@ -430,6 +461,33 @@ mod tests {
         }
         let node = catalog.target("node").unwrap();
         assert_eq!(catalog.framework_label(node), node.framework);
+    }
+
+    #[test]
+    fn icount_settings_parse_and_default_to_none() {
+        let text = SMALL.replace(
+            "start = [\"b\"]",
+            "start = [\"b\"]\n        icount = { env = { GOGC = \"off\" }, args = [\"--predictable\"], warmup_requests = 5000, warmup_instructions = 1_000, measured_requests = 300 }",
+        );
+        let catalog = Catalog::parse(Path::new("/w"), &text).unwrap();
+        let b = &catalog.target("b").unwrap().icount;
+        assert_eq!(b.env.get("GOGC").map(String::as_str), Some("off"));
+        assert_eq!(b.args, ["--predictable"]);
+        assert_eq!(
+            (
+                b.warmup_requests,
+                b.warmup_instructions,
+                b.measured_requests
+            ),
+            (Some(5000), Some(1_000), Some(300))
+        );
+        let a = &catalog.target("a").unwrap().icount;
+        assert!(a.env.is_empty() && a.args.is_empty() && a.warmup_requests.is_none());
+        let typo = text.replace("warmup_requests", "warmup_request");
+        let err = Catalog::parse(Path::new("/w"), &typo)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("warmup_request"), "{err}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod cpus;
 pub mod evidence;
 pub mod exposition;
 pub mod history;
+pub mod icount;
 pub mod k6;
 pub mod limits;
 pub mod load;

@@ -54,16 +54,22 @@ fn a_record_holds_the_measured_windows_and_none_of_the_warm_up() {
     let served_in_samples = served_after_samples - served_before_samples;
     let sample = &record.sample;
     assert_eq!(record.windows, measured);
-    // Window edges cut through requests in flight: at most one per connection at each edge.
+    // The record holds the windows and the gaps between them, never what came before the first
+    // or after the last. The server's count also holds the moments before the first window and
+    // after the last, which grow when this thread is descheduled, so it bounds the record from
+    // above; the windows' own completions bound it from below. Window edges cut through
+    // requests in flight: at most one per connection at each edge.
     let slack = 2 * connections as u64;
+    let in_windows: u64 = (1..=measured as u64).map(|k| 300 * k).sum();
     assert!(
-        sample.requests.abs_diff(served_in_samples) <= slack,
-        "record {} vs served in the samples {served_in_samples}",
+        sample.requests + slack >= in_windows,
+        "record {} below the windows' {in_windows} completions",
         sample.requests
     );
     assert!(
-        sample.requests + 4000 < served_after_samples,
-        "the warm-up's {served_before_samples} requests must not be in the record ({})",
+        sample.requests <= served_in_samples + slack,
+        "record {} above the {served_in_samples} served in the samples: the warm-up's \
+         {served_before_samples} requests leaked in",
         sample.requests
     );
     assert_eq!(sample.histogram.len(), sample.requests);
@@ -92,11 +98,12 @@ fn a_window_waits_for_exactly_its_completions_in_a_running_stream() {
 }
 
 // Microseconds are the client's own cost here: unoptimised code alone adds more than the 50 us
-// under test, so this runs in optimised builds (`.ci/run` runs this file with --release).
+// under test, so this runs in optimised builds (`.ci/run` runs this file with the bench
+// profile; `--release` works too).
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "a timing test of optimised code: cargo test --release --test measurement"
+    ignore = "a timing test of optimised code: cargo test --profile bench --test measurement"
 )]
 fn open_loop_latency_is_within_50_us_of_a_known_server_delay_at_1000_per_second() {
     let _serial = serial();

@@ -16,7 +16,8 @@ use stampede_harness::compare::worktree::{checkout, resolve_commit};
 use stampede_harness::compare::{Names, RoundSetup, RunSpec, Side, compare};
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::session::load_spec;
-use stampede_harness::workload::Workload;
+use stampede_harness::vectors::spec_dir;
+use stampede_harness::workload::{DefaultFor, Workload, WorkloadSpec};
 
 #[derive(Debug, Args)]
 pub(crate) struct CompareArgs {
@@ -29,12 +30,15 @@ pub(crate) struct CompareArgs {
     /// Targets to compare (default: every available target).
     #[arg(long, value_delimiter = ',')]
     targets: Vec<String>,
-    /// Workloads to compare.
-    #[arg(long, value_delimiter = ',', default_value = "plaintext,json")]
+    /// Workloads to compare (default: those whose spec/workloads.toml entry has `default_for`
+    /// "compare" for the duet, plaintext and json; "icount" for instructions, plaintext, json,
+    /// order and the smallest hash).
+    #[arg(long, value_delimiter = ',')]
     workloads: Vec<Workload>,
-    /// Change in percent that counts as a regression.
-    #[arg(long, default_value_t = 5.0)]
-    threshold: f64,
+    /// Change in percent that counts as a regression (default: 5 for the duet, 0.5 for
+    /// instructions).
+    #[arg(long)]
+    threshold: Option<f64>,
     /// Duet rounds per target and workload before the first look.
     #[arg(long, default_value_t = 12)]
     rounds: usize,
@@ -63,15 +67,33 @@ pub(crate) struct CompareArgs {
     /// Also write the whole run (every round, every decision) as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    // --- instructions metric (issue 19); the duet ignores these ---
+    /// What decides: `duet` (requests/s and CPU per request, both versions loaded at once) or
+    /// `instructions` (user-space instructions per request under Valgrind; deterministic).
+    #[arg(long, value_enum, default_value_t = Metric::Duet)]
+    metric: Metric,
+    /// With --metric instructions: fresh server processes per side.
+    #[arg(long, default_value_t = stampede_harness::icount::DEFAULT_REPETITIONS)]
+    repetitions: usize,
+}
+
+/// The duet's threshold in percent when none is given.
+const DUET_THRESHOLD_PCT: f64 = 5.0;
+
+/// The metric `compare` decides on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Metric {
+    /// Duet A/B: requests/s and server CPU per request.
+    Duet,
+    /// User-space instructions per request under Valgrind.
+    Instructions,
 }
 
 impl CompareArgs {
     fn sequential(&self) -> anyhow::Result<SequentialOptions> {
-        if !(self.threshold > 0.0 && self.threshold < 100.0) {
-            anyhow::bail!(
-                "--threshold must be a percentage between 0 and 100, got {}",
-                self.threshold
-            );
+        let threshold = self.threshold.unwrap_or(DUET_THRESHOLD_PCT);
+        if !(threshold > 0.0 && threshold < 100.0) {
+            anyhow::bail!("--threshold must be a percentage between 0 and 100, got {threshold}");
         }
         if self.rounds < 4 || self.step_rounds == 0 || self.max_rounds < self.rounds {
             anyhow::bail!(
@@ -87,7 +109,7 @@ impl CompareArgs {
                 step_rounds: self.step_rounds,
                 max_rounds: self.max_rounds,
             },
-            threshold: self.threshold / 100.0,
+            threshold: threshold / 100.0,
             alpha: FAMILY_ALPHA,
             max_time: self.max_time,
             null_control: self.null_control,
@@ -96,6 +118,20 @@ impl CompareArgs {
 }
 
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    if args.metric == Metric::Instructions {
+        return super::compare_instructions::run(
+            &super::compare_instructions::InstructionsCompare {
+                base: &args.base,
+                head: args.head.as_deref(),
+                targets: &args.targets,
+                workloads: &args.workloads,
+                threshold_pct: args.threshold,
+                repetitions: args.repetitions,
+                markdown: args.markdown.as_deref(),
+                json: args.json.as_deref(),
+            },
+        );
+    }
     let sequential = args.sequential()?;
     let head_catalog = Catalog::discover()?;
     let root = head_catalog.root().to_path_buf();
@@ -127,7 +163,12 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         } else {
             args.targets.clone()
         },
-        workloads: args.workloads.clone(),
+        workloads: if args.workloads.is_empty() {
+            // The working tree's spec, which also parses named workloads and builds the requests.
+            WorkloadSpec::load(&spec_dir(&root))?.defaults_for(DefaultFor::Compare)
+        } else {
+            args.workloads.clone()
+        },
         setup: RoundSetup {
             duration: args.round_duration,
             connections: args.connections,

@@ -1,8 +1,10 @@
 //! Command-line parsing and dispatch; each command lives in its own file.
 
 mod compare;
+mod compare_instructions;
 mod export;
 mod history;
+mod icount;
 mod import;
 mod list;
 mod load;
@@ -55,6 +57,8 @@ enum Command {
     },
     /// Trends across runs from the results history, with change points and their commits.
     History(history::HistoryArgs),
+    /// Count user-space instructions per request under Valgrind (deterministic, any machine).
+    Icount(icount::IcountArgs),
 }
 
 /// Runs the parsed command; the exit code says success (0) or failure (1).
@@ -69,6 +73,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Export { engine } => export::run(&engine),
         Command::Import { engine } => import::run(&engine),
         Command::History(history_args) => history::run(&history_args),
+        Command::Icount(icount_args) => icount::run(&icount_args),
     }
 }
 

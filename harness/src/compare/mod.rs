@@ -8,6 +8,7 @@ pub mod counters;
 pub mod decide;
 pub mod duet;
 pub mod family;
+pub mod instructions;
 pub mod markdown;
 pub mod run;
 pub mod screen;

@@ -88,6 +88,7 @@ impl Summary {
             time_range,
             skipped,
             problems: Vec::new(),
+            instructions: Vec::new(),
         }
     }
 

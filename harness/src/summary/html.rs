@@ -71,6 +71,7 @@ struct Page<'a> {
     provenance: String,
     unranked: Option<String>,
     flags_legend: &'static str,
+    instructions_note: Option<String>,
     columns: &'static [(&'static str, bool)],
     links: &'a CriterionLinks,
     nav: Vec<(String, String)>,
@@ -138,7 +139,7 @@ pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, Summa
                 anchor: charts::anchor(summary, section, &w.name),
                 title: workload_title(w),
                 charts,
-                rows: table::rows(section, w),
+                rows: table::rows(summary, section, w),
             };
             let machine = format!(" (machine {})", section.machine + 1);
             let name = format!("{}{}", view.title, if several { &machine } else { "" });
@@ -160,6 +161,7 @@ pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, Summa
         provenance: table::provenance(summary),
         unranked: summary.unranked_reason(),
         flags_legend: FLAGS_LEGEND,
+        instructions_note: super::instructions::note(&summary.instructions),
         columns: &COLUMNS,
         links,
         nav,

@@ -51,6 +51,9 @@ struct Document<'a> {
     claims: Vec<Claim<'a>>,
     /// Files that could not be read, inputs that fell back to defaults.
     problems: &'a [String],
+    /// User-space instructions per request from `stampede icount`, newest per target and
+    /// workload; results of the same target and workload family show them beside server CPU.
+    instructions: &'a [crate::icount::IcountRecord],
 }
 
 /// The thresholds behind the flags.
@@ -174,6 +177,7 @@ pub fn render(
             })
             .collect(),
         problems: &summary.problems,
+        instructions: &summary.instructions,
     };
     super::rendered("results.json", serde_json::to_string_pretty(&document))
 }

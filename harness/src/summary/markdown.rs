@@ -15,6 +15,7 @@ struct Report {
     provenance: String,
     unranked: Option<String>,
     flags_legend: &'static str,
+    instructions_note: Option<String>,
     targets: Vec<Vec<String>>,
     sections: Vec<SectionView>,
     problems: Vec<String>,
@@ -104,7 +105,7 @@ pub fn render(summary: &Summary) -> Result<String, SummaryError> {
                 .map(|w| WorkloadView {
                     title: md_cell(&workload_title(w)),
                     columns: COLUMNS.iter().map(|(name, _)| *name).collect(),
-                    rows: table::rows(section, w)
+                    rows: table::rows(summary, section, w)
                         .into_iter()
                         .map(|row| cells(row.cells))
                         .collect(),
@@ -125,6 +126,7 @@ pub fn render(summary: &Summary) -> Result<String, SummaryError> {
         provenance: table::provenance(summary),
         unranked: summary.unranked_reason(),
         flags_legend: FLAGS_LEGEND,
+        instructions_note: super::instructions::note(&summary.instructions).map(|n| md_cell(&n)),
         targets: summary
             .targets
             .iter()

@@ -14,6 +14,7 @@ pub mod charts;
 pub mod claims;
 mod format;
 pub mod html;
+pub mod instructions;
 pub mod json;
 pub mod markdown;
 pub mod order;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::{Availability, Catalog};
 use crate::evidence::{Machine, ResultRecord, RunMode};
+use crate::icount::IcountRecord;
 
 use self::claims::{ClaimCheck, ClaimSet};
 use self::order::ReportOrder;
@@ -181,6 +183,8 @@ pub struct Summary {
     pub skipped: Vec<SkippedTarget>,
     /// Result files that could not be read, and inputs that fell back to defaults.
     pub problems: Vec<String>,
+    /// Instruction counts of `stampede icount`, shown beside server CPU per request.
+    pub instructions: Vec<IcountRecord>,
 }
 
 impl Summary {
@@ -290,6 +294,7 @@ pub fn write_from_results(
     summary.left_out = gathered.left_out;
     summary.problems = gathered.problems;
     summary.problems.extend(order_problem);
+    summary.instructions = instructions::gather(results_dirs);
     write_summary(&summary, out_dir, criterion_dir)
 }
 

@@ -4,6 +4,7 @@
 use super::format::{bytes, latency, rate, thousands};
 use super::{Section, Summary, WorkloadSummary};
 use crate::evidence::{ResultRecord, RunMode, quantile_name};
+use crate::icount::IcountRecord;
 
 /// What the flags mean.
 pub(super) const FLAGS_LEGEND: &str = "INVALID: errors above 0.1% of attempts or a wrong answer, not a \
@@ -14,7 +15,7 @@ law); client-late: an open loop's client missed its send schedule (p99 lag over 
 late); skipped: the target has no result here.";
 
 /// Columns of a workload's evidence table, and whether each holds figures (right-aligned).
-pub(super) const COLUMNS: [(&str, bool); 21] = [
+pub(super) const COLUMNS: [(&str, bool); 22] = [
     ("target", false),
     ("param", false),
     ("req/s", true),
@@ -30,6 +31,7 @@ pub(super) const COLUMNS: [(&str, bool); 21] = [
     ("server CPU busy", true),
     ("client CPU busy", true),
     ("CPU µs/req", true),
+    ("user-space instr/req", true),
     ("peak PSS", true),
     ("server CPUs", false),
     ("client CPUs", false),
@@ -49,9 +51,9 @@ pub(super) struct Row {
 }
 
 /// The rows of a workload: its results, then its absent targets.
-pub(super) fn rows(section: &Section, workload: &WorkloadSummary) -> Vec<Row> {
+pub(super) fn rows(summary: &Summary, section: &Section, workload: &WorkloadSummary) -> Vec<Row> {
     let results = workload.records.iter().map(|r| Row {
-        cells: cells(r),
+        cells: cells(r, &summary.instructions),
         flagged: !r.flags().words().is_empty(),
         invalid: r.invalid,
         absent: false,
@@ -122,7 +124,7 @@ pub(super) fn provenance(summary: &Summary) -> String {
 }
 
 /// The cells of one result's row.
-pub(super) fn cells(r: &ResultRecord) -> Vec<String> {
+pub(super) fn cells(r: &ResultRecord, counts: &[IcountRecord]) -> Vec<String> {
     let l = &r.latency_us;
     let attempts = r.requests + r.errors;
     let errors = if r.errors == 0 {
@@ -150,6 +152,7 @@ pub(super) fn cells(r: &ResultRecord) -> Vec<String> {
         r.server
             .cpu_us_per_request
             .map_or_else(|| "—".into(), |us| format!("{us:.1}")),
+        super::instructions::cell(r, counts),
         bytes(r.server.peak_pss_bytes as f64),
         r.setup.server_cpus.clone(),
         r.setup.client_cpus.clone(),

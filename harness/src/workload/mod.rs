@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 pub use groups::{Background, BenchCase, BenchGroup, Sampling, Tail};
 pub use spec::{
-    AnswerSource, OpenLoopSettings, ParamDef, WorkloadDef, WorkloadSpec, WorkloadSpecError,
+    AnswerSource, DefaultFor, OpenLoopSettings, ParamDef, WorkloadDef, WorkloadSpec,
+    WorkloadSpecError,
 };
 
 use crate::load::RequestTemplate;

@@ -54,6 +54,16 @@ pub enum AnswerSource {
     Route,
 }
 
+/// A command that runs a workload when the user names none (`default_for` in the spec).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DefaultFor {
+    /// `stampede compare` (the duet): each workload costs minutes of rounds per target.
+    Compare,
+    /// `stampede icount` and `compare --metric instructions`.
+    Icount,
+}
+
 /// The workload's one numeric parameter, e.g. the rounds of `hash:19000`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,6 +118,8 @@ pub struct WorkloadDef {
     pub body: Option<BodyKind>,
     /// Where answers come from without a body.
     pub answer: AnswerSource,
+    /// The commands that run it when none is named.
+    pub default_for: Vec<DefaultFor>,
 }
 
 impl WorkloadDef {
@@ -152,6 +164,8 @@ struct WorkloadEntry {
     body: Option<BodyKind>,
     #[serde(default)]
     answer: Option<AnswerSource>,
+    #[serde(default)]
+    default_for: Vec<DefaultFor>,
     #[serde(default)]
     groups: Vec<GroupEntry>,
 }
@@ -354,6 +368,26 @@ impl WorkloadSpec {
             .collect()
     }
 
+    /// The workloads `command` runs when none is named, in file order, each at the smallest
+    /// parameter its benchmark groups measure (its default without one): the cheapest request
+    /// that exercises the handler, as larger sizes mostly repeat the same loop.
+    pub fn defaults_for(&self, command: DefaultFor) -> Vec<Workload> {
+        self.at_defaults()
+            .into_iter()
+            .filter(|w| w.definition.default_for.contains(&command))
+            .map(|w| {
+                let smallest = self
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.cases)
+                    .filter(|case| case.workload.name() == w.name())
+                    .filter_map(|case| case.workload.param())
+                    .min();
+                w.with_param(smallest)
+            })
+            .collect()
+    }
+
     /// `NAME[:PARAM]` against these workloads, e.g. `hash:19000` or `plaintext`.
     pub fn workload(&self, text: &str) -> Result<Workload, WorkloadError> {
         let (name, value) = match text.split_once(':') {
@@ -418,6 +452,7 @@ fn definition(entry: WorkloadEntry) -> Result<(WorkloadDef, Vec<GroupEntry>), St
         param,
         body,
         answer,
+        default_for,
         groups,
     } = entry;
     if name.is_empty() || name.contains(['/', ':', ',', ' ']) {
@@ -489,6 +524,7 @@ fn definition(entry: WorkloadEntry) -> Result<(WorkloadDef, Vec<GroupEntry>), St
         param,
         body,
         answer,
+        default_for,
     };
     Ok((definition, groups))
 }

@@ -315,3 +315,50 @@ fn get_workloads_check_against_the_spec_vectors_answers() {
     assert_eq!(sleep.answer, Answer::Exact(b"ok".to_vec()));
     assert!(!"sleep".parse::<Workload>().unwrap().has_bodies());
 }
+
+#[test]
+fn commands_default_to_the_workloads_the_spec_marks_at_their_smallest_measured_parameter() {
+    let spec = repo_spec();
+    let names = |command| -> Vec<String> {
+        spec.defaults_for(command)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    assert_eq!(
+        names(DefaultFor::Icount),
+        ["plaintext", "json", "order", "hash:1000"]
+    );
+    assert_eq!(names(DefaultFor::Compare), ["plaintext", "json"]);
+
+    let toy = spec_of(
+        r#"
+[[workloads]]
+name = "nap"
+about = "a wait"
+method = "GET"
+path = "/sleep?ms={ms}"
+param = { name = "ms", default = 5 }
+answer = "route"
+default_for = ["icount"]
+
+  [[workloads.groups]]
+  name = "nap"
+  connections = [1]
+  params = [7, 3]
+  id = "{param}"
+"#,
+    )
+    .unwrap();
+    let counted: Vec<String> = toy
+        .defaults_for(DefaultFor::Icount)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(counted, ["nap:3"]);
+    assert!(toy.defaults_for(DefaultFor::Compare).is_empty());
+    let err = spec_of(&PLAIN.replace("method", "default_for = [\"bench\"]\nmethod"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown variant"), "{err}");
+}

@@ -1,0 +1,146 @@
+//! What a count produced, as JSON: one file per target and workload under
+//! `target/stampede/icount/`, for the summary to show beside server CPU per request.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the record's layout; readers skip records of another version.
+pub const RECORD_SCHEMA: u32 = 1;
+
+/// One repetition: one fresh server process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Repetition {
+    /// Requests of the warm-up phase (not counted).
+    pub warmup_requests: u64,
+    /// Requests of the measured phase.
+    pub measured_requests: u64,
+    /// User-space instructions of the measured phase, all server processes together.
+    pub instructions: u64,
+    /// `instructions / measured_requests`.
+    pub instructions_per_request: f64,
+}
+
+/// User-space instructions per request of one target and workload, over k repetitions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct IcountRecord {
+    /// [`RECORD_SCHEMA`].
+    pub schema: u32,
+    /// Target name.
+    pub target: String,
+    /// Workload name, e.g. `hash:1000`.
+    pub workload: String,
+    /// Median over the repetitions of instructions per request.
+    pub instructions_per_request: f64,
+    /// (max - min) / median over the repetitions, in percent.
+    pub spread_pct: f64,
+    /// Every repetition, in the order run.
+    pub repetitions: Vec<Repetition>,
+    /// The counting tool and its version, e.g. `callgrind (valgrind-3.19.0)`.
+    pub tool: String,
+    /// The catalog's determinism settings the server ran with (environment, then arguments).
+    pub settings: String,
+    /// Commit of the workspace measured (`-dirty` when it had changes).
+    pub commit: String,
+    /// When the count finished (RFC 3339, UTC).
+    pub recorded_at: String,
+}
+
+/// What user-space instruction counts leave out, for reports that show them.
+pub const BLIND_SPOTS: &str = "User-space instructions counted by Valgrind: deterministic, but \
+    blind to kernel work and system calls, lock contention, cache and memory stalls and \
+    multi-core scaling, which the duet and CPU time see.";
+
+impl IcountRecord {
+    /// The record's file name: `<target>__<workload>.json` (`:` becomes `-`).
+    pub fn file_name(&self) -> String {
+        file_name(&self.target, &self.workload)
+    }
+
+    /// Writes the record into `dir` (created if missing); returns its path.
+    pub fn write_to(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(self.file_name());
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(&path, text + "\n")?;
+        Ok(path)
+    }
+}
+
+/// `<target>__<workload>.json` with `:` replaced by `-`.
+pub fn file_name(target: &str, workload: &str) -> String {
+    format!("{target}__{}.json", workload.replace(':', "-"))
+}
+
+/// Where `stampede icount` writes its records under a workspace's `target/stampede`.
+pub fn records_dir(work_dir: &Path) -> PathBuf {
+    work_dir.join("icount")
+}
+
+/// Every record of the current schema in `dir`, sorted by target then workload; files that
+/// cannot be read or are of another schema are named in the second list.
+pub fn read_records(dir: &Path) -> (Vec<IcountRecord>, Vec<String>) {
+    let mut records = Vec::new();
+    let mut skipped = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (records, skipped);
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let parsed = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<IcountRecord>(&text).ok())
+            .filter(|r| r.schema == RECORD_SCHEMA);
+        match parsed {
+            Some(record) => records.push(record),
+            None => skipped.push(path.display().to_string()),
+        }
+    }
+    records.sort_by(|a, b| (&a.target, &a.workload).cmp(&(&b.target, &b.workload)));
+    (records, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(target: &str, workload: &str) -> IcountRecord {
+        IcountRecord {
+            schema: RECORD_SCHEMA,
+            target: target.into(),
+            workload: workload.into(),
+            instructions_per_request: 17_062.0,
+            spread_pct: 0.01,
+            repetitions: vec![Repetition {
+                warmup_requests: 200,
+                measured_requests: 1000,
+                instructions: 17_062_000,
+                instructions_per_request: 17_062.0,
+            }],
+            tool: "callgrind (valgrind-3.19.0)".into(),
+            settings: String::new(),
+            commit: "abc".into(),
+            recorded_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn records_round_trip_through_their_files_sorted_and_foreign_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = record("nethttp", "hash:1000");
+        let a = record("actix", "plaintext");
+        assert_eq!(
+            b.write_to(dir.path()).unwrap().file_name().unwrap(),
+            "nethttp__hash-1000.json"
+        );
+        a.write_to(dir.path()).unwrap();
+        std::fs::write(dir.path().join("other.json"), "{}").unwrap();
+        let (records, skipped) = read_records(dir.path());
+        assert_eq!(records, [a, b]);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].ends_with("other.json"));
+    }
+}
