@@ -29,6 +29,21 @@ function queryInt(query, name, min, max) {
 const parseRounds = (query) => queryInt(query, 'rounds', 1, MAX_ROUNDS);
 const parseSleepMs = (query) => queryInt(query, 'ms', 0, MAX_SLEEP_MS);
 
+/**
+ * Calls `done` no sooner than `ms` ms from now, on a timer (no thread held). setTimeout alone
+ * fires up to 1 ms early, because libuv keeps its loop time in whole milliseconds
+ * (libuv/libuv#4773, nodejs/node#26578); the contract's /sleep must never answer sooner.
+ */
+function waitAtLeast(ms, done) {
+  const due = process.hrtime.bigint() + BigInt(ms) * 1000000n;
+  const check = () => {
+    const left = due - process.hrtime.bigint();
+    if (left <= 0n) done();
+    else setTimeout(check, Math.ceil(Number(left) / 1e6));
+  };
+  setTimeout(check, ms);
+}
+
 /** The document of spec/json-doc.json, built afresh for every request. */
 function jsonDoc() {
   return {
@@ -168,7 +183,7 @@ function createHandler(serverName, pool) {
         handle: (req, res, query) => {
           const ms = parseSleepMs(query);
           if (ms === null) return fail(res, 400);
-          sleepAtLeast(ms, () => send(res, 200, TEXT, 'ok'));
+          waitAtLeast(ms, () => send(res, 200, TEXT, 'ok'));
         },
       },
     ],
@@ -246,23 +261,8 @@ function createClientErrorHandler(serverName) {
   };
 }
 
-// The contract answers /sleep?ms=N after at least N ms, but setTimeout can fire up to a
-// millisecond early: libuv starts the timer from the event loop's cached, whole-millisecond
-// clock, which lags the moment the request is handled when the loop has been busy. The load
-// client counts such an answer as `too-fast`, so wait again for whatever is left.
-function sleepAtLeast(ms, done) {
-  const until = performance.now() + ms;
-  const check = () => {
-    const left = until - performance.now();
-    if (left > 0) setTimeout(check, Math.ceil(left));
-    else done();
-  };
-  setTimeout(check, ms);
-}
-
 module.exports = {
   createHandler,
-  sleepAtLeast,
   createClientErrorHandler,
   createContinueHandler,
   jsonDoc,

@@ -1,17 +1,14 @@
-//! `cargo bench`: every workload on every available target, through Criterion.
+//! `cargo bench`: every benchmark group of spec/workloads.toml on every available target,
+//! through Criterion. The groups, their cases and IDs are data; this binary has none of its own.
 //!
 //! Filter like Criterion: `cargo bench -- json/axum`; quick run: `cargo bench -- --quick`.
 //! Targets whose toolchain is missing are skipped with one line each. A target that fails to
 //! build, verify or stay up fails its benchmarks, the others still run, and the exit status is
 //! non-zero at the end.
 
-mod cpu;
-mod documents;
 mod filter;
-mod http;
 mod measure;
 mod runner;
-mod waiting;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -46,15 +43,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    http::plaintext(&mut bench, &mut criterion);
-    http::plaintext_pipelined(&mut bench, &mut criterion);
-    http::json(&mut bench, &mut criterion);
-    documents::json_doc(&mut bench, &mut criterion);
-    documents::order(&mut bench, &mut criterion);
-    cpu::hash(&mut bench, &mut criterion);
-    cpu::hash_offload(&mut bench, &mut criterion);
-    cpu::mixed(&mut bench, &mut criterion);
-    waiting::sleep(&mut bench, &mut criterion);
+    let spec = bench.spec();
+    for group in spec.groups() {
+        bench.run_group(&mut criterion, group);
+    }
     criterion.final_summary();
     bench.write_summary();
     bench.finish()

@@ -16,7 +16,9 @@ use stampede_harness::load::{LoadClient, RunPlan};
 use stampede_harness::sampling::SampledStream;
 use stampede_harness::session::{LoadSetup, Measurement, VerifiedServer};
 
-use crate::runner::{Bench, Case, Sampling};
+use stampede_harness::workload::{BenchCase, Sampling};
+
+use crate::runner::Bench;
 
 /// Unmeasured load before Criterion's own warm-up: fills connection pools, JITs and caches, and
 /// gives a first capacity estimate to size the measurement.
@@ -48,19 +50,19 @@ impl Bench {
         bench_id: BenchmarkId,
         id: &str,
         verified: &mut VerifiedServer,
-        case: &Case,
+        case: &BenchCase,
         sampling: Sampling,
     ) -> Result<(), String> {
         let at = |e: &dyn std::fmt::Display| format!("{id}: {e}");
         let idle_pss_bytes = verified.idle_pss_bytes();
         let client_cpus = self.split().client.clone();
         let mut client = verified
-            .connect(case.workload, case.connections, &client_cpus)
+            .connect(&case.workload, case.connections, &client_cpus)
             .map_err(|e| at(&e))?;
         let mut background_client = match &case.background {
             Some(bg) => Some(
                 verified
-                    .connect(bg.workload, bg.connections, &client_cpus)
+                    .connect(&bg.workload, bg.connections, &client_cpus)
                     .map_err(|e| at(&e))?,
             ),
             None => None,
@@ -132,7 +134,7 @@ impl Bench {
             let plan = RunPlan::duration(Duration::from_secs_f64(seconds))
                 .with_rate(bg.probe_rate_per_sec);
             let mut probe = verified
-                .connect(case.workload, bg.probe_connections, &client_cpus)
+                .connect(&case.workload, bg.probe_connections, &client_cpus)
                 .map_err(|e| at(&e))?;
             let sample = probe.run(&plan).map_err(|e| at(&e))?;
             open_loop.push(evidence::open_loop_run(
@@ -193,25 +195,25 @@ impl Bench {
         Ok(())
     }
 
-    /// The open-loop runs spec/workloads.toml asks for this benchmark: at fractions of the
-    /// capacity just measured and at the common rate. None in quick mode.
+    /// The open-loop runs spec/workloads.toml asks for this benchmark (its group's `tails`):
+    /// at fractions of the capacity just measured and at the common rate. None in quick mode.
     fn tails(
         &self,
         client: &mut LoadClient,
         id: &str,
-        case: &Case,
+        case: &BenchCase,
         capacity_per_sec: f64,
     ) -> Result<Vec<OpenLoopRun>, String> {
-        let params = &self.params().open_loop;
-        let workload = id.split('/').next().unwrap_or("");
-        let Some(spec) = params.case(workload, &case.label) else {
+        let spec = self.spec();
+        let params = &spec.open_loop;
+        let Some(tail) = &case.tail else {
             return Ok(Vec::new());
         };
         if self.quick() || capacity_per_sec <= 0.0 {
             return Ok(Vec::new());
         }
-        let fractions = spec.fractions.as_ref().unwrap_or(&params.fractions);
-        let mut rates: Vec<(String, Option<f64>, f64)> = fractions
+        let mut rates: Vec<(String, Option<f64>, f64)> = tail
+            .fractions
             .iter()
             .map(|&f| {
                 (
@@ -221,7 +223,7 @@ impl Bench {
                 )
             })
             .collect();
-        rates.push(("common rate".into(), None, spec.common_rate_per_sec));
+        rates.push(("common rate".into(), None, tail.common_rate_per_sec));
         let mut runs = Vec::new();
         for (label, fraction, rate) in rates {
             let seconds = params.seconds_at(rate);

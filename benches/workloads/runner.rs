@@ -1,6 +1,7 @@
-//! Runs one Criterion group over every catalog target: each target is built, started and
-//! verified once per group, connections are opened once per benchmark ID and kept busy by one
-//! continuous stream (see measure.rs). After each benchmark, one line of evidence.
+//! Runs one benchmark group of spec/workloads.toml over every catalog target, as one Criterion
+//! group: each target is built, started and verified once per group, connections are opened
+//! once per benchmark ID and kept busy by one continuous stream (see measure.rs). After each
+//! benchmark, one line of evidence.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -18,66 +19,12 @@ use stampede_harness::session::{load_spec, start_verified};
 use stampede_harness::summary::{RunSelection, write_from_results};
 use stampede_harness::vectors::Vector;
 use stampede_harness::vectors::spec_dir;
-use stampede_harness::workload::{Workload, WorkloadParams};
+use stampede_harness::workload::{BenchCase, BenchGroup, Sampling, WorkloadSpec};
 
 use crate::filter::IdFilter;
 
-/// One benchmark of a group: what to send over how many connections, optionally while a
-/// background load runs (the `mixed` probe).
-#[derive(Clone, Debug)]
-pub(crate) struct Case {
-    /// The parameter part of the ID, e.g. `c64` or `r5000`.
-    pub(crate) label: String,
-    /// What the measured connections send.
-    pub(crate) workload: Workload,
-    /// How many measured connections.
-    pub(crate) connections: usize,
-    /// Load kept running during the measurement, unmeasured.
-    pub(crate) background: Option<Background>,
-    /// Requests per write (HTTP/1.1 pipelining); 1 without.
-    pub(crate) pipeline: usize,
-}
-
-/// An unmeasured load that runs while a case is measured.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Background {
-    /// What the background connections send.
-    pub(crate) workload: Workload,
-    /// How many background connections.
-    pub(crate) connections: usize,
-    /// Connections of the probe run whose percentiles are recorded.
-    pub(crate) probe_connections: usize,
-    /// Rate of that run, requests/s.
-    pub(crate) probe_rate_per_sec: f64,
-    /// Length of that run (a quarter in quick mode).
-    pub(crate) probe_seconds: f64,
-}
-
-impl Case {
-    /// A plain case labelled `c<connections>`.
-    pub(crate) fn connections(workload: Workload, connections: usize) -> Self {
-        Self {
-            label: format!("c{connections}"),
-            workload,
-            connections,
-            background: None,
-            pipeline: 1,
-        }
-    }
-}
-
 /// Samples of a heavy group.
 pub(crate) const HEAVY_SAMPLES: usize = 10;
-
-/// How Criterion samples a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Sampling {
-    /// Criterion's linear sampling with the bench's sample size: for requests of microseconds.
-    Light,
-    /// Ten samples of equal size: for requests of milliseconds (CPU work, sleeping, probes),
-    /// where linear sampling would need hundreds of slow requests per benchmark.
-    Heavy,
-}
 
 /// State shared by every group of one `cargo bench` run.
 pub(crate) struct Bench {
@@ -86,7 +33,7 @@ pub(crate) struct Bench {
     split: CpuSplit,
     filter: IdFilter,
     context: RunContext,
-    params: WorkloadParams,
+    spec: Arc<WorkloadSpec>,
     /// Samples of a light group (Criterion's sample size).
     light_samples: usize,
     /// Criterion's measurement time before any per-benchmark lengthening.
@@ -130,8 +77,14 @@ impl Bench {
                     .ok()
             })
             .flatten();
+        let spec = WorkloadSpec::load(&spec_dir(catalog.root()))?;
+        // Every workload's request must be one `verify` checks on every target first.
+        let unanswered = spec.unanswered(&vectors);
+        if !unanswered.is_empty() {
+            anyhow::bail!("{}", unanswered.join("\n"));
+        }
         Ok(Self {
-            params: WorkloadParams::load(&spec_dir(catalog.root()))?,
+            spec: Arc::new(spec),
             light_samples,
             measurement_time,
             history,
@@ -145,9 +98,9 @@ impl Bench {
         })
     }
 
-    /// The parameters in spec/workloads.toml.
-    pub(crate) fn params(&self) -> &WorkloadParams {
-        &self.params
+    /// The workloads and groups of spec/workloads.toml.
+    pub(crate) fn spec(&self) -> Arc<WorkloadSpec> {
+        Arc::clone(&self.spec)
     }
 
     /// Server and client CPUs.
@@ -187,15 +140,10 @@ impl Bench {
         crate::measure::measured_windows(self.context.mode, sampling, self.light_samples)
     }
 
-    /// Benchmarks every case on every target, as Criterion group `group`.
-    pub(crate) fn run_group(
-        &mut self,
-        criterion: &mut Criterion,
-        group: &str,
-        cases: &[Case],
-        sampling: Sampling,
-    ) {
-        let mut criterion_group = criterion.benchmark_group(group);
+    /// Benchmarks every case of `group` on every target.
+    pub(crate) fn run_group(&mut self, criterion: &mut Criterion, group: &BenchGroup) {
+        let sampling = group.sampling;
+        let mut criterion_group = criterion.benchmark_group(&group.name);
         criterion_group.throughput(Throughput::Elements(1));
         if sampling == Sampling::Heavy {
             criterion_group
@@ -204,13 +152,14 @@ impl Bench {
         }
         let targets = self.catalog.targets().to_vec();
         for target in &targets {
-            let ids: Vec<(String, &Case)> = cases
+            let ids: Vec<(String, &BenchCase)> = group
+                .cases
                 .iter()
-                .map(|case| (format!("{group}/{}/{}", target.name, case.label), case))
+                .map(|case| (group.benchmark_id(&target.name, case), case))
                 .collect();
             if matches!(self.filter, IdFilter::ListOnly) {
                 for (_, case) in &ids {
-                    let bench_id = BenchmarkId::new(&target.name, &case.label);
+                    let bench_id = BenchmarkId::new(&target.name, &case.id);
                     criterion_group.bench_function(bench_id, |b| b.iter(|| ()));
                 }
                 continue;
@@ -229,12 +178,12 @@ impl Bench {
                         continue;
                     }
                     Err(err) => {
-                        self.fail(format!("{group}/{}: {err}", target.name));
+                        self.fail(format!("{}/{}: {err}", group.name, target.name));
                         continue;
                     }
                 };
             for (id, case) in ids.iter().filter(|(id, _)| self.filter.runs(id)) {
-                let bench_id = BenchmarkId::new(&target.name, &case.label);
+                let bench_id = BenchmarkId::new(&target.name, &case.id);
                 if let Err(err) = self.measure(
                     &mut criterion_group,
                     bench_id,

@@ -16,6 +16,35 @@ pub const POOL_SIZE: usize = 1024;
 /// Length of a `/hash` body: printable random bytes.
 pub const HASH_BODY_BYTES: usize = 64;
 
+/// A named body generator: what a workload's `body = "..."` in spec/workloads.toml picks. A
+/// new kind of body is a new variant here (the one place a workload may need harness code); a
+/// workload that reuses a kind, or sends no body, needs none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BodyKind {
+    /// Printable random bytes answered by their chained SHA-256 over the workload's parameter
+    /// (the rounds): [`hash_bodies`].
+    Hash,
+    /// Orders answered by their item count and total: [`order_bodies`].
+    Order,
+}
+
+impl BodyKind {
+    /// True when the answers depend on the workload's parameter, which must then exist.
+    pub fn needs_param(self) -> bool {
+        matches!(self, Self::Hash)
+    }
+
+    /// The pool for `seed`; `param` is the workload's parameter (required by
+    /// [`Self::needs_param`] kinds, which spec loading enforces).
+    pub fn generate(self, seed: u64, param: Option<u32>) -> Vec<Body> {
+        match self {
+            Self::Hash => hash_bodies(seed, param.unwrap_or(1)),
+            Self::Order => order_bodies(seed),
+        }
+    }
+}
+
 /// One request body and the answer the contract gives for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Body {

@@ -119,7 +119,7 @@ impl VerifiedServer {
     /// Opens `connections` load connections for `workload` from `client_cpus`.
     pub fn connect(
         &self,
-        workload: Workload,
+        workload: &Workload,
         connections: usize,
         client_cpus: &CpuSet,
     ) -> Result<LoadClient, SessionError> {

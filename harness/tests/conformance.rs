@@ -12,7 +12,9 @@ mod common;
 #[path = "common/http1.rs"]
 mod http1;
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +24,7 @@ use stampede_harness::build::ensure_built;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::process::{RunningServer, ServerConfig};
+use stampede_harness::vectors::{load_vectors, spec_dir};
 
 use http1::{Answer, Wire};
 
@@ -146,17 +149,31 @@ fn chunked(body: &[u8], size: usize) -> Vec<u8> {
 
 // ---- the probes ----
 
+/// One path per GET route of the contract: each route's first success vector in
+/// spec/vectors.json, so a GET workload added there is probed without an edit here.
+fn get_routes() -> Result<Vec<String>, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let vectors = load_vectors(&spec_dir(&root)).map_err(|e| e.to_string())?;
+    let mut routes = BTreeSet::new();
+    Ok(vectors
+        .into_iter()
+        .filter(|v| v.request.method == "GET" && v.expect.status == 200)
+        .filter(|v| routes.insert(v.request.path.split('?').next().map(str::to_owned)))
+        .map(|v| v.request.path)
+        .collect())
+}
+
 /// RFC 9110 section 9.3.2: HEAD is GET without the body; the same status and headers,
 /// Content-Length included. The next answer on the connection must follow the head at once.
 fn head_on_every_get_route(addr: SocketAddr, _: &str) -> Result<(), String> {
     let mut wire = Wire::connect(addr)?;
-    for path in [
-        "/healthz",
-        "/plaintext",
-        "/json",
-        "/json/doc",
-        "/sleep?ms=0",
-    ] {
+    let paths = get_routes()?;
+    if paths.len() < 2 {
+        return Err(format!(
+            "spec/vectors.json has too few GET routes: {paths:?}"
+        ));
+    }
+    for path in &paths {
         wire.send(get(path).as_bytes())?;
         let full = wire.read_answer(false)?;
         wire.send(format!("HEAD {path} HTTP/1.1\r\nHost: probe\r\n\r\n").as_bytes())?;

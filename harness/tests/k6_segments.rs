@@ -1,7 +1,7 @@
-//! k6 as a distributed load engine: exported scripts pass `k6 inspect` for every workload, and
-//! two k6 instances (execution segments 0:1/2 and 1/2:1) against one loopback server import as
-//! one result whose request count is the sum of both instances' own counts. Skipped, with one
-//! line, when k6 is not on PATH.
+//! k6 as a distributed load engine: exported scripts pass `k6 inspect` for every workload of
+//! spec/workloads.toml, and two k6 instances (execution segments 0:1/2 and 1/2:1) against one
+//! loopback server import as one result whose request count is the sum of both instances' own
+//! counts. Skipped, with one line, when k6 is not on PATH.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
@@ -16,6 +16,7 @@ use stampede_harness::k6::{ExportPlan, ImportOptions, import_files, script};
 use stampede_harness::metrics::ServerProbe;
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
+use stampede_harness::workload::WorkloadSpec;
 
 /// Each k6 run is bounded: 2 s of load plus its graceful stop.
 const K6_TIME_LIMIT: Duration = Duration::from_secs(90);
@@ -96,17 +97,13 @@ fn wait_bounded(mut child: Child, what: &str) -> std::process::Output {
 fn exported_scripts_of_every_workload_pass_k6_inspect() {
     let dir = tempfile::tempdir().unwrap();
     let vectors = vectors();
-    for workload in [
-        "plaintext",
-        "json",
-        "json-doc",
-        "order",
-        "hash:1000",
-        "hash-offload:1000",
-        "sleep:10",
-    ] {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workloads = WorkloadSpec::load(&spec_dir(&root)).unwrap().at_defaults();
+    assert!(!workloads.is_empty());
+    for workload in workloads {
+        let workload = workload.to_string();
         for rate in [None, Some(100.0), Some(12.5)] {
-            let mut plan = plan(workload, "http://127.0.0.1:8080");
+            let mut plan = plan(&workload, "http://127.0.0.1:8080");
             plan.rate_per_sec = rate;
             plan.metrics_url = rate.map(|_| "http://127.0.0.1:9464/metrics".into());
             let path = dir

@@ -9,6 +9,7 @@ use stampede_harness::load::{ErrorKind, LoadClient, RequestTemplate, RunPlan};
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
 use stampede_harness::verify::{VerifyError, verify};
+use stampede_harness::workload::Workload;
 
 fn mock(behavior: MockBehavior) -> MockServer {
     MockServer::start(behavior).expect("mock starts")
@@ -198,13 +199,10 @@ fn pipelined_requests_are_answered_in_order_with_every_answer_checked_and_counte
     let server = mock(MockBehavior::default());
     let vectors = mock_vectors();
     let addr = server.addr();
-    let mix = [
-        stampede_harness::workload::Workload::Plaintext,
-        stampede_harness::workload::Workload::Json,
-    ]
-    .iter()
-    .flat_map(|w| w.requests(addr, &vectors))
-    .collect();
+    let mix = ["plaintext", "json"]
+        .iter()
+        .flat_map(|w| w.parse::<Workload>().unwrap().requests(addr, &vectors))
+        .collect();
     let mut load = LoadClient::connect(addr, 4, &CpuSet::allowed().unwrap(), mix).unwrap();
     let sample = load
         .run(&RunPlan::requests(1_000).with_pipeline(16))
@@ -223,7 +221,8 @@ fn a_wrong_answer_under_load_is_its_own_error_kind_with_an_example() {
         ..MockBehavior::default()
     });
     let vectors = mock_vectors();
-    let mix = stampede_harness::workload::Workload::Plaintext.requests(server.addr(), &vectors);
+    let plaintext: Workload = "plaintext".parse().unwrap();
+    let mix = plaintext.requests(server.addr(), &vectors);
     let mut load = LoadClient::connect(server.addr(), 2, &CpuSet::allowed().unwrap(), mix).unwrap();
     let sample = load.run(&RunPlan::requests(100)).unwrap();
     assert_eq!(

@@ -1,7 +1,9 @@
-//! Every catalog target, started through the harness, answers every spec vector and survives
-//! the bad-input table (spec/bad-inputs.json).
+//! Every catalog target, started through the harness, answers every spec vector, answers every
+//! workload of spec/workloads.toml under load with its answers checked, and survives the
+//! bad-input table (spec/bad-inputs.json). A workload added to the spec without a handler in
+//! some target fails here, naming the target and the workload.
 //!
-//! Two trials per target. A target whose toolchain is missing is reported as ignored, with the
+//! Three trials per target. A target whose toolchain is missing is reported as ignored, with the
 //! reason in its name, never as passed. With STAMPEDE_REQUIRE_ALL_TARGETS=1 (CI) a missing
 //! toolchain is a failure instead.
 
@@ -10,10 +12,13 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Failed, Trial};
 use stampede_harness::badinput::{BadInputCase, check_all, load_bad_inputs};
 use stampede_harness::catalog::{Availability, Catalog};
+use stampede_harness::cpus::CpuSet;
 use stampede_harness::cpus::CpuSplit;
+use stampede_harness::load::{RunPlan, Sample};
 use stampede_harness::process::ServerConfig;
-use stampede_harness::session::{load_spec, start_verified};
+use stampede_harness::session::{VerifiedServer, load_spec, start_verified};
 use stampede_harness::vectors::{Vector, spec_dir};
+use stampede_harness::workload::{Workload, WorkloadSpec};
 
 fn main() {
     let args = Arguments::from_args();
@@ -24,7 +29,7 @@ fn main() {
     let require_all = std::env::var_os("STAMPEDE_REQUIRE_ALL_TARGETS").is_some_and(|v| v == "1");
     let mut trials = Vec::new();
     for target in catalog.targets() {
-        for check in [Check::SpecVectors, Check::BadInputs] {
+        for check in [Check::SpecVectors, Check::Workloads, Check::BadInputs] {
             let name = format!("{}::{}", target.name, check.name());
             let trial = match catalog.availability(target) {
                 Availability::Skipped { reason } if !require_all => {
@@ -51,6 +56,7 @@ fn main() {
 #[derive(Clone, Copy)]
 enum Check {
     SpecVectors,
+    Workloads,
     BadInputs,
 }
 
@@ -58,13 +64,14 @@ impl Check {
     fn name(self) -> &'static str {
         match self {
             Self::SpecVectors => "answers_every_spec_vector",
+            Self::Workloads => "answers_every_workload_under_load",
             Self::BadInputs => "survives_the_bad_input_table",
         }
     }
 }
 
-/// Starts the target (which replays every spec vector first) and, for the bad-input check,
-/// plays the table against it.
+/// Starts the target (which replays every spec vector first) and, for the workload and
+/// bad-input checks, loads every workload or plays the table against it.
 fn run_check(
     check: Check,
     catalog: &Catalog,
@@ -76,6 +83,30 @@ fn run_check(
     let config = ServerConfig::for_cpus(split.server);
     let verified = start_verified(catalog, target, &config, vectors)
         .map_err(|e| Failed::from(e.to_string()))?;
+    if let Check::Workloads = check {
+        let spec = WorkloadSpec::load(&spec_dir(catalog.root()))
+            .map_err(|e| Failed::from(e.to_string()))?;
+        let mut failures = Vec::new();
+        for workload in spec.at_defaults() {
+            match load_briefly(&verified, &workload, &split.client) {
+                Ok(sample) if sample.errors() == 0 && sample.checked_answers > 0 => {}
+                Ok(sample) => failures.push(format!(
+                    "{target} {workload}: {} errors ({}), {} answers checked{}",
+                    sample.errors(),
+                    sample.errors_in_words(),
+                    sample.checked_answers,
+                    sample
+                        .wrong_answer_example
+                        .map(|w| format!("; {w}"))
+                        .unwrap_or_default()
+                )),
+                Err(e) => failures.push(format!("{target} {workload}: {e}")),
+            }
+        }
+        if !failures.is_empty() {
+            return Err(Failed::from(failures.join("\n")));
+        }
+    }
     if let Check::BadInputs = check {
         let failures = check_all(target, verified.server.addr(), bad_inputs);
         if !failures.is_empty() {
@@ -84,4 +115,19 @@ fn run_check(
     }
     verified.server.stop();
     Ok(())
+}
+
+/// 128 requests of `workload` over 2 connections: enough for every answer kind to be checked
+/// at least once (a new hash digest is computed every 64th request).
+fn load_briefly(
+    verified: &VerifiedServer,
+    workload: &Workload,
+    cpus: &CpuSet,
+) -> Result<Sample, String> {
+    let mut client = verified
+        .connect(workload, 2, cpus)
+        .map_err(|e| e.to_string())?;
+    client
+        .run(&RunPlan::requests(128))
+        .map_err(|e| e.to_string())
 }

@@ -103,3 +103,32 @@ test('a client waiting for 100 Continue with an oversized body gets 413 instead'
     await server.close();
   }
 });
+
+test('a sleep is never answered sooner than asked, measured from the request write', async () => {
+  // setTimeout alone fires up to 1 ms early (libuv keeps loop time in whole milliseconds):
+  // about one answer in 25 was early before the handler checked the clock itself.
+  const server = await start();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const ms = 2;
+    let earliest = Infinity;
+    for (let i = 0; i < 300; i++) {
+      const sent = process.hrtime.bigint();
+      const body = await new Promise((resolve, reject) => {
+        http
+          .get({ port: server.port, host: '127.0.0.1', path: `/sleep?ms=${ms}`, agent }, (res) => {
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
+      });
+      assert.equal(body, 'ok');
+      earliest = Math.min(earliest, Number(process.hrtime.bigint() - sent) / 1e6);
+    }
+    assert.ok(earliest >= ms, `an answer came after ${earliest} ms, sooner than ${ms} ms`);
+  } finally {
+    agent.destroy();
+    await server.close();
+  }
+});

@@ -16,7 +16,8 @@ use stampede_harness::compare::worktree::{checkout, resolve_commit};
 use stampede_harness::compare::{Names, RoundSetup, RunSpec, Side, compare};
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::session::load_spec;
-use stampede_harness::workload::Workload;
+use stampede_harness::vectors::spec_dir;
+use stampede_harness::workload::{DefaultFor, Workload, WorkloadSpec};
 
 #[derive(Debug, Args)]
 pub(crate) struct CompareArgs {
@@ -29,8 +30,9 @@ pub(crate) struct CompareArgs {
     /// Targets to compare (default: every available target).
     #[arg(long, value_delimiter = ',')]
     targets: Vec<String>,
-    /// Workloads to compare (default: plaintext,json for the duet; plaintext, json, order and
-    /// the smallest hash for instructions).
+    /// Workloads to compare (default: those whose spec/workloads.toml entry has `default_for`
+    /// "compare" for the duet, plaintext and json; "icount" for instructions, plaintext, json,
+    /// order and the smallest hash).
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<Workload>,
     /// Change in percent that counts as a regression (default: 5 for the duet, 0.5 for
@@ -162,7 +164,8 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             args.targets.clone()
         },
         workloads: if args.workloads.is_empty() {
-            vec![Workload::Plaintext, Workload::Json]
+            // The working tree's spec, which also parses named workloads and builds the requests.
+            WorkloadSpec::load(&spec_dir(&root))?.defaults_for(DefaultFor::Compare)
         } else {
             args.workloads.clone()
         },

@@ -15,10 +15,10 @@ use stampede_harness::compare::worktree::{checkout, resolve_commit};
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::icount::jobs::job_cpus;
 use stampede_harness::icount::sides::{TargetOutcome, Version, VersionsPlan, compare_versions};
-use stampede_harness::icount::{IcountOptions, Valgrind, default_workloads};
+use stampede_harness::icount::{IcountOptions, Valgrind};
 use stampede_harness::session::load_spec;
 use stampede_harness::vectors::spec_dir;
-use stampede_harness::workload::{Workload, WorkloadParams};
+use stampede_harness::workload::{DefaultFor, Workload, WorkloadSpec};
 
 /// What `compare` passes on when the metric is instructions.
 #[derive(Debug)]
@@ -55,7 +55,8 @@ pub(crate) fn run(args: &InstructionsCompare<'_>) -> anyhow::Result<ExitCode> {
         None => (head_catalog, "working tree".to_owned()),
     };
     let workloads = if args.workloads.is_empty() {
-        default_workloads(&WorkloadParams::load(&spec_dir(head_catalog.root()))?)
+        // The working tree's spec, which also parses named workloads and builds the requests.
+        WorkloadSpec::load(&spec_dir(&root))?.defaults_for(DefaultFor::Icount)
     } else {
         args.workloads.to_vec()
     };

@@ -22,7 +22,7 @@ pub(crate) enum ExportEngine {
 
 #[derive(Debug, Args)]
 pub(crate) struct K6ExportArgs {
-    /// What to send: plaintext, json, json-doc, order, hash[:ROUNDS], hash-offload[:ROUNDS], sleep[:MS].
+    /// What to send: NAME[:PARAM], a workload of spec/workloads.toml (e.g. json, hash:19000).
     #[arg(long)]
     workload: Workload,
     /// The server's base URL, e.g. http://127.0.0.1:8080 (k6's -e BASE_URL=... overrides it).
@@ -54,7 +54,7 @@ pub(crate) fn run(engine: &ExportEngine) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::discover()?;
     let vectors = load_spec(&catalog)?;
     let plan = ExportPlan {
-        workload: args.workload,
+        workload: args.workload.clone(),
         url: args.url.clone(),
         connections: args.connections,
         rate_per_sec: args.rate,

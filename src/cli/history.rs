@@ -242,7 +242,7 @@ pub(crate) fn keep_load_result(
     catalog: &Catalog,
     explicit: Option<&Path>,
     verified: &VerifiedServer,
-    workload: Workload,
+    workload: &Workload,
     load: &LoadSetup,
     split: &CpuSplit,
     measurement: &Measurement,

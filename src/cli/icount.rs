@@ -10,19 +10,19 @@ use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::icount::jobs::{job_cpus, run_on_cpus};
 use stampede_harness::icount::{
-    BLIND_SPOTS, IcountOptions, IcountRecord, Valgrind, count_target, default_workloads,
-    records_dir,
+    BLIND_SPOTS, IcountOptions, IcountRecord, Valgrind, count_target, records_dir,
 };
 use stampede_harness::session::load_spec;
 use stampede_harness::vectors::spec_dir;
-use stampede_harness::workload::{Workload, WorkloadParams};
+use stampede_harness::workload::{DefaultFor, Workload, WorkloadSpec};
 
 #[derive(Debug, Args)]
 pub(crate) struct IcountArgs {
     /// Targets to count (default: every target in the catalog).
     #[arg(long, value_delimiter = ',')]
     pub(crate) targets: Vec<String>,
-    /// Workloads (default: plaintext, json, order and hash at its smallest size).
+    /// Workloads (default: those with `default_for = ["icount"]` in spec/workloads.toml:
+    /// plaintext, json, order and hash at its smallest size).
     #[arg(long, value_delimiter = ',')]
     pub(crate) workloads: Vec<Workload>,
     /// Fresh server processes per target; the spread is taken over them.
@@ -55,7 +55,7 @@ impl IcountArgs {
         options.warmup_requests = self.warmup;
         options.measured_requests = self.requests;
         let workloads = if self.workloads.is_empty() {
-            default_workloads(&WorkloadParams::load(&spec_dir(catalog.root()))?)
+            WorkloadSpec::load(&spec_dir(catalog.root()))?.defaults_for(DefaultFor::Icount)
         } else {
             self.workloads.clone()
         };

@@ -20,7 +20,7 @@ pub(crate) struct LoadArgs {
     /// A catalog target to build, start, verify and load.
     #[arg(long, requires = "workload", conflicts_with = "url")]
     target: Option<String>,
-    /// What to send: plaintext, json, json-doc, order, hash[:ROUNDS], hash-offload[:ROUNDS], sleep[:MS].
+    /// What to send: NAME[:PARAM], a workload of spec/workloads.toml (e.g. json, hash:19000).
     #[arg(long)]
     workload: Option<Workload>,
     /// A running server to load instead (http://HOST:PORT/PATH; GET, not verified).
@@ -98,7 +98,7 @@ pub(crate) fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
-    let workload = args.workload.context("--target needs --workload")?;
+    let workload = args.workload.clone().context("--target needs --workload")?;
     let catalog = Catalog::discover()?;
     let split = CpuSplit::resolve(args.server_cpus.clone(), args.client_cpus.clone())?;
     if split.overlaps() {
@@ -113,7 +113,7 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
     let mut verified = start_verified(&catalog, name, &config, load_spec(&catalog)?)?;
     verified.check_answers = !args.no_answer_checks;
     let idle_pss_bytes = verified.idle_pss_bytes();
-    let mut client = verified.connect(workload, args.connections, &split.client)?;
+    let mut client = verified.connect(&workload, args.connections, &split.client)?;
     if let Some(warmup) = args.warmup_plan() {
         client.run(&warmup).map_err(|e| verified.load_error(e))?;
     }
@@ -132,7 +132,7 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
         &catalog,
         args.history.as_deref(),
         &verified,
-        workload,
+        &workload,
         &load,
         &split,
         &measurement,

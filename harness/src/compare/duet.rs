@@ -305,7 +305,7 @@ impl<'a> Duet<'a> {
 
     /// The workload.
     pub fn workload(&self) -> Workload {
-        self.workload
+        self.workload.clone()
     }
 }
 

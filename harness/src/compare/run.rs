@@ -158,7 +158,7 @@ pub fn compare(
     let mut skipped = Vec::new();
     'targets: for target in &spec.targets {
         for workload in &spec.workloads {
-            match Duet::prepare(base, head, target, *workload, &spec.setup) {
+            match Duet::prepare(base, head, target, workload.clone(), &spec.setup) {
                 Ok(duet) => duets.push(duet),
                 Err(err) if err.is_skip() => {
                     progress(&err.to_string());

@@ -156,17 +156,3 @@ impl IcountError {
         }
     }
 }
-
-/// The workloads counted when none are named: framework overhead (plaintext, json), parsing
-/// (order) and CPU work at the smallest hash size of `spec/workloads.toml` (larger sizes only
-/// repeat the hash loop).
-pub fn default_workloads(
-    params: &crate::workload::WorkloadParams,
-) -> Vec<crate::workload::Workload> {
-    use crate::workload::Workload;
-    let mut workloads = vec![Workload::Plaintext, Workload::Json, Workload::Order];
-    if let Some(rounds) = params.hash.rounds.iter().copied().min() {
-        workloads.push(Workload::Hash { rounds });
-    }
-    workloads
-}

@@ -155,7 +155,7 @@ fn count_once(
     }
     let mut out = Vec::with_capacity(workloads.len());
     for workload in workloads {
-        let counted = count_workload(&mut server, &callgrind, target, *workload, vectors, options);
+        let counted = count_workload(&mut server, &callgrind, target, workload, vectors, options);
         // A server that died under Valgrind (the tool itself may have failed an assertion on
         // a runtime's signals) is explained by Valgrind's log, not by the server's.
         if let Err(died) = server.check_alive() {
@@ -218,7 +218,7 @@ fn count_workload(
     server: &mut RunningServer,
     callgrind: &Callgrind,
     target: &Target,
-    workload: Workload,
+    workload: &Workload,
     vectors: &[Vector],
     options: &IcountOptions,
 ) -> Result<Repetition, IcountError> {

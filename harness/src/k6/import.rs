@@ -19,7 +19,7 @@ use crate::evidence::{
 use crate::evidence::{OPEN_LOOP_QUANTILES, SUSTAINED_AT_LEAST};
 use crate::load::LatencySummary;
 use crate::load::latency::{Percentile, new_histogram};
-use crate::workload::{Workload, rounds_label};
+use crate::workload::Workload;
 
 /// The engine's name in records.
 pub const ENGINE: &str = "k6";
@@ -250,7 +250,9 @@ impl Imported {
             &errors_by_kind,
             requests,
         );
-        let family = workload.map_or_else(|| self.run.workload.clone(), |w| w.family().to_owned());
+        let family = workload
+            .as_ref()
+            .map_or_else(|| self.run.workload.clone(), |w| w.name().to_owned());
         let target = format!("{}@{ENGINE}x{}", options.target, self.instances());
         let param = param(workload, connections, rate);
         let figures = server_figures.unwrap_or_else(ServerFigures::unmeasured);
@@ -372,12 +374,8 @@ impl Imported {
 /// `r1k-c64`, `ms10-c64`, `c64-rate500`: the work size, VUs and, for an open loop, the rate.
 fn param(workload: Option<Workload>, connections: usize, rate: Option<f64>) -> String {
     let mut parts = Vec::new();
-    match workload {
-        Some(Workload::Hash { rounds } | Workload::HashOffload { rounds }) => {
-            parts.push(rounds_label(rounds));
-        }
-        Some(Workload::Sleep { ms }) => parts.push(format!("ms{ms}")),
-        _ => {}
+    if let Some(label) = workload.and_then(|w| w.param_label()) {
+        parts.push(label);
     }
     parts.push(format!("c{connections}"));
     if let Some(rate) = rate {
@@ -582,11 +580,11 @@ mod tests {
     #[test]
     fn params_name_work_size_vus_and_rate() {
         assert_eq!(
-            param(Some(Workload::Hash { rounds: 1000 }), 64, None),
+            param(Some("hash:1000".parse().unwrap()), 64, None),
             "r1k-c64"
         );
         assert_eq!(
-            param(Some(Workload::Sleep { ms: 10 }), 8, Some(50.0)),
+            param(Some("sleep:10".parse().unwrap()), 8, Some(50.0)),
             "ms10-c8-rate50"
         );
     }

@@ -1,9 +1,9 @@
 //! Report order, from data: targets in catalog order (`targets.toml`), workloads in the order of
-//! `families` in `spec/workloads.toml`. Names neither lists are shown after, by name.
+//! the benchmark groups in `spec/workloads.toml`. Names neither lists are shown after, by name.
 
 use crate::catalog::Catalog;
 use crate::vectors::spec_dir;
-use crate::workload::WorkloadParams;
+use crate::workload::WorkloadSpec;
 
 /// The order of targets and workloads in a summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,11 +22,11 @@ impl ReportOrder {
             return (Self::default(), None);
         };
         let targets = catalog.targets().iter().map(|t| t.name.clone()).collect();
-        match WorkloadParams::load(&spec_dir(catalog.root())) {
-            Ok(params) => (
+        match WorkloadSpec::load(&spec_dir(catalog.root())) {
+            Ok(spec) => (
                 Self {
                     targets,
-                    workloads: params.families,
+                    workloads: spec.group_names(),
                 },
                 None,
             ),
@@ -68,8 +68,8 @@ mod tests {
         assert_eq!(problem, None);
         let catalog_names: Vec<String> = catalog.targets().iter().map(|t| t.name.clone()).collect();
         assert_eq!(order.targets, catalog_names);
-        let params = WorkloadParams::load(&spec_dir(&root)).unwrap();
-        assert_eq!(order.workloads, params.families);
+        let spec = WorkloadSpec::load(&spec_dir(&root)).unwrap();
+        assert_eq!(order.workloads, spec.group_names());
         assert!(order.workload_key("plaintext") < order.workload_key("json"));
         assert!(order.workload_key("json") < order.workload_key("a-new-one"));
         assert!(order.workload_key("a-new-one") < order.workload_key("b-new-one"));
