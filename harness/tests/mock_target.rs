@@ -42,6 +42,24 @@ fn a_counted_run_sends_exactly_the_requested_number_over_all_connections() {
 }
 
 #[test]
+fn every_connection_counts_its_own_successes_and_errors_are_not_among_them() {
+    let server = mock(MockBehavior {
+        fail_every: Some(10),
+        ..MockBehavior::default()
+    });
+    let mut load = client(&server, 4);
+    let sample = load
+        .run(&RunPlan::duration(std::time::Duration::from_millis(300)))
+        .unwrap();
+    assert_eq!(sample.per_connection.len(), 4);
+    assert_eq!(sample.per_connection.iter().sum::<u64>(), sample.requests);
+    assert!(sample.errors() > 0);
+    let fairness = sample.fairness().unwrap();
+    assert!(fairness.min > 0, "{:?}", sample.per_connection);
+    assert!(fairness.jain_index > 0.5, "{fairness:?}");
+}
+
+#[test]
 fn connections_stay_open_across_runs_like_criterion_iterations() {
     let server = mock(MockBehavior::default());
     let mut load = client(&server, 4);

@@ -573,14 +573,14 @@ async fn drive(
                         body: &conn.body(&info),
                         nth: slot.answers,
                     };
-                    settle(
+                    slot.job_successes += u64::from(settle(
                         &job,
                         request,
                         answered,
                         start,
                         intended.unwrap_or(start),
                         now,
-                    );
+                    ));
                     if info.close {
                         slot.conn = None;
                     }
@@ -616,14 +616,14 @@ async fn drive(
                 body: &conn.body(info),
                 nth: slot.answers,
             };
-            settle(
+            slot.job_successes += u64::from(settle(
                 &job,
                 &mix[(first + i) % mix.len()],
                 answered,
                 start,
                 start,
                 *at,
-            );
+            ));
         }
         let failed = match outcome {
             Ok(Ok(())) => None,
