@@ -36,7 +36,7 @@ pub struct LoadReport {
     pub requests_per_sec: f64,
     /// Latency of successful requests (from intended send times in open loop).
     pub latency_us: LatencySummary,
-    /// Closed loop: requests/s x mean latency / connections (Little's law).
+    /// Closed loop: requests/s x mean latency / (connections x pipeline depth) (Little's law).
     pub occupancy: Option<f64>,
     /// Open loop (`--rate`): percentiles with intervals, send lag, late and backlogged sends.
     pub open_loop: Option<OpenLoopRun>,
@@ -56,7 +56,12 @@ pub struct LoadReport {
 impl LoadReport {
     /// Builds the report of one measurement over `connections` connections, at `rate_per_sec`
     /// for an open loop.
-    pub fn of(measurement: &Measurement, connections: usize, rate_per_sec: Option<f64>) -> Self {
+    pub fn of(
+        measurement: &Measurement,
+        connections: usize,
+        pipeline: usize,
+        rate_per_sec: Option<f64>,
+    ) -> Self {
         let sample = &measurement.sample;
         let server = measurement.usage.map(|usage| {
             evidence::server_evidence(
@@ -69,7 +74,7 @@ impl LoadReport {
         let client = evidence::client_evidence(sample);
         let occupancy = rate_per_sec
             .is_none()
-            .then(|| evidence::occupancy(sample, connections))
+            .then(|| evidence::occupancy(sample, connections * pipeline.max(1)))
             .flatten();
         let open_loop =
             rate_per_sec.map(|rate| evidence::open_loop_run("--rate", None, rate, sample));
@@ -240,8 +245,15 @@ mod tests {
     }
 
     #[test]
+    fn a_pipelined_run_counts_every_request_a_connection_can_have_in_flight_for_occupancy() {
+        let plain = LoadReport::of(&measurement(), 64, 1, None).occupancy.unwrap();
+        let piped = LoadReport::of(&measurement(), 64, 16, None).occupancy.unwrap();
+        assert!((plain / piped - 16.0).abs() < 1e-9, "{plain} vs {piped}");
+    }
+
+    #[test]
     fn the_json_report_has_every_documented_field() {
-        let value = serde_json::to_value(LoadReport::of(&measurement(), 64, None)).unwrap();
+        let value = serde_json::to_value(LoadReport::of(&measurement(), 64, 1, None)).unwrap();
         for key in [
             "requests",
             "errors",
@@ -281,7 +293,7 @@ mod tests {
 
     #[test]
     fn a_half_busy_server_is_flagged_not_server_bound_in_the_text() {
-        let text = LoadReport::of(&measurement(), 64, None).to_text();
+        let text = LoadReport::of(&measurement(), 64, 1, None).to_text();
         assert!(text.contains("1000 req/s"), "{text}");
         assert!(text.contains("timeout 2"), "{text}");
         assert!(text.contains("not server-bound"), "{text}");

@@ -239,7 +239,7 @@ impl VerifiedServer {
             occupancy: load
                 .rate_per_sec
                 .is_none()
-                .then(|| evidence::occupancy(sample, load.connections))
+                .then(|| evidence::occupancy(sample, load.connections * load.pipeline.max(1)))
                 .flatten(),
             server: evidence::server_evidence(
                 &usage,

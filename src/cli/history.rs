@@ -253,8 +253,15 @@ pub(crate) fn keep_load_result(
     let rate = load
         .rate_per_sec
         .map_or_else(String::new, |r| format!("-r{r}"));
+    // A pipelined run is another benchmark (TechEmpower's method), never a point of the
+    // unpipelined series.
+    let depth = if load.pipeline > 1 {
+        format!("-p{}", load.pipeline)
+    } else {
+        String::new()
+    };
     let id = format!(
-        "{workload}/{}/c{}{rate}",
+        "{workload}/{}/c{}{depth}{rate}",
         verified.target.name, load.connections
     );
     let context = RunContext::detect(catalog.root(), RunMode::Cli);

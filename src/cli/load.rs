@@ -88,7 +88,7 @@ pub(crate) fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         (None, Some(url)) => load_url(args, url)?,
         (None, None) => bail!("give --target with --workload, or --url"),
     };
-    let report = LoadReport::of(&measurement, args.connections, args.rate);
+    let report = LoadReport::of(&measurement, args.connections, args.pipeline, args.rate);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

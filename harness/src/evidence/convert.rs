@@ -41,11 +41,13 @@ pub fn client_evidence(sample: &Sample) -> ClientEvidence {
     }
 }
 
-/// Little's law for a closed loop: requests/s x mean latency / connections.
-pub fn occupancy(sample: &Sample, connections: usize) -> Option<f64> {
+/// Little's law for a closed loop: requests/s x mean latency / the requests that can be in
+/// flight (`in_flight_slots`: connections x pipeline depth, so a pipelined run is ~1 when full,
+/// not ~depth).
+pub fn occupancy(sample: &Sample, in_flight_slots: usize) -> Option<f64> {
     let mean_s = sample.latency().mean / 1e6;
-    (connections > 0 && sample.requests > 0)
-        .then(|| sample.requests_per_sec() * mean_s / connections as f64)
+    (in_flight_slots > 0 && sample.requests > 0)
+        .then(|| sample.requests_per_sec() * mean_s / in_flight_slots as f64)
 }
 
 /// How an open-loop sample kept its schedule.
