@@ -246,8 +246,12 @@ mod tests {
 
     #[test]
     fn a_pipelined_run_counts_every_request_a_connection_can_have_in_flight_for_occupancy() {
-        let plain = LoadReport::of(&measurement(), 64, 1, None).occupancy.unwrap();
-        let piped = LoadReport::of(&measurement(), 64, 16, None).occupancy.unwrap();
+        let plain = LoadReport::of(&measurement(), 64, 1, None)
+            .occupancy
+            .unwrap();
+        let piped = LoadReport::of(&measurement(), 64, 16, None)
+            .occupancy
+            .unwrap();
         assert!((plain / piped - 16.0).abs() < 1e-9, "{plain} vs {piped}");
     }
 
