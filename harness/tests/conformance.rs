@@ -229,8 +229,13 @@ fn missing_host(addr: SocketAddr, _: &str) -> Result<(), String> {
 
 /// An HTTP/1.0 request without keep-alive gets its answer and then the connection closes.
 fn http10_without_keep_alive(addr: SocketAddr, _: &str) -> Result<(), String> {
+    answered_then_closed(addr, b"GET /plaintext HTTP/1.0\r\n\r\n")
+}
+
+/// Sends `request` (a GET of /plaintext), expects its answer, then the connection to close.
+fn answered_then_closed(addr: SocketAddr, request: &[u8]) -> Result<(), String> {
     let mut wire = Wire::connect(addr)?;
-    wire.send(b"GET /plaintext HTTP/1.0\r\n\r\n")?;
+    wire.send(request)?;
     expect_text(&wire.read_answer(false)?, "GET", "Hello, World!")?;
     if wire.closes_within(CLOSE_WAIT)? {
         Ok(())
@@ -264,16 +269,10 @@ fn http10_with_keep_alive(addr: SocketAddr, _: &str) -> Result<(), String> {
 
 /// RFC 9112 section 9.6: after answering a request with `Connection: close` the server closes.
 fn connection_close(addr: SocketAddr, _: &str) -> Result<(), String> {
-    let mut wire = Wire::connect(addr)?;
-    wire.send(b"GET /plaintext HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n")?;
-    expect_text(&wire.read_answer(false)?, "GET", "Hello, World!")?;
-    if wire.closes_within(CLOSE_WAIT)? {
-        Ok(())
-    } else {
-        Err(format!(
-            "the connection stayed open {CLOSE_WAIT:?} after the answer"
-        ))
-    }
+    answered_then_closed(
+        addr,
+        b"GET /plaintext HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n",
+    )
 }
 
 /// RFC 9110 section 10.1.1: a client that sends `Expect: 100-continue` waits for `100
