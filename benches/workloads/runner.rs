@@ -1,9 +1,10 @@
 //! Runs one benchmark group of spec/workloads.toml over every catalog target, as one Criterion
-//! group: each target is built, started and verified once per group, connections are opened
+//! group: each target is started once per group (built and verified against every spec vector
+//! at its first start in the run), connections are opened
 //! once per benchmark ID and kept busy by one continuous stream (see measure.rs). After each
 //! benchmark, one line of evidence.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,7 +16,9 @@ use stampede_harness::cpus::CpuSplit;
 use stampede_harness::evidence::{RunContext, RunMode};
 use stampede_harness::history::{Fingerprint, Recorder, RunMeta};
 use stampede_harness::process::ServerConfig;
-use stampede_harness::session::{load_spec, start_verified};
+use stampede_harness::session::{
+    PreparedTarget, SessionError, VerifiedServer, Verify, load_spec, prepare,
+};
 use stampede_harness::summary::{RunSelection, write_from_results};
 use stampede_harness::vectors::Vector;
 use stampede_harness::vectors::spec_dir;
@@ -40,6 +43,9 @@ pub(crate) struct Bench {
     measurement_time: Duration,
     failures: Vec<String>,
     skips_reported: BTreeSet<String>,
+    /// Targets built and verified earlier in this run: later groups start them afresh but do
+    /// not replay the spec vectors (Node takes seconds on the large hash vectors).
+    verified: BTreeMap<String, PreparedTarget>,
     /// The results history; `None` when it cannot be opened (warned once).
     history: Option<Recorder>,
 }
@@ -95,6 +101,7 @@ impl Bench {
             filter,
             failures: Vec::new(),
             skips_reported: BTreeSet::new(),
+            verified: BTreeMap::new(),
         })
     }
 
@@ -167,21 +174,19 @@ impl Bench {
             if !ids.iter().any(|(id, _)| self.filter.runs(id)) {
                 continue;
             }
-            let config = ServerConfig::for_cpus(self.split.server.clone());
-            let mut verified =
-                match start_verified(&self.catalog, &target.name, &config, self.vectors.clone()) {
-                    Ok(verified) => verified,
-                    Err(err) if err.is_skip() => {
-                        if self.skips_reported.insert(target.name.clone()) {
-                            println!("{err}");
-                        }
-                        continue;
+            let mut verified = match self.start(&target.name) {
+                Ok(verified) => verified,
+                Err(err) if err.is_skip() => {
+                    if self.skips_reported.insert(target.name.clone()) {
+                        println!("{err}");
                     }
-                    Err(err) => {
-                        self.fail(format!("{}/{}: {err}", group.name, target.name));
-                        continue;
-                    }
-                };
+                    continue;
+                }
+                Err(err) => {
+                    self.fail(format!("{}/{}: {err}", group.name, target.name));
+                    continue;
+                }
+            };
             for (id, case) in ids.iter().filter(|(id, _)| self.filter.runs(id)) {
                 let bench_id = BenchmarkId::new(&target.name, &case.id);
                 if let Err(err) = self.measure(
@@ -199,6 +204,20 @@ impl Bench {
             verified.server.stop();
         }
         criterion_group.finish();
+    }
+
+    /// A fresh server process of `name` for one group: built and verified against every spec
+    /// vector the first time in this run, checked for readiness after that.
+    fn start(&mut self, name: &str) -> Result<VerifiedServer, SessionError> {
+        let config = ServerConfig::for_cpus(self.split.server.clone());
+        let vectors = Arc::clone(&self.vectors);
+        if let Some(prepared) = self.verified.get(name) {
+            return prepared.start(&self.catalog, &config, vectors, Verify::ReadyOnly);
+        }
+        let prepared = prepare(&self.catalog, name)?;
+        let verified = prepared.start(&self.catalog, &config, vectors, Verify::Vectors)?;
+        self.verified.insert(name.to_owned(), prepared);
+        Ok(verified)
     }
 
     fn fail(&mut self, message: String) {

@@ -91,6 +91,30 @@ pub fn start_verified(
     config: &ServerConfig,
     vectors: Arc<Vec<Vector>>,
 ) -> Result<VerifiedServer, SessionError> {
+    prepare(catalog, name)?.start(catalog, config, vectors, Verify::Vectors)
+}
+
+/// A target whose toolchain is present and whose server is built: the part of a session a run
+/// needs once per target, however often it starts the server.
+#[derive(Clone, Debug)]
+pub struct PreparedTarget {
+    target: Target,
+    toolchain_version: String,
+    framework: String,
+}
+
+/// What a start checks before the server is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verify {
+    /// Every spec vector (`stampede verify`).
+    Vectors,
+    /// Only that it answers `/healthz`: for a later start of the same binary in one run, whose
+    /// vectors passed at its first start. Load runs still check every answer they get.
+    ReadyOnly,
+}
+
+/// Checks the toolchain of `name` and builds its server.
+pub fn prepare(catalog: &Catalog, name: &str) -> Result<PreparedTarget, SessionError> {
     let target = catalog.target(name)?.clone();
     let toolchain_version = match catalog.availability(&target) {
         Availability::Available { toolchain_version } => toolchain_version,
@@ -102,17 +126,36 @@ pub fn start_verified(
         }
     };
     ensure_built(catalog, &target)?;
-    let server = RunningServer::start(catalog, &target, config)?;
-    verify(&target.name, &server.base_url(), &vectors)?;
-    Ok(VerifiedServer {
-        server,
+    Ok(PreparedTarget {
         framework: catalog.framework_label(&target),
         target,
         toolchain_version,
-        vectors,
-        body_seed: crate::bodies::run_seed(),
-        check_answers: true,
     })
+}
+
+impl PreparedTarget {
+    /// Starts a fresh server process and checks it as `verify` says.
+    pub fn start(
+        &self,
+        catalog: &Catalog,
+        config: &ServerConfig,
+        vectors: Arc<Vec<Vector>>,
+        verify_with: Verify,
+    ) -> Result<VerifiedServer, SessionError> {
+        let server = RunningServer::start(catalog, &self.target, config)?;
+        if verify_with == Verify::Vectors {
+            verify(&self.target.name, &server.base_url(), &vectors)?;
+        }
+        Ok(VerifiedServer {
+            server,
+            framework: self.framework.clone(),
+            target: self.target.clone(),
+            toolchain_version: self.toolchain_version.clone(),
+            vectors,
+            body_seed: crate::bodies::run_seed(),
+            check_answers: true,
+        })
+    }
 }
 
 impl VerifiedServer {
