@@ -17,23 +17,30 @@ use criterion::Criterion;
 use stampede_harness::evidence::RunMode;
 
 fn main() -> ExitCode {
-    // Shorter than Criterion's defaults (3 s + 5 s, 100 samples, 100k resamples): every
-    // benchmark ID must fit in 10 minutes on 2 cores. The load runs continuously through
-    // Criterion's warm-up, after 0.3 s of unmeasured load of its own, so a short warm-up
-    // suffices. Quick mode samples each benchmark until its estimate settles, at most the
-    // measurement time: 1 s. Command-line options still override these.
+    // Shorter than Criterion's defaults (3 s + 5 s, 100 samples, 100k resamples): all 150
+    // benchmark IDs must fit in 10 minutes on 2 cores. 1 s of samples holds 10,000-130,000
+    // requests of a light group; measure.rs lengthens it where a record would hold too few
+    // requests per connection. The load runs continuously through Criterion's warm-up, after
+    // 0.3 s of unmeasured load of its own, so a short warm-up suffices. 5,000 resamples put the
+    // Monte Carlo error of a 95% interval's ends well below its width, and cost a fifth of
+    // 20,000 in Criterion's plots (1.2-1.9 s per benchmark at 20,000 while the load still
+    // runs). Quick mode samples each benchmark until its estimate settles, at most the
+    // measurement time, and draws no plots: two samples make no picture, and plotting took
+    // longer than measuring. Command-line options still override.
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let light_samples = option_value(&args, "--sample-size").unwrap_or(30);
-    let measurement_time = Duration::from_secs(
-        option_value(&args, "--measurement-time").unwrap_or(if quick { 1 } else { 2 }),
-    );
+    let measurement_time =
+        Duration::from_secs(option_value(&args, "--measurement-time").unwrap_or(1));
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(measurement_time)
         .sample_size(light_samples)
-        .nresamples(20_000)
-        .configure_from_args();
+        .nresamples(5_000);
+    if quick {
+        criterion = criterion.without_plots();
+    }
+    let mut criterion = criterion.configure_from_args();
     install_quiet_failure_hook();
     let mode = if quick { RunMode::Quick } else { RunMode::Full };
     let mut bench = match runner::Bench::new(mode, light_samples, measurement_time) {

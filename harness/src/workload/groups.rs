@@ -60,7 +60,7 @@ pub struct Background {
     pub probe_connections: usize,
     /// Rate of that run, requests/s.
     pub probe_rate_per_sec: f64,
-    /// Length of that run (a quarter in quick mode).
+    /// Length of that run (none in quick mode, which skips it as it skips the tails).
     pub probe_seconds: f64,
 }
 
