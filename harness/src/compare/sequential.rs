@@ -298,26 +298,27 @@ pub fn run_sequence<E>(
     })
 }
 
+/// Options for tests: looks at 8, 12, ... 24 rounds of a 5% threshold, no time cap to speak of.
+#[cfg(test)]
+pub(crate) fn test_options(null_control: bool) -> SequentialOptions {
+    SequentialOptions {
+        schedule: Schedule {
+            initial_rounds: 8,
+            step_rounds: 4,
+            max_rounds: 24,
+        },
+        threshold: 0.05,
+        alpha: super::family::FAMILY_ALPHA,
+        max_time: Duration::from_secs(3600),
+        null_control,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::compare::decide::SplitMix64;
     use crate::compare::duet::SideFigures;
-    use crate::compare::family::FAMILY_ALPHA;
-
-    fn options(null_control: bool) -> SequentialOptions {
-        SequentialOptions {
-            schedule: Schedule {
-                initial_rounds: 8,
-                step_rounds: 4,
-                max_rounds: 24,
-            },
-            threshold: 0.05,
-            alpha: FAMILY_ALPHA,
-            max_time: Duration::from_secs(3600),
-            null_control,
-        }
-    }
 
     /// A synthetic round: head's CPU per request is (1 + change) times base's, the servers
     /// share the CPU equally, and both ratios carry log-normal noise `sigma`.
@@ -344,7 +345,7 @@ mod tests {
         let mut count = 0;
         let outcome = run_sequence::<()>(
             changes.len(),
-            &options(true),
+            &test_options(true),
             |p, _| {
                 count += 1;
                 Ok(synthetic(changes[p], sigma, &mut rng))
@@ -397,7 +398,7 @@ mod tests {
             1,
             &SequentialOptions {
                 max_time: Duration::from_secs(30),
-                ..options(false)
+                ..test_options(false)
             },
             |_, _| {
                 ran.set(ran.get() + 1);
@@ -418,7 +419,7 @@ mod tests {
         let mut rng = SplitMix64(5);
         let outcome = run_sequence::<()>(
             1,
-            &options(false),
+            &test_options(false),
             |_, n| {
                 let mut r = synthetic(0.15, 0.01, &mut rng);
                 if n % 3 == 0 {
@@ -450,7 +451,7 @@ mod tests {
         let mut rng = SplitMix64(9);
         let outcome = run_sequence::<()>(
             1,
-            &options(false),
+            &test_options(false),
             |_, _| {
                 let mut r = synthetic(0.15, 0.01, &mut rng);
                 r.head.cpu_busy = 0.25;
