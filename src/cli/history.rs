@@ -13,7 +13,8 @@ use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::evidence::{RunContext, RunMode};
 use stampede_harness::history::import::import_dir;
-use stampede_harness::history::page::{link_from_summary, short, write_page};
+use stampede_harness::history::page::{link_from_summary, write_page};
+use stampede_harness::history::trend::short;
 use stampede_harness::history::trend::{TrendReport, TrendSettings, analyse, id_filter};
 use stampede_harness::history::{
     Fingerprint, HISTORY_ENV, History, Metric, Recorder, RunMeta, history_path,
@@ -147,29 +148,7 @@ fn render_text(report: &TrendReport, path: &Path) -> String {
             || "-".to_owned(),
             |p| format!("{:+.1}% ({})", p.relative_change * 100.0, short(&p.commit)),
         );
-        let changes: Vec<String> = t
-            .change_points
-            .iter()
-            .map(|c| {
-                if c.within_commit {
-                    format!(
-                        "{:+.1}% within {} (machine drift)",
-                        c.relative_change * 100.0,
-                        short(&c.commit)
-                    )
-                } else {
-                    format!(
-                        "{:+.1}% at {} (after {}){}",
-                        c.relative_change * 100.0,
-                        short(&c.commit),
-                        short(&c.previous_commit),
-                        c.versions_changed
-                            .as_ref()
-                            .map_or_else(String::new, |v| format!(", versions {v}"))
-                    )
-                }
-            })
-            .collect();
+        let changes: Vec<String> = t.change_points.iter().map(|c| c.describe()).collect();
         let _ = writeln!(
             out,
             "{:width$}  {:7} {:8} {:>4} {:>10}  {:24} {}{}",
