@@ -226,7 +226,7 @@ fn two_k6_instances_import_as_one_result_with_the_sum_of_their_requests() {
     assert_eq!(engine.http_reqs, count_a + count_b);
     assert_eq!(record.requests + record.errors, count_a + count_b);
     assert_eq!(record.errors, 0, "{:?}", record.errors_by_kind);
-    assert_eq!(imported.durations.len(), count_a + count_b);
+    assert_eq!(imported.load.durations.len(), count_a + count_b);
     assert!(record.checked_answers > 0);
     assert_eq!(record.id, "plaintext/mock@k6x2/c4");
     assert!(!record.invalid, "{record:?}");
