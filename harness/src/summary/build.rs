@@ -101,6 +101,19 @@ impl Summary {
     }
 }
 
+#[cfg(test)]
+impl Summary {
+    /// The summary of `records` with no claims, in name order.
+    pub(crate) fn of(records: Vec<ResultRecord>) -> Self {
+        Self::build(
+            records,
+            Vec::new(),
+            &ClaimSet::default(),
+            &ReportOrder::default(),
+        )
+    }
+}
+
 impl Section {
     /// Why a target has no result in this section's workload.
     pub fn absent_reason(&self, target: &str) -> String {

@@ -371,17 +371,6 @@ fn table_by_x(plot: &Plot) -> DataTable {
 mod tests {
     use super::*;
     use crate::evidence::fixtures::record;
-    use crate::summary::claims::ClaimSet;
-    use crate::summary::order::ReportOrder;
-
-    fn summary(records: Vec<ResultRecord>) -> Summary {
-        Summary::build(
-            records,
-            Vec::new(),
-            &ClaimSet::default(),
-            &ReportOrder::default(),
-        )
-    }
 
     fn charts(s: &Summary, workload: &str) -> Vec<Chart> {
         let section = &s.sections[0];
@@ -405,7 +394,7 @@ mod tests {
 
     #[test]
     fn a_swept_workload_gets_throughput_cpu_memory_sweep_per_connection_and_percentile_charts() {
-        let s = summary(vec![
+        let s = Summary::of(vec![
             record("json/actix/c16", 1000.0, 100, 8),
             record("json/actix/c256", 900.0, 1000, 16),
             record("json/gin/c16", 800.0, 200, 12),
@@ -430,7 +419,7 @@ mod tests {
         let mut r = record("sleep/actix/c1000", 100.0, 10_000, 8);
         r.server.idle_pss_bytes = Some(4 << 20);
         r.server.peak_pss_bytes = (4 << 20) + 2_000 * 1000;
-        let s = summary(vec![r, record("sleep/actix/c100", 100.0, 10_000, 8)]);
+        let s = Summary::of(vec![r, record("sleep/actix/c100", 100.0, 10_000, 8)]);
         let chart = charts(&s, "sleep")
             .into_iter()
             .find(|c| c.id.ends_with("conn-memory"))
@@ -445,7 +434,7 @@ mod tests {
     fn a_percentile_line_runs_from_p50_to_the_maximum_and_leaves_out_what_is_na() {
         let mut r = record("json/actix/c64", 1000.0, 100, 8);
         r.open_loop[0].percentiles[3].us = None;
-        let s = summary(vec![r]);
+        let s = Summary::of(vec![r]);
         let chart = charts(&s, "json")
             .into_iter()
             .find(|c| c.plot.x == XAxis::Nines)
@@ -470,7 +459,7 @@ mod tests {
     fn flagged_results_are_marked_in_the_chart_and_named_in_its_table() {
         let mut r = record("json/actix/c64", 1000.0, 100, 8);
         r.client_bound = true;
-        let s = summary(vec![r]);
+        let s = Summary::of(vec![r]);
         let rps = charts(&s, "json").remove(0);
         assert!(rps.plot.series[0].points[0].flagged);
         assert_eq!(rps.table.rows[0][1], "1,000 (flagged)");

@@ -72,7 +72,7 @@ struct Page<'a> {
     unranked: Option<String>,
     flags_legend: &'static str,
     instructions_note: Option<String>,
-    columns: &'static [(&'static str, bool)],
+    columns: &'static [(&'static str, bool, table::Cell)],
     links: &'a CriterionLinks,
     nav: Vec<(String, String)>,
     targets: &'a [TargetInfo],
@@ -177,8 +177,6 @@ pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, Summa
 mod tests {
     use super::*;
     use crate::evidence::fixtures::record;
-    use crate::summary::claims::ClaimSet;
-    use crate::summary::order::ReportOrder;
 
     #[test]
     fn relative_links_climb_out_of_the_report_folder() {
@@ -195,12 +193,7 @@ mod tests {
             record("json/actix/c64", 10.0, 1, 1),
             record("json/gin/c64", 9.0, 1, 1),
         ];
-        let summary = Summary::build(
-            records,
-            Vec::new(),
-            &ClaimSet::default(),
-            &ReportOrder::default(),
-        );
+        let summary = Summary::of(records);
         let links = CriterionLinks {
             index: Some("../criterion/report/index.html".into()),
             by_id: [("json/actix/c64".into(), "../criterion/a.html".into())].into(),
@@ -219,12 +212,7 @@ mod tests {
             record("json/actix/c256", 20.0, 1, 1),
             record("hash/a<b/r5000", 1.0, 1, 1),
         ];
-        let summary = Summary::build(
-            records,
-            Vec::new(),
-            &ClaimSet::default(),
-            &ReportOrder::default(),
-        );
+        let summary = Summary::of(records);
         let page = render(&summary, &CriterionLinks::default()).unwrap();
         let charts: usize = summary
             .sections

@@ -104,7 +104,7 @@ pub fn render(summary: &Summary) -> Result<String, SummaryError> {
                 .iter()
                 .map(|w| WorkloadView {
                     title: md_cell(&workload_title(w)),
-                    columns: COLUMNS.iter().map(|(name, _)| *name).collect(),
+                    columns: COLUMNS.iter().map(|c| c.0).collect(),
                     rows: table::rows(summary, section, w)
                         .into_iter()
                         .map(|row| cells(row.cells))

@@ -14,31 +14,54 @@ limited it; low-occupancy: a closed loop kept fewer than 90% of its connections 
 law); client-late: an open loop's client missed its send schedule (p99 lag over 1 ms or over 1% \
 late); skipped: the target has no result here.";
 
-/// Columns of a workload's evidence table, and whether each holds figures (right-aligned).
-pub(super) const COLUMNS: [(&str, bool); 22] = [
-    ("target", false),
-    ("param", false),
-    ("req/s", true),
-    ("mean", true),
-    ("p50", true),
-    ("p90", true),
-    ("p99", true),
-    ("p99.9", true),
-    ("max", true),
-    ("open-loop p99", true),
-    ("errors", true),
-    ("occupancy", true),
-    ("server CPU busy", true),
-    ("client CPU busy", true),
-    ("CPU µs/req", true),
-    ("user-space instr/req", true),
-    ("peak PSS", true),
-    ("server CPUs", false),
-    ("client CPUs", false),
-    ("workers", true),
-    ("offload threads", true),
-    ("flags", false),
+pub(super) type Cell = fn(&ResultRecord, &[IcountRecord]) -> String;
+
+/// The evidence table of a workload, one column a line: its name, whether it holds figures
+/// (right-aligned), and its cell of a result.
+pub(super) const COLUMNS: [(&str, bool, Cell); 22] = [
+    ("target", false, |r, _| r.target.clone()),
+    ("param", false, |r, _| r.param.clone()),
+    ("req/s", true, |r, _| rate(r.requests_per_sec)),
+    ("mean", true, |r, _| latency(r.latency_us.mean)),
+    ("p50", true, |r, _| latency(r.latency_us.p50 as f64)),
+    ("p90", true, |r, _| latency(r.latency_us.p90 as f64)),
+    ("p99", true, |r, _| latency(r.latency_us.p99 as f64)),
+    ("p99.9", true, |r, _| latency(r.latency_us.p999 as f64)),
+    ("max", true, |r, _| latency(r.latency_us.max as f64)),
+    ("open-loop p99", true, |r, _| open_loop_p99(r)),
+    ("errors", true, |r, _| errors(r)),
+    ("occupancy", true, |r, _| {
+        or_dash(r.occupancy.map(|o| format!("{o:.2}")))
+    }),
+    ("server CPU busy", true, |r, _| {
+        format!("{:.2}", r.server.cpu_busy)
+    }),
+    ("client CPU busy", true, |r, _| {
+        format!("{:.2}", r.client.cpu_busy)
+    }),
+    ("CPU µs/req", true, |r, _| {
+        or_dash(r.server.cpu_us_per_request.map(|us| format!("{us:.1}")))
+    }),
+    ("user-space instr/req", true, super::instructions::cell),
+    ("peak PSS", true, |r, _| {
+        bytes(r.server.peak_pss_bytes as f64)
+    }),
+    ("server CPUs", false, |r, _| r.setup.server_cpus.clone()),
+    ("client CPUs", false, |r, _| r.setup.client_cpus.clone()),
+    ("workers", true, |r, _| {
+        r.setup
+            .workers
+            .map_or_else(|| "n/a".into(), |w| w.to_string())
+    }),
+    ("offload threads", true, |r, _| {
+        r.setup.offload_threads.to_string()
+    }),
+    ("flags", false, |r, _| flag_text(r)),
 ];
+
+pub(super) fn or_dash(cell: Option<String>) -> String {
+    cell.unwrap_or_else(|| "—".into())
+}
 
 /// One row of an evidence table: a result (with its id, for links) or an absent target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,7 +76,10 @@ pub(super) struct Row {
 /// The rows of a workload: its results, then its absent targets.
 pub(super) fn rows(summary: &Summary, section: &Section, workload: &WorkloadSummary) -> Vec<Row> {
     let results = workload.records.iter().map(|r| Row {
-        cells: cells(r, &summary.instructions),
+        cells: COLUMNS
+            .iter()
+            .map(|c| c.2(r, &summary.instructions))
+            .collect(),
         flagged: !r.flags().words().is_empty(),
         invalid: r.invalid,
         absent: false,
@@ -123,45 +149,12 @@ pub(super) fn provenance(summary: &Summary) -> String {
     )
 }
 
-/// The cells of one result's row.
-pub(super) fn cells(r: &ResultRecord, counts: &[IcountRecord]) -> Vec<String> {
-    let l = &r.latency_us;
-    let attempts = r.requests + r.errors;
-    let errors = if r.errors == 0 {
-        "0".to_owned()
-    } else {
-        let share = r.errors as f64 / attempts.max(1) as f64 * 100.0;
-        format!("{} ({share:.2}%)", thousands(r.errors))
-    };
-    vec![
-        r.target.clone(),
-        r.param.clone(),
-        rate(r.requests_per_sec),
-        latency(l.mean),
-        latency(l.p50 as f64),
-        latency(l.p90 as f64),
-        latency(l.p99 as f64),
-        latency(l.p999 as f64),
-        latency(l.max as f64),
-        open_loop_p99(r),
-        errors,
-        r.occupancy
-            .map_or_else(|| "—".into(), |o| format!("{o:.2}")),
-        format!("{:.2}", r.server.cpu_busy),
-        format!("{:.2}", r.client.cpu_busy),
-        r.server
-            .cpu_us_per_request
-            .map_or_else(|| "—".into(), |us| format!("{us:.1}")),
-        super::instructions::cell(r, counts),
-        bytes(r.server.peak_pss_bytes as f64),
-        r.setup.server_cpus.clone(),
-        r.setup.client_cpus.clone(),
-        r.setup
-            .workers
-            .map_or_else(|| "n/a".into(), |w| w.to_string()),
-        r.setup.offload_threads.to_string(),
-        flag_text(r),
-    ]
+fn errors(r: &ResultRecord) -> String {
+    if r.errors == 0 {
+        return "0".to_owned();
+    }
+    let share = r.errors as f64 / (r.requests + r.errors).max(1) as f64 * 100.0;
+    format!("{} ({share:.2}%)", thousands(r.errors))
 }
 
 /// The open-loop p99 of the run at the common rate, with its interval: the tail worth quoting.
