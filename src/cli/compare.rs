@@ -2,7 +2,7 @@
 //! Exit status: 0 when nothing regressed (inconclusive included), 1 on a regression, 2 on an
 //! error.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -126,7 +126,7 @@ pub(crate) struct Versions {
     /// The head as the user named it, or `working tree`.
     pub(crate) head_name: String,
     /// The working tree's root, whose spec names the default workloads.
-    pub(crate) root: PathBuf,
+    root: PathBuf,
 }
 
 impl Versions {
@@ -159,29 +159,28 @@ impl Versions {
             root,
         })
     }
-}
 
-/// The targets and workloads asked for, or by default every target of the head's catalog and
-/// the working tree's default workloads for `purpose`.
-pub(crate) fn defaults(
-    head: &Side,
-    root: &Path,
-    targets: &[String],
-    workloads: &[Workload],
-    purpose: DefaultFor,
-) -> anyhow::Result<(Vec<String>, Vec<Workload>)> {
-    let targets = if targets.is_empty() {
-        head.catalog.names()
-    } else {
-        targets.to_vec()
-    };
-    let workloads = if workloads.is_empty() {
-        // The working tree's spec, which also parses named workloads and builds the requests.
-        WorkloadSpec::load(&spec_dir(root))?.defaults_for(purpose)
-    } else {
-        workloads.to_vec()
-    };
-    Ok((targets, workloads))
+    /// The targets and workloads asked for, or by default every target of the head's catalog and
+    /// the working tree's default workloads for `purpose`.
+    pub(crate) fn defaults(
+        &self,
+        targets: &[String],
+        workloads: &[Workload],
+        purpose: DefaultFor,
+    ) -> anyhow::Result<(Vec<String>, Vec<Workload>)> {
+        let targets = if targets.is_empty() {
+            self.head.catalog.names()
+        } else {
+            targets.to_vec()
+        };
+        let workloads = if workloads.is_empty() {
+            // The working tree's spec, which also parses named workloads and builds the requests.
+            WorkloadSpec::load(&spec_dir(&self.root))?.defaults_for(purpose)
+        } else {
+            workloads.to_vec()
+        };
+        Ok((targets, workloads))
+    }
 }
 
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
@@ -200,20 +199,9 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let sequential = args.sequential()?;
-    let Versions {
-        base,
-        head,
-        base_commit,
-        head_name,
-        root,
-    } = Versions::check_out(&args.base, args.head.as_deref())?;
-    let (targets, workloads) = defaults(
-        &head,
-        &root,
-        &args.targets,
-        &args.workloads,
-        DefaultFor::Compare,
-    )?;
+    let versions = Versions::check_out(&args.base, args.head.as_deref())?;
+    let (targets, workloads) =
+        versions.defaults(&args.targets, &args.workloads, DefaultFor::Compare)?;
     let split = CpuSplit::resolve(None, None)?;
     let spec = RunSpec {
         targets,
@@ -228,9 +216,10 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         sequential,
     };
     eprintln!(
-        "comparing {} ({}) with {head_name}: {} rounds first, +{} per look up to {} (max {:?}), {:?} each; server CPUs {}, client CPUs {}{}",
+        "comparing {} ({}) with {}: {} rounds first, +{} per look up to {} (max {:?}), {:?} each; server CPUs {}, client CPUs {}{}",
         args.base,
-        &base_commit[..12.min(base_commit.len())],
+        &versions.base_commit[..12.min(versions.base_commit.len())],
+        versions.head_name,
         args.rounds,
         args.step_rounds,
         args.max_rounds,
@@ -246,11 +235,13 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     );
     let names = Names {
         base: args.base.clone(),
-        base_commit,
-        head: head_name,
+        base_commit: versions.base_commit.clone(),
+        head: versions.head_name.clone(),
     };
-    let report =
-        compare(&base, &head, names, &spec, |line| eprintln!("{line}")).context("comparing")?;
+    let report = compare(&versions.base, &versions.head, names, &spec, |line| {
+        eprintln!("{line}")
+    })
+    .context("comparing")?;
     print!("{}", render_text(&report));
     if let Some(path) = &args.markdown {
         std::fs::write(path, render_markdown(&report))

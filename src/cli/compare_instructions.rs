@@ -14,7 +14,7 @@ use stampede_harness::cpus::CpuSet;
 use stampede_harness::icount::jobs::job_cpus;
 use stampede_harness::icount::sides::{TargetOutcome, VersionsPlan, compare_versions};
 
-use super::compare::{Versions, defaults};
+use super::compare::Versions;
 use stampede_harness::icount::{IcountOptions, Valgrind};
 use stampede_harness::workload::{DefaultFor, Workload};
 
@@ -40,27 +40,17 @@ pub(crate) fn run(args: &InstructionsCompare<'_>) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--repetitions must be at least 1");
     }
     let valgrind = Valgrind::detect()?;
-    let Versions {
-        base,
-        head,
-        base_commit,
-        head_name,
-        root,
-    } = Versions::check_out(args.base, args.head)?;
-    let (targets, workloads) = defaults(
-        &head,
-        &root,
-        args.targets,
-        args.workloads,
-        DefaultFor::Icount,
-    )?;
+    let versions = Versions::check_out(args.base, args.head)?;
+    let (targets, workloads) =
+        versions.defaults(args.targets, args.workloads, DefaultFor::Icount)?;
     let cpus = job_cpus(&CpuSet::allowed()?, 0);
     let mut options = IcountOptions::new(cpus[0].clone());
     options.repetitions = args.repetitions;
     eprintln!(
-        "comparing {} ({}) with {head_name} on instructions per request under {} (callgrind): {} process(es) per side, {} at a time",
+        "comparing {} ({}) with {} on instructions per request under {} (callgrind): {} process(es) per side, {} at a time",
         args.base,
-        &base_commit[..12.min(base_commit.len())],
+        &versions.base_commit[..12.min(versions.base_commit.len())],
+        versions.head_name,
         valgrind.version,
         options.repetitions,
         cpus.len()
@@ -73,20 +63,25 @@ pub(crate) fn run(args: &InstructionsCompare<'_>) -> anyhow::Result<ExitCode> {
         cpus: &cpus,
         threshold_pct: threshold,
     };
-    let outcomes = compare_versions(&base, &head, &plan, &|target, side, result| {
-        if let Ok(records) = result {
-            let figures: Vec<String> = records
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{} {:.0} ±{:.3}%",
-                        r.workload, r.instructions_per_request, r.spread_pct
-                    )
-                })
-                .collect();
-            eprintln!("{target} {side}: {}", figures.join(", "));
-        }
-    })?;
+    let outcomes = compare_versions(
+        &versions.base,
+        &versions.head,
+        &plan,
+        &|target, side, result| {
+            if let Ok(records) = result {
+                let figures: Vec<String> = records
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} {:.0} ±{:.3}%",
+                            r.workload, r.instructions_per_request, r.spread_pct
+                        )
+                    })
+                    .collect();
+                eprintln!("{target} {side}: {}", figures.join(", "));
+            }
+        },
+    )?;
     let mut comparisons: Vec<InstructionComparison> = Vec::new();
     for outcome in outcomes {
         match outcome {
@@ -99,7 +94,7 @@ pub(crate) fn run(args: &InstructionsCompare<'_>) -> anyhow::Result<ExitCode> {
         let text = render_markdown(
             &comparisons,
             args.base,
-            &head_name,
+            &versions.head_name,
             threshold,
             args.repetitions,
         );

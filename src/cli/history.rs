@@ -110,18 +110,7 @@ pub(crate) fn resolve(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
 fn render_text(report: &TrendReport, path: &Path) -> String {
     let metric = report.metric;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} in {} ({} is better), from {}",
-        metric.name(),
-        metric.unit(),
-        if metric.higher_is_better() {
-            "higher"
-        } else {
-            "lower"
-        },
-        path.display()
-    );
+    let _ = writeln!(out, "{}, from {}", metric.heading(), path.display());
     if report.trends.is_empty() {
         let _ = writeln!(out, "no recorded runs match");
         return out;

@@ -292,9 +292,9 @@ mod tests {
     use super::*;
     use crate::compare::counters::CounterCheck;
     use crate::compare::decide::{SplitMix64, Verdict};
-    use crate::compare::duet::{RoundFigures, SideFigures};
+    use crate::compare::duet::RoundFigures;
     use crate::compare::run::run_verdict;
-    use crate::compare::sequential::{SequentialOptions, run_sequence, test_options};
+    use crate::compare::sequential::{SequentialOptions, run_sequence, test_options, test_side};
 
     fn report(cpu_change: f64, control_change: f64) -> CompareReport {
         let sequential = SequentialOptions {
@@ -302,13 +302,6 @@ mod tests {
             ..test_options(true)
         };
         let mut rng = SplitMix64(11);
-        let side = |cpu: f64| SideFigures {
-            rps: 1e6 / cpu / 3.0,
-            cpu_us_per_request: cpu,
-            cpu_busy: 0.33,
-            errors: 0,
-            error_ratio: 0.0,
-        };
         let outcome = run_sequence::<()>(
             2,
             &sequential,
@@ -316,9 +309,9 @@ mod tests {
                 let noise = (0.005 * rng.normal()).exp();
                 Ok(RoundFigures {
                     head_first: n % 4 == 1,
-                    base: side(10.0),
-                    head: side(10.0 * (1.0 + cpu_change) * noise),
-                    control: Some(side(10.0 * (1.0 + control_change) / noise)),
+                    base: test_side(10.0),
+                    head: test_side(10.0 * (1.0 + cpu_change) * noise),
+                    control: Some(test_side(10.0 * (1.0 + control_change) / noise)),
                     client_cpu_busy: 0.5,
                 })
             },

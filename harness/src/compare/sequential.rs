@@ -314,28 +314,32 @@ pub(crate) fn test_options(null_control: bool) -> SequentialOptions {
     }
 }
 
+/// One side of a test round at `cpu_us` CPU per request, the servers sharing the CPU equally.
+#[cfg(test)]
+pub(crate) fn test_side(cpu_us: f64) -> super::duet::SideFigures {
+    super::duet::SideFigures {
+        rps: 1e6 / cpu_us / 3.0,
+        cpu_us_per_request: cpu_us,
+        cpu_busy: 0.33,
+        errors: 0,
+        error_ratio: 0.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::compare::decide::SplitMix64;
-    use crate::compare::duet::SideFigures;
 
     /// A synthetic round: head's CPU per request is (1 + change) times base's, the servers
     /// share the CPU equally, and both ratios carry log-normal noise `sigma`.
     fn synthetic(change: f64, sigma: f64, rng: &mut SplitMix64) -> RoundFigures {
-        let side = |cpu: f64| SideFigures {
-            rps: 1e6 / cpu / 3.0,
-            cpu_us_per_request: cpu,
-            cpu_busy: 0.33,
-            errors: 0,
-            error_ratio: 0.0,
-        };
         let noise = |rng: &mut SplitMix64| (sigma * rng.normal()).exp();
         RoundFigures {
             head_first: false,
-            base: side(10.0),
-            head: side(10.0 * (1.0 + change) * noise(rng)),
-            control: Some(side(10.0 * noise(rng))),
+            base: test_side(10.0),
+            head: test_side(10.0 * (1.0 + change) * noise(rng)),
+            control: Some(test_side(10.0 * noise(rng))),
             client_cpu_busy: 0.4,
         }
     }

@@ -89,16 +89,7 @@ pub fn render(
         .map(|t| card(t, metric))
         .collect::<Result<Vec<_>, _>>()?;
     Page {
-        metric_line: format!(
-            "{} in {} ({} is better)",
-            metric.name(),
-            metric.unit(),
-            if metric.higher_is_better() {
-                "higher"
-            } else {
-                "lower"
-            }
-        ),
+        metric_line: metric.heading(),
         source: source.display().to_string(),
         significance,
         cards,
