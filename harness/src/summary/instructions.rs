@@ -78,26 +78,12 @@ pub fn note(counts: &[IcountRecord]) -> Option<String> {
 mod tests {
     use super::*;
     use crate::evidence::fixtures;
-    use crate::icount::Repetition;
+    use crate::icount::record::fixture;
 
     fn count(target: &str, workload: &str, at: &str, per_request: f64) -> IcountRecord {
-        IcountRecord {
-            schema: crate::icount::record::RECORD_SCHEMA,
-            target: target.into(),
-            workload: workload.into(),
-            instructions_per_request: per_request,
-            spread_pct: 0.02,
-            repetitions: vec![Repetition {
-                warmup_requests: 70,
-                measured_requests: 1000,
-                instructions: (per_request * 1000.0) as u64,
-                instructions_per_request: per_request,
-            }],
-            tool: "callgrind (valgrind-3.19.0)".into(),
-            settings: String::new(),
-            commit: "abc1234".into(),
-            recorded_at: at.into(),
-        }
+        let mut count = fixture(target, workload, &[per_request]);
+        (count.spread_pct, count.recorded_at) = (0.02, at.into());
+        count
     }
 
     #[test]
