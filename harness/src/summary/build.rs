@@ -232,6 +232,7 @@ fn pick_sweep(params: &[String]) -> Option<Sweep> {
 mod tests {
     use super::*;
     use crate::evidence::fixtures::record;
+    use crate::summary::assert_has;
 
     fn order() -> ReportOrder {
         ReportOrder {
@@ -308,7 +309,7 @@ mod tests {
                 .contains("measured on machine 2 only")
         );
         let reason = summary.unranked_reason().unwrap();
-        assert!(reason.contains("Not ranked across machines"), "{reason}");
-        assert!(reason.contains("64 cores"), "{reason}");
+        assert_has(&reason, "Not ranked across machines");
+        assert_has(&reason, "64 cores");
     }
 }

@@ -158,6 +158,7 @@ mod tests {
     use super::*;
     use crate::evidence::fixtures::record;
     use crate::summary::SkippedTarget;
+    use crate::summary::assert_has;
     use crate::summary::claims::ClaimSet;
     use crate::summary::order::ReportOrder;
 
@@ -187,13 +188,10 @@ mod tests {
             vec![record("json/actix/c64", 1000.0, 50, 10), slow],
             skipped,
         );
-        assert!(
-            md.contains("| actix | c64 | 1,000 | 100 µs | 50 µs |"),
-            "{md}"
-        );
-        assert!(md.contains("not server-bound (server CPU 0.50)"), "{md}");
+        assert_has(&md, "| actix | c64 | 1,000 | 100 µs | 50 µs |");
+        assert_has(&md, "not server-bound (server CPU 0.50)");
         assert!(md.contains("| node | — |") && md.contains("skipped: node not found on PATH"));
-        assert!(md.contains("| 0 | 1 | 1 | 1 |"), "{md}");
+        assert_has(&md, "| 0 | 1 | 1 | 1 |");
         assert!(
             md.ends_with(".\n") || md.ends_with("|\n"),
             "one final newline"

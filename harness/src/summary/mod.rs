@@ -253,6 +253,13 @@ pub fn workload_title(workload: &WorkloadSummary) -> String {
     }
 }
 
+/// Fails, showing `text`, unless it contains `part`.
+#[cfg(test)]
+#[track_caller]
+pub(crate) fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} is not in:\n{text}");
+}
+
 /// The three files a summary writes: `index.html`, `report.md`, `results.json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SummaryPaths {

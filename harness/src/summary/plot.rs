@@ -283,6 +283,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::summary::assert_has;
     use crate::summary::charts::{DataTable, Point, Series};
 
     fn chart(x: XAxis, y_log: bool, points: Vec<(f64, f64, bool)>) -> Chart {
@@ -373,7 +374,7 @@ mod tests {
             vec![(1.0, 10.0, false), (1024.0, 20.0, false)],
         );
         let svg = svg(&sweep).unwrap();
-        assert!(svg.contains("connections (log scale)"), "{svg}");
+        assert_has(&svg, "connections (log scale)");
         assert!(has_text(&svg, "1024"), "{svg}");
     }
 }
