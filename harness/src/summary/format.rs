@@ -1,8 +1,13 @@
 //! Number and text formatting shared by the renderers.
 
-/// Escapes text for a Markdown table cell.
-pub(crate) fn md_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+/// Escapes text for a Markdown table cell: a pipe would end the cell, a newline the row.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MarkdownCell;
+
+impl askama::filters::Escaper for MarkdownCell {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut out: W, text: &str) -> std::fmt::Result {
+        out.write_str(&text.replace('|', "\\|").replace('\n', " "))
+    }
 }
 
 /// An integer with thousands separators: `142,857`.

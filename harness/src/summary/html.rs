@@ -6,10 +6,11 @@ use std::path::{Component, Path};
 
 use askama::Template;
 
-use super::charts::{self, Chart};
+use super::charts::Chart;
 use super::claims::ClaimCheck;
-use super::table::{self, COLUMNS, FLAGS_LEGEND, Row};
-use super::{SkippedTarget, Summary, SummaryError, TargetInfo, plot, workload_title};
+use super::table::{COLUMNS, Row};
+use super::view::Page;
+use super::{Summary, SummaryError, plot};
 
 /// Links from the page to Criterion's own reports, relative to the page.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,21 +68,12 @@ fn relative(from: &Path, to: &Path) -> String {
 
 #[derive(Template)]
 #[template(path = "summary.html")]
-struct Page<'a> {
-    provenance: String,
-    unranked: Option<String>,
-    flags_legend: &'static str,
-    instructions_note: Option<String>,
-    columns: &'static [(&'static str, bool, table::Cell)],
+struct Html<'a> {
+    page: Page<'a>,
     links: &'a CriterionLinks,
-    nav: Vec<(String, String)>,
-    targets: &'a [TargetInfo],
-    skipped: &'a [SkippedTarget],
-    sections: Vec<SectionView<'a>>,
-    problems: &'a [String],
 }
 
-impl Page<'_> {
+impl Html<'_> {
     fn verdict_class(&self, check: &ClaimCheck) -> String {
         check.verdict.as_str().replace(' ', "-")
     }
@@ -106,77 +98,23 @@ impl Page<'_> {
     fn link(&self, row: &Row) -> Option<&str> {
         self.links.by_id.get(row.id.as_ref()?).map(String::as_str)
     }
-}
 
-struct SectionView<'a> {
-    heading: Option<String>,
-    prefix: String,
-    claims: &'a [ClaimCheck],
-    workloads: Vec<WorkloadView>,
-}
-
-struct WorkloadView {
-    anchor: String,
-    title: String,
-    /// Each chart with its drawing.
-    charts: Vec<(Chart, String)>,
-    rows: Vec<Row>,
+    fn svg(&self, chart: &Chart) -> Result<String, SummaryError> {
+        plot::svg(chart)
+    }
 }
 
 /// Renders `index.html`.
 pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, SummaryError> {
-    let several = summary.sections.len() > 1;
-    let mut nav = Vec::new();
-    let mut sections = Vec::new();
-    for section in &summary.sections {
-        let mut workloads = Vec::new();
-        for w in &section.workloads {
-            let charts = charts::workload_charts(summary, section, w)
-                .into_iter()
-                .map(|chart| plot::svg(&chart).map(|svg| (chart, svg)))
-                .collect::<Result<Vec<(Chart, String)>, SummaryError>>()?;
-            let view = WorkloadView {
-                anchor: charts::anchor(summary, section, &w.name),
-                title: workload_title(w),
-                charts,
-                rows: table::rows(summary, section, w),
-            };
-            let machine = format!(" (machine {})", section.machine + 1);
-            let name = format!("{}{}", view.title, if several { &machine } else { "" });
-            nav.push((view.anchor.clone(), name));
-            workloads.push(view);
-        }
-        sections.push(SectionView {
-            heading: several.then(|| summary.machine_label(section.machine)),
-            prefix: if several {
-                format!("m{}-", section.machine + 1)
-            } else {
-                String::new()
-            },
-            claims: &section.claims,
-            workloads,
-        });
-    }
-    let page = Page {
-        provenance: table::provenance(summary),
-        unranked: summary.unranked_reason(),
-        flags_legend: FLAGS_LEGEND,
-        instructions_note: super::instructions::note(&summary.instructions),
-        columns: &COLUMNS,
-        links,
-        nav,
-        targets: &summary.targets,
-        skipped: &summary.skipped,
-        sections,
-        problems: &summary.problems,
-    };
-    super::rendered("index.html", page.render())
+    let page = Page::new(summary);
+    super::rendered("index.html", Html { page, links }.render())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::evidence::fixtures::record;
+    use crate::summary::charts;
 
     #[test]
     fn relative_links_climb_out_of_the_report_folder() {

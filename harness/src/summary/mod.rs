@@ -21,6 +21,7 @@ pub mod order;
 mod plot;
 pub mod sources;
 mod table;
+mod view;
 
 use std::path::{Path, PathBuf};
 
