@@ -42,31 +42,25 @@ pub fn evaluate(
 }
 
 fn describe(claim: &Claim, at: Option<&str>) -> String {
-    let side = |s: &Side, with_workload: bool| {
+    let same = claim.a.workload == claim.b.workload;
+    let side = |s: &Side| {
         let targets = match (s.targets.len(), s.pick) {
             (1, _) => s.targets[0].clone(),
             (_, Pick::Largest) => format!("max({})", s.targets.join(", ")),
             (_, Pick::Smallest) => format!("min({})", s.targets.join(", ")),
         };
-        if with_workload {
-            format!("{targets} on {}", s.workload)
-        } else {
-            targets
+        match same {
+            true => targets,
+            false => format!("{targets} on {}", s.workload),
         }
     };
-    let same = claim.a.workload == claim.b.workload;
-    let place = if same {
-        format!(" on {}", claim.a.workload)
-    } else {
-        String::new()
+    let place = match same {
+        true => format!(" on {}", claim.a.workload),
+        false => String::new(),
     };
     let at = at.map(|p| format!(" at {p}")).unwrap_or_default();
-    format!(
-        "{}{place}{at}: {} ÷ {}",
-        claim.metric.label(),
-        side(&claim.a, !same),
-        side(&claim.b, !same)
-    )
+    let (a, b) = (side(&claim.a), side(&claim.b));
+    format!("{}{place}{at}: {a} ÷ {b}", claim.metric.label())
 }
 
 /// Fills `check` with the measurement and verdict; `Err(why)` leaves it not comparable.
@@ -99,10 +93,12 @@ fn measure(
     let chosen = match &claim.at {
         At::Param(p) if common.contains(p) => Some(p.clone()),
         At::Param(p) => {
-            return Err(format!(
-                "not run at {p} on both sides (common: {})",
-                list(&common)
-            ));
+            let common = if common.is_empty() {
+                "none".into()
+            } else {
+                common.join(", ")
+            };
+            return Err(format!("not run at {p} on both sides (common: {common})"));
         }
         At::LargestCommon => numbered.last().map(|(_, p)| p.clone()),
         At::SmallestCommon => lowest.clone(),
@@ -226,16 +222,12 @@ fn side_records<'r>(
 
 /// Parameters every measured target of a side ran.
 fn common_params(side: &[&ResultRecord]) -> BTreeSet<String> {
-    let targets: BTreeSet<&str> = side.iter().map(|r| r.target.as_str()).collect();
-    let params_of = |t: &str| -> BTreeSet<String> {
-        side.iter()
-            .filter(|r| r.target == t)
-            .map(|r| r.param.clone())
-            .collect()
-    };
-    let mut sets = targets.iter().map(|t| params_of(t));
-    let first = sets.next().unwrap_or_default();
-    sets.fold(first, |acc, s| acc.intersection(&s).cloned().collect())
+    let ran =
+        |target: &str, param: &str| side.iter().any(|r| r.target == target && r.param == param);
+    let params = side.iter().map(|r| r.param.clone());
+    params
+        .filter(|p| side.iter().all(|r| ran(&r.target, p)))
+        .collect()
 }
 
 fn nearest_cpu(
@@ -330,12 +322,4 @@ fn setup_text(used: &[&ResultRecord]) -> String {
             .map(|r| format!("{}: {}", r.target, r.toolchain)),
     );
     format!("{}; {}", cpus.join(" | "), versions.join(", "))
-}
-
-fn list(items: &[String]) -> String {
-    if items.is_empty() {
-        "none".into()
-    } else {
-        items.join(", ")
-    }
 }
