@@ -1,9 +1,11 @@
 //! What each chart of a workload shows, as data: its series and the table printed beside it.
 //! Drawing is `plot`'s business; this module decides what is worth a chart.
 
+use itertools::Itertools;
+
 use super::format::{bytes, latency, rate};
 use super::table::with_interval;
-use super::{Section, Summary, WorkloadSummary, build::distinct, split_param};
+use super::{Section, Summary, WorkloadSummary, split_param};
 use crate::evidence::{OpenLoopRun, ResultRecord, quantile_name};
 
 /// Where the slowest answer sits on the percentile axis: right of 99.99%.
@@ -197,13 +199,11 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
     }
     for param in &w.params {
         let records: Vec<&ResultRecord> = w.records.iter().filter(|r| &r.param == param).collect();
-        let labels = distinct(
-            records
-                .iter()
-                .flat_map(|r| &r.open_loop)
-                .map(|run| &run.label),
-        );
-        for (n, label) in labels.into_iter().enumerate() {
+        let labels = records
+            .iter()
+            .flat_map(|r| &r.open_loop)
+            .map(|run| &run.label);
+        for (n, label) in labels.unique().enumerate() {
             let runs: Vec<(&ResultRecord, &OpenLoopRun)> = records
                 .iter()
                 .filter_map(|r| Some((*r, r.open_loop.iter().find(|run| &run.label == label)?)))
@@ -306,7 +306,11 @@ fn percentile_chart(summary: &Summary, runs: &[(&ResultRecord, &OpenLoopRun)]) -
         })
         .collect();
     let label = runs.first().map_or("", |(_, run)| run.label.as_str());
-    let rates = distinct(runs.iter().map(|(_, run)| rate(run.rate_per_sec)));
+    let rates: Vec<String> = runs
+        .iter()
+        .map(|(_, run)| rate(run.rate_per_sec))
+        .unique()
+        .collect();
     let at = match rates.as_slice() {
         [one] => format!("{label}, {one}/s"),
         _ => label.to_owned(),

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeSet;
 
+use itertools::Itertools;
+
 use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
 use crate::evidence::ResultRecord;
-use crate::summary::build::distinct;
 use crate::summary::format::ratio;
 use crate::summary::{SkippedTarget, split_param};
 
@@ -129,7 +130,7 @@ fn measure(
     let (a, used_a) = side_value(claim, &claim.a, &side_a, &base, &param)?;
     let (b, used_b) = side_value(claim, &claim.b, &side_b, &base, &param)?;
     let used: Vec<&ResultRecord> = used_a.into_iter().chain(used_b).collect();
-    check.inputs = distinct(used.iter().map(|r| r.id.clone()));
+    check.inputs = used.iter().map(|r| r.id.clone()).unique().collect();
     check.setup = setup_text(&used);
     check.measured = format!(
         "{} {} ÷ {} {}",
@@ -274,10 +275,10 @@ fn side_value<'r>(
             .find(|r| r.target == target && r.param == p)
             .ok_or_else(|| format!("{}/{target}/{p} is missing", side.workload))
     };
-    let targets = distinct(records.iter().map(|r| r.target.clone()));
+    let targets = records.iter().map(|r| &r.target).unique();
     let mut values = Vec::new();
     let mut used = Vec::new();
-    for target in &targets {
+    for target in targets {
         let top = at(target, param)?;
         let value = match claim.metric {
             Metric::PssPerConnectionBytes => {
@@ -307,7 +308,7 @@ fn side_value<'r>(
 }
 
 fn setup_text(used: &[&ResultRecord]) -> String {
-    let cpus = distinct(used.iter().map(|r| {
+    let cpus = used.iter().map(|r| {
         let workers = r
             .setup
             .workers
@@ -316,10 +317,13 @@ fn setup_text(used: &[&ResultRecord]) -> String {
             "CPUs server {} / client {}, workers {workers}, offload {}",
             r.setup.server_cpus, r.setup.client_cpus, r.setup.offload_threads
         )
-    }));
-    let versions = distinct(
-        used.iter()
-            .map(|r| format!("{}: {}", r.target, r.toolchain)),
-    );
-    format!("{}; {}", cpus.join(" | "), versions.join(", "))
+    });
+    let versions = used
+        .iter()
+        .map(|r| format!("{}: {}", r.target, r.toolchain));
+    format!(
+        "{}; {}",
+        cpus.unique().join(" | "),
+        versions.unique().join(", ")
+    )
 }
