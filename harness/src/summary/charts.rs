@@ -4,7 +4,7 @@
 use itertools::Itertools;
 
 use super::format::{bytes, latency, rate};
-use super::table::with_interval;
+use super::table::{or_dash, with_interval};
 use super::{Section, Summary, WorkloadSummary, split_param};
 use crate::evidence::{OpenLoopRun, ResultRecord, quantile_name};
 
@@ -34,7 +34,6 @@ pub struct DataTable {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plot {
     pub x: XAxis,
-    /// What the vertical axis measures.
     pub unit: Unit,
     /// Vertical values spanning ten times or more are drawn on a log scale.
     pub y_log: bool,
@@ -42,7 +41,22 @@ pub struct Plot {
     pub series: Vec<Series>,
 }
 
-/// The horizontal axis.
+impl Plot {
+    /// Every `x` of the points, ascending, once each.
+    pub fn xs(&self) -> Vec<f64> {
+        let xs = self.series.iter().flat_map(|s| &s.points).map(|p| p.x);
+        xs.sorted_by(f64::total_cmp).dedup().collect()
+    }
+
+    /// The lowest `y` and the highest (zero when all are below).
+    pub fn y_extent(&self) -> (f64, f64) {
+        let ys = self.series.iter().flat_map(|s| &s.points).map(|p| p.y);
+        ys.fold((f64::MAX, 0.0_f64), |(low, high), y| {
+            (low.min(y), high.max(y))
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum XAxis {
     /// Bars grouped by these labels; a point's `x` is its group's index.
@@ -54,7 +68,6 @@ pub enum XAxis {
     Nines,
 }
 
-/// What a vertical axis measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
     PerSecond,
@@ -89,6 +102,12 @@ pub struct Point {
     pub x: f64,
     pub y: f64,
     pub flagged: bool,
+}
+
+impl Point {
+    pub fn new(x: f64, y: f64, flagged: bool) -> Self {
+        Self { x, y, flagged }
+    }
 }
 
 /// `x` of a quantile on the nines axis.
@@ -224,93 +243,64 @@ fn series(
     x: impl Fn(&ResultRecord) -> Option<f64>,
     y: impl Fn(&ResultRecord) -> Option<f64>,
 ) -> Vec<Series> {
-    w.targets
-        .iter()
-        .map(|t| {
-            let mut points: Vec<Point> = w
-                .records
-                .iter()
-                .filter(|r| &r.target == t)
-                .filter_map(|r| {
-                    Some(Point {
-                        x: x(r)?,
-                        y: y(r)?,
-                        flagged: !r.flags().words().is_empty(),
-                    })
-                })
-                .collect();
-            points.sort_by(|a, b| a.x.total_cmp(&b.x));
-            Series {
-                target: t.clone(),
-                color: summary.target_index(t),
-                points,
-            }
-        })
-        .collect()
+    let point = |r: &ResultRecord| Some(Point::new(x(r)?, y(r)?, !r.flags().words().is_empty()));
+    let series = w.targets.iter().map(|t| {
+        let points = w
+            .records
+            .iter()
+            .filter(|r| &r.target == t)
+            .filter_map(point);
+        Series {
+            target: t.clone(),
+            color: summary.target_index(t),
+            points: points.sorted_by(|a, b| a.x.total_cmp(&b.x)).collect(),
+        }
+    });
+    series.collect()
 }
 
 /// Latency by percentile of one open-loop run of each target, up to its maximum.
 fn percentile_chart(summary: &Summary, runs: &[(&ResultRecord, &OpenLoopRun)]) -> Chart {
-    let unsustained = |run: &OpenLoopRun| run.client_late || !run.sustained;
-    let series: Vec<Series> = runs
-        .iter()
-        .map(|(r, run)| {
-            let quantiles = run
-                .percentiles
-                .iter()
-                .filter_map(|p| Some((nines(p.quantile), p.us?)));
-            let points = quantiles
-                .chain(run.max_us.map(|us| (MAX_NINES, us)))
-                .map(|(x, us)| Point {
-                    x,
-                    y: us as f64,
-                    flagged: unsustained(run),
-                })
-                .collect();
-            Series {
-                target: r.target.clone(),
-                color: summary.target_index(&r.target),
-                points,
-            }
-        })
-        .collect();
-    let ys = series.iter().flat_map(|s| &s.points).map(|p| p.y);
-    let (low, high) = ys.fold((f64::MAX, 0.0_f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    let mut quantiles: Vec<f64> = runs
-        .iter()
-        .flat_map(|(_, run)| run.percentiles.iter().map(|p| p.quantile))
-        .collect();
-    quantiles.sort_by(f64::total_cmp);
-    quantiles.dedup();
-    let mut columns = vec!["target".to_owned(), "rate".to_owned()];
-    columns.extend(quantiles.iter().map(|q| format!("p{}", quantile_name(*q))));
-    columns.push("max".into());
-    let rows = runs
-        .iter()
-        .map(|(r, run)| {
-            let target = match (run.client_late, run.sustained) {
-                (true, _) => format!("{} (client-late)", r.target),
-                (false, false) => format!("{} (not sustained)", r.target),
-                _ => r.target.clone(),
-            };
-            let mut row = vec![target, format!("{}/s", rate(run.rate_per_sec))];
-            row.extend(quantiles.iter().map(|q| {
-                let p = run.percentiles.iter().find(|p| p.quantile == *q);
-                p.map_or_else(|| "—".into(), with_interval)
-            }));
-            row.push(
-                run.max_us
-                    .map_or_else(|| "—".into(), |us| latency(us as f64)),
-            );
-            row
-        })
-        .collect();
+    let series = runs.iter().map(|(r, run)| {
+        let quantiles = run.percentiles.iter();
+        let quantiles = quantiles.filter_map(|p| Some((nines(p.quantile), p.us?)));
+        let points = quantiles.chain(run.max_us.map(|us| (MAX_NINES, us)));
+        let flagged = run.client_late || !run.sustained;
+        let point = |(x, us): (f64, u64)| Point::new(x, us as f64, flagged);
+        Series {
+            target: r.target.clone(),
+            color: summary.target_index(&r.target),
+            points: points.map(point).collect(),
+        }
+    });
+    let mut plot = Plot {
+        x: XAxis::Nines,
+        unit: Unit::Micros,
+        y_log: false,
+        series: series.collect(),
+    };
+    let (low, high) = plot.y_extent();
+    plot.y_log = low > 0.0 && high / low >= 10.0;
+    let quantiles = runs.iter().flat_map(|(_, run)| &run.percentiles);
+    let quantiles = quantiles.map(|p| p.quantile).sorted_by(f64::total_cmp);
+    let quantiles: Vec<f64> = quantiles.dedup().collect();
+    let names = quantiles.iter().map(|q| format!("p{}", quantile_name(*q)));
+    let columns = ["target".into(), "rate".into()].into_iter().chain(names);
+    let rows = runs.iter().map(|(r, run)| {
+        let target = match (run.client_late, run.sustained) {
+            (true, _) => format!("{} (client-late)", r.target),
+            (false, false) => format!("{} (not sustained)", r.target),
+            _ => r.target.clone(),
+        };
+        let at = |q: &f64| run.percentiles.iter().find(|p| p.quantile == *q);
+        let figures = quantiles.iter().map(|q| or_dash(at(q).map(with_interval)));
+        let max = or_dash(run.max_us.map(|us| latency(us as f64)));
+        let first = [target, format!("{}/s", rate(run.rate_per_sec))];
+        first.into_iter().chain(figures).chain([max]).collect()
+    });
     let label = runs.first().map_or("", |(_, run)| run.label.as_str());
-    let rates: Vec<String> = runs
-        .iter()
-        .map(|(_, run)| rate(run.rate_per_sec))
-        .unique()
-        .collect();
+    let rates = runs.iter().map(|(_, run)| rate(run.rate_per_sec));
+    let rates: Vec<String> = rates.unique().collect();
     let at = match rates.as_slice() {
         [one] => format!("{label}, {one}/s"),
         _ => label.to_owned(),
@@ -322,26 +312,17 @@ fn percentile_chart(summary: &Summary, runs: &[(&ResultRecord, &OpenLoopRun)]) -
                intervals are 95%; n/a: fewer than 10 samples beyond that percentile. Hollow \
                marks: the client fell behind or the server did not sustain the rate."
             .into(),
-        plot: Plot {
-            x: XAxis::Nines,
-            unit: Unit::Micros,
-            y_log: low > 0.0 && high / low >= 10.0,
-            series,
+        plot,
+        table: DataTable {
+            columns: columns.chain(["max".into()]).collect(),
+            rows: rows.collect(),
         },
-        table: DataTable { columns, rows },
     }
 }
 
 /// A table with one row per series and one column per `x` of the plot.
 fn table_by_x(plot: &Plot) -> DataTable {
-    let mut xs: Vec<f64> = plot
-        .series
-        .iter()
-        .flat_map(|s| &s.points)
-        .map(|p| p.x)
-        .collect();
-    xs.sort_by(f64::total_cmp);
-    xs.dedup();
+    let xs = plot.xs();
     let (corner, label): (&str, Box<dyn Fn(f64) -> String>) = match &plot.x {
         XAxis::Groups(groups) => (
             "target",
@@ -350,25 +331,21 @@ fn table_by_x(plot: &Plot) -> DataTable {
         XAxis::Numbers(axis) => (axis, Box::new(|x| x.to_string())),
         XAxis::Nines => ("target", Box::new(|x| format!("{x:.2}"))),
     };
-    let mut columns = vec![corner.to_owned()];
-    columns.extend(xs.iter().map(|x| label(*x)));
-    let rows = plot
-        .series
-        .iter()
-        .map(|s| {
-            let mut row = vec![s.target.clone()];
-            row.extend(
-                xs.iter()
-                    .map(|x| match s.points.iter().find(|p| p.x == *x) {
-                        Some(p) if p.flagged => format!("{} (flagged)", plot.unit.format(p.y)),
-                        Some(p) => plot.unit.format(p.y),
-                        None => "—".into(),
-                    }),
-            );
-            row
-        })
-        .collect();
-    DataTable { columns, rows }
+    let columns = std::iter::once(corner.to_owned()).chain(xs.iter().map(|x| label(*x)));
+    let rows = plot.series.iter().map(|s| {
+        let cell = |x: &f64| match s.points.iter().find(|p| p.x == *x) {
+            Some(p) if p.flagged => format!("{} (flagged)", plot.unit.format(p.y)),
+            Some(p) => plot.unit.format(p.y),
+            None => "—".into(),
+        };
+        std::iter::once(s.target.clone())
+            .chain(xs.iter().map(cell))
+            .collect()
+    });
+    DataTable {
+        columns: columns.collect(),
+        rows: rows.collect(),
+    }
 }
 
 #[cfg(test)]

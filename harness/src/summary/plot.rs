@@ -89,9 +89,7 @@ fn x_axis(plot: &Plot) -> (Axis, bool) {
             false,
         ),
         XAxis::Numbers(_) => {
-            let mut xs: Vec<f64> = points(plot).map(|(x, _)| x).collect();
-            xs.sort_by(f64::total_cmp);
-            xs.dedup();
+            let xs = plot.xs();
             let (low, high) = (
                 xs.first().copied().unwrap_or(1.0),
                 xs.last().copied().unwrap_or(1.0),
@@ -127,9 +125,8 @@ fn x_axis(plot: &Plot) -> (Axis, bool) {
 }
 
 fn y_axis(plot: &Plot) -> Axis {
-    let ys: Vec<f64> = points(plot).map(|(_, y)| y).collect();
-    let high = ys.iter().copied().fold(0.0_f64, f64::max);
-    let low = ys.iter().copied().fold(f64::MAX, f64::min).min(high);
+    let (low, high) = plot.y_extent();
+    let low = low.min(high);
     let format = |v: f64| plot.unit.format(v);
     if plot.y_log && low > 0.0 {
         let (bottom, top) = (low.log10().floor(), (high * 3.0).log10().ceil());
@@ -181,13 +178,6 @@ fn nice_step(rough: f64, binary: bool) -> f64 {
         .map(|m| m * magnitude)
         .find(|s| *s >= rough)
         .unwrap_or(10.0 * magnitude)
-}
-
-fn points(plot: &Plot) -> impl Iterator<Item = (f64, f64)> + '_ {
-    plot.series
-        .iter()
-        .flat_map(|s| &s.points)
-        .map(|p| (p.x, p.y))
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Result<(), String>
@@ -300,7 +290,7 @@ mod tests {
                     color: 0,
                     points: points
                         .into_iter()
-                        .map(|(x, y, flagged)| Point { x, y, flagged })
+                        .map(|(x, y, flagged)| Point::new(x, y, flagged))
                         .collect(),
                 }],
             },
