@@ -25,6 +25,8 @@ mod view;
 
 use std::path::{Path, PathBuf};
 
+use itertools::Itertools;
+
 use crate::catalog::{Availability, Catalog};
 use crate::evidence::{Machine, ResultRecord, RunMode};
 use crate::icount::IcountRecord;
@@ -36,25 +38,20 @@ pub use self::sources::RunSelection;
 /// Errors of building or writing the summary; each says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum SummaryError {
-    /// The results folders hold no readable result.
     #[error("no results in {}: run `cargo bench` first{}", folders(.dirs), problems_note(.problems))]
     NoResults {
         dirs: Vec<PathBuf>,
         problems: Vec<String>,
     },
-    /// The claims file could not be read.
     #[error("cannot read the claims {}: {source}; restore it with `git checkout spec/claims.toml`", path.display())]
     ReadClaims {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The claims file is not valid.
     #[error("the claims {} are not valid: {why}; fix the file (its header explains the fields)", path.display())]
     ParseClaims { path: PathBuf, why: String },
-    /// A document could not be serialised or rendered (a bug).
     #[error("cannot render {what}: {why}; this is a bug in stampede, please report it")]
     Render { what: String, why: String },
-    /// An output file could not be written.
     #[error("cannot write {}: {source}; check that the folder is writable or pass --out DIR", path.display())]
     Write {
         path: PathBuf,
@@ -78,8 +75,7 @@ fn rendered(
 }
 
 fn folders(dirs: &[PathBuf]) -> String {
-    let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-    names.join(", ")
+    dirs.iter().map(|d| d.display()).join(", ")
 }
 
 fn problems_note(problems: &[String]) -> String {
@@ -141,7 +137,6 @@ pub struct Section {
     pub machine: usize,
     /// Workloads in report order.
     pub workloads: Vec<WorkloadSummary>,
-    /// Claims checked against this machine's results.
     pub claims: Vec<ClaimCheck>,
     /// Why targets have no result on this machine: skipped here, or measured on another one.
     pub absent: Vec<SkippedTarget>,
@@ -177,7 +172,6 @@ pub struct Summary {
     pub machines: Vec<Machine>,
     /// One section per machine, in the order of `machines`.
     pub sections: Vec<Section>,
-    /// Distinct commits the results name.
     pub git_commits: Vec<String>,
     pub time_range: Option<TimeRange>,
     /// Targets that could not run here.
@@ -194,15 +188,13 @@ impl Summary {
         if self.machines.len() < 2 {
             return None;
         }
-        let names: Vec<String> = (0..self.machines.len())
-            .map(|i| self.machine_label(i))
-            .collect();
+        let names = (0..self.machines.len()).map(|i| self.machine_label(i));
         Some(format!(
             "Not ranked across machines: these results come from {} machines with different \
              fingerprints ({}). CPU model, core count and kernel change every figure, so each \
              machine's results are shown and compared on their own, never side by side.",
             self.machines.len(),
-            names.join("; ")
+            names.format("; ")
         ))
     }
 
@@ -215,7 +207,6 @@ impl Summary {
     }
 }
 
-/// A machine's fingerprint in words.
 pub fn machine_text(m: &Machine) -> String {
     format!("{}, {} cores, Linux {}", m.cpu_model, m.cores, m.kernel)
 }
@@ -322,7 +313,6 @@ pub fn skipped_targets(catalog: &Catalog, records: &[ResultRecord]) -> Vec<Skipp
         .collect()
 }
 
-/// Writes the three renderings of `summary` into `out_dir`.
 pub fn write_summary(
     summary: &Summary,
     out_dir: &Path,

@@ -1,6 +1,8 @@
 //! The words and cells both renderings share: the provenance line, the flags legend, and the
 //! evidence table of a workload (one row per result, one per absent target).
 
+use itertools::Itertools;
+
 use super::format::{bytes, latency, rate, thousands};
 use super::{Section, Summary, WorkloadSummary};
 use crate::evidence::{ResultRecord, RunMode, quantile_name};
@@ -102,137 +104,108 @@ pub(super) fn rows(summary: &Summary, section: &Section, workload: &WorkloadSumm
 
 /// One line naming the results, commits, time span, machines and runs.
 pub(super) fn provenance(summary: &Summary) -> String {
-    let count: usize = summary
-        .sections
-        .iter()
-        .flat_map(|s| &s.workloads)
-        .map(|w| w.records.len())
-        .sum();
+    let workloads = summary.sections.iter().flat_map(|s| &s.workloads);
+    let count: usize = workloads.map(|w| w.records.len()).sum();
     let span = match &summary.time_range {
         Some(t) if t.first == t.last => format!(" at {}", t.first),
         Some(t) => format!(" from {} to {}", t.first, t.last),
         None => String::new(),
     };
-    let machines: Vec<String> = summary.machines.iter().map(super::machine_text).collect();
-    let runs: Vec<String> = summary
-        .runs
-        .iter()
-        .map(|r| format!("{} ({})", r.run_id, r.mode.as_str()))
-        .collect();
-    let runs = match runs.len() {
+    let runs = summary.runs.iter();
+    let quick = runs.clone().any(|r| r.mode == RunMode::Quick);
+    let runs = runs.map(|r| format!("{} ({})", r.run_id, r.mode.as_str()));
+    let runs = match summary.runs.len() {
         0 => String::new(),
-        1 => format!(" Run {}.", runs[0]),
-        n => format!(" Results of {n} runs: {}.", runs.join(", ")),
+        1 => format!(" Run {}.", runs.format("")),
+        n => format!(" Results of {n} runs: {}.", runs.format(", ")),
     };
-    let quick = if summary.runs.iter().any(|r| r.mode == RunMode::Quick) {
-        " Quick mode: for smoke runs, not for publishing."
-    } else {
-        ""
+    let quick = match quick {
+        true => " Quick mode: for smoke runs, not for publishing.",
+        false => "",
     };
-    let left_out = if summary.left_out > 0 {
-        format!(
-            " {} results of earlier runs left out (`stampede report --all-runs` shows them).",
-            summary.left_out
-        )
-    } else {
-        String::new()
+    let left_out = match summary.left_out {
+        0 => String::new(),
+        n => format!(
+            " {n} results of earlier runs left out (`stampede report --all-runs` shows them)."
+        ),
+    };
+    let machines = summary.machines.iter().map(super::machine_text);
+    let several = match summary.machines.len() {
+        0 | 1 => "",
+        _ => "s",
     };
     format!(
-        "{count} results{span}; commit {}. {}: {}.{runs}{quick}{left_out}",
+        "{count} results{span}; commit {}. Machine{several}: {}.{runs}{quick}{left_out}",
         summary.git_commits.join(", "),
-        if machines.len() > 1 {
-            "Machines"
-        } else {
-            "Machine"
-        },
-        machines.join("; ")
+        machines.format("; ")
     )
 }
 
+/// Errors as a share of attempts, in percent.
+fn error_pct(r: &ResultRecord) -> f64 {
+    r.errors as f64 / (r.requests + r.errors).max(1) as f64 * 100.0
+}
+
 fn errors(r: &ResultRecord) -> String {
-    if r.errors == 0 {
-        return "0".to_owned();
+    match r.errors {
+        0 => "0".to_owned(),
+        n => format!("{} ({:.2}%)", thousands(n), error_pct(r)),
     }
-    let share = r.errors as f64 / (r.requests + r.errors).max(1) as f64 * 100.0;
-    format!("{} ({share:.2}%)", thousands(r.errors))
 }
 
 /// The open-loop p99 of the run at the common rate, with its interval: the tail worth quoting.
 fn open_loop_p99(r: &ResultRecord) -> String {
-    let Some(run) = r
-        .open_loop
-        .iter()
-        .find(|run| run.label == "common rate")
-        .or_else(|| r.open_loop.first())
-    else {
+    let common = r.open_loop.iter().find(|run| run.label == "common rate");
+    let Some(run) = common.or_else(|| r.open_loop.first()) else {
         return "—".into();
     };
     let p99 = run
         .percentiles
         .iter()
         .find(|p| quantile_name(p.quantile) == "99");
-    match p99 {
-        Some(p) => format!("{} @ {}/s", with_interval(p), rate(run.rate_per_sec)),
-        None => format!("n/a @ {}/s", rate(run.rate_per_sec)),
-    }
+    let p99 = p99.map_or_else(|| "n/a".into(), with_interval);
+    format!("{p99} @ {}/s", rate(run.rate_per_sec))
 }
 
 /// A percentile with its 95% interval, `1.20 ms [1.10–1.30 ms]`, or `n/a`.
 pub(super) fn with_interval(p: &crate::load::latency::Percentile) -> String {
     match (p.us, p.low_us, p.high_us) {
-        (Some(us), Some(low), Some(high)) => format!(
-            "{} [{}–{}]",
-            latency(us as f64),
-            latency(low as f64),
-            latency(high as f64)
-        ),
+        (Some(us), Some(low), Some(high)) => {
+            let [us, low, high] = [us, low, high].map(|us| latency(us as f64));
+            format!("{us} [{low}–{high}]")
+        }
         _ => "n/a".into(),
     }
 }
 
 /// The flags cell: each flag with the figure behind it.
 pub(super) fn flag_text(r: &ResultRecord) -> String {
-    let mut flags = Vec::new();
-    if r.invalid {
-        let attempts = (r.requests + r.errors).max(1);
-        flags.push(format!(
-            "INVALID (errors {:.2}%{})",
-            r.errors as f64 / attempts as f64 * 100.0,
-            if r.wrong_answer_example.is_some() {
-                ", wrong answers"
-            } else {
-                ""
-            }
-        ));
-    }
-    if r.client_bound {
-        flags.push(format!(
+    let wrong = match r.wrong_answer_example {
+        Some(_) => ", wrong answers",
+        None => "",
+    };
+    let bound = match (r.client_bound, r.server_bound) {
+        (true, _) => Some(format!(
             "client-bound (client CPU {:.2})",
             r.client.cpu_busy
-        ));
-    } else if !r.server_bound {
-        flags.push(format!(
+        )),
+        (false, false) => Some(format!(
             "not server-bound (server CPU {:.2})",
             r.server.cpu_busy
-        ));
-    }
-    if r.low_occupancy {
-        flags.push(format!(
-            "low-occupancy ({:.2})",
-            r.occupancy.unwrap_or_default()
-        ));
-    }
-    if r.client_late {
-        let worst = r
-            .open_loop
-            .iter()
-            .map(|run| run.send_lag.p99_us)
-            .max()
-            .unwrap_or_default();
-        flags.push(format!(
-            "client-late (send lag p99 {})",
-            latency(worst as f64)
-        ));
-    }
-    flags.join(", ")
+        )),
+        (false, true) => None,
+    };
+    let occupancy = r.occupancy.unwrap_or_default();
+    let lag = r.open_loop.iter().map(|run| run.send_lag.p99_us).max();
+    let lag = latency(lag.unwrap_or_default() as f64);
+    let flags = [
+        r.invalid
+            .then(|| format!("INVALID (errors {:.2}%{wrong})", error_pct(r))),
+        bound,
+        r.low_occupancy
+            .then(|| format!("low-occupancy ({occupancy:.2})")),
+        r.client_late
+            .then(|| format!("client-late (send lag p99 {lag})")),
+    ];
+    flags.into_iter().flatten().join(", ")
 }
