@@ -6,7 +6,8 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 
 use super::SummaryError;
-use super::charts::{Chart, MAX_NINES, Plot, Unit, XAxis, nines};
+use super::charts::{Chart, MAX_NINES, Plot, Point, Unit, XAxis, nines};
+use crate::evidence::quantile_name;
 
 const SIZE: (u32, u32) = (560, 300);
 
@@ -41,6 +42,7 @@ pub(crate) fn svg(chart: &Chart) -> Result<String, SummaryError> {
 struct Axis {
     range: std::ops::Range<f64>,
     ticks: Vec<(f64, String)>,
+    log: bool,
 }
 
 impl Ranged for Axis {
@@ -53,11 +55,9 @@ impl Ranged for Axis {
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.iter().map(|(x, _)| *x).collect()
-        }
+        let light = hint.weight().allow_light_points();
+        let ticks = self.ticks.iter().map(|(x, _)| *x);
+        ticks.filter(|_| !light).collect()
     }
 
     fn range(&self) -> std::ops::Range<f64> {
@@ -67,61 +67,47 @@ impl Ranged for Axis {
 
 impl Axis {
     fn label(&self, at: f64) -> String {
-        self.ticks
-            .iter()
-            .find(|(x, _)| (x - at).abs() < 1e-9)
-            .map(|(_, label)| label.clone())
-            .unwrap_or_default()
+        let tick = self.ticks.iter().find(|(x, _)| (x - at).abs() < 1e-9);
+        tick.map(|(_, label)| label.clone()).unwrap_or_default()
+    }
+
+    /// Where a value is drawn.
+    fn at(&self, value: f64) -> f64 {
+        if self.log && value > 0.0 {
+            value.log10()
+        } else {
+            value
+        }
     }
 }
 
-fn x_axis(plot: &Plot) -> (Axis, bool) {
-    match &plot.x {
-        XAxis::Groups(groups) => (
-            Axis {
-                range: 0.0..groups.len().max(1) as f64,
-                ticks: groups
-                    .iter()
-                    .enumerate()
-                    .map(|(i, g)| (i as f64 + 0.5, g.clone()))
-                    .collect(),
-            },
-            false,
-        ),
+fn x_axis(plot: &Plot) -> Axis {
+    let (range, ticks, log) = match &plot.x {
+        XAxis::Groups(groups) => {
+            let ticks = groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (i as f64 + 0.5, g.clone()));
+            (0.0..groups.len().max(1) as f64, ticks.collect(), false)
+        }
         XAxis::Numbers(_) => {
             let xs = plot.xs();
-            let (low, high) = (
-                xs.first().copied().unwrap_or(1.0),
-                xs.last().copied().unwrap_or(1.0),
-            );
+            let low = xs.first().copied().unwrap_or(1.0);
+            let high = xs.last().copied().unwrap_or(1.0);
             let log = low > 0.0 && high / low >= 8.0;
             let at = |x: f64| if log { x.log10() } else { x };
             let pad = ((at(high) - at(low)) * 0.06).max(0.5);
             let ticks = xs.iter().map(|x| (at(*x), format!("{x}"))).collect();
-            (
-                Axis {
-                    range: at(low) - pad..at(high) + pad,
-                    ticks,
-                },
-                log,
-            )
+            (at(low) - pad..at(high) + pad, ticks, log)
         }
         XAxis::Nines => {
-            let mut ticks: Vec<(f64, String)> = [(0.5, "50%"), (0.9, "90%"), (0.99, "99%")]
-                .into_iter()
-                .chain([(0.999, "99.9%"), (0.9999, "99.99%")])
-                .map(|(q, label)| (nines(q), label.to_owned()))
-                .collect();
-            ticks.push((MAX_NINES, "max".to_owned()));
-            (
-                Axis {
-                    range: nines(0.5) - 0.2..MAX_NINES + 0.2,
-                    ticks,
-                },
-                false,
-            )
+            let quantiles = [0.5, 0.9, 0.99, 0.999, 0.9999];
+            let ticks = quantiles.map(|q| (nines(q), format!("{}%", quantile_name(q))));
+            let ticks = ticks.into_iter().chain([(MAX_NINES, "max".to_owned())]);
+            (nines(0.5) - 0.2..MAX_NINES + 0.2, ticks.collect(), false)
         }
-    }
+    };
+    Axis { range, ticks, log }
 }
 
 fn y_axis(plot: &Plot) -> Axis {
@@ -129,21 +115,16 @@ fn y_axis(plot: &Plot) -> Axis {
     let low = low.min(high);
     let format = |v: f64| plot.unit.format(v);
     if plot.y_log && low > 0.0 {
-        let (bottom, top) = (low.log10().floor(), (high * 3.0).log10().ceil());
-        let mut ticks = Vec::new();
-        let mut decade = bottom;
-        while decade <= top {
-            for m in [1.0, 2.0, 5.0] {
-                let v = m * 10f64.powf(decade);
-                if (low / 1.5..=high * 3.0).contains(&v) {
-                    ticks.push((v.log10(), format(v)));
-                }
-            }
-            decade += 1.0;
-        }
+        let (bottom, top) = (
+            low.log10().floor() as i32,
+            (high * 3.0).log10().ceil() as i32,
+        );
+        let values = (bottom..=top).flat_map(|d| [1.0, 2.0, 5.0].map(|m| m * 10f64.powf(d.into())));
+        let values = values.filter(|v| (low / 1.5..=high * 3.0).contains(v));
         return Axis {
             range: (low / 1.5).log10()..(high * 3.0).log10(),
-            ticks,
+            ticks: values.map(|v| (v.log10(), format(v))).collect(),
+            log: true,
         };
     }
     // Linear from zero (or the lowest negative value), with room above for the legend.
@@ -159,6 +140,7 @@ fn y_axis(plot: &Plot) -> Axis {
     Axis {
         range: bottom..top,
         ticks,
+        log: false,
     }
 }
 
@@ -186,10 +168,7 @@ where
 {
     let fail = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(fail)?;
-    let (x, x_log) = x_axis(plot);
-    let y = y_axis(plot);
-    let y_at = |v: f64| if plot.y_log && v > 0.0 { v.log10() } else { v };
-    let x_at = |v: f64| if x_log { v.log10() } else { v };
+    let (x, y) = (x_axis(plot), y_axis(plot));
     let mut chart = ChartBuilder::on(root)
         .margin(12)
         .x_label_area_size(44)
@@ -210,7 +189,7 @@ where
             mesh.disable_x_mesh();
         }
         XAxis::Numbers(label) => {
-            mesh.x_desc(if x_log {
+            mesh.x_desc(if x.log {
                 format!("{label} (log scale)")
             } else {
                 label.clone()
@@ -234,25 +213,22 @@ where
             }
         };
         let anno = if let XAxis::Groups(_) = plot.x {
-            let base = y.range.start.max(y_at(0.0).min(y.range.end));
+            let base = y.range.start.max(y.at(0.0).min(y.range.end));
             chart.draw_series(series.points.iter().map(|p| {
                 let left = p.x + offset + width * s as f64;
                 Rectangle::new(
-                    [(left, base), (left + width * 0.9, y_at(p.y))],
+                    [(left, base), (left + width * 0.9, y.at(p.y))],
                     style(p.flagged),
                 )
             }))
         } else {
-            let path = series.points.iter().map(|p| (x_at(p.x), y_at(p.y)));
+            let at = |p: &Point| (x.at(p.x), y.at(p.y));
+            let path = series.points.iter().map(at);
             chart
                 .draw_series(LineSeries::new(path, color.stroke_width(2)))
                 .map_err(fail)?;
-            chart.draw_series(
-                series
-                    .points
-                    .iter()
-                    .map(|p| Circle::new((x_at(p.x), y_at(p.y)), 4, style(p.flagged))),
-            )
+            let marks = series.points.iter();
+            chart.draw_series(marks.map(|p| Circle::new(at(p), 4, style(p.flagged))))
         }
         .map_err(fail)?;
         anno.label(series.target.clone()).legend(move |(lx, ly)| {
