@@ -50,16 +50,19 @@ pub(super) const COLUMNS: [(&str, bool, Cell); 22] = [
     }),
     ("server CPUs", false, |r, _| r.setup.server_cpus.clone()),
     ("client CPUs", false, |r, _| r.setup.client_cpus.clone()),
-    ("workers", true, |r, _| {
-        r.setup
-            .workers
-            .map_or_else(|| "n/a".into(), |w| w.to_string())
-    }),
+    ("workers", true, |r, _| workers(r)),
     ("offload threads", true, |r, _| {
         r.setup.offload_threads.to_string()
     }),
     ("flags", false, |r, _| flag_text(r)),
 ];
+
+/// Worker threads or processes, `n/a` for a target without the setting.
+pub(crate) fn workers(r: &ResultRecord) -> String {
+    r.setup
+        .workers
+        .map_or_else(|| "n/a".into(), |w| w.to_string())
+}
 
 pub(super) fn or_dash(cell: Option<String>) -> String {
     cell.unwrap_or_else(|| "—".into())

@@ -7,6 +7,7 @@ use itertools::Itertools;
 use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
 use crate::evidence::ResultRecord;
 use crate::summary::format::ratio;
+use crate::summary::table::workers;
 use crate::summary::{SkippedTarget, split_param};
 
 /// Evaluates every claim of `set` against `records`.
@@ -132,13 +133,8 @@ fn measure(
     let used: Vec<&ResultRecord> = used_a.into_iter().chain(used_b).collect();
     check.inputs = used.iter().map(|r| r.id.clone()).unique().collect();
     check.setup = setup_text(&used);
-    check.measured = format!(
-        "{} {} ÷ {} {}",
-        a.0,
-        claim.metric.show(a.1),
-        b.0,
-        claim.metric.show(b.1)
-    );
+    let (show_a, show_b) = (claim.metric.show(a.1), claim.metric.show(b.1));
+    check.measured = format!("{} {show_a} ÷ {} {show_b}", a.0, b.0);
     let flagged: Vec<String> = used
         .iter()
         .filter(|r| r.invalid || (!r.server_bound && claim.metric.needs_server_bound()))
@@ -179,19 +175,17 @@ fn verdict(
     let band = format!("{}–{}", ratio(low), ratio(high));
     let pct = (tolerance * 100.0).round();
     if (low..=high).contains(&measured) {
-        (
+        return (
             Verdict::Holds,
             format!("within ±{pct}% of the claim ({band})"),
-        )
-    } else {
-        let how = if (measured > claimed) == wanted {
-            "stronger"
-        } else {
-            "weaker"
-        };
-        let why = format!("right direction but {how} than claimed: outside ±{pct}% ({band})");
-        (Verdict::DoesNotHold, why)
+        );
     }
+    let how = match (measured > claimed) == wanted {
+        true => "stronger",
+        false => "weaker",
+    };
+    let why = format!("right direction but {how} than claimed: outside ±{pct}% ({band})");
+    (Verdict::DoesNotHold, why)
 }
 
 /// The records of a side's workload and targets; `Err` says what is missing.
@@ -208,23 +202,18 @@ fn side_records<'r>(
         .filter(|r| r.workload == side.workload && side.targets.contains(&r.target))
         .collect();
     if found.is_empty() {
-        let reasons: Vec<String> = side
-            .targets
-            .iter()
-            .map(|t| match skipped.iter().find(|s| &s.target == t) {
-                Some(s) => format!("{t} skipped: {}", s.reason),
-                None => format!("{t} has no {} result", side.workload),
-            })
-            .collect();
-        return Err(reasons.join("; "));
+        let reason = |t: &String| match skipped.iter().find(|s| &s.target == t) {
+            Some(s) => format!("{t} skipped: {}", s.reason),
+            None => format!("{t} has no {} result", side.workload),
+        };
+        return Err(side.targets.iter().map(reason).join("; "));
     }
     Ok(found)
 }
 
 /// Parameters every measured target of a side ran.
 fn common_params(side: &[&ResultRecord]) -> BTreeSet<String> {
-    let ran =
-        |target: &str, param: &str| side.iter().any(|r| r.target == target && r.param == param);
+    let ran = |t: &str, p: &str| side.iter().any(|r| r.target == t && r.param == p);
     let params = side.iter().map(|r| r.param.clone());
     params
         .filter(|p| side.iter().all(|r| ran(&r.target, p)))
@@ -269,10 +258,9 @@ fn side_value<'r>(
     param: &str,
 ) -> Result<Value<'r>, String> {
     let at = |target: &str, p: &str| {
-        records
-            .iter()
+        let found = records.iter().find(|r| r.target == target && r.param == p);
+        found
             .copied()
-            .find(|r| r.target == target && r.param == p)
             .ok_or_else(|| format!("{}/{target}/{p} is missing", side.workload))
     };
     let targets = records.iter().map(|r| &r.target).unique();
@@ -309,21 +297,14 @@ fn side_value<'r>(
 
 fn setup_text(used: &[&ResultRecord]) -> String {
     let cpus = used.iter().map(|r| {
-        let workers = r
-            .setup
-            .workers
-            .map_or_else(|| "n/a".into(), |w| w.to_string());
+        let (setup, workers) = (&r.setup, workers(r));
         format!(
             "CPUs server {} / client {}, workers {workers}, offload {}",
-            r.setup.server_cpus, r.setup.client_cpus, r.setup.offload_threads
+            setup.server_cpus, setup.client_cpus, setup.offload_threads
         )
     });
-    let versions = used
-        .iter()
-        .map(|r| format!("{}: {}", r.target, r.toolchain));
-    format!(
-        "{}; {}",
-        cpus.unique().join(" | "),
-        versions.unique().join(", ")
-    )
+    let versions = used.iter().map(|r| (&r.target, &r.toolchain));
+    let versions = versions.map(|(target, toolchain)| format!("{target}: {toolchain}"));
+    let (cpus, versions) = (cpus.unique().join(" | "), versions.unique().join(", "));
+    format!("{cpus}; {versions}")
 }
