@@ -193,6 +193,9 @@ fn normalised(page: &str) -> String {
 #[test]
 fn index_html_matches_its_snapshot_with_drawings_cut() {
     let page = html::render(&fixture(), &CriterionLinks::default()).unwrap();
+    if let Some(p) = std::env::var_os("DUMP_PAGE") {
+        std::fs::write(p, &page).unwrap();
+    }
     insta::assert_snapshot!("index_html", normalised(&page));
 }
 

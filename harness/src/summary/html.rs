@@ -2,7 +2,7 @@
 //! markup is `harness/templates/summary.html`; this module gathers what it shows.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path};
+use std::path::Path;
 
 use askama::Template;
 
@@ -26,44 +26,27 @@ impl CriterionLinks {
     pub fn find(summary: &Summary, criterion_dir: &Path, out_dir: &Path) -> Self {
         let link = |file: &Path| file.is_file().then(|| relative(out_dir, file));
         let index = link(&criterion_dir.join("report").join("index.html"));
-        let by_id = summary
-            .sections
-            .iter()
-            .flat_map(|s| &s.workloads)
-            .flat_map(|w| &w.records)
-            .filter_map(|r| {
-                let page = criterion_dir
-                    .join(&r.workload)
-                    .join(&r.target)
-                    .join(&r.param)
-                    .join("report")
-                    .join("index.html");
-                link(&page).map(|href| (r.id.clone(), href))
-            })
-            .collect();
-        Self { index, by_id }
+        let workloads = summary.sections.iter().flat_map(|s| &s.workloads);
+        let by_id = workloads.flat_map(|w| &w.records).filter_map(|r| {
+            let dir = criterion_dir
+                .join(&r.workload)
+                .join(&r.target)
+                .join(&r.param);
+            let href = link(&dir.join("report").join("index.html"))?;
+            Some((r.id.clone(), href))
+        });
+        Self {
+            index,
+            by_id: by_id.collect(),
+        }
     }
-}
-
-fn normal(path: &Path) -> Vec<Component<'_>> {
-    path.components()
-        .filter(|c| *c != Component::CurDir)
-        .collect()
 }
 
 /// `to` relative to the folder `from`, with `/` separators.
 fn relative(from: &Path, to: &Path) -> String {
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let (from, to) = (absolute(from), absolute(to));
-    let (from, to) = (normal(&from), normal(&to));
-    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = vec!["..".into(); from.len() - common];
-    parts.extend(
-        to[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    parts.join("/")
+    let path = pathdiff::diff_paths(absolute(to), absolute(from)).unwrap_or_default();
+    path.to_string_lossy().into_owned()
 }
 
 #[derive(Template)]
