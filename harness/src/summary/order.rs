@@ -22,22 +22,14 @@ impl ReportOrder {
             return (Self::default(), None);
         };
         let targets = catalog.targets().iter().map(|t| t.name.clone()).collect();
-        match WorkloadSpec::load(&spec_dir(catalog.root())) {
-            Ok(spec) => (
-                Self {
-                    targets,
-                    workloads: spec.group_names(),
-                },
-                None,
-            ),
+        let (workloads, problem) = match WorkloadSpec::load(&spec_dir(catalog.root())) {
+            Ok(spec) => (spec.group_names(), None),
             Err(err) => (
-                Self {
-                    targets,
-                    workloads: Vec::new(),
-                },
+                Vec::new(),
                 Some(format!("workloads are shown by name: {err}")),
             ),
-        }
+        };
+        (Self { targets, workloads }, problem)
     }
 
     /// Sort key of a target.
