@@ -246,16 +246,9 @@ mod tests {
         ];
         let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), &order());
         let workloads = &summary.sections[0].workloads;
-        let json = workloads.iter().find(|w| w.name == "json").unwrap();
-        assert_eq!(json.sweep.as_ref().unwrap().axis, "connections");
-        assert!(
-            workloads
-                .iter()
-                .find(|w| w.name == "hash")
-                .unwrap()
-                .sweep
-                .is_none()
-        );
+        let find = |name: &str| workloads.iter().find(|w| w.name == name).unwrap();
+        assert_eq!(find("json").sweep.as_ref().unwrap().axis, "connections");
+        assert_eq!(find("hash").sweep, None);
     }
 
     #[test]
@@ -268,10 +261,9 @@ mod tests {
         let first = &summary.sections[0];
         assert_eq!(first.workloads[0].targets, ["actix"]);
         assert_eq!(first.workloads[0].missing, ["nethttp"]);
-        assert!(
-            first
-                .absent_reason("nethttp")
-                .contains("measured on machine 2 only")
+        assert_has(
+            &first.absent_reason("nethttp"),
+            "measured on machine 2 only",
         );
         let reason = summary.unranked_reason().unwrap();
         assert_has(&reason, "Not ranked across machines");
