@@ -354,14 +354,20 @@ mod tests {
     use crate::evidence::fixtures::record;
     use crate::summary::assert_has;
 
-    fn charts(s: &Summary, workload: &str) -> Vec<Chart> {
+    /// The charts of `workload` in the summary of `records`.
+    fn charts(records: Vec<ResultRecord>, workload: &str) -> Vec<Chart> {
+        let s = Summary::of(records);
         let section = &s.sections[0];
-        let w = section
-            .workloads
-            .iter()
-            .find(|w| w.name == workload)
-            .unwrap();
-        workload_charts(s, section, w)
+        let w = section.workloads.iter().find(|w| w.name == workload);
+        workload_charts(&s, section, w.unwrap())
+    }
+
+    /// The chart of `workload` whose id contains `id`.
+    fn chart(records: Vec<ResultRecord>, workload: &str, id: &str) -> Chart {
+        let found = charts(records, workload)
+            .into_iter()
+            .find(|c| c.id.contains(id));
+        found.unwrap()
     }
 
     #[test]
@@ -376,23 +382,16 @@ mod tests {
 
     #[test]
     fn a_swept_workload_gets_throughput_cpu_memory_sweep_per_connection_and_percentile_charts() {
-        let s = Summary::of(vec![
+        let records = vec![
             record("json/actix/c16", 1000.0, 100, 8),
             record("json/actix/c256", 900.0, 1000, 16),
             record("json/gin/c16", 800.0, 200, 12),
-        ]);
-        let ids: Vec<String> = charts(&s, "json").into_iter().map(|c| c.id).collect();
+        ];
+        let ids: Vec<String> = charts(records, "json").into_iter().map(|c| c.id).collect();
+        let want = "rps cpu pss sweep conn-memory latency-c16-0 latency-c256-0".split(' ');
         assert_eq!(
             ids,
-            [
-                "w-json-rps",
-                "w-json-cpu",
-                "w-json-pss",
-                "w-json-sweep",
-                "w-json-conn-memory",
-                "w-json-latency-c16-0",
-                "w-json-latency-c256-0"
-            ]
+            want.map(|id| format!("w-json-{id}")).collect::<Vec<_>>()
         );
     }
 
@@ -401,11 +400,8 @@ mod tests {
         let mut r = record("sleep/actix/c1000", 100.0, 10_000, 8);
         r.server.idle_pss_bytes = Some(4 << 20);
         r.server.peak_pss_bytes = (4 << 20) + 2_000 * 1000;
-        let s = Summary::of(vec![r, record("sleep/actix/c100", 100.0, 10_000, 8)]);
-        let chart = charts(&s, "sleep")
-            .into_iter()
-            .find(|c| c.id.ends_with("conn-memory"))
-            .unwrap();
+        let records = vec![r, record("sleep/actix/c100", 100.0, 10_000, 8)];
+        let chart = chart(records, "sleep", "conn-memory");
         let thousand = chart.plot.series[0].points.iter().find(|p| p.x == 1000.0);
         assert_eq!(thousand.map(|p| p.y), Some(2000.0));
         assert_eq!(chart.table.columns, ["connections", "100", "1000"]);
@@ -416,11 +412,8 @@ mod tests {
     fn a_percentile_line_runs_from_p50_to_the_maximum_and_leaves_out_what_is_na() {
         let mut r = record("json/actix/c64", 1000.0, 100, 8);
         r.open_loop[0].percentiles[3].us = None;
-        let s = Summary::of(vec![r]);
-        let chart = charts(&s, "json")
-            .into_iter()
-            .find(|c| c.plot.x == XAxis::Nines)
-            .unwrap();
+        let chart = chart(vec![r], "json", "latency");
+        assert_eq!(chart.plot.x, XAxis::Nines);
         let xs: Vec<f64> = chart.plot.series[0].points.iter().map(|p| p.x).collect();
         assert_eq!(xs.len(), 4, "p50, p90, p99 and max: {xs:?}");
         assert_eq!(xs.last(), Some(&MAX_NINES));
@@ -437,8 +430,7 @@ mod tests {
     fn flagged_results_are_marked_in_the_chart_and_named_in_its_table() {
         let mut r = record("json/actix/c64", 1000.0, 100, 8);
         r.client_bound = true;
-        let s = Summary::of(vec![r]);
-        let rps = charts(&s, "json").remove(0);
+        let rps = chart(vec![r], "json", "rps");
         assert!(rps.plot.series[0].points[0].flagged);
         assert_eq!(rps.table.rows[0][1], "1,000 (flagged)");
     }
