@@ -252,8 +252,12 @@ mod tests {
     use crate::summary::assert_has;
     use crate::summary::charts::{DataTable, Point, Series};
 
-    fn chart(x: XAxis, y_log: bool, points: Vec<(f64, f64, bool)>) -> Chart {
-        Chart {
+    /// The drawing of one series `a<b` of `(x, y, flagged)` points.
+    fn draw(x: XAxis, y_log: bool, points: &[(f64, f64, bool)]) -> String {
+        let points = points
+            .iter()
+            .map(|&(x, y, flagged)| Point::new(x, y, flagged));
+        let chart = Chart {
             id: "c".into(),
             title: "t".into(),
             note: String::new(),
@@ -264,14 +268,12 @@ mod tests {
                 series: vec![Series {
                     target: "a<b".into(),
                     color: 0,
-                    points: points
-                        .into_iter()
-                        .map(|(x, y, flagged)| Point::new(x, y, flagged))
-                        .collect(),
+                    points: points.collect(),
                 }],
             },
             table: DataTable::default(),
-        }
+        };
+        svg(&chart).unwrap()
     }
 
     /// plotters writes each label on a line of its own inside `<text>`.
@@ -292,12 +294,8 @@ mod tests {
 
     #[test]
     fn bars_draw_one_rectangle_per_value_hollow_when_flagged_and_escape_names() {
-        let bars = chart(
-            XAxis::Groups(vec!["c64".into(), "c256".into()]),
-            false,
-            vec![(0.0, 10.0, false), (1.0, 5.0, true)],
-        );
-        let svg = svg(&bars).unwrap();
+        let groups = XAxis::Groups(vec!["c64".into(), "c256".into()]);
+        let svg = draw(groups, false, &[(0.0, 10.0, false), (1.0, 5.0, true)]);
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(has_text(&svg, "c64") && has_text(&svg, "c256"), "{svg}");
         assert!(svg.contains("a&lt;b") && !svg.contains("a<b"));
@@ -308,25 +306,13 @@ mod tests {
 
     #[test]
     fn a_percentile_plot_labels_the_nines_and_the_maximum_on_a_log_latency_axis() {
-        let line = chart(
-            XAxis::Nines,
-            true,
-            vec![
-                (nines(0.5), 100.0, false),
-                (nines(0.99), 1000.0, false),
-                (MAX_NINES, 20_000.0, false),
-            ],
-        );
-        let svg = svg(&line).unwrap();
-        for label in [
-            "50%",
-            "99%",
-            "99.9%",
-            "max",
-            "100 µs",
-            "10.0 ms",
-            "percentile",
-        ] {
+        let points = [
+            (nines(0.5), 100.0),
+            (nines(0.99), 1000.0),
+            (MAX_NINES, 20_000.0),
+        ];
+        let svg = draw(XAxis::Nines, true, &points.map(|(x, y)| (x, y, false)));
+        for label in "50%|99%|99.9%|max|100 µs|10.0 ms|percentile".split('|') {
             assert!(has_text(&svg, label), "{label}: {svg}");
         }
         assert_eq!(svg.matches("<circle").count(), 3);
@@ -334,12 +320,12 @@ mod tests {
 
     #[test]
     fn a_wide_sweep_of_connections_is_drawn_on_a_log_axis() {
-        let sweep = chart(
-            XAxis::Numbers("connections".into()),
+        let connections = XAxis::Numbers("connections".into());
+        let svg = draw(
+            connections,
             false,
-            vec![(1.0, 10.0, false), (1024.0, 20.0, false)],
+            &[(1.0, 10.0, false), (1024.0, 20.0, false)],
         );
-        let svg = svg(&sweep).unwrap();
         assert_has(&svg, "connections (log scale)");
         assert!(has_text(&svg, "1024"), "{svg}");
     }
