@@ -107,12 +107,8 @@ impl Summary {
 impl Summary {
     /// The summary of `records` with no claims, in name order.
     pub(crate) fn of(records: Vec<ResultRecord>) -> Self {
-        Self::build(
-            records,
-            Vec::new(),
-            &ClaimSet::default(),
-            &ReportOrder::default(),
-        )
+        let order = ReportOrder::default();
+        Self::build(records, Vec::new(), &ClaimSet::default(), &order)
     }
 }
 

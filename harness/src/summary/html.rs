@@ -87,7 +87,6 @@ impl Html<'_> {
     }
 }
 
-/// Renders `index.html`.
 pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, SummaryError> {
     let page = Page::new(summary);
     super::rendered("index.html", Html { page, links }.render())

@@ -22,7 +22,6 @@ impl Report<'_> {
     }
 }
 
-/// Renders `report.md`.
 pub fn render(summary: &Summary) -> Result<String, SummaryError> {
     let page = Page::new(summary);
     super::rendered("report.md", Report { page }.render())
@@ -31,23 +30,22 @@ pub fn render(summary: &Summary) -> Result<String, SummaryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::ResultRecord;
     use crate::evidence::fixtures::record;
     use crate::summary::SkippedTarget;
     use crate::summary::assert_has;
     use crate::summary::claims::ClaimSet;
     use crate::summary::order::ReportOrder;
 
-    fn render_records(
-        records: Vec<crate::evidence::ResultRecord>,
-        skipped: Vec<SkippedTarget>,
-    ) -> String {
-        let summary = Summary::build(
+    fn render_records(records: Vec<ResultRecord>, skipped: Vec<SkippedTarget>) -> String {
+        let order = ReportOrder::default();
+        render(&Summary::build(
             records,
             skipped,
             &ClaimSet::default(),
-            &ReportOrder::default(),
-        );
-        render(&summary).unwrap()
+            &order,
+        ))
+        .unwrap()
     }
 
     #[test]

@@ -278,11 +278,10 @@ pub fn write_from_results(
         });
     }
     let catalog = Catalog::discover().ok();
-    let claims = match &catalog {
-        Some(catalog) if catalog.root().join(claims::CLAIMS_FILE).is_file() => {
-            ClaimSet::load(&catalog.root().join(claims::CLAIMS_FILE))?
-        }
-        _ => ClaimSet::builtin()?,
+    let file = catalog.as_ref().map(|c| c.root().join(claims::CLAIMS_FILE));
+    let claims = match file.filter(|f| f.is_file()) {
+        Some(file) => ClaimSet::load(&file)?,
+        None => ClaimSet::builtin()?,
     };
     let (order, order_problem) = ReportOrder::discover(catalog.as_ref());
     let skipped = catalog

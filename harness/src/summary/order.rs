@@ -5,7 +5,6 @@ use crate::catalog::Catalog;
 use crate::vectors::spec_dir;
 use crate::workload::WorkloadSpec;
 
-/// The order of targets and workloads in a summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportOrder {
     /// Target names, first shown first.
@@ -32,12 +31,10 @@ impl ReportOrder {
         (Self { targets, workloads }, problem)
     }
 
-    /// Sort key of a target.
     pub fn target_key(&self, name: &str) -> (usize, String) {
         key(&self.targets, name)
     }
 
-    /// Sort key of a workload family.
     pub fn workload_key(&self, name: &str) -> (usize, String) {
         key(&self.workloads, name)
     }

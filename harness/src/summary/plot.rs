@@ -23,7 +23,6 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0xF0, 0xE4, 0x42),
 ];
 
-/// The chart as an `<svg>` element.
 pub(crate) fn svg(chart: &Chart) -> Result<String, SummaryError> {
     let mut out = String::new();
     {

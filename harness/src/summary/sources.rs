@@ -20,7 +20,6 @@ pub enum RunSelection {
 /// The results of several folders, merged.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Gathered {
-    /// The results shown.
     pub records: Vec<ResultRecord>,
     /// Files that could not be read.
     pub problems: Vec<String>,

@@ -8,7 +8,6 @@ use super::{Section, Summary, WorkloadSummary};
 use crate::evidence::{ResultRecord, RunMode, quantile_name};
 use crate::icount::IcountRecord;
 
-/// What the flags mean.
 pub(super) const FLAGS_LEGEND: &str = "INVALID: errors above 0.1% of attempts or a wrong answer, not a \
 valid measurement; client-bound: the load client's CPU was at least 90% busy, so it may have \
 limited the run; not server-bound: the server's CPU was less than 90% busy, so something else \
