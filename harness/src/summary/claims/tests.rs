@@ -31,6 +31,15 @@ fn ratio_claim(spec: &str) -> ClaimSet {
     ClaimSet::parse(&text).unwrap()
 }
 
+/// Results at round figures from "workload/target/param=req/s ...".
+fn at_rps(spec: &str) -> Vec<ResultRecord> {
+    let result = |s: &str| {
+        s.split_once('=')
+            .map(|(id, rps)| record(id, rps.parse().unwrap(), 1, 1))
+    };
+    spec.split_whitespace().filter_map(result).collect()
+}
+
 fn one(set: &ClaimSet, records: &[ResultRecord]) -> ClaimCheck {
     evaluate(set, records, &[]).remove(0)
 }
@@ -46,12 +55,10 @@ fn the_builtin_claims_parse_and_cover_all_eight_published_claims() {
 #[test]
 fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
     let set = ratio_claim("requests_per_sec largest-common json/actix json/gin above 1.35");
-    let records = [
-        record("json/actix/c64", 100.0, 1, 1),
-        record("json/actix/c256", 1300.0, 1, 1),
-        record("json/gin/c64", 100.0, 1, 1),
-        record("json/gin/c256", 1000.0, 1, 1),
-    ];
+    let records = at_rps(
+        "json/actix/c64=100 json/actix/c256=1300 json/gin/c64=100 \
+         json/gin/c256=1000",
+    );
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
     assert!((check.measured_ratio.unwrap() - 1.3).abs() < 1e-9);
@@ -63,17 +70,11 @@ fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
 #[test]
 fn the_wrong_side_of_one_or_a_much_stronger_ratio_does_not_hold() {
     let set = ratio_claim("requests_per_sec c64 json/actix json/gin above 1.35");
-    let slower = [
-        record("json/actix/c64", 90.0, 1, 1),
-        record("json/gin/c64", 100.0, 1, 1),
-    ];
+    let slower = at_rps("json/actix/c64=90 json/gin/c64=100");
     let check = one(&set, &slower);
     assert_eq!(check.verdict, Verdict::DoesNotHold);
     assert_has(&check.why, "not above 1");
-    let much_faster = [
-        record("json/actix/c64", 300.0, 1, 1),
-        record("json/gin/c64", 100.0, 1, 1),
-    ];
+    let much_faster = at_rps("json/actix/c64=300 json/gin/c64=100");
     let check = one(&set, &much_faster);
     assert_eq!(check.verdict, Verdict::DoesNotHold);
     assert_has(&check.why, "stronger than claimed");
@@ -123,14 +124,11 @@ fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory()
 fn cpu_near_picks_the_work_size_closest_to_the_claimed_task_length() {
     let set = ratio_claim("requests_per_sec cpu-near-us:2000 hash/axum hash-offload/axum below");
     // record() sets CPU per request to 1e6 / rps µs: 1000 req/s = 1 ms, 400 = 2.5 ms, 100 = 10 ms.
-    let records = [
-        record("hash/axum/r1000", 1000.0, 1, 1),
-        record("hash/axum/r5000", 400.0, 1, 1),
-        record("hash/axum/r20000", 100.0, 1, 1),
-        record("hash-offload/axum/r1000", 1000.0, 1, 1),
-        record("hash-offload/axum/r5000", 400.0, 1, 1),
-        record("hash-offload/axum/r20000", 100.0, 1, 1),
-    ];
+    let records = at_rps(
+        "hash/axum/r1000=1000 hash/axum/r5000=400 hash/axum/r20000=100 \
+         hash-offload/axum/r1000=1000 hash-offload/axum/r5000=400 \
+         hash-offload/axum/r20000=100",
+    );
     let check = one(&set, &records);
     assert_has(&check.compared, "at r5000");
     assert_has(&check.compared, "axum on hash ÷ axum on hash-offload");
@@ -166,10 +164,7 @@ fn a_claim_that_needs_parallel_server_cores_is_not_comparable_on_one() {
     let set = ratio_claim(
         "requests_per_sec largest-common hash/axum hash-offload/axum below; needs = { server_cores = 2 }",
     );
-    let records = [
-        record("hash/axum/r19k", 100.0, 1, 1),
-        record("hash-offload/axum/r19k", 100.0, 1, 1),
-    ];
+    let records = at_rps("hash/axum/r19k=100 hash-offload/axum/r19k=100");
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
     assert_eq!(
@@ -210,12 +205,10 @@ fn latency_comes_from_the_open_loop_and_a_thin_tail_is_not_comparable() {
 #[test]
 fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() {
     let set = ratio_claim("requests_per_sec_retention largest-common json/node json/nethttp below");
-    let records = [
-        record("json/node/c16", 1000.0, 1, 1),
-        record("json/node/c1024", 500.0, 1, 1),
-        record("json/nethttp/c16", 1000.0, 1, 1),
-        record("json/nethttp/c1024", 900.0, 1, 1),
-    ];
+    let records = at_rps(
+        "json/node/c16=1000 json/node/c1024=500 json/nethttp/c16=1000 \
+         json/nethttp/c1024=900",
+    );
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
     assert!((check.measured_ratio.unwrap() - 0.5 / 0.9).abs() < 1e-9);
@@ -226,14 +219,10 @@ fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() 
 #[test]
 fn retention_starts_above_one_connection_which_is_always_latency_bound() {
     let set = ratio_claim("requests_per_sec_retention largest-common json/node json/nethttp below");
-    let mut records = vec![
-        record("json/node/c1", 10.0, 1, 1),
-        record("json/node/c16", 1000.0, 1, 1),
-        record("json/node/c1024", 500.0, 1, 1),
-        record("json/nethttp/c1", 10.0, 1, 1),
-        record("json/nethttp/c16", 1000.0, 1, 1),
-        record("json/nethttp/c1024", 900.0, 1, 1),
-    ];
+    let mut records = at_rps(
+        "json/node/c1=10 json/node/c16=1000 json/node/c1024=500 \
+         json/nethttp/c1=10 json/nethttp/c16=1000 json/nethttp/c1024=900",
+    );
     for r in records.iter_mut().filter(|r| r.param == "c1") {
         r.server.cpu_busy = 0.4;
         r.server_bound = false;
