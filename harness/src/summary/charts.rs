@@ -117,10 +117,7 @@ pub fn nines(quantile: f64) -> f64 {
 
 /// The element id of a workload's section of the page.
 pub fn anchor(summary: &Summary, section: &Section, workload: &str) -> String {
-    let safe: String = workload
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let safe = workload.replace(|c: char| !c.is_ascii_alphanumeric(), "-");
     if summary.sections.len() > 1 {
         format!("m{}-w-{safe}", section.machine + 1)
     } else {
@@ -135,12 +132,8 @@ const FLAG_NOTE: &str = "Hollow marks: the result is flagged (see its row in the
 /// percentile for each open-loop run.
 pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary) -> Vec<Chart> {
     let id = anchor(summary, section, &w.name);
-    let group = |r: &ResultRecord| {
-        w.params
-            .iter()
-            .position(|p| *p == r.param)
-            .map(|g| g as f64)
-    };
+    let group = |r: &ResultRecord| w.params.iter().position(|p| *p == r.param);
+    let group = |r: &ResultRecord| group(r).map(|g| g as f64);
     let swept = |r: &ResultRecord| match (&w.sweep, split_param(&r.param)) {
         (Some(sweep), (prefix, Some(x))) if prefix == sweep.prefix => Some(x as f64),
         _ => None,

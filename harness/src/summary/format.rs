@@ -1,5 +1,7 @@
 //! Number and text formatting shared by the renderers.
 
+use itertools::Itertools;
+
 /// Escapes text for a Markdown table cell: a pipe would end the cell, a newline the row.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct MarkdownCell;
@@ -13,14 +15,10 @@ impl askama::filters::Escaper for MarkdownCell {
 /// An integer with thousands separators: `142,857`.
 pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let groups = digits.as_bytes().rchunks(3).rev();
+    groups
+        .map(|g| std::str::from_utf8(g).unwrap_or_default())
+        .join(",")
 }
 
 /// Requests per second: whole numbers from 100 up, one decimal below.

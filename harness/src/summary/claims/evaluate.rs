@@ -86,11 +86,10 @@ fn measure(
         .intersection(&common_params(&side_b))
         .cloned()
         .collect();
-    let mut numbered: Vec<(u64, String)> = common
+    let numbered = common
         .iter()
-        .filter_map(|p| split_param(p).1.map(|n| (n, p.clone())))
-        .collect();
-    numbered.sort();
+        .filter_map(|p| Some((split_param(p).1?, p.clone())));
+    let numbered: Vec<(u64, String)> = numbered.sorted().collect();
     let lowest = numbered.first().map(|(_, p)| p.clone());
     let chosen = match &claim.at {
         At::Param(p) if common.contains(p) => Some(p.clone()),
