@@ -42,6 +42,17 @@ pub struct Plot {
 }
 
 impl Plot {
+    /// A plot on a linear vertical axis.
+    pub fn new(x: XAxis, unit: Unit, series: Vec<Series>) -> Self {
+        let y_log = false;
+        Self {
+            x,
+            unit,
+            y_log,
+            series,
+        }
+    }
+
     /// Every `x` of the points, ascending, once each.
     pub fn xs(&self) -> Vec<f64> {
         let xs = self.series.iter().flat_map(|s| &s.points).map(|p| p.x);
@@ -145,12 +156,7 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
     let mut charts = Vec::new();
     let mut add = |suffix: &str, title: String, note: &str, x, unit, series: Vec<Series>| {
         if series.iter().any(|s| !s.points.is_empty()) {
-            let plot = Plot {
-                x,
-                unit,
-                y_log: false,
-                series,
-            };
+            let plot = Plot::new(x, unit, series);
             charts.push(Chart {
                 id: format!("{id}-{suffix}"),
                 title: format!("{} — {title}", w.name),
@@ -266,12 +272,7 @@ fn percentile_chart(summary: &Summary, runs: &[(&ResultRecord, &OpenLoopRun)]) -
             points: points.map(point).collect(),
         }
     });
-    let mut plot = Plot {
-        x: XAxis::Nines,
-        unit: Unit::Micros,
-        y_log: false,
-        series: series.collect(),
-    };
+    let mut plot = Plot::new(XAxis::Nines, Unit::Micros, series.collect());
     let (low, high) = plot.y_extent();
     plot.y_log = low > 0.0 && high / low >= 10.0;
     let quantiles = runs.iter().flat_map(|(_, run)| &run.percentiles);

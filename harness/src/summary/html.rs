@@ -109,11 +109,10 @@ mod tests {
 
     #[test]
     fn a_result_with_a_criterion_page_links_to_it_from_its_row() {
-        let records = vec![
+        let summary = Summary::of(vec![
             record("json/actix/c64", 10.0, 1, 1),
             record("json/gin/c64", 9.0, 1, 1),
-        ];
-        let summary = Summary::of(records);
+        ]);
         let links = CriterionLinks {
             index: Some("../criterion/report/index.html".into()),
             by_id: [("json/actix/c64".into(), "../criterion/a.html".into())].into(),
@@ -142,13 +141,7 @@ mod tests {
             .sum();
         assert_eq!(page.matches("<svg").count(), charts);
         assert_eq!(page.matches("<table class=\"data\"").count(), charts);
-        for id in [
-            "w-json-rps",
-            "w-json-sweep",
-            "w-hash-rps",
-            "w-json-table",
-            "claims-table",
-        ] {
+        for id in "w-json-rps w-json-sweep w-hash-rps w-json-table claims-table".split(' ') {
             assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
         }
         assert!(

@@ -60,18 +60,16 @@ pub enum SummaryError {
 }
 
 /// A rendered document ending in one newline, or why it could not be rendered.
-fn rendered(
+fn rendered<E: std::fmt::Display>(
     what: &str,
-    text: Result<String, impl std::fmt::Display>,
+    text: Result<String, E>,
 ) -> Result<String, SummaryError> {
-    let mut text = text.map_err(|e| SummaryError::Render {
+    let why = |e: E| e.to_string();
+    let text = text.map_err(why).map_err(|why| SummaryError::Render {
         what: what.into(),
-        why: e.to_string(),
+        why,
     })?;
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    Ok(text)
+    Ok(text.trim_end_matches('\n').to_owned() + "\n")
 }
 
 fn folders(dirs: &[PathBuf]) -> String {

@@ -184,32 +184,20 @@ where
         .light_line_style(WHITE)
         .bold_line_style(BLACK.mix(0.1));
     match &plot.x {
-        XAxis::Groups(_) => {
-            mesh.disable_x_mesh();
-        }
-        XAxis::Numbers(label) => {
-            mesh.x_desc(if x.log {
-                format!("{label} (log scale)")
-            } else {
-                label.clone()
-            });
-        }
-        XAxis::Nines => {
-            mesh.x_desc("percentile");
-        }
-    }
+        XAxis::Groups(_) => mesh.disable_x_mesh(),
+        XAxis::Numbers(label) if x.log => mesh.x_desc(format!("{label} (log scale)")),
+        XAxis::Numbers(label) => mesh.x_desc(label),
+        XAxis::Nines => mesh.x_desc("percentile"),
+    };
     mesh.draw().map_err(fail)?;
     // Bars share 80% of their group, and stay narrow when there are few.
     let width = (0.8 / plot.series.len().max(1) as f64).min(0.25);
     let offset = 0.5 - width * plot.series.len() as f64 / 2.0;
     for (s, series) in plot.series.iter().enumerate() {
         let color = PALETTE[series.color % PALETTE.len()];
-        let style = |flagged: bool| {
-            if flagged {
-                color.stroke_width(2)
-            } else {
-                color.filled()
-            }
+        let style = |flagged| match flagged {
+            true => color.stroke_width(2),
+            false => color.filled(),
         };
         let anno = if let XAxis::Groups(_) = plot.x {
             let base = y.range.start.max(y.at(0.0).min(y.range.end));
@@ -256,20 +244,18 @@ mod tests {
         let points = points
             .iter()
             .map(|&(x, y, flagged)| Point::new(x, y, flagged));
+        let series = Series {
+            target: "a<b".into(),
+            color: 0,
+            points: points.collect(),
+        };
+        let mut plot = Plot::new(x, Unit::Micros, vec![series]);
+        plot.y_log = y_log;
         let chart = Chart {
             id: "c".into(),
             title: "t".into(),
             note: String::new(),
-            plot: Plot {
-                x,
-                unit: Unit::Micros,
-                y_log,
-                series: vec![Series {
-                    target: "a<b".into(),
-                    color: 0,
-                    points: points.collect(),
-                }],
-            },
+            plot,
             table: DataTable::default(),
         };
         svg(&chart).unwrap()

@@ -1,10 +1,12 @@
 //! What `index.html` and `report.md` show, gathered once in page order: each template lays the
 //! same sections, claims, charts and evidence rows out in its own markup.
 
+use itertools::Itertools;
+
 use super::charts::{self, Chart};
 use super::claims::ClaimCheck;
 use super::table::{self, Cell, Row};
-use super::{SkippedTarget, Summary, TargetInfo, workload_title};
+use super::{SkippedTarget, Summary, TargetInfo, WorkloadSummary, workload_title};
 
 pub(super) struct Page<'a> {
     pub(super) provenance: String,
@@ -35,7 +37,6 @@ pub(super) struct WorkloadView {
     pub(super) title: String,
     pub(super) charts: Vec<Chart>,
     pub(super) rows: Vec<Row>,
-    /// The toolchains behind the results: `actix rustc 1.85, gin go1.22`.
     pub(super) versions: String,
 }
 
@@ -69,13 +70,7 @@ impl<'a> Page<'a> {
                         title: workload_title(w),
                         charts: charts::workload_charts(summary, section, w),
                         rows: table::rows(summary, section, w),
-                        versions: w
-                            .targets
-                            .iter()
-                            .filter_map(|t| summary.targets.iter().find(|i| &i.name == t))
-                            .map(|t| format!("{} {}", t.name, t.toolchains.join("; ")))
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        versions: versions(summary, w),
                     })
                     .collect(),
             }
@@ -92,4 +87,15 @@ impl<'a> Page<'a> {
             problems: &summary.problems,
         }
     }
+}
+
+/// The toolchains behind a workload's results: `actix rustc 1.85, gin go1.22`.
+fn versions(summary: &Summary, w: &WorkloadSummary) -> String {
+    let infos = w
+        .targets
+        .iter()
+        .filter_map(|t| summary.targets.iter().find(|i| &i.name == t));
+    infos
+        .map(|t| format!("{} {}", t.name, t.toolchains.join("; ")))
+        .join(", ")
 }
