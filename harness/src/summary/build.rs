@@ -192,7 +192,7 @@ fn pick_sweep(params: &[String]) -> Option<Sweep> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::fixtures::record;
+    use crate::evidence::fixtures::{record, records};
     use crate::summary::assert_has;
 
     fn order() -> ReportOrder {
@@ -204,14 +204,10 @@ mod tests {
 
     #[test]
     fn results_group_in_the_given_order_with_unknown_names_last_and_params_in_numeric_order() {
-        let records = vec![
-            record("zeta/actix/c1", 1.0, 1, 1),
-            record("json/nethttp/c256", 1.0, 1, 1),
-            record("json/actix/c64", 1.0, 1, 1),
-            record("json/actix/c256", 1.0, 1, 1),
-            record("json/zig/c64", 1.0, 1, 1),
-            record("plaintext/actix/c64", 1.0, 1, 1),
-        ];
+        let records = records(
+            "zeta/actix/c1 json/nethttp/c256 json/actix/c64 json/actix/c256 json/zig/c64 \
+             plaintext/actix/c64",
+        );
         let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), &order());
         let names: Vec<&str> = summary.targets.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["nethttp", "actix", "zig"]);
@@ -235,11 +231,7 @@ mod tests {
 
     #[test]
     fn a_workload_with_two_connection_counts_gets_a_sweep_and_one_with_one_does_not() {
-        let records = vec![
-            record("json/actix/c64", 10.0, 1, 1),
-            record("json/actix/c256", 20.0, 1, 1),
-            record("hash/actix/r5000", 1.0, 1, 1),
-        ];
+        let records = records("json/actix/c64=10 json/actix/c256=20 hash/actix/r5000");
         let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), &order());
         let workloads = &summary.sections[0].workloads;
         let find = |name: &str| workloads.iter().find(|w| w.name == name).unwrap();

@@ -95,7 +95,7 @@ pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, Summa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::fixtures::record;
+    use crate::evidence::fixtures::records;
     use crate::summary::charts;
 
     #[test]
@@ -109,10 +109,7 @@ mod tests {
 
     #[test]
     fn a_result_with_a_criterion_page_links_to_it_from_its_row() {
-        let summary = Summary::of(vec![
-            record("json/actix/c64", 10.0, 1, 1),
-            record("json/gin/c64", 9.0, 1, 1),
-        ]);
+        let summary = Summary::of(records("json/actix/c64=10 json/gin/c64=9"));
         let links = CriterionLinks {
             index: Some("../criterion/report/index.html".into()),
             by_id: [("json/actix/c64".into(), "../criterion/a.html".into())].into(),
@@ -126,12 +123,9 @@ mod tests {
 
     #[test]
     fn every_chart_is_an_inline_svg_beside_its_table_and_nothing_is_fetched() {
-        let records = vec![
-            record("json/actix/c64", 10.0, 1, 1),
-            record("json/actix/c256", 20.0, 1, 1),
-            record("hash/a<b/r5000", 1.0, 1, 1),
-        ];
-        let summary = Summary::of(records);
+        let summary = Summary::of(records(
+            "json/actix/c64=10 json/actix/c256=20 hash/a<b/r5000",
+        ));
         let page = render(&summary, &CriterionLinks::default()).unwrap();
         let charts: usize = summary
             .sections

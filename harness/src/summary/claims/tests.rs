@@ -1,7 +1,7 @@
 //! Tests of the claims check.
 
 use super::*;
-use crate::evidence::fixtures::record;
+use crate::evidence::fixtures::{record, records};
 use crate::summary::SkippedTarget;
 use crate::summary::assert_has;
 
@@ -31,15 +31,6 @@ fn ratio_claim(spec: &str) -> ClaimSet {
     ClaimSet::parse(&text).unwrap()
 }
 
-/// Results at round figures from "workload/target/param=req/s ...".
-fn at_rps(spec: &str) -> Vec<ResultRecord> {
-    let result = |s: &str| {
-        s.split_once('=')
-            .map(|(id, rps)| record(id, rps.parse().unwrap(), 1, 1))
-    };
-    spec.split_whitespace().filter_map(result).collect()
-}
-
 fn one(set: &ClaimSet, records: &[ResultRecord]) -> ClaimCheck {
     evaluate(set, records, &[]).remove(0)
 }
@@ -55,7 +46,7 @@ fn the_builtin_claims_parse_and_cover_all_eight_published_claims() {
 #[test]
 fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
     let set = ratio_claim("requests_per_sec largest-common json/actix json/gin above 1.35");
-    let records = at_rps(
+    let records = records(
         "json/actix/c64=100 json/actix/c256=1300 json/gin/c64=100 \
          json/gin/c256=1000",
     );
@@ -70,11 +61,11 @@ fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
 #[test]
 fn the_wrong_side_of_one_or_a_much_stronger_ratio_does_not_hold() {
     let set = ratio_claim("requests_per_sec c64 json/actix json/gin above 1.35");
-    let slower = at_rps("json/actix/c64=90 json/gin/c64=100");
+    let slower = records("json/actix/c64=90 json/gin/c64=100");
     let check = one(&set, &slower);
     assert_eq!(check.verdict, Verdict::DoesNotHold);
     assert_has(&check.why, "not above 1");
-    let much_faster = at_rps("json/actix/c64=300 json/gin/c64=100");
+    let much_faster = records("json/actix/c64=300 json/gin/c64=100");
     let check = one(&set, &much_faster);
     assert_eq!(check.verdict, Verdict::DoesNotHold);
     assert_has(&check.why, "stronger than claimed");
@@ -124,7 +115,7 @@ fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory()
 fn cpu_near_picks_the_work_size_closest_to_the_claimed_task_length() {
     let set = ratio_claim("requests_per_sec cpu-near-us:2000 hash/axum hash-offload/axum below");
     // record() sets CPU per request to 1e6 / rps µs: 1000 req/s = 1 ms, 400 = 2.5 ms, 100 = 10 ms.
-    let records = at_rps(
+    let records = records(
         "hash/axum/r1000=1000 hash/axum/r5000=400 hash/axum/r20000=100 \
          hash-offload/axum/r1000=1000 hash-offload/axum/r5000=400 \
          hash-offload/axum/r20000=100",
@@ -164,7 +155,7 @@ fn a_claim_that_needs_parallel_server_cores_is_not_comparable_on_one() {
     let set = ratio_claim(
         "requests_per_sec largest-common hash/axum hash-offload/axum below; needs = { server_cores = 2 }",
     );
-    let records = at_rps("hash/axum/r19k=100 hash-offload/axum/r19k=100");
+    let records = records("hash/axum/r19k=100 hash-offload/axum/r19k=100");
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
     assert_eq!(
@@ -205,7 +196,7 @@ fn latency_comes_from_the_open_loop_and_a_thin_tail_is_not_comparable() {
 #[test]
 fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() {
     let set = ratio_claim("requests_per_sec_retention largest-common json/node json/nethttp below");
-    let records = at_rps(
+    let records = records(
         "json/node/c16=1000 json/node/c1024=500 json/nethttp/c16=1000 \
          json/nethttp/c1024=900",
     );
@@ -219,7 +210,7 @@ fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() 
 #[test]
 fn retention_starts_above_one_connection_which_is_always_latency_bound() {
     let set = ratio_claim("requests_per_sec_retention largest-common json/node json/nethttp below");
-    let mut records = at_rps(
+    let mut records = records(
         "json/node/c1=10 json/node/c16=1000 json/node/c1024=500 \
          json/nethttp/c1=10 json/nethttp/c16=1000 json/nethttp/c1024=900",
     );
