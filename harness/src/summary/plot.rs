@@ -12,15 +12,8 @@ use crate::evidence::quantile_name;
 const SIZE: (u32, u32) = (560, 300);
 
 /// Colour-blind-safe palette (Okabe-Ito), indexed by target in report order.
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(0x00, 0x72, 0xB2),
-    RGBColor(0xE6, 0x9F, 0x00),
-    RGBColor(0x00, 0x9E, 0x73),
-    RGBColor(0xCC, 0x79, 0xA7),
-    RGBColor(0x56, 0xB4, 0xE9),
-    RGBColor(0xD5, 0x5E, 0x00),
-    RGBColor(0x77, 0x77, 0x77),
-    RGBColor(0xF0, 0xE4, 0x42),
+const PALETTE: [u32; 8] = [
+    0x0072B2, 0xE69F00, 0x009E73, 0xCC79A7, 0x56B4E9, 0xD55E00, 0x777777, 0xF0E442,
 ];
 
 pub(crate) fn svg(chart: &Chart) -> Result<String, SummaryError> {
@@ -194,7 +187,8 @@ where
     let width = (0.8 / plot.series.len().max(1) as f64).min(0.25);
     let offset = 0.5 - width * plot.series.len() as f64 / 2.0;
     for (s, series) in plot.series.iter().enumerate() {
-        let color = PALETTE[series.color % PALETTE.len()];
+        let [_, r, g, b] = PALETTE[series.color % PALETTE.len()].to_be_bytes();
+        let color = RGBColor(r, g, b);
         let style = |flagged| match flagged {
             true => color.stroke_width(2),
             false => color.filled(),

@@ -98,11 +98,11 @@ mod tests {
             (1, "json/gin/c64", 3, "X"),
         ]);
         let latest = gather(&dirs, RunSelection::Latest);
-        let shown: Vec<(&str, &str)> = latest
+        let shown = latest
             .records
             .iter()
-            .map(|r| (r.id.as_str(), r.time.as_str()))
-            .collect();
+            .map(|r| (r.id.as_str(), r.time.as_str()));
+        let shown: Vec<(&str, &str)> = shown.collect();
         let day3 = "2026-01-03T00:00:00Z";
         assert_eq!(shown, [("json/axum/c64", day3), ("json/gin/c64", day3)]);
         assert_eq!(latest.left_out, 2, "the older actix run, the older axum");

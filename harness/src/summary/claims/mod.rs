@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::SummaryError;
 use super::format::{bytes, latency, rate, ratio};
 use crate::evidence::{ResultRecord, quantile_name};
+use crate::load::latency::Percentile;
 
 mod evaluate;
 
@@ -175,18 +176,14 @@ impl Metric {
         let Some(q) = self.quantile() else {
             return Ok(run.mean_us);
         };
-        let p = run
-            .percentiles
-            .iter()
-            .find(|p| (p.quantile - q).abs() < 1e-9);
-        let p = p.ok_or_else(|| format!("{} lacks p{}", r.id, q * 100.0))?;
-        let (name, beyond) = (quantile_name(q), p.samples_beyond);
-        p.us.map(|us| us as f64).ok_or_else(|| {
-            format!(
-                "{}'s p{name} at {label} is n/a: {beyond} samples beyond it, 10 needed",
-                r.id
-            )
-        })
+        let (id, name) = (&r.id, quantile_name(q));
+        let named = |p: &&Percentile| quantile_name(p.quantile) == name;
+        let p = run.percentiles.iter().find(named);
+        let p = p.ok_or_else(|| format!("{id} lacks p{name}"))?;
+        let beyond = p.samples_beyond;
+        let na =
+            || format!("{id}'s p{name} at {label} is n/a: {beyond} samples beyond it, 10 needed");
+        p.us.map(|us| us as f64).ok_or_else(na)
     }
 }
 
