@@ -94,11 +94,8 @@ fn measure(
     let chosen = match &claim.at {
         At::Param(p) if common.contains(p) => Some(p.clone()),
         At::Param(p) => {
-            let common = if common.is_empty() {
-                "none".into()
-            } else {
-                common.join(", ")
-            };
+            let common = Some(common.join(", ")).filter(|c| !c.is_empty());
+            let common = common.as_deref().unwrap_or("none");
             return Err(format!("not run at {p} on both sides (common: {common})"));
         }
         At::LargestCommon => numbered.last().map(|(_, p)| p.clone()),
@@ -113,12 +110,11 @@ fn measure(
     };
     // Retention spans start at the fewest connections above one: a single connection measures
     // one round trip's latency, not a server's capacity.
-    let base = numbered
+    let above_one = numbered
         .iter()
         .find(|(n, _)| *n > 1)
-        .map(|(_, p)| p.clone())
-        .or(lowest)
-        .unwrap_or_else(|| param.clone());
+        .map(|(_, p)| p.clone());
+    let base = above_one.or(lowest).unwrap_or_else(|| param.clone());
     let span = match claim.metric {
         Metric::RequestsPerSecRetention if base == param => {
             return Err("needs at least two connection counts on both sides".into());
@@ -225,25 +221,18 @@ fn nearest_cpu(
     b: &[&ResultRecord],
     target_us: f64,
 ) -> Option<String> {
+    // How far the mean CPU per request at a parameter is from the target, as a factor.
     let distance = |param: &String| {
-        let cpu: Vec<f64> = a
-            .iter()
-            .chain(b)
-            .filter(|r| &r.param == param)
+        let runs = a.iter().chain(b).filter(|r| &r.param == param);
+        let cpu = runs
             .filter_map(|r| r.server.cpu_us_per_request)
-            .filter(|us| *us > 0.0)
-            .collect();
-        (!cpu.is_empty()).then(|| {
-            (cpu.iter().sum::<f64>() / cpu.len() as f64 / target_us)
-                .ln()
-                .abs()
-        })
+            .filter(|us| *us > 0.0);
+        let (sum, n) = cpu.fold((0.0, 0), |(sum, n), us| (sum + us, n + 1));
+        (n > 0).then(|| (sum / f64::from(n) / target_us).ln().abs())
     };
-    common
-        .iter()
-        .filter_map(|p| distance(p).map(|d| (d, p)))
-        .min_by(|x, y| x.0.total_cmp(&y.0))
-        .map(|(_, p)| p.clone())
+    let distances = common.iter().filter_map(|p| Some((distance(p)?, p)));
+    let nearest = distances.min_by(|x, y| x.0.total_cmp(&y.0));
+    nearest.map(|(_, p)| p.clone())
 }
 
 type Value<'r> = ((String, f64), Vec<&'r ResultRecord>);
