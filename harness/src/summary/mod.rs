@@ -77,10 +77,9 @@ fn folders(dirs: &[PathBuf]) -> String {
 }
 
 fn problems_note(problems: &[String]) -> String {
-    if problems.is_empty() {
-        String::new()
-    } else {
-        format!(" ({} unreadable: {})", problems.len(), problems.join("; "))
+    match problems.len() {
+        0 => String::new(),
+        n => format!(" ({n} unreadable: {})", problems.join("; ")),
     }
 }
 
@@ -296,17 +295,14 @@ pub fn write_from_results(
 
 /// Catalog targets with no result whose toolchain is missing here.
 pub fn skipped_targets(catalog: &Catalog, records: &[ResultRecord]) -> Vec<SkippedTarget> {
-    catalog
-        .targets()
-        .iter()
-        .filter(|t| !records.iter().any(|r| r.target == t.name))
-        .filter_map(|t| match catalog.availability(t) {
-            Availability::Skipped { reason } => Some(SkippedTarget {
-                target: t.name.clone(),
-                reason,
-            }),
-            Availability::Available { .. } => None,
-        })
+    let absent = catalog.targets().iter();
+    let absent = absent.filter(|t| !records.iter().any(|r| r.target == t.name));
+    let skipped = absent.filter_map(|t| match catalog.availability(t) {
+        Availability::Skipped { reason } => Some((t.name.clone(), reason)),
+        Availability::Available { .. } => None,
+    });
+    skipped
+        .map(|(target, reason)| SkippedTarget { target, reason })
         .collect()
 }
 

@@ -45,34 +45,25 @@ impl<'a> Page<'a> {
         let several = summary.sections.len() > 1;
         let sections = summary.sections.iter().map(|section| {
             let n = section.machine + 1;
+            let (prefix, machine) = match several {
+                true => (format!("m{n}-"), format!(" (machine {n})")),
+                false => (String::new(), String::new()),
+            };
+            let tolerance = section.claims.first().map_or(0.0, |c| c.tolerance);
+            let workloads = section.workloads.iter().map(|w| WorkloadView {
+                anchor: charts::anchor(summary, section, &w.name),
+                title: workload_title(w),
+                charts: charts::workload_charts(summary, section, w),
+                rows: table::rows(summary, section, w),
+                versions: versions(summary, w),
+            });
             SectionView {
                 heading: several.then(|| summary.machine_label(section.machine)),
-                prefix: if several {
-                    format!("m{n}-")
-                } else {
-                    String::new()
-                },
-                machine: if several {
-                    format!(" (machine {n})")
-                } else {
-                    String::new()
-                },
-                tolerance_pct: format!(
-                    "{:.0}",
-                    section.claims.first().map_or(0.0, |c| c.tolerance * 100.0)
-                ),
+                prefix,
+                machine,
+                tolerance_pct: format!("{:.0}", tolerance * 100.0),
                 claims: &section.claims,
-                workloads: section
-                    .workloads
-                    .iter()
-                    .map(|w| WorkloadView {
-                        anchor: charts::anchor(summary, section, &w.name),
-                        title: workload_title(w),
-                        charts: charts::workload_charts(summary, section, w),
-                        rows: table::rows(summary, section, w),
-                        versions: versions(summary, w),
-                    })
-                    .collect(),
+                workloads: workloads.collect(),
             }
         });
         Self {

@@ -296,21 +296,21 @@ impl ClaimCheck {
 
 impl ClaimSet {
     pub fn load(path: &Path) -> Result<Self, SummaryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SummaryError::ReadClaims {
+        let read = std::fs::read_to_string(path);
+        let text = read.map_err(|source| SummaryError::ReadClaims {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text).map_err(|why| SummaryError::ParseClaims {
-            path: path.to_path_buf(),
-            why,
-        })
+        Self::parse_file(&text, path)
     }
 
     pub fn builtin() -> Result<Self, SummaryError> {
-        Self::parse(BUILTIN).map_err(|why| SummaryError::ParseClaims {
-            path: CLAIMS_FILE.into(),
-            why,
-        })
+        Self::parse_file(BUILTIN, Path::new(CLAIMS_FILE))
+    }
+
+    fn parse_file(text: &str, path: &Path) -> Result<Self, SummaryError> {
+        let path = path.to_path_buf();
+        Self::parse(text).map_err(|why| SummaryError::ParseClaims { path, why })
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
