@@ -96,7 +96,6 @@ pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, Summa
 mod tests {
     use super::*;
     use crate::evidence::fixtures::records;
-    use crate::summary::charts;
 
     #[test]
     fn relative_links_climb_out_of_the_report_folder() {
@@ -127,21 +126,16 @@ mod tests {
             "json/actix/c64=10 json/actix/c256=20 hash/a<b/r5000",
         ));
         let page = render(&summary, &CriterionLinks::default()).unwrap();
-        let charts: usize = summary
-            .sections
-            .iter()
-            .flat_map(|s| s.workloads.iter().map(move |w| (s, w)))
-            .map(|(s, w)| charts::workload_charts(&summary, s, w).len())
-            .sum();
+        let sections = Page::new(&summary).sections;
+        let workloads = sections.iter().flat_map(|s| &s.workloads);
+        let charts: usize = workloads.map(|w| w.charts.len()).sum();
         assert_eq!(page.matches("<svg").count(), charts);
         assert_eq!(page.matches("<table class=\"data\"").count(), charts);
         for id in "w-json-rps w-json-sweep w-hash-rps w-json-table claims-table".split(' ') {
             assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
         }
-        assert!(
-            page.contains("a&#60;b") || page.contains("a&lt;b"),
-            "names are escaped"
-        );
+        let escaped = page.contains("a&#60;b") || page.contains("a&lt;b");
+        assert!(escaped, "names are escaped");
         let without_svg_namespace = page.replace("http://www.w3.org/2000/svg", "");
         for remote in ["<script", "http://", "https://", "src="] {
             assert!(!without_svg_namespace.contains(remote), "{remote}");

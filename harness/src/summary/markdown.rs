@@ -57,18 +57,14 @@ mod tests {
             target: "node".into(),
             reason: "node not found on PATH".into(),
         }];
-        let md = render_records(
-            vec![record("json/actix/c64", 1000.0, 50, 10), slow],
-            skipped,
-        );
+        let records = vec![record("json/actix/c64", 1000.0, 50, 10), slow];
+        let md = render_records(records, skipped);
         assert_has(&md, "| actix | c64 | 1,000 | 100 µs | 50 µs |");
         assert_has(&md, "not server-bound (server CPU 0.50)");
         assert!(md.contains("| node | — |") && md.contains("skipped: node not found on PATH"));
         assert_has(&md, "| 0 | 1 | 1 | 1 |");
-        assert!(
-            md.ends_with(".\n") || md.ends_with("|\n"),
-            "one final newline"
-        );
+        let ends = md.ends_with(".\n") || md.ends_with("|\n");
+        assert!(ends, "one final newline");
     }
 
     #[test]

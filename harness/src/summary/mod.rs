@@ -347,13 +347,8 @@ mod tests {
     #[test]
     fn no_results_tells_the_user_to_run_the_benches() {
         let dir = tempfile::tempdir().unwrap();
-        let err = write_from_results(
-            &[dir.path().to_path_buf()],
-            &dir.path().join("out"),
-            None,
-            RunSelection::Latest,
-        )
-        .unwrap_err();
+        let (dirs, out) = ([dir.path().to_path_buf()], dir.path().join("out"));
+        let err = write_from_results(&dirs, &out, None, RunSelection::Latest).unwrap_err();
         assert!(err.to_string().contains("run `cargo bench` first"), "{err}");
     }
 }

@@ -232,11 +232,8 @@ fn a_side_with_several_targets_picks_the_smallest_when_asked() {
         record("json/nethttp/c64", 1.0, 400, 1),
     ];
     let check = one(&set, &records);
-    assert!(
-        check.measured.starts_with("axum 200 µs"),
-        "{}",
-        check.measured
-    );
+    let measured = &check.measured;
+    assert!(measured.starts_with("axum 200 µs"), "{measured}");
     assert_has(&check.compared, "min(actix, axum)");
 }
 
