@@ -96,10 +96,8 @@ impl Summary {
 
     /// Index of a target in report order (for its chart colour).
     pub fn target_index(&self, target: &str) -> usize {
-        self.targets
-            .iter()
-            .position(|t| t.name == target)
-            .unwrap_or(self.targets.len())
+        let index = self.targets.iter().position(|t| t.name == target);
+        index.unwrap_or(self.targets.len())
     }
 }
 

@@ -31,15 +31,9 @@ pub(super) const COLUMNS: [(&str, bool, Cell); 22] = [
     ("max", true, |r, _| latency(r.latency_us.max as f64)),
     ("open-loop p99", true, |r, _| open_loop_p99(r)),
     ("errors", true, |r, _| errors(r)),
-    ("occupancy", true, |r, _| {
-        or_dash(r.occupancy.map(|o| format!("{o:.2}")))
-    }),
-    ("server CPU busy", true, |r, _| {
-        format!("{:.2}", r.server.cpu_busy)
-    }),
-    ("client CPU busy", true, |r, _| {
-        format!("{:.2}", r.client.cpu_busy)
-    }),
+    ("occupancy", true, |r, _| or_dash(r.occupancy.map(two))),
+    ("server CPU busy", true, |r, _| two(r.server.cpu_busy)),
+    ("client CPU busy", true, |r, _| two(r.client.cpu_busy)),
     ("CPU µs/req", true, |r, _| {
         or_dash(r.server.cpu_us_per_request.map(|us| format!("{us:.1}")))
     }),
@@ -58,9 +52,13 @@ pub(super) const COLUMNS: [(&str, bool, Cell); 22] = [
 
 /// Worker threads or processes, `n/a` for a target without the setting.
 pub(crate) fn workers(r: &ResultRecord) -> String {
-    r.setup
-        .workers
-        .map_or_else(|| "n/a".into(), |w| w.to_string())
+    let workers = r.setup.workers;
+    workers.map_or_else(|| "n/a".into(), |w| w.to_string())
+}
+
+/// A share with two decimals: `0.97`.
+fn two(share: f64) -> String {
+    format!("{share:.2}")
 }
 
 pub(super) fn or_dash(cell: Option<String>) -> String {
