@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use stampede_harness::catalog::Catalog;
+use stampede_harness::catalog::fixtures::{copy_spec, python_target};
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{load_spec, start_verified};
@@ -29,19 +30,7 @@ fn a_target_that_caches_hash_answers_after_verification_is_reported_with_wrong_a
         .count();
 
     let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir(root.path().join("spec")).unwrap();
-    for file in [
-        "vectors.json",
-        "json-doc.json",
-        "bad-inputs.json",
-        "workloads.toml",
-    ] {
-        std::fs::copy(
-            repo.join("spec").join(file),
-            root.path().join("spec").join(file),
-        )
-        .unwrap();
-    }
+    copy_spec(repo, root.path()).unwrap();
     std::fs::copy(
         repo.join("tests/fixtures/cheater.py"),
         root.path().join("cheater.py"),
@@ -49,22 +38,13 @@ fn a_target_that_caches_hash_answers_after_verification_is_reported_with_wrong_a
     .unwrap();
     std::fs::write(
         root.path().join("targets.toml"),
-        format!(
-            r#"
-            [toolchains.python]
-            command = "python3"
-            version_args = ["--version"]
-            hint = "install Python 3"
-            [[targets]]
-            name = "cheater"
-            language = "Python"
-            framework = "http.server, forwarding"
-            toolchain = "python"
-            workers = "does not apply: a test fixture"
-            start = ["python3", "{{root}}/cheater.py"]
-            env = {{ UPSTREAM = "{}", CHEAT_AFTER_HASH = "{hash_vectors}" }}
-            "#,
-            actix.server.addr()
+        python_target(
+            "cheater",
+            "cheater.py",
+            &format!(
+                r#"env = {{ UPSTREAM = "{}", CHEAT_AFTER_HASH = "{hash_vectors}" }}"#,
+                actix.server.addr()
+            ),
         ),
     )
     .unwrap();

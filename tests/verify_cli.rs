@@ -6,6 +6,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use stampede_harness::catalog::fixtures::{copy_spec, python_target};
+
 /// Answers everything with 200 `Hello` and the right Server and Date headers.
 const WRONG: &str = r#"
 import os
@@ -34,35 +36,11 @@ ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serv
 fn verify_exits_1_with_a_diff_naming_the_endpoint_for_a_wrong_target() {
     let root = tempfile::tempdir().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::create_dir(root.path().join("spec")).unwrap();
-    for file in [
-        "vectors.json",
-        "json-doc.json",
-        "bad-inputs.json",
-        "workloads.toml",
-    ] {
-        std::fs::copy(
-            repo.join("spec").join(file),
-            root.path().join("spec").join(file),
-        )
-        .unwrap();
-    }
+    copy_spec(repo, root.path()).unwrap();
     std::fs::write(root.path().join("wrong.py"), WRONG).unwrap();
     std::fs::write(
         root.path().join("targets.toml"),
-        r#"
-        [toolchains.python]
-        command = "python3"
-        version_args = ["--version"]
-        hint = "install Python 3"
-        [[targets]]
-        name = "wrong"
-        language = "Python"
-        framework = "http.server"
-        toolchain = "python"
-        workers = "does not apply"
-        start = ["python3", "{root}/wrong.py"]
-        "#,
+        python_target("wrong", "wrong.py", ""),
     )
     .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_stampede"))

@@ -68,15 +68,20 @@ impl BodyStep {
         let Some(size) = self.chunk_bytes.filter(|&n| n > 0) else {
             return payload;
         };
-        let mut wire = Vec::with_capacity(self.bytes + self.bytes / size * 10 + 16);
-        for chunk in payload.chunks(size) {
-            wire.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-            wire.extend_from_slice(chunk);
-            wire.extend_from_slice(b"\r\n");
-        }
-        wire.extend_from_slice(b"0\r\n\r\n");
-        wire
+        chunked(&payload, size)
     }
+}
+
+/// `body` in HTTP/1.1 chunked transfer coding, in pieces of `size` bytes.
+pub fn chunked(body: &[u8], size: usize) -> Vec<u8> {
+    let mut wire = Vec::with_capacity(body.len() + body.len() / size * 10 + 16);
+    for piece in body.chunks(size) {
+        wire.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        wire.extend_from_slice(piece);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    wire
 }
 
 /// Acceptable outcomes.

@@ -161,22 +161,8 @@ mod tests {
     use super::*;
 
     fn catalog_in(dir: &Path, build: &str) -> Catalog {
-        let text = format!(
-            r#"
-            [toolchains.sh]
-            command = "sh"
-            version_args = ["-c", "echo 1"]
-            hint = "a shell"
-            [[targets]]
-            name = "t"
-            language = "Shell"
-            framework = "none"
-            toolchain = "sh"
-            workers = "applies"
-            build = {build}
-            start = ["true"]
-            "#
-        );
+        let text =
+            crate::catalog::fixtures::shell_target("t", r#"["true"]"#, &format!("build = {build}"));
         Catalog::parse(dir, &text).unwrap()
     }
 

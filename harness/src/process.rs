@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill, killpg};
@@ -148,16 +148,8 @@ impl RunningServer {
         let log = std::fs::File::create(&log_path).map_err(setup("creating the log file"))?;
         let log_for_stdout = log.try_clone().map_err(setup("opening the log file"))?;
 
-        let argv: Vec<String> = target.start.iter().map(|a| catalog.expand(a)).collect();
-        let mut command = Command::new(&argv[0]);
+        let (mut command, command_text) = catalog.start_command(target);
         command
-            .args(&argv[1..])
-            .current_dir(
-                target
-                    .cwd
-                    .as_deref()
-                    .map_or_else(|| catalog.root().to_path_buf(), |c| catalog.path(c)),
-            )
             .env("HOST", config.host.to_string())
             .env("PORT", port.to_string())
             .env("WORKERS", config.workers.to_string())
@@ -172,7 +164,7 @@ impl RunningServer {
         crate::child_setup::die_with_parent_on_cpus(&mut command, &config.cpus, procs);
         let child = command.spawn().map_err(|source| ProcessError::Spawn {
             target: target.name.clone(),
-            command: argv.join(" "),
+            command: command_text,
             source,
         })?;
         if cgroup

@@ -9,7 +9,7 @@ mod common;
 use std::io::Read;
 use std::net::Ipv4Addr;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -98,17 +98,9 @@ fn refuses_bad_environments(catalog: &Catalog, name: &str) -> Result<(), String>
 /// Starts the target with `case`'s environment and checks its exit status and stderr.
 fn check_case(catalog: &Catalog, name: &str, case: &Case) -> Result<(), String> {
     let target = catalog.target(name).map_err(|e| e.to_string())?;
-    let argv: Vec<String> = target.start.iter().map(|a| catalog.expand(a)).collect();
     let port = free_port(Ipv4Addr::LOCALHOST).map_err(|e| e.to_string())?;
-    let mut command = Command::new(&argv[0]);
+    let (mut command, argv) = catalog.start_command(target);
     command
-        .args(&argv[1..])
-        .current_dir(
-            target
-                .cwd
-                .as_deref()
-                .map_or_else(|| catalog.root().to_path_buf(), |c| catalog.path(c)),
-        )
         .envs(&target.env)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -129,7 +121,7 @@ fn check_case(catalog: &Catalog, name: &str, case: &Case) -> Result<(), String> 
         .join(" ");
     let mut child = command
         .spawn()
-        .map_err(|e| format!("`{name}` with {setting}: cannot start {argv:?}: {e}"))?;
+        .map_err(|e| format!("`{name}` with {setting}: cannot start `{argv}`: {e}"))?;
     let deadline = Instant::now() + EXIT_DEADLINE;
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {

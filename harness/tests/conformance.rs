@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use libtest_mimic::Arguments;
 use sha2::{Digest, Sha256};
+use stampede_harness::badinput::chunked;
 use stampede_harness::build::ensure_built;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
@@ -133,18 +134,6 @@ fn post(path: &str, body: &str) -> String {
         "POST {path} HTTP/1.1\r\nHost: probe\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
-}
-
-/// Chunked transfer coding of `body` in pieces of `size` bytes.
-fn chunked(body: &[u8], size: usize) -> Vec<u8> {
-    let mut wire = Vec::new();
-    for piece in body.chunks(size) {
-        wire.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
-        wire.extend_from_slice(piece);
-        wire.extend_from_slice(b"\r\n");
-    }
-    wire.extend_from_slice(b"0\r\n\r\n");
-    wire
 }
 
 // ---- the probes ----

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use stampede_harness::catalog::Catalog;
+use stampede_harness::catalog::fixtures::{python_target, shell_target};
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
 use stampede_harness::process::{ProcessError, RunningServer, ServerConfig};
@@ -41,21 +42,7 @@ QuietServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_foreve
 
 fn crasher_catalog(dir: &Path) -> Catalog {
     std::fs::write(dir.join("crasher.py"), CRASHER).unwrap();
-    let toml = r#"
-        [toolchains.python]
-        command = "python3"
-        version_args = ["--version"]
-        hint = "install Python 3"
-
-        [[targets]]
-        name = "crasher"
-        language = "Python"
-        framework = "http.server"
-        toolchain = "python"
-        workers = "does not apply"
-        start = ["python3", "{root}/crasher.py"]
-    "#;
-    Catalog::parse(dir, toml).unwrap()
+    Catalog::parse(dir, &python_target("crasher", "crasher.py", "")).unwrap()
 }
 
 #[test]
@@ -98,23 +85,8 @@ fn a_target_dying_mid_run_is_reported_with_its_exit_status_and_stderr_tail() {
 #[test]
 fn a_target_that_never_gets_ready_fails_with_its_stderr() {
     let dir = tempfile::tempdir().unwrap();
-    let catalog = Catalog::parse(
-        dir.path(),
-        r#"
-        [toolchains.sh]
-        command = "sh"
-        version_args = ["-c", "echo sh"]
-        hint = "a shell"
-        [[targets]]
-        name = "broken"
-        language = "Shell"
-        framework = "none"
-        toolchain = "sh"
-        workers = "does not apply"
-        start = ["sh", "-c", "echo 'cannot bind: address in use' >&2; exit 7"]
-        "#,
-    )
-    .unwrap();
+    let start = r#"["sh", "-c", "echo 'cannot bind: address in use' >&2; exit 7"]"#;
+    let catalog = Catalog::parse(dir.path(), &shell_target("broken", start, "")).unwrap();
     let config = ServerConfig::for_cpus(CpuSet::allowed().unwrap());
     let err =
         RunningServer::start(&catalog, catalog.target("broken").unwrap(), &config).unwrap_err();

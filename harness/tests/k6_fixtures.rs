@@ -48,8 +48,8 @@ fn two_recorded_instances_merge_into_one_order_result_with_server_figures() {
         .map(|f| raw_points(f, "http_req_duration", &[r#""expected_response":"true""#]).len())
         .sum();
     assert!(sent > 0);
-    assert_eq!(imported.http_reqs, sent as u64);
-    assert_eq!(imported.durations.len(), answered as u64);
+    assert_eq!(imported.load.http_reqs, sent as u64);
+    assert_eq!(imported.load.durations.len(), answered as u64);
     let options = ImportOptions {
         target: "actix".into(),
         metrics_url: Some("http://127.0.0.1:9464/metrics".into()),
@@ -89,7 +89,7 @@ fn a_recorded_open_loop_that_fell_behind_reports_its_dropped_iterations() {
         .sum();
     assert!(dropped > 0.0);
     let imported = import_files(std::slice::from_ref(&file)).unwrap();
-    assert_eq!(imported.dropped_iterations, dropped as u64);
+    assert_eq!(imported.load.dropped_iterations, dropped as u64);
     let options = ImportOptions {
         target: "actix".into(),
         metrics_url: None,

@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Trial};
-use stampede_harness::evidence::{Machine, RunContext, RunMode};
+use stampede_harness::evidence::{Machine, ResultRecord, RunContext, RunMode};
 use stampede_harness::exposition::{MetricsListener, ServerMetrics};
-use stampede_harness::k6::{ExportPlan, ImportOptions, import_files, script};
+use stampede_harness::k6::{ExportPlan, ImportOptions, Imported, import_files, script};
 use stampede_harness::metrics::ServerProbe;
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
@@ -210,23 +210,13 @@ fn two_k6_instances_import_as_one_result_with_the_sum_of_their_requests() {
 
     let imported = import_files(&[points_a, points_b]).unwrap();
     assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
-    let context = RunContext {
-        run_id: "test".into(),
-        mode: RunMode::Cli,
-        machine: Machine::detect(),
-        git_commit: "test".into(),
-    };
-    let options = ImportOptions {
-        target: "mock".into(),
-        metrics_url: Some(metrics.url()),
-    };
-    let record = imported.record(&options, &context, None).unwrap();
+    let record = record_of(&imported, Some(metrics.url()));
     let engine = record.engine.clone().unwrap();
     assert_eq!(engine.instances, 2);
     assert_eq!(engine.http_reqs, count_a + count_b);
     assert_eq!(record.requests + record.errors, count_a + count_b);
     assert_eq!(record.errors, 0, "{:?}", record.errors_by_kind);
-    assert_eq!(imported.durations.len(), count_a + count_b);
+    assert_eq!(imported.load.durations.len(), count_a + count_b);
     assert!(record.checked_answers > 0);
     assert_eq!(record.id, "plaintext/mock@k6x2/c4");
     assert!(!record.invalid, "{record:?}");
@@ -240,6 +230,21 @@ fn two_k6_instances_import_as_one_result_with_the_sum_of_their_requests() {
         record.server
     );
     assert!(server.requests_served() >= count_a + count_b);
+}
+
+/// The record of an import of the mock target, as `stampede import-k6` makes it.
+fn record_of(imported: &Imported, metrics_url: Option<String>) -> ResultRecord {
+    let context = RunContext {
+        run_id: "test".into(),
+        mode: RunMode::Cli,
+        machine: Machine::detect(),
+        git_commit: "test".into(),
+    };
+    let options = ImportOptions {
+        target: "mock".into(),
+        metrics_url,
+    };
+    imported.record(&options, &context, None).unwrap()
 }
 
 fn a_server_that_answers_wrong_fails_the_k6_thresholds_and_imports_invalid() {
@@ -262,17 +267,7 @@ fn a_server_that_answers_wrong_fails_the_k6_thresholds_and_imports_invalid() {
         String::from_utf8_lossy(&output.stderr)
     );
     let imported = import_files(&[points]).unwrap();
-    let context = RunContext {
-        run_id: "test".into(),
-        mode: RunMode::Cli,
-        machine: Machine::detect(),
-        git_commit: "test".into(),
-    };
-    let options = ImportOptions {
-        target: "mock".into(),
-        metrics_url: None,
-    };
-    let record = imported.record(&options, &context, None).unwrap();
+    let record = record_of(&imported, None);
     assert!(record.invalid);
     assert!(
         record.errors_by_kind["wrong-answer"] > 0,

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use stampede_harness::evidence::fixtures::{open_loop_run, record};
 use stampede_harness::evidence::{ResultRecord, record_schema};
-use stampede_harness::icount::{IcountRecord, Repetition};
+use stampede_harness::icount::IcountRecord;
+use stampede_harness::icount::record;
 use stampede_harness::summary::claims::ClaimSet;
 use stampede_harness::summary::html::CriterionLinks;
 use stampede_harness::summary::order::ReportOrder;
@@ -108,24 +109,9 @@ fn fixture() -> Summary {
 
 /// What `stampede icount` wrote for one target and workload: three processes, 1,000 requests.
 fn instructions(target: &str, workload: &str, per_request: f64) -> IcountRecord {
-    let repetition = Repetition {
-        warmup_requests: 70,
-        measured_requests: 1000,
-        instructions: (per_request * 1000.0) as u64,
-        instructions_per_request: per_request,
-    };
-    IcountRecord {
-        schema: 1,
-        target: target.into(),
-        workload: workload.into(),
-        instructions_per_request: per_request,
-        spread_pct: 0.03,
-        repetitions: vec![repetition; 3],
-        tool: "callgrind (valgrind-3.19.0)".into(),
-        settings: String::new(),
-        commit: "abc1234".into(),
-        recorded_at: "2026-01-01T00:00:00Z".into(),
-    }
+    let mut count = record::fixture(target, workload, &[per_request; 3]);
+    count.spread_pct = 0.03;
+    count
 }
 
 /// Compares a derived schema with its committed file; `STAMPEDE_BLESS=1` rewrites the file.
@@ -207,6 +193,9 @@ fn normalised(page: &str) -> String {
 #[test]
 fn index_html_matches_its_snapshot_with_drawings_cut() {
     let page = html::render(&fixture(), &CriterionLinks::default()).unwrap();
+    if let Some(p) = std::env::var_os("DUMP_PAGE") {
+        std::fs::write(p, &page).unwrap();
+    }
     insta::assert_snapshot!("index_html", normalised(&page));
 }
 

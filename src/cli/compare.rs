@@ -117,6 +117,72 @@ impl CompareArgs {
     }
 }
 
+/// The two versions a compare measures, each checked out with its catalog and spec vectors:
+/// the base commit, and the head commit or the working tree.
+pub(crate) struct Versions {
+    pub(crate) base: Side,
+    pub(crate) head: Side,
+    pub(crate) base_commit: String,
+    /// The head as the user named it, or `working tree`.
+    pub(crate) head_name: String,
+    /// The working tree's root, whose spec names the default workloads.
+    root: PathBuf,
+}
+
+impl Versions {
+    pub(crate) fn check_out(base: &str, head: Option<&str>) -> anyhow::Result<Self> {
+        let head_catalog = Catalog::discover()?;
+        let root = head_catalog.root().to_path_buf();
+        let base_commit = resolve_commit(&root, base)?;
+        let base_catalog = Catalog::load(&checkout(&root, &base_commit)?)
+            .with_context(|| format!("the base {base} has no usable catalog"))?;
+        let (head_catalog, head_name) = match head {
+            Some(reference) => {
+                let dir = checkout(&root, &resolve_commit(&root, reference)?)?;
+                (Catalog::load(&dir)?, reference.to_owned())
+            }
+            None => (head_catalog, "working tree".to_owned()),
+        };
+        let side = |label, catalog: Catalog| -> anyhow::Result<Side> {
+            let vectors = load_spec(&catalog)?;
+            Ok(Side {
+                label,
+                catalog,
+                vectors,
+            })
+        };
+        Ok(Self {
+            base: side("base", base_catalog)?,
+            head: side("head", head_catalog)?,
+            base_commit,
+            head_name,
+            root,
+        })
+    }
+
+    /// The targets and workloads asked for, or by default every target of the head's catalog and
+    /// the working tree's default workloads for `purpose`.
+    pub(crate) fn defaults(
+        &self,
+        targets: &[String],
+        workloads: &[Workload],
+        purpose: DefaultFor,
+    ) -> anyhow::Result<(Vec<String>, Vec<Workload>)> {
+        let targets = if targets.is_empty() {
+            self.head.catalog.names()
+        } else {
+            targets.to_vec()
+        };
+        let workloads = if workloads.is_empty() {
+            // The working tree's spec, which also parses named workloads and builds the requests.
+            WorkloadSpec::load(&spec_dir(&self.root))?.defaults_for(purpose)
+        } else {
+            workloads.to_vec()
+        };
+        Ok((targets, workloads))
+    }
+}
+
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     if args.metric == Metric::Instructions {
         return super::compare_instructions::run(
@@ -133,42 +199,13 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let sequential = args.sequential()?;
-    let head_catalog = Catalog::discover()?;
-    let root = head_catalog.root().to_path_buf();
-    let base_commit = resolve_commit(&root, &args.base)?;
-    let base_dir = checkout(&root, &base_commit)?;
-    let base_catalog = Catalog::load(&base_dir)
-        .with_context(|| format!("the base {} has no usable catalog", args.base))?;
-    let (head_catalog, head_name) = match &args.head {
-        Some(reference) => {
-            let dir = checkout(&root, &resolve_commit(&root, reference)?)?;
-            (Catalog::load(&dir)?, reference.clone())
-        }
-        None => (head_catalog, "working tree".to_owned()),
-    };
-    let base = Side {
-        label: "base",
-        vectors: load_spec(&base_catalog)?,
-        catalog: base_catalog,
-    };
-    let head = Side {
-        label: "head",
-        vectors: load_spec(&head_catalog)?,
-        catalog: head_catalog,
-    };
+    let versions = Versions::check_out(&args.base, args.head.as_deref())?;
+    let (targets, workloads) =
+        versions.defaults(&args.targets, &args.workloads, DefaultFor::Compare)?;
     let split = CpuSplit::resolve(None, None)?;
     let spec = RunSpec {
-        targets: if args.targets.is_empty() {
-            head.catalog.names()
-        } else {
-            args.targets.clone()
-        },
-        workloads: if args.workloads.is_empty() {
-            // The working tree's spec, which also parses named workloads and builds the requests.
-            WorkloadSpec::load(&spec_dir(&root))?.defaults_for(DefaultFor::Compare)
-        } else {
-            args.workloads.clone()
-        },
+        targets,
+        workloads,
         setup: RoundSetup {
             duration: args.round_duration,
             connections: args.connections,
@@ -179,9 +216,10 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         sequential,
     };
     eprintln!(
-        "comparing {} ({}) with {head_name}: {} rounds first, +{} per look up to {} (max {:?}), {:?} each; server CPUs {}, client CPUs {}{}",
+        "comparing {} ({}) with {}: {} rounds first, +{} per look up to {} (max {:?}), {:?} each; server CPUs {}, client CPUs {}{}",
         args.base,
-        &base_commit[..12.min(base_commit.len())],
+        &versions.base_commit[..12.min(versions.base_commit.len())],
+        versions.head_name,
         args.rounds,
         args.step_rounds,
         args.max_rounds,
@@ -197,11 +235,13 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     );
     let names = Names {
         base: args.base.clone(),
-        base_commit,
-        head: head_name,
+        base_commit: versions.base_commit.clone(),
+        head: versions.head_name.clone(),
     };
-    let report =
-        compare(&base, &head, names, &spec, |line| eprintln!("{line}")).context("comparing")?;
+    let report = compare(&versions.base, &versions.head, names, &spec, |line| {
+        eprintln!("{line}")
+    })
+    .context("comparing")?;
     print!("{}", render_text(&report));
     if let Some(path) = &args.markdown {
         std::fs::write(path, render_markdown(&report))

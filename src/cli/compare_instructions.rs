@@ -6,19 +6,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use stampede_harness::catalog::Catalog;
 use stampede_harness::compare::Verdict;
 use stampede_harness::compare::instructions::{
     DEFAULT_THRESHOLD_PCT, InstructionComparison, render_markdown, render_text,
 };
-use stampede_harness::compare::worktree::{checkout, resolve_commit};
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::icount::jobs::job_cpus;
-use stampede_harness::icount::sides::{TargetOutcome, Version, VersionsPlan, compare_versions};
+use stampede_harness::icount::sides::{TargetOutcome, VersionsPlan, compare_versions};
+
+use super::compare::Versions;
 use stampede_harness::icount::{IcountOptions, Valgrind};
-use stampede_harness::session::load_spec;
-use stampede_harness::vectors::spec_dir;
-use stampede_harness::workload::{DefaultFor, Workload, WorkloadSpec};
+use stampede_harness::workload::{DefaultFor, Workload};
 
 /// What `compare` passes on when the metric is instructions.
 #[derive(Debug)]
@@ -42,46 +40,17 @@ pub(crate) fn run(args: &InstructionsCompare<'_>) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--repetitions must be at least 1");
     }
     let valgrind = Valgrind::detect()?;
-    let head_catalog = Catalog::discover()?;
-    let root = head_catalog.root().to_path_buf();
-    let base_commit = resolve_commit(&root, args.base)?;
-    let base_catalog = Catalog::load(&checkout(&root, &base_commit)?)
-        .with_context(|| format!("the base {} has no usable catalog", args.base))?;
-    let (head_catalog, head_name) = match args.head {
-        Some(reference) => {
-            let dir = checkout(&root, &resolve_commit(&root, reference)?)?;
-            (Catalog::load(&dir)?, reference.to_owned())
-        }
-        None => (head_catalog, "working tree".to_owned()),
-    };
-    let workloads = if args.workloads.is_empty() {
-        // The working tree's spec, which also parses named workloads and builds the requests.
-        WorkloadSpec::load(&spec_dir(&root))?.defaults_for(DefaultFor::Icount)
-    } else {
-        args.workloads.to_vec()
-    };
-    let targets = if args.targets.is_empty() {
-        head_catalog.names()
-    } else {
-        args.targets.to_vec()
-    };
-    let base = Version {
-        label: "base",
-        vectors: load_spec(&base_catalog)?,
-        catalog: base_catalog,
-    };
-    let head = Version {
-        label: "head",
-        vectors: load_spec(&head_catalog)?,
-        catalog: head_catalog,
-    };
+    let versions = Versions::check_out(args.base, args.head)?;
+    let (targets, workloads) =
+        versions.defaults(args.targets, args.workloads, DefaultFor::Icount)?;
     let cpus = job_cpus(&CpuSet::allowed()?, 0);
     let mut options = IcountOptions::new(cpus[0].clone());
     options.repetitions = args.repetitions;
     eprintln!(
-        "comparing {} ({}) with {head_name} on instructions per request under {} (callgrind): {} process(es) per side, {} at a time",
+        "comparing {} ({}) with {} on instructions per request under {} (callgrind): {} process(es) per side, {} at a time",
         args.base,
-        &base_commit[..12.min(base_commit.len())],
+        &versions.base_commit[..12.min(versions.base_commit.len())],
+        versions.head_name,
         valgrind.version,
         options.repetitions,
         cpus.len()
@@ -94,20 +63,25 @@ pub(crate) fn run(args: &InstructionsCompare<'_>) -> anyhow::Result<ExitCode> {
         cpus: &cpus,
         threshold_pct: threshold,
     };
-    let outcomes = compare_versions(&base, &head, &plan, &|target, side, result| {
-        if let Ok(records) = result {
-            let figures: Vec<String> = records
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{} {:.0} ±{:.3}%",
-                        r.workload, r.instructions_per_request, r.spread_pct
-                    )
-                })
-                .collect();
-            eprintln!("{target} {side}: {}", figures.join(", "));
-        }
-    })?;
+    let outcomes = compare_versions(
+        &versions.base,
+        &versions.head,
+        &plan,
+        &|target, side, result| {
+            if let Ok(records) = result {
+                let figures: Vec<String> = records
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} {:.0} ±{:.3}%",
+                            r.workload, r.instructions_per_request, r.spread_pct
+                        )
+                    })
+                    .collect();
+                eprintln!("{target} {side}: {}", figures.join(", "));
+            }
+        },
+    )?;
     let mut comparisons: Vec<InstructionComparison> = Vec::new();
     for outcome in outcomes {
         match outcome {
@@ -120,7 +94,7 @@ pub(crate) fn run(args: &InstructionsCompare<'_>) -> anyhow::Result<ExitCode> {
         let text = render_markdown(
             &comparisons,
             args.base,
-            &head_name,
+            &versions.head_name,
             threshold,
             args.repetitions,
         );

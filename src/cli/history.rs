@@ -13,7 +13,8 @@ use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::evidence::{RunContext, RunMode};
 use stampede_harness::history::import::import_dir;
-use stampede_harness::history::page::{link_from_summary, short, write_page};
+use stampede_harness::history::page::{link_from_summary, write_page};
+use stampede_harness::history::trend::short;
 use stampede_harness::history::trend::{TrendReport, TrendSettings, analyse, id_filter};
 use stampede_harness::history::{
     Fingerprint, HISTORY_ENV, History, Metric, Recorder, RunMeta, history_path,
@@ -109,18 +110,7 @@ pub(crate) fn resolve(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
 fn render_text(report: &TrendReport, path: &Path) -> String {
     let metric = report.metric;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} in {} ({} is better), from {}",
-        metric.name(),
-        metric.unit(),
-        if metric.higher_is_better() {
-            "higher"
-        } else {
-            "lower"
-        },
-        path.display()
-    );
+    let _ = writeln!(out, "{}, from {}", metric.heading(), path.display());
     if report.trends.is_empty() {
         let _ = writeln!(out, "no recorded runs match");
         return out;
@@ -147,29 +137,7 @@ fn render_text(report: &TrendReport, path: &Path) -> String {
             || "-".to_owned(),
             |p| format!("{:+.1}% ({})", p.relative_change * 100.0, short(&p.commit)),
         );
-        let changes: Vec<String> = t
-            .change_points
-            .iter()
-            .map(|c| {
-                if c.within_commit {
-                    format!(
-                        "{:+.1}% within {} (machine drift)",
-                        c.relative_change * 100.0,
-                        short(&c.commit)
-                    )
-                } else {
-                    format!(
-                        "{:+.1}% at {} (after {}){}",
-                        c.relative_change * 100.0,
-                        short(&c.commit),
-                        short(&c.previous_commit),
-                        c.versions_changed
-                            .as_ref()
-                            .map_or_else(String::new, |v| format!(", versions {v}"))
-                    )
-                }
-            })
-            .collect();
+        let changes: Vec<String> = t.change_points.iter().map(|c| c.describe()).collect();
         let _ = writeln!(
             out,
             "{:width$}  {:7} {:8} {:>4} {:>10}  {:24} {}{}",

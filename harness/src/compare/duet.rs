@@ -312,24 +312,11 @@ impl<'a> Duet<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::fixtures::shell_target;
 
     fn catalog_starting(dir: &std::path::Path, start: &str) -> Catalog {
-        let text = format!(
-            r#"
-            [toolchains.sh]
-            command = "sh"
-            version_args = ["-c", "echo 1"]
-            hint = "a shell"
-            [[targets]]
-            name = "t"
-            language = "Shell"
-            framework = "none"
-            toolchain = "sh"
-            workers = "applies"
-            start = ["{start}", "--flag"]
-            "#
-        );
-        Catalog::parse(dir, &text).unwrap()
+        let start = format!(r#"["{start}", "--flag"]"#);
+        Catalog::parse(dir, &shell_target("t", &start, "")).unwrap()
     }
 
     #[test]

@@ -217,29 +217,9 @@ pub fn render_markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::icount::{Repetition, record::RECORD_SCHEMA};
 
     fn record(figures: &[f64]) -> IcountRecord {
-        IcountRecord {
-            schema: RECORD_SCHEMA,
-            target: "actix".into(),
-            workload: "plaintext".into(),
-            instructions_per_request: median(figures).unwrap(),
-            spread_pct: spread_pct(figures).unwrap(),
-            repetitions: figures
-                .iter()
-                .map(|f| Repetition {
-                    warmup_requests: 200,
-                    measured_requests: 1000,
-                    instructions: (*f * 1000.0) as u64,
-                    instructions_per_request: *f,
-                })
-                .collect(),
-            tool: "callgrind".into(),
-            settings: String::new(),
-            commit: "c".into(),
-            recorded_at: "t".into(),
-        }
+        crate::icount::record::fixture("actix", "plaintext", figures)
     }
 
     #[test]

@@ -23,6 +23,23 @@ struct Row {
     verdict: String,
 }
 
+impl Row {
+    fn cells(&self) -> [&str; 10] {
+        [
+            &self.target,
+            &self.workload,
+            self.metric,
+            &self.base,
+            &self.head,
+            &self.change,
+            &self.interval,
+            &self.detectable,
+            &self.rounds,
+            &self.verdict,
+        ]
+    }
+}
+
 fn pct(ratio: f64) -> String {
     format!("{:+.1}%", (ratio - 1.0) * 100.0)
 }
@@ -91,8 +108,10 @@ fn rows(c: &Comparison) -> [Row; 2] {
 
 /// One line per comparison, for the terminal.
 pub fn render_text(report: &CompareReport) -> String {
-    let mut out = format!(
-        "{:<12} {:<10} {:<10} {:>10} {:>10} {:>7} {:>28} {:>9} {:>6}  verdict\n",
+    let line = |[t, w, m, b, h, c, i, d, n, v]: [&str; 10]| {
+        format!("{t:<12} {w:<10} {m:<10} {b:>10} {h:>10} {c:>7} {i:>28} {d:>9} {n:>6}  {v}\n")
+    };
+    let mut out = line([
         "target",
         "workload",
         "metric",
@@ -101,23 +120,11 @@ pub fn render_text(report: &CompareReport) -> String {
         "change",
         "interval (coverage)",
         "detect",
-        "rounds"
-    );
+        "rounds",
+        "verdict",
+    ]);
     for r in report.comparisons.iter().flat_map(rows) {
-        let _ = writeln!(
-            out,
-            "{:<12} {:<10} {:<10} {:>10} {:>10} {:>7} {:>28} {:>9} {:>6}  {}",
-            r.target,
-            r.workload,
-            r.metric,
-            r.base,
-            r.head,
-            r.change,
-            r.interval,
-            r.detectable,
-            r.rounds,
-            r.verdict
-        );
+        out.push_str(&line(r.cells()));
     }
     let _ = writeln!(out, "{}", verdict_line(report));
     if let Some(line) = null_control_line(report) {
@@ -241,20 +248,7 @@ pub fn render_markdown(report: &CompareReport) -> String {
     out.push_str("| target | workload | metric | base | head | change | interval (coverage) | detectable | rounds used/run | verdict |\n");
     out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for r in report.comparisons.iter().flat_map(rows) {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.target,
-            r.workload,
-            r.metric,
-            r.base,
-            r.head,
-            r.change,
-            r.interval,
-            r.detectable,
-            r.rounds,
-            r.verdict
-        );
+        let _ = writeln!(out, "| {} |", r.cells().join(" | "));
     }
     out.push('\n');
     if let Some(line) = null_control_line(report) {
@@ -298,31 +292,16 @@ mod tests {
     use super::*;
     use crate::compare::counters::CounterCheck;
     use crate::compare::decide::{SplitMix64, Verdict};
-    use crate::compare::duet::{RoundFigures, SideFigures};
-    use crate::compare::family::{FAMILY_ALPHA, Schedule};
+    use crate::compare::duet::RoundFigures;
     use crate::compare::run::run_verdict;
-    use crate::compare::sequential::{SequentialOptions, run_sequence};
+    use crate::compare::sequential::{SequentialOptions, run_sequence, test_options, test_side};
 
     fn report(cpu_change: f64, control_change: f64) -> CompareReport {
         let sequential = SequentialOptions {
-            schedule: Schedule {
-                initial_rounds: 8,
-                step_rounds: 4,
-                max_rounds: 24,
-            },
-            threshold: 0.05,
-            alpha: FAMILY_ALPHA,
             max_time: Duration::from_secs(600),
-            null_control: true,
+            ..test_options(true)
         };
         let mut rng = SplitMix64(11);
-        let side = |cpu: f64| SideFigures {
-            rps: 1e6 / cpu / 3.0,
-            cpu_us_per_request: cpu,
-            cpu_busy: 0.33,
-            errors: 0,
-            error_ratio: 0.0,
-        };
         let outcome = run_sequence::<()>(
             2,
             &sequential,
@@ -330,9 +309,9 @@ mod tests {
                 let noise = (0.005 * rng.normal()).exp();
                 Ok(RoundFigures {
                     head_first: n % 4 == 1,
-                    base: side(10.0),
-                    head: side(10.0 * (1.0 + cpu_change) * noise),
-                    control: Some(side(10.0 * (1.0 + control_change) / noise)),
+                    base: test_side(10.0),
+                    head: test_side(10.0 * (1.0 + cpu_change) * noise),
+                    control: Some(test_side(10.0 * (1.0 + control_change) / noise)),
                     client_cpu_busy: 0.5,
                 })
             },

@@ -298,43 +298,48 @@ pub fn run_sequence<E>(
     })
 }
 
+/// Options for tests: looks at 8, 12, ... 24 rounds of a 5% threshold, no time cap to speak of.
+#[cfg(test)]
+pub(crate) fn test_options(null_control: bool) -> SequentialOptions {
+    SequentialOptions {
+        schedule: Schedule {
+            initial_rounds: 8,
+            step_rounds: 4,
+            max_rounds: 24,
+        },
+        threshold: 0.05,
+        alpha: super::family::FAMILY_ALPHA,
+        max_time: Duration::from_secs(3600),
+        null_control,
+    }
+}
+
+/// One side of a test round at `cpu_us` CPU per request, the servers sharing the CPU equally.
+#[cfg(test)]
+pub(crate) fn test_side(cpu_us: f64) -> super::duet::SideFigures {
+    super::duet::SideFigures {
+        rps: 1e6 / cpu_us / 3.0,
+        cpu_us_per_request: cpu_us,
+        cpu_busy: 0.33,
+        errors: 0,
+        error_ratio: 0.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::compare::decide::SplitMix64;
-    use crate::compare::duet::SideFigures;
-    use crate::compare::family::FAMILY_ALPHA;
-
-    fn options(null_control: bool) -> SequentialOptions {
-        SequentialOptions {
-            schedule: Schedule {
-                initial_rounds: 8,
-                step_rounds: 4,
-                max_rounds: 24,
-            },
-            threshold: 0.05,
-            alpha: FAMILY_ALPHA,
-            max_time: Duration::from_secs(3600),
-            null_control,
-        }
-    }
 
     /// A synthetic round: head's CPU per request is (1 + change) times base's, the servers
     /// share the CPU equally, and both ratios carry log-normal noise `sigma`.
     fn synthetic(change: f64, sigma: f64, rng: &mut SplitMix64) -> RoundFigures {
-        let side = |cpu: f64| SideFigures {
-            rps: 1e6 / cpu / 3.0,
-            cpu_us_per_request: cpu,
-            cpu_busy: 0.33,
-            errors: 0,
-            error_ratio: 0.0,
-        };
         let noise = |rng: &mut SplitMix64| (sigma * rng.normal()).exp();
         RoundFigures {
             head_first: false,
-            base: side(10.0),
-            head: side(10.0 * (1.0 + change) * noise(rng)),
-            control: Some(side(10.0 * noise(rng))),
+            base: test_side(10.0),
+            head: test_side(10.0 * (1.0 + change) * noise(rng)),
+            control: Some(test_side(10.0 * noise(rng))),
             client_cpu_busy: 0.4,
         }
     }
@@ -344,7 +349,7 @@ mod tests {
         let mut count = 0;
         let outcome = run_sequence::<()>(
             changes.len(),
-            &options(true),
+            &test_options(true),
             |p, _| {
                 count += 1;
                 Ok(synthetic(changes[p], sigma, &mut rng))
@@ -397,7 +402,7 @@ mod tests {
             1,
             &SequentialOptions {
                 max_time: Duration::from_secs(30),
-                ..options(false)
+                ..test_options(false)
             },
             |_, _| {
                 ran.set(ran.get() + 1);
@@ -418,7 +423,7 @@ mod tests {
         let mut rng = SplitMix64(5);
         let outcome = run_sequence::<()>(
             1,
-            &options(false),
+            &test_options(false),
             |_, n| {
                 let mut r = synthetic(0.15, 0.01, &mut rng);
                 if n % 3 == 0 {
@@ -450,7 +455,7 @@ mod tests {
         let mut rng = SplitMix64(9);
         let outcome = run_sequence::<()>(
             1,
-            &options(false),
+            &test_options(false),
             |_, _| {
                 let mut r = synthetic(0.15, 0.01, &mut rng);
                 r.head.cpu_busy = 0.25;

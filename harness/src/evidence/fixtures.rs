@@ -11,6 +11,16 @@ use crate::load::LatencySummary;
 use crate::load::latency::Percentile;
 use crate::metrics::CpuSource;
 
+/// Results from `"json/actix/c64=1000 json/gin/c64"`: each id at its requests/s (1 when
+/// none is given), p50 1 µs and 1 MiB of peak PSS, as [`record`] makes them.
+pub fn records(spec: &str) -> Vec<ResultRecord> {
+    let result = |s: &str| {
+        let (id, rps) = s.split_once('=').unwrap_or((s, "1"));
+        record(id, rps.parse().unwrap_or(1.0), 1, 1)
+    };
+    spec.split_whitespace().map(result).collect()
+}
+
 /// A result of `<workload>/<target>/<param>` with round figures: `rps` requests/s, p99 = 10 x
 /// p50, peak PSS `pss_mib` (idle half that), one open-loop run at the common rate.
 pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {

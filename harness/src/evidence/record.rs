@@ -31,7 +31,7 @@ pub const SEND_LAG_P99_AT_MOST_US: u64 = 1000;
 pub const LATE_SENDS_AT_MOST: f64 = 0.01;
 
 /// The machine a result was measured on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Machine {
     /// `model name` from /proc/cpuinfo.
@@ -66,7 +66,7 @@ impl Machine {
 }
 
 /// How the numbers of a run were taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunMode {
     /// `cargo bench` with Criterion's defaults as the bench sets them.

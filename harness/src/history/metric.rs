@@ -75,6 +75,16 @@ impl Metric {
         matches!(self, Self::RequestsPerSec)
     }
 
+    /// `req/s in req/s (higher is better)`: what the figures of a trend are.
+    pub fn heading(self) -> String {
+        let better = if self.higher_is_better() {
+            "higher"
+        } else {
+            "lower"
+        };
+        format!("{} in {} ({better} is better)", self.name(), self.unit())
+    }
+
     /// Unit for people.
     pub fn unit(self) -> &'static str {
         match self {

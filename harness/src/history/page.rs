@@ -9,7 +9,7 @@ use askama::Template;
 use super::HistoryError;
 use super::chart::trend_svg;
 use super::metric::Metric;
-use super::trend::{Trend, TrendReport};
+use super::trend::{Trend, TrendReport, short};
 
 /// The page's file name in the report folder.
 pub const PAGE_FILE: &str = "history.html";
@@ -89,16 +89,7 @@ pub fn render(
         .map(|t| card(t, metric))
         .collect::<Result<Vec<_>, _>>()?;
     Page {
-        metric_line: format!(
-            "{} in {} ({} is better)",
-            metric.name(),
-            metric.unit(),
-            if metric.higher_is_better() {
-                "higher"
-            } else {
-                "lower"
-            }
-        ),
+        metric_line: metric.heading(),
         source: source.display().to_string(),
         significance,
         cards,
@@ -170,24 +161,7 @@ fn card(trend: &Trend, metric: Metric) -> Result<Card, HistoryError> {
             let worse = (c.relative_change < 0.0) == metric.higher_is_better();
             Change {
                 class: if worse { "worse" } else { "better" },
-                text: if c.within_commit {
-                    format!(
-                        "change point {:+.1}% between runs of {} (same commit: the machine drifted)",
-                        c.relative_change * 100.0,
-                        short(&c.commit)
-                    )
-                } else {
-                    format!(
-                        "change point {:+.1}% at {} (after {}), p = {:.3}{}",
-                        c.relative_change * 100.0,
-                        short(&c.commit),
-                        short(&c.previous_commit),
-                        c.p_value,
-                        c.versions_changed
-                            .as_ref()
-                            .map_or_else(String::new, |v| format!("; versions {v}"))
-                    )
-                },
+                text: format!("change point {}", c.describe()),
             }
         })
         .collect();
@@ -216,15 +190,6 @@ fn card(trend: &Trend, metric: Metric) -> Result<Card, HistoryError> {
     })
 }
 
-/// The first 10 characters of a commit, keeping a `-dirty` suffix.
-pub fn short(commit: &str) -> String {
-    let (hash, dirty) = match commit.strip_suffix("-dirty") {
-        Some(h) => (h, "-dirty"),
-        None => (commit, ""),
-    };
-    format!("{}{dirty}", hash.chars().take(10).collect::<String>())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,11 +208,5 @@ mod tests {
         let html = std::fs::read_to_string(&index).unwrap();
         assert_eq!(html.matches("href=\"history.html\"").count(), 1);
         assert!(html.contains("<nav><a href=\"history.html\">"));
-    }
-
-    #[test]
-    fn commits_are_shortened_keeping_the_dirty_mark() {
-        assert_eq!(short("0123456789abcdef-dirty"), "0123456789-dirty");
-        assert_eq!(short("abc"), "abc");
     }
 }

@@ -127,6 +127,34 @@ pub struct CommitChange {
     pub versions_changed: Option<String>,
 }
 
+/// The first 10 characters of a commit, keeping a `-dirty` suffix.
+pub fn short(commit: &str) -> String {
+    let (hash, dirty) = match commit.strip_suffix("-dirty") {
+        Some(h) => (h, "-dirty"),
+        None => (commit, ""),
+    };
+    format!("{}{dirty}", hash.chars().take(10).collect::<String>())
+}
+
+impl CommitChange {
+    /// The change in words, for the page and the terminal: `-10.0% at bbbb (after aaaa), p =
+    /// 0.001`, or `... between runs of bbbb (same commit: the machine drifted)`.
+    pub fn describe(&self) -> String {
+        let change = format!("{:+.1}%", self.relative_change * 100.0);
+        let commit = short(&self.commit);
+        if self.within_commit {
+            return format!("{change} between runs of {commit} (same commit: the machine drifted)");
+        }
+        let versions = self.versions_changed.as_ref();
+        format!(
+            "{change} at {commit} (after {}), p = {:.3}{}",
+            short(&self.previous_commit),
+            self.p_value,
+            versions.map_or_else(String::new, |v| format!(", versions {v}"))
+        )
+    }
+}
+
 /// Runs of a benchmark ID on another machine or in another mode than its latest run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Apart {
@@ -281,6 +309,12 @@ fn commit_label(commit: &str, dirty: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commits_are_shortened_keeping_the_dirty_mark() {
+        assert_eq!(short("0123456789abcdef-dirty"), "0123456789-dirty");
+        assert_eq!(short("abc"), "abc");
+    }
 
     fn machine(kernel: &str) -> Fingerprint {
         Fingerprint {

@@ -46,6 +46,31 @@ pub struct IcountRecord {
     pub recorded_at: String,
 }
 
+/// A record for tests here and in the integration tests: one process per figure of
+/// `per_request` (1,000 measured requests each) under callgrind, commit `abc1234`, 2026-01-01.
+pub fn fixture(target: &str, workload: &str, per_request: &[f64]) -> IcountRecord {
+    IcountRecord {
+        schema: RECORD_SCHEMA,
+        target: target.into(),
+        workload: workload.into(),
+        instructions_per_request: super::spread::median(per_request).unwrap_or_default(),
+        spread_pct: super::spread::spread_pct(per_request).unwrap_or_default(),
+        repetitions: per_request
+            .iter()
+            .map(|&f| Repetition {
+                warmup_requests: 200,
+                measured_requests: 1000,
+                instructions: (f * 1000.0) as u64,
+                instructions_per_request: f,
+            })
+            .collect(),
+        tool: "callgrind (valgrind-3.19.0)".into(),
+        settings: String::new(),
+        commit: "abc1234".into(),
+        recorded_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
 /// What user-space instruction counts leave out, for reports that show them.
 pub const BLIND_SPOTS: &str = "User-space instructions counted by Valgrind: deterministic, but \
     blind to kernel work and system calls, lock contention, cache and memory stalls and \
@@ -108,23 +133,7 @@ mod tests {
     use super::*;
 
     fn record(target: &str, workload: &str) -> IcountRecord {
-        IcountRecord {
-            schema: RECORD_SCHEMA,
-            target: target.into(),
-            workload: workload.into(),
-            instructions_per_request: 17_062.0,
-            spread_pct: 0.01,
-            repetitions: vec![Repetition {
-                warmup_requests: 200,
-                measured_requests: 1000,
-                instructions: 17_062_000,
-                instructions_per_request: 17_062.0,
-            }],
-            tool: "callgrind (valgrind-3.19.0)".into(),
-            settings: String::new(),
-            commit: "abc".into(),
-            recorded_at: "2026-01-01T00:00:00Z".into(),
-        }
+        fixture(target, workload, &[17_062.0])
     }
 
     #[test]

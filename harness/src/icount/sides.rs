@@ -1,26 +1,12 @@
 //! Counting two versions of the workspace (base and head) for `compare --metric instructions`:
 //! every target once per side, base and head of a target side by side on their own CPUs.
 
-use std::sync::Arc;
-
 use super::jobs::run_on_cpus;
 use super::{IcountError, IcountOptions, IcountRecord, Valgrind, count_target};
-use crate::catalog::Catalog;
+use crate::compare::Side;
 use crate::compare::instructions::InstructionComparison;
 use crate::cpus::CpuSet;
-use crate::vectors::Vector;
 use crate::workload::Workload;
-
-/// One version: its catalog (rooted at its checkout) and spec vectors.
-#[derive(Clone, Debug)]
-pub struct Version {
-    /// "base" or "head".
-    pub label: &'static str,
-    /// Its catalog.
-    pub catalog: Catalog,
-    /// Its spec vectors.
-    pub vectors: Arc<Vec<Vector>>,
-}
 
 /// What happened to one target.
 #[derive(Debug)]
@@ -53,8 +39,8 @@ pub struct VersionsPlan<'a> {
 
 /// Counts every target on both sides and compares them workload by workload.
 pub fn compare_versions(
-    base: &Version,
-    head: &Version,
+    base: &Side,
+    head: &Side,
     plan: &VersionsPlan<'_>,
     done: &SideDone<'_>,
 ) -> Result<Vec<TargetOutcome>, IcountError> {
@@ -66,7 +52,7 @@ pub fn compare_versions(
         cpus,
         threshold_pct,
     } = *plan;
-    let jobs: Vec<(&Version, &String)> = targets
+    let jobs: Vec<(&Side, &String)> = targets
         .iter()
         .flat_map(|t| [(base, t), (head, t)])
         .collect();

@@ -6,10 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use hdrhistogram::Histogram;
-
 use super::K6Error;
-use super::points::{InstanceOutput, RunTags, Scrape};
+use super::points::{InstanceOutput, LoadCounts, RunTags, Scrape};
 use super::segment;
 use super::server::ServerFigures;
 use crate::evidence::{
@@ -18,7 +16,7 @@ use crate::evidence::{
 };
 use crate::evidence::{OPEN_LOOP_QUANTILES, SUSTAINED_AT_LEAST};
 use crate::load::LatencySummary;
-use crate::load::latency::{Percentile, new_histogram};
+use crate::load::latency::Percentile;
 use crate::workload::Workload;
 
 /// The engine's name in records.
@@ -48,18 +46,8 @@ pub struct ServerDescription {
 pub struct Imported {
     /// The files, in the order given.
     pub files: Vec<PathBuf>,
-    /// Every load request's duration, microseconds.
-    pub durations: Histogram<u64>,
-    /// Requests sent, summed over instances.
-    pub http_reqs: u64,
-    /// Failed requests by our error kind.
-    pub failed_by_kind: BTreeMap<String, u64>,
-    /// Checks by kind: (passed, failed).
-    pub checks: BTreeMap<String, (u64, u64)>,
-    /// Dropped iterations, summed.
-    pub dropped_iterations: u64,
-    /// Iterations that ran, summed.
-    pub iterations: u64,
+    /// What the load requests of every instance add up to.
+    pub load: LoadCounts,
     /// Earliest request start to latest end, unix microseconds.
     pub span_us: (i64, i64),
     /// The run as the script described it.
@@ -118,12 +106,7 @@ pub fn merge(outputs: Vec<InstanceOutput>) -> Result<Imported, K6Error> {
     }
     let mut merged = Imported {
         files: outputs.iter().map(|o| o.path.clone()).collect(),
-        durations: new_histogram(),
-        http_reqs: 0,
-        failed_by_kind: BTreeMap::new(),
-        checks: BTreeMap::new(),
-        dropped_iterations: 0,
-        iterations: 0,
+        load: LoadCounts::default(),
         span_us: (i64::MAX, i64::MIN),
         run,
         scrapes: Vec::new(),
@@ -131,19 +114,7 @@ pub fn merge(outputs: Vec<InstanceOutput>) -> Result<Imported, K6Error> {
         warnings,
     };
     for output in outputs {
-        // Same bounds and precision on both sides: adding cannot fail.
-        let _ = merged.durations.add(&output.durations);
-        merged.http_reqs += output.http_reqs;
-        for (kind, n) in output.failed_by_kind {
-            *merged.failed_by_kind.entry(kind).or_default() += n;
-        }
-        for (kind, (passed, failed)) in output.checks {
-            let entry = merged.checks.entry(kind).or_default();
-            entry.0 += passed;
-            entry.1 += failed;
-        }
-        merged.dropped_iterations += output.dropped_iterations;
-        merged.iterations += output.iterations;
+        merged.load.add(output.load);
         if let Some((start, end)) = output.span_us {
             merged.span_us = (merged.span_us.0.min(start), merged.span_us.1.max(end));
         }
@@ -166,7 +137,7 @@ pub fn merge(outputs: Vec<InstanceOutput>) -> Result<Imported, K6Error> {
             ));
         }
     }
-    if merged.http_reqs == 0 {
+    if merged.load.http_reqs == 0 {
         return Err(K6Error::NoRequests);
     }
     Ok(merged)
@@ -180,17 +151,17 @@ impl Imported {
 
     /// Failed requests, all kinds.
     pub fn failed_requests(&self) -> u64 {
-        self.failed_by_kind.values().sum()
+        self.load.failed_by_kind.values().sum()
     }
 
     /// Failed checks of `kind` (`answer`, `too-fast`).
     pub fn failed_checks(&self, kind: &str) -> u64 {
-        self.checks.get(kind).map_or(0, |c| c.1)
+        self.load.checks.get(kind).map_or(0, |c| c.1)
     }
 
     /// Our error kinds: failed requests, wrong answers and answers sooner than asked.
     pub fn errors_by_kind(&self) -> BTreeMap<String, u64> {
-        let mut kinds = self.failed_by_kind.clone();
+        let mut kinds = self.load.failed_by_kind.clone();
         for (check, kind) in [("answer", "wrong-answer"), ("too-fast", "too-fast")] {
             let failed = self.failed_checks(check);
             if failed > 0 {
@@ -217,14 +188,14 @@ impl Imported {
         let rate: Option<f64> = self.run.rate.as_deref().and_then(|r| r.parse().ok());
         let errors_by_kind = self.errors_by_kind();
         let errors: u64 = errors_by_kind.values().sum();
-        let requests = self.http_reqs.saturating_sub(errors);
+        let requests = self.load.http_reqs.saturating_sub(errors);
         let wall = self.wall_seconds();
         let requests_per_sec = if wall > 0.0 {
             requests as f64 / wall
         } else {
             0.0
         };
-        let latency = LatencySummary::of(&self.durations);
+        let latency = LatencySummary::of(&self.load.durations);
         if let Some(url) = &options.metrics_url
             && (self.scrapes.is_empty() || &self.run.metrics_url != url)
         {
@@ -277,7 +248,7 @@ impl Imported {
             server: server_evidence,
             client,
             open_loop,
-            checked_answers: self.checks.get("answer").map_or(0, |c| c.0 + c.1),
+            checked_answers: self.load.checks.get("answer").map_or(0, |c| c.0 + c.1),
             wrong_answer_example: self.wrong_answer_example.clone(),
             client_bound: flags.client_bound,
             server_bound: flags.server_bound,
@@ -300,10 +271,10 @@ impl Imported {
             engine: Some(LoadEngine {
                 name: ENGINE.into(),
                 instances: self.instances(),
-                http_reqs: self.http_reqs,
+                http_reqs: self.load.http_reqs,
                 failed_requests: self.failed_requests(),
-                failed_checks: self.checks.values().map(|c| c.1).sum(),
-                dropped_iterations: self.dropped_iterations,
+                failed_checks: self.load.checks.values().map(|c| c.1).sum(),
+                dropped_iterations: self.load.dropped_iterations,
                 server_metrics: figures
                     .measured
                     .then(|| self.run.metrics_url.clone())
@@ -342,11 +313,11 @@ impl Imported {
     }
 
     fn open_loop_run(&self, rate: f64, requests: u64, errors: u64, achieved: f64) -> OpenLoopRun {
-        let sends = self.iterations + self.dropped_iterations;
+        let sends = self.load.iterations + self.load.dropped_iterations;
         let send_lag = SendLag {
             p50_us: 0,
             p99_us: 0,
-            late_sends: self.dropped_iterations,
+            late_sends: self.load.dropped_iterations,
             backlogged_sends: 0,
             sends,
         };
@@ -357,15 +328,15 @@ impl Imported {
             achieved_per_sec: achieved,
             requests,
             errors,
-            mean_us: self.durations.mean(),
-            max_us: (!self.durations.is_empty()).then(|| self.durations.max()),
+            mean_us: self.load.durations.mean(),
+            max_us: (!self.load.durations.is_empty()).then(|| self.load.durations.max()),
             percentiles: OPEN_LOOP_QUANTILES
                 .iter()
-                .map(|&q| Percentile::of(&self.durations, q))
+                .map(|&q| Percentile::of(&self.load.durations, q))
                 .collect(),
             client_late: send_lag.client_late(),
             sustained: achieved >= SUSTAINED_AT_LEAST * rate
-                && (self.dropped_iterations as f64) < 0.01 * sends.max(1) as f64,
+                && (self.load.dropped_iterations as f64) < 0.01 * sends.max(1) as f64,
             send_lag,
         }
     }
@@ -456,9 +427,9 @@ mod tests {
             instance("b.json", &requests("1/2:1", 10, 100.0)),
         ])
         .unwrap();
-        assert_eq!(merged.http_reqs, 100);
-        assert_eq!(merged.durations.len(), 100);
-        let summary = LatencySummary::of(&merged.durations);
+        assert_eq!(merged.load.http_reqs, 100);
+        assert_eq!(merged.load.durations.len(), 100);
+        let summary = LatencySummary::of(&merged.load.durations);
         assert_eq!(summary.p50, 1000);
         assert!(summary.p99 >= 99_000, "{summary:?}");
         assert!(merged.warnings.is_empty(), "{:?}", merged.warnings);

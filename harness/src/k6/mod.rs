@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 pub use export::{ExportPlan, script};
 pub use import::{ImportOptions, Imported, import_files};
-pub use points::InstanceOutput;
+pub use points::{InstanceOutput, LoadCounts};
 
 /// What can go wrong exporting or importing; each message says what to do.
 #[derive(Debug, thiserror::Error)]

@@ -52,11 +52,9 @@ pub struct Scrape {
     pub value: f64,
 }
 
-/// Everything one file contributes.
+/// What the load requests of one k6 instance, or of several merged, add up to.
 #[derive(Clone, Debug)]
-pub struct InstanceOutput {
-    /// The file read.
-    pub path: PathBuf,
+pub struct LoadCounts {
     /// Durations of load requests whose status was the expected one, microseconds.
     pub durations: Histogram<u64>,
     /// Load requests sent (`http_reqs`).
@@ -69,6 +67,47 @@ pub struct InstanceOutput {
     pub dropped_iterations: u64,
     /// Load iterations that ran.
     pub iterations: u64,
+}
+
+impl Default for LoadCounts {
+    fn default() -> Self {
+        Self {
+            durations: new_histogram(),
+            http_reqs: 0,
+            failed_by_kind: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            dropped_iterations: 0,
+            iterations: 0,
+        }
+    }
+}
+
+impl LoadCounts {
+    /// Adds another instance's counts to these.
+    pub fn add(&mut self, other: Self) {
+        // Same bounds and precision on both sides: adding cannot fail.
+        let _ = self.durations.add(&other.durations);
+        self.http_reqs += other.http_reqs;
+        for (kind, n) in other.failed_by_kind {
+            *self.failed_by_kind.entry(kind).or_default() += n;
+        }
+        for (kind, (passed, failed)) in other.checks {
+            let entry = self.checks.entry(kind).or_default();
+            entry.0 += passed;
+            entry.1 += failed;
+        }
+        self.dropped_iterations += other.dropped_iterations;
+        self.iterations += other.iterations;
+    }
+}
+
+/// Everything one file contributes.
+#[derive(Clone, Debug)]
+pub struct InstanceOutput {
+    /// The file read.
+    pub path: PathBuf,
+    /// What its load requests add up to.
+    pub load: LoadCounts,
     /// Earliest start and latest end of a load request, unix microseconds.
     pub span_us: Option<(i64, i64)>,
     /// The run's tags, when the script was exported by stampede.
@@ -144,12 +183,7 @@ impl InstanceOutput {
     fn new(path: &Path) -> Self {
         Self {
             path: path.to_path_buf(),
-            durations: new_histogram(),
-            http_reqs: 0,
-            failed_by_kind: BTreeMap::new(),
-            checks: BTreeMap::new(),
-            dropped_iterations: 0,
-            iterations: 0,
+            load: LoadCounts::default(),
             span_us: None,
             run: None,
             scrapes: Vec::new(),
@@ -212,25 +246,25 @@ impl InstanceOutput {
                     });
                 }
                 if tags.expected_response.as_deref() != Some("false") {
-                    record_us(&mut self.durations, (value * 1000.0).round() as u64);
+                    record_us(&mut self.load.durations, (value * 1000.0).round() as u64);
                 }
             }
-            "http_reqs" if is_load => self.http_reqs += value as u64,
+            "http_reqs" if is_load => self.load.http_reqs += value as u64,
             "http_req_failed" if is_load && value > 0.0 => {
                 let kind = error_kind(tags.status.as_deref(), tags.error_code.as_deref());
-                *self.failed_by_kind.entry(kind.to_owned()).or_default() += 1;
+                *self.load.failed_by_kind.entry(kind.to_owned()).or_default() += 1;
             }
             "checks" if is_load => {
                 let name = tags.stampede_check.as_deref().unwrap_or("other");
-                let entry = self.checks.entry(name.to_owned()).or_default();
+                let entry = self.load.checks.entry(name.to_owned()).or_default();
                 if value > 0.0 {
                     entry.0 += 1;
                 } else {
                     entry.1 += 1;
                 }
             }
-            "dropped_iterations" if is_load => self.dropped_iterations += value as u64,
-            "iterations" if is_load => self.iterations += value as u64,
+            "dropped_iterations" if is_load => self.load.dropped_iterations += value as u64,
+            "iterations" if is_load => self.load.iterations += value as u64,
             "stampede_wrong_answers" if self.wrong_answer_example.is_none() => {
                 self.wrong_answer_example = tags.example.as_deref().map(str::to_owned);
             }
@@ -331,11 +365,11 @@ not json
 {"type":"Point","data":{"time":"2026-05-02T10:00:00.004Z","value":3,"tags":null},"metric":"vus"}
 "#;
         let out = parse(text);
-        assert_eq!(out.http_reqs, 2);
-        assert_eq!(out.durations.len(), 1);
-        assert_eq!(out.durations.max(), 1500);
-        assert_eq!(out.failed_by_kind.get("status"), Some(&1));
-        assert_eq!(out.checks.get("answer"), Some(&(1, 1)));
+        assert_eq!(out.load.http_reqs, 2);
+        assert_eq!(out.load.durations.len(), 1);
+        assert_eq!(out.load.durations.max(), 1500);
+        assert_eq!(out.load.failed_by_kind.get("status"), Some(&1));
+        assert_eq!(out.load.checks.get("answer"), Some(&(1, 1)));
         assert_eq!(out.bad_lines, 1);
         let (start, end) = out.span_us.unwrap();
         assert_eq!(

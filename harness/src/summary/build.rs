@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use itertools::Itertools;
+
 use super::claims::{self, ClaimSet};
 use super::order::ReportOrder;
 use super::{
@@ -27,10 +29,10 @@ impl Summary {
         order: &ReportOrder,
     ) -> Self {
         let targets = target_infos(&records, order);
-        let mut known: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
-        known.extend(skipped.iter().map(|s| s.target.clone()));
-        let known = distinct(known.into_iter());
-        let machines = distinct(records.iter().map(|r| r.machine.clone()));
+        let names = targets.iter().map(|t| &t.name);
+        let skipped_names = skipped.iter().map(|s| &s.target);
+        let known: Vec<String> = names.chain(skipped_names).unique().cloned().collect();
+        let machines: Vec<_> = records.iter().map(|r| r.machine.clone()).unique().collect();
         let sections = machines
             .iter()
             .enumerate()
@@ -61,31 +63,31 @@ impl Summary {
                 }
             })
             .collect();
-        let times: BTreeSet<&str> = records.iter().map(|r| r.time.as_str()).collect();
-        let time_range = times.first().zip(times.last()).map(|(a, b)| TimeRange {
-            first: (*a).to_owned(),
-            last: (*b).to_owned(),
-        });
-        let mut runs: Vec<RunInfo> = Vec::new();
+        let times = records.iter().map(|r| &r.time).minmax().into_option();
+        let mut runs: BTreeMap<&str, RunInfo> = BTreeMap::new();
         for r in &records {
-            match runs.iter_mut().find(|run| run.run_id == r.run_id) {
-                Some(run) => run.results += 1,
-                None => runs.push(RunInfo {
-                    run_id: r.run_id.clone(),
-                    mode: r.mode,
-                    results: 1,
-                }),
-            }
+            let run = RunInfo {
+                run_id: r.run_id.clone(),
+                mode: r.mode,
+                results: 0,
+            };
+            runs.entry(&r.run_id).or_insert(run).results += 1;
         }
-        runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
         Self {
-            runs,
+            runs: runs.into_values().collect(),
             left_out: 0,
             targets,
-            git_commits: distinct(records.iter().map(|r| r.git_commit.clone())),
+            git_commits: records
+                .iter()
+                .map(|r| r.git_commit.clone())
+                .unique()
+                .collect(),
             machines,
             sections,
-            time_range,
+            time_range: times.map(|(first, last)| TimeRange {
+                first: first.clone(),
+                last: last.clone(),
+            }),
             skipped,
             problems: Vec::new(),
             instructions: Vec::new(),
@@ -94,10 +96,17 @@ impl Summary {
 
     /// Index of a target in report order (for its chart colour).
     pub fn target_index(&self, target: &str) -> usize {
-        self.targets
-            .iter()
-            .position(|t| t.name == target)
-            .unwrap_or(self.targets.len())
+        let index = self.targets.iter().position(|t| t.name == target);
+        index.unwrap_or(self.targets.len())
+    }
+}
+
+#[cfg(test)]
+impl Summary {
+    /// The summary of `records` with no claims, in name order.
+    pub(crate) fn of(records: Vec<ResultRecord>) -> Self {
+        let order = ReportOrder::default();
+        Self::build(records, Vec::new(), &ClaimSet::default(), &order)
     }
 }
 
@@ -111,35 +120,19 @@ impl Section {
     }
 }
 
-/// Items in first-seen order without repeats.
-pub(crate) fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
-    let mut out = Vec::new();
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
-}
-
 fn target_infos(records: &[ResultRecord], order: &ReportOrder) -> Vec<TargetInfo> {
-    let mut infos: Vec<TargetInfo> = Vec::new();
-    for record in records {
-        match infos.iter_mut().find(|t| t.name == record.target) {
-            Some(info) if !info.toolchains.contains(&record.toolchain) => {
-                info.toolchains.push(record.toolchain.clone());
-            }
-            Some(_) => {}
-            None => infos.push(TargetInfo {
-                name: record.target.clone(),
-                language: record.language.clone(),
-                framework: record.framework.clone(),
-                toolchains: vec![record.toolchain.clone()],
-            }),
-        }
-    }
-    infos.sort_by_key(|t| order.target_key(&t.name));
-    infos
+    let by_target = records.iter().into_group_map_by(|r| &r.target);
+    let infos = by_target.into_values().map(|records| TargetInfo {
+        name: records[0].target.clone(),
+        language: records[0].language.clone(),
+        framework: records[0].framework.clone(),
+        toolchains: records
+            .iter()
+            .map(|r| r.toolchain.clone())
+            .unique()
+            .collect(),
+    });
+    infos.sorted_by_key(|t| order.target_key(&t.name)).collect()
 }
 
 fn workloads(
@@ -147,49 +140,28 @@ fn workloads(
     known: &[String],
     order: &ReportOrder,
 ) -> Vec<WorkloadSummary> {
-    let mut by_workload: BTreeMap<String, Vec<ResultRecord>> = BTreeMap::new();
-    for record in records {
-        by_workload
-            .entry(record.workload.clone())
-            .or_default()
-            .push(record);
-    }
-    let mut workloads: Vec<WorkloadSummary> = by_workload
+    let by_workload = records
         .into_iter()
-        .map(|(name, mut records)| {
-            records.sort_by_key(|r| (param_key(&r.param), order.target_key(&r.target)));
-            workload_summary(name, records, known, order)
-        })
-        .collect();
-    workloads.sort_by_key(|w| order.workload_key(&w.name));
+        .into_group_map_by(|r| r.workload.clone());
+    let workloads = by_workload.into_iter().map(|(name, mut records)| {
+        records.sort_by_key(|r| (param_key(&r.param), order.target_key(&r.target)));
+        let targets = records.iter().map(|r| r.target.clone()).unique();
+        let targets: Vec<String> = targets.sorted_by_key(|t| order.target_key(t)).collect();
+        let params = records.iter().map(|r| r.param.clone()).unique();
+        let params: Vec<String> = params.sorted_by_key(|p| param_key(p)).collect();
+        let missing = known.iter().filter(|t| !targets.contains(t)).cloned();
+        WorkloadSummary {
+            name,
+            missing: missing.sorted_by_key(|t| order.target_key(t)).collect(),
+            sweep: pick_sweep(&params),
+            targets,
+            params,
+            records,
+        }
+    });
     workloads
-}
-
-fn workload_summary(
-    name: String,
-    records: Vec<ResultRecord>,
-    known: &[String],
-    order: &ReportOrder,
-) -> WorkloadSummary {
-    let mut targets: Vec<String> = distinct(records.iter().map(|r| r.target.clone()));
-    targets.sort_by_key(|t| order.target_key(t));
-    let mut params: Vec<String> = distinct(records.iter().map(|r| r.param.clone()));
-    params.sort_by_key(|p| param_key(p));
-    let mut missing: Vec<String> = known
-        .iter()
-        .filter(|t| !targets.contains(t))
-        .cloned()
-        .collect();
-    missing.sort_by_key(|t| order.target_key(t));
-    let sweep = pick_sweep(&params);
-    WorkloadSummary {
-        name,
-        targets,
-        params,
-        records,
-        missing,
-        sweep,
-    }
+        .sorted_by_key(|w| order.workload_key(&w.name))
+        .collect()
 }
 
 /// The parameter prefix with the most distinct numbers (two at least); `c` wins ties.
@@ -218,7 +190,8 @@ fn pick_sweep(params: &[String]) -> Option<Sweep> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::fixtures::record;
+    use crate::evidence::fixtures::{record, records};
+    use crate::summary::assert_has;
 
     fn order() -> ReportOrder {
         ReportOrder {
@@ -229,14 +202,10 @@ mod tests {
 
     #[test]
     fn results_group_in_the_given_order_with_unknown_names_last_and_params_in_numeric_order() {
-        let records = vec![
-            record("zeta/actix/c1", 1.0, 1, 1),
-            record("json/nethttp/c256", 1.0, 1, 1),
-            record("json/actix/c64", 1.0, 1, 1),
-            record("json/actix/c256", 1.0, 1, 1),
-            record("json/zig/c64", 1.0, 1, 1),
-            record("plaintext/actix/c64", 1.0, 1, 1),
-        ];
+        let records = records(
+            "zeta/actix/c1 json/nethttp/c256 json/actix/c64 json/actix/c256 json/zig/c64 \
+             plaintext/actix/c64",
+        );
         let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), &order());
         let names: Vec<&str> = summary.targets.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["nethttp", "actix", "zig"]);
@@ -260,23 +229,12 @@ mod tests {
 
     #[test]
     fn a_workload_with_two_connection_counts_gets_a_sweep_and_one_with_one_does_not() {
-        let records = vec![
-            record("json/actix/c64", 10.0, 1, 1),
-            record("json/actix/c256", 20.0, 1, 1),
-            record("hash/actix/r5000", 1.0, 1, 1),
-        ];
+        let records = records("json/actix/c64=10 json/actix/c256=20 hash/actix/r5000");
         let summary = Summary::build(records, Vec::new(), &ClaimSet::default(), &order());
         let workloads = &summary.sections[0].workloads;
-        let json = workloads.iter().find(|w| w.name == "json").unwrap();
-        assert_eq!(json.sweep.as_ref().unwrap().axis, "connections");
-        assert!(
-            workloads
-                .iter()
-                .find(|w| w.name == "hash")
-                .unwrap()
-                .sweep
-                .is_none()
-        );
+        let find = |name: &str| workloads.iter().find(|w| w.name == name).unwrap();
+        assert_eq!(find("json").sweep.as_ref().unwrap().axis, "connections");
+        assert_eq!(find("hash").sweep, None);
     }
 
     #[test]
@@ -289,13 +247,12 @@ mod tests {
         let first = &summary.sections[0];
         assert_eq!(first.workloads[0].targets, ["actix"]);
         assert_eq!(first.workloads[0].missing, ["nethttp"]);
-        assert!(
-            first
-                .absent_reason("nethttp")
-                .contains("measured on machine 2 only")
+        assert_has(
+            &first.absent_reason("nethttp"),
+            "measured on machine 2 only",
         );
         let reason = summary.unranked_reason().unwrap();
-        assert!(reason.contains("Not ranked across machines"), "{reason}");
-        assert!(reason.contains("64 cores"), "{reason}");
+        assert_has(&reason, "Not ranked across machines");
+        assert_has(&reason, "64 cores");
     }
 }

@@ -1,9 +1,11 @@
 //! What each chart of a workload shows, as data: its series and the table printed beside it.
 //! Drawing is `plot`'s business; this module decides what is worth a chart.
 
+use itertools::Itertools;
+
 use super::format::{bytes, latency, rate};
-use super::table::with_interval;
-use super::{Section, Summary, WorkloadSummary, build::distinct, split_param};
+use super::table::{or_dash, with_interval};
+use super::{Section, Summary, WorkloadSummary, split_param};
 use crate::evidence::{OpenLoopRun, ResultRecord, quantile_name};
 
 /// Where the slowest answer sits on the percentile axis: right of 99.99%.
@@ -32,7 +34,6 @@ pub struct DataTable {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plot {
     pub x: XAxis,
-    /// What the vertical axis measures.
     pub unit: Unit,
     /// Vertical values spanning ten times or more are drawn on a log scale.
     pub y_log: bool,
@@ -40,7 +41,33 @@ pub struct Plot {
     pub series: Vec<Series>,
 }
 
-/// The horizontal axis.
+impl Plot {
+    /// A plot on a linear vertical axis.
+    pub fn new(x: XAxis, unit: Unit, series: Vec<Series>) -> Self {
+        let y_log = false;
+        Self {
+            x,
+            unit,
+            y_log,
+            series,
+        }
+    }
+
+    /// Every `x` of the points, ascending, once each.
+    pub fn xs(&self) -> Vec<f64> {
+        let xs = self.series.iter().flat_map(|s| &s.points).map(|p| p.x);
+        xs.sorted_by(f64::total_cmp).dedup().collect()
+    }
+
+    /// The lowest `y` and the highest (zero when all are below).
+    pub fn y_extent(&self) -> (f64, f64) {
+        let ys = self.series.iter().flat_map(|s| &s.points).map(|p| p.y);
+        ys.fold((f64::MAX, 0.0_f64), |(low, high), y| {
+            (low.min(y), high.max(y))
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum XAxis {
     /// Bars grouped by these labels; a point's `x` is its group's index.
@@ -52,7 +79,6 @@ pub enum XAxis {
     Nines,
 }
 
-/// What a vertical axis measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
     PerSecond,
@@ -89,6 +115,12 @@ pub struct Point {
     pub flagged: bool,
 }
 
+impl Point {
+    pub fn new(x: f64, y: f64, flagged: bool) -> Self {
+        Self { x, y, flagged }
+    }
+}
+
 /// `x` of a quantile on the nines axis.
 pub fn nines(quantile: f64) -> f64 {
     -(1.0 - quantile).max(1e-9).log10()
@@ -96,10 +128,7 @@ pub fn nines(quantile: f64) -> f64 {
 
 /// The element id of a workload's section of the page.
 pub fn anchor(summary: &Summary, section: &Section, workload: &str) -> String {
-    let safe: String = workload
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let safe = workload.replace(|c: char| !c.is_ascii_alphanumeric(), "-");
     if summary.sections.len() > 1 {
         format!("m{}-w-{safe}", section.machine + 1)
     } else {
@@ -114,12 +143,8 @@ const FLAG_NOTE: &str = "Hollow marks: the result is flagged (see its row in the
 /// percentile for each open-loop run.
 pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary) -> Vec<Chart> {
     let id = anchor(summary, section, &w.name);
-    let group = |r: &ResultRecord| {
-        w.params
-            .iter()
-            .position(|p| *p == r.param)
-            .map(|g| g as f64)
-    };
+    let group = |r: &ResultRecord| w.params.iter().position(|p| *p == r.param);
+    let group = |r: &ResultRecord| group(r).map(|g| g as f64);
     let swept = |r: &ResultRecord| match (&w.sweep, split_param(&r.param)) {
         (Some(sweep), (prefix, Some(x))) if prefix == sweep.prefix => Some(x as f64),
         _ => None,
@@ -131,12 +156,7 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
     let mut charts = Vec::new();
     let mut add = |suffix: &str, title: String, note: &str, x, unit, series: Vec<Series>| {
         if series.iter().any(|s| !s.points.is_empty()) {
-            let plot = Plot {
-                x,
-                unit,
-                y_log: false,
-                series,
-            };
+            let plot = Plot::new(x, unit, series);
             charts.push(Chart {
                 id: format!("{id}-{suffix}"),
                 title: format!("{} — {title}", w.name),
@@ -197,13 +217,11 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
     }
     for param in &w.params {
         let records: Vec<&ResultRecord> = w.records.iter().filter(|r| &r.param == param).collect();
-        let labels = distinct(
-            records
-                .iter()
-                .flat_map(|r| &r.open_loop)
-                .map(|run| &run.label),
-        );
-        for (n, label) in labels.into_iter().enumerate() {
+        let labels = records
+            .iter()
+            .flat_map(|r| &r.open_loop)
+            .map(|run| &run.label);
+        for (n, label) in labels.unique().enumerate() {
             let runs: Vec<(&ResultRecord, &OpenLoopRun)> = records
                 .iter()
                 .filter_map(|r| Some((*r, r.open_loop.iter().find(|run| &run.label == label)?)))
@@ -224,89 +242,59 @@ fn series(
     x: impl Fn(&ResultRecord) -> Option<f64>,
     y: impl Fn(&ResultRecord) -> Option<f64>,
 ) -> Vec<Series> {
-    w.targets
-        .iter()
-        .map(|t| {
-            let mut points: Vec<Point> = w
-                .records
-                .iter()
-                .filter(|r| &r.target == t)
-                .filter_map(|r| {
-                    Some(Point {
-                        x: x(r)?,
-                        y: y(r)?,
-                        flagged: !r.flags().words().is_empty(),
-                    })
-                })
-                .collect();
-            points.sort_by(|a, b| a.x.total_cmp(&b.x));
-            Series {
-                target: t.clone(),
-                color: summary.target_index(t),
-                points,
-            }
-        })
-        .collect()
+    let point = |r: &ResultRecord| Some(Point::new(x(r)?, y(r)?, !r.flags().words().is_empty()));
+    let series = w.targets.iter().map(|t| {
+        let points = w
+            .records
+            .iter()
+            .filter(|r| &r.target == t)
+            .filter_map(point);
+        Series {
+            target: t.clone(),
+            color: summary.target_index(t),
+            points: points.sorted_by(|a, b| a.x.total_cmp(&b.x)).collect(),
+        }
+    });
+    series.collect()
 }
 
 /// Latency by percentile of one open-loop run of each target, up to its maximum.
 fn percentile_chart(summary: &Summary, runs: &[(&ResultRecord, &OpenLoopRun)]) -> Chart {
-    let unsustained = |run: &OpenLoopRun| run.client_late || !run.sustained;
-    let series: Vec<Series> = runs
-        .iter()
-        .map(|(r, run)| {
-            let quantiles = run
-                .percentiles
-                .iter()
-                .filter_map(|p| Some((nines(p.quantile), p.us?)));
-            let points = quantiles
-                .chain(run.max_us.map(|us| (MAX_NINES, us)))
-                .map(|(x, us)| Point {
-                    x,
-                    y: us as f64,
-                    flagged: unsustained(run),
-                })
-                .collect();
-            Series {
-                target: r.target.clone(),
-                color: summary.target_index(&r.target),
-                points,
-            }
-        })
-        .collect();
-    let ys = series.iter().flat_map(|s| &s.points).map(|p| p.y);
-    let (low, high) = ys.fold((f64::MAX, 0.0_f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    let mut quantiles: Vec<f64> = runs
-        .iter()
-        .flat_map(|(_, run)| run.percentiles.iter().map(|p| p.quantile))
-        .collect();
-    quantiles.sort_by(f64::total_cmp);
-    quantiles.dedup();
-    let mut columns = vec!["target".to_owned(), "rate".to_owned()];
-    columns.extend(quantiles.iter().map(|q| format!("p{}", quantile_name(*q))));
-    columns.push("max".into());
-    let rows = runs
-        .iter()
-        .map(|(r, run)| {
-            let target = match (run.client_late, run.sustained) {
-                (true, _) => format!("{} (client-late)", r.target),
-                (false, false) => format!("{} (not sustained)", r.target),
-                _ => r.target.clone(),
-            };
-            let mut row = vec![target, format!("{}/s", rate(run.rate_per_sec))];
-            row.extend(quantiles.iter().map(|q| {
-                let p = run.percentiles.iter().find(|p| p.quantile == *q);
-                p.map_or_else(|| "—".into(), with_interval)
-            }));
-            row.push(
-                run.max_us
-                    .map_or_else(|| "—".into(), |us| latency(us as f64)),
-            );
-            row
-        })
-        .collect();
+    let series = runs.iter().map(|(r, run)| {
+        let quantiles = run.percentiles.iter();
+        let quantiles = quantiles.filter_map(|p| Some((nines(p.quantile), p.us?)));
+        let points = quantiles.chain(run.max_us.map(|us| (MAX_NINES, us)));
+        let flagged = run.client_late || !run.sustained;
+        let point = |(x, us): (f64, u64)| Point::new(x, us as f64, flagged);
+        Series {
+            target: r.target.clone(),
+            color: summary.target_index(&r.target),
+            points: points.map(point).collect(),
+        }
+    });
+    let mut plot = Plot::new(XAxis::Nines, Unit::Micros, series.collect());
+    let (low, high) = plot.y_extent();
+    plot.y_log = low > 0.0 && high / low >= 10.0;
+    let quantiles = runs.iter().flat_map(|(_, run)| &run.percentiles);
+    let quantiles = quantiles.map(|p| p.quantile).sorted_by(f64::total_cmp);
+    let quantiles: Vec<f64> = quantiles.dedup().collect();
+    let names = quantiles.iter().map(|q| format!("p{}", quantile_name(*q)));
+    let columns = ["target".into(), "rate".into()].into_iter().chain(names);
+    let rows = runs.iter().map(|(r, run)| {
+        let target = match (run.client_late, run.sustained) {
+            (true, _) => format!("{} (client-late)", r.target),
+            (false, false) => format!("{} (not sustained)", r.target),
+            _ => r.target.clone(),
+        };
+        let at = |q: &f64| run.percentiles.iter().find(|p| p.quantile == *q);
+        let figures = quantiles.iter().map(|q| or_dash(at(q).map(with_interval)));
+        let max = or_dash(run.max_us.map(|us| latency(us as f64)));
+        let first = [target, format!("{}/s", rate(run.rate_per_sec))];
+        first.into_iter().chain(figures).chain([max]).collect()
+    });
     let label = runs.first().map_or("", |(_, run)| run.label.as_str());
-    let rates = distinct(runs.iter().map(|(_, run)| rate(run.rate_per_sec)));
+    let rates = runs.iter().map(|(_, run)| rate(run.rate_per_sec));
+    let rates: Vec<String> = rates.unique().collect();
     let at = match rates.as_slice() {
         [one] => format!("{label}, {one}/s"),
         _ => label.to_owned(),
@@ -318,26 +306,17 @@ fn percentile_chart(summary: &Summary, runs: &[(&ResultRecord, &OpenLoopRun)]) -
                intervals are 95%; n/a: fewer than 10 samples beyond that percentile. Hollow \
                marks: the client fell behind or the server did not sustain the rate."
             .into(),
-        plot: Plot {
-            x: XAxis::Nines,
-            unit: Unit::Micros,
-            y_log: low > 0.0 && high / low >= 10.0,
-            series,
+        plot,
+        table: DataTable {
+            columns: columns.chain(["max".into()]).collect(),
+            rows: rows.collect(),
         },
-        table: DataTable { columns, rows },
     }
 }
 
 /// A table with one row per series and one column per `x` of the plot.
 fn table_by_x(plot: &Plot) -> DataTable {
-    let mut xs: Vec<f64> = plot
-        .series
-        .iter()
-        .flat_map(|s| &s.points)
-        .map(|p| p.x)
-        .collect();
-    xs.sort_by(f64::total_cmp);
-    xs.dedup();
+    let xs = plot.xs();
     let (corner, label): (&str, Box<dyn Fn(f64) -> String>) = match &plot.x {
         XAxis::Groups(groups) => (
             "target",
@@ -346,51 +325,43 @@ fn table_by_x(plot: &Plot) -> DataTable {
         XAxis::Numbers(axis) => (axis, Box::new(|x| x.to_string())),
         XAxis::Nines => ("target", Box::new(|x| format!("{x:.2}"))),
     };
-    let mut columns = vec![corner.to_owned()];
-    columns.extend(xs.iter().map(|x| label(*x)));
-    let rows = plot
-        .series
-        .iter()
-        .map(|s| {
-            let mut row = vec![s.target.clone()];
-            row.extend(
-                xs.iter()
-                    .map(|x| match s.points.iter().find(|p| p.x == *x) {
-                        Some(p) if p.flagged => format!("{} (flagged)", plot.unit.format(p.y)),
-                        Some(p) => plot.unit.format(p.y),
-                        None => "—".into(),
-                    }),
-            );
-            row
-        })
-        .collect();
-    DataTable { columns, rows }
+    let columns = std::iter::once(corner.to_owned()).chain(xs.iter().map(|x| label(*x)));
+    let rows = plot.series.iter().map(|s| {
+        let cell = |x: &f64| match s.points.iter().find(|p| p.x == *x) {
+            Some(p) if p.flagged => format!("{} (flagged)", plot.unit.format(p.y)),
+            Some(p) => plot.unit.format(p.y),
+            None => "—".into(),
+        };
+        std::iter::once(s.target.clone())
+            .chain(xs.iter().map(cell))
+            .collect()
+    });
+    DataTable {
+        columns: columns.collect(),
+        rows: rows.collect(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::evidence::fixtures::record;
-    use crate::summary::claims::ClaimSet;
-    use crate::summary::order::ReportOrder;
+    use crate::summary::assert_has;
 
-    fn summary(records: Vec<ResultRecord>) -> Summary {
-        Summary::build(
-            records,
-            Vec::new(),
-            &ClaimSet::default(),
-            &ReportOrder::default(),
-        )
+    /// The charts of `workload` in the summary of `records`.
+    fn charts(records: Vec<ResultRecord>, workload: &str) -> Vec<Chart> {
+        let s = Summary::of(records);
+        let section = &s.sections[0];
+        let w = section.workloads.iter().find(|w| w.name == workload);
+        workload_charts(&s, section, w.unwrap())
     }
 
-    fn charts(s: &Summary, workload: &str) -> Vec<Chart> {
-        let section = &s.sections[0];
-        let w = section
-            .workloads
-            .iter()
-            .find(|w| w.name == workload)
-            .unwrap();
-        workload_charts(s, section, w)
+    /// The chart of `workload` whose id contains `id`.
+    fn chart(records: Vec<ResultRecord>, workload: &str, id: &str) -> Chart {
+        let found = charts(records, workload)
+            .into_iter()
+            .find(|c| c.id.contains(id));
+        found.unwrap()
     }
 
     #[test]
@@ -405,23 +376,16 @@ mod tests {
 
     #[test]
     fn a_swept_workload_gets_throughput_cpu_memory_sweep_per_connection_and_percentile_charts() {
-        let s = summary(vec![
+        let records = vec![
             record("json/actix/c16", 1000.0, 100, 8),
             record("json/actix/c256", 900.0, 1000, 16),
             record("json/gin/c16", 800.0, 200, 12),
-        ]);
-        let ids: Vec<String> = charts(&s, "json").into_iter().map(|c| c.id).collect();
+        ];
+        let ids: Vec<String> = charts(records, "json").into_iter().map(|c| c.id).collect();
+        let want = "rps cpu pss sweep conn-memory latency-c16-0 latency-c256-0".split(' ');
         assert_eq!(
             ids,
-            [
-                "w-json-rps",
-                "w-json-cpu",
-                "w-json-pss",
-                "w-json-sweep",
-                "w-json-conn-memory",
-                "w-json-latency-c16-0",
-                "w-json-latency-c256-0"
-            ]
+            want.map(|id| format!("w-json-{id}")).collect::<Vec<_>>()
         );
     }
 
@@ -430,11 +394,8 @@ mod tests {
         let mut r = record("sleep/actix/c1000", 100.0, 10_000, 8);
         r.server.idle_pss_bytes = Some(4 << 20);
         r.server.peak_pss_bytes = (4 << 20) + 2_000 * 1000;
-        let s = summary(vec![r, record("sleep/actix/c100", 100.0, 10_000, 8)]);
-        let chart = charts(&s, "sleep")
-            .into_iter()
-            .find(|c| c.id.ends_with("conn-memory"))
-            .unwrap();
+        let records = vec![r, record("sleep/actix/c100", 100.0, 10_000, 8)];
+        let chart = chart(records, "sleep", "conn-memory");
         let thousand = chart.plot.series[0].points.iter().find(|p| p.x == 1000.0);
         assert_eq!(thousand.map(|p| p.y), Some(2000.0));
         assert_eq!(chart.table.columns, ["connections", "100", "1000"]);
@@ -445,11 +406,8 @@ mod tests {
     fn a_percentile_line_runs_from_p50_to_the_maximum_and_leaves_out_what_is_na() {
         let mut r = record("json/actix/c64", 1000.0, 100, 8);
         r.open_loop[0].percentiles[3].us = None;
-        let s = summary(vec![r]);
-        let chart = charts(&s, "json")
-            .into_iter()
-            .find(|c| c.plot.x == XAxis::Nines)
-            .unwrap();
+        let chart = chart(vec![r], "json", "latency");
+        assert_eq!(chart.plot.x, XAxis::Nines);
         let xs: Vec<f64> = chart.plot.series[0].points.iter().map(|p| p.x).collect();
         assert_eq!(xs.len(), 4, "p50, p90, p99 and max: {xs:?}");
         assert_eq!(xs.last(), Some(&MAX_NINES));
@@ -459,19 +417,14 @@ mod tests {
             ["target", "rate", "p50", "p90", "p99", "p99.9", "max"]
         );
         assert_eq!(chart.table.rows[0][5], "n/a");
-        assert!(
-            chart.title.contains("common rate, 500/s"),
-            "{}",
-            chart.title
-        );
+        assert_has(&chart.title, "common rate, 500/s");
     }
 
     #[test]
     fn flagged_results_are_marked_in_the_chart_and_named_in_its_table() {
         let mut r = record("json/actix/c64", 1000.0, 100, 8);
         r.client_bound = true;
-        let s = summary(vec![r]);
-        let rps = charts(&s, "json").remove(0);
+        let rps = chart(vec![r], "json", "rps");
         assert!(rps.plot.series[0].points[0].flagged);
         assert_eq!(rps.table.rows[0][1], "1,000 (flagged)");
     }

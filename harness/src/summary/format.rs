@@ -1,67 +1,61 @@
 //! Number and text formatting shared by the renderers.
 
-/// Escapes text for a Markdown table cell.
-pub(crate) fn md_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+use itertools::Itertools;
+
+/// Escapes text for a Markdown table cell: a pipe would end the cell, a newline the row.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MarkdownCell;
+
+impl askama::filters::Escaper for MarkdownCell {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut out: W, text: &str) -> std::fmt::Result {
+        out.write_str(&text.replace('|', "\\|").replace('\n', " "))
+    }
 }
 
 /// An integer with thousands separators: `142,857`.
 pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let groups = digits.as_bytes().rchunks(3).rev();
+    let groups = groups.map(|g| std::str::from_utf8(g).unwrap_or_default());
+    groups.format(",").to_string()
 }
 
 /// Requests per second: whole numbers from 100 up, one decimal below.
 pub(crate) fn rate(per_sec: f64) -> String {
-    if per_sec >= 100.0 {
-        thousands(per_sec.round() as u64)
-    } else {
-        format!("{per_sec:.1}")
+    match per_sec {
+        100.0.. => thousands(per_sec.round() as u64),
+        _ => format!("{per_sec:.1}"),
     }
 }
 
 /// A latency in microseconds as µs, ms or s with three significant figures.
 pub(crate) fn latency(us: f64) -> String {
-    if us < 1000.0 {
-        format!("{us:.0} µs")
-    } else if us < 1_000_000.0 {
-        format!("{} ms", significant(us / 1000.0))
-    } else {
-        format!("{} s", significant(us / 1e6))
+    match us {
+        ..1000.0 => format!("{us:.0} µs"),
+        ..1e6 => format!("{} ms", significant(us / 1000.0)),
+        _ => format!("{} s", significant(us / 1e6)),
     }
 }
 
 /// Bytes as B, KiB, MiB or GiB.
 pub(crate) fn bytes(n: f64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = n;
-    let mut unit = 0;
-    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{} {}", significant(value), UNITS[unit])
+    // Powers of two divide exactly: one division is as good as three.
+    let unit = (1..=3).rev().find(|&u| n.abs() >= 1024f64.powi(u));
+    match unit {
+        None => format!("{n:.0} B"),
+        Some(u) => {
+            let name = ["KiB", "MiB", "GiB"][u as usize - 1];
+            format!("{} {name}", significant(n / 1024f64.powi(u)))
+        }
     }
 }
 
 /// Three significant figures, without trailing zeros past the point.
 pub(crate) fn significant(value: f64) -> String {
-    let decimals = if value.abs() >= 100.0 {
-        0
-    } else if value.abs() >= 10.0 {
-        1
-    } else {
-        2
+    let decimals = match value.abs() {
+        100.0.. => 0,
+        10.0.. => 1,
+        _ => 2,
     };
     format!("{value:.decimals$}")
 }

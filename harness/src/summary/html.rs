@@ -2,14 +2,15 @@
 //! markup is `harness/templates/summary.html`; this module gathers what it shows.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path};
+use std::path::Path;
 
 use askama::Template;
 
-use super::charts::{self, Chart};
+use super::charts::Chart;
 use super::claims::ClaimCheck;
-use super::table::{self, COLUMNS, FLAGS_LEGEND, Row};
-use super::{SkippedTarget, Summary, SummaryError, TargetInfo, plot, workload_title};
+use super::table::{COLUMNS, Row};
+use super::view::Page;
+use super::{Summary, SummaryError, plot};
 
 /// Links from the page to Criterion's own reports, relative to the page.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,63 +26,37 @@ impl CriterionLinks {
     pub fn find(summary: &Summary, criterion_dir: &Path, out_dir: &Path) -> Self {
         let link = |file: &Path| file.is_file().then(|| relative(out_dir, file));
         let index = link(&criterion_dir.join("report").join("index.html"));
-        let by_id = summary
-            .sections
-            .iter()
-            .flat_map(|s| &s.workloads)
-            .flat_map(|w| &w.records)
-            .filter_map(|r| {
-                let page = criterion_dir
-                    .join(&r.workload)
-                    .join(&r.target)
-                    .join(&r.param)
-                    .join("report")
-                    .join("index.html");
-                link(&page).map(|href| (r.id.clone(), href))
-            })
-            .collect();
-        Self { index, by_id }
+        let workloads = summary.sections.iter().flat_map(|s| &s.workloads);
+        let by_id = workloads.flat_map(|w| &w.records).filter_map(|r| {
+            let dir = criterion_dir
+                .join(&r.workload)
+                .join(&r.target)
+                .join(&r.param);
+            let href = link(&dir.join("report").join("index.html"))?;
+            Some((r.id.clone(), href))
+        });
+        Self {
+            index,
+            by_id: by_id.collect(),
+        }
     }
-}
-
-fn normal(path: &Path) -> Vec<Component<'_>> {
-    path.components()
-        .filter(|c| *c != Component::CurDir)
-        .collect()
 }
 
 /// `to` relative to the folder `from`, with `/` separators.
 fn relative(from: &Path, to: &Path) -> String {
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let (from, to) = (absolute(from), absolute(to));
-    let (from, to) = (normal(&from), normal(&to));
-    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = vec!["..".into(); from.len() - common];
-    parts.extend(
-        to[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    parts.join("/")
+    let path = pathdiff::diff_paths(absolute(to), absolute(from)).unwrap_or_default();
+    path.to_string_lossy().into_owned()
 }
 
 #[derive(Template)]
 #[template(path = "summary.html")]
-struct Page<'a> {
-    provenance: String,
-    unranked: Option<String>,
-    flags_legend: &'static str,
-    instructions_note: Option<String>,
-    columns: &'static [(&'static str, bool)],
+struct Html<'a> {
+    page: Page<'a>,
     links: &'a CriterionLinks,
-    nav: Vec<(String, String)>,
-    targets: &'a [TargetInfo],
-    skipped: &'a [SkippedTarget],
-    sections: Vec<SectionView<'a>>,
-    problems: &'a [String],
 }
 
-impl Page<'_> {
+impl Html<'_> {
     fn verdict_class(&self, check: &ClaimCheck) -> String {
         check.verdict.as_str().replace(' ', "-")
     }
@@ -106,79 +81,21 @@ impl Page<'_> {
     fn link(&self, row: &Row) -> Option<&str> {
         self.links.by_id.get(row.id.as_ref()?).map(String::as_str)
     }
-}
 
-struct SectionView<'a> {
-    heading: Option<String>,
-    prefix: String,
-    claims: &'a [ClaimCheck],
-    workloads: Vec<WorkloadView>,
-}
-
-struct WorkloadView {
-    anchor: String,
-    title: String,
-    /// Each chart with its drawing.
-    charts: Vec<(Chart, String)>,
-    rows: Vec<Row>,
-}
-
-/// Renders `index.html`.
-pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, SummaryError> {
-    let several = summary.sections.len() > 1;
-    let mut nav = Vec::new();
-    let mut sections = Vec::new();
-    for section in &summary.sections {
-        let mut workloads = Vec::new();
-        for w in &section.workloads {
-            let charts = charts::workload_charts(summary, section, w)
-                .into_iter()
-                .map(|chart| plot::svg(&chart).map(|svg| (chart, svg)))
-                .collect::<Result<Vec<(Chart, String)>, SummaryError>>()?;
-            let view = WorkloadView {
-                anchor: charts::anchor(summary, section, &w.name),
-                title: workload_title(w),
-                charts,
-                rows: table::rows(summary, section, w),
-            };
-            let machine = format!(" (machine {})", section.machine + 1);
-            let name = format!("{}{}", view.title, if several { &machine } else { "" });
-            nav.push((view.anchor.clone(), name));
-            workloads.push(view);
-        }
-        sections.push(SectionView {
-            heading: several.then(|| summary.machine_label(section.machine)),
-            prefix: if several {
-                format!("m{}-", section.machine + 1)
-            } else {
-                String::new()
-            },
-            claims: &section.claims,
-            workloads,
-        });
+    fn svg(&self, chart: &Chart) -> Result<String, SummaryError> {
+        plot::svg(chart)
     }
-    let page = Page {
-        provenance: table::provenance(summary),
-        unranked: summary.unranked_reason(),
-        flags_legend: FLAGS_LEGEND,
-        instructions_note: super::instructions::note(&summary.instructions),
-        columns: &COLUMNS,
-        links,
-        nav,
-        targets: &summary.targets,
-        skipped: &summary.skipped,
-        sections,
-        problems: &summary.problems,
-    };
-    super::rendered("index.html", page.render())
+}
+
+pub fn render(summary: &Summary, links: &CriterionLinks) -> Result<String, SummaryError> {
+    let page = Page::new(summary);
+    super::rendered("index.html", Html { page, links }.render())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::fixtures::record;
-    use crate::summary::claims::ClaimSet;
-    use crate::summary::order::ReportOrder;
+    use crate::evidence::fixtures::records;
 
     #[test]
     fn relative_links_climb_out_of_the_report_folder() {
@@ -191,16 +108,7 @@ mod tests {
 
     #[test]
     fn a_result_with_a_criterion_page_links_to_it_from_its_row() {
-        let records = vec![
-            record("json/actix/c64", 10.0, 1, 1),
-            record("json/gin/c64", 9.0, 1, 1),
-        ];
-        let summary = Summary::build(
-            records,
-            Vec::new(),
-            &ClaimSet::default(),
-            &ReportOrder::default(),
-        );
+        let summary = Summary::of(records("json/actix/c64=10 json/gin/c64=9"));
         let links = CriterionLinks {
             index: Some("../criterion/report/index.html".into()),
             by_id: [("json/actix/c64".into(), "../criterion/a.html".into())].into(),
@@ -214,39 +122,20 @@ mod tests {
 
     #[test]
     fn every_chart_is_an_inline_svg_beside_its_table_and_nothing_is_fetched() {
-        let records = vec![
-            record("json/actix/c64", 10.0, 1, 1),
-            record("json/actix/c256", 20.0, 1, 1),
-            record("hash/a<b/r5000", 1.0, 1, 1),
-        ];
-        let summary = Summary::build(
-            records,
-            Vec::new(),
-            &ClaimSet::default(),
-            &ReportOrder::default(),
-        );
+        let summary = Summary::of(records(
+            "json/actix/c64=10 json/actix/c256=20 hash/a<b/r5000",
+        ));
         let page = render(&summary, &CriterionLinks::default()).unwrap();
-        let charts: usize = summary
-            .sections
-            .iter()
-            .flat_map(|s| s.workloads.iter().map(move |w| (s, w)))
-            .map(|(s, w)| charts::workload_charts(&summary, s, w).len())
-            .sum();
+        let sections = Page::new(&summary).sections;
+        let workloads = sections.iter().flat_map(|s| &s.workloads);
+        let charts: usize = workloads.map(|w| w.charts.len()).sum();
         assert_eq!(page.matches("<svg").count(), charts);
         assert_eq!(page.matches("<table class=\"data\"").count(), charts);
-        for id in [
-            "w-json-rps",
-            "w-json-sweep",
-            "w-hash-rps",
-            "w-json-table",
-            "claims-table",
-        ] {
+        for id in "w-json-rps w-json-sweep w-hash-rps w-json-table claims-table".split(' ') {
             assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
         }
-        assert!(
-            page.contains("a&#60;b") || page.contains("a&lt;b"),
-            "names are escaped"
-        );
+        let escaped = page.contains("a&#60;b") || page.contains("a&lt;b");
+        assert!(escaped, "names are escaped");
         let without_svg_namespace = page.replace("http://www.w3.org/2000/svg", "");
         for remote in ["<script", "http://", "https://", "src="] {
             assert!(!without_svg_namespace.contains(remote), "{remote}");

@@ -78,79 +78,51 @@ pub fn note(counts: &[IcountRecord]) -> Option<String> {
 mod tests {
     use super::*;
     use crate::evidence::fixtures;
-    use crate::icount::Repetition;
+    use crate::icount::record::fixture;
 
-    fn count(target: &str, workload: &str, at: &str, per_request: f64) -> IcountRecord {
-        IcountRecord {
-            schema: crate::icount::record::RECORD_SCHEMA,
-            target: target.into(),
-            workload: workload.into(),
-            instructions_per_request: per_request,
-            spread_pct: 0.02,
-            repetitions: vec![Repetition {
-                warmup_requests: 70,
-                measured_requests: 1000,
-                instructions: (per_request * 1000.0) as u64,
-                instructions_per_request: per_request,
-            }],
-            tool: "callgrind (valgrind-3.19.0)".into(),
-            settings: String::new(),
-            commit: "abc1234".into(),
-            recorded_at: at.into(),
-        }
+    fn count(target: &str, workload: &str, per_request: f64) -> IcountRecord {
+        let mut count = fixture(target, workload, &[per_request]);
+        count.spread_pct = 0.02;
+        count
+    }
+
+    fn result(id: &str) -> ResultRecord {
+        fixtures::record(id, 1000.0, 100, 10)
     }
 
     #[test]
     fn a_result_shows_the_count_of_its_target_and_family_at_any_connection_count() {
         let counts = [
-            count("actix", "plaintext", "2026-01-01T00:00:00Z", 16_420.6),
-            count("axum", "plaintext", "2026-01-01T00:00:00Z", 18_078.0),
+            count("actix", "plaintext", 16_420.6),
+            count("axum", "plaintext", 18_078.0),
         ];
-        let r = fixtures::record("plaintext/actix/c1024", 1000.0, 100, 10);
-        assert_eq!(cell(&r, &counts), "16,421 ±0.02%");
-        let pipelined = fixtures::record("plaintext-pipelined/actix/c256", 1000.0, 100, 10);
-        assert_eq!(cell(&pipelined, &counts), "—");
+        assert_eq!(
+            cell(&result("plaintext/actix/c1024"), &counts),
+            "16,421 ±0.02%"
+        );
+        assert_eq!(
+            cell(&result("plaintext-pipelined/actix/c256"), &counts),
+            "—"
+        );
     }
 
     #[test]
     fn a_parametrised_count_matches_only_the_result_with_its_number() {
-        let counts = [count("actix", "hash:1000", "2026-01-01T00:00:00Z", 3.6e6)];
-        assert!(
-            matching(
-                &fixtures::record("hash/actix/r1k", 1000.0, 100, 10),
-                &counts
-            )
-            .is_some()
-        );
-        assert!(
-            matching(
-                &fixtures::record("hash/actix/r19k", 1000.0, 100, 10),
-                &counts
-            )
-            .is_none()
-        );
-        assert!(
-            matching(
-                &fixtures::record("hash-offload/actix/r1k", 1000.0, 100, 10),
-                &counts
-            )
-            .is_none()
-        );
+        let counts = [count("actix", "hash:1000", 3.6e6)];
+        let matches = |id: &str| matching(&result(id), &counts).is_some();
+        assert!(matches("hash/actix/r1k"));
+        assert!(!matches("hash/actix/r19k"));
+        assert!(!matches("hash-offload/actix/r1k"));
     }
 
     #[test]
     fn the_newest_count_of_a_target_and_workload_is_kept() {
         let root = tempfile::tempdir().unwrap();
         let (a, b) = (root.path().join("a"), root.path().join("b"));
-        for (dir, at, n) in [
-            (&a, "2026-01-02T00:00:00Z", 2.0),
-            (&b, "2026-01-01T00:00:00Z", 1.0),
-        ] {
-            let results = dir.join("results");
-            std::fs::create_dir_all(&results).unwrap();
-            count("actix", "json", at, n)
-                .write_to(&records_dir(dir))
-                .unwrap();
+        for (dir, day, n) in [(&a, 2, 2.0), (&b, 1, 1.0)] {
+            let mut count = count("actix", "json", n);
+            count.recorded_at = format!("2026-01-0{day}T00:00:00Z");
+            count.write_to(&records_dir(dir)).unwrap();
         }
         let kept = gather(&[a.join("results"), b.join("results")]);
         assert_eq!(kept.len(), 1);

@@ -186,19 +186,12 @@ pub fn render(
 mod tests {
     use super::*;
     use crate::evidence::fixtures::record;
-    use crate::summary::claims::ClaimSet;
-    use crate::summary::order::ReportOrder;
 
     #[test]
     fn each_result_carries_its_record_its_flags_and_its_machine() {
         let mut bad = record("json/actix/c64", 10.0, 1, 1);
         bad.invalid = true;
-        let summary = Summary::build(
-            vec![bad],
-            Vec::new(),
-            &ClaimSet::default(),
-            &ReportOrder::default(),
-        );
+        let summary = Summary::of(vec![bad]);
         let text = render(&summary, &CriterionLinks::default()).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(doc["schema_version"], SCHEMA_VERSION);

@@ -21,8 +21,11 @@ pub mod order;
 mod plot;
 pub mod sources;
 mod table;
+mod view;
 
 use std::path::{Path, PathBuf};
+
+use itertools::Itertools;
 
 use crate::catalog::{Availability, Catalog};
 use crate::evidence::{Machine, ResultRecord, RunMode};
@@ -35,25 +38,20 @@ pub use self::sources::RunSelection;
 /// Errors of building or writing the summary; each says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum SummaryError {
-    /// The results folders hold no readable result.
     #[error("no results in {}: run `cargo bench` first{}", folders(.dirs), problems_note(.problems))]
     NoResults {
         dirs: Vec<PathBuf>,
         problems: Vec<String>,
     },
-    /// The claims file could not be read.
     #[error("cannot read the claims {}: {source}; restore it with `git checkout spec/claims.toml`", path.display())]
     ReadClaims {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The claims file is not valid.
     #[error("the claims {} are not valid: {why}; fix the file (its header explains the fields)", path.display())]
     ParseClaims { path: PathBuf, why: String },
-    /// A document could not be serialised or rendered (a bug).
     #[error("cannot render {what}: {why}; this is a bug in stampede, please report it")]
     Render { what: String, why: String },
-    /// An output file could not be written.
     #[error("cannot write {}: {source}; check that the folder is writable or pass --out DIR", path.display())]
     Write {
         path: PathBuf,
@@ -62,30 +60,26 @@ pub enum SummaryError {
 }
 
 /// A rendered document ending in one newline, or why it could not be rendered.
-fn rendered(
+fn rendered<E: std::fmt::Display>(
     what: &str,
-    text: Result<String, impl std::fmt::Display>,
+    text: Result<String, E>,
 ) -> Result<String, SummaryError> {
-    let mut text = text.map_err(|e| SummaryError::Render {
+    let why = |e: E| e.to_string();
+    let text = text.map_err(why).map_err(|why| SummaryError::Render {
         what: what.into(),
-        why: e.to_string(),
+        why,
     })?;
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    Ok(text)
+    Ok(text.trim_end_matches('\n').to_owned() + "\n")
 }
 
 fn folders(dirs: &[PathBuf]) -> String {
-    let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-    names.join(", ")
+    dirs.iter().map(|d| d.display()).join(", ")
 }
 
 fn problems_note(problems: &[String]) -> String {
-    if problems.is_empty() {
-        String::new()
-    } else {
-        format!(" ({} unreadable: {})", problems.len(), problems.join("; "))
+    match problems.len() {
+        0 => String::new(),
+        n => format!(" ({n} unreadable: {})", problems.join("; ")),
     }
 }
 
@@ -140,7 +134,6 @@ pub struct Section {
     pub machine: usize,
     /// Workloads in report order.
     pub workloads: Vec<WorkloadSummary>,
-    /// Claims checked against this machine's results.
     pub claims: Vec<ClaimCheck>,
     /// Why targets have no result on this machine: skipped here, or measured on another one.
     pub absent: Vec<SkippedTarget>,
@@ -176,7 +169,6 @@ pub struct Summary {
     pub machines: Vec<Machine>,
     /// One section per machine, in the order of `machines`.
     pub sections: Vec<Section>,
-    /// Distinct commits the results name.
     pub git_commits: Vec<String>,
     pub time_range: Option<TimeRange>,
     /// Targets that could not run here.
@@ -193,15 +185,13 @@ impl Summary {
         if self.machines.len() < 2 {
             return None;
         }
-        let names: Vec<String> = (0..self.machines.len())
-            .map(|i| self.machine_label(i))
-            .collect();
+        let names = (0..self.machines.len()).map(|i| self.machine_label(i));
         Some(format!(
             "Not ranked across machines: these results come from {} machines with different \
              fingerprints ({}). CPU model, core count and kernel change every figure, so each \
              machine's results are shown and compared on their own, never side by side.",
             self.machines.len(),
-            names.join("; ")
+            names.format("; ")
         ))
     }
 
@@ -214,7 +204,6 @@ impl Summary {
     }
 }
 
-/// A machine's fingerprint in words.
 pub fn machine_text(m: &Machine) -> String {
     format!("{}, {} cores, Linux {}", m.cpu_model, m.cores, m.kernel)
 }
@@ -253,6 +242,13 @@ pub fn workload_title(workload: &WorkloadSummary) -> String {
     }
 }
 
+/// Fails, showing `text`, unless it contains `part`.
+#[cfg(test)]
+#[track_caller]
+pub(crate) fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} is not in:\n{text}");
+}
+
 /// The three files a summary writes: `index.html`, `report.md`, `results.json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SummaryPaths {
@@ -279,11 +275,10 @@ pub fn write_from_results(
         });
     }
     let catalog = Catalog::discover().ok();
-    let claims = match &catalog {
-        Some(catalog) if catalog.root().join(claims::CLAIMS_FILE).is_file() => {
-            ClaimSet::load(&catalog.root().join(claims::CLAIMS_FILE))?
-        }
-        _ => ClaimSet::builtin()?,
+    let file = catalog.as_ref().map(|c| c.root().join(claims::CLAIMS_FILE));
+    let claims = match file.filter(|f| f.is_file()) {
+        Some(file) => ClaimSet::load(&file)?,
+        None => ClaimSet::builtin()?,
     };
     let (order, order_problem) = ReportOrder::discover(catalog.as_ref());
     let skipped = catalog
@@ -300,21 +295,17 @@ pub fn write_from_results(
 
 /// Catalog targets with no result whose toolchain is missing here.
 pub fn skipped_targets(catalog: &Catalog, records: &[ResultRecord]) -> Vec<SkippedTarget> {
-    catalog
-        .targets()
-        .iter()
-        .filter(|t| !records.iter().any(|r| r.target == t.name))
-        .filter_map(|t| match catalog.availability(t) {
-            Availability::Skipped { reason } => Some(SkippedTarget {
-                target: t.name.clone(),
-                reason,
-            }),
-            Availability::Available { .. } => None,
-        })
+    let absent = catalog.targets().iter();
+    let absent = absent.filter(|t| !records.iter().any(|r| r.target == t.name));
+    let skipped = absent.filter_map(|t| match catalog.availability(t) {
+        Availability::Skipped { reason } => Some((t.name.clone(), reason)),
+        Availability::Available { .. } => None,
+    });
+    skipped
+        .map(|(target, reason)| SkippedTarget { target, reason })
         .collect()
 }
 
-/// Writes the three renderings of `summary` into `out_dir`.
 pub fn write_summary(
     summary: &Summary,
     out_dir: &Path,
@@ -356,13 +347,8 @@ mod tests {
     #[test]
     fn no_results_tells_the_user_to_run_the_benches() {
         let dir = tempfile::tempdir().unwrap();
-        let err = write_from_results(
-            &[dir.path().to_path_buf()],
-            &dir.path().join("out"),
-            None,
-            RunSelection::Latest,
-        )
-        .unwrap_err();
+        let (dirs, out) = ([dir.path().to_path_buf()], dir.path().join("out"));
+        let err = write_from_results(&dirs, &out, None, RunSelection::Latest).unwrap_err();
         assert!(err.to_string().contains("run `cargo bench` first"), "{err}");
     }
 }

@@ -5,7 +5,6 @@ use crate::catalog::Catalog;
 use crate::vectors::spec_dir;
 use crate::workload::WorkloadSpec;
 
-/// The order of targets and workloads in a summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportOrder {
     /// Target names, first shown first.
@@ -22,30 +21,20 @@ impl ReportOrder {
             return (Self::default(), None);
         };
         let targets = catalog.targets().iter().map(|t| t.name.clone()).collect();
-        match WorkloadSpec::load(&spec_dir(catalog.root())) {
-            Ok(spec) => (
-                Self {
-                    targets,
-                    workloads: spec.group_names(),
-                },
-                None,
-            ),
+        let (workloads, problem) = match WorkloadSpec::load(&spec_dir(catalog.root())) {
+            Ok(spec) => (spec.group_names(), None),
             Err(err) => (
-                Self {
-                    targets,
-                    workloads: Vec::new(),
-                },
+                Vec::new(),
                 Some(format!("workloads are shown by name: {err}")),
             ),
-        }
+        };
+        (Self { targets, workloads }, problem)
     }
 
-    /// Sort key of a target.
     pub fn target_key(&self, name: &str) -> (usize, String) {
         key(&self.targets, name)
     }
 
-    /// Sort key of a workload family.
     pub fn workload_key(&self, name: &str) -> (usize, String) {
         key(&self.workloads, name)
     }

@@ -6,23 +6,16 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 
 use super::SummaryError;
-use super::charts::{Chart, MAX_NINES, Plot, Unit, XAxis, nines};
+use super::charts::{Chart, MAX_NINES, Plot, Point, Unit, XAxis, nines};
+use crate::evidence::quantile_name;
 
 const SIZE: (u32, u32) = (560, 300);
 
 /// Colour-blind-safe palette (Okabe-Ito), indexed by target in report order.
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(0x00, 0x72, 0xB2),
-    RGBColor(0xE6, 0x9F, 0x00),
-    RGBColor(0x00, 0x9E, 0x73),
-    RGBColor(0xCC, 0x79, 0xA7),
-    RGBColor(0x56, 0xB4, 0xE9),
-    RGBColor(0xD5, 0x5E, 0x00),
-    RGBColor(0x77, 0x77, 0x77),
-    RGBColor(0xF0, 0xE4, 0x42),
+const PALETTE: [u32; 8] = [
+    0x0072B2, 0xE69F00, 0x009E73, 0xCC79A7, 0x56B4E9, 0xD55E00, 0x777777, 0xF0E442,
 ];
 
-/// The chart as an `<svg>` element.
 pub(crate) fn svg(chart: &Chart) -> Result<String, SummaryError> {
     let mut out = String::new();
     {
@@ -41,6 +34,7 @@ pub(crate) fn svg(chart: &Chart) -> Result<String, SummaryError> {
 struct Axis {
     range: std::ops::Range<f64>,
     ticks: Vec<(f64, String)>,
+    log: bool,
 }
 
 impl Ranged for Axis {
@@ -53,11 +47,9 @@ impl Ranged for Axis {
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.iter().map(|(x, _)| *x).collect()
-        }
+        let light = hint.weight().allow_light_points();
+        let ticks = self.ticks.iter().map(|(x, _)| *x);
+        ticks.filter(|_| !light).collect()
     }
 
     fn range(&self) -> std::ops::Range<f64> {
@@ -67,86 +59,64 @@ impl Ranged for Axis {
 
 impl Axis {
     fn label(&self, at: f64) -> String {
-        self.ticks
-            .iter()
-            .find(|(x, _)| (x - at).abs() < 1e-9)
-            .map(|(_, label)| label.clone())
-            .unwrap_or_default()
+        let tick = self.ticks.iter().find(|(x, _)| (x - at).abs() < 1e-9);
+        tick.map(|(_, label)| label.clone()).unwrap_or_default()
+    }
+
+    /// Where a value is drawn.
+    fn at(&self, value: f64) -> f64 {
+        if self.log && value > 0.0 {
+            value.log10()
+        } else {
+            value
+        }
     }
 }
 
-fn x_axis(plot: &Plot) -> (Axis, bool) {
-    match &plot.x {
-        XAxis::Groups(groups) => (
-            Axis {
-                range: 0.0..groups.len().max(1) as f64,
-                ticks: groups
-                    .iter()
-                    .enumerate()
-                    .map(|(i, g)| (i as f64 + 0.5, g.clone()))
-                    .collect(),
-            },
-            false,
-        ),
+fn x_axis(plot: &Plot) -> Axis {
+    let (range, ticks, log) = match &plot.x {
+        XAxis::Groups(groups) => {
+            let ticks = groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (i as f64 + 0.5, g.clone()));
+            (0.0..groups.len().max(1) as f64, ticks.collect(), false)
+        }
         XAxis::Numbers(_) => {
-            let mut xs: Vec<f64> = points(plot).map(|(x, _)| x).collect();
-            xs.sort_by(f64::total_cmp);
-            xs.dedup();
-            let (low, high) = (
-                xs.first().copied().unwrap_or(1.0),
-                xs.last().copied().unwrap_or(1.0),
-            );
+            let xs = plot.xs();
+            let low = xs.first().copied().unwrap_or(1.0);
+            let high = xs.last().copied().unwrap_or(1.0);
             let log = low > 0.0 && high / low >= 8.0;
             let at = |x: f64| if log { x.log10() } else { x };
             let pad = ((at(high) - at(low)) * 0.06).max(0.5);
             let ticks = xs.iter().map(|x| (at(*x), format!("{x}"))).collect();
-            (
-                Axis {
-                    range: at(low) - pad..at(high) + pad,
-                    ticks,
-                },
-                log,
-            )
+            (at(low) - pad..at(high) + pad, ticks, log)
         }
         XAxis::Nines => {
-            let mut ticks: Vec<(f64, String)> = [(0.5, "50%"), (0.9, "90%"), (0.99, "99%")]
-                .into_iter()
-                .chain([(0.999, "99.9%"), (0.9999, "99.99%")])
-                .map(|(q, label)| (nines(q), label.to_owned()))
-                .collect();
-            ticks.push((MAX_NINES, "max".to_owned()));
-            (
-                Axis {
-                    range: nines(0.5) - 0.2..MAX_NINES + 0.2,
-                    ticks,
-                },
-                false,
-            )
+            let quantiles = [0.5, 0.9, 0.99, 0.999, 0.9999];
+            let ticks = quantiles.map(|q| (nines(q), format!("{}%", quantile_name(q))));
+            let ticks = ticks.into_iter().chain([(MAX_NINES, "max".to_owned())]);
+            (nines(0.5) - 0.2..MAX_NINES + 0.2, ticks.collect(), false)
         }
-    }
+    };
+    Axis { range, ticks, log }
 }
 
 fn y_axis(plot: &Plot) -> Axis {
-    let ys: Vec<f64> = points(plot).map(|(_, y)| y).collect();
-    let high = ys.iter().copied().fold(0.0_f64, f64::max);
-    let low = ys.iter().copied().fold(f64::MAX, f64::min).min(high);
+    let (low, high) = plot.y_extent();
+    let low = low.min(high);
     let format = |v: f64| plot.unit.format(v);
     if plot.y_log && low > 0.0 {
-        let (bottom, top) = (low.log10().floor(), (high * 3.0).log10().ceil());
-        let mut ticks = Vec::new();
-        let mut decade = bottom;
-        while decade <= top {
-            for m in [1.0, 2.0, 5.0] {
-                let v = m * 10f64.powf(decade);
-                if (low / 1.5..=high * 3.0).contains(&v) {
-                    ticks.push((v.log10(), format(v)));
-                }
-            }
-            decade += 1.0;
-        }
+        let (bottom, top) = (
+            low.log10().floor() as i32,
+            (high * 3.0).log10().ceil() as i32,
+        );
+        let values = (bottom..=top).flat_map(|d| [1.0, 2.0, 5.0].map(|m| m * 10f64.powf(d.into())));
+        let values = values.filter(|v| (low / 1.5..=high * 3.0).contains(v));
         return Axis {
             range: (low / 1.5).log10()..(high * 3.0).log10(),
-            ticks,
+            ticks: values.map(|v| (v.log10(), format(v))).collect(),
+            log: true,
         };
     }
     // Linear from zero (or the lowest negative value), with room above for the legend.
@@ -162,6 +132,7 @@ fn y_axis(plot: &Plot) -> Axis {
     Axis {
         range: bottom..top,
         ticks,
+        log: false,
     }
 }
 
@@ -183,23 +154,13 @@ fn nice_step(rough: f64, binary: bool) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
-fn points(plot: &Plot) -> impl Iterator<Item = (f64, f64)> + '_ {
-    plot.series
-        .iter()
-        .flat_map(|s| &s.points)
-        .map(|p| (p.x, p.y))
-}
-
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
     let fail = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(fail)?;
-    let (x, x_log) = x_axis(plot);
-    let y = y_axis(plot);
-    let y_at = |v: f64| if plot.y_log && v > 0.0 { v.log10() } else { v };
-    let x_at = |v: f64| if x_log { v.log10() } else { v };
+    let (x, y) = (x_axis(plot), y_axis(plot));
     let mut chart = ChartBuilder::on(root)
         .margin(12)
         .x_label_area_size(44)
@@ -216,53 +177,39 @@ where
         .light_line_style(WHITE)
         .bold_line_style(BLACK.mix(0.1));
     match &plot.x {
-        XAxis::Groups(_) => {
-            mesh.disable_x_mesh();
-        }
-        XAxis::Numbers(label) => {
-            mesh.x_desc(if x_log {
-                format!("{label} (log scale)")
-            } else {
-                label.clone()
-            });
-        }
-        XAxis::Nines => {
-            mesh.x_desc("percentile");
-        }
-    }
+        XAxis::Groups(_) => mesh.disable_x_mesh(),
+        XAxis::Numbers(label) if x.log => mesh.x_desc(format!("{label} (log scale)")),
+        XAxis::Numbers(label) => mesh.x_desc(label),
+        XAxis::Nines => mesh.x_desc("percentile"),
+    };
     mesh.draw().map_err(fail)?;
     // Bars share 80% of their group, and stay narrow when there are few.
     let width = (0.8 / plot.series.len().max(1) as f64).min(0.25);
     let offset = 0.5 - width * plot.series.len() as f64 / 2.0;
     for (s, series) in plot.series.iter().enumerate() {
-        let color = PALETTE[series.color % PALETTE.len()];
-        let style = |flagged: bool| {
-            if flagged {
-                color.stroke_width(2)
-            } else {
-                color.filled()
-            }
+        let [_, r, g, b] = PALETTE[series.color % PALETTE.len()].to_be_bytes();
+        let color = RGBColor(r, g, b);
+        let style = |flagged| match flagged {
+            true => color.stroke_width(2),
+            false => color.filled(),
         };
         let anno = if let XAxis::Groups(_) = plot.x {
-            let base = y.range.start.max(y_at(0.0).min(y.range.end));
+            let base = y.range.start.max(y.at(0.0).min(y.range.end));
             chart.draw_series(series.points.iter().map(|p| {
                 let left = p.x + offset + width * s as f64;
                 Rectangle::new(
-                    [(left, base), (left + width * 0.9, y_at(p.y))],
+                    [(left, base), (left + width * 0.9, y.at(p.y))],
                     style(p.flagged),
                 )
             }))
         } else {
-            let path = series.points.iter().map(|p| (x_at(p.x), y_at(p.y)));
+            let at = |p: &Point| (x.at(p.x), y.at(p.y));
+            let path = series.points.iter().map(at);
             chart
                 .draw_series(LineSeries::new(path, color.stroke_width(2)))
                 .map_err(fail)?;
-            chart.draw_series(
-                series
-                    .points
-                    .iter()
-                    .map(|p| Circle::new((x_at(p.x), y_at(p.y)), 4, style(p.flagged))),
-            )
+            let marks = series.points.iter();
+            chart.draw_series(marks.map(|p| Circle::new(at(p), 4, style(p.flagged))))
         }
         .map_err(fail)?;
         anno.label(series.target.clone()).legend(move |(lx, ly)| {
@@ -283,28 +230,29 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::summary::assert_has;
     use crate::summary::charts::{DataTable, Point, Series};
 
-    fn chart(x: XAxis, y_log: bool, points: Vec<(f64, f64, bool)>) -> Chart {
-        Chart {
+    /// The drawing of one series `a<b` of `(x, y, flagged)` points.
+    fn draw(x: XAxis, y_log: bool, points: &[(f64, f64, bool)]) -> String {
+        let points = points
+            .iter()
+            .map(|&(x, y, flagged)| Point::new(x, y, flagged));
+        let series = Series {
+            target: "a<b".into(),
+            color: 0,
+            points: points.collect(),
+        };
+        let mut plot = Plot::new(x, Unit::Micros, vec![series]);
+        plot.y_log = y_log;
+        let chart = Chart {
             id: "c".into(),
             title: "t".into(),
             note: String::new(),
-            plot: Plot {
-                x,
-                unit: Unit::Micros,
-                y_log,
-                series: vec![Series {
-                    target: "a<b".into(),
-                    color: 0,
-                    points: points
-                        .into_iter()
-                        .map(|(x, y, flagged)| Point { x, y, flagged })
-                        .collect(),
-                }],
-            },
+            plot,
             table: DataTable::default(),
-        }
+        };
+        svg(&chart).unwrap()
     }
 
     /// plotters writes each label on a line of its own inside `<text>`.
@@ -325,12 +273,8 @@ mod tests {
 
     #[test]
     fn bars_draw_one_rectangle_per_value_hollow_when_flagged_and_escape_names() {
-        let bars = chart(
-            XAxis::Groups(vec!["c64".into(), "c256".into()]),
-            false,
-            vec![(0.0, 10.0, false), (1.0, 5.0, true)],
-        );
-        let svg = svg(&bars).unwrap();
+        let groups = XAxis::Groups(vec!["c64".into(), "c256".into()]);
+        let svg = draw(groups, false, &[(0.0, 10.0, false), (1.0, 5.0, true)]);
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(has_text(&svg, "c64") && has_text(&svg, "c256"), "{svg}");
         assert!(svg.contains("a&lt;b") && !svg.contains("a<b"));
@@ -341,25 +285,13 @@ mod tests {
 
     #[test]
     fn a_percentile_plot_labels_the_nines_and_the_maximum_on_a_log_latency_axis() {
-        let line = chart(
-            XAxis::Nines,
-            true,
-            vec![
-                (nines(0.5), 100.0, false),
-                (nines(0.99), 1000.0, false),
-                (MAX_NINES, 20_000.0, false),
-            ],
-        );
-        let svg = svg(&line).unwrap();
-        for label in [
-            "50%",
-            "99%",
-            "99.9%",
-            "max",
-            "100 µs",
-            "10.0 ms",
-            "percentile",
-        ] {
+        let points = [
+            (nines(0.5), 100.0),
+            (nines(0.99), 1000.0),
+            (MAX_NINES, 20_000.0),
+        ];
+        let svg = draw(XAxis::Nines, true, &points.map(|(x, y)| (x, y, false)));
+        for label in "50%|99%|99.9%|max|100 µs|10.0 ms|percentile".split('|') {
             assert!(has_text(&svg, label), "{label}: {svg}");
         }
         assert_eq!(svg.matches("<circle").count(), 3);
@@ -367,13 +299,13 @@ mod tests {
 
     #[test]
     fn a_wide_sweep_of_connections_is_drawn_on_a_log_axis() {
-        let sweep = chart(
-            XAxis::Numbers("connections".into()),
+        let connections = XAxis::Numbers("connections".into());
+        let svg = draw(
+            connections,
             false,
-            vec![(1.0, 10.0, false), (1024.0, 20.0, false)],
+            &[(1.0, 10.0, false), (1024.0, 20.0, false)],
         );
-        let svg = svg(&sweep).unwrap();
-        assert!(svg.contains("connections (log scale)"), "{svg}");
+        assert_has(&svg, "connections (log scale)");
         assert!(has_text(&svg, "1024"), "{svg}");
     }
 }

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use itertools::Itertools;
+
 use crate::evidence::{ResultRecord, read_all};
 
 /// Which runs' results a summary shows.
@@ -18,7 +20,6 @@ pub enum RunSelection {
 /// The results of several folders, merged.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Gathered {
-    /// The results shown.
     pub records: Vec<ResultRecord>,
     /// Files that could not be read.
     pub problems: Vec<String>,
@@ -46,15 +47,8 @@ pub fn gather(dirs: &[PathBuf], selection: RunSelection) -> Gathered {
         })
     };
     let total = gathered.records.len();
-    let mut kept: Vec<ResultRecord> = Vec::with_capacity(total);
-    for record in &gathered.records {
-        let seen = kept
-            .iter()
-            .any(|k| k.id == record.id && k.machine == record.machine);
-        if newest(record) && !seen {
-            kept.push(record.clone());
-        }
-    }
+    let kept = gathered.records.iter().filter(|r| newest(r));
+    let kept: Vec<ResultRecord> = kept.unique_by(|r| (&r.id, &r.machine)).cloned().collect();
     gathered.left_out += total - kept.len();
     gathered.records = kept;
     gathered
@@ -72,10 +66,8 @@ pub fn select_runs(
     let Some(latest) = records.iter().map(|r| r.run_id.clone()).max() else {
         return (records, 0);
     };
-    let total = records.len();
-    let kept: Vec<ResultRecord> = records.into_iter().filter(|r| r.run_id == latest).collect();
-    let left_out = total - kept.len();
-    (kept, left_out)
+    let (kept, older): (Vec<_>, Vec<_>) = records.into_iter().partition(|r| r.run_id == latest);
+    (kept, older.len())
 }
 
 #[cfg(test)]
@@ -106,11 +98,11 @@ mod tests {
             (1, "json/gin/c64", 3, "X"),
         ]);
         let latest = gather(&dirs, RunSelection::Latest);
-        let shown: Vec<(&str, &str)> = latest
+        let shown = latest
             .records
             .iter()
-            .map(|r| (r.id.as_str(), r.time.as_str()))
-            .collect();
+            .map(|r| (r.id.as_str(), r.time.as_str()));
+        let shown: Vec<(&str, &str)> = shown.collect();
         let day3 = "2026-01-03T00:00:00Z";
         assert_eq!(shown, [("json/axum/c64", day3), ("json/gin/c64", day3)]);
         assert_eq!(latest.left_out, 2, "the older actix run, the older axum");

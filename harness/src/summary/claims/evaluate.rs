@@ -2,10 +2,12 @@
 
 use std::collections::BTreeSet;
 
+use itertools::Itertools;
+
 use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
 use crate::evidence::ResultRecord;
-use crate::summary::build::distinct;
 use crate::summary::format::ratio;
+use crate::summary::table::workers;
 use crate::summary::{SkippedTarget, split_param};
 
 /// Evaluates every claim of `set` against `records`.
@@ -42,31 +44,25 @@ pub fn evaluate(
 }
 
 fn describe(claim: &Claim, at: Option<&str>) -> String {
-    let side = |s: &Side, with_workload: bool| {
+    let same = claim.a.workload == claim.b.workload;
+    let side = |s: &Side| {
         let targets = match (s.targets.len(), s.pick) {
             (1, _) => s.targets[0].clone(),
             (_, Pick::Largest) => format!("max({})", s.targets.join(", ")),
             (_, Pick::Smallest) => format!("min({})", s.targets.join(", ")),
         };
-        if with_workload {
-            format!("{targets} on {}", s.workload)
-        } else {
-            targets
+        match same {
+            true => targets,
+            false => format!("{targets} on {}", s.workload),
         }
     };
-    let same = claim.a.workload == claim.b.workload;
-    let place = if same {
-        format!(" on {}", claim.a.workload)
-    } else {
-        String::new()
+    let place = match same {
+        true => format!(" on {}", claim.a.workload),
+        false => String::new(),
     };
     let at = at.map(|p| format!(" at {p}")).unwrap_or_default();
-    format!(
-        "{}{place}{at}: {} ÷ {}",
-        claim.metric.label(),
-        side(&claim.a, !same),
-        side(&claim.b, !same)
-    )
+    let (a, b) = (side(&claim.a), side(&claim.b));
+    format!("{}{place}{at}: {a} ÷ {b}", claim.metric.label())
 }
 
 /// Fills `check` with the measurement and verdict; `Err(why)` leaves it not comparable.
@@ -90,19 +86,17 @@ fn measure(
         .intersection(&common_params(&side_b))
         .cloned()
         .collect();
-    let mut numbered: Vec<(u64, String)> = common
+    let numbered = common
         .iter()
-        .filter_map(|p| split_param(p).1.map(|n| (n, p.clone())))
-        .collect();
-    numbered.sort();
+        .filter_map(|p| Some((split_param(p).1?, p.clone())));
+    let numbered: Vec<(u64, String)> = numbered.sorted().collect();
     let lowest = numbered.first().map(|(_, p)| p.clone());
     let chosen = match &claim.at {
         At::Param(p) if common.contains(p) => Some(p.clone()),
         At::Param(p) => {
-            return Err(format!(
-                "not run at {p} on both sides (common: {})",
-                list(&common)
-            ));
+            let common = Some(common.join(", ")).filter(|c| !c.is_empty());
+            let common = common.as_deref().unwrap_or("none");
+            return Err(format!("not run at {p} on both sides (common: {common})"));
         }
         At::LargestCommon => numbered.last().map(|(_, p)| p.clone()),
         At::SmallestCommon => lowest.clone(),
@@ -116,12 +110,11 @@ fn measure(
     };
     // Retention spans start at the fewest connections above one: a single connection measures
     // one round trip's latency, not a server's capacity.
-    let base = numbered
+    let above_one = numbered
         .iter()
         .find(|(n, _)| *n > 1)
-        .map(|(_, p)| p.clone())
-        .or(lowest)
-        .unwrap_or_else(|| param.clone());
+        .map(|(_, p)| p.clone());
+    let base = above_one.or(lowest).unwrap_or_else(|| param.clone());
     let span = match claim.metric {
         Metric::RequestsPerSecRetention if base == param => {
             return Err("needs at least two connection counts on both sides".into());
@@ -133,15 +126,10 @@ fn measure(
     let (a, used_a) = side_value(claim, &claim.a, &side_a, &base, &param)?;
     let (b, used_b) = side_value(claim, &claim.b, &side_b, &base, &param)?;
     let used: Vec<&ResultRecord> = used_a.into_iter().chain(used_b).collect();
-    check.inputs = distinct(used.iter().map(|r| r.id.clone()));
+    check.inputs = used.iter().map(|r| r.id.clone()).unique().collect();
     check.setup = setup_text(&used);
-    check.measured = format!(
-        "{} {} ÷ {} {}",
-        a.0,
-        claim.metric.show(a.1),
-        b.0,
-        claim.metric.show(b.1)
-    );
+    let (show_a, show_b) = (claim.metric.show(a.1), claim.metric.show(b.1));
+    check.measured = format!("{} {show_a} ÷ {} {show_b}", a.0, b.0);
     let flagged: Vec<String> = used
         .iter()
         .filter(|r| r.invalid || (!r.server_bound && claim.metric.needs_server_bound()))
@@ -182,19 +170,17 @@ fn verdict(
     let band = format!("{}–{}", ratio(low), ratio(high));
     let pct = (tolerance * 100.0).round();
     if (low..=high).contains(&measured) {
-        (
+        return (
             Verdict::Holds,
             format!("within ±{pct}% of the claim ({band})"),
-        )
-    } else {
-        let how = if (measured > claimed) == wanted {
-            "stronger"
-        } else {
-            "weaker"
-        };
-        let why = format!("right direction but {how} than claimed: outside ±{pct}% ({band})");
-        (Verdict::DoesNotHold, why)
+        );
     }
+    let how = match (measured > claimed) == wanted {
+        true => "stronger",
+        false => "weaker",
+    };
+    let why = format!("right direction but {how} than claimed: outside ±{pct}% ({band})");
+    (Verdict::DoesNotHold, why)
 }
 
 /// The records of a side's workload and targets; `Err` says what is missing.
@@ -211,31 +197,22 @@ fn side_records<'r>(
         .filter(|r| r.workload == side.workload && side.targets.contains(&r.target))
         .collect();
     if found.is_empty() {
-        let reasons: Vec<String> = side
-            .targets
-            .iter()
-            .map(|t| match skipped.iter().find(|s| &s.target == t) {
-                Some(s) => format!("{t} skipped: {}", s.reason),
-                None => format!("{t} has no {} result", side.workload),
-            })
-            .collect();
-        return Err(reasons.join("; "));
+        let reason = |t: &String| match skipped.iter().find(|s| &s.target == t) {
+            Some(s) => format!("{t} skipped: {}", s.reason),
+            None => format!("{t} has no {} result", side.workload),
+        };
+        return Err(side.targets.iter().map(reason).join("; "));
     }
     Ok(found)
 }
 
 /// Parameters every measured target of a side ran.
 fn common_params(side: &[&ResultRecord]) -> BTreeSet<String> {
-    let targets: BTreeSet<&str> = side.iter().map(|r| r.target.as_str()).collect();
-    let params_of = |t: &str| -> BTreeSet<String> {
-        side.iter()
-            .filter(|r| r.target == t)
-            .map(|r| r.param.clone())
-            .collect()
-    };
-    let mut sets = targets.iter().map(|t| params_of(t));
-    let first = sets.next().unwrap_or_default();
-    sets.fold(first, |acc, s| acc.intersection(&s).cloned().collect())
+    let ran = |t: &str, p: &str| side.iter().any(|r| r.target == t && r.param == p);
+    let params = side.iter().map(|r| r.param.clone());
+    params
+        .filter(|p| side.iter().all(|r| ran(&r.target, p)))
+        .collect()
 }
 
 fn nearest_cpu(
@@ -244,25 +221,18 @@ fn nearest_cpu(
     b: &[&ResultRecord],
     target_us: f64,
 ) -> Option<String> {
+    // How far the mean CPU per request at a parameter is from the target, as a factor.
     let distance = |param: &String| {
-        let cpu: Vec<f64> = a
-            .iter()
-            .chain(b)
-            .filter(|r| &r.param == param)
+        let runs = a.iter().chain(b).filter(|r| &r.param == param);
+        let cpu = runs
             .filter_map(|r| r.server.cpu_us_per_request)
-            .filter(|us| *us > 0.0)
-            .collect();
-        (!cpu.is_empty()).then(|| {
-            (cpu.iter().sum::<f64>() / cpu.len() as f64 / target_us)
-                .ln()
-                .abs()
-        })
+            .filter(|us| *us > 0.0);
+        let (sum, n) = cpu.fold((0.0, 0), |(sum, n), us| (sum + us, n + 1));
+        (n > 0).then(|| (sum / f64::from(n) / target_us).ln().abs())
     };
-    common
-        .iter()
-        .filter_map(|p| distance(p).map(|d| (d, p)))
-        .min_by(|x, y| x.0.total_cmp(&y.0))
-        .map(|(_, p)| p.clone())
+    let distances = common.iter().filter_map(|p| Some((distance(p)?, p)));
+    let nearest = distances.min_by(|x, y| x.0.total_cmp(&y.0));
+    nearest.map(|(_, p)| p.clone())
 }
 
 type Value<'r> = ((String, f64), Vec<&'r ResultRecord>);
@@ -276,16 +246,15 @@ fn side_value<'r>(
     param: &str,
 ) -> Result<Value<'r>, String> {
     let at = |target: &str, p: &str| {
-        records
-            .iter()
+        let found = records.iter().find(|r| r.target == target && r.param == p);
+        found
             .copied()
-            .find(|r| r.target == target && r.param == p)
             .ok_or_else(|| format!("{}/{target}/{p} is missing", side.workload))
     };
-    let targets = distinct(records.iter().map(|r| r.target.clone()));
+    let targets = records.iter().map(|r| &r.target).unique();
     let mut values = Vec::new();
     let mut used = Vec::new();
-    for target in &targets {
+    for target in targets {
         let top = at(target, param)?;
         let value = match claim.metric {
             Metric::PssPerConnectionBytes => {
@@ -315,27 +284,15 @@ fn side_value<'r>(
 }
 
 fn setup_text(used: &[&ResultRecord]) -> String {
-    let cpus = distinct(used.iter().map(|r| {
-        let workers = r
-            .setup
-            .workers
-            .map_or_else(|| "n/a".into(), |w| w.to_string());
+    let cpus = used.iter().map(|r| {
+        let (setup, workers) = (&r.setup, workers(r));
         format!(
             "CPUs server {} / client {}, workers {workers}, offload {}",
-            r.setup.server_cpus, r.setup.client_cpus, r.setup.offload_threads
+            setup.server_cpus, setup.client_cpus, setup.offload_threads
         )
-    }));
-    let versions = distinct(
-        used.iter()
-            .map(|r| format!("{}: {}", r.target, r.toolchain)),
-    );
-    format!("{}; {}", cpus.join(" | "), versions.join(", "))
-}
-
-fn list(items: &[String]) -> String {
-    if items.is_empty() {
-        "none".into()
-    } else {
-        items.join(", ")
-    }
+    });
+    let versions = used.iter().map(|r| (&r.target, &r.toolchain));
+    let versions = versions.map(|(target, toolchain)| format!("{target}: {toolchain}"));
+    let (cpus, versions) = (cpus.unique().join(" | "), versions.unique().join(", "));
+    format!("{cpus}; {versions}")
 }

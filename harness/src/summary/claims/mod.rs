@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::SummaryError;
 use super::format::{bytes, latency, rate, ratio};
 use crate::evidence::{ResultRecord, quantile_name};
+use crate::load::latency::Percentile;
 
 mod evaluate;
 
@@ -39,9 +40,7 @@ pub struct Claim {
     pub id: String,
     /// Number of the claim in `seed-claims.md`.
     pub source: u32,
-    /// The claim in our words.
     pub claim: String,
-    /// What is compared.
     pub metric: Metric,
     /// Which parameter (connections, rounds) to compare at.
     #[serde(default)]
@@ -78,7 +77,6 @@ pub struct Needs {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Side {
-    /// Workload family.
     pub workload: String,
     /// Targets; with several, `pick` chooses among those measured.
     pub targets: Vec<String>,
@@ -96,19 +94,14 @@ pub enum Pick {
     Smallest,
 }
 
-/// The metric of a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Successful requests per second.
     RequestsPerSec,
-    /// Median latency.
     P50Us,
-    /// 99th percentile latency.
     P99Us,
-    /// 99.9th percentile latency.
     P999Us,
-    /// Mean latency.
     MeanUs,
     /// Peak PSS of the server's processes.
     PeakPssBytes,
@@ -149,63 +142,48 @@ impl Metric {
     }
 
     fn is_latency(self) -> bool {
-        matches!(
-            self,
-            Self::P50Us | Self::P99Us | Self::P999Us | Self::MeanUs
-        )
+        self.quantile().is_some() || self == Self::MeanUs
     }
 
     fn show(self, value: f64) -> String {
         match self {
             Self::RequestsPerSec => format!("{} req/s", rate(value)),
-            Self::P50Us | Self::P99Us | Self::P999Us | Self::MeanUs => latency(value),
             Self::PeakPssBytes => bytes(value),
             Self::PssPerConnectionBytes => format!("{}/conn", bytes(value)),
             Self::RequestsPerSecRetention => format!("{:.0}%", value * 100.0),
+            _ => latency(value),
         }
     }
 
     /// The metric's value in one record; latency from the open-loop run `open_loop`.
     fn point(self, r: &ResultRecord, open_loop: Option<&str>) -> Result<f64, String> {
-        if self.is_latency() {
-            let label = open_loop.unwrap_or("common rate");
-            let run = r
-                .open_loop
-                .iter()
-                .find(|run| run.label == label)
-                .ok_or_else(|| format!("{} has no open-loop run at {label}", r.id))?;
-            if run.client_late || !run.sustained {
-                return Err(format!(
-                    "{}'s open loop at {label} was {}",
-                    r.id,
-                    if run.client_late {
-                        "client-late"
-                    } else {
-                        "not sustained by the server"
-                    }
-                ));
-            }
-            let Some(q) = self.quantile() else {
-                return Ok(run.mean_us);
-            };
-            let p = run
-                .percentiles
-                .iter()
-                .find(|p| (p.quantile - q).abs() < 1e-9)
-                .ok_or_else(|| format!("{} lacks p{}", r.id, q * 100.0))?;
-            return p.us.map(|us| us as f64).ok_or_else(|| {
-                format!(
-                    "{}'s p{} at {label} is n/a: {} samples beyond it, 10 needed",
-                    r.id,
-                    quantile_name(q),
-                    p.samples_beyond
-                )
+        if !self.is_latency() {
+            return Ok(match self {
+                Self::PeakPssBytes | Self::PssPerConnectionBytes => r.server.peak_pss_bytes as f64,
+                _ => r.requests_per_sec,
             });
         }
-        Ok(match self {
-            Self::PeakPssBytes | Self::PssPerConnectionBytes => r.server.peak_pss_bytes as f64,
-            _ => r.requests_per_sec,
-        })
+        let label = open_loop.unwrap_or("common rate");
+        let run = r.open_loop.iter().find(|run| run.label == label);
+        let run = run.ok_or_else(|| format!("{} has no open-loop run at {label}", r.id))?;
+        if run.client_late || !run.sustained {
+            let why = match run.client_late {
+                true => "client-late",
+                false => "not sustained by the server",
+            };
+            return Err(format!("{}'s open loop at {label} was {why}", r.id));
+        }
+        let Some(q) = self.quantile() else {
+            return Ok(run.mean_us);
+        };
+        let (id, name) = (&r.id, quantile_name(q));
+        let named = |p: &&Percentile| quantile_name(p.quantile) == name;
+        let p = run.percentiles.iter().find(named);
+        let p = p.ok_or_else(|| format!("{id} lacks p{name}"))?;
+        let beyond = p.samples_beyond;
+        let na =
+            || format!("{id}'s p{name} at {label} is n/a: {beyond} samples beyond it, 10 needed");
+        p.us.map(|us| us as f64).ok_or_else(na)
     }
 }
 
@@ -317,27 +295,24 @@ impl ClaimCheck {
 }
 
 impl ClaimSet {
-    /// Reads and checks a claims file.
     pub fn load(path: &Path) -> Result<Self, SummaryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SummaryError::ReadClaims {
+        let read = std::fs::read_to_string(path);
+        let text = read.map_err(|source| SummaryError::ReadClaims {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text).map_err(|why| SummaryError::ParseClaims {
-            path: path.to_path_buf(),
-            why,
-        })
+        Self::parse_file(&text, path)
     }
 
-    /// The claims built into the binary.
     pub fn builtin() -> Result<Self, SummaryError> {
-        Self::parse(BUILTIN).map_err(|why| SummaryError::ParseClaims {
-            path: CLAIMS_FILE.into(),
-            why,
-        })
+        Self::parse_file(BUILTIN, Path::new(CLAIMS_FILE))
     }
 
-    /// Parses and checks claims text.
+    fn parse_file(text: &str, path: &Path) -> Result<Self, SummaryError> {
+        let path = path.to_path_buf();
+        Self::parse(text).map_err(|why| SummaryError::ParseClaims { path, why })
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
         let set: Self = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut ids = BTreeSet::new();
@@ -349,16 +324,8 @@ impl ClaimSet {
             if c.a.targets.is_empty() || c.b.targets.is_empty() {
                 return bad("each side needs at least one target");
             }
-            let side = |r: f64| {
-                if r > 1.0 {
-                    Expect::Above
-                } else {
-                    Expect::Below
-                }
-            };
-            if c.claimed_ratio
-                .is_some_and(|r| r <= 0.0 || side(r) != c.expect)
-            {
+            let above = |r: f64| (r > 1.0) == (c.expect == Expect::Above);
+            if c.claimed_ratio.is_some_and(|r| r <= 0.0 || !above(r)) {
                 return bad("claimed_ratio must be positive and on the `expect` side of 1");
             }
         }

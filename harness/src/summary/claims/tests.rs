@@ -1,21 +1,30 @@
 //! Tests of the claims check.
 
 use super::*;
-use crate::evidence::fixtures::record;
+use crate::evidence::fixtures::{record, records};
 use crate::summary::SkippedTarget;
+use crate::summary::assert_has;
 
-/// One claim from "metric at a-workload/target b-workload/target expect" and extra TOML lines.
-fn ratio_claim(spec: &str, claimed: &str) -> ClaimSet {
-    let [metric, at, a, b, expect] = spec.split(' ').collect::<Vec<_>>()[..] else {
-        panic!("bad claim spec {spec:?}");
+/// One claim from "metric at a-side b-side expect [claimed ratio][; TOML lines of the claim]".
+fn ratio_claim(spec: &str) -> ClaimSet {
+    let (spec, extra) = spec.split_once("; ").unwrap_or((spec, ""));
+    let (metric, at, a, b, expect, claimed) = match spec.split(' ').collect::<Vec<_>>()[..] {
+        [metric, at, a, b, expect] => (metric, at, a, b, expect, String::new()),
+        [metric, at, a, b, expect, ratio] => {
+            (metric, at, a, b, expect, format!("claimed_ratio = {ratio}"))
+        }
+        _ => panic!("bad claim spec {spec:?}"),
     };
+    // `workload/a,b:smallest`: targets a and b, the smaller value of the two.
     let side = |s: &str| {
-        let (workload, target) = s.split_once('/').unwrap();
-        format!("{{ workload = \"{workload}\", targets = [\"{target}\"] }}")
+        let (s, pick) = s.split_once(':').unwrap_or((s, "largest"));
+        let (workload, targets) = s.split_once('/').unwrap();
+        let targets = targets.replace(',', "\", \"");
+        format!("{{ workload = \"{workload}\", targets = [\"{targets}\"], pick = \"{pick}\" }}")
     };
     let text = format!(
         "tolerance = 0.25\n[[claims]]\nid = \"x\"\nsource = 1\nclaim = \"c\"\nmetric = \"{metric}\"\n\
-         at = \"{at}\"\na = {}\nb = {}\nexpect = \"{expect}\"\n{claimed}\n",
+         at = \"{at}\"\na = {}\nb = {}\nexpect = \"{expect}\"\n{claimed}\n{extra}\n",
         side(a),
         side(b)
     );
@@ -36,56 +45,36 @@ fn the_builtin_claims_parse_and_cover_all_eight_published_claims() {
 
 #[test]
 fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
-    let set = ratio_claim(
-        "requests_per_sec largest-common json/actix json/gin above",
-        "claimed_ratio = 1.35",
+    let set = ratio_claim("requests_per_sec largest-common json/actix json/gin above 1.35");
+    let records = records(
+        "json/actix/c64=100 json/actix/c256=1300 json/gin/c64=100 \
+         json/gin/c256=1000",
     );
-    let records = [
-        record("json/actix/c64", 100.0, 1, 1),
-        record("json/actix/c256", 1300.0, 1, 1),
-        record("json/gin/c64", 100.0, 1, 1),
-        record("json/gin/c256", 1000.0, 1, 1),
-    ];
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
     assert!((check.measured_ratio.unwrap() - 1.3).abs() < 1e-9);
     assert_eq!(check.inputs, ["json/actix/c256", "json/gin/c256"]);
-    assert!(check.compared.contains("at c256"), "{}", check.compared);
-    assert!(
-        check.setup.contains("CPUs server 0 / client 1, workers 1"),
-        "{}",
-        check.setup
-    );
+    assert_has(&check.compared, "at c256");
+    assert_has(&check.setup, "CPUs server 0 / client 1, workers 1");
 }
 
 #[test]
 fn the_wrong_side_of_one_or_a_much_stronger_ratio_does_not_hold() {
-    let set = ratio_claim(
-        "requests_per_sec c64 json/actix json/gin above",
-        "claimed_ratio = 1.35",
-    );
-    let slower = [
-        record("json/actix/c64", 90.0, 1, 1),
-        record("json/gin/c64", 100.0, 1, 1),
-    ];
+    let set = ratio_claim("requests_per_sec c64 json/actix json/gin above 1.35");
+    let slower = records("json/actix/c64=90 json/gin/c64=100");
     let check = one(&set, &slower);
     assert_eq!(check.verdict, Verdict::DoesNotHold);
-    assert!(check.why.contains("not above 1"), "{}", check.why);
-    let much_faster = [
-        record("json/actix/c64", 300.0, 1, 1),
-        record("json/gin/c64", 100.0, 1, 1),
-    ];
+    assert_has(&check.why, "not above 1");
+    let much_faster = records("json/actix/c64=300 json/gin/c64=100");
     let check = one(&set, &much_faster);
     assert_eq!(check.verdict, Verdict::DoesNotHold);
-    assert!(check.why.contains("stronger than claimed"), "{}", check.why);
+    assert_has(&check.why, "stronger than claimed");
 }
 
 #[test]
 fn a_workload_that_was_not_run_makes_the_claim_not_comparable_and_says_so() {
-    let set = ratio_claim(
-        "requests_per_sec largest-common hash-offload/axum hash-offload/nethttp above",
-        "",
-    );
+    let set =
+        ratio_claim("requests_per_sec largest-common hash-offload/axum hash-offload/nethttp above");
     let check = one(&set, &[record("json/axum/c64", 1.0, 1, 1)]);
     assert_eq!(check.verdict, Verdict::NotComparable);
     assert_eq!(check.why, "hash-offload was not run");
@@ -94,10 +83,7 @@ fn a_workload_that_was_not_run_makes_the_claim_not_comparable_and_says_so() {
 
 #[test]
 fn a_skipped_target_gives_its_skip_reason() {
-    let set = ratio_claim(
-        "requests_per_sec largest-common json/actix json/gin above",
-        "",
-    );
+    let set = ratio_claim("requests_per_sec largest-common json/actix json/gin above");
     let skipped = [SkippedTarget {
         target: "gin".into(),
         reason: "go not found on PATH".into(),
@@ -113,17 +99,11 @@ fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory()
     bound.client_bound = true;
     bound.server_bound = false;
     let records = [record("json/actix/c64", 130.0, 1, 4), bound];
-    let rps = ratio_claim(
-        "requests_per_sec largest-common json/actix json/gin above",
-        "",
-    );
+    let rps = ratio_claim("requests_per_sec largest-common json/actix json/gin above");
     let check = one(&rps, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
     assert_eq!(check.why, "flagged input: json/gin/c64 is client-bound");
-    let rss = ratio_claim(
-        "peak_pss_bytes largest-common json/actix json/gin below",
-        "claimed_ratio = 0.5",
-    );
+    let rss = ratio_claim("peak_pss_bytes largest-common json/actix json/gin below 0.5");
     assert_eq!(one(&rss, &records).verdict, Verdict::Holds);
     let mut broken = records[1].clone();
     broken.invalid = true;
@@ -133,36 +113,22 @@ fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory()
 
 #[test]
 fn cpu_near_picks_the_work_size_closest_to_the_claimed_task_length() {
-    let set = ratio_claim(
-        "requests_per_sec cpu-near-us:2000 hash/axum hash-offload/axum below",
-        "",
-    );
+    let set = ratio_claim("requests_per_sec cpu-near-us:2000 hash/axum hash-offload/axum below");
     // record() sets CPU per request to 1e6 / rps µs: 1000 req/s = 1 ms, 400 = 2.5 ms, 100 = 10 ms.
-    let records = [
-        record("hash/axum/r1000", 1000.0, 1, 1),
-        record("hash/axum/r5000", 400.0, 1, 1),
-        record("hash/axum/r20000", 100.0, 1, 1),
-        record("hash-offload/axum/r1000", 1000.0, 1, 1),
-        record("hash-offload/axum/r5000", 400.0, 1, 1),
-        record("hash-offload/axum/r20000", 100.0, 1, 1),
-    ];
-    let check = one(&set, &records);
-    assert!(check.compared.contains("at r5000"), "{}", check.compared);
-    assert!(
-        check
-            .compared
-            .contains("axum on hash ÷ axum on hash-offload"),
-        "{}",
-        check.compared
+    let records = records(
+        "hash/axum/r1000=1000 hash/axum/r5000=400 hash/axum/r20000=100 \
+         hash-offload/axum/r1000=1000 hash-offload/axum/r5000=400 \
+         hash-offload/axum/r20000=100",
     );
+    let check = one(&set, &records);
+    assert_has(&check.compared, "at r5000");
+    assert_has(&check.compared, "axum on hash ÷ axum on hash-offload");
 }
 
 #[test]
 fn memory_per_connection_is_peak_pss_above_the_idle_server_over_the_connections() {
-    let set = ratio_claim(
-        "pss_per_connection_bytes largest-common sleep/axum sleep/nethttp below",
-        "claimed_ratio = 0.38",
-    );
+    let set =
+        ratio_claim("pss_per_connection_bytes largest-common sleep/axum sleep/nethttp below 0.38");
     let mut records = vec![
         record("sleep/axum/c100", 1.0, 1, 10),
         record("sleep/axum/c10000", 1.0, 1, 10),
@@ -180,29 +146,16 @@ fn memory_per_connection_is_peak_pss_above_the_idle_server_over_the_connections(
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
     assert!((check.measured_ratio.unwrap() - 0.8 / 2.1).abs() < 1e-6);
-    assert!(check.measured.contains("800 B/conn"), "{}", check.measured);
-    assert!(check.compared.contains("at c10000"), "{}", check.compared);
+    assert_has(&check.measured, "800 B/conn");
+    assert_has(&check.compared, "at c10000");
 }
 
 #[test]
 fn a_claim_that_needs_parallel_server_cores_is_not_comparable_on_one() {
-    let text = r#"
-        tolerance = 0.25
-        [[claims]]
-        id = "4a"
-        source = 4
-        claim = "c"
-        metric = "requests_per_sec"
-        a = { workload = "hash", targets = ["axum"] }
-        b = { workload = "hash-offload", targets = ["axum"] }
-        expect = "below"
-        needs = { server_cores = 2 }
-    "#;
-    let set = ClaimSet::parse(text).unwrap();
-    let records = [
-        record("hash/axum/r19k", 100.0, 1, 1),
-        record("hash-offload/axum/r19k", 100.0, 1, 1),
-    ];
+    let set = ratio_claim(
+        "requests_per_sec largest-common hash/axum hash-offload/axum below; needs = { server_cores = 2 }",
+    );
+    let records = records("hash/axum/r19k=100 hash-offload/axum/r19k=100");
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
     assert_eq!(
@@ -219,10 +172,7 @@ fn a_claim_that_needs_parallel_server_cores_is_not_comparable_on_one() {
 
 #[test]
 fn latency_comes_from_the_open_loop_and_a_thin_tail_is_not_comparable() {
-    let set = ratio_claim(
-        "p99_us largest-common json-doc/actix json-doc/gin below",
-        "claimed_ratio = 0.78",
-    );
+    let set = ratio_claim("p99_us largest-common json-doc/actix json-doc/gin below 0.78");
     let mut records = [
         record("json-doc/actix/c64", 1000.0, 80, 1),
         record("json-doc/gin/c64", 1000.0, 100, 1),
@@ -237,28 +187,19 @@ fn latency_comes_from_the_open_loop_and_a_thin_tail_is_not_comparable() {
     p99.samples_beyond = 4;
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
-    assert!(check.why.contains("n/a: 4 samples beyond"), "{}", check.why);
+    assert_has(&check.why, "n/a: 4 samples beyond");
     records[1].open_loop.clear();
     let check = one(&set, &records);
-    assert!(
-        check.why.contains("no open-loop run at common rate"),
-        "{}",
-        check.why
-    );
+    assert_has(&check.why, "no open-loop run at common rate");
 }
 
 #[test]
 fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() {
-    let set = ratio_claim(
-        "requests_per_sec_retention largest-common json/node json/nethttp below",
-        "",
+    let set = ratio_claim("requests_per_sec_retention largest-common json/node json/nethttp below");
+    let records = records(
+        "json/node/c16=1000 json/node/c1024=500 json/nethttp/c16=1000 \
+         json/nethttp/c1024=900",
     );
-    let records = [
-        record("json/node/c16", 1000.0, 1, 1),
-        record("json/node/c1024", 500.0, 1, 1),
-        record("json/nethttp/c16", 1000.0, 1, 1),
-        record("json/nethttp/c1024", 900.0, 1, 1),
-    ];
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
     assert!((check.measured_ratio.unwrap() - 0.5 / 0.9).abs() < 1e-9);
@@ -268,57 +209,32 @@ fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() 
 
 #[test]
 fn retention_starts_above_one_connection_which_is_always_latency_bound() {
-    let set = ratio_claim(
-        "requests_per_sec_retention largest-common json/node json/nethttp below",
-        "",
+    let set = ratio_claim("requests_per_sec_retention largest-common json/node json/nethttp below");
+    let mut records = records(
+        "json/node/c1=10 json/node/c16=1000 json/node/c1024=500 \
+         json/nethttp/c1=10 json/nethttp/c16=1000 json/nethttp/c1024=900",
     );
-    let mut records = vec![
-        record("json/node/c1", 10.0, 1, 1),
-        record("json/node/c16", 1000.0, 1, 1),
-        record("json/node/c1024", 500.0, 1, 1),
-        record("json/nethttp/c1", 10.0, 1, 1),
-        record("json/nethttp/c16", 1000.0, 1, 1),
-        record("json/nethttp/c1024", 900.0, 1, 1),
-    ];
     for r in records.iter_mut().filter(|r| r.param == "c1") {
         r.server.cpu_busy = 0.4;
         r.server_bound = false;
     }
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
-    assert!(check.compared.contains("c16→c1024"), "{}", check.compared);
+    assert_has(&check.compared, "c16→c1024");
 }
 
 #[test]
 fn a_side_with_several_targets_picks_the_smallest_when_asked() {
-    let text = r#"
-        tolerance = 0.25
-        [[claims]]
-        id = "7"
-        source = 7
-        claim = "c"
-        metric = "p50_us"
-        a = { workload = "json", targets = ["actix", "axum"], pick = "smallest" }
-        b = { workload = "json", targets = ["nethttp"] }
-        expect = "below"
-    "#;
-    let set = ClaimSet::parse(text).unwrap();
+    let set = ratio_claim("p50_us largest-common json/actix,axum:smallest json/nethttp below");
     let records = [
         record("json/actix/c64", 1.0, 300, 1),
         record("json/axum/c64", 1.0, 200, 1),
         record("json/nethttp/c64", 1.0, 400, 1),
     ];
     let check = one(&set, &records);
-    assert!(
-        check.measured.starts_with("axum 200 µs"),
-        "{}",
-        check.measured
-    );
-    assert!(
-        check.compared.contains("min(actix, axum)"),
-        "{}",
-        check.compared
-    );
+    let measured = &check.measured;
+    assert!(measured.starts_with("axum 200 µs"), "{measured}");
+    assert_has(&check.compared, "min(actix, axum)");
 }
 
 #[test]
@@ -327,5 +243,5 @@ fn a_claimed_ratio_on_the_wrong_side_of_expect_is_rejected_when_loading() {
                 metric = \"p99_us\"\na = { workload = \"j\", targets = [\"a\"] }\n\
                 b = { workload = \"j\", targets = [\"b\"] }\nexpect = \"above\"\nclaimed_ratio = 0.5\n";
     let err = ClaimSet::parse(text).unwrap_err();
-    assert!(err.contains("claim x"), "{err}");
+    assert_has(&err, "claim x");
 }
