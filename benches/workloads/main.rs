@@ -24,14 +24,19 @@ fn main() -> ExitCode {
     // 0.2 s of unmeasured load of its own, so a short warm-up suffices. 5,000 resamples put the
     // Monte Carlo error of a 95% interval's ends well below its width, and cost a fifth of
     // 20,000 in Criterion's plots (1.2-1.9 s per benchmark at 20,000 while the load still
-    // runs). Quick mode samples each benchmark until its estimate settles, at most the
-    // measurement time, and draws no plots: two samples make no picture, and plotting took
-    // longer than measuring. Command-line options still override.
+    // runs). Quick mode samples each benchmark until its estimate settles, at most 0.5 s, and
+    // draws no plots: two samples make no picture, and plotting took longer than measuring.
+    // Command-line options still override.
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let light_samples = option_value(&args, "--sample-size").unwrap_or(30);
-    let measurement_time =
-        Duration::from_secs(option_value(&args, "--measurement-time").unwrap_or(1));
+    let measurement_time = option_value(&args, "--measurement-time")
+        .map(Duration::from_secs)
+        .unwrap_or(if quick {
+            Duration::from_millis(500)
+        } else {
+            Duration::from_secs(1)
+        });
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(measurement_time)
