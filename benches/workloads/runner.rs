@@ -1,8 +1,7 @@
 //! Runs one benchmark group of spec/workloads.toml over every catalog target, as one Criterion
 //! group: each target is started once per group (built and verified against every spec vector
-//! at its first start in the run), connections are opened
-//! once per benchmark ID and kept busy by one continuous stream (see measure.rs). After each
-//! benchmark, one line of evidence.
+//! at its first start in the run), connections are opened once per benchmark ID and kept busy
+//! by one continuous stream (see measure.rs). After each benchmark, one line of evidence.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
