@@ -5,10 +5,12 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
+use stampede_harness::history::icount::{ICOUNT_MODE, record as icount_record};
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::page::write_page;
-use stampede_harness::history::trend::{TrendSettings, analyse, id_filter};
+use stampede_harness::history::trend::{TrendSettings, analyse, change_points_besides, id_filter};
 use stampede_harness::history::{Fingerprint, History, HistoryError, Metric, RunMeta};
+use stampede_harness::icount::record::fixture;
 
 fn machine() -> Fingerprint {
     Fingerprint {
@@ -95,6 +97,60 @@ fn a_slowdown_at_one_commit_is_a_change_point_at_that_commit_for_that_target_onl
     assert_eq!(commits, ["bbbb"]);
     assert!(report.trends[1].change_points.is_empty());
     assert!(report.apart.is_empty());
+}
+
+/// Bench runs of the same commits swing by more than the step; the instruction counts of the
+/// same commits hold within 0.05%. Without `--metric`, the table is of requests/s and the
+/// change the counts see is listed beside it.
+#[test]
+fn a_step_only_the_instruction_counts_see_is_listed_beside_the_requests_per_sec_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(&dir.path().join("h.sqlite")).unwrap();
+    let speed = [
+        1.0, 1.3, 0.95, 1.25, 1.0, 1.3, 1.28, 0.97, 1.3, 1.0, 1.26, 0.98,
+    ];
+    for (n, s) in speed.into_iter().enumerate() {
+        let (commit, per_request) = if n < 6 {
+            ("aaaa", 16613.0)
+        } else {
+            ("bbbb", 26500.0)
+        };
+        let bench = record("plaintext/actix/c64", n, 140_000.0 / s);
+        history.append(&run(n, commit), &[bench]).unwrap();
+        let wobble = 1.0 + 0.0002 * (n % 3) as f64;
+        let count = fixture("actix", "plaintext", &[per_request * wobble; 3]);
+        let mut meta = run(100 + n, commit);
+        meta.mode = ICOUNT_MODE.into();
+        history.append(&meta, &[icount_record(&count)]).unwrap();
+    }
+    let settings = TrendSettings::default();
+    let table = analyse(
+        history.points(Metric::RequestsPerSec).unwrap(),
+        None,
+        Metric::RequestsPerSec,
+        &settings,
+    );
+    let ids: Vec<&str> = table.trends.iter().map(|t| t.bench_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["plaintext/actix/c64"],
+        "no icount line in a requests/s table"
+    );
+    assert!(
+        table.trends[0].change_points.is_empty(),
+        "inside the speed swings"
+    );
+
+    let besides = change_points_besides(&history, None, Metric::RequestsPerSec, &settings).unwrap();
+    let found: Vec<(Metric, &str, &str)> = besides
+        .iter()
+        .map(|b| (b.metric, b.bench_id.as_str(), b.change.commit.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(Metric::Instructions, "plaintext/actix/icount", "bbbb")]
+    );
+    assert!(besides[0].change.relative_change > 0.5);
 }
 
 #[test]

@@ -67,6 +67,10 @@ pub(crate) struct CompareArgs {
     /// Also write the whole run (every round, every decision) as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// The history file the head side is kept in [default: $STAMPEDE_HISTORY, else
+    /// target/stampede/history.sqlite].
+    #[arg(long, value_name = "PATH")]
+    history: Option<PathBuf>,
     // --- instructions metric (issue 19); the duet ignores these ---
     /// What decides: `duet` (requests/s and CPU per request, both versions loaded at once) or
     /// `instructions` (user-space instructions per request under Valgrind; deterministic).
@@ -125,6 +129,8 @@ pub(crate) struct Versions {
     pub(crate) base_commit: String,
     /// The head as the user named it, or `working tree`.
     pub(crate) head_name: String,
+    /// The head's commit when it was named; `None` for the working tree.
+    pub(crate) head_commit: Option<String>,
     /// The working tree's root, whose spec names the default workloads.
     root: PathBuf,
 }
@@ -136,12 +142,13 @@ impl Versions {
         let base_commit = resolve_commit(&root, base)?;
         let base_catalog = Catalog::load(&checkout(&root, &base_commit)?)
             .with_context(|| format!("the base {base} has no usable catalog"))?;
-        let (head_catalog, head_name) = match head {
+        let (head_catalog, head_name, head_commit) = match head {
             Some(reference) => {
-                let dir = checkout(&root, &resolve_commit(&root, reference)?)?;
-                (Catalog::load(&dir)?, reference.to_owned())
+                let commit = resolve_commit(&root, reference)?;
+                let dir = checkout(&root, &commit)?;
+                (Catalog::load(&dir)?, reference.to_owned(), Some(commit))
             }
-            None => (head_catalog, "working tree".to_owned()),
+            None => (head_catalog, "working tree".to_owned(), None),
         };
         let side = |label, catalog: Catalog| -> anyhow::Result<Side> {
             let vectors = load_spec(&catalog)?;
@@ -156,6 +163,7 @@ impl Versions {
             head: side("head", head_catalog)?,
             base_commit,
             head_name,
+            head_commit,
             root,
         })
     }
@@ -243,6 +251,11 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     })
     .context("comparing")?;
     print!("{}", render_text(&report));
+    super::history::keep_compare_result(
+        args.history.as_deref(),
+        versions.head_commit.as_deref(),
+        &report,
+    );
     if let Some(path) = &args.markdown {
         std::fs::write(path, render_markdown(&report))
             .with_context(|| format!("writing {}", path.display()))?;

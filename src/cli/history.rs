@@ -10,15 +10,21 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use stampede_harness::catalog::Catalog;
+use stampede_harness::compare::CompareReport;
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::evidence::{RunContext, RunMode};
+use stampede_harness::history::compare::{COMPARE_MODE, records as compare_records};
+use stampede_harness::history::icount::{ICOUNT_MODE, record as icount_record};
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::page::{link_from_summary, write_page};
 use stampede_harness::history::trend::short;
-use stampede_harness::history::trend::{TrendReport, TrendSettings, analyse, id_filter};
+use stampede_harness::history::trend::{
+    MetricChange, TrendReport, TrendSettings, analyse, change_points_besides, id_filter,
+};
 use stampede_harness::history::{
     Fingerprint, HISTORY_ENV, History, Metric, Recorder, RunMeta, history_path,
 };
+use stampede_harness::icount::IcountRecord;
 use stampede_harness::session::{LoadSetup, Measurement, VerifiedServer};
 use stampede_harness::workload::Workload;
 
@@ -29,9 +35,11 @@ pub(crate) struct HistoryArgs {
     command: Option<HistoryCommand>,
     /// Regular expression over benchmark IDs, e.g. `plaintext` or `^json/(actix|gin)/`.
     filter: Option<String>,
-    /// The figure to follow: requests_per_sec, p99, cpu_us or mem.
-    #[arg(long, default_value = "requests_per_sec")]
-    metric: Metric,
+    /// The figure to follow: requests_per_sec, p99, cpu_us, mem or instructions (per request,
+    /// from `stampede icount`) [default: requests_per_sec, with the change points of every other
+    /// figure listed below the table].
+    #[arg(long)]
+    metric: Option<Metric>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -78,20 +86,32 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let history = History::open(&path)?;
-    let report = analyse(
-        history.points(args.metric)?,
-        filter.as_ref(),
-        args.metric,
-        &TrendSettings::default(),
-    );
+    let metric = args.metric.unwrap_or(Metric::RequestsPerSec);
+    let settings = TrendSettings::default();
+    let report = analyse(history.points(metric)?, filter.as_ref(), metric, &settings);
+    let besides = match args.metric {
+        Some(_) => None,
+        None => Some(change_points_besides(
+            &history,
+            filter.as_ref(),
+            metric,
+            &settings,
+        )?),
+    };
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         if let Some(map) = value.as_object_mut() {
             map.insert("history".into(), path.display().to_string().into());
+            if let Some(besides) = &besides {
+                map.insert("other_change_points".into(), serde_json::to_value(besides)?);
+            }
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print!("{}", render_text(&report, &path));
+        if let Some(besides) = &besides {
+            print!("{}", render_besides(besides, metric));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -182,6 +202,33 @@ fn render_text(report: &TrendReport, path: &Path) -> String {
     out
 }
 
+/// The change points of the figures the table does not show, one line each.
+fn render_besides(besides: &[MetricChange], shown: Metric) -> String {
+    let others: Vec<&str> = Metric::ALL
+        .iter()
+        .filter(|m| **m != shown)
+        .map(|m| m.name())
+        .collect();
+    if besides.is_empty() {
+        return format!("\nno change points in {} either\n", others.join(", "));
+    }
+    let mut out = format!(
+        "\nchange points in the other figures ({}; --metric NAME shows one's table):\n",
+        others.join(", ")
+    );
+    let width = besides.iter().map(|b| b.bench_id.len()).max().unwrap_or(8);
+    for b in besides {
+        let _ = writeln!(
+            out,
+            "  {:10} {:width$}  {}",
+            b.metric.name(),
+            b.bench_id,
+            b.change.describe()
+        );
+    }
+    out
+}
+
 /// Writes the trend page (requests/s) into `out_dir` and links it from the summary `index_html`.
 pub(crate) fn write_trend_page(
     explicit: Option<&Path>,
@@ -253,6 +300,63 @@ pub(crate) fn keep_load_result(
     }
 }
 
+/// Keeps a `stampede compare` run's head side in the history, one record per target and
+/// workload (mode `compare`: its series never mix with bench runs). The commit is the head's,
+/// or the working tree's. A failure is only a warning: the comparison itself succeeded.
+pub(crate) fn keep_compare_result(
+    explicit: Option<&Path>,
+    head_commit: Option<&str>,
+    report: &CompareReport,
+) {
+    let records = compare_records(&report.comparisons, report.connections);
+    let fingerprint = Fingerprint::detect(&report.server_cpus, &report.client_cpus);
+    let kept = keep_records(explicit, COMPARE_MODE, fingerprint, head_commit, &records);
+    say_kept(kept, records.len(), "comparison");
+}
+
+/// Keeps `stampede icount` counts in the history (mode `icount`). The machine is recorded
+/// without a CPU split: Valgrind runs a server's threads one at a time, on whichever CPU.
+pub(crate) fn keep_icount_result(explicit: Option<&Path>, counts: &[IcountRecord]) {
+    let records: Vec<_> = counts.iter().map(icount_record).collect();
+    let fingerprint = Fingerprint::detect("-", "-");
+    let kept = keep_records(explicit, ICOUNT_MODE, fingerprint, None, &records);
+    say_kept(kept, records.len(), "count");
+}
+
+/// Appends `records` as one run written by `source` (also its mode), at `commit` if given,
+/// else the workspace's.
+fn keep_records(
+    explicit: Option<&Path>,
+    source: &str,
+    fingerprint: Fingerprint,
+    commit: Option<&str>,
+    records: &[serde_json::Value],
+) -> anyhow::Result<Option<PathBuf>> {
+    if records.is_empty() {
+        return Ok(None);
+    }
+    let path = resolve(explicit)?;
+    let root = Catalog::discover()?.root().to_path_buf();
+    let mut meta = RunMeta::detect(&root, source, source, fingerprint);
+    if let Some(commit) = commit {
+        meta.git_commit = commit.to_owned();
+        meta.dirty = false;
+    }
+    History::open(&path)?.append(&meta, records)?;
+    Ok(Some(path))
+}
+
+fn say_kept(kept: anyhow::Result<Option<PathBuf>>, count: usize, what: &str) {
+    match kept {
+        Ok(Some(path)) => eprintln!(
+            "kept in the history: {count} {what}(s) ({})",
+            path.display()
+        ),
+        Ok(None) => {}
+        Err(err) => eprintln!("warning: the {what}s are not kept in the history: {err:#}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,8 +379,13 @@ mod tests {
         let cli =
             Cli::try_parse_from(["history", "plaintext", "--metric", "cpu_us", "--json"]).unwrap();
         assert_eq!(cli.args.filter.as_deref(), Some("plaintext"));
-        assert_eq!(cli.args.metric, Metric::CpuUs);
+        assert_eq!(cli.args.metric, Some(Metric::CpuUs));
         assert!(cli.args.json && cli.args.command.is_none());
         assert!(Cli::try_parse_from(["history", "--metric", "rps"]).is_err());
+        let cli = Cli::try_parse_from(["history", "plaintext"]).unwrap();
+        assert_eq!(
+            cli.args.metric, None,
+            "no metric: requests/s plus the others' changes"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! `stampede icount`: user-space instructions per request under Valgrind, with their spread
 //! over k fresh server processes. Exit status 2 when Valgrind is missing or a count fails.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -37,6 +38,10 @@ pub(crate) struct IcountArgs {
     /// Servers counted at once, each on its own CPU (default: one per allowed CPU).
     #[arg(long, default_value_t = 0)]
     pub(crate) jobs: usize,
+    /// The history file the counts are kept in [default: $STAMPEDE_HISTORY, else
+    /// target/stampede/history.sqlite].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) history: Option<PathBuf>,
 }
 
 impl IcountArgs {
@@ -111,6 +116,7 @@ pub(crate) fn run(args: &IcountArgs) -> anyhow::Result<ExitCode> {
                 for record in records {
                     println!("{}", line(record));
                 }
+                super::history::keep_icount_result(args.history.as_deref(), records);
             }
             Ok(None) => {}
             Err(err) => eprintln!("Error: {err:#}"),

@@ -182,8 +182,8 @@ impl History {
                 .prepare(&format!(
                     "{verb} INTO records (run_id, bench_id, time, fingerprint, fingerprint_json,
                         requests_per_sec, p99_us, cpu_us_per_request, mem_bytes, flags, toolchain,
-                        framework, record_json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                        framework, record_json, instructions_per_request)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                 ))
                 .map_err(sql)?;
             for record in records {
@@ -220,6 +220,7 @@ impl History {
                         text("toolchain"),
                         text("framework"),
                         record.to_string(),
+                        Metric::Instructions.extract(record),
                     ])
                     .map_err(sql)?;
             }

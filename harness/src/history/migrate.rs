@@ -30,6 +30,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         apply: v2_cost_memory_flags_versions,
     },
+    Migration {
+        version: 3,
+        apply: v3_instructions,
+    },
 ];
 
 /// The version this build writes.
@@ -126,19 +130,11 @@ fn v2_cost_memory_flags_versions(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         CREATE INDEX records_by_bench ON records (bench_id, time);
         ",
     )?;
-    let rows: Vec<(i64, String)> = {
-        let mut select = tx.prepare("SELECT rowid, record_json FROM records")?;
-        select
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?
-    };
     let mut update = tx.prepare(
         "UPDATE records SET cpu_us_per_request = ?1, mem_bytes = ?2, flags = ?3,
                 toolchain = ?4, framework = ?5 WHERE rowid = ?6",
     )?;
-    for (rowid, json) in rows {
-        // A row whose JSON does not parse keeps empty columns rather than failing the upgrade.
-        let record: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+    for (rowid, record) in stored_records(tx)? {
         let text = |k: &str| record.get(k).and_then(Value::as_str).map(str::to_owned);
         update.execute(params![
             Metric::CpuUs.extract(&record),
@@ -150,6 +146,30 @@ fn v2_cost_memory_flags_versions(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         ])?;
     }
     Ok(())
+}
+
+/// Instructions per request of `stampede icount` records as a column, backfilled.
+fn v3_instructions(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE records ADD COLUMN instructions_per_request REAL;")?;
+    let mut update =
+        tx.prepare("UPDATE records SET instructions_per_request = ?1 WHERE rowid = ?2")?;
+    for (rowid, record) in stored_records(tx)? {
+        update.execute(params![Metric::Instructions.extract(&record), rowid])?;
+    }
+    Ok(())
+}
+
+/// Every stored record's JSON by rowid, for backfilling a new column. A row whose JSON does not
+/// parse reads as null, so it keeps empty columns rather than failing the upgrade.
+fn stored_records(tx: &Transaction<'_>) -> rusqlite::Result<Vec<(i64, Value)>> {
+    let mut select = tx.prepare("SELECT rowid, record_json FROM records")?;
+    let rows = select
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|(rowid, json)| (rowid, serde_json::from_str(&json).unwrap_or(Value::Null)))
+        .collect())
 }
 
 #[cfg(test)]
@@ -175,7 +195,7 @@ mod tests {
     }
 
     #[test]
-    fn a_version_one_database_built_by_hand_is_upgraded_with_its_rows_backfilled() {
+    fn a_version_one_database_built_by_hand_is_upgraded_with_every_later_column_backfilled() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(V1_SQL).unwrap();
         conn.pragma_update(None, "application_id", APPLICATION_ID)
@@ -188,6 +208,7 @@ mod tests {
         .unwrap();
         let record = r#"{"id":"json/actix/c64","requests_per_sec":1000.0,"latency_us":{"p99":800},
             "server":{"cpu_us_per_request":12.5,"peak_rss_bytes":4096},"client_bound":true,
+            "instructions_per_request":16613.5,
             "toolchain":"cargo 1.95","framework":"actix-web 4.11.0"}"#;
         conn.execute(
             "INSERT INTO records VALUES ('r1', 'json/actix/c64', '2026-01-01T00:00:01Z', 'fp', '{}', 1000.0, 800.0, ?1)",
@@ -197,15 +218,26 @@ mod tests {
 
         assert_eq!(migrate(&mut conn).unwrap(), 1);
 
-        let row: (f64, f64, f64, String, String, String) = conn
+        let row: (f64, f64, f64, String, String, String, f64) = conn
             .query_row(
-                "SELECT requests_per_sec, cpu_us_per_request, mem_bytes, flags, toolchain, framework
+                "SELECT requests_per_sec, cpu_us_per_request, mem_bytes, flags, toolchain, framework,
+                        instructions_per_request
                  FROM records WHERE run_id = 'r1'",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
             )
             .unwrap();
-        assert_eq!(row.0, 1000.0);
+        assert_eq!((row.0, row.6), (1000.0, 16613.5));
         assert_eq!((row.1, row.2), (12.5, 4096.0));
         assert_eq!(row.3, r#"["client-bound"]"#);
         assert_eq!(

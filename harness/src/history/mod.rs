@@ -21,6 +21,7 @@ pub mod chart;
 pub mod compare;
 pub mod db;
 pub mod fingerprint;
+pub mod icount;
 pub mod import;
 pub mod metric;
 mod migrate;

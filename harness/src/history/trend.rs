@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::HistoryError;
 use super::changepoint::{self, Settings};
-use super::db::Point;
+use super::db::{History, Point};
 use super::fingerprint::Fingerprint;
 use super::metric::Metric;
 
@@ -199,6 +199,11 @@ pub fn analyse(
         apart: Vec::new(),
     };
     for (bench_id, points) in by_id {
+        // An ID that never had this figure (an icount series has no requests/s) is not a trend
+        // of it.
+        if points.iter().all(|p| p.value.is_none()) {
+            continue;
+        }
         let Some(latest) = points.last() else {
             continue;
         };
@@ -251,6 +256,39 @@ pub fn analyse(
         });
     }
     report
+}
+
+/// A change point in one metric's trend, as listed beside another metric's table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricChange {
+    /// The figure that changed.
+    pub metric: Metric,
+    /// Its benchmark ID.
+    pub bench_id: String,
+    /// Where and how much.
+    pub change: CommitChange,
+}
+
+/// Every change point of every metric except `shown`, by metric then benchmark ID: a table
+/// shows one figure, and a change that only another figure sees (a server that burns more
+/// CPU per request while the client still limits requests/s) must not go unseen.
+pub fn change_points_besides(
+    history: &History,
+    filter: Option<&Regex>,
+    shown: Metric,
+    settings: &TrendSettings,
+) -> Result<Vec<MetricChange>, HistoryError> {
+    let mut found = Vec::new();
+    for metric in Metric::ALL.into_iter().filter(|m| *m != shown) {
+        for trend in analyse(history.points(metric)?, filter, metric, settings).trends {
+            found.extend(trend.change_points.into_iter().map(|change| MetricChange {
+                metric,
+                bench_id: trend.bench_id.clone(),
+                change,
+            }));
+        }
+    }
+    Ok(found)
 }
 
 fn previous_of(runs: &[RunValue]) -> Option<Previous> {
@@ -431,6 +469,21 @@ mod tests {
         assert_eq!(report.trends.len(), 1);
         assert_eq!(report.trends[0].runs.len(), 10);
         assert_eq!(report.trends[0].left_out, 2);
+    }
+
+    #[test]
+    fn an_id_that_never_had_the_figure_is_not_listed() {
+        let mut points = stepped("plaintext/actix/icount");
+        for p in &mut points {
+            p.value = None;
+        }
+        let report = analyse(
+            points,
+            None,
+            Metric::RequestsPerSec,
+            &TrendSettings::default(),
+        );
+        assert!(report.trends.is_empty() && report.apart.is_empty());
     }
 
     #[test]

@@ -1,0 +1,44 @@
+//! `stampede icount` results as history records, IDs `<workload>/<target>/icount`. Stored with
+//! mode `icount`: instruction counts form series of their own, and a change point in them is a
+//! change in the code's user-space work, not the machine's mood.
+
+use serde_json::{Value, json};
+
+use crate::icount::IcountRecord;
+
+/// The mode and the ID suffix icount records are stored with.
+pub const ICOUNT_MODE: &str = "icount";
+
+/// The history record of one target and workload's count, the whole count kept beside the
+/// figure the history follows.
+pub fn record(count: &IcountRecord) -> Value {
+    json!({
+        "id": format!("{}/{}/{ICOUNT_MODE}", count.workload, count.target),
+        "workload": count.workload,
+        "target": count.target,
+        "param": ICOUNT_MODE,
+        "instructions_per_request": count.instructions_per_request,
+        "toolchain": count.tool,
+        "time": count.recorded_at,
+        "icount": count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Metric;
+    use crate::icount::record::fixture;
+
+    #[test]
+    fn a_count_becomes_a_record_whose_figure_is_its_median_per_request() {
+        let out = record(&fixture("actix", "plaintext", &[16610.0, 16613.0, 16620.0]));
+        assert_eq!(out["id"], "plaintext/actix/icount");
+        assert_eq!(Metric::Instructions.extract(&out), Some(16613.0));
+        assert_eq!(Metric::RequestsPerSec.extract(&out), None);
+        assert_eq!(
+            out["icount"]["repetitions"].as_array().map(Vec::len),
+            Some(3)
+        );
+    }
+}
