@@ -220,7 +220,7 @@ fn render_besides(besides: &[MetricChange], shown: Metric) -> String {
     for b in besides {
         let _ = writeln!(
             out,
-            "  {:10} {:width$}  {}",
+            "  {:12} {:width$}  {}",
             b.metric.name(),
             b.bench_id,
             b.change.describe()
@@ -361,6 +361,7 @@ fn say_kept(kept: anyhow::Result<Option<PathBuf>>, count: usize, what: &str) {
 mod tests {
     use super::*;
     use clap::Parser;
+    use stampede_harness::history::trend::CommitChange;
 
     #[derive(Debug, Parser)]
     struct Cli {
@@ -386,6 +387,40 @@ mod tests {
         assert_eq!(
             cli.args.metric, None,
             "no metric: requests/s plus the others' changes"
+        );
+    }
+
+    #[test]
+    fn the_other_figures_change_points_are_one_line_each_or_a_line_saying_there_are_none() {
+        let none = render_besides(&[], Metric::RequestsPerSec);
+        assert_eq!(
+            none,
+            "\nno change points in p99, cpu_us, mem, instructions either\n"
+        );
+        let change = CommitChange {
+            index: 6,
+            commit: "bbbbbbbbbbbb".into(),
+            previous_commit: "aaaaaaaaaaaa".into(),
+            within_commit: false,
+            relative_change: 0.759,
+            mean_before: 16613.0,
+            mean_after: 29222.0,
+            p_value: 0.005,
+            versions_changed: None,
+        };
+        let found = render_besides(
+            &[MetricChange {
+                metric: Metric::Instructions,
+                bench_id: "plaintext/actix/icount".into(),
+                change,
+            }],
+            Metric::RequestsPerSec,
+        );
+        assert!(
+            found.contains(
+                "  instructions plaintext/actix/icount  +75.9% at bbbbbbbbbb (after aaaaaaaaaa), p = 0.005"
+            ),
+            "{found}"
         );
     }
 }
