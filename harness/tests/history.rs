@@ -232,25 +232,44 @@ fn importing_a_results_folder_twice_adds_its_records_once() {
 }
 
 #[test]
-fn the_trend_page_has_a_chart_per_benchmark_and_names_the_change_commit() {
+fn the_trend_page_has_a_section_per_figure_and_a_chart_per_benchmark_naming_the_change_commit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.sqlite");
     let history = History::open(&path).unwrap();
     twelve_runs(&history);
-    let report = analyse(
-        history.points(Metric::RequestsPerSec).unwrap(),
-        None,
-        Metric::RequestsPerSec,
-        &TrendSettings::default(),
-    );
-    let page = write_page(&report, &path, 0.01, &dir.path().join("report")).unwrap();
+    for n in 0..12 {
+        let (commit, per_request) = if n < 6 {
+            ("aaaa", 16613.0)
+        } else {
+            ("bbbb", 29222.0)
+        };
+        let mut meta = run(100 + n, commit);
+        meta.mode = ICOUNT_MODE.into();
+        let count = fixture("actix", "plaintext", &[per_request; 3]);
+        history.append(&meta, &[icount_record(&count)]).unwrap();
+    }
+    let reports: Vec<_> = [Metric::RequestsPerSec, Metric::Instructions]
+        .into_iter()
+        .map(|m| {
+            analyse(
+                history.points(m).unwrap(),
+                None,
+                m,
+                &TrendSettings::default(),
+            )
+        })
+        .collect();
+    let page = write_page(&reports, &path, 0.01, &dir.path().join("report")).unwrap();
     let html = std::fs::read_to_string(page).unwrap();
-    assert_eq!(html.matches("<svg").count(), 2);
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert!(html.contains("<h2>requests_per_sec in req/s (higher is better)</h2>"));
+    assert!(html.contains("<h2>instructions in instructions/request (lower is better)</h2>"));
     assert!(html.contains("plaintext/actix/c64") && html.contains("plaintext/axum/c64"));
     assert!(
         html.contains("change point -10.0% at bbbb (after aaaa)"),
         "{html}"
     );
+    assert!(html.contains("change point +75.9% at bbbb (after aaaa)"));
     assert!(html.contains("href=\"index.html\""));
 }
 

@@ -229,7 +229,8 @@ fn render_besides(besides: &[MetricChange], shown: Metric) -> String {
     out
 }
 
-/// Writes the trend page (requests/s) into `out_dir` and links it from the summary `index_html`.
+/// Writes the trend page into `out_dir` and links it from the summary `index_html`: requests/s,
+/// and instructions per request when the history holds counts.
 pub(crate) fn write_trend_page(
     explicit: Option<&Path>,
     out_dir: &Path,
@@ -243,10 +244,15 @@ pub(crate) fn write_trend_page(
         );
     }
     let history = History::open(&path)?;
-    let metric = Metric::RequestsPerSec;
     let settings = TrendSettings::default();
-    let report = analyse(history.points(metric)?, None, metric, &settings);
-    let page = write_page(&report, &path, settings.changepoint.significance, out_dir)?;
+    let mut reports = Vec::new();
+    for metric in [Metric::RequestsPerSec, Metric::Instructions] {
+        let report = analyse(history.points(metric)?, None, metric, &settings);
+        if reports.is_empty() || !report.trends.is_empty() {
+            reports.push(report);
+        }
+    }
+    let page = write_page(&reports, &path, settings.changepoint.significance, out_dir)?;
     link_from_summary(index_html)?;
     Ok(page)
 }

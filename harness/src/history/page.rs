@@ -1,6 +1,7 @@
-//! The trend page (`history.html` beside the summary's `index.html`): one small chart per
-//! benchmark ID with its latest figure, the change against the previous comparable run and
-//! its change points; runs that were not compared listed at the end with the reason.
+//! The trend page (`history.html` beside the summary's `index.html`): one section per figure
+//! followed (requests/s, and instructions per request once `stampede icount` has counted), one
+//! small chart per benchmark ID with its latest figure, the change against the previous
+//! comparable run and its change points; runs that were not compared listed with the reason.
 
 use std::path::{Path, PathBuf};
 
@@ -32,13 +33,14 @@ table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:.2em .
 </style></head><body>
 <p><a href="index.html">← summary</a></p>
 <h1>Trends across runs</h1>
-<p>{{ metric_line }} — from <code>{{ source }}</code>. Only runs on the same machine fingerprint and in
+<p>From <code>{{ source }}</code>. Only runs on the same machine fingerprint and in
 the same mode as a benchmark's latest run are compared. Bands: each stable stretch's mean ± 2 sd;
 orange rules: change points (E-divisive means, permutation test, p ≤ {{ significance }}).</p>
-{% if cards.is_empty() %}<p>No runs recorded yet: run <code>cargo bench</code>, or
+{% for section in sections %}<h2>{{ section.metric_line }}</h2>
+{% if section.cards.is_empty() %}<p>No runs recorded yet: run <code>cargo bench</code>, or
 <code>stampede history import target/stampede/results</code>.</p>{% endif %}
 <div class="grid">
-{% for card in cards %}<div class="card" id="{{ card.anchor }}">
+{% for card in section.cards %}<div class="card" id="{{ card.anchor }}">
 <h3>{{ card.bench_id }}</h3>
 <p class="meta">latest {{ card.latest }} · {{ card.previous }}</p>
 {% for change in card.changes %}<p class="meta {{ change.class }}">{{ change.text }}</p>{% endfor %}
@@ -46,17 +48,22 @@ orange rules: change points (E-divisive means, permutation test, p ≤ {{ signif
 <p class="meta">{{ card.context }}</p>
 </div>{% endfor %}
 </div>
-{% if !apart.is_empty() %}<h2>Not compared</h2>
+{% if !section.apart.is_empty() %}<h3>Not compared</h3>
 <table><tr><th>benchmark</th><th>runs</th><th>mode</th><th>machine</th><th>why</th></tr>
-{% for a in apart %}<tr><td><code>{{ a.bench_id }}</code></td><td>{{ a.runs }}</td><td>{{ a.mode }}</td><td>{{ a.fingerprint_short }}</td><td>{{ a.reason }}</td></tr>
+{% for a in section.apart %}<tr><td><code>{{ a.bench_id }}</code></td><td>{{ a.runs }}</td><td>{{ a.mode }}</td><td>{{ a.fingerprint_short }}</td><td>{{ a.reason }}</td></tr>
 {% endfor %}</table>{% endif %}
+{% endfor %}
 </body></html>
 "#
 )]
 struct Page<'a> {
-    metric_line: String,
     source: String,
     significance: f64,
+    sections: Vec<Section<'a>>,
+}
+
+struct Section<'a> {
+    metric_line: String,
     cards: Vec<Card>,
     apart: &'a [super::trend::Apart],
 }
@@ -76,24 +83,31 @@ struct Change {
     text: String,
 }
 
-/// Renders the page for `report`, read from `source` (shown on the page).
+/// Renders the page, a section per report, read from `source` (shown on the page).
 pub fn render(
-    report: &TrendReport,
+    reports: &[TrendReport],
     source: &Path,
     significance: f64,
 ) -> Result<String, HistoryError> {
-    let metric = report.metric;
-    let cards = report
-        .trends
+    let sections = reports
         .iter()
-        .map(|t| card(t, metric))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|report| {
+            let cards = report
+                .trends
+                .iter()
+                .map(|t| card(t, report.metric))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Section {
+                metric_line: report.metric.heading(),
+                cards,
+                apart: &report.apart,
+            })
+        })
+        .collect::<Result<Vec<_>, HistoryError>>()?;
     Page {
-        metric_line: metric.heading(),
         source: source.display().to_string(),
         significance,
-        cards,
-        apart: &report.apart,
+        sections,
     }
     .render()
     .map_err(|e| HistoryError::Render(e.to_string()))
@@ -101,13 +115,13 @@ pub fn render(
 
 /// Writes `out_dir/history.html`.
 pub fn write_page(
-    report: &TrendReport,
+    reports: &[TrendReport],
     source: &Path,
     significance: f64,
     out_dir: &Path,
 ) -> Result<PathBuf, HistoryError> {
     let path = out_dir.join(PAGE_FILE);
-    let html = render(report, source, significance)?;
+    let html = render(reports, source, significance)?;
     std::fs::create_dir_all(out_dir)
         .and_then(|()| std::fs::write(&path, html))
         .map_err(|source| HistoryError::WritePage {
