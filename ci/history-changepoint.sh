@@ -16,6 +16,7 @@
 #
 #   RUNS=6 bash ci/history-changepoint.sh
 #   RUNS=6 METRIC=cpu_us bash ci/history-changepoint.sh     # judge the bench runs instead
+#   RUNS=6 BENCH_ARGS= bash ci/history-changepoint.sh        # full bench runs, not --quick
 #
 # Run time on the shared 2-core machine: see ci/README.md.
 set -euo pipefail
@@ -26,6 +27,7 @@ main() {
     local runs=${RUNS:-6}
     local metric=${METRIC:-instructions}
     local filter=${FILTER:-'^plaintext/(actix|axum)/'}
+    local bench_args=${BENCH_ARGS---quick}
     local src work started counts=1
     src=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
     work=$(mktemp -d -t stampede-history-XXXXXX)
@@ -57,7 +59,8 @@ main() {
     bench_runs() {
         for i in $(seq 1 "$runs"); do
             echo "== $1 run $i of $runs"
-            cargo bench --quiet --bench workloads -- --quick "$filter" 2>&1 \
+            # shellcheck disable=SC2086 # BENCH_ARGS is words
+            cargo bench --quiet --bench workloads -- $bench_args "$filter" 2>&1 \
                 | grep -E '^\s+plaintext/|FAILED|warning: .*history' || true
             if [ "$counts" = 1 ]; then
                 ./target/release/stampede icount --targets actix,axum --workloads plaintext 2>&1 \
