@@ -89,15 +89,11 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let metric = args.metric.unwrap_or(Metric::RequestsPerSec);
     let settings = TrendSettings::default();
     let report = analyse(history.points(metric)?, filter.as_ref(), metric, &settings);
-    let besides = match args.metric {
-        Some(_) => None,
-        None => Some(change_points_besides(
-            &history,
-            filter.as_ref(),
-            metric,
-            &settings,
-        )?),
-    };
+    let besides = args
+        .metric
+        .is_none()
+        .then(|| change_points_besides(&history, filter.as_ref(), metric, &settings))
+        .transpose()?;
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         if let Some(map) = value.as_object_mut() {
@@ -341,9 +337,9 @@ fn keep_records(
     if records.is_empty() {
         return Ok(None);
     }
-    let path = resolve(explicit)?;
-    let root = Catalog::discover()?.root().to_path_buf();
-    let mut meta = RunMeta::detect(&root, source, source, fingerprint);
+    let catalog = Catalog::discover()?;
+    let path = history_path(&catalog.work_dir(), explicit);
+    let mut meta = RunMeta::detect(catalog.root(), source, source, fingerprint);
     if let Some(commit) = commit {
         meta.git_commit = commit.to_owned();
         meta.dirty = false;
