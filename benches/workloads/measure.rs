@@ -15,15 +15,19 @@ use stampede_harness::evidence::{INVALID_ERROR_RATIO, OpenLoopRun, ResultRecord,
 use stampede_harness::load::{LoadClient, RunPlan};
 use stampede_harness::sampling::SampledStream;
 use stampede_harness::session::{LoadSetup, Measurement, VerifiedServer};
+use stampede_harness::steady::SteadyRule;
 
 use stampede_harness::workload::{BenchCase, Sampling};
 
 use crate::runner::Bench;
 
-/// Unmeasured load before Criterion's own warm-up: fills connection pools, JITs and caches, and
-/// gives a first capacity estimate to size the measurement. Quick mode, which sizes nothing,
-/// takes half: its samples come last in a doubling series of at least 100 ms, which warms on.
-const PREWARM: Duration = Duration::from_millis(200);
+/// Unmeasured load before Criterion's own warm-up, until the stream is steady (every connection
+/// answered, two windows' rates within 10%: see `stampede_harness::steady`) and at most this
+/// long: fills connection pools, JITs and caches, lets a Node cluster hand every connection to
+/// a worker, and gives a first capacity estimate to size the measurement. Light runs settle in
+/// 0.2-0.5 s; only the runs that need it take longer. Quick mode, a smoke run, waits less.
+const LONGEST_WARM_UP: Duration = Duration::from_secs(8);
+const QUICK_LONGEST_WARM_UP: Duration = Duration::from_secs(2);
 /// Upper bound on one benchmark's stream, far above any Criterion run the bench configures.
 const STREAM_LIMIT: Duration = Duration::from_secs(600);
 /// A record of a light group should hold at least this many requests per connection, so that
@@ -35,7 +39,11 @@ const LONGEST_MEASUREMENT: Duration = Duration::from_secs(8);
 /// connections are many and wait (sleep at c10000): at 50 per connection they ran into the 8 s
 /// limit, a minute per group and target, without changing what the record shows.
 const HEAVY_REQUESTS_PER_CONNECTION: f64 = 10.0;
-const HEAVY_LONGEST_MEASUREMENT: Duration = Duration::from_secs(3);
+const HEAVY_LONGEST_MEASUREMENT: Duration = Duration::from_secs(4);
+/// Every record should hold enough requests for a p99 with 10 samples beyond it, whatever the
+/// connection count; where the longest measurement cannot buy them (Node's 98k-round hash, ~9
+/// requests/s), the record is flagged `few-requests` and its p99 shown as n/a.
+const REQUESTS_PER_RECORD: f64 = 1_000.0;
 /// A mixed-probe answer later than this counts as a timeout (wrk's limit is 2 s). Node, whose
 /// event loop reads up to 32 requests from one busy connection before it looks at the next,
 /// answered the probe's last requests ~30 s after the run: answers too few for a p99 anyway,
@@ -98,8 +106,19 @@ impl Bench {
         if let Some(bg) = &background {
             run = run.with_companion(bg.counter());
         }
-        let warm_rate = run.warm(if self.quick() { PREWARM / 2 } else { PREWARM });
-        group.measurement_time(self.measurement_time(sampling, case.connections, warm_rate));
+        let warm_up = run.settle(SteadyRule::at_most(if self.quick() {
+            QUICK_LONGEST_WARM_UP
+        } else {
+            LONGEST_WARM_UP
+        }));
+        if !warm_up.settled() {
+            println!("    {id}: {}", warm_up.describe());
+        }
+        group.measurement_time(self.measurement_time(
+            sampling,
+            case.connections,
+            warm_up.rate_per_sec,
+        ));
         let server = &mut verified.server;
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
             group.bench_function(bench_id, |b| {
@@ -173,6 +192,7 @@ impl Bench {
             server_cores: verified.server.config().cpus.len(),
             idle_pss_bytes,
             background_requests: measured.companion_completions,
+            warm_up: Some(warm_up),
         };
         let record = verified.result_record(self.context(), id, &measurement, &load, open_loop);
         println!("{}", evidence_line(&record));
@@ -270,7 +290,7 @@ impl Bench {
             Sampling::Light => (REQUESTS_PER_CONNECTION, LONGEST_MEASUREMENT),
             Sampling::Heavy => (HEAVY_REQUESTS_PER_CONNECTION, HEAVY_LONGEST_MEASUREMENT),
         };
-        let needed = per_connection * connections as f64 / rate_per_sec;
+        let needed = (per_connection * connections as f64).max(REQUESTS_PER_RECORD) / rate_per_sec;
         // Criterion's linear sampling spends about its measurement time in the samples.
         Duration::from_secs_f64((needed * 1.2).max(base.as_secs_f64())).min(longest.max(base))
     }

@@ -49,6 +49,8 @@ pub struct LoadReport {
     pub client: ClientFigures,
     /// How evenly the server served the connections (two or more).
     pub fairness: Option<crate::load::Fairness>,
+    /// The unmeasured load before the run, and why it ended.
+    pub warm_up: Option<crate::steady::WarmUp>,
     /// Self-checks that failed, in words (`client-bound`, `INVALID`, ...).
     pub flags: Vec<String>,
 }
@@ -86,7 +88,8 @@ impl LoadReport {
             open_loop.as_slice(),
             &errors_by_kind,
             sample.requests,
-        );
+        )
+        .with_steadiness(measurement.warm_up.as_ref(), sample.fairness().as_ref());
         Self {
             requests: sample.requests,
             errors: sample.errors(),
@@ -105,6 +108,7 @@ impl LoadReport {
                 connections,
             },
             fairness: sample.fairness(),
+            warm_up: measurement.warm_up,
             flags: flags.words().into_iter().map(str::to_owned).collect(),
         }
     }
@@ -141,6 +145,9 @@ impl LoadReport {
                 "send lag us: p50 {}  p99 {}; late sends {} of {}, backlogged {}",
                 lag.p50_us, lag.p99_us, lag.late_sends, lag.sends, lag.backlogged_sends
             );
+        }
+        if let Some(warm) = &self.warm_up {
+            let _ = writeln!(out, "{}", warm.describe());
         }
         if let Some(o) = self.occupancy {
             let _ = writeln!(out, "occupancy (Little's law): {o:.2}");
@@ -241,6 +248,7 @@ mod tests {
             server_cores: 1,
             idle_pss_bytes: Some(4 * 1024 * 1024),
             background_requests: 0,
+            warm_up: None,
         }
     }
 

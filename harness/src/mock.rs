@@ -31,6 +31,10 @@ pub struct MockBehavior {
     /// Answer every request this long after it arrived (a precise timer, not tokio's 1 ms
     /// wheel), without blocking other connections.
     pub delay: Option<Duration>,
+    /// A start-up transient: the n-th connection accepted (from 1) waits n times this long for
+    /// its first answer, as connections handed one at a time from a Node cluster's primary to
+    /// its worker do; every later answer is prompt.
+    pub slow_start: Option<Duration>,
 }
 
 impl Default for MockBehavior {
@@ -41,6 +45,7 @@ impl Default for MockBehavior {
             stall: None,
             fail_every: None,
             delay: None,
+            slow_start: None,
         }
     }
 }
@@ -84,15 +89,24 @@ impl MockServer {
                     let Ok(listener) = TcpListener::from_std(std_listener) else {
                         return;
                     };
+                    let mut accepted_connections: u32 = 0;
                     loop {
                         tokio::select! {
                             _ = &mut stop => break,
                             accepted = listener.accept() => {
                                 if let Ok((stream, _)) = accepted {
+                                    accepted_connections = accepted_connections.saturating_add(1);
+                                    let first_answer_after = behavior
+                                        .slow_start
+                                        .map(|step| step * accepted_connections);
                                     let (b, c) = (Arc::clone(&behavior), Arc::clone(&counter));
-                                    tokio::task::spawn_local(
-                                        serve_connection(stream, b, c, pacer.clone()),
-                                    );
+                                    tokio::task::spawn_local(serve_connection(
+                                        stream,
+                                        b,
+                                        c,
+                                        pacer.clone(),
+                                        first_answer_after,
+                                    ));
                                 }
                             }
                         }
@@ -139,6 +153,7 @@ async fn serve_connection(
     behavior: Arc<MockBehavior>,
     count: Arc<AtomicU64>,
     pacer: Option<Pacer>,
+    mut first_answer_after: Option<Duration>,
 ) {
     let _ = stream.set_nodelay(true);
     let mut buf = Vec::with_capacity(4096);
@@ -161,6 +176,9 @@ async fn serve_connection(
             && n == nth
         {
             tokio::time::sleep(pause).await;
+        }
+        if let Some(wait) = first_answer_after.take() {
+            tokio::time::sleep_until((arrived + wait).into()).await;
         }
         if let (Some(delay), Some(pacer)) = (behavior.delay, &pacer) {
             pacer.until(arrived + delay).await;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::cpus::CpuSet;
 use crate::load::{CompletionCounter, LoadClient, LoadError, RunPlan, Sample, Stream};
 use crate::metrics::{MemorySampler, ServerProbe, ServerUsage};
+use crate::steady::{SteadyRule, WarmUp};
 
 /// A window's timing with the server's CPU clock at its edges.
 #[derive(Clone, Copy, Debug)]
@@ -32,6 +33,7 @@ pub struct SampledStream<'c> {
     memory: Option<MemorySampler>,
     marks: VecDeque<Mark>,
     keep: usize,
+    depth: usize,
     companion: Option<CompletionCounter>,
 }
 
@@ -71,6 +73,7 @@ impl<'c> SampledStream<'c> {
             memory,
             marks: VecDeque::new(),
             keep: keep.max(1),
+            depth: plan.pipeline.max(1),
             companion: None,
         })
     }
@@ -82,14 +85,11 @@ impl<'c> SampledStream<'c> {
         self
     }
 
-    /// Lets the load run unmeasured for `duration` and returns the attempts finished per second:
-    /// a first estimate of capacity, to size the measurement.
-    pub fn warm(&mut self, duration: Duration) -> f64 {
-        let (before, _) = self.stream.progress();
-        let started = Instant::now();
-        std::thread::sleep(duration);
-        let (after, _) = self.stream.progress();
-        (after - before) as f64 / started.elapsed().as_secs_f64().max(1e-9)
+    /// Lets the load run unmeasured until it is steady (see [`crate::steady`]) or `rule.max`
+    /// has passed; its last window's rate is a first estimate of capacity, to size the
+    /// measurement.
+    pub fn settle(&mut self, rule: SteadyRule) -> WarmUp {
+        crate::steady::settle(&self.stream, self.depth, rule)
     }
 
     /// Attempts finished so far, and how many failed (warm-up included).

@@ -12,6 +12,7 @@ use crate::evidence::{
 use crate::load::{LoadClient, LoadError, RunPlan, Sample};
 use crate::metrics::{CpuSource, ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
+use crate::steady::WarmUp;
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
 use crate::verify::{VerifyError, verify};
 use crate::workload::Workload;
@@ -209,6 +210,7 @@ impl VerifiedServer {
             server_cores: self.server.config().cpus.len(),
             idle_pss_bytes: None,
             background_requests: 0,
+            warm_up: None,
         })
     }
 
@@ -297,8 +299,17 @@ impl VerifiedServer {
             client_bound: false,
             server_bound: false,
             low_occupancy: false,
+            low_occupancy_cause: None,
+            not_steady: false,
+            few_requests: false,
             client_late: false,
             invalid: false,
+            warm_up: measurement.warm_up,
+            fairness: load
+                .rate_per_sec
+                .is_none()
+                .then(|| sample.fairness())
+                .flatten(),
             setup: Setup {
                 server_cpus: config.cpus.to_string(),
                 client_cpus: load.client_cpus.to_string(),
@@ -332,6 +343,8 @@ pub struct Measurement {
     /// Requests a background load made the server serve in the same span (the mixed probe's
     /// hashing connections): server CPU per request divides by these too.
     pub background_requests: u64,
+    /// The unmeasured load before it; `None` when the caller kept no account of one.
+    pub warm_up: Option<WarmUp>,
 }
 
 impl Measurement {

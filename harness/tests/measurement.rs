@@ -13,6 +13,7 @@ use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::process::{RunningServer, ServerConfig};
 use stampede_harness::sampling::SampledStream;
+use stampede_harness::steady::{SteadyRule, WarmUpEnd};
 
 /// The tests here measure time; run one at a time so they do not take each other's CPU.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -74,6 +75,57 @@ fn a_record_holds_the_measured_windows_and_none_of_the_warm_up() {
     );
     assert_eq!(sample.histogram.len(), sample.requests);
     assert_eq!(sample.errors(), 0);
+}
+
+/// Warms a stream of 8 connections to a mock whose n-th connection waits n x 100 ms for its
+/// first answer (a start-up transient), under `rule`, then measures 5 windows of 200
+/// completions: the warm-up and the slowest answer of the record, in microseconds.
+fn measured_after_a_start_up_transient(
+    rule: SteadyRule,
+) -> (stampede_harness::steady::WarmUp, u64) {
+    let server = mock(MockBehavior {
+        slow_start: Some(Duration::from_millis(100)),
+        ..MockBehavior::default()
+    });
+    let mut load = client(server.addr(), 8, "/plaintext");
+    let plan = RunPlan::stream(Duration::from_secs(60));
+    let mut run = SampledStream::start(&mut load, &plan, None, None, 5).unwrap();
+    let warm_up = run.settle(rule);
+    for _ in 0..5 {
+        run.window(200).unwrap();
+    }
+    let measured = run.finish(5).unwrap();
+    (warm_up, measured.sample.latency().max)
+}
+
+#[test]
+fn the_measured_windows_begin_after_a_start_up_transient() {
+    let _serial = serial();
+    let (warm_up, slowest_us) =
+        measured_after_a_start_up_transient(SteadyRule::at_most(Duration::from_secs(20)));
+    assert_eq!(warm_up.ended, WarmUpEnd::Steady, "{warm_up:?}");
+    assert_eq!(warm_up.answered_connections, 8);
+    // The 8th connection's first answer came 800 ms after its first request, and the warm-up
+    // waited for it.
+    assert!(warm_up.duration_ms >= 800, "{warm_up:?}");
+    assert!(
+        slowest_us < 100_000,
+        "a transient answer ({slowest_us} us) is in the record"
+    );
+}
+
+#[test]
+fn a_fixed_short_warm_up_leaves_the_transient_in_the_record_and_says_so() {
+    let _serial = serial();
+    // The old bench's way: a fixed warm-up far shorter than the transient.
+    let (warm_up, slowest_us) =
+        measured_after_a_start_up_transient(SteadyRule::at_most(Duration::from_millis(50)));
+    assert_eq!(warm_up.ended, WarmUpEnd::TimeLimit, "{warm_up:?}");
+    assert!(warm_up.answered_connections < 8, "{warm_up:?}");
+    assert!(
+        slowest_us >= 100_000,
+        "the record ({slowest_us} us at most) missed the transient it was measured in"
+    );
 }
 
 #[test]

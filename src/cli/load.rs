@@ -9,10 +9,11 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::{CpuSet, CpuSplit};
-use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::load::{LoadClient, LoadError, RequestTemplate, RunPlan};
 use stampede_harness::load_report::LoadReport;
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{LoadSetup, Measurement, load_spec, start_verified};
+use stampede_harness::steady::{self, SteadyRule, WarmUp};
 use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]
@@ -32,8 +33,9 @@ pub(crate) struct LoadArgs {
     /// How long to measure (e.g. 5s, 500ms).
     #[arg(long, short = 'd', default_value = "5s", value_parser = super::parse_duration)]
     duration: Duration,
-    /// Unmeasured load before the measurement.
-    #[arg(long, default_value = "1s", value_parser = super::parse_duration)]
+    /// Longest unmeasured load before the measurement: it ends sooner, once every connection
+    /// has had an answer and two consecutive windows' rates agree within 10% (0s: none).
+    #[arg(long, default_value = "10s", value_parser = super::parse_duration)]
     warmup: Duration,
     /// Constant total rate in requests/s (open loop: latency from intended send times).
     #[arg(long)]
@@ -71,11 +73,12 @@ impl LoadArgs {
         }
     }
 
-    fn warmup_plan(&self) -> Option<RunPlan> {
-        (!self.warmup.is_zero()).then(|| RunPlan {
-            stop: stampede_harness::load::Stop::Duration(self.warmup),
-            ..self.plan()
-        })
+    /// Warms `client` up to steady state with the measured run's load, at most `--warmup`.
+    fn warm_up(&self, client: &mut LoadClient) -> Result<WarmUp, LoadError> {
+        if self.warmup.is_zero() {
+            return Ok(WarmUp::off(client.connections()));
+        }
+        steady::warm_up(client, &self.plan(), SteadyRule::at_most(self.warmup))
     }
 }
 
@@ -114,11 +117,12 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
     verified.check_answers = !args.no_answer_checks;
     let idle_pss_bytes = verified.idle_pss_bytes();
     let mut client = verified.connect(&workload, args.connections, &split.client)?;
-    if let Some(warmup) = args.warmup_plan() {
-        client.run(&warmup).map_err(|e| verified.load_error(e))?;
-    }
+    let warm_up = args
+        .warm_up(&mut client)
+        .map_err(|e| verified.load_error(e))?;
     let mut measurement = verified.measure(&mut client, &args.plan(), &split.client)?;
     measurement.idle_pss_bytes = idle_pss_bytes;
+    measurement.warm_up = Some(warm_up);
     drop(client);
     // Kept in the results history as a `cli`-mode run.
     let load = LoadSetup {
@@ -149,9 +153,7 @@ fn load_url(args: &LoadArgs, url: &str) -> anyhow::Result<Measurement> {
     };
     let mix = vec![RequestTemplate::get(addr, &path)];
     let mut client = LoadClient::connect(addr, args.connections, &cpus, mix)?;
-    if let Some(warmup) = args.warmup_plan() {
-        client.run(&warmup)?;
-    }
+    let warm_up = args.warm_up(&mut client)?;
     let sample = client.run(&args.plan())?;
     Ok(Measurement {
         sample,
@@ -159,6 +161,7 @@ fn load_url(args: &LoadArgs, url: &str) -> anyhow::Result<Measurement> {
         server_cores: 0,
         idle_pss_bytes: None,
         background_requests: 0,
+        warm_up: Some(warm_up),
     })
 }
 

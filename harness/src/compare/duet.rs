@@ -15,6 +15,7 @@ use crate::load::{LoadClient, LoadError, RunPlan, Sample};
 use crate::metrics::TreeMeter;
 use crate::process::{RunningServer, ServerConfig};
 use crate::session::{SessionError, start_verified};
+use crate::steady::{self, SteadyRule, WarmUp};
 use crate::vectors::Vector;
 use crate::workload::Workload;
 
@@ -57,6 +58,8 @@ pub struct SideFigures {
     pub errors: u64,
     /// Failed / attempted.
     pub error_ratio: f64,
+    /// The load before this side's measured run: until steady, at most the round's duration.
+    pub warm_up: Option<WarmUp>,
 }
 
 /// What one round measured.
@@ -234,13 +237,26 @@ impl<'a> Duet<'a> {
             clients.push(client);
         }
         let plan = RunPlan::duration(self.setup.duration);
+        let rule = SteadyRule::at_most(self.setup.duration);
         let mut meters: Vec<TreeMeter> =
             servers.iter().map(|s| TreeMeter::new(&s.probe())).collect();
-        let outcomes: Vec<Result<Sample, LoadError>> = std::thread::scope(|scope| {
+        // Every side warms up to steady state at the same time, then all measure together: a
+        // freshly started server's first requests (JIT, pools, a cluster handing over
+        // connections) are no part of either side's figures.
+        let warmed = std::sync::Barrier::new(clients.len());
+        let outcomes: Vec<Result<(WarmUp, Sample), LoadError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = clients
                 .iter_mut()
                 .zip(meters.iter_mut())
-                .map(|(client, meter)| scope.spawn(move || meter.around(|| client.run(&plan))))
+                .map(|(client, meter)| {
+                    let warmed = &warmed;
+                    scope.spawn(move || {
+                        let warm_up = steady::warm_up(client, &plan, rule);
+                        warmed.wait();
+                        let warm_up = warm_up?;
+                        meter.around(|| client.run(&plan)).map(|s| (warm_up, s))
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
@@ -265,7 +281,7 @@ impl<'a> Duet<'a> {
         let (mut client_cpu_s, mut wall_s) = (0.0, 0.0f64);
         let mut figures = Vec::with_capacity(order.len());
         for (outcome, meter) in outcomes.into_iter().zip(&meters) {
-            let sample = outcome.map_err(load_error)?;
+            let (warm_up, sample) = outcome.map_err(load_error)?;
             let usage = meter.usage();
             client_cpu_s += sample.client_cpu.as_secs_f64();
             wall_s = wall_s.max(sample.elapsed.as_secs_f64());
@@ -275,6 +291,7 @@ impl<'a> Duet<'a> {
                 cpu_busy: usage.cpu_busy(server_cores),
                 errors: sample.errors(),
                 error_ratio: sample.error_ratio(),
+                warm_up: Some(warm_up),
             });
         }
         // Back from start order to base, head, control.
@@ -356,6 +373,7 @@ mod tests {
             cpu_busy: 0.33,
             errors: 0,
             error_ratio: 0.0,
+            warm_up: None,
         };
         let round = RoundFigures {
             head_first: false,

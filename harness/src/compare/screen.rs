@@ -170,6 +170,7 @@ mod tests {
             cpu_busy,
             errors: 0,
             error_ratio,
+            warm_up: None,
         };
         RoundFigures {
             head_first: false,

@@ -323,6 +323,7 @@ pub(crate) fn test_side(cpu_us: f64) -> super::duet::SideFigures {
         cpu_busy: 0.33,
         errors: 0,
         error_ratio: 0.0,
+        warm_up: None,
     }
 }
 

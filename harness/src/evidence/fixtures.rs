@@ -82,8 +82,13 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
         client_bound: false,
         server_bound: true,
         low_occupancy: false,
+        low_occupancy_cause: None,
+        not_steady: false,
+        few_requests: false,
         client_late: false,
         invalid: false,
+        warm_up: None,
+        fairness: None,
         setup: Setup {
             server_cpus: "0".into(),
             client_cpus: "1".into(),

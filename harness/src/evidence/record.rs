@@ -12,9 +12,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::load::LatencySummary;
 use crate::load::latency::Percentile;
+use crate::load::{Fairness, LatencySummary};
 use crate::metrics::CpuSource;
+use crate::steady::WarmUp;
 
 /// Version of the record format; bumped when a field changes meaning.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -27,6 +28,12 @@ pub const BUSY_AT_LEAST: f64 = 0.9;
 pub const OCCUPANCY_AT_LEAST: f64 = 0.9;
 /// An open loop whose p99 send lag exceeds this many microseconds did not keep its schedule.
 pub const SEND_LAG_P99_AT_MOST_US: u64 = 1000;
+/// A record holds enough requests for its percentiles up to p99 with this many samples beyond
+/// (the rule the open-loop tails follow): 1,000 requests. Fewer: `few-requests`.
+pub const SAMPLES_BEYOND_AT_LEAST: u64 = 10;
+/// Connections served less evenly than this (Jain's index of answers per connection) were
+/// starved by the server: a low occupancy is then theirs, not the client's.
+pub const FAIR_AT_LEAST: f64 = 0.9;
 /// ... nor one with more than this share of late sends.
 pub const LATE_SENDS_AT_MOST: f64 = 0.01;
 
@@ -233,6 +240,12 @@ pub struct OpenLoopRun {
     pub sustained: bool,
 }
 
+/// True when `requests` samples put at least [`SAMPLES_BEYOND_AT_LEAST`] beyond quantile `q`:
+/// below that, the percentile is little more than the slowest few answers.
+pub fn enough_samples_beyond(requests: u64, q: f64) -> bool {
+    requests as f64 * (1.0 - q) >= SAMPLES_BEYOND_AT_LEAST as f64 - 1e-9
+}
+
 /// `0.99` -> `99`, `0.999` -> `99.9`.
 pub fn quantile_name(q: f64) -> String {
     let text = format!("{:.2}", q * 100.0);
@@ -292,10 +305,29 @@ pub struct ResultRecord {
     pub server_bound: bool,
     /// Closed loop with occupancy below 0.9.
     pub low_occupancy: bool,
+    /// Why the occupancy was low, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_occupancy_cause: Option<LowOccupancyCause>,
+    /// The warm-up reached its limit before the load was steady: the figures may be of a
+    /// start-up transient.
+    #[serde(default)]
+    pub not_steady: bool,
+    /// Fewer requests than a p99 with 10 samples beyond it needs (1,000): the percentiles
+    /// that lack them are shown as n/a.
+    #[serde(default)]
+    pub few_requests: bool,
     /// An open-loop run missed its schedule on the client side.
     pub client_late: bool,
     /// Errors above 0.1% of attempts, any wrong answer, or nothing measured.
     pub invalid: bool,
+    /// The unmeasured load before the measured windows, and why it ended (absent in records
+    /// of other load tools and in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_up: Option<WarmUp>,
+    /// Answers per connection over the closed loop (warm-up included): starved connections
+    /// show as a low Jain's index and a low minimum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fairness: Option<Fairness>,
     /// CPU sets, pools and connections.
     pub setup: Setup,
     pub machine: Machine,
@@ -335,6 +367,43 @@ pub struct LoadEngine {
     pub peak_open_fds: Option<u64>,
 }
 
+/// Why a closed loop kept fewer than 90% of its connections busy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LowOccupancyCause {
+    /// The warm-up never settled: requests of the start-up transient were still pending when
+    /// the measured windows ended.
+    NotSteady,
+    /// The server served some connections far less than others (Jain's index below 0.9):
+    /// their requests were pending while the others completed.
+    StarvedConnections,
+    /// Steady and fair, so connections sat without a request in flight: the client's delay
+    /// between an answer and the next send, or a pipelined batch draining.
+    IdleConnections,
+}
+
+impl LowOccupancyCause {
+    /// Assesses a low occupancy from the warm-up and the per-connection answers.
+    pub fn of(warm_up: Option<&WarmUp>, fairness: Option<&Fairness>) -> Self {
+        if warm_up.is_some_and(|w| !w.settled()) {
+            Self::NotSteady
+        } else if fairness.is_some_and(|f| f.jain_index < FAIR_AT_LEAST) {
+            Self::StarvedConnections
+        } else {
+            Self::IdleConnections
+        }
+    }
+
+    /// The cause's name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotSteady => "not steady",
+            Self::StarvedConnections => "starved connections",
+            Self::IdleConnections => "idle connections",
+        }
+    }
+}
+
 /// The self-checks of one measurement, each a flag a reader must see beside the number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flags {
@@ -344,6 +413,12 @@ pub struct Flags {
     pub server_bound: bool,
     /// Closed loop with occupancy below 0.9.
     pub low_occupancy: bool,
+    /// Why, when it was.
+    pub low_occupancy_cause: Option<LowOccupancyCause>,
+    /// The warm-up reached its limit before steady state.
+    pub not_steady: bool,
+    /// Too few requests for a p99 with 10 samples beyond it.
+    pub few_requests: bool,
     /// An open loop missed its schedule on the client side.
     pub client_late: bool,
     /// Errors above 0.1% of attempts, any wrong answer, or nothing measured.
@@ -369,11 +444,29 @@ impl Flags {
             client_bound,
             server_bound: server_cpu_busy.is_some_and(|b| b >= BUSY_AT_LEAST) && !client_bound,
             low_occupancy: occupancy.is_some_and(|o| o < OCCUPANCY_AT_LEAST),
+            low_occupancy_cause: None,
+            not_steady: false,
+            few_requests: requests > 0 && !enough_samples_beyond(requests, 0.99),
             client_late: open_loop.iter().any(|run| run.client_late),
             invalid: attempts == 0
                 || wrong > 0
                 || errors as f64 / attempts as f64 > INVALID_ERROR_RATIO,
         }
+    }
+
+    /// Adds what the warm-up and the per-connection answers say: whether the load was steady,
+    /// and why a low occupancy was low.
+    pub fn with_steadiness(
+        mut self,
+        warm_up: Option<&WarmUp>,
+        fairness: Option<&Fairness>,
+    ) -> Self {
+        self.not_steady =
+            warm_up.is_some_and(|w| !w.settled() && w.ended != crate::steady::WarmUpEnd::Off);
+        self.low_occupancy_cause = self
+            .low_occupancy
+            .then(|| LowOccupancyCause::of(warm_up, fairness));
+        self
     }
 
     /// The flags that are set, in words, for evidence lines and reports.
@@ -388,7 +481,18 @@ impl Flags {
             words.push("not server-bound");
         }
         if self.low_occupancy {
-            words.push("low-occupancy");
+            words.push(match self.low_occupancy_cause {
+                Some(LowOccupancyCause::NotSteady) => "low-occupancy: not steady",
+                Some(LowOccupancyCause::StarvedConnections) => "low-occupancy: starved connections",
+                Some(LowOccupancyCause::IdleConnections) => "low-occupancy: idle connections",
+                None => "low-occupancy",
+            });
+        }
+        if self.not_steady {
+            words.push("not-steady");
+        }
+        if self.few_requests {
+            words.push("few-requests");
         }
         if self.client_late {
             words.push("client-late");
@@ -407,10 +511,14 @@ impl ResultRecord {
             &self.open_loop,
             &self.errors_by_kind,
             self.requests,
-        );
+        )
+        .with_steadiness(self.warm_up.as_ref(), self.fairness.as_ref());
         self.client_bound = flags.client_bound;
         self.server_bound = flags.server_bound;
         self.low_occupancy = flags.low_occupancy;
+        self.low_occupancy_cause = flags.low_occupancy_cause;
+        self.not_steady = flags.not_steady;
+        self.few_requests = flags.few_requests;
         self.client_late = flags.client_late;
         self.invalid = flags.invalid;
         self
@@ -422,6 +530,9 @@ impl ResultRecord {
             client_bound: self.client_bound,
             server_bound: self.server_bound,
             low_occupancy: self.low_occupancy,
+            low_occupancy_cause: self.low_occupancy_cause,
+            not_steady: self.not_steady,
+            few_requests: self.few_requests,
             client_late: self.client_late,
             invalid: self.invalid,
         }
@@ -579,6 +690,63 @@ mod tests {
         let r = r.with_flags();
         assert!(r.low_occupancy && r.client_late);
         assert!(r.open_loop[0].send_lag.client_late());
+    }
+
+    #[test]
+    fn a_low_occupancy_names_its_cause_from_the_warm_up_and_the_connections() {
+        use crate::steady::{WarmUp, WarmUpEnd};
+        let fair = Fairness {
+            jain_index: 0.99,
+            min: 90,
+            median: 100,
+            max: 110,
+        };
+        let starved = Fairness {
+            jain_index: 0.5,
+            min: 1,
+            median: 10,
+            max: 400,
+        };
+        let warm = |ended| WarmUp {
+            duration_ms: 8000,
+            ended,
+            answered_connections: 1024,
+            connections: 1024,
+            windows: 9,
+            rate_per_sec: 1000.0,
+        };
+        let cause = |ended, fairness: Fairness| {
+            let mut r = record("json/node/c1024", 0.95, 10_000, 0);
+            r.occupancy = Some(0.45);
+            r.warm_up = Some(warm(ended));
+            r.fairness = Some(fairness);
+            let r = r.with_flags();
+            (r.low_occupancy_cause, r.not_steady, r.flags().words())
+        };
+        let (c, not_steady, words) = cause(WarmUpEnd::TimeLimit, starved);
+        assert_eq!(c, Some(LowOccupancyCause::NotSteady));
+        assert!(not_steady && words.contains(&"not-steady"), "{words:?}");
+        let (c, not_steady, words) = cause(WarmUpEnd::Steady, starved);
+        assert_eq!(c, Some(LowOccupancyCause::StarvedConnections));
+        assert!(!not_steady);
+        assert!(
+            words.contains(&"low-occupancy: starved connections"),
+            "{words:?}"
+        );
+        let (c, _, _) = cause(WarmUpEnd::Steady, fair);
+        assert_eq!(c, Some(LowOccupancyCause::IdleConnections));
+        // No warm-up asked for is not a warm-up that failed.
+        let (_, not_steady, _) = cause(WarmUpEnd::Off, fair);
+        assert!(!not_steady);
+    }
+
+    #[test]
+    fn a_record_below_a_thousand_requests_is_flagged_few_requests() {
+        let r = record("hash/node/r98k", 9.0, 27, 0).with_flags();
+        assert!(r.few_requests, "{:?}", r.flags());
+        assert!(r.flags().words().contains(&"few-requests"));
+        let r = record("hash/actix/r98k", 200.0, 1_000, 0).with_flags();
+        assert!(!r.few_requests);
     }
 
     #[test]

@@ -253,8 +253,13 @@ impl Imported {
             client_bound: flags.client_bound,
             server_bound: flags.server_bound,
             low_occupancy: flags.low_occupancy,
+            low_occupancy_cause: flags.low_occupancy_cause,
+            not_steady: flags.not_steady,
+            few_requests: flags.few_requests,
             client_late: flags.client_late,
             invalid: flags.invalid,
+            warm_up: None,
+            fairness: None,
             setup: Setup {
                 server_cpus: "remote".into(),
                 client_cpus: format!("{ENGINE} x{}", self.instances()),

@@ -71,13 +71,16 @@ pub(crate) struct JobShared {
     pub(crate) started: Instant,
     end_by: Instant,
     remaining: AtomicI64,
-    total_connections: usize,
+    pub(crate) total_connections: usize,
     /// Set to end a stream.
     pub(crate) stop: AtomicBool,
     /// Finished attempts (successes and errors) since the job started.
     pub(crate) completed: AtomicU64,
     /// Failed attempts since the job started.
     pub(crate) failed: AtomicU64,
+    /// Connections that have had a whole answer in this job (pipelined: a whole batch): a
+    /// warm-up is not over while some connection still waits for its first.
+    pub(crate) answered_connections: AtomicU64,
     /// The epoch finished attempts are counted in.
     pub(crate) epoch: AtomicU64,
     /// The attempt count at which the open window ends; `u64::MAX` when none is open.
@@ -321,6 +324,7 @@ impl LoadClient {
             stop: AtomicBool::new(false),
             completed: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            answered_connections: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
             window_end: AtomicU64::new(u64::MAX),
         });
@@ -526,7 +530,14 @@ async fn drive(
     let (mut batch, mut answers) = (Vec::new(), Vec::with_capacity(plan.pipeline));
     let mut k: u32 = 0;
     let mut now = Instant::now();
+    let mut first_answer_counted = false;
     loop {
+        if !first_answer_counted && slot.job_successes >= plan.pipeline.max(1) as u64 {
+            first_answer_counted = true;
+            job.shared
+                .answered_connections
+                .fetch_add(1, Ordering::Relaxed);
+        }
         let depth = job.shared.allowed(now, plan.pipeline.max(1));
         if depth == 0 {
             break;

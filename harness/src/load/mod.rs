@@ -246,8 +246,8 @@ pub struct Sample {
     pub checked_answers: u64,
     /// The first wrong answer seen, described for a person.
     pub wrong_answer_example: Option<String>,
-    /// Successful answers per connection, by connection index (runs only; empty for
-    /// streams): how fairly the server served its connections.
+    /// Successful answers per connection, by connection index (for a stream: over the whole
+    /// stream, warm-up included): how fairly the server served its connections.
     pub per_connection: Vec<u64>,
 }
 
@@ -365,7 +365,7 @@ impl Sample {
 }
 
 /// How evenly a server served its connections during a run.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Fairness {
     /// Jain's fairness index of successes per connection: 1 when every connection got as
     /// many answers, 1/n when one got them all.

@@ -40,6 +40,7 @@ pub struct Stream<'c> {
     windows: u64,
     keep_windows: u64,
     done: usize,
+    per_connection: Vec<u64>,
     stall_after: Duration,
 }
 
@@ -60,6 +61,7 @@ impl<'c> Stream<'c> {
             windows: 0,
             keep_windows: u64::MAX,
             done: 0,
+            per_connection: Vec::new(),
             stall_after,
         }
     }
@@ -81,6 +83,16 @@ impl<'c> Stream<'c> {
         (
             self.shared.completed.load(Ordering::Relaxed),
             self.shared.failed.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Connections that have had a whole answer (pipelined: a whole batch) since the stream
+    /// began, and all connections.
+    pub fn answered_connections(&self) -> (usize, usize) {
+        let answered = self.shared.answered_connections.load(Ordering::Relaxed);
+        (
+            usize::try_from(answered).unwrap_or(usize::MAX),
+            self.shared.total_connections,
         )
     }
 
@@ -164,7 +176,15 @@ impl<'c> Stream<'c> {
                     self.tallies.insert(tally.epoch, *tally);
                 }
             },
-            Event::Done(_) => self.done += 1,
+            Event::Done(counts) => {
+                self.done += 1;
+                for (index, n) in counts {
+                    if self.per_connection.len() <= index {
+                        self.per_connection.resize(index + 1, 0);
+                    }
+                    self.per_connection[index] = n;
+                }
+            }
         }
     }
 
@@ -185,6 +205,7 @@ impl<'c> Stream<'c> {
         Ok(StreamTallies {
             by_epoch: std::mem::take(&mut self.tallies),
             threads: self.client.threads(),
+            per_connection: std::mem::take(&mut self.per_connection),
         })
     }
 }
@@ -219,6 +240,9 @@ impl CompletionCounter {
 pub struct StreamTallies {
     by_epoch: BTreeMap<u64, Tally>,
     threads: usize,
+    /// Successful answers per connection over the whole stream, warm-up included (a
+    /// connection's counts are not kept per window).
+    per_connection: Vec<u64>,
 }
 
 impl StreamTallies {
@@ -229,7 +253,9 @@ impl StreamTallies {
         for (_, tally) in self.by_epoch.range(from..=to) {
             total.merge(tally);
         }
-        total.into_sample(elapsed, self.threads)
+        let mut sample = total.into_sample(elapsed, self.threads);
+        sample.per_connection = self.per_connection.clone();
+        sample
     }
 
     /// The sample of everything the stream counted, over `elapsed`.

@@ -5,14 +5,22 @@ use itertools::Itertools;
 
 use super::format::{bytes, latency, rate, thousands};
 use super::{Section, Summary, WorkloadSummary};
-use crate::evidence::{ResultRecord, RunMode, quantile_name};
+use crate::evidence::{
+    LowOccupancyCause, ResultRecord, RunMode, enough_samples_beyond, quantile_name,
+};
 use crate::icount::IcountRecord;
 
 pub(super) const FLAGS_LEGEND: &str = "INVALID: errors above 0.1% of attempts or a wrong answer, not a \
 valid measurement; client-bound: the load client's CPU was at least 90% busy, so it may have \
 limited the run; not server-bound: the server's CPU was less than 90% busy, so something else \
 limited it; low-occupancy: a closed loop kept fewer than 90% of its connections busy (Little's \
-law); client-late: an open loop's client missed its send schedule (p99 lag over 1 ms or over 1% \
+law), with its cause: not steady (the warm-up never settled, so start-up requests were still \
+pending), starved connections (the server answered some connections far less than others: \
+Jain's index below 0.9, fewest and most answers given) or idle connections (steady and fair, so \
+connections sat without a request: the client's delay, or a pipelined batch draining); \
+not-steady: the warm-up reached its limit before every connection had an answer and two \
+windows' rates agreed within 10%; few-requests: fewer than 1,000 requests, so percentiles \
+without 10 samples beyond them are n/a; client-late: an open loop's client missed its send schedule (p99 lag over 1 ms or over 1% \
 late); skipped: the target has no result here.";
 
 pub(super) type Cell = fn(&ResultRecord, &[IcountRecord]) -> String;
@@ -24,10 +32,12 @@ pub(super) const COLUMNS: [(&str, bool, Cell); 22] = [
     ("param", false, |r, _| r.param.clone()),
     ("req/s", true, |r, _| rate(r.requests_per_sec)),
     ("mean", true, |r, _| latency(r.latency_us.mean)),
-    ("p50", true, |r, _| latency(r.latency_us.p50 as f64)),
-    ("p90", true, |r, _| latency(r.latency_us.p90 as f64)),
-    ("p99", true, |r, _| latency(r.latency_us.p99 as f64)),
-    ("p99.9", true, |r, _| latency(r.latency_us.p999 as f64)),
+    ("p50", true, |r, _| percentile(r, 0.5, r.latency_us.p50)),
+    ("p90", true, |r, _| percentile(r, 0.9, r.latency_us.p90)),
+    ("p99", true, |r, _| percentile(r, 0.99, r.latency_us.p99)),
+    ("p99.9", true, |r, _| {
+        percentile(r, 0.999, r.latency_us.p999)
+    }),
     ("max", true, |r, _| latency(r.latency_us.max as f64)),
     ("open-loop p99", true, |r, _| open_loop_p99(r)),
     ("errors", true, |r, _| errors(r)),
@@ -49,6 +59,16 @@ pub(super) const COLUMNS: [(&str, bool, Cell); 22] = [
     }),
     ("flags", false, |r, _| flag_text(r)),
 ];
+
+/// A closed-loop percentile, `n/a` when fewer than 10 of the record's requests lie beyond it:
+/// it would be little more than the slowest few answers.
+fn percentile(r: &ResultRecord, q: f64, us: u64) -> String {
+    if enough_samples_beyond(r.requests, q) {
+        latency(us as f64)
+    } else {
+        "n/a".into()
+    }
+}
 
 /// Worker threads or processes, `n/a` for a target without the setting.
 pub(crate) fn workers(r: &ResultRecord) -> String {
@@ -178,6 +198,34 @@ pub(super) fn with_interval(p: &crate::load::latency::Percentile) -> String {
     }
 }
 
+/// `low-occupancy (0.45: starved connections, Jain 0.62, answers 3..400)`.
+fn low_occupancy(r: &ResultRecord, occupancy: f64) -> String {
+    let cause = match (r.low_occupancy_cause, &r.fairness) {
+        (Some(LowOccupancyCause::StarvedConnections), Some(f)) => format!(
+            ": starved connections, Jain {:.2}, answers {}..{}",
+            f.jain_index, f.min, f.max
+        ),
+        (Some(cause), _) => format!(": {}", cause.as_str()),
+        (None, _) => String::new(),
+    };
+    format!("low-occupancy ({occupancy:.2}{cause})")
+}
+
+/// `not-steady (warm-up 8,000 ms, 700 of 1,024 connections answered)`.
+fn not_steady(r: &ResultRecord) -> String {
+    r.warm_up.map_or_else(
+        || "not-steady".into(),
+        |w| {
+            format!(
+                "not-steady (warm-up {} ms, {} of {} connections answered)",
+                thousands(w.duration_ms),
+                thousands(w.answered_connections as u64),
+                thousands(w.connections as u64)
+            )
+        },
+    )
+}
+
 /// The flags cell: each flag with the figure behind it.
 pub(super) fn flag_text(r: &ResultRecord) -> String {
     let wrong = match r.wrong_answer_example {
@@ -202,8 +250,10 @@ pub(super) fn flag_text(r: &ResultRecord) -> String {
         r.invalid
             .then(|| format!("INVALID (errors {:.2}%{wrong})", error_pct(r))),
         bound,
-        r.low_occupancy
-            .then(|| format!("low-occupancy ({occupancy:.2})")),
+        r.low_occupancy.then(|| low_occupancy(r, occupancy)),
+        r.not_steady.then(|| not_steady(r)),
+        r.few_requests
+            .then(|| format!("few-requests ({})", thousands(r.requests))),
         r.client_late
             .then(|| format!("client-late (send lag p99 {lag})")),
     ];

@@ -132,7 +132,9 @@ fn measure(
     check.measured = format!("{} {show_a} ÷ {} {show_b}", a.0, b.0);
     let flagged: Vec<String> = used
         .iter()
-        .filter(|r| r.invalid || (!r.server_bound && claim.metric.needs_server_bound()))
+        .filter(|r| {
+            r.invalid || r.not_steady || (!r.server_bound && claim.metric.needs_server_bound())
+        })
         .map(|r| format!("{} is {}", r.id, r.flags().words().join(" and ")))
         .collect();
     if !flagged.is_empty() {
