@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     // benchmark IDs must fit in 10 minutes on 2 cores. 1 s of samples holds 10,000-130,000
     // requests of a light group; measure.rs lengthens it where a record would hold too few
     // requests per connection. The load runs continuously through Criterion's warm-up, after
-    // 0.2 s of unmeasured load of its own, so a short warm-up suffices. 5,000 resamples put the
+    // its own warm-up to steady state (measure.rs), so a short Criterion warm-up suffices. 5,000 resamples put the
     // Monte Carlo error of a 95% interval's ends well below its width, and cost a fifth of
     // 20,000 in Criterion's plots (1.2-1.9 s per benchmark at 20,000 while the load still
     // runs). Quick mode samples each benchmark until its estimate settles, at most 0.5 s, and

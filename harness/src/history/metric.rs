@@ -141,9 +141,11 @@ impl FromStr for Metric {
 
 /// Boolean fields of a record that warn about its figure. (`server_bound` is the good case and
 /// is not one of them.)
-const WARNING_FIELDS: [(&str, &str); 4] = [
+const WARNING_FIELDS: [(&str, &str); 6] = [
     ("client_bound", "client-bound"),
     ("low_occupancy", "low-occupancy"),
+    ("not_steady", "not-steady"),
+    ("few_requests", "few-requests"),
     ("client_late", "client-late"),
     ("invalid", "invalid"),
 ];
