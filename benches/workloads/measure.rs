@@ -73,7 +73,7 @@ impl Bench {
         sampling: Sampling,
     ) -> Result<(), String> {
         let at = |e: &dyn std::fmt::Display| format!("{id}: {e}");
-        let idle_pss_bytes = verified.idle_pss_bytes();
+        let idle_pss = verified.idle_pss();
         let client_cpus = self.split().client.clone();
         let mut client = verified
             .connect(&case.workload, case.connections, &client_cpus)
@@ -190,7 +190,7 @@ impl Bench {
             sample: measured.sample,
             usage: measured.usage,
             server_cores: verified.server.config().cpus.len(),
-            idle_pss_bytes,
+            idle_pss,
             background_requests: measured.companion_completions,
             warm_up: Some(warm_up),
         };

@@ -70,7 +70,7 @@ impl LoadReport {
                 &usage,
                 sample.requests + measurement.background_requests,
                 measurement.server_cores,
-                measurement.idle_pss_bytes,
+                measurement.idle_pss,
             )
         });
         let client = evidence::client_evidence(sample);
@@ -246,7 +246,10 @@ mod tests {
                 cpu_source: CpuSource::Cgroup,
             }),
             server_cores: 1,
-            idle_pss_bytes: Some(4 * 1024 * 1024),
+            idle_pss: Some(crate::metrics::IdlePss {
+                bytes: 4 * 1024 * 1024,
+                spread_bytes: 0,
+            }),
             background_requests: 0,
             warm_up: None,
         }

@@ -10,7 +10,7 @@ use crate::evidence::{
     self, OpenLoopRun, ResultRecord, RunContext, SCHEMA_VERSION, Setup, rfc3339_utc,
 };
 use crate::load::{LoadClient, LoadError, RunPlan, Sample};
-use crate::metrics::{CpuSource, ResourceMonitor, ServerUsage};
+use crate::metrics::{CpuSource, IdlePss, ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
 use crate::steady::WarmUp;
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
@@ -181,11 +181,10 @@ impl VerifiedServer {
         })
     }
 
-    /// The server's PSS now: taken idle, before any load connection, it is the baseline that
-    /// per-connection memory is measured from.
-    pub fn idle_pss_bytes(&self) -> Option<u64> {
-        let reading = self.server.probe().memory();
-        (reading.processes > 0).then_some(reading.pss_bytes)
+    /// The server's PSS now, from a few readings: taken idle, before any load connection, it is
+    /// the baseline that per-connection memory is measured from, and its spread the noise.
+    pub fn idle_pss(&self) -> Option<IdlePss> {
+        IdlePss::read(&self.server.probe())
     }
 
     /// Runs `plan` while watching the server; fails if the server died. The memory sampler
@@ -208,7 +207,7 @@ impl VerifiedServer {
             sample,
             usage: Some(usage),
             server_cores: self.server.config().cpus.len(),
-            idle_pss_bytes: None,
+            idle_pss: None,
             background_requests: 0,
             warm_up: None,
         })
@@ -290,7 +289,7 @@ impl VerifiedServer {
                 &usage,
                 sample.requests + measurement.background_requests,
                 config.cpus.len(),
-                measurement.idle_pss_bytes,
+                measurement.idle_pss,
             ),
             client: evidence::client_evidence(sample),
             open_loop,
@@ -339,7 +338,7 @@ pub struct Measurement {
     /// Size of the server CPU set.
     pub server_cores: usize,
     /// The server's PSS before any load connection.
-    pub idle_pss_bytes: Option<u64>,
+    pub idle_pss: Option<IdlePss>,
     /// Requests a background load made the server serve in the same span (the mixed probe's
     /// hashing connections): server CPU per request divides by these too.
     pub background_requests: u64,

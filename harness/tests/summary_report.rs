@@ -414,3 +414,87 @@ fn index_html_renders_in_headless_chromium_with_every_chart_and_table() {
     }
     assert!(dom.contains("id=\"claims-table\"") && dom.contains("id=\"versions-table\""));
 }
+
+#[test]
+fn every_claim_that_is_not_comparable_says_what_would_make_it_comparable() {
+    let summary = fixture();
+    let checks: Vec<_> = summary.sections.iter().flat_map(|s| &s.claims).collect();
+    let not_comparable: Vec<_> = checks
+        .iter()
+        .filter(|c| c.verdict.as_str() == "not comparable")
+        .collect();
+    assert!(!not_comparable.is_empty(), "the fixture has none to check");
+    for check in not_comparable {
+        assert!(
+            check.why.contains("to compare:"),
+            "claim {} gives no remedy: {}",
+            check.id,
+            check.why
+        );
+    }
+}
+
+/// What the injected script reports for the page at 1,280 px: the evidence tables wider than
+/// their place, and the rows taller than one line.
+const LAYOUT_PROBE: &str = r#"<script>
+const over = [], tall = [];
+for (const t of document.querySelectorAll('table.evidence[id$="-table"]')) {
+  const box = t.parentElement;
+  if (box.scrollWidth > box.clientWidth + 1 || t.getBoundingClientRect().right > window.innerWidth) over.push(t.id);
+  for (const tr of t.querySelectorAll('tbody tr')) {
+    const td = tr.querySelector('td');
+    const line = parseFloat(getComputedStyle(td).fontSize) * 1.6 + 8;
+    if (tr.getBoundingClientRect().height > line) tall.push(t.id + ':' + td.textContent);
+  }
+}
+document.body.setAttribute('data-layout', JSON.stringify({width: window.innerWidth, over, tall}));
+</script></body>"#;
+
+#[test]
+fn the_evidence_tables_fit_a_1280_px_page_with_rows_one_line_high() {
+    let Some(chromium) = find_chromium() else {
+        println!("skipped: chromium not installed (apt-get install chromium)");
+        return;
+    };
+    let summary = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_summary(&summary, &dir.path().join("report"), None).unwrap();
+    let page = std::fs::read_to_string(&paths.html).unwrap();
+    let probed = dir.path().join("probed.html");
+    std::fs::write(&probed, page.replace("</body>", LAYOUT_PROBE)).unwrap();
+    let profile = dir.path().join("profile");
+    let (dom, stderr) = run_with_limit(
+        Command::new(&chromium).args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+            &format!("--user-data-dir={}", profile.display()),
+            "--dump-dom",
+            &format!("file://{}", probed.display()),
+        ]),
+        Duration::from_secs(90),
+    );
+    let start = dom
+        .find("data-layout=\"")
+        .unwrap_or_else(|| panic!("the probe did not run; stderr:\n{stderr}"))
+        + "data-layout=\"".len();
+    let json = dom[start..start + dom[start..].find('"').unwrap()].replace("&quot;", "\"");
+    let layout: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(layout["width"], 1280, "{layout}");
+    assert_eq!(
+        layout["over"],
+        serde_json::json!([]),
+        "wider than the page: {layout}"
+    );
+    assert_eq!(
+        layout["tall"],
+        serde_json::json!([]),
+        "rows over one line: {layout}"
+    );
+}

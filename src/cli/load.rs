@@ -115,13 +115,13 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
     stampede_harness::limits::raise_open_files_to(args.connections as u64 + 1024);
     let mut verified = start_verified(&catalog, name, &config, load_spec(&catalog)?)?;
     verified.check_answers = !args.no_answer_checks;
-    let idle_pss_bytes = verified.idle_pss_bytes();
+    let idle_pss = verified.idle_pss();
     let mut client = verified.connect(&workload, args.connections, &split.client)?;
     let warm_up = args
         .warm_up(&mut client)
         .map_err(|e| verified.load_error(e))?;
     let mut measurement = verified.measure(&mut client, &args.plan(), &split.client)?;
-    measurement.idle_pss_bytes = idle_pss_bytes;
+    measurement.idle_pss = idle_pss;
     measurement.warm_up = Some(warm_up);
     drop(client);
     // Kept in the results history as a `cli`-mode run.
@@ -159,7 +159,7 @@ fn load_url(args: &LoadArgs, url: &str) -> anyhow::Result<Measurement> {
         sample,
         usage: None,
         server_cores: 0,
-        idle_pss_bytes: None,
+        idle_pss: None,
         background_requests: 0,
         warm_up: Some(warm_up),
     })

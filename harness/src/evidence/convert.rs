@@ -4,7 +4,8 @@
 use super::record::{ClientEvidence, OpenLoopRun, SendLag, ServerEvidence};
 use crate::load::Sample;
 use crate::load::latency::Percentile;
-use crate::metrics::ServerUsage;
+use crate::metrics::memory::growth_resolution_bytes;
+use crate::metrics::{IdlePss, ServerUsage};
 
 /// Quantiles every open-loop run reports.
 pub const OPEN_LOOP_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
@@ -17,7 +18,7 @@ pub fn server_evidence(
     usage: &ServerUsage,
     requests_served: u64,
     cores: usize,
-    idle_pss_bytes: Option<u64>,
+    idle_pss: Option<IdlePss>,
 ) -> ServerEvidence {
     ServerEvidence {
         cpu_busy: usage.cpu_busy(cores),
@@ -25,7 +26,8 @@ pub fn server_evidence(
             .then(|| usage.cpu_seconds * 1e6 / requests_served as f64),
         peak_pss_bytes: usage.peak_pss_bytes,
         peak_rss_bytes: usage.peak_rss_bytes,
-        idle_pss_bytes,
+        idle_pss_bytes: idle_pss.map(|i| i.bytes),
+        idle_pss_spread_bytes: idle_pss.map(|i| i.spread_bytes),
         processes: usage.processes,
         cores,
         cpu_source: usage.cpu_source,
@@ -48,6 +50,31 @@ pub fn occupancy(sample: &Sample, in_flight_slots: usize) -> Option<f64> {
     let mean_s = sample.latency().mean / 1e6;
     (in_flight_slots > 0 && sample.requests > 0)
         .then(|| sample.requests_per_sec() * mean_s / in_flight_slots as f64)
+}
+
+/// Server memory per connection: what one more connection costs the server.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PerConnection {
+    /// (peak PSS under load - PSS idle) / connections, in bytes.
+    Bytes(f64),
+    /// The growth over idle was below what the idle readings tell apart from noise; this is
+    /// that resolution per connection, in bytes.
+    BelowResolution(f64),
+}
+
+/// Memory per connection of `server` over `connections`; `None` without an idle baseline.
+/// A growth below the resolution (the idle readings' spread, at least 256 KiB) is never shown
+/// as a figure: at one connection it once read -84 KiB.
+pub fn memory_per_connection(server: &ServerEvidence, connections: f64) -> Option<PerConnection> {
+    let idle = server.idle_pss_bytes?;
+    let connections = connections.max(1.0);
+    let growth = server.peak_pss_bytes as f64 - idle as f64;
+    let resolution = growth_resolution_bytes(server.idle_pss_spread_bytes) as f64;
+    Some(if growth < resolution {
+        PerConnection::BelowResolution(resolution / connections)
+    } else {
+        PerConnection::Bytes(growth / connections)
+    })
 }
 
 /// How an open-loop sample kept its schedule.

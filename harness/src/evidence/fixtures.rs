@@ -67,6 +67,7 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
             peak_pss_bytes: pss_mib << 20,
             peak_rss_bytes: pss_mib << 20,
             idle_pss_bytes: Some(pss_mib << 19),
+            idle_pss_spread_bytes: None,
             processes: 1,
             cores: 1,
             cpu_source: CpuSource::Cgroup,

@@ -162,8 +162,13 @@ pub struct ServerEvidence {
     pub peak_pss_bytes: u64,
     /// Summed RSS at that moment (shared pages counted once per process).
     pub peak_rss_bytes: u64,
-    /// PSS of the server idle, after verification and before any load connection.
+    /// PSS of the server idle, after verification and before any load connection (the median
+    /// of a few readings).
     pub idle_pss_bytes: Option<u64>,
+    /// Highest minus lowest of those idle readings: with a floor of 256 KiB, the smallest
+    /// growth over idle the memory figures tell apart from noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_pss_spread_bytes: Option<u64>,
     /// Most processes seen.
     pub processes: usize,
     pub cores: usize,

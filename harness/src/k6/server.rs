@@ -29,6 +29,7 @@ impl ServerFigures {
                 peak_pss_bytes: 0,
                 peak_rss_bytes: 0,
                 idle_pss_bytes: None,
+                idle_pss_spread_bytes: None,
                 processes: 0,
                 cores: 0,
                 cpu_source: CpuSource::ProcTicks,
@@ -66,6 +67,7 @@ impl ServerFigures {
                 peak_pss_bytes: peak.map_or(0, |p| p.value as u64),
                 peak_rss_bytes: rss_at_peak,
                 idle_pss_bytes: pss.first().map(|p| p.value as u64),
+                idle_pss_spread_bytes: None,
                 processes: max_of("stampede_server_processes").unwrap_or(0) as usize,
                 cores,
                 cpu_source: if from_cgroup {

@@ -14,6 +14,57 @@ use crate::cpus::CpuSet;
 /// How often the sampler reads memory while load runs.
 pub const MEMORY_SAMPLE_EVERY: Duration = Duration::from_millis(100);
 
+/// Idle readings taken for a baseline, and the pause between them.
+const IDLE_READINGS: usize = 5;
+const IDLE_READING_EVERY: Duration = Duration::from_millis(10);
+/// Growth of PSS below this is not told apart from what a server's allocator and runtime do at
+/// rest: a single idle reading once stood 84 KiB above every reading under one connection.
+pub const MEMORY_RESOLUTION_FLOOR_BYTES: u64 = 256 * 1024;
+
+/// A server's memory at rest: the median of a few PSS readings and how far they spread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdlePss {
+    /// Median PSS of the readings.
+    pub bytes: u64,
+    /// Highest minus lowest reading.
+    pub spread_bytes: u64,
+}
+
+impl IdlePss {
+    /// Reads the server's PSS a few times, 10 ms apart; `None` when no process was read.
+    pub fn read(probe: &ServerProbe) -> Option<Self> {
+        let mut readings = Vec::with_capacity(IDLE_READINGS);
+        for i in 0..IDLE_READINGS {
+            if i > 0 {
+                std::thread::sleep(IDLE_READING_EVERY);
+            }
+            let reading = probe.memory();
+            if reading.processes > 0 {
+                readings.push(reading.pss_bytes);
+            }
+        }
+        Self::of(&mut readings)
+    }
+
+    /// The baseline of these readings; `None` for none.
+    pub fn of(readings: &mut [u64]) -> Option<Self> {
+        readings.sort_unstable();
+        let (first, last) = (readings.first()?, readings.last()?);
+        Some(Self {
+            bytes: readings[readings.len() / 2],
+            spread_bytes: last - first,
+        })
+    }
+}
+
+/// The smallest growth over idle that a record's memory figures tell apart from noise: the idle
+/// readings' spread, at least [`MEMORY_RESOLUTION_FLOOR_BYTES`].
+pub fn growth_resolution_bytes(idle_spread_bytes: Option<u64>) -> u64 {
+    idle_spread_bytes
+        .unwrap_or(0)
+        .max(MEMORY_RESOLUTION_FLOOR_BYTES)
+}
+
 /// Memory of a set of processes at one moment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemoryReading {
@@ -154,6 +205,15 @@ pub fn peak_in(readings: &[(Instant, MemoryReading)], from: Instant, to: Instant
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idle_baseline_is_the_median_reading_with_the_spread_of_all() {
+        let idle = IdlePss::of(&mut [30, 10, 20, 50, 20]).unwrap();
+        assert_eq!((idle.bytes, idle.spread_bytes), (20, 40));
+        assert_eq!(IdlePss::of(&mut []), None);
+        assert_eq!(growth_resolution_bytes(Some(1 << 30)), 1 << 30);
+        assert_eq!(growth_resolution_bytes(None), MEMORY_RESOLUTION_FLOOR_BYTES);
+    }
 
     #[test]
     fn a_rollup_gives_rss_and_pss_in_bytes() {

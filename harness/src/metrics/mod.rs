@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-pub use memory::{MemoryReading, MemorySampler};
+pub use memory::{IdlePss, MemoryReading, MemorySampler};
 pub use probe::{CpuSource, ServerProbe};
 pub use procfs::{ProcStat, parse_proc_stat, tree_of};
 

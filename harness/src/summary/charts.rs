@@ -6,7 +6,9 @@ use itertools::Itertools;
 use super::format::{bytes, latency, rate};
 use super::table::{or_dash, with_interval};
 use super::{Section, Summary, WorkloadSummary, split_param};
-use crate::evidence::{OpenLoopRun, ResultRecord, quantile_name};
+use crate::evidence::{
+    OpenLoopRun, PerConnection, ResultRecord, memory_per_connection, quantile_name,
+};
 
 /// Where the slowest answer sits on the percentile axis: right of 99.99%.
 pub const MAX_NINES: f64 = 4.6;
@@ -149,9 +151,15 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
         (Some(sweep), (prefix, Some(x))) if prefix == sweep.prefix => Some(x as f64),
         _ => None,
     };
-    let per_connection = |r: &ResultRecord| {
-        let idle = r.server.idle_pss_bytes? as f64;
-        Some((r.server.peak_pss_bytes as f64 - idle) / swept(r)?.max(1.0))
+    let per_connection = |r: &ResultRecord| memory_per_connection(&r.server, swept(r)?);
+    let below_resolution = w
+        .records
+        .iter()
+        .filter(|r| matches!(per_connection(r), Some(PerConnection::BelowResolution(_))))
+        .count();
+    let per_connection = |r: &ResultRecord| match per_connection(r)? {
+        PerConnection::Bytes(bytes) => Some(bytes),
+        PerConnection::BelowResolution(_) => None,
     };
     let mut charts = Vec::new();
     let mut add = |suffix: &str, title: String, note: &str, x, unit, series: Vec<Series>| {
@@ -207,8 +215,12 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
             add(
                 "conn-memory",
                 "server memory per connection against connections".into(),
-                "(peak PSS under load − PSS idle before any connection) / connections: what \
-                 one more connection costs the server. Hollow marks: flagged results.",
+                &format!(
+                    "(peak PSS under load − PSS idle before any connection) / connections: what \
+                     one more connection costs the server. Growth below the resolution (the \
+                     spread of the idle readings, at least 256 KiB) is noise, not a figure: \
+                     results left out for it: {below_resolution}. Hollow marks: flagged results."
+                ),
                 numbers(),
                 Unit::Bytes,
                 series(summary, w, swept, per_connection),
@@ -400,6 +412,24 @@ mod tests {
         assert_eq!(thousand.map(|p| p.y), Some(2000.0));
         assert_eq!(chart.table.columns, ["connections", "100", "1000"]);
         assert_eq!(chart.table.rows[0][2], "1.95 KiB");
+    }
+
+    #[test]
+    fn memory_growth_below_the_idle_resolution_is_left_out_of_the_chart_and_counted_in_its_note() {
+        // One connection, and PSS under load 84 KiB below idle: noise, not a figure.
+        let mut noise = record("sleep/actix/c1", 100.0, 10_000, 8);
+        noise.server.idle_pss_bytes = Some(4 << 20);
+        noise.server.peak_pss_bytes = (4 << 20) - 84 * 1024;
+        // Ten thousand connections, 20 MB above idle: well above any resolution.
+        let mut real = record("sleep/actix/c10000", 100.0, 10_000, 8);
+        real.server.idle_pss_bytes = Some(4 << 20);
+        real.server.idle_pss_spread_bytes = Some(512 * 1024);
+        real.server.peak_pss_bytes = (4 << 20) + 20_000_000;
+        let chart = chart(vec![noise, real], "sleep", "conn-memory");
+        let xs: Vec<f64> = chart.plot.series[0].points.iter().map(|p| p.x).collect();
+        assert_eq!(xs, [10_000.0]);
+        assert!(chart.plot.series[0].points.iter().all(|p| p.y > 0.0));
+        assert_has(&chart.note, "results left out for it: 1");
     }
 
     #[test]

@@ -8,7 +8,10 @@ use askama::Template;
 
 use super::charts::Chart;
 use super::claims::ClaimCheck;
-use super::table::{COLUMNS, Row};
+use super::table::{COLUMNS, DETAIL_COLUMNS, Row};
+
+/// The column of [`COLUMNS`] that holds a row's checks.
+const CHECKS: usize = 1;
 use super::view::Page;
 use super::{Summary, SummaryError, plot};
 
@@ -71,9 +74,18 @@ impl Html<'_> {
 
     fn cell_class(&self, row: &Row, column: &usize) -> &'static str {
         match *column {
-            i if i + 1 == COLUMNS.len() && row.invalid => "flag invalid",
-            i if i + 1 == COLUMNS.len() => "flag",
+            CHECKS if row.invalid => "flag invalid",
+            CHECKS if row.flagged => "flag",
             i if COLUMNS[i].1 => "num",
+            _ => "",
+        }
+    }
+
+    fn detail_class(&self, row: &Row, column: &usize) -> &'static str {
+        match *column {
+            i if i + 1 == DETAIL_COLUMNS.len() && row.invalid => "flag invalid",
+            i if i + 1 == DETAIL_COLUMNS.len() => "flag",
+            i if DETAIL_COLUMNS[i].1 => "num",
             _ => "",
         }
     }

@@ -26,39 +26,62 @@ late); skipped: the target has no result here.";
 pub(super) type Cell = fn(&ResultRecord, &[IcountRecord]) -> String;
 
 /// The evidence table of a workload, one column a line: its name, whether it holds figures
-/// (right-aligned), and its cell of a result.
-pub(super) const COLUMNS: [(&str, bool, Cell); 22] = [
+/// (right-aligned), and its cell of a result. What decides whether a row can be trusted (its
+/// checks, CPUs and workers) stands next to the target's name, and the table fits a 1,280 px
+/// page; every other figure is in [`DETAIL_COLUMNS`].
+pub(super) const COLUMNS: [(&str, bool, Cell); 12] = [
     ("target", false, |r, _| r.target.clone()),
+    ("checks", false, |r, _| checks(r)),
+    ("CPUs server / client", false, |r, _| {
+        format!("{} / {}", r.setup.server_cpus, r.setup.client_cpus)
+    }),
+    ("workers", true, |r, _| workers(r)),
     ("param", false, |r, _| r.param.clone()),
     ("req/s", true, |r, _| rate(r.requests_per_sec)),
-    ("mean", true, |r, _| latency(r.latency_us.mean)),
     ("p50", true, |r, _| percentile(r, 0.5, r.latency_us.p50)),
-    ("p90", true, |r, _| percentile(r, 0.9, r.latency_us.p90)),
     ("p99", true, |r, _| percentile(r, 0.99, r.latency_us.p99)),
+    ("open-loop p99", true, |r, _| open_loop_p99(r, false)),
+    ("errors", true, |r, _| errors(r)),
+    ("CPU µs/req", true, |r, _| {
+        or_dash(r.server.cpu_us_per_request.map(|us| format!("{us:.1}")))
+    }),
+    ("peak PSS", true, |r, _| {
+        bytes(r.server.peak_pss_bytes as f64)
+    }),
+];
+
+/// The rest of a result's figures, and its flags with the figures behind them, in a second
+/// table folded under the first.
+pub(super) const DETAIL_COLUMNS: [(&str, bool, Cell); 13] = [
+    ("target", false, |r, _| r.target.clone()),
+    ("param", false, |r, _| r.param.clone()),
+    ("mean", true, |r, _| latency(r.latency_us.mean)),
+    ("p90", true, |r, _| percentile(r, 0.9, r.latency_us.p90)),
     ("p99.9", true, |r, _| {
         percentile(r, 0.999, r.latency_us.p999)
     }),
     ("max", true, |r, _| latency(r.latency_us.max as f64)),
-    ("open-loop p99", true, |r, _| open_loop_p99(r)),
-    ("errors", true, |r, _| errors(r)),
+    ("open-loop p99, 95% interval", true, |r, _| {
+        open_loop_p99(r, true)
+    }),
     ("occupancy", true, |r, _| or_dash(r.occupancy.map(two))),
     ("server CPU busy", true, |r, _| two(r.server.cpu_busy)),
     ("client CPU busy", true, |r, _| two(r.client.cpu_busy)),
-    ("CPU µs/req", true, |r, _| {
-        or_dash(r.server.cpu_us_per_request.map(|us| format!("{us:.1}")))
-    }),
     ("user-space instr/req", true, super::instructions::cell),
-    ("peak PSS", true, |r, _| {
-        bytes(r.server.peak_pss_bytes as f64)
-    }),
-    ("server CPUs", false, |r, _| r.setup.server_cpus.clone()),
-    ("client CPUs", false, |r, _| r.setup.client_cpus.clone()),
-    ("workers", true, |r, _| workers(r)),
     ("offload threads", true, |r, _| {
         r.setup.offload_threads.to_string()
     }),
     ("flags", false, |r, _| flag_text(r)),
 ];
+
+/// The checks cell: the flags as short words, `ok` when none is set.
+fn checks(r: &ResultRecord) -> String {
+    let words = r.flags().words();
+    match words.is_empty() {
+        true => "ok".into(),
+        false => words.join(", "),
+    }
+}
 
 /// A closed-loop percentile, `n/a` when fewer than 10 of the record's requests lie beyond it:
 /// it would be little more than the slowest few answers.
@@ -89,6 +112,8 @@ pub(super) fn or_dash(cell: Option<String>) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Row {
     pub(super) cells: Vec<String>,
+    /// The cells of [`DETAIL_COLUMNS`].
+    pub(super) details: Vec<String>,
     pub(super) flagged: bool,
     pub(super) invalid: bool,
     pub(super) absent: bool,
@@ -102,17 +127,28 @@ pub(super) fn rows(summary: &Summary, section: &Section, workload: &WorkloadSumm
             .iter()
             .map(|c| c.2(r, &summary.instructions))
             .collect(),
+        details: DETAIL_COLUMNS
+            .iter()
+            .map(|c| c.2(r, &summary.instructions))
+            .collect(),
         flagged: !r.flags().words().is_empty(),
         invalid: r.invalid,
         absent: false,
         id: Some(r.id.clone()),
     });
     let absent = workload.missing.iter().map(|target| {
-        let mut cells = vec![target.clone()];
+        let reason = section.absent_reason(target);
+        let mut cells = vec![target.clone(), reason.clone()];
         cells.extend(std::iter::repeat_n("—".to_owned(), COLUMNS.len() - 2));
-        cells.push(section.absent_reason(target));
+        let mut details = vec![target.clone()];
+        details.extend(std::iter::repeat_n(
+            "—".to_owned(),
+            DETAIL_COLUMNS.len() - 2,
+        ));
+        details.push(reason);
         Row {
             cells,
+            details,
             flagged: false,
             invalid: false,
             absent: true,
@@ -174,7 +210,7 @@ fn errors(r: &ResultRecord) -> String {
 }
 
 /// The open-loop p99 of the run at the common rate, with its interval: the tail worth quoting.
-fn open_loop_p99(r: &ResultRecord) -> String {
+fn open_loop_p99(r: &ResultRecord, interval: bool) -> String {
     let common = r.open_loop.iter().find(|run| run.label == "common rate");
     let Some(run) = common.or_else(|| r.open_loop.first()) else {
         return "—".into();
@@ -183,8 +219,15 @@ fn open_loop_p99(r: &ResultRecord) -> String {
         .percentiles
         .iter()
         .find(|p| quantile_name(p.quantile) == "99");
-    let p99 = p99.map_or_else(|| "n/a".into(), with_interval);
-    format!("{p99} @ {}/s", rate(run.rate_per_sec))
+    match interval {
+        true => {
+            let p99 = p99.map_or_else(|| "n/a".into(), with_interval);
+            format!("{p99} @ {}/s", rate(run.rate_per_sec))
+        }
+        false => p99
+            .and_then(|p| p.us)
+            .map_or_else(|| "n/a".into(), |us| latency(us as f64)),
+    }
 }
 
 /// A percentile with its 95% interval, `1.20 ms [1.10–1.30 ms]`, or `n/a`.

@@ -4,9 +4,10 @@ use std::collections::BTreeSet;
 
 use itertools::Itertools;
 
+use super::remedy::{self, TO_COMPARE};
 use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
-use crate::evidence::ResultRecord;
-use crate::summary::format::ratio;
+use crate::evidence::{PerConnection, ResultRecord, memory_per_connection};
+use crate::summary::format::{bytes, ratio};
 use crate::summary::table::workers;
 use crate::summary::{SkippedTarget, split_param};
 
@@ -78,7 +79,8 @@ fn measure(
         let fewest = side_a.iter().chain(&side_b).map(|r| r.server.cores).min();
         if let Some(gave) = fewest.filter(|&c| c < cores) {
             return Err(format!(
-                "needs >= {cores} server cores; this run gave the server {gave}"
+                "needs >= {cores} server cores; this run gave the server {gave}; {}",
+                remedy::for_cores(cores)
             ));
         }
     }
@@ -96,7 +98,13 @@ fn measure(
         At::Param(p) => {
             let common = Some(common.join(", ")).filter(|c| !c.is_empty());
             let common = common.as_deref().unwrap_or("none");
-            return Err(format!("not run at {p} on both sides (common: {common})"));
+            return Err(format!(
+                "not run at {p} on both sides (common: {common}); {}",
+                remedy::for_missing(&format!(
+                    "^({}|{})/.*/{p}$",
+                    claim.a.workload, claim.b.workload
+                ))
+            ));
         }
         At::LargestCommon => numbered.last().map(|(_, p)| p.clone()),
         At::SmallestCommon => lowest.clone(),
@@ -104,7 +112,8 @@ fn measure(
     };
     let Some(param) = chosen else {
         return Err(format!(
-            "{} and {} share no parameter to compare at",
+            "{} and {} share no parameter to compare at; {TO_COMPARE} give both groups a common \
+             parameter in spec/workloads.toml",
             claim.a.workload, claim.b.workload
         ));
     };
@@ -117,7 +126,10 @@ fn measure(
     let base = above_one.or(lowest).unwrap_or_else(|| param.clone());
     let span = match claim.metric {
         Metric::RequestsPerSecRetention if base == param => {
-            return Err("needs at least two connection counts on both sides".into());
+            return Err(format!(
+                "needs at least two connection counts on both sides; {}",
+                remedy::for_missing(&format!("^{}/", claim.a.workload))
+            ));
         }
         Metric::RequestsPerSecRetention if base != param => format!("{base}→{param}"),
         _ => param.clone(),
@@ -135,13 +147,16 @@ fn measure(
         .filter(|r| {
             r.invalid || r.not_steady || (!r.server_bound && claim.metric.needs_server_bound())
         })
-        .map(|r| format!("{} is {}", r.id, r.flags().words().join(" and ")))
+        .map(|r| {
+            let words = r.flags().words().join(" and ");
+            format!("{} is {words} ({})", r.id, remedy::for_flagged(r))
+        })
         .collect();
     if !flagged.is_empty() {
         return Err(format!("flagged input: {}", flagged.join("; ")));
     }
     if b.1 <= 0.0 {
-        return Err(format!("{} measured 0", b.0));
+        return Err(format!("{} measured 0; {TO_COMPARE} rerun it", b.0));
     }
     let measured = a.1 / b.1;
     check.measured_ratio = Some(measured);
@@ -192,7 +207,11 @@ fn side_records<'r>(
     skipped: &[SkippedTarget],
 ) -> Result<Vec<&'r ResultRecord>, String> {
     if !records.iter().any(|r| r.workload == side.workload) {
-        return Err(format!("{} was not run", side.workload));
+        return Err(format!(
+            "{} was not run; {}",
+            side.workload,
+            remedy::for_missing(&format!("^{}/", side.workload))
+        ));
     }
     let found: Vec<&ResultRecord> = records
         .iter()
@@ -203,7 +222,12 @@ fn side_records<'r>(
             Some(s) => format!("{t} skipped: {}", s.reason),
             None => format!("{t} has no {} result", side.workload),
         };
-        return Err(side.targets.iter().map(reason).join("; "));
+        let filter = format!("^{}/({})/", side.workload, side.targets.join("|"));
+        return Err(format!(
+            "{}; {}",
+            side.targets.iter().map(reason).join("; "),
+            remedy::for_skipped(&filter)
+        ));
     }
     Ok(found)
 }
@@ -249,9 +273,13 @@ fn side_value<'r>(
 ) -> Result<Value<'r>, String> {
     let at = |target: &str, p: &str| {
         let found = records.iter().find(|r| r.target == target && r.param == p);
-        found
-            .copied()
-            .ok_or_else(|| format!("{}/{target}/{p} is missing", side.workload))
+        found.copied().ok_or_else(|| {
+            let id = format!("{}/{target}/{p}", side.workload);
+            format!(
+                "{id} is missing; {}",
+                remedy::for_missing(&format!("^{id}$"))
+            )
+        })
     };
     let targets = records.iter().map(|r| &r.target).unique();
     let mut values = Vec::new();
@@ -260,11 +288,26 @@ fn side_value<'r>(
         let top = at(target, param)?;
         let value = match claim.metric {
             Metric::PssPerConnectionBytes => {
-                let idle = top.server.idle_pss_bytes.ok_or_else(|| {
-                    format!("{} has no idle PSS to measure connections from", top.id)
-                })?;
-                (top.server.peak_pss_bytes as f64 - idle as f64)
-                    / top.setup.connections.max(1) as f64
+                let connections = top.setup.connections as f64;
+                match memory_per_connection(&top.server, connections) {
+                    Some(PerConnection::Bytes(bytes)) => bytes,
+                    Some(PerConnection::BelowResolution(resolution)) => {
+                        return Err(format!(
+                            "{}'s memory per connection is below the resolution of {}/conn; \
+                             {TO_COMPARE} compare at more connections, where the growth stands \
+                             above the idle readings' noise",
+                            top.id,
+                            bytes(resolution)
+                        ));
+                    }
+                    None => {
+                        return Err(format!(
+                            "{} has no idle PSS to measure connections from; {}",
+                            top.id,
+                            remedy::for_missing(&format!("^{}$", top.id))
+                        ));
+                    }
+                }
             }
             Metric::RequestsPerSecRetention => {
                 let low = at(target, base)?;
@@ -280,9 +323,14 @@ fn side_value<'r>(
         Pick::Largest => values.into_iter().max_by(|x, y| x.1.total_cmp(&y.1)),
         Pick::Smallest => values.into_iter().min_by(|x, y| x.1.total_cmp(&y.1)),
     };
-    picked
-        .map(|v| (v, used))
-        .ok_or_else(|| format!("no {} result", side.workload))
+    picked.map(|v| (v, used)).ok_or_else(|| {
+        let filter = format!("^{}/", side.workload);
+        format!(
+            "no {} result; {}",
+            side.workload,
+            remedy::for_missing(&filter)
+        )
+    })
 }
 
 fn setup_text(used: &[&ResultRecord]) -> String {

@@ -12,6 +12,7 @@ use crate::evidence::{ResultRecord, quantile_name};
 use crate::load::latency::Percentile;
 
 mod evaluate;
+mod remedy;
 
 pub use evaluate::evaluate;
 
@@ -165,13 +166,21 @@ impl Metric {
         }
         let label = open_loop.unwrap_or("common rate");
         let run = r.open_loop.iter().find(|run| run.label == label);
-        let run = run.ok_or_else(|| format!("{} has no open-loop run at {label}", r.id))?;
+        let run = run.ok_or_else(|| {
+            let filter = format!("^{}$", r.id);
+            let remedy = remedy::for_missing_open_loop(&filter);
+            format!("{} has no open-loop run at {label}; {remedy}", r.id)
+        })?;
         if run.client_late || !run.sustained {
             let why = match run.client_late {
                 true => "client-late",
                 false => "not sustained by the server",
             };
-            return Err(format!("{}'s open loop at {label} was {why}", r.id));
+            let remedy = remedy::for_open_loop(run.client_late);
+            return Err(format!(
+                "{}'s open loop at {label} was {why}; {remedy}",
+                r.id
+            ));
         }
         let Some(q) = self.quantile() else {
             return Ok(run.mean_us);
@@ -179,10 +188,12 @@ impl Metric {
         let (id, name) = (&r.id, quantile_name(q));
         let named = |p: &&Percentile| quantile_name(p.quantile) == name;
         let p = run.percentiles.iter().find(named);
-        let p = p.ok_or_else(|| format!("{id} lacks p{name}"))?;
+        let p = p.ok_or_else(|| format!("{id} lacks p{name}; {}", remedy::for_missing(id)))?;
         let beyond = p.samples_beyond;
-        let na =
-            || format!("{id}'s p{name} at {label} is n/a: {beyond} samples beyond it, 10 needed");
+        let na = || {
+            let remedy = remedy::for_samples(q, run.rate_per_sec, beyond);
+            format!("{id}'s p{name} at {label} is n/a: {remedy}")
+        };
         p.us.map(|us| us as f64).ok_or_else(na)
     }
 }

@@ -77,7 +77,10 @@ fn a_workload_that_was_not_run_makes_the_claim_not_comparable_and_says_so() {
         ratio_claim("requests_per_sec largest-common hash-offload/axum hash-offload/nethttp above");
     let check = one(&set, &[record("json/axum/c64", 1.0, 1, 1)]);
     assert_eq!(check.verdict, Verdict::NotComparable);
-    assert_eq!(check.why, "hash-offload was not run");
+    assert_eq!(
+        check.why,
+        "hash-offload was not run; to compare: run `cargo bench -- '^hash-offload/'`"
+    );
     assert_eq!(check.measured_text(), "—");
 }
 
@@ -90,7 +93,11 @@ fn a_skipped_target_gives_its_skip_reason() {
     }];
     let check = evaluate(&set, &[record("json/actix/c64", 1.0, 1, 1)], &skipped).remove(0);
     assert_eq!(check.verdict, Verdict::NotComparable);
-    assert_eq!(check.why, "gin skipped: go not found on PATH");
+    assert_eq!(
+        check.why,
+        "gin skipped: go not found on PATH; to compare: install what a skip names, then run \
+         `cargo bench -- '^json/(gin)/'`"
+    );
 }
 
 #[test]
@@ -102,7 +109,11 @@ fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory()
     let rps = ratio_claim("requests_per_sec largest-common json/actix json/gin above");
     let check = one(&rps, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
-    assert_eq!(check.why, "flagged input: json/gin/c64 is client-bound");
+    assert_has(
+        &check.why,
+        "flagged input: json/gin/c64 is client-bound (to compare: ",
+    );
+    assert_has(&check.why, "the client was the limit");
     let rss = ratio_claim("peak_pss_bytes largest-common json/actix json/gin below 0.5");
     assert_eq!(one(&rss, &records).verdict, Verdict::Holds);
     let mut broken = records[1].clone();
@@ -158,9 +169,10 @@ fn a_claim_that_needs_parallel_server_cores_is_not_comparable_on_one() {
     let records = records("hash/axum/r19k=100 hash-offload/axum/r19k=100");
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
-    assert_eq!(
-        check.why,
-        "needs >= 2 server cores; this run gave the server 1"
+    assert_has(
+        &check.why,
+        "needs >= 2 server cores; this run gave the server 1; to compare: run `cargo bench` where \
+         it may use at least 4 CPUs",
     );
     let mut two_cores = records.clone();
     for r in &mut two_cores {
