@@ -22,6 +22,8 @@ use stampede_harness::cpus::CpuSet;
 use stampede_harness::database::{
     DATABASE, DatabaseConfig, Installation, ROLE, RunAs, RunningDatabase, required_here,
 };
+use stampede_harness::metrics::CpuSource;
+use stampede_harness::metrics::cgroup::ServerCgroup;
 
 const OWNER_ENV: &str = "STAMPEDE_PG_OWNER_TEST";
 
@@ -160,6 +162,32 @@ fn a_started_cluster_holds_techempowers_tables_and_settings() {
         .get(0);
     assert_eq!(preload, "pg_stat_statements");
     assert_runs_as_the_cluster_user(&db);
+    assert_every_process_is_in_its_own_cgroup(&db);
+}
+
+/// Where this machine lets the harness make cgroups (as it does for servers), every process of
+/// the cluster, backends included, is in the cluster's own, and its CPU time is read there.
+fn assert_every_process_is_in_its_own_cgroup(db: &RunningDatabase) {
+    let label = format!("pg-probe-{}", std::process::id());
+    if ServerCgroup::create(&label).is_none() {
+        eprintln!("no writable cgroup v2 hierarchy here: CPU comes from /proc ticks");
+        assert_eq!(db.probe().cpu_source(), CpuSource::ProcTicks);
+        return;
+    }
+    assert_eq!(db.probe().cpu_source(), CpuSource::Cgroup);
+    assert!(db.probe().cpu_ns() > 0);
+    let group = format!("/stampede-postgres-{}", db.addr().port());
+    for pid in cluster_pids(db) {
+        let lines = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+        let cgroup = lines
+            .lines()
+            .find_map(|l| l.strip_prefix("0::"))
+            .unwrap_or("");
+        assert!(
+            cgroup.ends_with(&group),
+            "process {pid} is in {cgroup:?}, not {group}"
+        );
+    }
 }
 
 /// As root the server runs as `postgres` and owns its data; otherwise as the harness's user.
