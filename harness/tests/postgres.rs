@@ -20,7 +20,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::database::{
-    DATABASE, DatabaseConfig, Installation, ROLE, RunAs, RunningDatabase, required_here,
+    DATABASE, DatabaseConfig, DatabaseError, Installation, ROLE, RunAs, RunningDatabase,
+    required_here,
 };
 use stampede_harness::metrics::CpuSource;
 use stampede_harness::metrics::cgroup::ServerCgroup;
@@ -34,7 +35,11 @@ fn main() {
     }
     let args = Arguments::from_args();
     let missing = Installation::find().err().map(|e| e.to_string());
-    let tests: [(&str, fn()); 5] = [
+    let tests: [(&str, fn()); 6] = [
+        (
+            "a_cluster_that_cannot_start_fails_with_the_end_of_its_log",
+            a_cluster_that_cannot_start_fails_with_the_end_of_its_log,
+        ),
         (
             "a_started_cluster_holds_techempowers_tables_and_settings",
             a_started_cluster_holds_techempowers_tables_and_settings,
@@ -94,6 +99,26 @@ fn spec_dir() -> PathBuf {
 fn start() -> RunningDatabase {
     let config = DatabaseConfig::for_cpus(CpuSet::allowed().unwrap());
     RunningDatabase::start_in(&work_dir(), &spec_dir(), &config).unwrap()
+}
+
+fn a_cluster_that_cannot_start_fails_with_the_end_of_its_log() {
+    let spec = tempfile::tempdir().unwrap();
+    std::fs::create_dir(spec.path().join("postgres")).unwrap();
+    let settings = std::fs::read_to_string(spec_dir().join("postgres/postgresql.conf")).unwrap();
+    let broken = settings.replace("max_connections = 2000", "max_connections = many");
+    std::fs::write(spec.path().join("postgres/postgresql.conf"), broken).unwrap();
+    let config = DatabaseConfig::for_cpus(CpuSet::allowed().unwrap());
+    let err = RunningDatabase::start_in(&work_dir(), spec.path(), &config).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, DatabaseError::Exited { .. }),
+        "should exit while awaited: {text}"
+    );
+    assert!(
+        text.contains("max_connections") && text.contains("many"),
+        "{text}"
+    );
+    assert!(text.contains("target/stampede/logs/postgres-"), "{text}");
 }
 
 fn count(client: &mut postgres::Client, table: &str) -> i64 {

@@ -10,6 +10,9 @@
 //! PostgreSQL's helpers and backends each start a session of their own (setsid), so they are
 //! outside the server's process group; they exit by themselves when the server dies (each
 //! watches for it), and the guard kills any left in the cgroup.
+//!
+//! As for servers, the parent-death signal fires when the *thread* that started the cluster
+//! exits: start it from a thread that outlives it.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::process::CommandExt;
