@@ -35,7 +35,11 @@ fn main() {
     }
     let args = Arguments::from_args();
     let missing = Installation::find().err().map(|e| e.to_string());
-    let tests: [(&str, fn()); 6] = [
+    let tests: [(&str, fn()); 7] = [
+        (
+            "a_workspace_the_cluster_user_cannot_reach_gets_its_cluster_in_the_temporary_folder",
+            a_workspace_the_cluster_user_cannot_reach_gets_its_cluster_in_the_temporary_folder,
+        ),
         (
             "a_cluster_that_cannot_start_fails_with_the_end_of_its_log",
             a_cluster_that_cannot_start_fails_with_the_end_of_its_log,
@@ -119,6 +123,26 @@ fn a_cluster_that_cannot_start_fails_with_the_end_of_its_log() {
         "{text}"
     );
     assert!(text.contains("target/stampede/logs/postgres-"), "{text}");
+}
+
+fn a_workspace_the_cluster_user_cannot_reach_gets_its_cluster_in_the_temporary_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    // A private folder (as /root is): only the harness's own user may pass.
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let work = private.path().join("target/stampede");
+    let config = DatabaseConfig::for_cpus(CpuSet::allowed().unwrap());
+    let db = RunningDatabase::start_in(&work, &spec_dir(), &config).unwrap();
+    let rows = count(&mut db.connect().unwrap(), "World");
+    assert_eq!(rows, 10_000);
+    let in_tmp = db
+        .data_dir()
+        .starts_with(std::env::temp_dir().join("stampede-postgres"));
+    let in_work = db.data_dir().starts_with(&work);
+    match db.run_as() {
+        RunAs::User { .. } => assert!(in_tmp, "{}", db.data_dir().display()),
+        RunAs::Current => assert!(in_work, "{}", db.data_dir().display()),
+    }
 }
 
 fn count(client: &mut postgres::Client, table: &str) -> i64 {

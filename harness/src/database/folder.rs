@@ -1,5 +1,6 @@
 //! The cluster's folder: `target/stampede/postgres/<harness pid>-<port>/` with `data/` (made by
-//! `initdb`) and `socket/` (the private Unix socket), owned by the cluster's user.
+//! `initdb`) and `socket/` (the private Unix socket), owned by the cluster's user; under the
+//! temporary folder instead when that user cannot reach the workspace.
 //!
 //! A fresh cluster every run, never reused: a run of the updates workload rewrites `World`, and
 //! checking that an old folder still holds exactly the seeded rows would cost about what
@@ -37,7 +38,14 @@ impl ClusterFolder {
         port: u16,
         run_as: &RunAs,
     ) -> Result<Self, DatabaseError> {
-        let base = work_dir.join("postgres");
+        let mut base = work_dir.join("postgres");
+        // A root harness in a workspace the postgres user cannot reach (a clone under /root)
+        // keeps its cluster in the temporary folder instead, and says so.
+        if let Err(unreachable) = run_as.check_reachable(&base.join("run")) {
+            let fallback = std::env::temp_dir().join("stampede-postgres");
+            eprintln!("{unreachable}; using {} instead", fallback.display());
+            base = fallback;
+        }
         std::fs::create_dir_all(&base).map_err(setup("creating the folder", &base))?;
         remove_stale(&base);
         let root = base.join(format!("{}-{port}", std::process::id()));
