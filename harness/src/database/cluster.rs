@@ -88,25 +88,16 @@ impl RunningDatabase {
         let install = Installation::find()?;
         install.check_pg_stat_statements()?;
         let run_as = RunAs::decide()?;
-        let port = crate::process::free_port(Ipv4Addr::LOCALHOST).map_err(|source| {
-            DatabaseError::Setup {
-                what: "finding a free port on",
-                path: PathBuf::from("127.0.0.1"),
-                source,
-            }
-        })?;
-        let folder = ClusterFolder::create(work_dir, port, &run_as)?;
+        let folder = ClusterFolder::create(work_dir, &run_as)?;
         if let Some(line) = run_as.notice(&folder.root) {
             eprintln!("{line}");
         }
-        let log_dir = work_dir.join("logs");
-        let log_path = log_dir.join(format!("postgres-{port}.log"));
         // The guard exists from here on, so a failure below still removes the folder.
         let mut database = Self {
             child: None,
-            port,
+            port: 0,
             folder,
-            log_path,
+            log_path: PathBuf::new(),
             cgroup: None,
             install,
             run_as,
@@ -117,6 +108,18 @@ impl RunningDatabase {
             &config.cpus,
             &spec_dir.join(SETTINGS_FILE),
         )?;
+        // The port is taken just before the server binds it: a port found free before initdb's
+        // seconds may be someone else's by then.
+        let port = crate::process::free_port(Ipv4Addr::LOCALHOST).map_err(|source| {
+            DatabaseError::Setup {
+                what: "finding a free port on",
+                path: PathBuf::from("127.0.0.1"),
+                source,
+            }
+        })?;
+        let log_dir = work_dir.join("logs");
+        database.port = port;
+        database.log_path = log_dir.join(format!("postgres-{port}.log"));
         database.spawn(&log_dir, &config.cpus)?;
         database.wait_ready(config.ready_timeout)?;
         let folder = &database.folder;

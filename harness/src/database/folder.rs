@@ -1,4 +1,4 @@
-//! The cluster's folder: `target/stampede/postgres/<harness pid>-<port>/` with `data/` (made by
+//! The cluster's folder: `target/stampede/postgres/<harness pid>-<n>/` with `data/` (made by
 //! `initdb`) and `socket/` (the private Unix socket), owned by the cluster's user; under the
 //! temporary folder instead when that user cannot reach the workspace.
 //!
@@ -10,11 +10,15 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::account::RunAs;
 use super::install::Installation;
 use super::{DatabaseError, SUPERUSER};
 use crate::cpus::CpuSet;
+
+/// Clusters made by this process so far.
+static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// The settings file under `spec/`, written over the cluster's `postgresql.conf`.
 pub const SETTINGS_FILE: &str = "postgres/postgresql.conf";
@@ -22,7 +26,7 @@ pub const SETTINGS_FILE: &str = "postgres/postgresql.conf";
 /// One run's folders.
 #[derive(Clone, Debug)]
 pub(crate) struct ClusterFolder {
-    /// `<work_dir>/postgres/<pid>-<port>`.
+    /// `<work_dir>/postgres/<pid>-<n>`.
     pub(crate) root: PathBuf,
     /// PGDATA.
     pub(crate) data: PathBuf,
@@ -31,13 +35,9 @@ pub(crate) struct ClusterFolder {
 }
 
 impl ClusterFolder {
-    /// Makes the run folder and its socket folder for `port`, owned by `run_as`, after removing
-    /// what killed harnesses left.
-    pub(crate) fn create(
-        work_dir: &Path,
-        port: u16,
-        run_as: &RunAs,
-    ) -> Result<Self, DatabaseError> {
+    /// Makes the run folder and its socket folder, owned by `run_as`, after removing what killed
+    /// harnesses left. `n` counts the clusters this process made, so tests may run several.
+    pub(crate) fn create(work_dir: &Path, run_as: &RunAs) -> Result<Self, DatabaseError> {
         let mut base = work_dir.join("postgres");
         // A root harness in a workspace the postgres user cannot reach (a clone under /root)
         // keeps its cluster in the temporary folder instead, and says so.
@@ -48,12 +48,16 @@ impl ClusterFolder {
         }
         std::fs::create_dir_all(&base).map_err(setup("creating the folder", &base))?;
         remove_stale(&base);
-        let root = base.join(format!("{}-{port}", std::process::id()));
+        let tag = format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let root = base.join(&tag);
         let mut socket = root.join("socket");
         // A Unix socket's path holds at most 107 bytes: a deep workspace gets it under /tmp.
         if socket.as_os_str().len() + "/.s.PGSQL.65535".len() > 107 {
-            socket =
-                std::env::temp_dir().join(format!("stampede-pg-{}-{port}", std::process::id()));
+            socket = std::env::temp_dir().join(format!("stampede-pg-{tag}"));
         }
         let folder = Self {
             data: root.join("data"),
@@ -126,7 +130,7 @@ impl ClusterFolder {
     }
 }
 
-/// Removes `<pid>-<port>` folders whose harness process no longer exists.
+/// Removes `<pid>-<n>` folders whose harness process no longer exists.
 fn remove_stale(base: &Path) {
     let Ok(entries) = std::fs::read_dir(base) else {
         return;
