@@ -1,6 +1,6 @@
 //! `stampede db start|stop|url`: start prints a URL that `url` repeats and that answers, and
-//! however `start` ends — `stampede db stop`, Ctrl-C, or SIGKILL — no PostgreSQL process
-//! outlives it.
+//! however `start` ends — `stampede db stop`, Ctrl-C, SIGTERM, by itself, or SIGKILL — no
+//! PostgreSQL process outlives it.
 //!
 //! The trials share the state file under target/stampede/postgres/, so they run one at a time.
 //! Without PostgreSQL they are reported as ignored, with the reason in their names; with
@@ -23,14 +23,18 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 fn main() {
     let args = Arguments::from_args();
     let missing = Installation::find().err().map(|e| e.to_string());
-    let tests: [(&str, fn()); 3] = [
+    let tests: [(&str, fn()); 4] = [
         (
             "db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_process",
             db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_process,
         ),
         (
-            "ctrl_c_of_db_start_leaves_no_postgresql_process",
-            ctrl_c_of_db_start_leaves_no_postgresql_process,
+            "ctrl_c_or_sigterm_of_db_start_leaves_no_postgresql_process",
+            ctrl_c_or_sigterm_of_db_start_leaves_no_postgresql_process,
+        ),
+        (
+            "a_normal_end_of_db_start_leaves_no_postgresql_process",
+            a_normal_end_of_db_start_leaves_no_postgresql_process,
         ),
         (
             "sigkill_of_db_start_leaves_no_postgresql_process_and_no_url",
@@ -69,8 +73,13 @@ fn stampede(args: &[&str]) -> Output {
 
 /// Runs `stampede db start` and returns it with its URL and the cluster's processes.
 fn db_start() -> (Child, String, Vec<u32>) {
+    db_start_for("120s")
+}
+
+/// [`db_start`] that ends by itself after `exit_after`.
+fn db_start_for(exit_after: &str) -> (Child, String, Vec<u32>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(["db", "start", "--exit-after", "120s"])
+        .args(["db", "start", "--exit-after", exit_after])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -151,13 +160,18 @@ fn db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_pr
     drop(client);
 }
 
-fn ctrl_c_of_db_start_leaves_no_postgresql_process() {
-    let (mut child, _, pids) = db_start();
-    kill(
-        Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        Signal::SIGINT,
-    )
-    .unwrap();
+fn ctrl_c_or_sigterm_of_db_start_leaves_no_postgresql_process() {
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        let (mut child, _, pids) = db_start();
+        kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
+        assert!(child.wait().unwrap().success(), "{signal}");
+        assert_gone(&pids);
+    }
+}
+
+fn a_normal_end_of_db_start_leaves_no_postgresql_process() {
+    let (mut child, _, pids) = db_start_for("3s");
+    assert!(pids.len() >= 3, "server and helpers: {pids:?}");
     assert!(child.wait().unwrap().success());
     assert_gone(&pids);
 }
