@@ -4,6 +4,7 @@
 //! (a `RunningServer` guard) -> [`verify`] against [`vectors`] -> [`load`] (the driver) ->
 //! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target) ->
 //! [`evidence`] (one record per benchmark) -> [`summary`] (the page, with the claims check);
+//! [`database`] is the PostgreSQL cluster a run starts beside the servers, like a target;
 //! [`load_report`] is what `stampede load` prints, [`compare`] the duet A/B.
 
 pub mod badinput;
@@ -13,6 +14,7 @@ pub mod catalog;
 mod child_setup;
 pub mod compare;
 pub mod cpus;
+pub mod database;
 pub mod evidence;
 pub mod exposition;
 pub mod history;

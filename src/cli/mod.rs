@@ -2,6 +2,7 @@
 
 mod compare;
 mod compare_instructions;
+mod db;
 mod export;
 mod history;
 mod icount;
@@ -59,6 +60,11 @@ enum Command {
     History(history::HistoryArgs),
     /// Count user-space instructions per request under Valgrind (deterministic, any machine).
     Icount(icount::IcountArgs),
+    /// The harness's PostgreSQL cluster by hand: start (until Ctrl-C), stop, or print its URL.
+    Db {
+        #[command(subcommand)]
+        command: db::DbCommand,
+    },
 }
 
 /// Runs the parsed command; the exit code says success (0) or failure (1).
@@ -74,6 +80,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Import { engine } => import::run(&engine),
         Command::History(history_args) => history::run(&history_args),
         Command::Icount(icount_args) => icount::run(&icount_args),
+        Command::Db { command } => db::run(&command),
     }
 }
 

@@ -1,0 +1,191 @@
+//! `stampede db start|stop|url`: start prints a URL that `url` repeats and that answers, and
+//! however `start` ends — `stampede db stop`, Ctrl-C, SIGTERM, by itself, or SIGKILL — no
+//! PostgreSQL process outlives it.
+//!
+//! The trials share the state file under target/stampede/postgres/, so they run one at a time.
+//! Without PostgreSQL they are reported as ignored, with the reason in their names; with
+//! STAMPEDE_REQUIRE_ALL_TARGETS=1 (CI) they fail instead.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use stampede_harness::database::{Installation, required_here};
+use stampede_harness::metrics::procfs::{all_processes, tree_of};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn main() {
+    let args = Arguments::from_args();
+    let missing = Installation::find().err().map(|e| e.to_string());
+    let tests: [(&str, fn()); 4] = [
+        (
+            "db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_process",
+            db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_process,
+        ),
+        (
+            "ctrl_c_or_sigterm_of_db_start_leaves_no_postgresql_process",
+            ctrl_c_or_sigterm_of_db_start_leaves_no_postgresql_process,
+        ),
+        (
+            "a_normal_end_of_db_start_leaves_no_postgresql_process",
+            a_normal_end_of_db_start_leaves_no_postgresql_process,
+        ),
+        (
+            "sigkill_of_db_start_leaves_no_postgresql_process_and_no_url",
+            sigkill_of_db_start_leaves_no_postgresql_process_and_no_url,
+        ),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, test)| match &missing {
+            Some(reason) if !required_here() => {
+                Trial::test(format!("{name} (skipped: {reason})"), || Ok(()))
+                    .with_ignored_flag(true)
+            }
+            Some(reason) => {
+                let reason = reason.clone();
+                Trial::test(name, move || Err(Failed::from(reason)))
+            }
+            None => Trial::test(name, move || {
+                let _turn = ONE_AT_A_TIME
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                test();
+                Ok(())
+            }),
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn stampede(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs `stampede db start` and returns it with its URL and the cluster's processes.
+fn db_start() -> (Child, String, Vec<u32>) {
+    db_start_for("120s")
+}
+
+/// [`db_start`] that ends by itself after `exit_after`.
+fn db_start_for(exit_after: &str) -> (Child, String, Vec<u32>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["db", "start", "--exit-after", exit_after])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some((_, u)) = line.split_once(" ready at ") {
+            url = Some(u.to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("pid ") {
+            let pid: u32 = rest.split_whitespace().next().unwrap().parse().unwrap();
+            let tree: Vec<u32> = tree_of(pid, &all_processes())
+                .iter()
+                .map(|p| p.pid)
+                .collect();
+            return (child, url.expect("the URL comes before the pid"), tree);
+        }
+    }
+    let status = child.wait().unwrap();
+    panic!("db start ended ({status}) before printing its pid");
+}
+
+fn still_postgres(pids: &[u32]) -> Vec<u32> {
+    pids.iter()
+        .copied()
+        .filter(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().next());
+            comm.trim() == "postgres" && state != Some("Z")
+        })
+        .collect()
+}
+
+fn assert_gone(pids: &[u32]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !still_postgres(pids).is_empty() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        still_postgres(pids),
+        Vec::<u32>::new(),
+        "PostgreSQL left running"
+    );
+}
+
+fn db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_process() {
+    let (mut child, url, pids) = db_start();
+    assert!(
+        url.starts_with("postgres://benchmarkdbuser:benchmarkdbpass@127.0.0.1:"),
+        "{url}"
+    );
+    assert!(pids.len() >= 3, "server and helpers: {pids:?}");
+    let printed = stampede(&["db", "url"]);
+    assert!(printed.status.success());
+    assert_eq!(String::from_utf8_lossy(&printed.stdout).trim(), url);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM World", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 10_000);
+    let second = stampede(&["db", "start"]);
+    assert!(!second.status.success(), "a second start is refused");
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already running"));
+    let stopped = stampede(&["db", "stop"]);
+    assert!(
+        stopped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stopped.stderr)
+    );
+    assert!(child.wait().unwrap().success());
+    assert_gone(&pids);
+    drop(client);
+}
+
+fn ctrl_c_or_sigterm_of_db_start_leaves_no_postgresql_process() {
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        let (mut child, _, pids) = db_start();
+        kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
+        assert!(child.wait().unwrap().success(), "{signal}");
+        assert_gone(&pids);
+    }
+}
+
+fn a_normal_end_of_db_start_leaves_no_postgresql_process() {
+    let (mut child, _, pids) = db_start_for("3s");
+    assert!(pids.len() >= 3, "server and helpers: {pids:?}");
+    assert!(child.wait().unwrap().success());
+    assert_gone(&pids);
+}
+
+fn sigkill_of_db_start_leaves_no_postgresql_process_and_no_url() {
+    let (mut child, _, pids) = db_start();
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGKILL,
+    )
+    .unwrap();
+    child.wait().unwrap();
+    assert_gone(&pids);
+    let printed = stampede(&["db", "url"]);
+    assert!(!printed.status.success());
+    assert!(String::from_utf8_lossy(&printed.stderr).contains("no cluster is running"));
+}
