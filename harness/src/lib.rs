@@ -26,6 +26,7 @@ pub mod mock;
 pub mod process;
 pub mod sampling;
 pub mod session;
+pub mod strictness;
 pub mod summary;
 pub mod text;
 pub mod vectors;
