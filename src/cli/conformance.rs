@@ -44,7 +44,13 @@ pub(crate) fn run(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {
     for url in &args.url {
         let addr = url_addr(url)?;
         let name = addr.to_string();
-        records.push(record_target(&name, "unknown", catalog.root(), addr, &probes));
+        records.push(record_target(
+            &name,
+            "unknown",
+            catalog.root(),
+            addr,
+            &probes,
+        ));
     }
     let names = match (args.targets.is_empty(), args.url.is_empty()) {
         (true, true) => catalog.names(),
@@ -63,9 +69,13 @@ pub(crate) fn run(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for record in &records {
-        let path = record
-            .write_to(&out)
-            .with_context(|| format!("cannot write the record of {} into {}", record.target, out.display()))?;
+        let path = record.write_to(&out).with_context(|| {
+            format!(
+                "cannot write the record of {} into {}",
+                record.target,
+                out.display()
+            )
+        })?;
         eprintln!("wrote {}", path.display());
     }
     print!("{}", text_table(&records));
@@ -74,7 +84,9 @@ pub(crate) fn run(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {
          code, which fail this command.",
         probes.len()
     );
-    failed |= records.iter().any(|r| r.own_failures() > 0 || r.stopped.is_some());
+    failed |= records
+        .iter()
+        .any(|r| r.own_failures() > 0 || r.stopped.is_some());
     Ok(if failed {
         ExitCode::FAILURE
     } else {

@@ -113,7 +113,7 @@ mod tests {
     #[test]
     fn a_chunked_body_ends_after_its_last_chunk_and_trailers() {
         assert_eq!(chunked_len(b"3\r\nabc\r\n0\r\n\r\nHTTP"), Some(13));
-        assert_eq!(chunked_len(b"3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n"), Some(24));
+        assert_eq!(chunked_len(b"3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n"), Some(23));
         assert_eq!(chunked_len(b"3\r\nabc\r\n0\r\n"), None);
         assert_eq!(chunked_len(b"zz\r\n"), None);
     }

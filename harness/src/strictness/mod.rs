@@ -296,7 +296,11 @@ mod tests {
         ] {
             assert!(probes.iter().any(|p| p.group == group), "{group}");
         }
-        assert!(probes.iter().any(|p| p.pass.then_close && p.group == "transfer-encoding"));
+        assert!(
+            probes
+                .iter()
+                .any(|p| p.pass.then_close && p.group == "transfer-encoding")
+        );
         assert!(probes.iter().all(|p| p.rfc.starts_with("RFC 911")));
     }
 
@@ -351,10 +355,19 @@ mod tests {
             owner: Owner::Target,
             framework_in: vec!["gin".into()],
         };
-        assert_eq!(probe.judge(&observed(Outcome::Status(400), None)), Verdict::Pass);
+        assert_eq!(
+            probe.judge(&observed(Outcome::Status(400), None)),
+            Verdict::Pass
+        );
         assert_eq!(probe.judge(&observed(Outcome::Closed, None)), Verdict::Pass);
-        assert_eq!(probe.judge(&observed(Outcome::Status(200), None)), Verdict::Lenient);
-        assert_eq!(probe.judge(&observed(Outcome::Status(404), None)), Verdict::Fail);
+        assert_eq!(
+            probe.judge(&observed(Outcome::Status(200), None)),
+            Verdict::Lenient
+        );
+        assert_eq!(
+            probe.judge(&observed(Outcome::Status(404), None)),
+            Verdict::Fail
+        );
         assert_eq!(probe.owner_in("gin"), Owner::Framework);
         assert_eq!(probe.owner_in("axum"), Owner::Target);
     }

@@ -104,7 +104,13 @@ impl StrictnessRecord {
         let safe: String = self
             .target
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let path = dir.join(format!("{safe}.json"));
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
@@ -138,17 +144,15 @@ pub fn read_records(dir: &Path) -> Vec<StrictnessRecord> {
 /// The table `stampede conformance` prints: per target, pass / lenient / fail at each level and
 /// how many failures are the target's own code; then every failure with its RFC section.
 pub fn text_table(records: &[StrictnessRecord]) -> String {
-    let width = records.iter().map(|r| r.target.len()).max().unwrap_or(6).max(6);
+    let width = records
+        .iter()
+        .map(|r| r.target.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     let mut out = format!(
         "{:width$}  {:>19}  {:>19}  {:>4}\n{:width$}  {:>19}  {:>19}  {:>4}\n",
-        "",
-        "MUST",
-        "SHOULD",
-        "ours",
-        "target",
-        "pass lenient fail",
-        "pass lenient fail",
-        "fail"
+        "", "MUST", "SHOULD", "ours", "target", "pass lenient fail", "pass lenient fail", "fail"
     );
     for record in records {
         let (must, should) = (record.counts(Level::Must), record.counts(Level::Should));
@@ -233,7 +237,12 @@ mod tests {
         record(
             "actix",
             vec![
-                result("cl-te-smuggle", Level::Must, Verdict::Fail, Owner::Framework),
+                result(
+                    "cl-te-smuggle",
+                    Level::Must,
+                    Verdict::Fail,
+                    Owner::Framework,
+                ),
                 result("obs-fold", Level::Must, Verdict::Lenient, Owner::Framework),
                 result("host-userinfo", Level::Must, Verdict::Pass, Owner::Target),
                 result("chunk-bare-lf", Level::Should, Verdict::Fail, Owner::Target),
@@ -253,8 +262,12 @@ mod tests {
     #[test]
     fn the_table_lists_each_failure_with_its_section_and_owner_must_first() {
         let text = text_table(&[sample()]);
-        let must = text.find("MUST   cl-te-smuggle (RFC 9112 §6.1, framework)").unwrap();
-        let should = text.find("SHOULD chunk-bare-lf (RFC 9112 §6.1, ours)").unwrap();
+        let must = text
+            .find("MUST   cl-te-smuggle (RFC 9112 §6.1, framework)")
+            .unwrap();
+        let should = text
+            .find("SHOULD chunk-bare-lf (RFC 9112 §6.1, ours)")
+            .unwrap();
         assert!(must < should, "{text}");
         assert!(!text.contains("obs-fold"), "{text}");
     }
