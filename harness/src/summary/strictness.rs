@@ -47,11 +47,16 @@ pub struct StrictnessView {
 }
 
 impl StrictnessView {
-    /// The view of `records` for targets in `order` (names of the summary's targets).
+    /// The view of the records of the summary's targets, `order` (a server probed by `--url`,
+    /// or a target with no result here, is not shown).
     pub fn new(records: &[StrictnessRecord], order: &[&str]) -> Self {
-        let mut records = records.to_vec();
         let key = |r: &StrictnessRecord| order.iter().position(|t| *t == r.target);
-        records.sort_by_key(|r| (key(r).unwrap_or(usize::MAX), r.target.clone()));
+        let mut records: Vec<StrictnessRecord> = records
+            .iter()
+            .filter(|r| key(r).is_some())
+            .cloned()
+            .collect();
+        records.sort_by_key(key);
         let failures = records
             .iter()
             .flat_map(|r| {
@@ -137,7 +142,7 @@ mod tests {
 
     #[test]
     fn failed_must_probes_are_listed_in_report_order_with_their_owner_and_should_ones_are_not() {
-        let view = StrictnessView::new(&records(), &["actix", "nethttp"]);
+        let view = StrictnessView::new(&records(), &["actix", "nethttp", "gin"]);
         let listed: Vec<(&str, &str, &str)> = view
             .failures
             .iter()
@@ -152,6 +157,11 @@ mod tests {
         );
         assert_eq!(view.cell("nethttp"), "MUST 0/1 · SHOULD 0/1");
         assert_eq!(view.cell("gin"), "—");
+        let elsewhere = StrictnessView::new(&records(), &["axum"]);
+        assert!(
+            !elsewhere.shown(),
+            "records of targets not in the summary are not shown"
+        );
     }
 
     #[test]
