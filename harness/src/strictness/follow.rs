@@ -108,7 +108,57 @@ pub fn what_follows(conversation: &mut Conversation, wait: Duration) -> std::io:
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+    use std::net::TcpListener;
+
     use super::*;
+    use crate::badinput::{Step, converse};
+
+    /// A one-connection server that reads the request, writes `reply`, then closes or not.
+    fn server(reply: &'static [u8], close: bool) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            stream.write_all(reply).unwrap();
+            if !close {
+                std::thread::sleep(Duration::from_millis(800));
+            }
+        });
+        addr
+    }
+
+    fn after(reply: &'static [u8], close: bool) -> After {
+        let step = Step {
+            send: Some("GET / HTTP/1.1\r\nHost: x\r\n\r\n".into()),
+            ..Step::default()
+        };
+        let addr = server(reply, close);
+        let mut conversation = converse(addr, &[step], Duration::from_secs(2)).unwrap();
+        what_follows(&mut conversation, Duration::from_millis(300)).unwrap()
+    }
+
+    #[test]
+    fn a_second_answer_after_the_first_body_is_seen_as_the_next_bytes_answered() {
+        let two = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(after(two, true), After::Answered(404));
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n";
+        assert_eq!(after(chunked, false), After::Answered(200));
+    }
+
+    #[test]
+    fn a_close_after_the_answer_and_a_connection_left_open_are_told_apart() {
+        let one = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad";
+        assert_eq!(after(one, true), After::Closed);
+        assert_eq!(after(one, false), After::Open);
+        // No length: the body runs to the close, which is then what follows.
+        assert_eq!(
+            after(b"HTTP/1.1 400 Bad Request\r\n\r\nbad", true),
+            After::Closed
+        );
+    }
 
     #[test]
     fn a_chunked_body_ends_after_its_last_chunk_and_trailers() {

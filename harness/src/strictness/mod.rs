@@ -305,6 +305,35 @@ mod tests {
     }
 
     #[test]
+    fn a_table_with_a_name_twice_or_a_pass_that_accepts_nothing_is_refused_with_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let probe = |name: &str, pass: &str| {
+            format!(
+                r#"{{"name": "{name}", "group": "g", "level": "MUST", "rfc": "RFC 9112 §3",
+                "requirement": "", "steps": [], "pass": {pass}, "owner": "framework"}}"#
+            )
+        };
+        let write = |probes: &[String]| {
+            let text = format!(
+                r#"{{"version": 1, "about": "", "probes": [{}]}}"#,
+                probes.join(",")
+            );
+            std::fs::write(dir.path().join(PROBES_FILE), text).unwrap();
+            load_probes(dir.path()).unwrap_err().to_string()
+        };
+        let twice = write(&[
+            probe("a", r#"{"statuses": [400]}"#),
+            probe("a", r#"{"statuses": [400]}"#),
+        ]);
+        assert!(
+            twice.contains("`a`") && twice.contains("used twice"),
+            "{twice}"
+        );
+        let nothing = write(&[probe("b", "{}")]);
+        assert!(nothing.contains("accepts nothing"), "{nothing}");
+    }
+
+    #[test]
     fn a_desync_probe_passes_only_when_the_server_closes_after_its_answer() {
         let probe = Outcomes {
             statuses: vec![200, 400],
