@@ -6,6 +6,7 @@ const { STATUS_CODES } = require('node:http');
 const { chainedSha256Hex } = require('./hash');
 const { orderSummary } = require('./order');
 const { QueueFullError } = require('./offload-pool');
+const { validHost } = require('./host');
 
 const MAX_BODY = 65536;
 const DRAIN_LIMIT = 1 << 20; // bytes of an oversized body read and discarded before its 413
@@ -14,6 +15,8 @@ const MAX_SLEEP_MS = 10000;
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json';
 const DIGITS = /^[0-9]+$/;
+// The methods some route answers: the Allow of OPTIONS *.
+const ALLOW = 'GET, HEAD, POST';
 
 /**
  * The integer query parameter `name` of `query` (the text after `?`) if it is all digits and
@@ -190,12 +193,17 @@ function createHandler(serverName, pool) {
   ]);
 
   return function handle(req, res) {
-    // RFC 9112 section 3.2: an HTTP/1.1 request needs exactly one Host. The server is created
-    // with requireHostHeader: false so that this 400 carries the Server header.
-    if (req.httpVersion === '1.1' && hostCount(req.rawHeaders) !== 1) {
+    // RFC 9112 section 3.2: an HTTP/1.1 request needs exactly one Host, with a valid value.
+    // The server is created with requireHostHeader: false so that this 400 carries the Server
+    // header.
+    if (req.httpVersion === '1.1' && !(hostCount(req.rawHeaders) === 1 && validHost(req.headers.host))) {
       return fail(res, 400, { Connection: 'close' });
     }
-    const url = req.url;
+    // OPTIONS * asks about the server in general (RFC 9110 section 9.3.7).
+    if (req.url === '*' && req.method === 'OPTIONS') {
+      return send(res, 200, TEXT, '', { Allow: ALLOW });
+    }
+    const url = originForm(req.url);
     const mark = url.indexOf('?');
     const path = mark === -1 ? url : url.slice(0, mark);
     const route = routes.get(path);
@@ -208,6 +216,20 @@ function createHandler(serverName, pool) {
     }
     route.handle(req, res, mark === -1 ? '' : url.slice(mark + 1));
   };
+}
+
+/**
+ * The path and query of a request target: a server must accept the absolute-form
+ * (`http://host/path`, RFC 9112 section 3.2.2), which node:http leaves in `req.url` as sent.
+ */
+function originForm(url) {
+  if (url.startsWith('/')) return url;
+  const scheme = url.indexOf('://');
+  if (scheme === -1) return url;
+  const slash = url.indexOf('/', scheme + 3);
+  const query = url.indexOf('?', scheme + 3);
+  if (slash === -1 || (query !== -1 && query < slash)) return query === -1 ? '/' : '/' + url.slice(query);
+  return url.slice(slash);
 }
 
 function hostCount(rawHeaders) {

@@ -87,6 +87,13 @@ def main():
     vector("wrong-method-order", "GET", "/json/order", status(405))
     vector("wrong-method-hash", "GET", "/hash?rounds=1", status(405))
     vector("wrong-method-sleep", "POST", "/sleep?ms=1", status(405), body="")
+    # RFC 9112 section 3.2: a Host value that is not uri-host [":" port] gets 400, a valid one
+    # is answered. These values pass Go's byte check, so every target's own code answers them
+    # (and names the server); the raw-socket cases (userinfo, path, list) are in rfc-probes.json.
+    vector("host-port-not-digits", "GET", "/plaintext", status(400), headers={"Host": "x:http"})
+    vector("host-unclosed-ip-literal", "GET", "/plaintext", status(400), headers={"Host": "[::1"})
+    vector("host-name-and-port", "GET", "/plaintext", {"status": 200, "content_type": TP, "body": "Hello, World!"},
+           headers={"Host": "example.com:8080"})
     bad_orders = [
         ("order-malformed-json", '{"id": 1, "items": ['),
         ("order-not-json", "hello"),

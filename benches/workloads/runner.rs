@@ -1,7 +1,8 @@
 //! Runs one benchmark group of spec/workloads.toml over every catalog target, as one Criterion
-//! group: each target is started once per group (built and verified against every spec vector
-//! at its first start in the run), connections are opened once per benchmark ID and kept busy
-//! by one continuous stream (see measure.rs). After each benchmark, one line of evidence.
+//! group: each target is started once per group (built, verified against every spec vector and
+//! probed with the RFC table of spec/rfc-probes.json at its first start in the run),
+//! connections are opened once per benchmark ID and kept busy by one continuous stream (see
+//! measure.rs). After each benchmark, one line of evidence.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -18,6 +19,9 @@ use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{
     PreparedTarget, SessionError, VerifiedServer, Verify, load_spec, prepare,
 };
+use stampede_harness::strictness::record::records_dir;
+use stampede_harness::strictness::run::record_target;
+use stampede_harness::strictness::{Probe, load_probes};
 use stampede_harness::summary::{RunSelection, write_from_results};
 use stampede_harness::vectors::Vector;
 use stampede_harness::vectors::spec_dir;
@@ -32,6 +36,8 @@ pub(crate) const HEAVY_SAMPLES: usize = 10;
 pub(crate) struct Bench {
     catalog: Catalog,
     vectors: Arc<Vec<Vector>>,
+    /// The RFC probe table, played once per target per run (the summary's Strictness column).
+    probes: Vec<Probe>,
     split: CpuSplit,
     filter: IdFilter,
     context: RunContext,
@@ -83,6 +89,7 @@ impl Bench {
             })
             .flatten();
         let spec = WorkloadSpec::load(&spec_dir(catalog.root()))?;
+        let probes = load_probes(&spec_dir(catalog.root()))?;
         // Every workload's request must be one `verify` checks on every target first.
         let unanswered = spec.unanswered(&vectors);
         if !unanswered.is_empty() {
@@ -96,6 +103,7 @@ impl Bench {
             context: RunContext::detect(catalog.root(), mode),
             catalog,
             vectors,
+            probes,
             split,
             filter,
             failures: Vec::new(),
@@ -215,8 +223,29 @@ impl Bench {
         }
         let prepared = prepare(&self.catalog, name)?;
         let verified = prepared.start(&self.catalog, &config, vectors, Verify::Vectors)?;
+        self.record_strictness(name, &verified);
         self.verified.insert(name.to_owned(), prepared);
         Ok(verified)
+    }
+
+    /// Plays the RFC probe table against the freshly verified server, once per target per run
+    /// (a few seconds), and writes the record the summary's Strictness column reads. A failure
+    /// of the target's own code is reported here; the frameworks' failures are in the summary.
+    fn record_strictness(&self, name: &str, verified: &VerifiedServer) {
+        let root = self.catalog.root();
+        let addr = verified.server.addr();
+        let record = record_target(name, &verified.framework, root, addr, &self.probes);
+        let own = record.own_failures();
+        println!("stampede conformance {name}: {}", record.cell());
+        if own > 0 || record.stopped.is_some() {
+            eprintln!(
+                "warning: {name} fails {own} probe(s) of its own code; run `stampede \
+                 conformance {name}` for the list"
+            );
+        }
+        if let Err(err) = record.write_to(&records_dir(&self.catalog.work_dir())) {
+            eprintln!("warning: the strictness record of {name} is not kept: {err}");
+        }
     }
 
     fn fail(&mut self, message: String) {

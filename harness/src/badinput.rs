@@ -187,7 +187,7 @@ pub fn load_bad_inputs(spec_dir: &Path) -> Result<Vec<BadInputCase>, SpecError> 
     Ok(file.cases)
 }
 
-/// What came back: the outcome and, with a status, the `Server` header if any.
+/// What came back: the outcome and, with a status, the answer's head.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Answer {
     /// What the server did.
@@ -196,43 +196,84 @@ pub struct Answer {
     pub server: Option<String>,
     /// The connection was reset after the answer (looked for only when the case asks).
     pub reset_after: bool,
+    /// Every header of the final answer, names lowercased (empty without a head).
+    pub headers: Vec<(String, String)>,
+    /// Where the final answer's head ends in [`Conversation::received`] (0 without a head).
+    pub head_end: usize,
+}
+
+impl Answer {
+    fn without_head(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            server: None,
+            reset_after: false,
+            headers: Vec::new(),
+            head_end: 0,
+        }
+    }
+
+    /// The value of header `name` (lowercase), if the answer has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let found = self.headers.iter().find(|(n, _)| n == name);
+        found.map(|(_, v)| v.as_str())
+    }
+}
+
+/// One exchange on a fresh connection: what was sent, the first final answer, and the
+/// connection, still open, for callers that look at what follows.
+#[derive(Debug)]
+pub struct Conversation {
+    /// The connection.
+    pub stream: TcpStream,
+    /// The first final answer (or a close, or silence).
+    pub answer: Answer,
+    /// Every byte received so far, interim answers included.
+    pub received: Vec<u8>,
 }
 
 /// Plays `case` on a fresh connection and reports what the server did. An interim answer
 /// (`100 Continue`) is skipped; the final one counts.
 pub fn play(addr: SocketAddr, case: &BadInputCase) -> std::io::Result<Answer> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_nodelay(true)?;
-    // A target that stops reading must not hang the client: a write that cannot finish
-    // within the answer timeout fails the case.
-    stream.set_write_timeout(Some(ANSWER_TIMEOUT))?;
-    for (index, step) in case.steps.iter().enumerate() {
-        send_step(&mut stream, step).map_err(|e| explain_send_error(index, &e))?;
-    }
     let timeout = if case.expect.or_silent {
         SILENCE_TIMEOUT
     } else {
         ANSWER_TIMEOUT
     };
+    let mut conversation = converse(addr, &case.steps, timeout)?;
+    let mut answer = conversation.answer;
+    if case.expect.no_reset && answer.head_end > 0 {
+        answer.reset_after = reset_follows(&mut conversation.stream)?;
+    }
+    Ok(answer)
+}
+
+/// Sends `steps` on a fresh connection and reads until the first final answer's head, a
+/// close, or `timeout` of silence.
+pub fn converse(
+    addr: SocketAddr,
+    steps: &[Step],
+    timeout: Duration,
+) -> std::io::Result<Conversation> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_nodelay(true)?;
+    // A target that stops reading must not hang the client: a write that cannot finish
+    // within the answer timeout fails the case.
+    stream.set_write_timeout(Some(ANSWER_TIMEOUT))?;
+    for (index, step) in steps.iter().enumerate() {
+        send_step(&mut stream, step).map_err(|e| explain_send_error(index, &e))?;
+    }
     stream.set_read_timeout(Some(timeout))?;
     let mut received = Vec::new();
     let mut buf = [0u8; 4096];
-    let without_head = |outcome| Answer {
-        outcome,
-        server: None,
-        reset_after: false,
-    };
-    loop {
-        if let Some(mut answer) = final_answer(&received) {
-            if case.expect.no_reset {
-                answer.reset_after = reset_follows(&mut stream)?;
-            }
-            return Ok(answer);
+    let answer = loop {
+        if let Some(answer) = final_answer(&received) {
+            break answer;
         }
         match stream.read(&mut buf) {
             Ok(0) => {
                 let outcome = parse_status(&received).map_or(Outcome::Closed, Outcome::Status);
-                return Ok(without_head(outcome));
+                break Answer::without_head(outcome);
             }
             Ok(n) => received.extend_from_slice(&buf[..n]),
             Err(e)
@@ -241,16 +282,21 @@ pub fn play(addr: SocketAddr, case: &BadInputCase) -> std::io::Result<Answer> {
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                return Ok(without_head(Outcome::Silent));
+                break Answer::without_head(Outcome::Silent);
             }
             // A reset is the server closing on us.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
                 let outcome = parse_status(&received).map_or(Outcome::Closed, Outcome::Status);
-                return Ok(without_head(outcome));
+                break Answer::without_head(outcome);
             }
             Err(e) => return Err(e),
         }
-    }
+    };
+    Ok(Conversation {
+        stream,
+        answer,
+        received,
+    })
 }
 
 /// Reads what follows an answer until the connection closes or stays quiet for
@@ -276,7 +322,7 @@ fn reset_follows(stream: &mut TcpStream) -> std::io::Result<bool> {
     }
 }
 
-fn send_step(stream: &mut TcpStream, step: &Step) -> std::io::Result<()> {
+pub(crate) fn send_step(stream: &mut TcpStream, step: &Step) -> std::io::Result<()> {
     let bytes = match (&step.send, &step.send_hex) {
         (Some(text), _) => text.as_bytes().to_vec(),
         (None, Some(hex)) => decode_hex(hex)?,
@@ -332,34 +378,43 @@ fn explain_send_error(step: usize, err: &std::io::Error) -> std::io::Error {
 }
 
 /// The first non-interim answer in `received`, once its head is complete.
-fn final_answer(received: &[u8]) -> Option<Answer> {
-    let mut rest = received;
+pub(crate) fn final_answer(received: &[u8]) -> Option<Answer> {
+    let mut offset = 0;
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut response = httparse::Response::new(&mut headers);
-        let head_len = match response.parse(rest) {
+        let head_len = match response.parse(&received[offset..]) {
             Ok(httparse::Status::Complete(n)) => n,
             _ => return None,
         };
+        offset += head_len;
         let status = response.code?;
         if (100..200).contains(&status) {
-            rest = &rest[head_len..];
             continue;
         }
-        let server = response
+        let headers: Vec<(String, String)> = response
             .headers
             .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("server"))
-            .map(|h| String::from_utf8_lossy(h.value).into_owned());
+            .map(|h| {
+                let value = String::from_utf8_lossy(h.value).into_owned();
+                (h.name.to_ascii_lowercase(), value)
+            })
+            .collect();
+        let server = headers
+            .iter()
+            .find(|(name, _)| name == "server")
+            .map(|(_, value)| value.clone());
         return Some(Answer {
             outcome: Outcome::Status(status),
             server,
             reset_after: false,
+            headers,
+            head_end: offset,
         });
     }
 }
 
-fn parse_status(head: &[u8]) -> Option<u16> {
+pub(crate) fn parse_status(head: &[u8]) -> Option<u16> {
     let line_end = head.windows(2).position(|w| w == b"\r\n")?;
     let line = std::str::from_utf8(&head[..line_end]).ok()?;
     let mut parts = line.split_whitespace();
@@ -527,20 +582,15 @@ mod tests {
             framework_answers: vec!["listed".into()],
         };
         let answer = |server: Option<&str>| Answer {
-            outcome: Outcome::Status(400),
             server: server.map(str::to_owned),
-            reset_after: false,
+            ..Answer::without_head(Outcome::Status(400))
         };
         assert_eq!(server_header_problem("t", &case, &answer(Some("t"))), None);
         assert!(server_header_problem("t", &case, &answer(None)).is_some());
         assert_eq!(server_header_problem("listed", &case, &answer(None)), None);
         let stale = server_header_problem("listed", &case, &answer(Some("listed")));
         assert!(stale.is_some_and(|m| m.contains("remove it")));
-        let closed = Answer {
-            outcome: Outcome::Closed,
-            server: None,
-            reset_after: false,
-        };
+        let closed = Answer::without_head(Outcome::Closed);
         assert_eq!(server_header_problem("t", &case, &closed), None);
     }
 

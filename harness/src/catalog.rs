@@ -448,6 +448,7 @@ pub mod fixtures {
             "vectors.json",
             "json-doc.json",
             "bad-inputs.json",
+            "rfc-probes.json",
             "workloads.toml",
         ] {
             std::fs::copy(repo.join("spec").join(file), root.join("spec").join(file))?;

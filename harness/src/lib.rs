@@ -29,6 +29,7 @@ pub mod process;
 pub mod sampling;
 pub mod session;
 pub mod steady;
+pub mod strictness;
 pub mod summary;
 pub mod text;
 pub mod vectors;

@@ -1,6 +1,7 @@
 //! The summary from fixed records: its schemas derived and committed, results.json and a record
 //! file valid against them, report.md and the page's HTML as insta snapshots, flags in all three
-//! outputs, two machines never ranked together, and index.html in headless Chromium.
+//! outputs, two machines never ranked together, the Strictness column once conformance has
+//! run, and index.html in headless Chromium.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,9 @@ use stampede_harness::evidence::fixtures::{open_loop_run, record};
 use stampede_harness::evidence::{ResultRecord, record_schema};
 use stampede_harness::icount::IcountRecord;
 use stampede_harness::icount::record;
+use stampede_harness::strictness::record::{RECORD_SCHEMA, StrictnessRecord};
+use stampede_harness::strictness::run::ProbeResult;
+use stampede_harness::strictness::{Level, Owner, Verdict};
 use stampede_harness::summary::claims::ClaimSet;
 use stampede_harness::summary::html::CriterionLinks;
 use stampede_harness::summary::order::ReportOrder;
@@ -497,4 +501,56 @@ fn the_evidence_tables_fit_a_1280_px_page_with_rows_one_line_high() {
         serde_json::json!([]),
         "rows over one line: {layout}"
     );
+}
+
+/// A record of `stampede conformance` for `target`: one MUST probe passed, one failed.
+fn strictness(target: &str, failed_owner: Owner) -> StrictnessRecord {
+    let probe = |name: &str, verdict: Verdict, owner: Owner| ProbeResult {
+        name: name.into(),
+        group: "transfer-encoding".into(),
+        level: Level::Must,
+        rfc: "RFC 9112 §6.1".into(),
+        verdict,
+        owner,
+        observed: "status 200, then answered the next bytes with 200".into(),
+        expected: "200 or 400 or a close, then close".into(),
+    };
+    StrictnessRecord {
+        schema: RECORD_SCHEMA,
+        target: target.into(),
+        framework: "fw".into(),
+        commit: "abc1234".into(),
+        recorded_at: "2026-01-01T00:00:00Z".into(),
+        probes: vec![
+            probe("host-missing", Verdict::Pass, Owner::Target),
+            probe("cl-te-smuggled-request", Verdict::Fail, failed_owner),
+        ],
+        stopped: None,
+    }
+}
+
+#[test]
+fn the_strictness_column_and_the_failed_must_probes_show_once_conformance_has_run() {
+    let mut summary = fixture();
+    let plain = markdown::render(&summary).unwrap();
+    assert!(!plain.contains("strictness"), "no records, no column");
+    summary.strictness = vec![
+        strictness("actix", Owner::Framework),
+        strictness("node", Owner::Target),
+    ];
+    let md = markdown::render(&summary).unwrap();
+    assert!(md.contains("| target | strictness | language |"), "{md}");
+    assert!(
+        md.contains("| actix | MUST 1/2 · SHOULD 0/0 | Rust |"),
+        "{md}"
+    );
+    assert!(md.contains("| nethttp | — | Go |"), "{md}");
+    assert!(md.contains(
+        "| actix | cl-te-smuggled-request | RFC 9112 §6.1 | framework | got status 200, then \
+         answered the next bytes with 200; passes with 200 or 400 or a close, then close |"
+    ));
+    assert!(md.contains("| node | cl-te-smuggled-request | RFC 9112 §6.1 | ours |"));
+    let page = html::render(&summary, &CriterionLinks::default()).unwrap();
+    assert!(page.contains("<th>strictness</th>") && page.contains("id=\"strictness-table\""));
+    assert!(page.contains("<td>actix</td><td>MUST 1/2 · SHOULD 0/0</td>"));
 }

@@ -75,6 +75,32 @@ test('a request without Host, or with two, gets 400 naming the server', async ()
   }
 });
 
+test('an invalid Host value gets 400 naming the server', async () => {
+  const server = await start();
+  try {
+    for (const host of ['user@host', 'host/path', 'a, b', 'x:http']) {
+      const { text } = await exchange(server.port, [`GET /plaintext HTTP/1.1\r\nHost: ${host}\r\n\r\n`]);
+      assert.match(text, /^HTTP\/1\.1 400 /, host);
+      assert.match(text, /\r\nServer: node\r\n/, host);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('OPTIONS * gets 200 with Allow, and an absolute-form target is routed by its path', async () => {
+  const server = await start();
+  try {
+    const { text } = await exchange(server.port, [
+      'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nGET http://x/plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    ]);
+    assert.match(text, /^HTTP\/1\.1 200 [^]*\r\nAllow: GET, HEAD, POST\r\n/);
+    assert.match(text, /Hello, World!$/);
+  } finally {
+    await server.close();
+  }
+});
+
 test('an oversized body is read to its end and then refused with 413 on an open connection', async () => {
   const server = await start();
   try {

@@ -2,6 +2,7 @@
 
 mod compare;
 mod compare_instructions;
+mod conformance;
 mod db;
 mod export;
 mod history;
@@ -38,6 +39,8 @@ enum Command {
         /// Targets to verify.
         targets: Vec<String>,
     },
+    /// Probe targets (or --url) with the RFC 9110/9112 table: pass / lenient / fail per level.
+    Conformance(conformance::ConformanceArgs),
     /// Build, start and verify one target, then keep it running until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
     /// Put load on a target (started and verified here) or on a URL.
@@ -72,6 +75,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::List => list::run(),
         Command::Verify { targets } => verify::run(&targets),
+        Command::Conformance(args) => conformance::run(&args),
         Command::Serve(serve_args) => serve::run(&serve_args),
         Command::Load(load_args) => load::run(&load_args),
         Command::Report(report_args) => report::run(&report_args),

@@ -15,15 +15,18 @@ import (
 )
 
 // Run applies GOMAXPROCS = WORKERS and serves `handler` until SIGTERM or SIGINT, then shuts
-// down within about a second even with keep-alive connections open. `name` prefixes errors.
+// down within about a second even with keep-alive connections open. `name` prefixes errors
+// and names the server in Guard's answers.
 func Run(name string, c Config, handler http.Handler) error {
 	runtime.GOMAXPROCS(c.Workers)
 	srv := &http.Server{
-		Addr:              net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       75 * time.Second,
-		ErrorLog:          nil,
+		Addr:    net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
+		Handler: Guard(name, handler),
+		// OPTIONS * is answered by Guard, with the Server header net/http's own answer lacks.
+		DisableGeneralOptionsHandler: true,
+		ReadHeaderTimeout:            10 * time.Second,
+		IdleTimeout:                  75 * time.Second,
+		ErrorLog:                     nil,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

@@ -91,6 +91,7 @@ impl Summary {
             skipped,
             problems: Vec::new(),
             instructions: Vec::new(),
+            strictness: Vec::new(),
         }
     }
 

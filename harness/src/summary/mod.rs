@@ -20,6 +20,7 @@ pub mod markdown;
 pub mod order;
 mod plot;
 pub mod sources;
+pub mod strictness;
 mod table;
 mod view;
 
@@ -177,6 +178,8 @@ pub struct Summary {
     pub problems: Vec<String>,
     /// Instruction counts of `stampede icount`, shown beside server CPU per request.
     pub instructions: Vec<IcountRecord>,
+    /// Probe results of `stampede conformance`, the newest per target: the Strictness column.
+    pub strictness: Vec<crate::strictness::record::StrictnessRecord>,
 }
 
 impl Summary {
@@ -290,6 +293,7 @@ pub fn write_from_results(
     summary.problems = gathered.problems;
     summary.problems.extend(order_problem);
     summary.instructions = instructions::gather(results_dirs);
+    summary.strictness = strictness::gather(results_dirs);
     write_summary(&summary, out_dir, criterion_dir)
 }
 

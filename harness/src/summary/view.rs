@@ -19,6 +19,8 @@ pub(super) struct Page<'a> {
     pub(super) skipped: &'a [SkippedTarget],
     pub(super) sections: Vec<SectionView<'a>>,
     pub(super) problems: &'a [String],
+    /// The Strictness column and the failed MUST probes, shown only with records.
+    pub(super) strictness: super::strictness::StrictnessView,
 }
 
 /// One machine's results; with one machine, `heading`, `prefix` and `machine` are empty.
@@ -78,6 +80,14 @@ impl<'a> Page<'a> {
             skipped: &summary.skipped,
             sections: sections.collect(),
             problems: &summary.problems,
+            strictness: super::strictness::StrictnessView::new(
+                &summary.strictness,
+                &summary
+                    .targets
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>(),
+            ),
         }
     }
 }

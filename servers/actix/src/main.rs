@@ -24,7 +24,7 @@ use std::time::Duration;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, ContentType};
-use actix_web::http::{KeepAlive, Version};
+use actix_web::http::{KeepAlive, Method, Version};
 use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Route, guard, web};
@@ -36,6 +36,7 @@ use stampede_contract::config::{BACKLOG, Config, EXIT_BAD_CONFIG};
 use stampede_contract::contract::{
     Doc, Message, chained_sha256_hex, parse_rounds, parse_sleep_ms, summarise_order,
 };
+use stampede_contract::host::{ALLOW, valid_host};
 use stampede_contract::offload::OffloadQueue;
 
 /// A client that stops in the middle of its request head is cut off after this long.
@@ -65,7 +66,7 @@ async fn serve(config: Config) -> io::Result<()> {
     let offload = web::Data::from(OffloadQueue::new(config.offload_threads));
     HttpServer::new(move || {
         App::new()
-            .wrap(from_fn(require_one_host))
+            .wrap(from_fn(guard))
             .wrap(DefaultHeaders::new().add(("Server", "actix")))
             .app_data(offload.clone())
             .configure(routes)
@@ -93,20 +94,40 @@ fn set_nodelay(connection: &dyn Any, _: &mut Extensions) {
     }
 }
 
-/// RFC 9112 section 3.2: an HTTP/1.1 request without a Host header, or with two, is answered
-/// 400 (actix-http accepts it); inside `DefaultHeaders`, so the 400 names the server.
-async fn require_one_host(
+/// What no route answers, inside `DefaultHeaders` so that the answers name the server:
+/// an HTTP/1.1 request without exactly one Host, or with an invalid Host value, gets 400 (RFC
+/// 9112 section 3.2; actix-http accepts all of them), and `OPTIONS *` gets 200 with `Allow`
+/// (RFC 9110 section 9.3.7; the router would answer 404).
+async fn guard(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> actix_web::Result<ServiceResponse<impl MessageBody>> {
-    if request.version() == Version::HTTP_11 && request.headers().get_all(header::HOST).count() != 1
-    {
-        let answer = HttpResponse::BadRequest().force_close().finish();
-        return Ok(request.into_response(answer).map_into_right_body());
+    let answer = if request.version() == Version::HTTP_11 && !one_valid_host(request.headers()) {
+        Some(HttpResponse::BadRequest().force_close().finish())
+    } else if request.method() == Method::OPTIONS && request.uri().path() == "*" {
+        Some(
+            HttpResponse::Ok()
+                .insert_header((header::ALLOW, ALLOW))
+                .finish(),
+        )
+    } else {
+        None
+    };
+    match answer {
+        Some(answer) => Ok(request.into_response(answer).map_into_right_body()),
+        None => next
+            .call(request)
+            .await
+            .map(ServiceResponse::map_into_left_body),
     }
-    next.call(request)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+}
+
+fn one_valid_host(headers: &header::HeaderMap) -> bool {
+    let mut hosts = headers.get_all(header::HOST);
+    match (hosts.next(), hosts.next()) {
+        (Some(host), None) => valid_host(host.as_bytes()),
+        _ => false,
+    }
 }
 
 /// Every route of the contract. A resource answers 405 to a method it has no route for; the

@@ -26,7 +26,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::{RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Version, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,6 +41,7 @@ use stampede_contract::config::{BACKLOG, Config, EXIT_BAD_CONFIG};
 use stampede_contract::contract::{
     Doc, Message, chained_sha256_hex, parse_rounds, parse_sleep_ms, summarise_order,
 };
+use stampede_contract::host::{ALLOW, valid_host};
 use stampede_contract::offload::OffloadQueue;
 
 /// How long in-flight requests may run after SIGTERM/SIGINT before the process exits anyway.
@@ -145,7 +146,7 @@ fn app(offload: Arc<OffloadQueue>) -> Router {
         .route("/hash/offload", post(hash_offload))
         .route("/sleep", get(sleep))
         .with_state(offload)
-        .layer(middleware::from_fn(require_one_host))
+        .layer(middleware::from_fn(guard))
         .layer(middleware::map_response(server_header))
 }
 
@@ -157,15 +158,25 @@ async fn server_header(mut response: Response) -> Response {
     response
 }
 
-/// RFC 9112 section 3.2: an HTTP/1.1 request without a Host header, or with two, is answered
-/// 400 (hyper accepts it).
-async fn require_one_host(request: Request, next: Next) -> Response {
-    if request.version() == Version::HTTP_11
-        && request.headers().get_all(header::HOST).iter().count() != 1
-    {
+/// What no route answers: an HTTP/1.1 request without exactly one Host, or with an invalid
+/// Host value, gets 400 (RFC 9112 section 3.2; hyper accepts all of them), and `OPTIONS *` gets
+/// 200 with `Allow` (RFC 9110 section 9.3.7; the router would answer 404).
+async fn guard(request: Request, next: Next) -> Response {
+    if request.version() == Version::HTTP_11 && !one_valid_host(request.headers()) {
         return (StatusCode::BAD_REQUEST, [(header::CONNECTION, "close")]).into_response();
     }
+    if request.method() == Method::OPTIONS && request.uri().path() == "*" {
+        return (StatusCode::OK, [(header::ALLOW, ALLOW)]).into_response();
+    }
     next.run(request).await
+}
+
+fn one_valid_host(headers: &HeaderMap) -> bool {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (Some(host), None) => valid_host(host.as_bytes()),
+        _ => false,
+    }
 }
 
 /// The request body under the contract's limits (see `BodyCollector`), read frame by frame:

@@ -1,10 +1,11 @@
 //! What the Rust reference targets share: the environment they read ([`config`]), the
 //! contract's framework-independent parts ([`contract`]: the ~1 KB document, order parsing,
-//! chained SHA-256, query parameters, body limits), body collection under those limits
-//! ([`body`]) and the bound on the offload queue ([`offload`]). Routing and I/O stay in each
+//! chained SHA-256, query parameters, body limits), the Host rule and the answer to `OPTIONS *`
+//! ([`host`]), body collection under those limits ([`body`]) and the bound on the offload queue ([`offload`]). Routing and I/O stay in each
 //! target, so the benchmark compares frameworks, not copies of this code. See spec/CONTRACT.md.
 
 pub mod body;
 pub mod config;
 pub mod contract;
+pub mod host;
 pub mod offload;
