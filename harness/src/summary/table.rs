@@ -72,6 +72,8 @@ pub(super) struct Row {
     pub(super) flagged: bool,
     pub(super) invalid: bool,
     pub(super) absent: bool,
+    /// An absent target whose catalog entry does not list this workload.
+    pub(super) not_served: bool,
     pub(super) id: Option<String>,
 }
 
@@ -85,17 +87,21 @@ pub(super) fn rows(summary: &Summary, section: &Section, workload: &WorkloadSumm
         flagged: !r.flags().words().is_empty(),
         invalid: r.invalid,
         absent: false,
+        not_served: false,
         id: Some(r.id.clone()),
     });
     let absent = workload.missing.iter().map(|target| {
         let mut cells = vec![target.clone()];
         cells.extend(std::iter::repeat_n("—".to_owned(), COLUMNS.len() - 2));
-        cells.push(section.absent_reason(target));
+        let reason = section.absent_reason_in(&workload.name, target);
+        let not_served = reason == super::served::NOT_SERVED;
+        cells.push(reason);
         Row {
             cells,
             flagged: false,
             invalid: false,
             absent: true,
+            not_served,
             id: None,
         }
     });
