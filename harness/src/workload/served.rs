@@ -44,12 +44,16 @@ impl WorkloadSpec {
         }
         vectors
             .iter()
-            .filter(|v| {
-                let owners = self.route_owners(&v.request.path);
-                owners.is_empty() || owners.iter().any(|w| target.serves(w))
-            })
+            .filter(|v| self.serves_path(target, &v.request.path))
             .cloned()
             .collect()
+    }
+
+    /// True when `target` must answer requests to `path`: its route belongs to a workload the
+    /// target serves, or to none (`/healthz`, unknown paths).
+    pub fn serves_path(&self, target: &Target, path: &str) -> bool {
+        let owners = self.route_owners(path);
+        owners.is_empty() || owners.iter().any(|w| target.serves(w))
     }
 
     /// The workloads whose request goes to the route (path before `?`) of `path`.
@@ -96,11 +100,11 @@ impl BenchGroup {
         if lacking.is_empty() {
             return None;
         }
-        let what = match lacking.iter().exactly_one() {
-            Ok(only) if *only == self.name => self.name.clone(),
-            _ => format!("{} (needs {})", self.name, lacking.iter().join(", ")),
-        };
-        Some(not_served_line(&target.name, &what))
+        let line = not_served_line(&target.name, &self.name);
+        Some(match lacking.iter().exactly_one() {
+            Ok(only) if *only == self.name => line,
+            _ => format!("{line} (needs {})", lacking.iter().join(", ")),
+        })
     }
 }
 
@@ -201,5 +205,27 @@ mod tests {
             "{err}"
         );
         assert!(spec.check_served(&target("")).is_ok());
+    }
+
+    #[test]
+    fn bad_input_cases_on_unserved_routes_are_left_out_and_garbage_is_kept() {
+        let (spec, _) = repository();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let cases = crate::badinput::load_bad_inputs(&spec_dir(&root)).unwrap();
+        let two = target(r#"workloads = ["plaintext", "json"]"#);
+        let kept: Vec<&str> = cases
+            .iter()
+            .filter(|c| c.request_path().is_none_or(|p| spec.serves_path(&two, p)))
+            .map(|c| c.name.as_str())
+            .collect();
+        for name in ["garbage-request-line", "binary-garbage", "missing-host"] {
+            assert!(kept.contains(&name), "{name} left out: {kept:?}");
+        }
+        assert!(
+            !kept
+                .iter()
+                .any(|n| n.starts_with("order-") || n.starts_with("hash-"))
+        );
+        assert_eq!(cases.len(), kept.len() + 13, "{kept:?}");
     }
 }
