@@ -518,13 +518,34 @@ mod tests {
     "#;
 
     #[test]
-    fn the_repository_catalog_parses_and_names_six_targets() {
+    fn the_repository_catalog_names_six_reference_targets_serving_everything_and_the_example() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let catalog = Catalog::load(&root).unwrap();
         assert_eq!(
             catalog.names(),
-            ["actix", "axum", "nethttp", "gin", "node", "node-cluster"]
+            [
+                "actix",
+                "axum",
+                "nethttp",
+                "gin",
+                "node",
+                "node-cluster",
+                "example"
+            ]
         );
+        let (reference, example) = catalog.targets().split_at(6);
+        assert!(reference.iter().all(|t| t.workloads.is_none()));
+        assert_eq!(example[0].workloads_label(), "plaintext, json");
+        assert!(example[0].serves("json") && !example[0].serves("json-doc"));
+    }
+
+    #[test]
+    fn an_empty_workloads_list_is_refused_with_the_fix() {
+        let text = SMALL.replace("start = [\"b\"]", "start = [\"b\"]\n        workloads = []");
+        let err = Catalog::parse(Path::new("/w"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`b`") && err.contains("leave it out"), "{err}");
     }
 
     #[test]
