@@ -426,9 +426,8 @@ fn a_workload_a_target_does_not_serve_shows_not_served_distinct_from_skipped() {
         result("json-doc/actix/c64", 30_000.0, 2_100, 9),
         result("json-doc/gin/c64", 21_000.0, 3_000, 15),
         result("json-doc/axum/c64", 28_000.0, 2_200, 8),
+        result("json/axum/c16", 45_000.0, 350, 7),
     ];
-    let mut records = records;
-    records.push(result("json/axum/c16", 45_000.0, 350, 7));
     let skipped = vec![SkippedTarget {
         target: "node".into(),
         reason: "node not found on PATH (install Node.js >= 18)".into(),
