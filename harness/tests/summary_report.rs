@@ -458,7 +458,12 @@ fn a_workload_a_target_does_not_serve_shows_not_served_distinct_from_skipped() {
             .map_or(rest.len(), |e| e + 3);
         rest[..end].to_owned()
     };
-    let tables = [section("Claims check"), section("json-doc")].join("\n");
+    let tables = [
+        section("Targets and versions"),
+        section("Claims check"),
+        section("json-doc"),
+    ]
+    .join("\n");
     insta::assert_snapshot!("not_served_md", tables);
     assert!(tables.contains("| example |") && tables.contains("| not served |"));
     assert!(tables.contains("skipped: node not found on PATH"));

@@ -103,6 +103,7 @@ impl Summary {
                 last: last.clone(),
             }),
             skipped,
+            not_served,
             problems: Vec::new(),
             instructions: Vec::new(),
         }

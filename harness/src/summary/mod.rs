@@ -177,6 +177,8 @@ pub struct Summary {
     pub time_range: Option<TimeRange>,
     /// Targets that could not run here.
     pub skipped: Vec<SkippedTarget>,
+    /// Workloads partial targets do not serve (catalog `workloads`).
+    pub not_served: Vec<NotServed>,
     /// Result files that could not be read, and inputs that fell back to defaults.
     pub problems: Vec<String>,
     /// Instruction counts of `stampede icount`, shown beside server CPU per request.

@@ -2,9 +2,11 @@
 //! shows "not served" in their cells, distinct from "skipped" (toolchain missing) and from a
 //! result that failed, and a claim that needs one is not comparable, with this reason.
 
+use itertools::Itertools;
+
 use crate::catalog::Catalog;
 use crate::vectors::spec_dir;
-use crate::workload::WorkloadSpec;
+use crate::workload::{WorkloadSpec, not_served_line};
 
 /// A benchmark group (a summary workload) that a target does not serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,4 +48,14 @@ pub fn not_served(catalog: &Catalog) -> Vec<NotServed> {
 pub fn find<'a>(list: &'a [NotServed], workload: &str, target: &str) -> Option<&'a NotServed> {
     list.iter()
         .find(|n| n.workload == workload && n.target == target)
+}
+
+/// One line per partial target under the targets table: `example: json-doc, order not served`.
+pub fn lines(list: &[NotServed]) -> Vec<String> {
+    let by_target = list.iter().chunk_by(|n| &n.target);
+    let lines = by_target.into_iter().map(|(target, entries)| {
+        let workloads = entries.map(|n| n.workload.as_str()).join(", ");
+        not_served_line(target, &workloads)
+    });
+    lines.collect()
 }

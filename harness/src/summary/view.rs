@@ -16,6 +16,8 @@ pub(super) struct Page<'a> {
     pub(super) columns: &'static [(&'static str, bool, Cell)],
     pub(super) targets: &'a [TargetInfo],
     pub(super) skipped: &'a [SkippedTarget],
+    /// Per partial target, the workloads it does not serve (none: nothing is shown).
+    pub(super) not_served: Vec<String>,
     pub(super) sections: Vec<SectionView<'a>>,
     pub(super) problems: &'a [String],
 }
@@ -74,6 +76,7 @@ impl<'a> Page<'a> {
             columns: &table::COLUMNS,
             targets: &summary.targets,
             skipped: &summary.skipped,
+            not_served: super::served::lines(&summary.not_served),
             sections: sections.collect(),
             problems: &summary.problems,
         }
