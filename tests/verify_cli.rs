@@ -57,3 +57,50 @@ fn verify_exits_1_with_a_diff_naming_the_endpoint_for_a_wrong_target() {
         "{stdout}"
     );
 }
+
+/// The two-workload example of docs/adding-a-target.md: `verify` replays only the vectors of
+/// its workloads and the ones every target answers (it would fail /json/doc, which it answers
+/// 404), and `list` names what it serves.
+#[test]
+fn verify_replays_only_a_partial_targets_vectors_and_list_names_its_workloads() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_spec(repo, root.path()).unwrap();
+    std::fs::copy(
+        repo.join("python-targets/example.py"),
+        root.path().join("example.py"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join("targets.toml"),
+        python_target(
+            "example",
+            "example.py",
+            r#"workloads = ["plaintext", "json"]"#,
+        ),
+    )
+    .unwrap();
+    let run = |command: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_stampede"))
+            .arg(command)
+            .env("STAMPEDE_ROOT", root.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert_eq!(output.status.code(), Some(0), "{command}: {stdout}");
+        stdout
+    };
+    let verified = run("verify");
+    // `example: ok (N vectors of ALL: plaintext, json and the rules every answer obeys)`
+    let counts = verified
+        .strip_prefix("example: ok (")
+        .and_then(|rest| rest.split_once(": plaintext, json and the rules every answer obeys)"))
+        .and_then(|(counts, _)| counts.split_once(" vectors of "))
+        .map(|(n, all)| (n.parse::<usize>().unwrap(), all.parse::<usize>().unwrap()));
+    let Some((served, all)) = counts else {
+        panic!("unexpected verify output: {verified}");
+    };
+    assert!(served >= 3 && served < all, "{verified}");
+    let listed = run("list");
+    assert!(listed.contains("serves plaintext, json"), "{listed}");
+}

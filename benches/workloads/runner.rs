@@ -47,6 +47,7 @@ pub(crate) struct Bench {
     /// Criterion's measurement time before any per-benchmark lengthening.
     measurement_time: Duration,
     failures: Vec<String>,
+    /// Lines already printed for skipped targets and unserved groups: each once per run.
     skips_reported: BTreeSet<String>,
     /// Targets built and verified earlier in this run: later groups start them afresh but do
     /// not replay the spec vectors (Node takes seconds on the large hash vectors).
@@ -166,11 +167,22 @@ impl Bench {
         }
         let targets = self.catalog.targets().to_vec();
         for target in &targets {
+            // A partial target runs the cases of the workloads it serves; the rest of the
+            // group is one line (once per run), never a failure.
             let ids: Vec<(String, &BenchCase)> = group
                 .cases
                 .iter()
+                .filter(|case| case.served_by(target))
                 .map(|case| (group.benchmark_id(&target.name, case), case))
                 .collect();
+            let unserved = group.cases.iter().filter(|case| !case.served_by(target));
+            let mut unserved_ids = unserved.map(|case| group.benchmark_id(&target.name, case));
+            if unserved_ids.any(|id| self.filter.runs(&id))
+                && let Some(line) = group.not_served_line(target)
+                && self.skips_reported.insert(line.clone())
+            {
+                println!("{line}");
+            }
             if matches!(self.filter, IdFilter::ListOnly) {
                 for (_, case) in &ids {
                     let bench_id = BenchmarkId::new(&target.name, &case.id);

@@ -119,6 +119,17 @@ pub struct BadInputCase {
     pub framework_answers: Vec<String>,
 }
 
+impl BadInputCase {
+    /// The path its request line names (`POST /json/order HTTP/1.1` -> `/json/order`); `None`
+    /// when the case sends no request line (garbage): such a case concerns every target.
+    pub fn request_path(&self) -> Option<&str> {
+        let line = self.steps.first()?.send.as_deref()?.lines().next()?;
+        let mut words = line.split(' ');
+        let (_method, path, version) = (words.next()?, words.next()?, words.next()?);
+        (path.starts_with('/') && version.starts_with("HTTP/")).then_some(path)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct BadInputFile {
     #[allow(dead_code)]

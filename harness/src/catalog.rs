@@ -157,12 +157,33 @@ pub struct Target {
     /// Settings for counting instructions under Valgrind (`stampede icount`).
     #[serde(default)]
     pub icount: IcountSpec,
+    /// The workloads of spec/workloads.toml it serves; `None` (the default) serves them all.
+    /// A partial target is verified on those workloads' vectors and the rules every answer
+    /// obeys, and every command skips the other workloads with one line.
+    #[serde(default)]
+    pub workloads: Option<Vec<String>>,
 }
 
 impl Target {
     /// True when the target honours `WORKERS`.
     pub fn workers_apply(&self) -> bool {
         self.workers == "applies"
+    }
+
+    /// True when the target serves workload `name` (every target serves every workload
+    /// unless its entry lists them).
+    pub fn serves(&self, name: &str) -> bool {
+        self.workloads
+            .as_ref()
+            .is_none_or(|served| served.iter().any(|w| w == name))
+    }
+
+    /// The workloads it serves, as `stampede list` shows them: `all`, or the list.
+    pub fn workloads_label(&self) -> String {
+        match &self.workloads {
+            None => "all workloads".into(),
+            Some(served) => served.join(", "),
+        }
     }
 }
 
@@ -241,6 +262,13 @@ impl Catalog {
             }
             if target.start.is_empty() {
                 return Err(invalid("`start` is empty; give the server's argv".into()));
+            }
+            if target.workloads.as_ref().is_some_and(Vec::is_empty) {
+                return Err(invalid(
+                    "`workloads` is empty; list the workloads it serves, or leave it out to \
+                     serve them all"
+                        .into(),
+                ));
             }
             if let Some(build) = &target.build {
                 if build.command.is_empty() {
@@ -491,13 +519,34 @@ mod tests {
     "#;
 
     #[test]
-    fn the_repository_catalog_parses_and_names_six_targets() {
+    fn the_repository_catalog_names_six_reference_targets_serving_everything_and_the_example() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let catalog = Catalog::load(&root).unwrap();
         assert_eq!(
             catalog.names(),
-            ["actix", "axum", "nethttp", "gin", "node", "node-cluster"]
+            [
+                "actix",
+                "axum",
+                "nethttp",
+                "gin",
+                "node",
+                "node-cluster",
+                "example"
+            ]
         );
+        let (reference, example) = catalog.targets().split_at(6);
+        assert!(reference.iter().all(|t| t.workloads.is_none()));
+        assert_eq!(example[0].workloads_label(), "plaintext, json");
+        assert!(example[0].serves("json") && !example[0].serves("json-doc"));
+    }
+
+    #[test]
+    fn an_empty_workloads_list_is_refused_with_the_fix() {
+        let text = SMALL.replace("start = [\"b\"]", "start = [\"b\"]\n        workloads = []");
+        let err = Catalog::parse(Path::new("/w"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`b`") && err.contains("leave it out"), "{err}");
     }
 
     #[test]

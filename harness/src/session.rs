@@ -15,7 +15,7 @@ use crate::process::{ProcessError, RunningServer, ServerConfig};
 use crate::steady::WarmUp;
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
 use crate::verify::{VerifyError, verify};
-use crate::workload::Workload;
+use crate::workload::{Workload, WorkloadSpec, WorkloadSpecError, not_served_line};
 
 /// Errors of a session, each naming the target.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,18 @@ pub enum SessionError {
         target: String,
         /// Why, with what to install.
         reason: String,
+    },
+    /// spec/workloads.toml could not be read (a partial target's vectors depend on it).
+    #[error(transparent)]
+    Workloads(#[from] WorkloadSpecError),
+    /// The target does not serve the workload (its catalog entry's `workloads`): not a
+    /// failure, a skip.
+    #[error("{}", not_served_line(target, workload))]
+    NotServed {
+        /// The target.
+        target: String,
+        /// The workload it does not serve.
+        workload: String,
     },
     /// The build failed.
     #[error(transparent)]
@@ -55,9 +67,10 @@ pub enum SessionError {
 }
 
 impl SessionError {
-    /// True for a missing toolchain, which callers report and step over.
+    /// True for a missing toolchain or an unserved workload, which callers report with one
+    /// line and step over.
     pub fn is_skip(&self) -> bool {
-        matches!(self, Self::Skipped { .. })
+        matches!(self, Self::Skipped { .. } | Self::NotServed { .. })
     }
 }
 
@@ -72,8 +85,12 @@ pub struct VerifiedServer {
     pub toolchain_version: String,
     /// The framework with its exact version when the catalog says where to find it.
     pub framework: String,
-    /// The vectors it passed (also the source of expected answers).
+    /// The spec's vectors (the source of expected answers; it passed those of the workloads it
+    /// serves).
     pub vectors: Arc<Vec<Vector>>,
+    /// How many vectors it answered at its start (those of the workloads it serves); 0 when
+    /// only its readiness was checked.
+    pub verified_vectors: usize,
     /// Seed of the request-body pools of this session's load ([`crate::bodies::run_seed`]).
     pub body_seed: u64,
     /// Check answers under load (on by default; off only to measure what checking costs).
@@ -102,6 +119,8 @@ pub struct PreparedTarget {
     target: Target,
     toolchain_version: String,
     framework: String,
+    /// The workloads spec, read only for a partial target: which vectors it must answer.
+    partial: Option<Arc<WorkloadSpec>>,
 }
 
 /// What a start checks before the server is used.
@@ -126,11 +145,24 @@ pub fn prepare(catalog: &Catalog, name: &str) -> Result<PreparedTarget, SessionE
             });
         }
     };
+    let partial = match target.workloads {
+        None => None,
+        Some(_) => {
+            let spec = WorkloadSpec::load(&spec_dir(catalog.root()))?;
+            spec.check_served(&target)
+                .map_err(|why| CatalogError::Invalid {
+                    target: target.name.clone(),
+                    why,
+                })?;
+            Some(Arc::new(spec))
+        }
+    };
     ensure_built(catalog, &target)?;
     Ok(PreparedTarget {
         framework: catalog.framework_label(&target),
         target,
         toolchain_version,
+        partial,
     })
 }
 
@@ -144,8 +176,15 @@ impl PreparedTarget {
         verify_with: Verify,
     ) -> Result<VerifiedServer, SessionError> {
         let server = RunningServer::start(catalog, &self.target, config)?;
+        let mut verified_vectors = 0;
         if verify_with == Verify::Vectors {
-            verify(&self.target.name, &server.base_url(), &vectors)?;
+            verified_vectors = match &self.partial {
+                None => verify(&self.target.name, &server.base_url(), &vectors)?,
+                Some(spec) => {
+                    let served = spec.vectors_for(&self.target, &vectors);
+                    verify(&self.target.name, &server.base_url(), &served)?
+                }
+            };
         }
         Ok(VerifiedServer {
             server,
@@ -153,6 +192,7 @@ impl PreparedTarget {
             target: self.target.clone(),
             toolchain_version: self.toolchain_version.clone(),
             vectors,
+            verified_vectors,
             body_seed: crate::bodies::run_seed(),
             check_answers: true,
         })
@@ -167,6 +207,12 @@ impl VerifiedServer {
         connections: usize,
         client_cpus: &CpuSet,
     ) -> Result<LoadClient, SessionError> {
+        if !self.target.serves(workload.name()) {
+            return Err(SessionError::NotServed {
+                target: self.target.name.clone(),
+                workload: workload.name().to_owned(),
+            });
+        }
         let mut mix = workload.requests_seeded(self.server.addr(), &self.vectors, self.body_seed);
         if !self.check_answers {
             for request in &mut mix {

@@ -5,7 +5,8 @@
 //! distinct answers must come back in order.
 //!
 //! One trial per target runs every probe and lists each failure by probe; a missing toolchain
-//! is an ignored trial (see `common`).
+//! is an ignored trial (see `common`). A partial target (catalog `workloads`) is probed on the
+//! routes it serves: POST probes on none of them pass with nothing to probe.
 
 mod common;
 
@@ -22,10 +23,11 @@ use libtest_mimic::Arguments;
 use sha2::{Digest, Sha256};
 use stampede_harness::badinput::chunked;
 use stampede_harness::build::ensure_built;
-use stampede_harness::catalog::Catalog;
+use stampede_harness::catalog::{Catalog, Target};
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::process::{RunningServer, ServerConfig};
 use stampede_harness::vectors::{load_vectors, spec_dir};
+use stampede_harness::workload::WorkloadSpec;
 
 use http1::{Answer, Wire};
 
@@ -34,7 +36,30 @@ const CLOSE_WAIT: Duration = Duration::from_secs(3);
 /// How long a client waits for `100 Continue` (curl waits one second, then sends anyway).
 const CONTINUE_WAIT: Duration = Duration::from_secs(1);
 
-type Probe = fn(SocketAddr, &str) -> Result<(), String>;
+type Probe = fn(SocketAddr, &Served) -> Result<(), String>;
+
+/// The target under probe and the routes it serves.
+struct Served {
+    target: Target,
+    spec: WorkloadSpec,
+}
+
+impl Served {
+    /// True when the target must answer requests to `path`.
+    fn path(&self, path: &str) -> bool {
+        self.spec.serves_path(&self.target, path)
+    }
+
+    /// A GET route with a fixed text answer: /plaintext, or /healthz for a target that does
+    /// not serve plaintext.
+    fn text_route(&self) -> (&'static str, &'static str) {
+        if self.path("/plaintext") {
+            ("/plaintext", "Hello, World!")
+        } else {
+            ("/healthz", "ok")
+        }
+    }
+}
 
 const PROBES: &[(&str, Probe)] = &[
     ("head-on-every-get-route", head_on_every_get_route),
@@ -67,10 +92,15 @@ fn run_probes(catalog: &Catalog, name: &str) -> Result<(), String> {
     let split = CpuSplit::resolve(None, None).map_err(|e| e.to_string())?;
     let server = RunningServer::start(catalog, target, &ServerConfig::for_cpus(split.server))
         .map_err(|e| e.to_string())?;
+    let spec = WorkloadSpec::load(&spec_dir(catalog.root())).map_err(|e| e.to_string())?;
+    let served = Served {
+        target: target.clone(),
+        spec,
+    };
     let failures: Vec<String> = PROBES
         .iter()
         .filter_map(|(probe, run)| {
-            run(server.addr(), name)
+            run(server.addr(), &served)
                 .err()
                 .map(|e| format!("`{name}` {probe}: {e}"))
         })
@@ -142,13 +172,14 @@ fn post(path: &str, body: &str) -> String {
 
 /// One path per GET route of the contract: each route's first success vector in
 /// spec/vectors.json, so a GET workload added there is probed without an edit here.
-fn get_routes() -> Result<Vec<String>, String> {
+fn get_routes(served: &Served) -> Result<Vec<String>, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let vectors = load_vectors(&spec_dir(&root)).map_err(|e| e.to_string())?;
     let mut routes = BTreeSet::new();
     Ok(vectors
         .into_iter()
         .filter(|v| v.request.method == "GET" && v.expect.status == 200)
+        .filter(|v| served.path(&v.request.path))
         .filter(|v| routes.insert(v.request.path.split('?').next().map(str::to_owned)))
         .map(|v| v.request.path)
         .collect())
@@ -156,9 +187,9 @@ fn get_routes() -> Result<Vec<String>, String> {
 
 /// RFC 9110 section 9.3.2: HEAD is GET without the body; the same status and headers,
 /// Content-Length included. The next answer on the connection must follow the head at once.
-fn head_on_every_get_route(addr: SocketAddr, _: &str) -> Result<(), String> {
+fn head_on_every_get_route(addr: SocketAddr, served: &Served) -> Result<(), String> {
     let mut wire = Wire::connect(addr)?;
-    let paths = get_routes()?;
+    let paths = get_routes(served)?;
     if paths.len() < 2 {
         return Err(format!(
             "spec/vectors.json has too few GET routes: {paths:?}"
@@ -198,14 +229,16 @@ fn head_on_every_get_route(addr: SocketAddr, _: &str) -> Result<(), String> {
         }
     }
     // Had a HEAD answer carried a body, this answer would not parse.
-    wire.send(get("/plaintext").as_bytes())?;
-    expect_text(&wire.read_answer(false)?, "GET after HEAD", "Hello, World!")
+    let (path, text) = served.text_route();
+    wire.send(get(path).as_bytes())?;
+    expect_text(&wire.read_answer(false)?, "GET after HEAD", text)
 }
 
 /// RFC 9112 section 3.2: a server must answer 400 to an HTTP/1.1 request without Host.
-fn missing_host(addr: SocketAddr, _: &str) -> Result<(), String> {
+fn missing_host(addr: SocketAddr, served: &Served) -> Result<(), String> {
     let mut wire = Wire::connect(addr)?;
-    wire.send(b"GET /plaintext HTTP/1.1\r\n\r\n")?;
+    let (path, _) = served.text_route();
+    wire.send(format!("GET {path} HTTP/1.1\r\n\r\n").as_bytes())?;
     let answer = wire.read_answer(false)?;
     if answer.status == 400 {
         Ok(())
@@ -221,10 +254,11 @@ fn missing_host(addr: SocketAddr, _: &str) -> Result<(), String> {
 /// RFC 9112 section 3.2: a single Host with an invalid value gets 400 (issue 31), and a valid
 /// one with a port is answered. Go's net/http answers the first three itself while parsing;
 /// `x:http` passes its byte check and reaches the target's own code.
-fn invalid_host_values(addr: SocketAddr, _: &str) -> Result<(), String> {
+fn invalid_host_values(addr: SocketAddr, served: &Served) -> Result<(), String> {
+    let (path, text) = served.text_route();
     for host in ["user@host", "host/path", "a, b", "x:http", "[::1"] {
         let mut wire = Wire::connect(addr)?;
-        wire.send(format!("GET /plaintext HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())?;
+        wire.send(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())?;
         let answer = wire.read_answer(false)?;
         if answer.status != 400 {
             return Err(format!(
@@ -235,17 +269,14 @@ fn invalid_host_values(addr: SocketAddr, _: &str) -> Result<(), String> {
         }
     }
     let mut wire = Wire::connect(addr)?;
-    wire.send(b"GET /plaintext HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n")?;
-    expect_text(
-        &wire.read_answer(false)?,
-        "Host: [::1]:8080",
-        "Hello, World!",
-    )
+    wire.send(format!("GET {path} HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n").as_bytes())?;
+    expect_text(&wire.read_answer(false)?, "Host: [::1]:8080", text)
 }
 
 /// RFC 9110 section 9.3.7: `OPTIONS *` asks about the server, not a resource: 200 with
 /// `Allow` and the server's name (CONTRACT.md), not the router's 404.
-fn options_asterisk(addr: SocketAddr, name: &str) -> Result<(), String> {
+fn options_asterisk(addr: SocketAddr, served: &Served) -> Result<(), String> {
+    let name = served.target.name.as_str();
     let mut wire = Wire::connect(addr)?;
     wire.send(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")?;
     let answer = wire.read_answer(false)?;
@@ -263,15 +294,17 @@ fn options_asterisk(addr: SocketAddr, name: &str) -> Result<(), String> {
 }
 
 /// An HTTP/1.0 request without keep-alive gets its answer and then the connection closes.
-fn http10_without_keep_alive(addr: SocketAddr, _: &str) -> Result<(), String> {
-    answered_then_closed(addr, b"GET /plaintext HTTP/1.0\r\n\r\n")
+fn http10_without_keep_alive(addr: SocketAddr, served: &Served) -> Result<(), String> {
+    answered_then_closed(addr, served, "HTTP/1.0\r\n")
 }
 
-/// Sends `request` (a GET of /plaintext), expects its answer, then the connection to close.
-fn answered_then_closed(addr: SocketAddr, request: &[u8]) -> Result<(), String> {
+/// Sends a GET of the text route with `rest` after the path (version and headers), expects
+/// its answer, then the connection to close.
+fn answered_then_closed(addr: SocketAddr, served: &Served, rest: &str) -> Result<(), String> {
     let mut wire = Wire::connect(addr)?;
-    wire.send(request)?;
-    expect_text(&wire.read_answer(false)?, "GET", "Hello, World!")?;
+    let (path, text) = served.text_route();
+    wire.send(format!("GET {path} {rest}\r\n").as_bytes())?;
+    expect_text(&wire.read_answer(false)?, "GET", text)?;
     if wire.closes_within(CLOSE_WAIT)? {
         Ok(())
     } else {
@@ -283,12 +316,14 @@ fn answered_then_closed(addr: SocketAddr, request: &[u8]) -> Result<(), String> 
 
 /// HTTP/1.0 with `Connection: keep-alive`: the answer says keep-alive (a 1.0 client closes
 /// otherwise) and a second request on the connection is answered.
-fn http10_with_keep_alive(addr: SocketAddr, _: &str) -> Result<(), String> {
+fn http10_with_keep_alive(addr: SocketAddr, served: &Served) -> Result<(), String> {
     let mut wire = Wire::connect(addr)?;
-    let request = b"GET /plaintext HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    let (path, text) = served.text_route();
+    let request = format!("GET {path} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    let request = request.as_bytes();
     wire.send(request)?;
     let first = wire.read_answer(false)?;
-    expect_text(&first, "first GET", "Hello, World!")?;
+    expect_text(&first, "first GET", text)?;
     let says_keep_alive = first
         .header("connection")
         .is_some_and(|v| v.eq_ignore_ascii_case("keep-alive"));
@@ -299,21 +334,23 @@ fn http10_with_keep_alive(addr: SocketAddr, _: &str) -> Result<(), String> {
         ));
     }
     wire.send(request)?;
-    expect_text(&wire.read_answer(false)?, "second GET", "Hello, World!")
+    expect_text(&wire.read_answer(false)?, "second GET", text)
 }
 
 /// RFC 9112 section 9.6: after answering a request with `Connection: close` the server closes.
-fn connection_close(addr: SocketAddr, _: &str) -> Result<(), String> {
+fn connection_close(addr: SocketAddr, served: &Served) -> Result<(), String> {
     answered_then_closed(
         addr,
-        b"GET /plaintext HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n",
+        served,
+        "HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n",
     )
 }
 
 /// RFC 9110 section 10.1.1: a client that sends `Expect: 100-continue` waits for `100
 /// Continue` before its body; the target must send it, then answer the request.
-fn expect_100_continue(addr: SocketAddr, _: &str) -> Result<(), String> {
-    for path in ["/hash?rounds=2", "/hash/offload?rounds=2"] {
+fn expect_100_continue(addr: SocketAddr, served: &Served) -> Result<(), String> {
+    let paths = ["/hash?rounds=2", "/hash/offload?rounds=2"];
+    for path in paths.into_iter().filter(|p| served.path(p)) {
         let mut wire = Wire::connect(addr)?;
         let body = "expect-continue";
         wire.send(
@@ -343,8 +380,11 @@ fn expect_100_continue(addr: SocketAddr, _: &str) -> Result<(), String> {
 
 /// A client that announces a body over 64 KiB and waits for `100 Continue` gets the 413 at
 /// once, or `100 Continue` and, after sending the body, a 413 it can read.
-fn expect_100_continue_oversized(addr: SocketAddr, _: &str) -> Result<(), String> {
+fn expect_100_continue_oversized(addr: SocketAddr, served: &Served) -> Result<(), String> {
     const SIZE: usize = 70_000;
+    if !served.path("/hash") {
+        return Ok(());
+    }
     let mut wire = Wire::connect(addr)?;
     wire.send(
         format!(
@@ -378,18 +418,21 @@ fn expect_100_continue_oversized(addr: SocketAddr, _: &str) -> Result<(), String
 }
 
 /// Bodies in chunked transfer coding, in several chunks, on every POST route.
-fn chunked_request_bodies(addr: SocketAddr, _: &str) -> Result<(), String> {
+fn chunked_request_bodies(addr: SocketAddr, served: &Served) -> Result<(), String> {
     let mut wire = Wire::connect(addr)?;
     let head = |path: &str| {
         format!("POST {path} HTTP/1.1\r\nHost: probe\r\nTransfer-Encoding: chunked\r\n\r\n")
     };
-    let (body, total) = order(41);
-    let mut request = head("/json/order").into_bytes();
-    request.extend(chunked(body.as_bytes(), 7));
-    wire.send(&request)?;
-    expect_order(&wire.read_answer(false)?, 41, total)?;
+    if served.path("/json/order") {
+        let (body, total) = order(41);
+        let mut request = head("/json/order").into_bytes();
+        request.extend(chunked(body.as_bytes(), 7));
+        wire.send(&request)?;
+        expect_order(&wire.read_answer(false)?, 41, total)?;
+    }
     let payload: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
-    for path in ["/hash?rounds=3", "/hash/offload?rounds=3"] {
+    let paths = ["/hash?rounds=3", "/hash/offload?rounds=3"];
+    for path in paths.into_iter().filter(|p| served.path(p)) {
         let mut request = head(path).into_bytes();
         request.extend(chunked(&payload, 1024));
         wire.send(&request)?;
@@ -399,9 +442,9 @@ fn chunked_request_bodies(addr: SocketAddr, _: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// 16 requests in one write, GETs and POSTs to every route, each with its own answer; the
-/// answers must come back in request order.
-fn sixteen_pipelined_requests(addr: SocketAddr, _: &str) -> Result<(), String> {
+/// 16 requests in one write, GETs and POSTs to every route it serves, each with its own
+/// answer; the answers must come back in request order.
+fn sixteen_pipelined_requests(addr: SocketAddr, served: &Served) -> Result<(), String> {
     enum Want {
         Text(String),
         Order(u64, u64),
@@ -410,18 +453,26 @@ fn sixteen_pipelined_requests(addr: SocketAddr, _: &str) -> Result<(), String> {
     let mut wire = Wire::connect(addr)?;
     let mut batch = String::new();
     let mut wants = Vec::new();
-    for i in 0..16u32 {
+    // The routes in turn, those it does not serve left out, until there are 16 requests.
+    for i in 0..256u32 {
+        if wants.len() == 16 {
+            break;
+        }
         match i % 4 {
             0 => {
-                let (path, want) = match i / 4 {
+                let (path, want) = match (i / 4) % 4 {
                     0 => ("/healthz", Want::Text("ok".into())),
                     1 => ("/plaintext", Want::Text("Hello, World!".into())),
                     2 => ("/json", Want::Status200),
                     _ => ("/json/doc", Want::Status200),
                 };
+                if !served.path(path) {
+                    continue;
+                }
                 batch.push_str(&get(path));
                 wants.push((format!("GET {path}"), want));
             }
+            1 if !served.path("/json/order") => {}
             1 => {
                 let (body, total) = order(u64::from(i));
                 batch.push_str(&post("/json/order", &body));
@@ -432,6 +483,9 @@ fn sixteen_pipelined_requests(addr: SocketAddr, _: &str) -> Result<(), String> {
             }
             2 | 3 => {
                 let path = if i % 4 == 2 { "/hash" } else { "/hash/offload" };
+                if !served.path(path) {
+                    continue;
+                }
                 let body = format!("pipelined request {i}");
                 let rounds = i + 1;
                 batch.push_str(&post(&format!("{path}?rounds={rounds}"), &body));

@@ -554,3 +554,63 @@ fn the_strictness_column_and_the_failed_must_probes_show_once_conformance_has_ru
     assert!(page.contains("<th>strictness</th>") && page.contains("id=\"strictness-table\""));
     assert!(page.contains("<td>actix</td><td>MUST 1/2 · SHOULD 0/0</td>"));
 }
+
+/// A partial target (catalog `workloads = ["plaintext", "json"]`) in the tables: "not served"
+/// where it does not serve the workload, distinct from "skipped" (toolchain missing) and from a
+/// target with no result for another reason; a claim on that workload is not comparable.
+#[test]
+fn a_workload_a_target_does_not_serve_shows_not_served_distinct_from_skipped() {
+    use stampede_harness::summary::NotServed;
+    let records = vec![
+        result("json/example/c16", 9_000.0, 1_700, 20),
+        result("json-doc/actix/c64", 30_000.0, 2_100, 9),
+        result("json-doc/gin/c64", 21_000.0, 3_000, 15),
+        result("json-doc/axum/c64", 28_000.0, 2_200, 8),
+        result("json/axum/c16", 45_000.0, 350, 7),
+    ];
+    let skipped = vec![SkippedTarget {
+        target: "node".into(),
+        reason: "node not found on PATH (install Node.js >= 18)".into(),
+    }];
+    let not_served = vec![NotServed {
+        target: "example".into(),
+        workload: "json-doc".into(),
+        line: "example: json-doc not served".into(),
+    }];
+    let claims = ClaimSet::parse(
+        "tolerance = 0.25\n[[claims]]\nid = \"x\"\nsource = 1\nclaim = \"c\"\n\
+         metric = \"requests_per_sec\"\na = { workload = \"json-doc\", targets = [\"actix\"] }\n\
+         b = { workload = \"json-doc\", targets = [\"example\"] }\nexpect = \"above\"\n",
+    )
+    .unwrap();
+    let mut order = order();
+    order.targets.push("example".into());
+    let summary = Summary::build_serving(records, skipped, not_served, &claims, &order);
+    let md = markdown::render(&summary).unwrap();
+    let section = |heading: &str| {
+        let start = md.find(&format!("\n## {heading}\n")).unwrap();
+        let rest = &md[start + 1..];
+        // The section up to the next one or its first chart table.
+        let end = [rest[3..].find("\n## "), rest.find("\n### ").map(|e| e - 3)]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(rest.len(), |e| e + 3);
+        rest[..end].to_owned()
+    };
+    let tables = [
+        section("Targets and versions"),
+        section("Claims check"),
+        section("json-doc"),
+    ]
+    .join("\n");
+    insta::assert_snapshot!("not_served_md", tables);
+    assert!(tables.contains("| example |") && tables.contains("| not served |"));
+    assert!(tables.contains("skipped: node not found on PATH"));
+    assert!(tables.contains("example: json-doc not served"));
+    let page = html::render(&summary, &CriterionLinks::default()).unwrap();
+    assert!(
+        page.contains("<tr class=\"not-served\">"),
+        "no not-served row"
+    );
+}

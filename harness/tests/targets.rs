@@ -3,6 +3,10 @@
 //! bad-input table (spec/bad-inputs.json). A workload added to the spec without a handler in
 //! some target fails here, naming the target and the workload.
 //!
+//! A partial target (catalog `workloads`) is checked on the workloads it serves: its vectors,
+//! its workloads under load, and the bad-input cases whose request goes to a route it serves
+//! or to none.
+//!
 //! Three trials per target. A target whose toolchain is missing is reported as ignored, with the
 //! reason in its name, never as passed. With STAMPEDE_REQUIRE_ALL_TARGETS=1 (CI) a missing
 //! toolchain is a failure instead.
@@ -83,11 +87,12 @@ fn run_check(
     let config = ServerConfig::for_cpus(split.server);
     let verified = start_verified(catalog, target, &config, vectors)
         .map_err(|e| Failed::from(e.to_string()))?;
+    let spec =
+        WorkloadSpec::load(&spec_dir(catalog.root())).map_err(|e| Failed::from(e.to_string()))?;
     if let Check::Workloads = check {
-        let spec = WorkloadSpec::load(&spec_dir(catalog.root()))
-            .map_err(|e| Failed::from(e.to_string()))?;
         let mut failures = Vec::new();
-        for workload in spec.at_defaults() {
+        let served = spec.at_defaults().into_iter();
+        for workload in served.filter(|w| verified.target.serves(w.name())) {
             match load_briefly(&verified, &workload, &split.client) {
                 Ok(sample) if sample.errors() == 0 && sample.checked_answers > 0 => {}
                 Ok(sample) => failures.push(format!(
@@ -108,7 +113,15 @@ fn run_check(
         }
     }
     if let Check::BadInputs = check {
-        let failures = check_all(target, verified.server.addr(), bad_inputs);
+        let served: Vec<BadInputCase> = bad_inputs
+            .iter()
+            .filter(|c| {
+                let path = c.request_path();
+                path.is_none_or(|p| spec.serves_path(&verified.target, p))
+            })
+            .cloned()
+            .collect();
+        let failures = check_all(target, verified.server.addr(), &served);
         if !failures.is_empty() {
             return Err(Failed::from(failures.join("\n")));
         }

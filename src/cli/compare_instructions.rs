@@ -16,7 +16,7 @@ use stampede_harness::icount::sides::{TargetOutcome, VersionsPlan, compare_versi
 
 use super::compare::Versions;
 use stampede_harness::icount::{IcountOptions, Valgrind};
-use stampede_harness::workload::{DefaultFor, Workload};
+use stampede_harness::workload::{DefaultFor, Workload, not_served_line};
 
 /// What `compare` passes on when the metric is instructions.
 #[derive(Debug)]
@@ -55,6 +55,13 @@ pub(crate) fn run(args: &InstructionsCompare<'_>) -> anyhow::Result<ExitCode> {
         options.repetitions,
         cpus.len()
     );
+    for name in &targets {
+        if let Ok(target) = versions.head.catalog.target(name) {
+            for workload in workloads.iter().filter(|w| !target.serves(w.name())) {
+                eprintln!("{}", not_served_line(name, workload.name()));
+            }
+        }
+    }
     let plan = VersionsPlan {
         targets: &targets,
         workloads: &workloads,

@@ -15,7 +15,7 @@ use stampede_harness::icount::{
 };
 use stampede_harness::session::load_spec;
 use stampede_harness::vectors::spec_dir;
-use stampede_harness::workload::{DefaultFor, Workload, WorkloadSpec};
+use stampede_harness::workload::{DefaultFor, Workload, WorkloadSpec, not_served_line};
 
 #[derive(Debug, Args)]
 pub(crate) struct IcountArgs {
@@ -94,6 +94,11 @@ pub(crate) fn run(args: &IcountArgs) -> anyhow::Result<ExitCode> {
             let mut options = options.clone();
             options.server_cpus = set.clone();
             let target_started = Instant::now();
+            if let Ok(target) = catalog.target(name) {
+                for workload in workloads.iter().filter(|w| !target.serves(w.name())) {
+                    println!("{}", not_served_line(name, workload.name()));
+                }
+            }
             match count_target(&catalog, &vectors, name, &workloads, &valgrind, &options) {
                 Ok(records) => {
                     for record in &records {

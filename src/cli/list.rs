@@ -1,4 +1,4 @@
-//! `stampede list`: every target, available or why not.
+//! `stampede list`: every target, available or why not, and the workloads it serves.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -22,10 +22,11 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
         };
         let line = writeln!(
             out,
-            "{}: {state} — {} / {}{workers}",
+            "{}: {state} — {} / {}{workers} — serves {}",
             target.name,
             target.language,
-            catalog.framework_label(target)
+            catalog.framework_label(target),
+            target.workloads_label()
         );
         // `stampede list | head -2` closes the pipe early: that ends the listing, no more.
         if let Err(err) = line {

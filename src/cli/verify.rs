@@ -20,7 +20,15 @@ pub(crate) fn run(names: &[String]) -> anyhow::Result<ExitCode> {
     for name in &names {
         match start_verified(&catalog, name, &config, vectors.clone()) {
             Ok(verified) => {
-                println!("{name}: ok ({} vectors)", vectors.len());
+                let served = match &verified.target.workloads {
+                    None => String::new(),
+                    Some(served) => format!(
+                        " of {}: {} and the rules every answer obeys",
+                        vectors.len(),
+                        served.join(", ")
+                    ),
+                };
+                println!("{name}: ok ({} vectors{served})", verified.verified_vectors);
                 verified.server.stop();
             }
             Err(err) if err.is_skip() => println!("{err}"),

@@ -10,7 +10,7 @@ use super::decide::Verdict;
 use super::duet::{Duet, RoundSetup, Side};
 use super::sequential::{PairOutcome, SequentialOptions, Stop, run_sequence};
 use crate::session::SessionError;
-use crate::workload::Workload;
+use crate::workload::{Workload, not_served_line};
 
 /// One target x workload in the report.
 #[derive(Clone, Debug, Serialize)]
@@ -158,6 +158,18 @@ pub fn compare(
     let mut skipped = Vec::new();
     'targets: for target in &spec.targets {
         for workload in &spec.workloads {
+            // A partial target: one line for each workload the head's catalog says it does
+            // not serve, and on to the next workload.
+            let serves = head
+                .catalog
+                .target(target)
+                .map(|t| t.serves(workload.name()));
+            if serves.is_ok_and(|served| !served) {
+                let line = not_served_line(target, workload.name());
+                progress(&line);
+                skipped.push(line);
+                continue;
+            }
             match Duet::prepare(base, head, target, workload.clone(), &spec.setup) {
                 Ok(duet) => duets.push(duet),
                 Err(err) if err.is_skip() => {

@@ -39,7 +39,9 @@ const SETTLED: f64 = 0.005;
 /// Only chunks of at least this share of the warm-up's request count may end it early.
 const SETTLE_SHARE: f64 = 0.125;
 
-/// Counts `name` under every workload, `options.repetitions` times; one record per workload.
+/// Counts `name` under every workload it serves, `options.repetitions` times; one record per
+/// workload. The caller tells the user about the ones it does not serve
+/// ([`crate::workload::not_served_line`]).
 pub fn count_target(
     catalog: &Catalog,
     vectors: &Arc<Vec<Vector>>,
@@ -54,6 +56,12 @@ pub fn count_target(
         .server
         .stop();
     let target = catalog.target(name).map_err(SessionError::from)?;
+    let served: Vec<Workload> = workloads
+        .iter()
+        .filter(|w| target.serves(w.name()))
+        .cloned()
+        .collect();
+    let workloads = served.as_slice();
     let mut by_workload: Vec<Vec<Repetition>> = vec![Vec::new(); workloads.len()];
     for repetition in 0..options.repetitions {
         let counted = count_once(catalog, vectors, target, workloads, options, repetition)?;

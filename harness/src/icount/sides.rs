@@ -77,11 +77,15 @@ pub fn compare_versions(
     let mut outcomes = Vec::with_capacity(targets.len());
     while let (Some(base_result), Some(head_result)) = (results.next(), results.next()) {
         match (base_result, head_result) {
+            // Paired by workload: a side counts only the workloads its catalog says the
+            // target serves.
             (Ok(base_records), Ok(head_records)) => outcomes.push(TargetOutcome::Compared(
-                base_records
+                head_records
                     .iter()
-                    .zip(&head_records)
-                    .map(|(b, h)| InstructionComparison::of(b, h, threshold_pct))
+                    .filter_map(|h| {
+                        let b = base_records.iter().find(|b| b.workload == h.workload)?;
+                        Some(InstructionComparison::of(b, h, threshold_pct))
+                    })
                     .collect(),
             )),
             (Err(err), _) | (_, Err(err)) if err.is_skip() => {

@@ -7,6 +7,7 @@ use itertools::Itertools;
 
 use super::claims::{self, ClaimSet};
 use super::order::ReportOrder;
+use super::served::{self, NotServed};
 use super::{
     RunInfo, Section, SkippedTarget, Summary, Sweep, TargetInfo, TimeRange, WorkloadSummary,
     split_param,
@@ -25,6 +26,18 @@ impl Summary {
     pub fn build(
         records: Vec<ResultRecord>,
         skipped: Vec<SkippedTarget>,
+        claims: &ClaimSet,
+        order: &ReportOrder,
+    ) -> Self {
+        Self::build_serving(records, skipped, Vec::new(), claims, order)
+    }
+
+    /// [`Summary::build`], knowing which workloads partial targets do not serve: their cells
+    /// say "not served", and claims that need them are not comparable with that reason.
+    pub fn build_serving(
+        records: Vec<ResultRecord>,
+        skipped: Vec<SkippedTarget>,
+        not_served: Vec<NotServed>,
         claims: &ClaimSet,
         order: &ReportOrder,
     ) -> Self {
@@ -57,9 +70,10 @@ impl Summary {
                 let here: Vec<ResultRecord> = here.into_iter().cloned().collect();
                 Section {
                     machine: index,
-                    claims: claims::evaluate(claims, &here, &absent),
+                    claims: claims::evaluate(claims, &here, &absent, &not_served),
                     workloads: workloads(here, &known, order),
                     absent,
+                    not_served: not_served.clone(),
                 }
             })
             .collect();
@@ -89,6 +103,7 @@ impl Summary {
                 last: last.clone(),
             }),
             skipped,
+            not_served,
             problems: Vec::new(),
             instructions: Vec::new(),
             strictness: Vec::new(),
@@ -112,6 +127,15 @@ impl Summary {
 }
 
 impl Section {
+    /// Why a target has no result in `workload`: "not served" when its catalog entry does not
+    /// list the workload, else as [`Section::absent_reason`] says.
+    pub fn absent_reason_in(&self, workload: &str, target: &str) -> String {
+        match served::find(&self.not_served, workload, target) {
+            Some(_) => served::NOT_SERVED.into(),
+            None => self.absent_reason(target),
+        }
+    }
+
     /// Why a target has no result in this section's workload.
     pub fn absent_reason(&self, target: &str) -> String {
         match self.absent.iter().find(|s| s.target == target) {

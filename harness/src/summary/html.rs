@@ -66,6 +66,7 @@ impl Html<'_> {
 
     fn row_class(&self, row: &Row) -> &'static str {
         match (row.absent, row.flagged) {
+            (true, _) if row.not_served => "not-served",
             (true, _) => "skipped",
             (false, true) => "flagged",
             _ => "",

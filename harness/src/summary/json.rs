@@ -152,7 +152,7 @@ pub fn render(
                         .iter()
                         .map(|t| SkippedTarget {
                             target: t.clone(),
-                            reason: section.absent_reason(t),
+                            reason: section.absent_reason_in(&w.name, t),
                         })
                         .collect(),
                     sweep: w.sweep.as_ref(),

@@ -19,6 +19,7 @@ pub mod json;
 pub mod markdown;
 pub mod order;
 mod plot;
+pub mod served;
 pub mod sources;
 pub mod strictness;
 mod table;
@@ -34,6 +35,7 @@ use crate::icount::IcountRecord;
 
 use self::claims::{ClaimCheck, ClaimSet};
 use self::order::ReportOrder;
+pub use self::served::NotServed;
 pub use self::sources::RunSelection;
 
 /// Errors of building or writing the summary; each says what to do.
@@ -138,6 +140,8 @@ pub struct Section {
     pub claims: Vec<ClaimCheck>,
     /// Why targets have no result on this machine: skipped here, or measured on another one.
     pub absent: Vec<SkippedTarget>,
+    /// Workloads partial targets do not serve (catalog `workloads`).
+    pub not_served: Vec<NotServed>,
 }
 
 /// One invocation whose results a summary shows, with how many of them it shows.
@@ -174,6 +178,8 @@ pub struct Summary {
     pub time_range: Option<TimeRange>,
     /// Targets that could not run here.
     pub skipped: Vec<SkippedTarget>,
+    /// Workloads partial targets do not serve (catalog `workloads`).
+    pub not_served: Vec<NotServed>,
     /// Result files that could not be read, and inputs that fell back to defaults.
     pub problems: Vec<String>,
     /// Instruction counts of `stampede icount`, shown beside server CPU per request.
@@ -288,7 +294,9 @@ pub fn write_from_results(
         .as_ref()
         .map(|c| skipped_targets(c, &gathered.records))
         .unwrap_or_default();
-    let mut summary = Summary::build(gathered.records, skipped, &claims, &order);
+    let not_served = catalog.as_ref().map(served::not_served).unwrap_or_default();
+    let mut summary =
+        Summary::build_serving(gathered.records, skipped, not_served, &claims, &order);
     summary.left_out = gathered.left_out;
     summary.problems = gathered.problems;
     summary.problems.extend(order_problem);

@@ -117,6 +117,8 @@ pub(super) struct Row {
     pub(super) flagged: bool,
     pub(super) invalid: bool,
     pub(super) absent: bool,
+    /// An absent target whose catalog entry does not list this workload.
+    pub(super) not_served: bool,
     pub(super) id: Option<String>,
 }
 
@@ -134,10 +136,12 @@ pub(super) fn rows(summary: &Summary, section: &Section, workload: &WorkloadSumm
         flagged: !r.flags().words().is_empty(),
         invalid: r.invalid,
         absent: false,
+        not_served: false,
         id: Some(r.id.clone()),
     });
     let absent = workload.missing.iter().map(|target| {
-        let reason = section.absent_reason(target);
+        let reason = section.absent_reason_in(&workload.name, target);
+        let not_served = reason == super::served::NOT_SERVED;
         let mut cells = vec![target.clone(), reason.clone()];
         cells.extend(std::iter::repeat_n("—".to_owned(), COLUMNS.len() - 2));
         let mut details = vec![target.clone()];
@@ -152,6 +156,7 @@ pub(super) fn rows(summary: &Summary, section: &Section, workload: &WorkloadSumm
             flagged: false,
             invalid: false,
             absent: true,
+            not_served,
             id: None,
         }
     });

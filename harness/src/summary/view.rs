@@ -17,6 +17,8 @@ pub(super) struct Page<'a> {
     pub(super) detail_columns: &'static [(&'static str, bool, Cell)],
     pub(super) targets: &'a [TargetInfo],
     pub(super) skipped: &'a [SkippedTarget],
+    /// Per partial target, the workloads it does not serve (none: nothing is shown).
+    pub(super) not_served: Vec<String>,
     pub(super) sections: Vec<SectionView<'a>>,
     pub(super) problems: &'a [String],
     /// The Strictness column and the failed MUST probes, shown only with records.
@@ -78,6 +80,7 @@ impl<'a> Page<'a> {
             detail_columns: &table::DETAIL_COLUMNS,
             targets: &summary.targets,
             skipped: &summary.skipped,
+            not_served: super::served::lines(&summary.not_served),
             sections: sections.collect(),
             problems: &summary.problems,
             strictness: super::strictness::StrictnessView::new(

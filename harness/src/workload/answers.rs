@@ -7,7 +7,7 @@ use crate::load::check::Answer;
 use crate::vectors::Vector;
 
 /// The path before its query.
-fn route(path: &str) -> &str {
+pub(super) fn route(path: &str) -> &str {
     path.split('?').next().unwrap_or(path)
 }
 

@@ -5,6 +5,7 @@
 
 mod answers;
 mod groups;
+mod served;
 mod spec;
 
 use std::fmt;
@@ -13,6 +14,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use groups::{Background, BenchCase, BenchGroup, Sampling, Tail};
+pub use served::not_served_line;
 pub use spec::{
     AnswerSource, DefaultFor, OpenLoopSettings, ParamDef, WorkloadDef, WorkloadSpec,
     WorkloadSpecError,

@@ -9,13 +9,15 @@ use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict
 use crate::evidence::{PerConnection, ResultRecord, memory_per_connection};
 use crate::summary::format::{bytes, ratio};
 use crate::summary::table::workers;
-use crate::summary::{SkippedTarget, split_param};
+use crate::summary::{NotServed, SkippedTarget, served, split_param};
 
-/// Evaluates every claim of `set` against `records`.
+/// Evaluates every claim of `set` against `records`; `skipped` and `not_served` say why a
+/// target has no result.
 pub fn evaluate(
     set: &ClaimSet,
     records: &[ResultRecord],
     skipped: &[SkippedTarget],
+    not_served: &[NotServed],
 ) -> Vec<ClaimCheck> {
     set.claims
         .iter()
@@ -36,7 +38,11 @@ pub fn evaluate(
                 why: String::new(),
                 inputs: Vec::new(),
             };
-            if let Err(why) = measure(claim, records, skipped, &mut check) {
+            let absent = Absent {
+                skipped,
+                not_served,
+            };
+            if let Err(why) = measure(claim, records, &absent, &mut check) {
                 check.why = why;
             }
             check
@@ -70,11 +76,11 @@ fn describe(claim: &Claim, at: Option<&str>) -> String {
 fn measure(
     claim: &Claim,
     records: &[ResultRecord],
-    skipped: &[SkippedTarget],
+    absent: &Absent<'_>,
     check: &mut ClaimCheck,
 ) -> Result<(), String> {
-    let side_a = side_records(&claim.a, records, skipped)?;
-    let side_b = side_records(&claim.b, records, skipped)?;
+    let side_a = side_records(&claim.a, records, absent)?;
+    let side_b = side_records(&claim.b, records, absent)?;
     if let Some(cores) = claim.needs.server_cores {
         let fewest = side_a.iter().chain(&side_b).map(|r| r.server.cores).min();
         if let Some(gave) = fewest.filter(|&c| c < cores) {
@@ -200,12 +206,28 @@ fn verdict(
     (Verdict::DoesNotHold, why)
 }
 
+/// Why targets have no result: a missing toolchain, or a workload they do not serve.
+struct Absent<'a> {
+    skipped: &'a [SkippedTarget],
+    not_served: &'a [NotServed],
+}
+
 /// The records of a side's workload and targets; `Err` says what is missing.
 fn side_records<'r>(
     side: &Side,
     records: &'r [ResultRecord],
-    skipped: &[SkippedTarget],
+    absent: &Absent<'_>,
 ) -> Result<Vec<&'r ResultRecord>, String> {
+    let unserved = |t: &String| served::find(absent.not_served, &side.workload, t);
+    if side.targets.iter().all(|t| unserved(t).is_some()) {
+        let mut lines = side.targets.iter().filter_map(unserved).map(|n| &n.line);
+        return Err(format!(
+            "{}; {TO_COMPARE} add a handler for `{}` to the target and list it in its catalog \
+             entry's `workloads`",
+            lines.join("; "),
+            side.workload
+        ));
+    }
     if !records.iter().any(|r| r.workload == side.workload) {
         return Err(format!(
             "{} was not run; {}",
@@ -218,9 +240,12 @@ fn side_records<'r>(
         .filter(|r| r.workload == side.workload && side.targets.contains(&r.target))
         .collect();
     if found.is_empty() {
-        let reason = |t: &String| match skipped.iter().find(|s| &s.target == t) {
+        let reason = |t: &String| match absent.skipped.iter().find(|s| &s.target == t) {
             Some(s) => format!("{t} skipped: {}", s.reason),
-            None => format!("{t} has no {} result", side.workload),
+            None => match unserved(t) {
+                Some(n) => n.line.clone(),
+                None => format!("{t} has no {} result", side.workload),
+            },
         };
         let filter = format!("^{}/({})/", side.workload, side.targets.join("|"));
         return Err(format!(

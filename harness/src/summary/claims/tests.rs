@@ -32,7 +32,7 @@ fn ratio_claim(spec: &str) -> ClaimSet {
 }
 
 fn one(set: &ClaimSet, records: &[ResultRecord]) -> ClaimCheck {
-    evaluate(set, records, &[]).remove(0)
+    evaluate(set, records, &[], &[]).remove(0)
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn a_skipped_target_gives_its_skip_reason() {
         target: "gin".into(),
         reason: "go not found on PATH".into(),
     }];
-    let check = evaluate(&set, &[record("json/actix/c64", 1.0, 1, 1)], &skipped).remove(0);
+    let check = evaluate(&set, &[record("json/actix/c64", 1.0, 1, 1)], &skipped, &[]).remove(0);
     assert_eq!(check.verdict, Verdict::NotComparable);
     assert_eq!(
         check.why,
@@ -256,4 +256,27 @@ fn a_claimed_ratio_on_the_wrong_side_of_expect_is_rejected_when_loading() {
                 b = { workload = \"j\", targets = [\"b\"] }\nexpect = \"above\"\nclaimed_ratio = 0.5\n";
     let err = ClaimSet::parse(text).unwrap_err();
     assert_has(&err, "claim x");
+}
+
+#[test]
+fn a_claim_on_a_workload_its_target_does_not_serve_is_not_comparable_with_that_reason() {
+    let set = ratio_claim("requests_per_sec largest-common json-doc/actix json-doc/example above");
+    let not_served = [crate::summary::NotServed {
+        target: "example".into(),
+        workload: "json-doc".into(),
+        line: "example: json-doc not served".into(),
+    }];
+    let records = [record("json-doc/actix/c64", 1.0, 1, 1)];
+    let check = evaluate(&set, &records, &[], &not_served).remove(0);
+    assert_eq!(check.verdict, Verdict::NotComparable);
+    assert_has(&check.why, "example: json-doc not served; to compare: add a handler");
+    // A side of several targets still picks among those that serve it.
+    let set =
+        ratio_claim("requests_per_sec largest-common json-doc/actix json-doc/gin,example above");
+    let records = [
+        record("json-doc/actix/c64", 2.0, 1, 1),
+        record("json-doc/gin/c64", 1.0, 1, 1),
+    ];
+    let check = evaluate(&set, &records, &[], &not_served).remove(0);
+    assert_eq!(check.measured_ratio, Some(2.0));
 }
