@@ -269,7 +269,10 @@ fn a_claim_on_a_workload_its_target_does_not_serve_is_not_comparable_with_that_r
     let records = [record("json-doc/actix/c64", 1.0, 1, 1)];
     let check = evaluate(&set, &records, &[], &not_served).remove(0);
     assert_eq!(check.verdict, Verdict::NotComparable);
-    assert_has(&check.why, "example: json-doc not served; to compare: add a handler");
+    assert_has(
+        &check.why,
+        "example: json-doc not served; to compare: add a handler",
+    );
     // A side of several targets still picks among those that serve it.
     let set =
         ratio_claim("requests_per_sec largest-common json-doc/actix json-doc/gin,example above");
