@@ -16,7 +16,7 @@ use super::ErrorKind;
 /// because 10,000 connections each hold one.
 const INITIAL_BUFFER_BYTES: usize = 1024;
 /// Least free space offered to each read.
-const MIN_READ_BYTES: usize = 512;
+pub(crate) const MIN_READ_BYTES: usize = 512;
 const MAX_HEADERS: usize = 64;
 
 /// The parts of a response the load driver needs.
@@ -71,12 +71,24 @@ impl Connection {
 
     /// The body of the last response, de-chunked when it was chunked.
     pub fn body(&self, info: &ResponseInfo) -> std::borrow::Cow<'_, [u8]> {
-        let raw = self.buf.get(info.body.clone()).unwrap_or_default();
-        if info.chunked {
-            std::borrow::Cow::Owned(dechunk(raw))
-        } else {
-            std::borrow::Cow::Borrowed(raw)
-        }
+        body_of(&self.buf, info)
+    }
+
+    /// The socket, off tokio's reactor and in blocking mode (io_uring waits for it itself),
+    /// and the read buffer, so the io_uring backend can drive the connection.
+    pub(crate) fn into_parts(self) -> std::io::Result<(std::net::TcpStream, Vec<u8>)> {
+        let stream = self.stream.into_std()?;
+        stream.set_nonblocking(false)?;
+        Ok((stream, self.buf))
+    }
+
+    /// The connection back from [`Connection::into_parts`]; call with a tokio runtime entered.
+    pub(crate) fn from_parts(stream: std::net::TcpStream, buf: Vec<u8>) -> std::io::Result<Self> {
+        stream.set_nonblocking(true)?;
+        Ok(Self {
+            stream: TcpStream::from_std(stream)?,
+            buf,
+        })
     }
 
     /// Sends `request` and reads one whole response.
@@ -149,6 +161,16 @@ impl Connection {
             return Err(ErrorKind::Io);
         }
         Ok(())
+    }
+}
+
+/// The body of a response parsed from `buf`, de-chunked when it was chunked.
+pub(crate) fn body_of<'b>(buf: &'b [u8], info: &ResponseInfo) -> std::borrow::Cow<'b, [u8]> {
+    let raw = buf.get(info.body.clone()).unwrap_or_default();
+    if info.chunked {
+        std::borrow::Cow::Owned(dechunk(raw))
+    } else {
+        std::borrow::Cow::Borrowed(raw)
     }
 }
 

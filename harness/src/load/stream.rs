@@ -185,6 +185,7 @@ impl<'c> Stream<'c> {
         Ok(StreamTallies {
             by_epoch: std::mem::take(&mut self.tallies),
             threads: self.client.threads(),
+            io: self.client.io_for(&self.shared.plan),
         })
     }
 }
@@ -219,6 +220,7 @@ impl CompletionCounter {
 pub struct StreamTallies {
     by_epoch: BTreeMap<u64, Tally>,
     threads: usize,
+    io: super::IoBackend,
 }
 
 impl StreamTallies {
@@ -229,7 +231,9 @@ impl StreamTallies {
         for (_, tally) in self.by_epoch.range(from..=to) {
             total.merge(tally);
         }
-        total.into_sample(elapsed, self.threads)
+        let mut sample = total.into_sample(elapsed, self.threads);
+        sample.io = self.io;
+        sample
     }
 
     /// The sample of everything the stream counted, over `elapsed`.
@@ -238,6 +242,8 @@ impl StreamTallies {
         for tally in self.by_epoch.values() {
             total.merge(tally);
         }
-        total.into_sample(elapsed, self.threads)
+        let mut sample = total.into_sample(elapsed, self.threads);
+        sample.io = self.io;
+        sample
     }
 }
