@@ -53,7 +53,9 @@ impl std::str::FromStr for IoChoice {
             "auto" => Ok(Self::Auto),
             "epoll" => Ok(Self::Epoll),
             "uring" | "io_uring" | "io-uring" => Ok(Self::Uring),
-            other => Err(format!("unknown I/O backend {other:?}: use epoll, uring or auto")),
+            other => Err(format!(
+                "unknown I/O backend {other:?}: use epoll, uring or auto"
+            )),
         }
     }
 }
@@ -76,12 +78,14 @@ impl IoChoice {
                 Ok(()) => IoBackend::Uring,
                 Err(_) => IoBackend::Epoll,
             }),
-            Self::Uring => super::uring::available().map(|()| IoBackend::Uring).map_err(|why| {
-                format!(
-                    "io_uring is not available ({why}); load with --io epoll, or allow it \
+            Self::Uring => super::uring::available()
+                .map(|()| IoBackend::Uring)
+                .map_err(|why| {
+                    format!(
+                        "io_uring is not available ({why}); load with --io epoll, or allow it \
                      with `sysctl kernel.io_uring_disabled=0`"
-                )
-            }),
+                    )
+                }),
         }
     }
 }

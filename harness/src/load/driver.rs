@@ -73,7 +73,7 @@ pub(crate) struct JobShared {
     pub(crate) started: Instant,
     end_by: Instant,
     remaining: AtomicI64,
-    total_connections: usize,
+    pub(crate) total_connections: usize,
     /// Set to end a stream.
     pub(crate) stop: AtomicBool,
     /// Finished attempts (successes and errors) since the job started.
@@ -275,15 +275,6 @@ impl LoadClient {
         self.io
     }
 
-    /// The backend `plan` runs on: the client's, except that open loops run on epoll.
-    pub fn io_for(&self, plan: &RunPlan) -> IoBackend {
-        if plan.rate_per_sec.is_some() {
-            IoBackend::Epoll
-        } else {
-            self.io
-        }
-    }
-
     /// Runs `plan` over the open connections and returns what happened.
     pub fn run(&mut self, plan: &RunPlan) -> Result<Sample, LoadError> {
         if plan.stop == Stop::Finish {
@@ -315,7 +306,7 @@ impl LoadClient {
         }
         let mut sample = total.into_sample(shared.started.elapsed(), self.workers.len());
         sample.per_connection = per_connection;
-        sample.io = self.io_for(plan);
+        sample.io = self.io;
         Ok(sample)
     }
 
@@ -458,7 +449,7 @@ fn worker_main(
     drop(ready);
     let mut pacer = None;
     while let Ok(job) = jobs.recv() {
-        if job.shared.plan.rate_per_sec.is_some() && pacer.is_none() {
+        if job.shared.plan.rate_per_sec.is_some() && pacer.is_none() && ring.is_none() {
             let _entered = runtime.enter();
             pacer = Pacer::start(&local).ok();
         }
@@ -474,7 +465,7 @@ fn worker_main(
             slot.job_successes = 0;
         }
         match ring.as_mut() {
-            Some(ring) if thread_job.shared.plan.rate_per_sec.is_none() => {
+            Some(ring) => {
                 let ctx = super::uring::JobContext {
                     job: &thread_job,
                     mix: &mix,
@@ -483,7 +474,7 @@ fn worker_main(
                 };
                 super::uring::run_job(ring, &mut slots, &ctx);
             }
-            _ => local.block_on(&runtime, run_job(&mut slots, &thread_job, &mix, &target)),
+            None => local.block_on(&runtime, run_job(&mut slots, &thread_job, &mix, &target)),
         }
         let last = thread_job.tally.replace(Tally::new(u64::MAX));
         thread_job.hand_over(last);
@@ -750,7 +741,7 @@ fn spread(index: usize, len: usize) -> usize {
 
 /// Records how an open-loop send kept its schedule: a connection that was free before the
 /// intended time measures the client's own lag; one that was still busy is backlogged.
-fn note_send(job: &ThreadJob, intended: Instant, free_at: Instant, sent: Instant) {
+pub(crate) fn note_send(job: &ThreadJob, intended: Instant, free_at: Instant, sent: Instant) {
     let mut tally = job.tally();
     if free_at <= intended {
         let lag = sent.saturating_duration_since(intended);

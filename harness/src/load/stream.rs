@@ -185,7 +185,7 @@ impl<'c> Stream<'c> {
         Ok(StreamTallies {
             by_epoch: std::mem::take(&mut self.tallies),
             threads: self.client.threads(),
-            io: self.client.io_for(&self.shared.plan),
+            io: self.client.io(),
         })
     }
 }

@@ -1,4 +1,4 @@
-//! The io_uring backend of the load driver, for closed loops (pipelined or not).
+//! The io_uring backend of the load driver: closed loops (pipelined or not) and open loops.
 //!
 //! One ring per client thread, holding all of that thread's connections. Every connection that
 //! is ready for its next request gets a send and a receive queued; one `io_uring_enter` then
@@ -15,11 +15,9 @@
 //! its ring through tokio's epoll (still an epoll round per wake-up), and monoio and compio
 //! would replace tokio in the driver rather than sit beside it as a fallback. The low-level
 //! crate leaves the batching to us, which is the point.
-//!
-//! Open loops still run on the epoll path (the timerfd pacer lives there); a record of an open
-//! loop says `epoll` whichever backend the client has.
 
-mod closed;
+mod pacing;
+mod ring_loop;
 mod round;
 
 use std::io;
@@ -30,7 +28,7 @@ use io_uring::{IoUring, opcode};
 use super::RequestTemplate;
 use super::driver::{Slot, Target, ThreadJob};
 
-pub(crate) use closed::run_job;
+pub(crate) use ring_loop::run_job;
 
 /// Completions the ring can hold per connection: a send and a receive in flight each.
 const OPS_PER_CONNECTION: usize = 2;
@@ -81,7 +79,7 @@ pub(crate) fn new_ring(connections: usize) -> io::Result<IoUring> {
     }
 }
 
-/// What a closed-loop job on the ring needs from the thread that runs it.
+/// What a job on the ring needs from the thread that runs it.
 pub(crate) struct JobContext<'a> {
     pub(crate) job: &'a ThreadJob,
     pub(crate) mix: &'a Arc<Vec<RequestTemplate>>,

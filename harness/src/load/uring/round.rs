@@ -61,6 +61,8 @@ pub(super) struct Conn {
     parsed: usize,
     /// When the round was submitted.
     pub(super) start: Instant,
+    /// Open loop: when the round was meant to be sent (latency runs from there).
+    intended: Option<Instant>,
     /// After a failed reconnect: not before this.
     pub(super) retry_at: Option<Instant>,
     /// The connection must be reopened before its next round.
@@ -82,6 +84,7 @@ impl Conn {
             got: 0,
             parsed: 0,
             start: now,
+            intended: None,
             retry_at: None,
             close_after: false,
         }
@@ -103,7 +106,14 @@ impl Conn {
     }
 
     /// Prepares a round of `depth` requests from the slot's place in the mix.
-    pub(super) fn begin(&mut self, slot: &mut Slot, mix: &[RequestTemplate], depth: usize) {
+    pub(super) fn begin(
+        &mut self,
+        slot: &mut Slot,
+        mix: &[RequestTemplate],
+        depth: usize,
+        intended: Option<Instant>,
+    ) {
+        self.intended = intended;
         self.first = slot.next_request;
         self.depth = depth;
         self.got = 0;
@@ -186,7 +196,8 @@ impl Conn {
                 body: &body_of(&self.buf, &info),
                 nth: slot.answers,
             };
-            let ok = settle(ctx.job, request, answered, self.start, self.start, now);
+            let from = self.intended.unwrap_or(self.start);
+            let ok = settle(ctx.job, request, answered, self.start, from, now);
             slot.job_successes += u64::from(ok);
             self.got += 1;
             self.parsed += consumed;

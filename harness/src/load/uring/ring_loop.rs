@@ -1,27 +1,41 @@
-//! The closed loop on a ring: start a round on every ready connection (a send and a receive
+//! The load loop on a ring: start a round on every ready connection (a send and a receive
 //! queued each), submit them all and wait for the first completion in one `io_uring_enter`,
 //! handle every completion that is there, repeat. A connection whose answers are all in starts
 //! its next round in the same batch as the others, so the kernel is entered once per batch,
-//! not once or twice per request.
+//! not once or twice per request. In an open loop a ready connection is scheduled instead
+//! ([`Pacing`]) and its round starts at its intended time.
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use io_uring::{IoUring, opcode, squeue, types};
 
+use super::pacing::Pacing;
 use super::round::{Conn, Phase, Progress};
 use super::{JobContext, Slots};
 use crate::load::conn::Connection;
-use crate::load::driver::{EPOCH_TICK, RECONNECT_PAUSE};
+use crate::load::driver::{EPOCH_TICK, RECONNECT_PAUSE, Slot, note_send};
 use crate::load::{ErrorKind, RunPlan};
 
 /// The low bit of an operation's user data: which operation; the rest: the connection.
 const SEND: u64 = 0;
 const RECV: u64 = 1;
 
-/// Runs one closed-loop job over `slots` on `ring`; the slots' connections go back to the
-/// epoll path's form afterwards, so the next job can run on either.
+/// Runs one job over `slots` on `ring`; the slots' connections go back to the epoll path's
+/// form afterwards, so the next job can run on either.
 pub(crate) fn run_job(ring: &mut IoUring, slots: &mut Slots, ctx: &JobContext<'_>) {
+    let shared = &ctx.job.shared;
+    let pacing = Pacing::new(
+        shared.plan.rate_per_sec,
+        shared.started,
+        shared.total_connections,
+        slots.len(),
+    );
+    if pacing.is_some() {
+        // The ring's waits end at the due sends only if the kernel does not add its default
+        // 50 us of timer slack to them.
+        let _ = nix::sys::prctl::set_timerslack(1);
+    }
     let now = Instant::now();
     let mut conns: Vec<Conn> = slots
         .iter_mut()
@@ -38,7 +52,7 @@ pub(crate) fn run_job(ring: &mut IoUring, slots: &mut Slots, ctx: &JobContext<'_
         done: Vec::with_capacity(conns.len()),
         in_flight: 0,
     };
-    ring_loop.run(&mut conns, slots, ctx);
+    ring_loop.run(&mut conns, slots, ctx, pacing);
     let _entered = ctx.runtime.enter();
     for (conn, slot) in conns.iter_mut().zip(slots.iter_mut()) {
         let buf = conn.take_buf();
@@ -64,33 +78,75 @@ struct RingLoop<'r> {
 }
 
 impl RingLoop<'_> {
-    fn run(&mut self, conns: &mut [Conn], slots: &mut Slots, ctx: &JobContext<'_>) {
+    fn run(
+        &mut self,
+        conns: &mut [Conn],
+        slots: &mut Slots,
+        ctx: &JobContext<'_>,
+        mut pacing: Option<Pacing>,
+    ) {
         let plan = &ctx.job.shared.plan;
+        let depth = plan.pipeline.max(1);
         let mut next_tick = Instant::now() + EPOCH_TICK;
         let mut last_stall = Instant::now();
         loop {
             let now = Instant::now();
             for pos in std::mem::take(&mut self.ready) {
-                self.start(pos, &mut conns[pos], &mut slots[pos], ctx, now);
+                let (conn, slot) = (&mut conns[pos], &mut slots[pos]);
+                // Fewer than `depth` when a counted run's budget is nearly spent.
+                let allowed = ctx.job.shared.allowed(now, depth);
+                if allowed == 0 {
+                    conn.phase = Phase::Done;
+                } else if let Some(pacing) = pacing.as_mut() {
+                    pacing.schedule(pos, slot.index, now);
+                } else {
+                    self.start(pos, conn, slot, ctx, now, allowed, None);
+                }
+            }
+            if let Some(pacing) = pacing.as_mut() {
+                loop {
+                    let sent = Instant::now();
+                    let Some((pos, at, free_at)) = pacing.pop_due(sent) else {
+                        break;
+                    };
+                    note_send(ctx.job, at, free_at, sent);
+                    self.start(
+                        pos,
+                        &mut conns[pos],
+                        &mut slots[pos],
+                        ctx,
+                        sent,
+                        1,
+                        Some(at),
+                    );
+                }
             }
             let sent_at = Instant::now();
             for pos in self.started.drain(..) {
                 conns[pos].start = sent_at;
             }
-            if self.in_flight == 0 && self.waiting.is_empty() {
-                // Every connection is done: none has a round or a reconnect pending.
+            if self.in_flight == 0
+                && self.waiting.is_empty()
+                && pacing.as_ref().is_none_or(Pacing::is_empty)
+            {
+                // Every connection is done: none has a round, a send or a reconnect pending.
                 break;
             }
-            if !self.wait(if self.waiting.is_empty() {
+            let most = if self.waiting.is_empty() {
                 EPOCH_TICK
             } else {
                 RECONNECT_PAUSE
-            }) {
+            };
+            let most = pacing
+                .as_ref()
+                .map_or(most, |p| p.wait_at_most(Instant::now(), most));
+            if !self.wait(most) {
                 abandon(conns, ctx);
                 return;
             }
             let now = Instant::now();
-            self.done.extend(self.ring.completion().map(|c| (c.user_data(), c.result())));
+            self.done
+                .extend(self.ring.completion().map(|c| (c.user_data(), c.result())));
             for (data, result) in std::mem::take(&mut self.done) {
                 let pos = usize::try_from(data >> 1).unwrap_or(usize::MAX);
                 let (Some(conn), Some(slot)) = (conns.get_mut(pos), slots.get_mut(pos)) else {
@@ -113,21 +169,19 @@ impl RingLoop<'_> {
         }
     }
 
-    /// Starts connection `pos`'s next round, reconnecting first if needed.
+    /// Starts connection `pos`'s next round of `depth` requests (timed from `intended` in an
+    /// open loop), reconnecting first if needed.
+    #[allow(clippy::too_many_arguments)]
     fn start(
         &mut self,
         pos: usize,
         conn: &mut Conn,
-        slot: &mut crate::load::driver::Slot,
+        slot: &mut Slot,
         ctx: &JobContext<'_>,
         now: Instant,
+        depth: usize,
+        intended: Option<Instant>,
     ) {
-        let plan = &ctx.job.shared.plan;
-        let depth = ctx.job.shared.allowed(now, plan.pipeline.max(1));
-        if depth == 0 {
-            conn.phase = Phase::Done;
-            return;
-        }
         if conn.stream.is_none() {
             match reopen(ctx, slot.index) {
                 Ok((stream, buf)) => *conn = Conn::new(Some(stream), buf, now),
@@ -142,7 +196,7 @@ impl RingLoop<'_> {
         let Some(fd) = conn.fd() else {
             return;
         };
-        conn.begin(slot, &ctx.mix[..], depth);
+        conn.begin(slot, &ctx.mix[..], depth, intended);
         self.push_send(pos, fd, conn, &ctx.mix[..]);
         self.push_recv(pos, fd, conn);
         self.started.push(pos);
@@ -155,7 +209,7 @@ impl RingLoop<'_> {
         op: u64,
         result: i32,
         conn: &mut Conn,
-        slot: &mut crate::load::driver::Slot,
+        slot: &mut Slot,
         ctx: &JobContext<'_>,
         now: Instant,
     ) {
