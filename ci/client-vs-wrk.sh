@@ -19,9 +19,11 @@ log=$(mktemp) lua=$(mktemp --suffix .lua)
 $bin serve "$target" --cpus 0 > "$log" 2>&1 &
 serve_pid=$!
 trap 'kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; rm -f "$log" "$lua"' EXIT
-for _ in $(seq 1 600); do grep -q '^listening on' "$log" && break; sleep 0.1; done
-url="$(sed -n 's/^listening on //p' "$log")/plaintext"
-[ -n "$url" ] || { cat "$log"; exit 2; }
+# Building and verifying the target can take minutes on a busy machine.
+for _ in $(seq 1 3000); do grep -q '^listening on' "$log" && break; sleep 0.1; done
+base="$(sed -n 's/^listening on //p' "$log")"
+[ -n "$base" ] || { cat "$log"; exit 2; }
+url="$base/plaintext"
 # TechEmpower's pipeline script: DEPTH requests in every write.
 cat > "$lua" <<'LUA'
 init = function(args)

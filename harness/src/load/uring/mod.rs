@@ -73,10 +73,16 @@ pub(crate) fn new_ring(connections: usize) -> io::Result<IoUring> {
         .setup_single_issuer()
         .setup_defer_taskrun()
         .build(sq);
-    match deferred {
-        Ok(ring) => Ok(ring),
-        Err(_) => IoUring::builder().setup_cqsize(cq).build(sq),
-    }
+    let ring = match deferred {
+        Ok(ring) => ring,
+        Err(_) => IoUring::builder().setup_cqsize(cq).build(sq)?,
+    };
+    // A table of registered files, one per connection (the loop falls back to plain
+    // descriptors when the kernel refuses it).
+    let _ = ring
+        .submitter()
+        .register_files_sparse(u32::try_from(connections.max(1)).unwrap_or(u32::MAX));
+    Ok(ring)
 }
 
 /// What a job on the ring needs from the thread that runs it.

@@ -20,6 +20,12 @@ use crate::load::{ErrorKind, RunPlan};
 /// The low bit of an operation's user data: which operation; the rest: the connection.
 const SEND: u64 = 0;
 const RECV: u64 = 1;
+/// `IORING_RECVSEND_POLL_FIRST` (Linux 5.19; older kernels ignore it): a receive waits for
+/// data before trying, instead of trying at once on a socket whose answer cannot be there yet
+/// (the request was queued with it) and failing. Saves a `tcp_recvmsg` per request.
+const RECV_POLL_FIRST: u16 = 1;
+/// A registered file's number is the connection's position; -1 empties the entry.
+const NO_FILE: i32 = -1;
 
 /// Runs one job over `slots` on `ring`; the slots' connections go back to the epoll path's
 /// form afterwards, so the next job can run on either.
@@ -44,6 +50,10 @@ pub(crate) fn run_job(ring: &mut IoUring, slots: &mut Slots, ctx: &JobContext<'_
             Some(Err(_)) | None => Conn::new(None, Vec::new(), now),
         })
         .collect();
+    // Registered files spare the kernel a file lookup per operation; the table is emptied
+    // after the job so it holds no socket the epoll path may close.
+    let fds: Vec<i32> = conns.iter().map(|c| c.fd().unwrap_or(NO_FILE)).collect();
+    let fixed = ring.submitter().register_files_update(0, &fds).is_ok();
     let mut ring_loop = RingLoop {
         ring,
         ready: (0..conns.len()).collect(),
@@ -51,8 +61,15 @@ pub(crate) fn run_job(ring: &mut IoUring, slots: &mut Slots, ctx: &JobContext<'_
         started: Vec::new(),
         done: Vec::with_capacity(conns.len()),
         in_flight: 0,
+        fixed,
     };
     ring_loop.run(&mut conns, slots, ctx, pacing);
+    if fixed {
+        let _ = ring_loop
+            .ring
+            .submitter()
+            .register_files_update(0, &vec![NO_FILE; fds.len()]);
+    }
     let _entered = ctx.runtime.enter();
     for (conn, slot) in conns.iter_mut().zip(slots.iter_mut()) {
         let buf = conn.take_buf();
@@ -75,6 +92,8 @@ struct RingLoop<'r> {
     done: Vec<(u64, i32)>,
     /// Operations queued or in flight.
     in_flight: usize,
+    /// Operations name the connection's registered file (its position), not its descriptor.
+    fixed: bool,
 }
 
 impl RingLoop<'_> {
@@ -157,6 +176,9 @@ impl RingLoop<'_> {
                 self.complete(pos, data & 1, result, conn, slot, ctx, now);
                 if conn.settle_down() {
                     self.ready.push(pos);
+                    if conn.stream.is_none() {
+                        self.register(pos, NO_FILE);
+                    }
                 }
             }
             if now >= next_tick {
@@ -184,7 +206,10 @@ impl RingLoop<'_> {
     ) {
         if conn.stream.is_none() {
             match reopen(ctx, slot.index) {
-                Ok((stream, buf)) => *conn = Conn::new(Some(stream), buf, now),
+                Ok((stream, buf)) => {
+                    *conn = Conn::new(Some(stream), buf, now);
+                    self.register(pos, conn.fd().unwrap_or(NO_FILE));
+                }
                 Err(kind) => {
                     ctx.job.error(kind);
                     conn.retry_at = Some(now + RECONNECT_PAUSE);
@@ -299,6 +324,19 @@ impl RingLoop<'_> {
         }
     }
 
+    /// Points registered file `pos` at `fd` (or empties it), so a closed socket is not kept
+    /// open by the table and a reopened one is found.
+    fn register(&mut self, pos: usize, fd: i32) {
+        if self.fixed {
+            let offset = u32::try_from(pos).unwrap_or(u32::MAX);
+            self.fixed = self
+                .ring
+                .submitter()
+                .register_files_update(offset, &[fd])
+                .is_ok();
+        }
+    }
+
     fn push_send(
         &mut self,
         pos: usize,
@@ -308,20 +346,31 @@ impl RingLoop<'_> {
     ) {
         let bytes = conn.unsent(mix);
         let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        let entry = opcode::Send::new(types::Fd(fd), bytes.as_ptr(), len)
-            .flags(nix::libc::MSG_NOSIGNAL)
-            .build()
-            .user_data(((pos as u64) << 1) | SEND);
-        self.push(entry);
+        let entry = if self.fixed {
+            opcode::Send::new(fixed(pos), bytes.as_ptr(), len)
+                .flags(nix::libc::MSG_NOSIGNAL)
+                .build()
+        } else {
+            opcode::Send::new(types::Fd(fd), bytes.as_ptr(), len)
+                .flags(nix::libc::MSG_NOSIGNAL)
+                .build()
+        };
+        self.push(entry.user_data(((pos as u64) << 1) | SEND));
         conn.ops += 1;
     }
 
     fn push_recv(&mut self, pos: usize, fd: i32, conn: &mut Conn) {
         let (ptr, len) = conn.spare();
-        let entry = opcode::Recv::new(types::Fd(fd), ptr, len)
-            .build()
-            .user_data(((pos as u64) << 1) | RECV);
-        self.push(entry);
+        let entry = if self.fixed {
+            opcode::Recv::new(fixed(pos), ptr, len)
+                .ioprio(RECV_POLL_FIRST)
+                .build()
+        } else {
+            opcode::Recv::new(types::Fd(fd), ptr, len)
+                .ioprio(RECV_POLL_FIRST)
+                .build()
+        };
+        self.push(entry.user_data(((pos as u64) << 1) | RECV));
         conn.ops += 1;
     }
 
@@ -340,6 +389,11 @@ impl RingLoop<'_> {
             let _ = self.ring.submit();
         }
     }
+}
+
+/// The registered file of the connection at `pos`.
+fn fixed(pos: usize) -> types::Fixed {
+    types::Fixed(u32::try_from(pos).unwrap_or(u32::MAX))
 }
 
 /// Opens connection `index` again, through the thread's runtime, and takes it off tokio.
