@@ -177,9 +177,17 @@ pub(crate) fn body_of<'b>(buf: &'b [u8], info: &ResponseInfo) -> std::borrow::Co
 /// Parses one response from the start of `buf`. `Ok(None)`: more bytes are needed;
 /// `Ok(Some((info, consumed)))`: the response ends at `consumed`.
 pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseInfo, usize)>, ErrorKind> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    let head_len = match response.parse(buf) {
+    // Uninitialised header slots: filling 64 empty headers (2 KB) before every parse was a
+    // visible share of a pipelined client's time.
+    let mut headers =
+        [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buf,
+        &mut headers,
+    );
+    let head_len = match parsed {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(_) => return Err(ErrorKind::Parse),
