@@ -184,8 +184,9 @@ impl LoadReport {
         let c = &self.client;
         let _ = writeln!(
             out,
-            "client: {} connections, cpu_busy {:.2} on {} thread(s), {} CPU us/request, peak RSS {:.1} MiB",
+            "client: {} connections{}, cpu_busy {:.2} on {} thread(s), {} CPU us/request, peak RSS {:.1} MiB",
             c.connections,
+            c.cpu.io.map(|io| format!(" over {io}")).unwrap_or_default(),
             c.cpu.cpu_busy,
             c.cpu.threads,
             per_request(c.cpu.cpu_us_per_request),
@@ -296,6 +297,7 @@ mod tests {
             "cpu_busy",
             "cpu_us_per_request",
             "threads",
+            "io",
             "peak_rss_bytes",
         ] {
             assert!(value["client"].get(key).is_some(), "missing client.{key}");

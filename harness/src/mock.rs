@@ -57,6 +57,7 @@ pub struct MockServer {
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     requests: Arc<AtomicU64>,
+    accepted: Arc<AtomicU64>,
 }
 
 impl MockServer {
@@ -73,6 +74,8 @@ impl MockServer {
         let (shutdown, mut stop) = oneshot::channel();
         let requests = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&requests);
+        let accepted = Arc::new(AtomicU64::new(0));
+        let accepts = Arc::clone(&accepted);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -95,6 +98,7 @@ impl MockServer {
                             _ = &mut stop => break,
                             accepted = listener.accept() => {
                                 if let Ok((stream, _)) = accepted {
+                                    accepts.fetch_add(1, Ordering::Relaxed);
                                     accepted_connections = accepted_connections.saturating_add(1);
                                     let first_answer_after = behavior
                                         .slow_start
@@ -118,6 +122,7 @@ impl MockServer {
             shutdown: Some(shutdown),
             thread: Some(thread),
             requests,
+            accepted,
         })
     }
 
@@ -134,6 +139,11 @@ impl MockServer {
     /// Requests answered so far.
     pub fn requests_served(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Connections accepted so far (a client that reconnects shows here).
+    pub fn connections_accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
     }
 }
 

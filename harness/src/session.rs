@@ -95,6 +95,8 @@ pub struct VerifiedServer {
     pub body_seed: u64,
     /// Check answers under load (on by default; off only to measure what checking costs).
     pub check_answers: bool,
+    /// The load client's I/O backend (default: `STAMPEDE_IO`, else the fastest available).
+    pub io: Option<crate::load::IoChoice>,
 }
 
 /// Loads the spec vectors of the catalog's workspace.
@@ -195,6 +197,7 @@ impl PreparedTarget {
             verified_vectors,
             body_seed: crate::bodies::run_seed(),
             check_answers: true,
+            io: None,
         })
     }
 }
@@ -219,11 +222,15 @@ impl VerifiedServer {
                 request.answer = crate::load::check::Answer::Unchecked;
             }
         }
-        LoadClient::connect(self.server.addr(), connections, client_cpus, mix).map_err(|source| {
-            SessionError::Load {
-                target: self.target.name.clone(),
-                cause: source,
+        let opened = match self.io {
+            Some(io) => {
+                LoadClient::connect_with(self.server.addr(), connections, client_cpus, mix, io)
             }
+            None => LoadClient::connect(self.server.addr(), connections, client_cpus, mix),
+        };
+        opened.map_err(|source| SessionError::Load {
+            target: self.target.name.clone(),
+            cause: source,
         })
     }
 

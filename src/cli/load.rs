@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::{CpuSet, CpuSplit};
-use stampede_harness::load::{LoadClient, LoadError, RequestTemplate, RunPlan};
+use stampede_harness::load::{IoChoice, LoadClient, LoadError, RequestTemplate, RunPlan};
 use stampede_harness::load_report::LoadReport;
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{LoadSetup, Measurement, load_spec, start_verified};
@@ -51,6 +51,11 @@ pub(crate) struct LoadArgs {
     /// CPUs for the server with --target (default: the first half of the allowed CPUs).
     #[arg(long, value_parser = super::parse_cpus)]
     server_cpus: Option<CpuSet>,
+    /// The client's I/O path: uring (io_uring, the sends and receives of all ready
+    /// connections in one system call) or epoll; default: io_uring when the kernel allows it.
+    /// Open loops (--rate) run on epoll either way; the report says which ran.
+    #[arg(long, value_name = "epoll|uring|auto")]
+    io: Option<IoChoice>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -115,6 +120,7 @@ fn load_target(args: &LoadArgs, name: &str) -> anyhow::Result<Measurement> {
     stampede_harness::limits::raise_open_files_to(args.connections as u64 + 1024);
     let mut verified = start_verified(&catalog, name, &config, load_spec(&catalog)?)?;
     verified.check_answers = !args.no_answer_checks;
+    verified.io = args.io;
     let idle_pss = verified.idle_pss();
     let mut client = verified.connect(&workload, args.connections, &split.client)?;
     let warm_up = args
@@ -152,7 +158,10 @@ fn load_url(args: &LoadArgs, url: &str) -> anyhow::Result<Measurement> {
         None => CpuSet::allowed()?,
     };
     let mix = vec![RequestTemplate::get(addr, &path)];
-    let mut client = LoadClient::connect(addr, args.connections, &cpus, mix)?;
+    let mut client = match args.io {
+        Some(io) => LoadClient::connect_with(addr, args.connections, &cpus, mix, io)?,
+        None => LoadClient::connect(addr, args.connections, &cpus, mix)?,
+    };
     let warm_up = args.warm_up(&mut client)?;
     let sample = client.run(&args.plan())?;
     Ok(Measurement {

@@ -40,6 +40,7 @@ pub fn client_evidence(sample: &Sample) -> ClientEvidence {
         cpu_busy: sample.client_cpu_busy(),
         cpu_us_per_request: sample.client_cpu_us_per_request(),
         threads: sample.client_threads,
+        io: Some(sample.io),
     }
 }
 

@@ -76,6 +76,7 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
             cpu_busy: 0.5,
             cpu_us_per_request: Some(0.5e6 / rps),
             threads: 1,
+            io: Some(crate::load::IoBackend::Uring),
         },
         open_loop: vec![open_loop_run("common rate", rps / 2.0, p50_us)],
         checked_answers: 0,

@@ -186,6 +186,10 @@ pub struct ClientEvidence {
     pub cpu_us_per_request: Option<f64>,
     /// Client threads, one per client CPU.
     pub threads: usize,
+    /// The I/O backend of stampede's client (`epoll` or `uring`); absent for other engines
+    /// and for records made before the choice existed (those ran on epoll).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io: Option<crate::load::IoBackend>,
 }
 
 /// How an open loop kept its schedule.

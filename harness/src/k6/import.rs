@@ -212,6 +212,7 @@ impl Imported {
             cpu_busy: 0.0,
             cpu_us_per_request: None,
             threads: 0,
+            io: None,
         };
         let flags = Flags::assess(
             server_figures.as_ref().map(|s| s.evidence.cpu_busy),

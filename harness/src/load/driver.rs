@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use nix::time::{ClockId, clock_gettime};
 use tokio::task::LocalSet;
 
+use super::backend::{IoBackend, IoChoice};
 use super::check;
 use super::conn::Connection;
 use super::latency::record_us;
@@ -27,19 +28,20 @@ use crate::cpus::CpuSet;
 /// Connections opened at once per thread while setting up, so accept backlogs do not overflow.
 const CONNECT_BATCH: usize = 256;
 /// Pause after a failed reconnect, so a dead server does not make a hot loop.
-const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
+pub(crate) const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
 /// An open-loop send whose connection was free, leaving this much after its intended time,
 /// counts as late: the client could not keep its schedule.
 const LATE_AFTER: Duration = Duration::from_millis(1);
 /// How often an idle client thread looks for an epoch change, so its CPU time and counts land
 /// in the right window even when none of its requests finish.
-const EPOCH_TICK: Duration = Duration::from_millis(20);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(20);
 
 /// Open connections to one server, ready to run plans.
 #[derive(Debug)]
 pub struct LoadClient {
     workers: Vec<Worker>,
     connections: usize,
+    io: IoBackend,
 }
 
 #[derive(Debug)]
@@ -90,7 +92,7 @@ pub(crate) struct JobShared {
 impl JobShared {
     /// How many of `attempts` the connection may make now: none once the job is over, fewer
     /// when a counted run's budget is nearly spent.
-    fn allowed(&self, now: Instant, attempts: usize) -> usize {
+    pub(crate) fn allowed(&self, now: Instant, attempts: usize) -> usize {
         if self.stop.load(Ordering::Relaxed) || now >= self.end_by {
             return 0;
         }
@@ -101,8 +103,8 @@ impl JobShared {
 }
 
 /// The state of one client thread during one job.
-struct ThreadJob {
-    shared: Arc<JobShared>,
+pub(crate) struct ThreadJob {
+    pub(crate) shared: Arc<JobShared>,
     tally: RefCell<Tally>,
     cpu_mark: Cell<Duration>,
     events: mpsc::Sender<Event>,
@@ -112,7 +114,7 @@ struct ThreadJob {
 
 impl ThreadJob {
     /// The tally of the current epoch, handing over the previous epoch's counts first.
-    fn tally(&self) -> std::cell::RefMut<'_, Tally> {
+    pub(crate) fn tally(&self) -> std::cell::RefMut<'_, Tally> {
         let epoch = self.shared.epoch.load(Ordering::Relaxed);
         let mut tally = self.tally.borrow_mut();
         if tally.epoch != epoch {
@@ -143,7 +145,22 @@ impl ThreadJob {
         }
     }
 
-    fn error(&self, kind: ErrorKind) {
+    /// Counts a success of a connection's (`job_successes`: its successes in this job), and
+    /// the connection as answered the moment they make a whole round (one request, or one
+    /// pipelined batch): a warm-up is not over while some connection still waits for its first.
+    pub(crate) fn count_success(&self, job_successes: &mut u64, ok: bool) {
+        if !ok {
+            return;
+        }
+        *job_successes += 1;
+        if *job_successes == self.shared.plan.pipeline.max(1) as u64 {
+            self.shared
+                .answered_connections
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn error(&self, kind: ErrorKind) {
         self.shared.failed.fetch_add(1, Ordering::Relaxed);
         self.tally().error(kind);
         self.finished_one();
@@ -170,28 +187,42 @@ impl ThreadJob {
 /// A connection's place: its socket (reopened after errors), where it is in the mix, how many
 /// answers it has had (for sampling checks), and how many successes in the current job (to
 /// show whether the server serves its connections fairly).
-struct Slot {
-    index: usize,
-    conn: Option<Connection>,
-    next_request: usize,
-    answers: u64,
-    job_successes: u64,
+pub(crate) struct Slot {
+    pub(crate) index: usize,
+    pub(crate) conn: Option<Connection>,
+    pub(crate) next_request: usize,
+    pub(crate) answers: u64,
+    pub(crate) job_successes: u64,
 }
 
 impl LoadClient {
     /// Opens `connections` keep-alive connections to `addr` from threads pinned to
-    /// `client_cpus`. Each connection cycles through `mix`, starting at its own offset.
+    /// `client_cpus`. Each connection cycles through `mix`, starting at its own offset. The
+    /// I/O backend is `STAMPEDE_IO`'s, else the fastest this kernel allows.
     pub fn connect(
         addr: SocketAddr,
         connections: usize,
         client_cpus: &CpuSet,
         mix: Vec<RequestTemplate>,
     ) -> Result<Self, LoadError> {
+        let io = IoChoice::from_env().map_err(LoadError::Io)?;
+        Self::connect_with(addr, connections, client_cpus, mix, io)
+    }
+
+    /// [`LoadClient::connect`] with the I/O backend chosen by the caller.
+    pub fn connect_with(
+        addr: SocketAddr,
+        connections: usize,
+        client_cpus: &CpuSet,
+        mix: Vec<RequestTemplate>,
+        io: IoChoice,
+    ) -> Result<Self, LoadError> {
         if connections == 0 || mix.is_empty() {
             return Err(LoadError::Plan(
                 "need at least one connection and one request".into(),
             ));
         }
+        let io = io.resolve().map_err(LoadError::Io)?;
         let sources = Arc::new(crate::limits::check_connections(connections, addr)?);
         let mix = Arc::new(mix);
         let cpus: Vec<Option<usize>> = if client_cpus.is_empty() {
@@ -212,7 +243,7 @@ impl LoadClient {
             };
             let thread = std::thread::Builder::new()
                 .name(format!("stampede-load-{t}"))
-                .spawn(move || worker_main(cpu, target, indexes, mix, jobs_rx, ready))
+                .spawn(move || worker_main(cpu, target, indexes, mix, jobs_rx, ready, io))
                 .map_err(|e| LoadError::Client(format!("cannot start a client thread: {e}")))?;
             workers.push(Worker {
                 jobs: Some(jobs_tx),
@@ -223,6 +254,7 @@ impl LoadClient {
         let client = Self {
             workers,
             connections,
+            io,
         };
         let (mut opened, mut first_error) = (0, None);
         for _ in 0..threads {
@@ -256,6 +288,11 @@ impl LoadClient {
         self.workers.len()
     }
 
+    /// The client's I/O backend.
+    pub fn io(&self) -> IoBackend {
+        self.io
+    }
+
     /// Runs `plan` over the open connections and returns what happened.
     pub fn run(&mut self, plan: &RunPlan) -> Result<Sample, LoadError> {
         if plan.stop == Stop::Finish {
@@ -287,6 +324,7 @@ impl LoadClient {
         }
         let mut sample = total.into_sample(shared.started.elapsed(), self.workers.len());
         sample.per_connection = per_connection;
+        sample.io = self.io;
         Ok(sample)
     }
 
@@ -366,14 +404,14 @@ type Ready = mpsc::Sender<(usize, Option<String>)>;
 
 /// Where a client thread's connections go, and the source addresses they are spread over.
 #[derive(Clone, Debug)]
-struct Target {
+pub(crate) struct Target {
     addr: SocketAddr,
     sources: Arc<Vec<IpAddr>>,
 }
 
 impl Target {
     /// Opens connection number `index`, from its share of the source addresses.
-    async fn open(&self, index: usize) -> Result<Connection, ErrorKind> {
+    pub(crate) async fn open(&self, index: usize) -> Result<Connection, ErrorKind> {
         let source = (!self.sources.is_empty()).then(|| self.sources[index % self.sources.len()]);
         Connection::open_from(self.addr, source).await
     }
@@ -398,10 +436,21 @@ fn worker_main(
     mix: Arc<Vec<RequestTemplate>>,
     jobs: mpsc::Receiver<Job>,
     ready: Ready,
+    io: IoBackend,
 ) {
     if let Some(cpu) = cpu {
         let _ = CpuSet::new(vec![cpu]).pin_current_thread();
     }
+    let mut ring = match io {
+        IoBackend::Epoll => None,
+        IoBackend::Uring => match super::uring::new_ring(indexes.len()) {
+            Ok(ring) => Some(ring),
+            Err(e) => {
+                let _ = ready.send((0, Some(format!("cannot set up io_uring: {e}"))));
+                return;
+            }
+        },
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -419,7 +468,7 @@ fn worker_main(
     drop(ready);
     let mut pacer = None;
     while let Ok(job) = jobs.recv() {
-        if job.shared.plan.rate_per_sec.is_some() && pacer.is_none() {
+        if job.shared.plan.rate_per_sec.is_some() && pacer.is_none() && ring.is_none() {
             let _entered = runtime.enter();
             pacer = Pacer::start(&local).ok();
         }
@@ -434,7 +483,18 @@ fn worker_main(
         for slot in &mut slots {
             slot.job_successes = 0;
         }
-        local.block_on(&runtime, run_job(&mut slots, &thread_job, &mix, &target));
+        match ring.as_mut() {
+            Some(ring) => {
+                let ctx = super::uring::JobContext {
+                    job: &thread_job,
+                    mix: &mix,
+                    target: &target,
+                    runtime: &runtime,
+                };
+                super::uring::run_job(ring, &mut slots, &ctx);
+            }
+            None => local.block_on(&runtime, run_job(&mut slots, &thread_job, &mix, &target)),
+        }
         let last = thread_job.tally.replace(Tally::new(u64::MAX));
         thread_job.hand_over(last);
         let counts = slots.iter().map(|s| (s.index, s.job_successes)).collect();
@@ -530,14 +590,7 @@ async fn drive(
     let (mut batch, mut answers) = (Vec::new(), Vec::with_capacity(plan.pipeline));
     let mut k: u32 = 0;
     let mut now = Instant::now();
-    let mut first_answer_counted = false;
     loop {
-        if !first_answer_counted && slot.job_successes >= plan.pipeline.max(1) as u64 {
-            first_answer_counted = true;
-            job.shared
-                .answered_connections
-                .fetch_add(1, Ordering::Relaxed);
-        }
         let depth = job.shared.allowed(now, plan.pipeline.max(1));
         if depth == 0 {
             break;
@@ -584,14 +637,15 @@ async fn drive(
                         body: &conn.body(&info),
                         nth: slot.answers,
                     };
-                    slot.job_successes += u64::from(settle(
+                    let ok = settle(
                         &job,
                         request,
                         answered,
                         start,
                         intended.unwrap_or(start),
                         now,
-                    ));
+                    );
+                    job.count_success(&mut slot.job_successes, ok);
                     if info.close {
                         slot.conn = None;
                     }
@@ -627,14 +681,15 @@ async fn drive(
                 body: &conn.body(info),
                 nth: slot.answers,
             };
-            slot.job_successes += u64::from(settle(
+            let ok = settle(
                 &job,
                 &mix[(first + i) % mix.len()],
                 answered,
                 start,
                 start,
                 *at,
-            ));
+            );
+            job.count_success(&mut slot.job_successes, ok);
         }
         let failed = match outcome {
             Ok(Ok(())) => None,
@@ -657,7 +712,7 @@ async fn drive(
 /// One whole answer: the status, the time a sleep must take and (when its turn comes) the body
 /// are checked against the contract; a right one is timed from `from` (the write, or the
 /// intended send time in open loop) to `done`.
-fn settle(
+pub(crate) fn settle(
     job: &ThreadJob,
     request: &RequestTemplate,
     answer: Answered<'_>,
@@ -690,11 +745,11 @@ fn settle(
 }
 
 /// What came back for one request.
-struct Answered<'b> {
-    status: u16,
-    body: &'b [u8],
+pub(crate) struct Answered<'b> {
+    pub(crate) status: u16,
+    pub(crate) body: &'b [u8],
     /// The connection's answer count, for sampling checks.
-    nth: u64,
+    pub(crate) nth: u64,
 }
 
 /// Where connection `index` starts in a mix of `len` requests: spread over the whole mix, so
@@ -707,7 +762,7 @@ fn spread(index: usize, len: usize) -> usize {
 
 /// Records how an open-loop send kept its schedule: a connection that was free before the
 /// intended time measures the client's own lag; one that was still busy is backlogged.
-fn note_send(job: &ThreadJob, intended: Instant, free_at: Instant, sent: Instant) {
+pub(crate) fn note_send(job: &ThreadJob, intended: Instant, free_at: Instant, sent: Instant) {
     let mut tally = job.tally();
     if free_at <= intended {
         let lag = sent.saturating_duration_since(intended);

@@ -5,6 +5,7 @@
 //! A [`Stream`] keeps the load running while a caller times windows inside it, so Criterion
 //! samples never restart or drain the connections.
 
+mod backend;
 pub mod check;
 mod conn;
 mod driver;
@@ -13,6 +14,7 @@ pub(crate) mod pacer;
 mod request;
 mod stream;
 mod tally;
+mod uring;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,6 +22,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+pub use backend::{IoBackend, IoChoice};
 pub use conn::{Connection, ResponseInfo, parse_response};
 pub use driver::LoadClient;
 pub use latency::LatencySummary;
@@ -205,6 +208,9 @@ pub enum LoadError {
     /// The plan cannot be run.
     #[error("invalid load plan: {0}")]
     Plan(String),
+    /// The I/O backend asked for cannot be used; the message says why and what to do.
+    #[error("load client: {0}")]
+    Io(String),
     /// A stream made no progress for too long: the server hangs or is gone.
     #[error(
         "no request finished for {waited:?} ({completed} finished so far): the server stopped answering"
@@ -249,6 +255,8 @@ pub struct Sample {
     /// Successful answers per connection, by connection index (for a stream: over the whole
     /// stream, warm-up included): how fairly the server served its connections.
     pub per_connection: Vec<u64>,
+    /// The I/O backend the requests went through.
+    pub io: IoBackend,
 }
 
 impl Sample {
@@ -267,6 +275,7 @@ impl Sample {
             checked_answers: 0,
             wrong_answer_example: None,
             per_connection: Vec::new(),
+            io: IoBackend::Epoll,
         }
     }
 
@@ -286,6 +295,10 @@ impl Sample {
         self.checked_answers += other.checked_answers;
         if self.wrong_answer_example.is_none() {
             self.wrong_answer_example = other.wrong_answer_example.clone();
+        }
+        if other.requests + other.errors() > 0 {
+            // One client, one backend: any sample that did something says which.
+            self.io = other.io;
         }
     }
 

@@ -206,6 +206,7 @@ impl<'c> Stream<'c> {
             by_epoch: std::mem::take(&mut self.tallies),
             threads: self.client.threads(),
             per_connection: std::mem::take(&mut self.per_connection),
+            io: self.client.io(),
         })
     }
 }
@@ -243,6 +244,7 @@ pub struct StreamTallies {
     /// Successful answers per connection over the whole stream, warm-up included (a
     /// connection's counts are not kept per window).
     per_connection: Vec<u64>,
+    io: super::IoBackend,
 }
 
 impl StreamTallies {
@@ -255,6 +257,7 @@ impl StreamTallies {
         }
         let mut sample = total.into_sample(elapsed, self.threads);
         sample.per_connection = self.per_connection.clone();
+        sample.io = self.io;
         sample
     }
 
@@ -264,6 +267,8 @@ impl StreamTallies {
         for tally in self.by_epoch.values() {
             total.merge(tally);
         }
-        total.into_sample(elapsed, self.threads)
+        let mut sample = total.into_sample(elapsed, self.threads);
+        sample.io = self.io;
+        sample
     }
 }
