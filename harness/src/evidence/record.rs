@@ -383,8 +383,8 @@ pub enum LowOccupancyCause {
     /// The warm-up never settled: requests of the start-up transient were still pending when
     /// the measured windows ended.
     NotSteady,
-    /// The server served some connections far less than others (Jain's index below 0.9):
-    /// their requests were pending while the others completed.
+    /// The server served some connections far less than others (Jain's index below 0.9, or a
+    /// connection never answered): their requests were pending while the others completed.
     StarvedConnections,
     /// Steady and fair, so connections sat without a request in flight: the client's delay
     /// between an answer and the next send, or a pipelined batch draining.
@@ -392,12 +392,15 @@ pub enum LowOccupancyCause {
 }
 
 impl LowOccupancyCause {
-    /// Assesses a low occupancy from the warm-up and the per-connection answers.
+    /// Assesses a low occupancy from the warm-up and the per-connection answers. Starvation
+    /// comes first: a connection the server never answered in the whole stream, or an index
+    /// below 0.9, also keeps a warm-up from settling (Node at 1,024 pipelined connections left
+    /// a fifth of them unanswered for 8 s), and it is the server's doing either way.
     pub fn of(warm_up: Option<&WarmUp>, fairness: Option<&Fairness>) -> Self {
-        if warm_up.is_some_and(|w| !w.settled()) {
-            Self::NotSteady
-        } else if fairness.is_some_and(|f| f.jain_index < FAIR_AT_LEAST) {
+        if fairness.is_some_and(|f| f.min == 0 || f.jain_index < FAIR_AT_LEAST) {
             Self::StarvedConnections
+        } else if warm_up.is_some_and(|w| !w.settled()) {
+            Self::NotSteady
         } else {
             Self::IdleConnections
         }
@@ -732,9 +735,14 @@ mod tests {
             let r = r.with_flags();
             (r.low_occupancy_cause, r.not_steady, r.flags().words())
         };
-        let (c, not_steady, words) = cause(WarmUpEnd::TimeLimit, starved);
+        let (c, not_steady, words) = cause(WarmUpEnd::TimeLimit, fair);
         assert_eq!(c, Some(LowOccupancyCause::NotSteady));
         assert!(not_steady && words.contains(&"not-steady"), "{words:?}");
+        // A warm-up that never settled because the server left connections unanswered.
+        let never = Fairness { min: 0, ..fair };
+        let (c, not_steady, _) = cause(WarmUpEnd::TimeLimit, never);
+        assert_eq!(c, Some(LowOccupancyCause::StarvedConnections));
+        assert!(not_steady);
         let (c, not_steady, words) = cause(WarmUpEnd::Steady, starved);
         assert_eq!(c, Some(LowOccupancyCause::StarvedConnections));
         assert!(!not_steady);

@@ -14,9 +14,10 @@ pub(super) const FLAGS_LEGEND: &str = "INVALID: errors above 0.1% of attempts or
 valid measurement; client-bound: the load client's CPU was at least 90% busy, so it may have \
 limited the run; not server-bound: the server's CPU was less than 90% busy, so something else \
 limited it; low-occupancy: a closed loop kept fewer than 90% of its connections busy (Little's \
-law), with its cause: not steady (the warm-up never settled, so start-up requests were still \
-pending), starved connections (the server answered some connections far less than others: \
-Jain's index below 0.9, fewest and most answers given) or idle connections (steady and fair, so \
+law), with its cause: starved connections (the server answered some connections far less than \
+others or never: Jain's index below 0.9 or a connection without an answer, fewest and most \
+answers given), not steady (the warm-up never settled, so start-up requests were still pending) \
+or idle connections (steady and fair, so \
 connections sat without a request: the client's delay, or a pipelined batch draining); \
 not-steady: the warm-up reached its limit before every connection had an answer and two \
 windows' rates agreed within 10%; few-requests: fewer than 1,000 requests, so percentiles \
