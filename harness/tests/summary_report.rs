@@ -336,6 +336,27 @@ fn run_with_limit(command: &mut Command, limit: Duration) -> (String, String) {
     (read(&out), read(&err))
 }
 
+/// The DOM of `page` after headless Chromium loaded it (a profile under `dir`), and its stderr.
+fn dump_dom(chromium: &Path, dir: &Path, page: &Path, extra: &[&str]) -> (String, String) {
+    let profile = format!("--user-data-dir={}", dir.join("profile").display());
+    let url = format!("file://{}", page.display());
+    let mut command = Command::new(chromium);
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]);
+    command
+        .args(extra)
+        .args([profile.as_str(), "--dump-dom", url.as_str()]);
+    run_with_limit(&mut command, Duration::from_secs(90))
+}
+
 #[test]
 fn index_html_renders_in_headless_chromium_with_every_chart_and_table() {
     let Some(chromium) = find_chromium() else {
@@ -345,25 +366,11 @@ fn index_html_renders_in_headless_chromium_with_every_chart_and_table() {
     let summary = fixture();
     let dir = tempfile::tempdir().unwrap();
     let paths = write_summary(&summary, &dir.path().join("report"), None).unwrap();
-    let profile = dir.path().join("profile");
-    let url = format!("file://{}", paths.html.display());
-    let (dom, stderr) = run_with_limit(
-        Command::new(&chromium).args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-            &format!("--user-data-dir={}", profile.display()),
-            "--dump-dom",
-            &url,
-        ]),
-        Duration::from_secs(90),
+    let (dom, stderr) = dump_dom(
+        &chromium,
+        dir.path(),
+        &paths.html,
+        &["--enable-logging=stderr", "--v=0"],
     );
     // The page has no script, so any console line (an error, a failed resource) is a fault.
     let console_errors: Vec<&str> = stderr
@@ -466,24 +473,7 @@ fn the_evidence_tables_fit_a_1280_px_page_with_rows_one_line_high() {
     let page = std::fs::read_to_string(&paths.html).unwrap();
     let probed = dir.path().join("probed.html");
     std::fs::write(&probed, page.replace("</body>", LAYOUT_PROBE)).unwrap();
-    let profile = dir.path().join("profile");
-    let (dom, stderr) = run_with_limit(
-        Command::new(&chromium).args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1280,900",
-            &format!("--user-data-dir={}", profile.display()),
-            "--dump-dom",
-            &format!("file://{}", probed.display()),
-        ]),
-        Duration::from_secs(90),
-    );
+    let (dom, stderr) = dump_dom(&chromium, dir.path(), &probed, &["--window-size=1280,900"]);
     let start = dom
         .find("data-layout=\"")
         .unwrap_or_else(|| panic!("the probe did not run; stderr:\n{stderr}"))
