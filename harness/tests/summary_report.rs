@@ -336,6 +336,15 @@ fn run_with_limit(command: &mut Command, limit: Duration) -> (String, String) {
     (read(&out), read(&err))
 }
 
+/// The fixture's summary, written as a page into a fresh folder: the summary, the folder (kept
+/// alive by the caller) and the page's path.
+fn fixture_page() -> (Summary, tempfile::TempDir, PathBuf) {
+    let summary = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_summary(&summary, &dir.path().join("report"), None).unwrap();
+    (summary, dir, paths.html)
+}
+
 /// The DOM of `page` after headless Chromium loaded it (a profile under `dir`), and its stderr.
 fn dump_dom(chromium: &Path, dir: &Path, page: &Path, extra: &[&str]) -> (String, String) {
     let profile = format!("--user-data-dir={}", dir.join("profile").display());
@@ -363,13 +372,11 @@ fn index_html_renders_in_headless_chromium_with_every_chart_and_table() {
         println!("skipped: chromium not installed (apt-get install chromium)");
         return;
     };
-    let summary = fixture();
-    let dir = tempfile::tempdir().unwrap();
-    let paths = write_summary(&summary, &dir.path().join("report"), None).unwrap();
+    let (summary, dir, html) = fixture_page();
     let (dom, stderr) = dump_dom(
         &chromium,
         dir.path(),
-        &paths.html,
+        &html,
         &["--enable-logging=stderr", "--v=0"],
     );
     // The page has no script, so any console line (an error, a failed resource) is a fault.
@@ -467,10 +474,8 @@ fn the_evidence_tables_fit_a_1280_px_page_with_rows_one_line_high() {
         println!("skipped: chromium not installed (apt-get install chromium)");
         return;
     };
-    let summary = fixture();
-    let dir = tempfile::tempdir().unwrap();
-    let paths = write_summary(&summary, &dir.path().join("report"), None).unwrap();
-    let page = std::fs::read_to_string(&paths.html).unwrap();
+    let (_, dir, html) = fixture_page();
+    let page = std::fs::read_to_string(&html).unwrap();
     let probed = dir.path().join("probed.html");
     std::fs::write(&probed, page.replace("</body>", LAYOUT_PROBE)).unwrap();
     let (dom, stderr) = dump_dom(&chromium, dir.path(), &probed, &["--window-size=1280,900"]);
