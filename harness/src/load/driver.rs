@@ -115,7 +115,10 @@ pub(crate) struct ThreadJob {
 impl ThreadJob {
     /// The tally of the current epoch, handing over the previous epoch's counts first.
     pub(crate) fn tally(&self) -> std::cell::RefMut<'_, Tally> {
-        let epoch = self.shared.epoch.load(Ordering::Relaxed);
+        self.tally_in(self.shared.epoch.load(Ordering::Relaxed))
+    }
+
+    fn tally_in(&self, epoch: u64) -> std::cell::RefMut<'_, Tally> {
         let mut tally = self.tally.borrow_mut();
         if tally.epoch != epoch {
             let done = std::mem::replace(&mut *tally, Tally::new(epoch));
@@ -130,9 +133,23 @@ impl ThreadJob {
         let _ = self.events.send(Event::Tally(Box::new(done)));
     }
 
-    /// Counts one finished attempt and closes the open window when it was the last one.
-    fn finished_one(&self) {
-        let n = self.shared.completed.fetch_add(1, Ordering::Relaxed) + 1;
+    /// Counts one finished attempt, closing the open window when it was the last one, and lets
+    /// `record` put it in the tally of its epoch. A window's tally holds at least the attempts
+    /// that closed it: the stream moves the epoch to the window and then reads the count, so an
+    /// attempt counted after that read sees the window in the epoch it reads after counting; and
+    /// one that closes or precedes the window's end read the window's epoch before counting.
+    /// The sequentially consistent order of the epoch and the count is what makes both hold.
+    fn finish_attempt(&self, record: impl FnOnce(&mut Tally)) {
+        let before = self.shared.epoch.load(Ordering::SeqCst);
+        let n = self.shared.completed.fetch_add(1, Ordering::SeqCst) + 1;
+        let after = self.shared.epoch.load(Ordering::SeqCst);
+        let in_window = |epoch: u64| epoch % 2 == 1;
+        let epoch = if in_window(after) || !in_window(before) {
+            after
+        } else {
+            before
+        };
+        record(&mut self.tally_in(epoch));
         let end = self.shared.window_end.load(Ordering::Relaxed);
         if n >= end
             && self
@@ -162,8 +179,7 @@ impl ThreadJob {
 
     pub(crate) fn error(&self, kind: ErrorKind) {
         self.shared.failed.fetch_add(1, Ordering::Relaxed);
-        self.tally().error(kind);
-        self.finished_one();
+        self.finish_attempt(|tally| tally.error(kind));
     }
 
     fn wrong_answer(&self, request: &RequestTemplate, what: String) {
@@ -736,11 +752,10 @@ pub(crate) fn settle(
         checked => checked.is_some(),
     };
     let latency_us = u64::try_from(done.duration_since(from).as_micros()).unwrap_or(u64::MAX);
-    let mut tally = job.tally();
-    tally.success(latency_us);
-    tally.checked_answers += u64::from(checked);
-    drop(tally);
-    job.finished_one();
+    job.finish_attempt(|tally| {
+        tally.success(latency_us);
+        tally.checked_answers += u64::from(checked);
+    });
     true
 }
 

@@ -103,8 +103,10 @@ impl<'c> Stream<'c> {
         let number = self.windows;
         while self.window_ends.try_recv().is_ok() {}
         let opened = Instant::now();
-        self.shared.epoch.store(2 * number - 1, Ordering::Relaxed);
-        let start_count = self.shared.completed.load(Ordering::Relaxed);
+        // Sequentially consistent with the client threads' counting (`finish_attempt`), so
+        // every attempt counted towards the window is tallied in it.
+        self.shared.epoch.store(2 * number - 1, Ordering::SeqCst);
+        let start_count = self.shared.completed.load(Ordering::SeqCst);
         let target = start_count + completions.max(1);
         let timed_from = Instant::now();
         self.shared.window_end.store(target, Ordering::Release);
@@ -164,8 +166,13 @@ impl<'c> Stream<'c> {
         while let Ok(event) = self.events.try_recv() {
             self.absorb(event);
         }
-        let oldest_kept = (2 * self.windows).saturating_sub(self.keep_windows.saturating_mul(2));
-        self.tallies.retain(|epoch, _| *epoch > oldest_kept);
+        // Until more windows than are kept have opened, everything is kept, the counts from
+        // before the first window included.
+        if let Some(dropped_up_to) =
+            (2 * self.windows).checked_sub(self.keep_windows.saturating_mul(2))
+        {
+            self.tallies.retain(|epoch, _| *epoch > dropped_up_to);
+        }
     }
 
     fn absorb(&mut self, event: Event) {
