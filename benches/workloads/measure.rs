@@ -15,7 +15,7 @@ use stampede_harness::evidence::{INVALID_ERROR_RATIO, OpenLoopRun, ResultRecord,
 use stampede_harness::load::{LoadClient, RunPlan};
 use stampede_harness::sampling::SampledStream;
 use stampede_harness::session::{LoadSetup, Measurement, VerifiedServer};
-use stampede_harness::steady::SteadyRule;
+use stampede_harness::steady::{self, SteadyRule};
 
 use stampede_harness::workload::{BenchCase, Sampling};
 
@@ -95,6 +95,12 @@ impl Bench {
             None => None,
         };
         let measured = self.measured_windows(sampling);
+        let rule = SteadyRule::at_most(if self.quick() {
+            QUICK_LONGEST_WARM_UP
+        } else {
+            LONGEST_WARM_UP
+        });
+        let began = steady::prime(&mut client, case.pipeline, rule.max).map_err(|e| at(&e))?;
         let plan = RunPlan::stream(STREAM_LIMIT).with_pipeline(case.pipeline);
         let mut run = SampledStream::start(
             &mut client,
@@ -107,11 +113,7 @@ impl Bench {
         if let Some(bg) = &background {
             run = run.with_companion(bg.counter());
         }
-        let warm_up = run.settle(SteadyRule::at_most(if self.quick() {
-            QUICK_LONGEST_WARM_UP
-        } else {
-            LONGEST_WARM_UP
-        }));
+        let warm_up = run.settle_since(rule, began);
         if !warm_up.settled() {
             println!("    {id}: {}", warm_up.describe());
         }

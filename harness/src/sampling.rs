@@ -89,7 +89,12 @@ impl<'c> SampledStream<'c> {
     /// has passed; its last window's rate is a first estimate of capacity, to size the
     /// measurement.
     pub fn settle(&mut self, rule: SteadyRule) -> WarmUp {
-        crate::steady::settle(&self.stream, self.depth, rule)
+        self.settle_since(rule, Instant::now())
+    }
+
+    /// As [`Self::settle`], for a warm-up that began at `began` (see [`crate::steady::prime`]).
+    pub fn settle_since(&mut self, rule: SteadyRule, began: Instant) -> WarmUp {
+        crate::steady::settle(&self.stream, self.depth, rule, began)
     }
 
     /// Attempts finished so far, and how many failed (warm-up included).

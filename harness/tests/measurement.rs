@@ -13,7 +13,7 @@ use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::process::{RunningServer, ServerConfig};
 use stampede_harness::sampling::SampledStream;
-use stampede_harness::steady::{SteadyRule, WarmUpEnd};
+use stampede_harness::steady::{self, SteadyRule, WarmUpEnd};
 
 /// The tests here measure time; run one at a time so they do not take each other's CPU.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -112,6 +112,33 @@ fn the_measured_windows_begin_after_a_start_up_transient() {
         slowest_us < 100_000,
         "a transient answer ({slowest_us} us) is in the record"
     );
+}
+
+#[test]
+fn a_pipelined_warm_up_first_has_every_connection_answered_one_request_at_a_time() {
+    let _serial = serial();
+    let server = mock(MockBehavior {
+        slow_start: Some(Duration::from_millis(100)),
+        ..MockBehavior::default()
+    });
+    let mut load = client(server.addr(), 8, "/plaintext");
+    // Unpipelined load needs no priming: nothing is sent.
+    steady::prime(&mut load, 1, Duration::from_secs(20)).unwrap();
+    assert_eq!(server.requests_served(), 0);
+
+    let began = steady::prime(&mut load, 16, Duration::from_secs(20)).unwrap();
+    // The 8th connection's first answer comes 800 ms after its first request; the priming
+    // waited for it, one request at a time (it never reached a 16-deep batch).
+    assert!(began.elapsed() >= Duration::from_millis(800));
+    assert!(server.requests_served() >= 8);
+    let plan = RunPlan::stream(Duration::from_secs(60)).with_pipeline(16);
+    let mut run = SampledStream::start(&mut load, &plan, None, None, 2).unwrap();
+    let warm_up = run.settle_since(SteadyRule::at_most(Duration::from_secs(20)), began);
+    assert_eq!(warm_up.ended, WarmUpEnd::Steady, "{warm_up:?}");
+    assert_eq!(warm_up.answered_connections, 8);
+    // The warm-up's length counts the priming.
+    assert!(warm_up.duration_ms >= 800, "{warm_up:?}");
+    run.window(100).unwrap();
 }
 
 #[test]
