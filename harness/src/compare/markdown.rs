@@ -151,8 +151,9 @@ fn verdict_line(report: &CompareReport) -> String {
         .reason
         .as_deref()
         .map_or(String::new(), |r| format!(" — {r}"));
+    let blind = blind_sentence(report).unwrap_or_default();
     format!(
-        "{head}{reason}. Family of {} comparisons (targets × workloads × 2 metrics), family-wise false-alarm rate ≤ {:.0}% (Holm, α split over {} planned looks; {} taken). Threshold ±{}%. Exit status {}.",
+        "{head}{reason}.{blind} Family of {} comparisons (targets × workloads × 2 metrics), family-wise false-alarm rate ≤ {:.0}% (Holm, α split over {} planned looks; {} taken). Threshold ±{}%. Exit status {}.",
         report.family_size,
         report.sequential.alpha * 100.0,
         report.sequential.schedule.looks(),
@@ -160,6 +161,31 @@ fn verdict_line(report: &CompareReport) -> String {
         report.threshold_pct,
         report.exit_status
     )
+}
+
+/// Names the comparisons the duet could not see, and what would let it, or `None`. Said in
+/// the verdict line: a quiet "inconclusive" (or a "no regression" decided on CPU alone) would
+/// hide that the gate, not the code, was the limit.
+fn blind_sentence(report: &CompareReport) -> Option<String> {
+    let blind: Vec<String> = report
+        .comparisons
+        .iter()
+        .filter(|c| c.outcome.discards.blind())
+        .map(|c| {
+            let d = &c.outcome.discards;
+            format!(
+                "{} {} ({} of {} rounds client-bound)",
+                c.target, c.workload, d.client_bound, d.attempted
+            )
+        })
+        .collect();
+    (!blind.is_empty()).then(|| {
+        format!(
+            " **The duet was blind** on {}: the load clients (CPUs {}), not the servers, set the pace, so a change there could not show. To see one: gate these with `--metric instructions` (no load client), or run on a machine with twice the CPUs (the clients get half).",
+            blind.join(", "),
+            report.client_cpus
+        )
+    })
 }
 
 /// The null control in one line, or `None` when it did not run.
@@ -297,6 +323,15 @@ mod tests {
     use crate::compare::sequential::{SequentialOptions, run_sequence, test_options, test_side};
 
     fn report(cpu_change: f64, control_change: f64) -> CompareReport {
+        report_with_client(cpu_change, control_change, 0.5)
+    }
+
+    /// A two-comparison report whose load clients were `client_cpu_busy` in every round.
+    fn report_with_client(
+        cpu_change: f64,
+        control_change: f64,
+        client_cpu_busy: f64,
+    ) -> CompareReport {
         let sequential = SequentialOptions {
             max_time: Duration::from_secs(600),
             ..test_options(true)
@@ -312,7 +347,7 @@ mod tests {
                     base: test_side(10.0),
                     head: test_side(10.0 * (1.0 + cpu_change) * noise),
                     control: Some(test_side(10.0 * (1.0 + control_change) / noise)),
-                    client_cpu_busy: 0.5,
+                    client_cpu_busy,
                 })
             },
             || Duration::ZERO,
@@ -387,6 +422,25 @@ mod tests {
             text.contains("unchanged") && text.contains("Family of 4"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_duet_whose_clients_set_the_pace_says_it_was_blind_and_names_the_fix() {
+        let r = report_with_client(0.15, 0.0, CLIENT_BOUND_FROM);
+        assert_ne!(r.verdict, RunVerdict::Regressed, "{:?}", r.reason);
+        let md = render_markdown(&r);
+        let verdict = md
+            .lines()
+            .find(|l| l.contains("Family of"))
+            .unwrap_or_default();
+        assert!(
+            verdict.contains("**The duet was blind** on actix plaintext ("),
+            "{verdict}"
+        );
+        assert!(verdict.contains("rounds client-bound"), "{verdict}");
+        assert!(verdict.contains("--metric instructions"), "{verdict}");
+        // A run whose clients had room says nothing of the kind.
+        assert!(!render_markdown(&report(0.15, 0.0)).contains("blind"));
     }
 
     #[test]

@@ -149,6 +149,12 @@ impl DiscardCounts {
         }
     }
 
+    /// Whether the gate's own load hid this comparison: more than a quarter of its rounds were
+    /// client-bound, a cause the gate controls (unlike errors or a noisy neighbour).
+    pub fn blind(&self) -> bool {
+        self.attempted > 0 && self.client_bound as f64 > MOST_DISCARDED * self.attempted as f64
+    }
+
     /// Adds another pair's counts.
     pub fn absorb(&mut self, other: &Self) {
         self.attempted += other.attempted;
