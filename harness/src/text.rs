@@ -15,6 +15,14 @@ pub fn file_tail(path: &std::path::Path, n: usize) -> String {
     }
 }
 
+/// The last `n` lines of what a finished command wrote, its stdout then its stderr: the
+/// excerpt an error about a failed build or setup step quotes.
+pub fn output_tail(output: &std::process::Output, n: usize) -> String {
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    tail_lines(&text, n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
