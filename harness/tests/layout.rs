@@ -1,8 +1,53 @@
-//! README's layout table against the harness's modules: a public module without a row, or a
-//! row naming no module, fails here, so the table cannot drift from the code.
+//! README's layout table and glossary against the harness's modules: a public module without a
+//! row, a row naming no module, or a glossary entry citing a type or module that is gone fails
+//! here, so neither can drift from the code.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+/// The `a::b` or `a::b::Type` paths cited in the `## Glossary` section.
+fn glossary_paths(readme: &str) -> Vec<String> {
+    let section: Vec<&str> = readme
+        .lines()
+        .skip_while(|line| !line.starts_with("## Glossary"))
+        .skip(1)
+        .take_while(|line| !line.starts_with("## "))
+        .collect();
+    section
+        .join("\n")
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|span| span.contains("::") && !span.contains(' '))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Glossary paths that name no module, or a type its module does not declare.
+fn dangling_paths(modules: &[Module], src: &Path, paths: &[String]) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|path| {
+            let (module, last) = path.rsplit_once("::").unwrap_or(("", path));
+            if last.starts_with(char::is_lowercase) {
+                return !modules.iter().any(|m| &m.path == *path);
+            }
+            // The module's file, or any file of its folder (a type re-exported from a child).
+            let dir = src.join(module.replace("::", "/"));
+            let mut files = vec![dir.with_extension("rs")];
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                files.extend(entries.flatten().map(|e| e.path()));
+            }
+            !files.iter().any(|file| {
+                let text = std::fs::read_to_string(file).unwrap_or_default();
+                ["struct", "enum", "type", "trait"]
+                    .iter()
+                    .any(|kind| text.contains(&format!("pub {kind} {last} ")))
+            })
+        })
+        .cloned()
+        .collect()
+}
 
 /// A module of the harness, as `parent::child` from the crate root, and whether it is reachable
 /// from outside (it and every module above it `pub`).
@@ -148,6 +193,23 @@ fn every_row_of_the_readme_layout_table_names_a_module_of_the_harness() {
 }
 
 #[test]
+fn every_type_and_module_the_glossary_cites_exists() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let readme = std::fs::read_to_string(src.join("../../README.md")).expect("README.md");
+    let paths = glossary_paths(&readme);
+    assert!(
+        paths.iter().any(|p| p == "catalog::Target"),
+        "the glossary cites its types: {paths:?}"
+    );
+    let dangling = dangling_paths(&harness_modules(), &src, &paths);
+    assert!(
+        dangling.is_empty(),
+        "README.md's glossary cites what the harness no longer has: {}; follow the rename",
+        dangling.join(", ")
+    );
+}
+
+#[test]
 fn a_public_module_without_a_row_is_reported_and_a_private_one_is_not() {
     let readme = "## Layout\n\nHarness modules, in order:\n\n| module | what |\n| --- | --- \
                   |\n| `a` | the a |\n\n## Next\n";
@@ -163,6 +225,17 @@ fn a_public_module_without_a_row_is_reported_and_a_private_one_is_not() {
         stale_rows(&modules[..1], &["a".into(), "gone".into()]),
         ["gone"]
     );
+}
+
+#[test]
+fn a_glossary_path_to_a_gone_type_or_module_is_reported() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let readme =
+        "## Glossary\n\n| `catalog::Target` | `catalog::Gone`, `no::where` |\n\n## Layout\n";
+    let paths = glossary_paths(readme);
+    assert_eq!(paths, ["catalog::Target", "catalog::Gone", "no::where"]);
+    let dangling = dangling_paths(&harness_modules(), &src, &paths);
+    assert_eq!(dangling, ["catalog::Gone", "no::where"]);
 }
 
 #[test]

@@ -35,9 +35,13 @@ impl Default for TrendSettings {
     }
 }
 
+/// The old name of [`MetricTrends`] ("report" is the summary's word): kept only until
+/// `history/page.rs` and `src/cli/history.rs` say `MetricTrends`.
+pub type TrendReport = MetricTrends;
+
 /// Every trend of one metric.
 #[derive(Clone, Debug, Serialize)]
-pub struct TrendReport {
+pub struct MetricTrends {
     /// The figure followed.
     pub metric: Metric,
     /// Its unit.
@@ -107,14 +111,14 @@ pub fn analyse(
     filter: Option<&Regex>,
     metric: Metric,
     settings: &TrendSettings,
-) -> TrendReport {
+) -> MetricTrends {
     let mut by_id: BTreeMap<String, Vec<Point>> = BTreeMap::new();
     for point in points {
         if filter.is_none_or(|f| f.is_match(&point.bench_id)) {
             by_id.entry(point.bench_id.clone()).or_default().push(point);
         }
     }
-    let mut report = TrendReport {
+    let mut found = MetricTrends {
         metric,
         unit: metric.unit(),
         higher_is_better: metric.higher_is_better(),
@@ -157,7 +161,7 @@ pub fn analyse(
                 reasons.push(format!("mode {their_mode} vs {mode}"));
             }
             reasons.extend(fingerprint.differences(&reference));
-            report.apart.push(Apart {
+            found.apart.push(Apart {
                 bench_id: bench_id.clone(),
                 mode: their_mode,
                 fingerprint_short: fingerprint.short(),
@@ -167,7 +171,7 @@ pub fn analyse(
         }
         let skip = runs.len().saturating_sub(settings.window);
         runs.drain(..skip);
-        report.trends.push(Trend {
+        found.trends.push(Trend {
             previous: previous_of(&runs),
             change_points: change_points_of(&runs, &settings.changepoint),
             fingerprint_short: reference.short(),
@@ -178,7 +182,7 @@ pub fn analyse(
             left_out,
         });
     }
-    report
+    found
 }
 
 /// A change point in one metric's trend, as listed beside another metric's table.
@@ -275,13 +279,13 @@ mod tests {
 
     #[test]
     fn a_step_between_two_commits_is_placed_at_the_second_commit() {
-        let report = analyse(
+        let found = analyse(
             stepped("plaintext/actix/c64"),
             None,
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        let trend = &report.trends[0];
+        let trend = &found.trends[0];
         assert_eq!(trend.runs.len(), 12);
         assert_eq!(trend.change_points.len(), 1);
         let cp = &trend.change_points[0];
@@ -302,13 +306,13 @@ mod tests {
         for p in &mut points[6..] {
             p.toolchain = Some("go1.23".into());
         }
-        let report = analyse(
+        let found = analyse(
             points,
             None,
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        let cp = &report.trends[0].change_points[0];
+        let cp = &found.trends[0].change_points[0];
         assert_eq!(
             cp.versions_changed.as_deref(),
             Some("gin 1.10.0, go1.22 -> gin 1.10.0, go1.23")
@@ -322,14 +326,14 @@ mod tests {
             point("json/gin/c64", 1, "a", 51.0, "6.1", "full"),
         ];
         points.extend((2..6).map(|i| point("json/gin/c64", i, "a", 60.0, "6.1", "quick")));
-        let report = analyse(
+        let found = analyse(
             points,
             None,
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        assert_eq!(report.trends[0].runs.len(), 4);
-        let reasons: Vec<&str> = report.apart.iter().map(|a| a.reason.as_str()).collect();
+        assert_eq!(found.trends[0].runs.len(), 4);
+        let reasons: Vec<&str> = found.apart.iter().map(|a| a.reason.as_str()).collect();
         assert_eq!(reasons, ["mode full vs quick", "kernel 6.0 vs 6.1"]);
     }
 
@@ -340,15 +344,15 @@ mod tests {
         points[3].flags = vec!["invalid".into()];
         points[4].value = None;
         let filter = Regex::new("^plaintext/").unwrap();
-        let report = analyse(
+        let found = analyse(
             points,
             Some(&filter),
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        assert_eq!(report.trends.len(), 1);
-        assert_eq!(report.trends[0].runs.len(), 10);
-        assert_eq!(report.trends[0].left_out, 2);
+        assert_eq!(found.trends.len(), 1);
+        assert_eq!(found.trends[0].runs.len(), 10);
+        assert_eq!(found.trends[0].left_out, 2);
     }
 
     #[test]
@@ -357,13 +361,13 @@ mod tests {
         for p in &mut points {
             p.value = None;
         }
-        let report = analyse(
+        let found = analyse(
             points,
             None,
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        assert!(report.trends.is_empty() && report.apart.is_empty());
+        assert!(found.trends.is_empty() && found.apart.is_empty());
     }
 
     #[test]
@@ -372,13 +376,13 @@ mod tests {
             window: 5,
             ..TrendSettings::default()
         };
-        let report = analyse(
+        let found = analyse(
             stepped("plaintext/axum/c1"),
             None,
             Metric::RequestsPerSec,
             &settings,
         );
-        assert_eq!(report.trends[0].runs.len(), 5);
-        assert_eq!(report.trends[0].runs[0].run_id, "run7");
+        assert_eq!(found.trends[0].runs.len(), 5);
+        assert_eq!(found.trends[0].runs[0].run_id, "run7");
     }
 }

@@ -112,7 +112,7 @@ pub struct OpenLoopSettings {
     /// Fractions of each target's own measured capacity.
     pub fractions: Vec<f64>,
     /// Samples each run aims for (10,000 leave 10 beyond p99.9).
-    pub target_samples: u64,
+    pub samples_goal: u64,
     /// Shortest run.
     pub min_seconds: f64,
     /// Longest run, whatever the samples.
@@ -120,9 +120,9 @@ pub struct OpenLoopSettings {
 }
 
 impl OpenLoopSettings {
-    /// How long to run at `rate_per_sec` to get the target samples, within the bounds.
+    /// How long to run at `rate_per_sec` to get the goal of samples, within the bounds.
     pub fn seconds_at(&self, rate_per_sec: f64) -> f64 {
-        (self.target_samples as f64 / rate_per_sec.max(1e-9))
+        (self.samples_goal as f64 / rate_per_sec.max(1e-9))
             .clamp(self.min_seconds, self.max_seconds)
     }
 }
