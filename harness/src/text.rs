@@ -33,4 +33,15 @@ mod tests {
         assert_eq!(tail_lines("a", 5), "a");
         assert_eq!(tail_lines("", 5), "");
     }
+
+    #[test]
+    fn a_failed_commands_excerpt_is_its_stdout_then_its_stderr_cut_to_the_last_lines() {
+        use std::os::unix::process::ExitStatusExt;
+        let output = std::process::Output {
+            status: std::process::ExitStatus::from_raw(256),
+            stdout: b"compiling\nlinking\n".to_vec(),
+            stderr: b"error: no\n".to_vec(),
+        };
+        assert_eq!(output_tail(&output, 2), "linking\nerror: no");
+    }
 }
