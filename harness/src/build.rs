@@ -103,12 +103,10 @@ fn run_build(catalog: &Catalog, target: &Target, spec: &BuildSpec) -> Result<(),
         source,
     })?;
     if !output.status.success() {
-        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&output.stderr));
         return Err(BuildError::Failed {
             target: target.name.clone(),
             status: output.status,
-            output_tail: crate::text::tail_lines(&text, 30),
+            output_tail: crate::text::output_tail(&output, 30),
         });
     }
     Ok(())

@@ -207,10 +207,7 @@ impl RunningServer {
 
     /// A handle for reading the server's CPU time and memory from any thread.
     pub fn probe(&self) -> ServerProbe {
-        ServerProbe::new(
-            self.pid(),
-            self.cgroup.as_ref().map(|g| g.dir().to_path_buf()),
-        )
+        probe_of(self.child.as_ref(), self.cgroup.as_ref())
     }
 
     /// The configuration it was started with.
@@ -273,24 +270,13 @@ impl RunningServer {
     }
 
     fn stop_inner(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
+        let child = self.child.take()?;
         let group = Pid::from_raw(i32::try_from(child.id()).ok()?);
-        let _ = killpg(group, Signal::SIGTERM);
-        let deadline = Instant::now() + STOP_GRACE;
-        let mut status = None;
-        while Instant::now() < deadline {
-            if let Ok(Some(s)) = child.try_wait() {
-                status = Some(s);
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        // Whatever is left of the group (the leader, or workers that outlived it) is killed.
+        let status = stop_in_steps(child, &[(Signal::SIGTERM, STOP_GRACE)], |signal| {
+            let _ = killpg(group, signal);
+        });
+        // Whatever is left of the group (workers that outlived the leader) is killed.
         let _ = killpg(group, Signal::SIGKILL);
-        if status.is_none() {
-            let _ = kill(group, Signal::SIGKILL);
-            status = child.wait().ok();
-        }
         status
     }
 }
@@ -299,6 +285,38 @@ impl Drop for RunningServer {
     fn drop(&mut self) {
         self.stop_inner();
     }
+}
+
+/// A handle for reading the CPU time and memory of a child the harness started: from its
+/// cgroup when it has one, else from its process tree.
+pub(crate) fn probe_of(child: Option<&Child>, cgroup: Option<&ServerCgroup>) -> ServerProbe {
+    ServerProbe::new(
+        child.map_or(0, Child::id),
+        cgroup.map(|g| g.dir().to_path_buf()),
+    )
+}
+
+/// Stops `child` in steps: each signal (sent by `send`, to the child or its group), then up to
+/// its grace period for the child to exit; SIGKILL and a reap when no step worked. Returns the
+/// child's exit status (`None` when it cannot be reaped).
+pub(crate) fn stop_in_steps(
+    mut child: Child,
+    steps: &[(Signal, Duration)],
+    send: impl Fn(Signal),
+) -> Option<ExitStatus> {
+    let pid = Pid::from_raw(i32::try_from(child.id()).ok()?);
+    for &(signal, grace) in steps {
+        send(signal);
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let _ = kill(pid, Signal::SIGKILL);
+    child.wait().ok()
 }
 
 /// A port the OS reports free on `host` right now. For an address this namespace does not have

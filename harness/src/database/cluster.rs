@@ -33,6 +33,7 @@ use crate::cpus::CpuSet;
 use crate::metrics::ServerProbe;
 use crate::metrics::cgroup::ServerCgroup;
 use crate::metrics::procfs::{all_processes, tree_of};
+use crate::process::{probe_of, stop_in_steps};
 
 /// How long a fast shutdown (SIGINT: end sessions, checkpoint) may take before an immediate one.
 pub const FAST_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -227,10 +228,7 @@ impl RunningDatabase {
     /// A handle for reading PostgreSQL's CPU time and memory from any thread: its cgroup when
     /// it has one, else the postmaster's process tree.
     pub fn probe(&self) -> ServerProbe {
-        ServerProbe::new(
-            self.pid(),
-            self.cgroup.as_ref().map(|g| g.dir().to_path_buf()),
-        )
+        probe_of(self.child.as_ref(), self.cgroup.as_ref())
     }
 
     /// The installation it runs from.
@@ -323,27 +321,19 @@ impl RunningDatabase {
     }
 
     /// Fast shutdown, then immediate, then SIGKILL; then SIGKILL to whatever of it is left.
-    fn shut_down(&self, mut child: Child) -> Option<ExitStatus> {
+    fn shut_down(&self, child: Child) -> Option<ExitStatus> {
         let pid = Pid::from_raw(i32::try_from(child.id()).ok()?);
         let tree: Vec<u32> = tree_of(child.id(), &all_processes())
             .iter()
             .map(|p| p.pid)
             .collect();
-        let mut status = None;
-        for (signal, grace) in [
+        let steps = [
             (Signal::SIGINT, FAST_SHUTDOWN_GRACE),
             (Signal::SIGQUIT, IMMEDIATE_SHUTDOWN_GRACE),
-        ] {
+        ];
+        let status = stop_in_steps(child, &steps, |signal| {
             let _ = kill(pid, signal);
-            status = wait_for_exit(&mut child, grace);
-            if status.is_some() {
-                break;
-            }
-        }
-        if status.is_none() {
-            let _ = kill(pid, Signal::SIGKILL);
-            status = child.wait().ok();
-        }
+        });
         let leftovers = match &self.cgroup {
             Some(group) => group.pids(),
             None => tree.into_iter().filter(|p| is_postgres(*p)).collect(),
@@ -361,17 +351,6 @@ impl Drop for RunningDatabase {
     fn drop(&mut self) {
         self.stop_inner();
     }
-}
-
-fn wait_for_exit(child: &mut Child, grace: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    None
 }
 
 /// True when `pid` is (still) a PostgreSQL process, not one that reused its number.

@@ -110,12 +110,10 @@ impl ClusterFolder {
             source,
         })?;
         if !output.status.success() {
-            let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-            text.push_str(&String::from_utf8_lossy(&output.stderr));
             return Err(DatabaseError::Failed {
                 step: "initdb".to_owned(),
                 status: output.status,
-                output_tail: crate::text::tail_lines(&text, 20),
+                output_tail: crate::text::output_tail(&output, 20),
             });
         }
         let conf = self.data.join("postgresql.conf");

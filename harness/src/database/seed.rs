@@ -68,11 +68,9 @@ fn run_psql(
     if output.status.success() {
         return Ok(());
     }
-    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&output.stderr));
     Err(DatabaseError::Failed {
         step: format!("psql -d {database} -f {}", script.display()),
         status: output.status,
-        output_tail: crate::text::tail_lines(&text, 20),
+        output_tail: crate::text::output_tail(&output, 20),
     })
 }

@@ -26,6 +26,7 @@ pub mod import;
 pub mod metric;
 mod migrate;
 pub mod page;
+mod series;
 pub mod trend;
 
 use std::path::{Path, PathBuf};

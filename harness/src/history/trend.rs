@@ -9,10 +9,12 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::HistoryError;
-use super::changepoint::{self, Settings};
+use super::changepoint::Settings;
 use super::db::{History, Point};
 use super::fingerprint::Fingerprint;
 use super::metric::Metric;
+pub use super::series::{CommitChange, Previous, RunValue, short};
+use super::series::{change_points_of, previous_of};
 
 /// How much history is analysed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -33,9 +35,13 @@ impl Default for TrendSettings {
     }
 }
 
+/// The old name of [`MetricTrends`] ("report" is the summary's word): kept only until
+/// `history/page.rs` and `src/cli/history.rs` say `MetricTrends`.
+pub type TrendReport = MetricTrends;
+
 /// Every trend of one metric.
 #[derive(Clone, Debug, Serialize)]
-pub struct TrendReport {
+pub struct MetricTrends {
     /// The figure followed.
     pub metric: Metric,
     /// Its unit.
@@ -76,85 +82,6 @@ impl Trend {
     }
 }
 
-/// One run's figure.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RunValue {
-    /// The run.
-    pub run_id: String,
-    /// When its record was written.
-    pub time: String,
-    /// Commit, with `-dirty` for uncommitted changes.
-    pub commit: String,
-    /// The figure.
-    pub value: f64,
-    /// Flags its record raised.
-    pub flags: Vec<String>,
-    /// Toolchain and framework versions of the target, as recorded.
-    pub versions: String,
-}
-
-/// The latest run against the one before it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Previous {
-    /// The previous run's figure.
-    pub value: f64,
-    /// Its commit.
-    pub commit: String,
-    /// latest / previous - 1.
-    pub relative_change: f64,
-}
-
-/// A change point placed on the commits.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CommitChange {
-    /// Index into [`Trend::runs`] of the first run at the new level.
-    pub index: usize,
-    /// That run's commit: where the change shows first.
-    pub commit: String,
-    /// The commit of the run before it.
-    pub previous_commit: String,
-    /// True when both runs are of the same commit: the machine drifted, the code did not.
-    pub within_commit: bool,
-    /// Mean after / mean before - 1.
-    pub relative_change: f64,
-    /// Mean of the segment before.
-    pub mean_before: f64,
-    /// Mean of the segment after.
-    pub mean_after: f64,
-    /// Permutation p-value.
-    pub p_value: f64,
-    /// The toolchain or framework changed between the two runs: `old -> new`.
-    pub versions_changed: Option<String>,
-}
-
-/// The first 10 characters of a commit, keeping a `-dirty` suffix.
-pub fn short(commit: &str) -> String {
-    let (hash, dirty) = match commit.strip_suffix("-dirty") {
-        Some(h) => (h, "-dirty"),
-        None => (commit, ""),
-    };
-    format!("{}{dirty}", hash.chars().take(10).collect::<String>())
-}
-
-impl CommitChange {
-    /// The change in words, for the page and the terminal: `-10.0% at bbbb (after aaaa), p =
-    /// 0.001`, or `... between runs of bbbb (same commit: the machine drifted)`.
-    pub fn describe(&self) -> String {
-        let change = format!("{:+.1}%", self.relative_change * 100.0);
-        let commit = short(&self.commit);
-        if self.within_commit {
-            return format!("{change} between runs of {commit} (same commit: the machine drifted)");
-        }
-        let versions = self.versions_changed.as_ref();
-        format!(
-            "{change} at {commit} (after {}), p = {:.3}{}",
-            short(&self.previous_commit),
-            self.p_value,
-            versions.map_or_else(String::new, |v| format!(", versions {v}"))
-        )
-    }
-}
-
 /// Runs of a benchmark ID on another machine or in another mode than its latest run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Apart {
@@ -184,14 +111,14 @@ pub fn analyse(
     filter: Option<&Regex>,
     metric: Metric,
     settings: &TrendSettings,
-) -> TrendReport {
+) -> MetricTrends {
     let mut by_id: BTreeMap<String, Vec<Point>> = BTreeMap::new();
     for point in points {
         if filter.is_none_or(|f| f.is_match(&point.bench_id)) {
             by_id.entry(point.bench_id.clone()).or_default().push(point);
         }
     }
-    let mut report = TrendReport {
+    let mut found = MetricTrends {
         metric,
         unit: metric.unit(),
         higher_is_better: metric.higher_is_better(),
@@ -234,7 +161,7 @@ pub fn analyse(
                 reasons.push(format!("mode {their_mode} vs {mode}"));
             }
             reasons.extend(fingerprint.differences(&reference));
-            report.apart.push(Apart {
+            found.apart.push(Apart {
                 bench_id: bench_id.clone(),
                 mode: their_mode,
                 fingerprint_short: fingerprint.short(),
@@ -244,7 +171,7 @@ pub fn analyse(
         }
         let skip = runs.len().saturating_sub(settings.window);
         runs.drain(..skip);
-        report.trends.push(Trend {
+        found.trends.push(Trend {
             previous: previous_of(&runs),
             change_points: change_points_of(&runs, &settings.changepoint),
             fingerprint_short: reference.short(),
@@ -255,7 +182,7 @@ pub fn analyse(
             left_out,
         });
     }
-    report
+    found
 }
 
 /// A change point in one metric's trend, as listed beside another metric's table.
@@ -291,43 +218,6 @@ pub fn change_points_besides(
     Ok(found)
 }
 
-fn previous_of(runs: &[RunValue]) -> Option<Previous> {
-    let [.., before, last] = runs else {
-        return None;
-    };
-    Some(Previous {
-        value: before.value,
-        commit: before.commit.clone(),
-        relative_change: if before.value == 0.0 {
-            0.0
-        } else {
-            last.value / before.value - 1.0
-        },
-    })
-}
-
-fn change_points_of(runs: &[RunValue], settings: &Settings) -> Vec<CommitChange> {
-    let values: Vec<f64> = runs.iter().map(|r| r.value).collect();
-    changepoint::detect(&values, settings)
-        .into_iter()
-        .filter_map(|cp| {
-            let (before, after) = (runs.get(cp.index.checked_sub(1)?)?, runs.get(cp.index)?);
-            Some(CommitChange {
-                index: cp.index,
-                commit: after.commit.clone(),
-                previous_commit: before.commit.clone(),
-                within_commit: after.commit == before.commit,
-                relative_change: cp.relative_change(),
-                mean_before: cp.mean_before,
-                mean_after: cp.mean_after,
-                p_value: cp.p_value,
-                versions_changed: (before.versions != after.versions)
-                    .then(|| format!("{} -> {}", before.versions, after.versions)),
-            })
-        })
-        .collect()
-}
-
 fn versions_of(toolchain: Option<&str>, framework: Option<&str>) -> String {
     [framework, toolchain]
         .into_iter()
@@ -347,12 +237,6 @@ fn commit_label(commit: &str, dirty: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn commits_are_shortened_keeping_the_dirty_mark() {
-        assert_eq!(short("0123456789abcdef-dirty"), "0123456789-dirty");
-        assert_eq!(short("abc"), "abc");
-    }
 
     fn machine(kernel: &str) -> Fingerprint {
         Fingerprint {
@@ -395,13 +279,13 @@ mod tests {
 
     #[test]
     fn a_step_between_two_commits_is_placed_at_the_second_commit() {
-        let report = analyse(
+        let found = analyse(
             stepped("plaintext/actix/c64"),
             None,
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        let trend = &report.trends[0];
+        let trend = &found.trends[0];
         assert_eq!(trend.runs.len(), 12);
         assert_eq!(trend.change_points.len(), 1);
         let cp = &trend.change_points[0];
@@ -422,13 +306,13 @@ mod tests {
         for p in &mut points[6..] {
             p.toolchain = Some("go1.23".into());
         }
-        let report = analyse(
+        let found = analyse(
             points,
             None,
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        let cp = &report.trends[0].change_points[0];
+        let cp = &found.trends[0].change_points[0];
         assert_eq!(
             cp.versions_changed.as_deref(),
             Some("gin 1.10.0, go1.22 -> gin 1.10.0, go1.23")
@@ -442,14 +326,14 @@ mod tests {
             point("json/gin/c64", 1, "a", 51.0, "6.1", "full"),
         ];
         points.extend((2..6).map(|i| point("json/gin/c64", i, "a", 60.0, "6.1", "quick")));
-        let report = analyse(
+        let found = analyse(
             points,
             None,
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        assert_eq!(report.trends[0].runs.len(), 4);
-        let reasons: Vec<&str> = report.apart.iter().map(|a| a.reason.as_str()).collect();
+        assert_eq!(found.trends[0].runs.len(), 4);
+        let reasons: Vec<&str> = found.apart.iter().map(|a| a.reason.as_str()).collect();
         assert_eq!(reasons, ["mode full vs quick", "kernel 6.0 vs 6.1"]);
     }
 
@@ -460,15 +344,15 @@ mod tests {
         points[3].flags = vec!["invalid".into()];
         points[4].value = None;
         let filter = Regex::new("^plaintext/").unwrap();
-        let report = analyse(
+        let found = analyse(
             points,
             Some(&filter),
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        assert_eq!(report.trends.len(), 1);
-        assert_eq!(report.trends[0].runs.len(), 10);
-        assert_eq!(report.trends[0].left_out, 2);
+        assert_eq!(found.trends.len(), 1);
+        assert_eq!(found.trends[0].runs.len(), 10);
+        assert_eq!(found.trends[0].left_out, 2);
     }
 
     #[test]
@@ -477,13 +361,13 @@ mod tests {
         for p in &mut points {
             p.value = None;
         }
-        let report = analyse(
+        let found = analyse(
             points,
             None,
             Metric::RequestsPerSec,
             &TrendSettings::default(),
         );
-        assert!(report.trends.is_empty() && report.apart.is_empty());
+        assert!(found.trends.is_empty() && found.apart.is_empty());
     }
 
     #[test]
@@ -492,13 +376,13 @@ mod tests {
             window: 5,
             ..TrendSettings::default()
         };
-        let report = analyse(
+        let found = analyse(
             stepped("plaintext/axum/c1"),
             None,
             Metric::RequestsPerSec,
             &settings,
         );
-        assert_eq!(report.trends[0].runs.len(), 5);
-        assert_eq!(report.trends[0].runs[0].run_id, "run7");
+        assert_eq!(found.trends[0].runs.len(), 5);
+        assert_eq!(found.trends[0].runs[0].run_id, "run7");
     }
 }

@@ -2,7 +2,8 @@
 //! success vector for every workload's request: `stampede verify` replays every vector on every
 //! target before any load, so a target without a handler for a workload fails there, naming it.
 
-use super::spec::{AnswerSource, WorkloadDef, WorkloadSpec};
+use super::definition::{AnswerSource, WorkloadDef};
+use super::spec::WorkloadSpec;
 use crate::load::check::Answer;
 use crate::vectors::Vector;
 

@@ -5,7 +5,8 @@
 use serde::Deserialize;
 
 use super::Workload;
-use super::spec::{GroupEntry, WorkloadSpec};
+use super::entries::GroupEntry;
+use super::spec::WorkloadSpec;
 
 /// How Criterion samples a group.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]

@@ -4,6 +4,8 @@
 //! a handler per target language (docs/adding-a-workload.md); nothing here names one.
 
 mod answers;
+mod definition;
+mod entries;
 mod groups;
 mod served;
 mod spec;
@@ -13,12 +15,10 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
+pub use definition::{AnswerSource, DefaultFor, OpenLoopSettings, ParamDef, WorkloadDef};
 pub use groups::{Background, BenchCase, BenchGroup, Sampling, Tail};
 pub use served::not_served_line;
-pub use spec::{
-    AnswerSource, DefaultFor, OpenLoopSettings, ParamDef, WorkloadDef, WorkloadSpec,
-    WorkloadSpecError,
-};
+pub use spec::{WorkloadSpec, WorkloadSpecError};
 
 use crate::load::RequestTemplate;
 use crate::vectors::Vector;

@@ -24,7 +24,7 @@ fn addr() -> SocketAddr {
 /// A spec of `workloads` entries after a small `[open_loop]`.
 fn spec_of(workloads: &str) -> Result<WorkloadSpec, WorkloadSpecError> {
     let text = format!(
-        "[open_loop]\nfractions = [0.5]\ntarget_samples = 100\nmin_seconds = 1.0\nmax_seconds = 2.0\n{workloads}"
+        "[open_loop]\nfractions = [0.5]\nsamples_goal = 100\nmin_seconds = 1.0\nmax_seconds = 2.0\n{workloads}"
     );
     WorkloadSpec::parse(&text, Path::new("workloads.toml"))
 }
