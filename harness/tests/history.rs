@@ -121,7 +121,9 @@ fn a_step_only_the_instruction_counts_see_is_listed_beside_the_requests_per_sec_
         let count = fixture("actix", "plaintext", &[per_request * wobble; 3]);
         let mut meta = run(100 + n, commit);
         meta.mode = ICOUNT_MODE.into();
-        history.append(&meta, &[icount_record(&count)]).unwrap();
+        history
+            .append(&meta, &[icount_record(&count).unwrap()])
+            .unwrap();
     }
     let settings = TrendSettings::default();
     let table = analyse(
@@ -246,7 +248,9 @@ fn the_trend_page_has_a_section_per_figure_and_a_chart_per_benchmark_naming_the_
         let mut meta = run(100 + n, commit);
         meta.mode = ICOUNT_MODE.into();
         let count = fixture("actix", "plaintext", &[per_request; 3]);
-        history.append(&meta, &[icount_record(&count)]).unwrap();
+        history
+            .append(&meta, &[icount_record(&count).unwrap()])
+            .unwrap();
     }
     let reports: Vec<_> = [Metric::RequestsPerSec, Metric::Instructions]
         .into_iter()

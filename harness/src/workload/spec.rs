@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::groups::{BenchGroup, Sampling};
 use super::{Workload, WorkloadError};
+use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
 use crate::bodies::BodyKind;
 
 /// What is wrong with a workloads file.
@@ -342,8 +343,9 @@ impl WorkloadSpec {
         self.groups.iter().map(|g| g.name.clone()).collect()
     }
 
-    /// Every benchmark ID of these groups over `targets`, in the order the bench runs them.
-    pub fn benchmark_ids(&self, targets: &[String]) -> Vec<String> {
+    /// Every benchmark ID of these groups over `targets`, in the order the bench runs them;
+    /// refused when a target's name holds a '/'.
+    pub fn benchmark_ids(&self, targets: &[String]) -> Result<Vec<BenchmarkId>, BenchmarkIdError> {
         self.groups
             .iter()
             .flat_map(|group| {

@@ -144,7 +144,7 @@ fn measure(
     let (a, used_a) = side_value(claim, &claim.a, &side_a, &base, &param)?;
     let (b, used_b) = side_value(claim, &claim.b, &side_b, &base, &param)?;
     let used: Vec<&ResultRecord> = used_a.into_iter().chain(used_b).collect();
-    check.inputs = used.iter().map(|r| r.id.clone()).unique().collect();
+    check.inputs = used.iter().map(|r| r.id.to_string()).unique().collect();
     check.setup = setup_text(&used);
     let (show_a, show_b) = (claim.metric.show(a.1), claim.metric.show(b.1));
     check.measured = format!("{} {show_a} ÷ {} {show_b}", a.0, b.0);

@@ -188,7 +188,8 @@ impl Metric {
         let (id, name) = (&r.id, quantile_name(q));
         let named = |p: &&Percentile| quantile_name(p.quantile) == name;
         let p = run.percentiles.iter().find(named);
-        let p = p.ok_or_else(|| format!("{id} lacks p{name}; {}", remedy::for_missing(id)))?;
+        let p =
+            p.ok_or_else(|| format!("{id} lacks p{name}; {}", remedy::for_missing(id.as_str())))?;
         let beyond = p.samples_beyond;
         let na = || {
             let remedy = remedy::for_samples(q, run.rate_per_sec, beyond);
