@@ -135,7 +135,7 @@ fn render_text(report: &TrendReport, path: &Path) -> String {
     let width = report
         .trends
         .iter()
-        .map(|t| t.bench_id.len())
+        .map(|t| t.bench_id.as_str().len())
         .max()
         .unwrap_or(8)
         .max(8);
@@ -213,7 +213,11 @@ fn render_besides(besides: &[MetricChange], shown: Metric) -> String {
         "\nchange points in the other figures ({}; --metric NAME shows one's table):\n",
         others.join(", ")
     );
-    let width = besides.iter().map(|b| b.bench_id.len()).max().unwrap_or(8);
+    let width = besides
+        .iter()
+        .map(|b| b.bench_id.as_str().len())
+        .max()
+        .unwrap_or(8);
     for b in besides {
         let _ = writeln!(
             out,
@@ -417,7 +421,7 @@ mod tests {
         let found = render_besides(
             &[MetricChange {
                 metric: Metric::Instructions,
-                bench_id: "plaintext/actix/icount".into(),
+                bench_id: "plaintext/actix/icount".parse().unwrap(),
                 change,
             }],
             Metric::RequestsPerSec,

@@ -13,6 +13,7 @@ use super::changepoint::{self, Settings};
 use super::db::{History, Point};
 use super::fingerprint::Fingerprint;
 use super::metric::Metric;
+use crate::benchmark_id::BenchmarkId;
 
 /// How much history is analysed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,7 +53,7 @@ pub struct TrendReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct Trend {
     /// Benchmark ID.
-    pub bench_id: String,
+    pub bench_id: BenchmarkId,
     /// Mode of every run in the series.
     pub mode: String,
     /// Machine of every run in the series.
@@ -159,7 +160,7 @@ impl CommitChange {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Apart {
     /// Benchmark ID.
-    pub bench_id: String,
+    pub bench_id: BenchmarkId,
     /// Their mode.
     pub mode: String,
     /// Short name of their machine.
@@ -185,9 +186,9 @@ pub fn analyse(
     metric: Metric,
     settings: &TrendSettings,
 ) -> TrendReport {
-    let mut by_id: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+    let mut by_id: BTreeMap<BenchmarkId, Vec<Point>> = BTreeMap::new();
     for point in points {
-        if filter.is_none_or(|f| f.is_match(&point.bench_id)) {
+        if filter.is_none_or(|f| f.is_match(point.bench_id.as_str())) {
             by_id.entry(point.bench_id.clone()).or_default().push(point);
         }
     }
@@ -264,7 +265,7 @@ pub struct MetricChange {
     /// The figure that changed.
     pub metric: Metric,
     /// Its benchmark ID.
-    pub bench_id: String,
+    pub bench_id: BenchmarkId,
     /// Where and how much.
     pub change: CommitChange,
 }
@@ -366,7 +367,7 @@ mod tests {
 
     fn point(id: &str, i: usize, commit: &str, value: f64, kernel: &str, mode: &str) -> Point {
         Point {
-            bench_id: id.into(),
+            bench_id: id.parse().unwrap(),
             run_id: format!("run{i}"),
             time: format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60),
             git_commit: commit.into(),

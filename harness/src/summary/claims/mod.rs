@@ -167,7 +167,7 @@ impl Metric {
         let label = open_loop.unwrap_or("common rate");
         let run = r.open_loop.iter().find(|run| run.label == label);
         let run = run.ok_or_else(|| {
-            let filter = format!("^{}$", r.id);
+            let filter = r.id.filter();
             let remedy = remedy::for_missing_open_loop(&filter);
             format!("{} has no open-loop run at {label}; {remedy}", r.id)
         })?;
