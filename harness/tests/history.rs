@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
+use stampede_harness::benchmark_id::BenchmarkId;
 use stampede_harness::history::icount::{ICOUNT_MODE, record as icount_record};
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::page::write_page;
@@ -203,13 +204,15 @@ fn write_results(dir: &Path) {
         let mut r = record(id, n, 1000.0 + n as f64);
         r["git_commit"] = json!("0123456789abcdef");
         std::fs::write(
-            dir.join(format!("{}.json", id.replace('/', "__"))),
+            dir.join(id.parse::<BenchmarkId>().unwrap().file_name()),
             r.to_string(),
         )
         .unwrap();
     }
     std::fs::write(dir.join("notes.json"), r#"{"hello": 1}"#).unwrap();
     std::fs::write(dir.join("broken.json"), "{").unwrap();
+    let two_parts = record("json/actix", 2, 1000.0);
+    std::fs::write(dir.join("two-parts.json"), two_parts.to_string()).unwrap();
 }
 
 #[test]
@@ -220,7 +223,12 @@ fn importing_a_results_folder_twice_adds_its_records_once() {
     let history = History::open(&dir.path().join("h.sqlite")).unwrap();
     let first = import_dir(&history, &results, "quick").unwrap();
     assert_eq!((first.files, first.added, first.already_present), (2, 2, 0));
-    assert_eq!(first.skipped.len(), 2, "{:?}", first.skipped);
+    assert_eq!(first.skipped.len(), 3, "{:?}", first.skipped);
+    let refused = first.skipped.iter().find(|s| s.contains("two-parts.json"));
+    assert!(
+        refused.is_some_and(|s| s.contains("\"json/actix\"")),
+        "{refused:?}"
+    );
     let second = import_dir(&history, &results, "quick").unwrap();
     assert_eq!((second.added, second.already_present), (0, 2));
     let points = history.points(Metric::RequestsPerSec).unwrap();
