@@ -38,7 +38,9 @@ fn run(n: usize, commit: &str) -> RunMeta {
 
 /// A record shaped like `results::ResultRecord`, plus fields newer records may carry.
 fn record(id: &str, n: usize, requests_per_sec: f64) -> Value {
-    let target = id.split('/').nth(1).unwrap_or("x");
+    let target = id
+        .parse::<BenchmarkId>()
+        .map_or("x".into(), |id| id.target().to_owned());
     json!({
         "id": id, "workload": "plaintext", "target": target, "param": "c64",
         "language": "Rust", "framework": "actix-web 4.11.0", "toolchain": "cargo 1.95.0",
