@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use stampede_harness::benchmark_id::BenchmarkId;
+
 fn stampede(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stampede"))
         .args(args)
@@ -21,7 +23,7 @@ fn write_result(dir: &Path, id: &str, n: u32, requests_per_sec: f64, commit: &st
         "setup": {"server_cpus": "0", "client_cpus": "1"},
         "git_commit": commit, "time": format!("2026-11-22T10:00:{n:02}Z"),
     });
-    let name = format!("{}-{n}.json", id.replace('/', "__"));
+    let name = format!("{n}-{}", id.parse::<BenchmarkId>().unwrap().file_name());
     std::fs::write(dir.join(name), record.to_string()).unwrap();
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use criterion::BenchmarkId;
 use criterion::measurement::WallTime;
+use stampede_harness::benchmark_id::BenchmarkId as Id;
 use stampede_harness::evidence;
 use stampede_harness::evidence::{INVALID_ERROR_RATIO, OpenLoopRun, ResultRecord, RunMode};
 use stampede_harness::load::{LoadClient, RunPlan};
@@ -68,7 +69,7 @@ impl Bench {
         &self,
         group: &mut criterion::BenchmarkGroup<'_, WallTime>,
         bench_id: BenchmarkId,
-        id: &str,
+        id: &Id,
         verified: &mut VerifiedServer,
         case: &BenchCase,
         sampling: Sampling,
@@ -233,7 +234,7 @@ impl Bench {
     fn tails(
         &self,
         client: &mut LoadClient,
-        id: &str,
+        id: &Id,
         case: &BenchCase,
         capacity_per_sec: f64,
     ) -> Result<Vec<OpenLoopRun>, String> {

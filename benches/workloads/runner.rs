@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use stampede_harness::benchmark_id::BenchmarkId as Id;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::evidence::{RunContext, RunMode};
@@ -169,28 +170,36 @@ impl Bench {
         for target in &targets {
             // A partial target runs the cases of the workloads it serves; the rest of the
             // group is one line (once per run), never a failure.
-            let ids: Vec<(String, &BenchCase)> = group
+            let ids: Result<Vec<(Id, &BenchCase)>, _> = group
                 .cases
                 .iter()
                 .filter(|case| case.served_by(target))
-                .map(|case| (group.benchmark_id(&target.name, case), case))
+                .map(|case| group.benchmark_id(&target.name, case).map(|id| (id, case)))
                 .collect();
+            let ids = match ids {
+                Ok(ids) => ids,
+                Err(err) => {
+                    self.fail(err.to_string());
+                    continue;
+                }
+            };
             let unserved = group.cases.iter().filter(|case| !case.served_by(target));
-            let mut unserved_ids = unserved.map(|case| group.benchmark_id(&target.name, case));
-            if unserved_ids.any(|id| self.filter.runs(&id))
+            let mut unserved_ids =
+                unserved.filter_map(|case| group.benchmark_id(&target.name, case).ok());
+            if unserved_ids.any(|id| self.filter.runs(id.as_str()))
                 && let Some(line) = group.not_served_line(target)
                 && self.skips_reported.insert(line.clone())
             {
                 println!("{line}");
             }
             if matches!(self.filter, IdFilter::ListOnly) {
-                for (_, case) in &ids {
-                    let bench_id = BenchmarkId::new(&target.name, &case.id);
+                for (id, _) in &ids {
+                    let bench_id = BenchmarkId::new(id.target(), id.case());
                     criterion_group.bench_function(bench_id, |b| b.iter(|| ()));
                 }
                 continue;
             }
-            if !ids.iter().any(|(id, _)| self.filter.runs(id)) {
+            if !ids.iter().any(|(id, _)| self.filter.runs(id.as_str())) {
                 continue;
             }
             let mut verified = match self.start(&target.name) {
@@ -206,8 +215,8 @@ impl Bench {
                     continue;
                 }
             };
-            for (id, case) in ids.iter().filter(|(id, _)| self.filter.runs(id)) {
-                let bench_id = BenchmarkId::new(&target.name, &case.id);
+            for (id, case) in ids.iter().filter(|(id, _)| self.filter.runs(id.as_str())) {
+                let bench_id = BenchmarkId::new(id.target(), id.case());
                 if let Err(err) = self.measure(
                     &mut criterion_group,
                     bench_id,

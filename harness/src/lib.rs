@@ -8,6 +8,7 @@
 //! [`load_report`] is what `stampede load` prints, [`compare`] the duet A/B.
 
 pub mod badinput;
+pub mod benchmark_id;
 pub mod bodies;
 pub mod build;
 pub mod catalog;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::benchmark_id::BenchmarkId;
 use crate::build::{BuildError, ensure_built};
 use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
@@ -296,19 +297,14 @@ impl VerifiedServer {
     pub fn result_record(
         &self,
         context: &RunContext,
-        id: &str,
+        id: &BenchmarkId,
         measurement: &Measurement,
         load: &LoadSetup,
         open_loop: Vec<OpenLoopRun>,
     ) -> ResultRecord {
         let config = self.server.config();
         let sample = &measurement.sample;
-        let mut parts = id.splitn(3, '/');
-        let (workload, _, param) = (
-            parts.next().unwrap_or(""),
-            parts.next(),
-            parts.next().unwrap_or(""),
-        );
+        let (workload, param) = (id.group(), id.case());
         let usage = measurement.usage.unwrap_or(ServerUsage {
             cpu_seconds: 0.0,
             wall_seconds: 0.0,
@@ -319,7 +315,7 @@ impl VerifiedServer {
         });
         ResultRecord {
             schema_version: SCHEMA_VERSION,
-            id: id.to_owned(),
+            id: id.clone(),
             workload: workload.to_owned(),
             target: self.target.name.clone(),
             param: param.to_owned(),

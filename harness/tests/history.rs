@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
+use stampede_harness::benchmark_id::BenchmarkId;
 use stampede_harness::history::icount::{ICOUNT_MODE, record as icount_record};
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::page::write_page;
@@ -37,7 +38,9 @@ fn run(n: usize, commit: &str) -> RunMeta {
 
 /// A record shaped like `results::ResultRecord`, plus fields newer records may carry.
 fn record(id: &str, n: usize, requests_per_sec: f64) -> Value {
-    let target = id.split('/').nth(1).unwrap_or("x");
+    let target = id
+        .parse::<BenchmarkId>()
+        .map_or("x".into(), |id| id.target().to_owned());
     json!({
         "id": id, "workload": "plaintext", "target": target, "param": "c64",
         "language": "Rust", "framework": "actix-web 4.11.0", "toolchain": "cargo 1.95.0",
@@ -121,7 +124,9 @@ fn a_step_only_the_instruction_counts_see_is_listed_beside_the_requests_per_sec_
         let count = fixture("actix", "plaintext", &[per_request * wobble; 3]);
         let mut meta = run(100 + n, commit);
         meta.mode = ICOUNT_MODE.into();
-        history.append(&meta, &[icount_record(&count)]).unwrap();
+        history
+            .append(&meta, &[icount_record(&count).unwrap()])
+            .unwrap();
     }
     let settings = TrendSettings::default();
     let table = analyse(
@@ -201,13 +206,15 @@ fn write_results(dir: &Path) {
         let mut r = record(id, n, 1000.0 + n as f64);
         r["git_commit"] = json!("0123456789abcdef");
         std::fs::write(
-            dir.join(format!("{}.json", id.replace('/', "__"))),
+            dir.join(id.parse::<BenchmarkId>().unwrap().file_name()),
             r.to_string(),
         )
         .unwrap();
     }
     std::fs::write(dir.join("notes.json"), r#"{"hello": 1}"#).unwrap();
     std::fs::write(dir.join("broken.json"), "{").unwrap();
+    let two_parts = record("json/actix", 2, 1000.0);
+    std::fs::write(dir.join("two-parts.json"), two_parts.to_string()).unwrap();
 }
 
 #[test]
@@ -218,7 +225,12 @@ fn importing_a_results_folder_twice_adds_its_records_once() {
     let history = History::open(&dir.path().join("h.sqlite")).unwrap();
     let first = import_dir(&history, &results, "quick").unwrap();
     assert_eq!((first.files, first.added, first.already_present), (2, 2, 0));
-    assert_eq!(first.skipped.len(), 2, "{:?}", first.skipped);
+    assert_eq!(first.skipped.len(), 3, "{:?}", first.skipped);
+    let refused = first.skipped.iter().find(|s| s.contains("two-parts.json"));
+    assert!(
+        refused.is_some_and(|s| s.contains("\"json/actix\"")),
+        "{refused:?}"
+    );
     let second = import_dir(&history, &results, "quick").unwrap();
     assert_eq!((second.added, second.already_present), (0, 2));
     let points = history.points(Metric::RequestsPerSec).unwrap();
@@ -246,7 +258,9 @@ fn the_trend_page_has_a_section_per_figure_and_a_chart_per_benchmark_naming_the_
         let mut meta = run(100 + n, commit);
         meta.mode = ICOUNT_MODE.into();
         let count = fixture("actix", "plaintext", &[per_request; 3]);
-        history.append(&meta, &[icount_record(&count)]).unwrap();
+        history
+            .append(&meta, &[icount_record(&count).unwrap()])
+            .unwrap();
     }
     let reports: Vec<_> = [Metric::RequestsPerSec, Metric::Instructions]
         .into_iter()

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use stampede_harness::benchmark_id::BenchmarkId;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::compare::CompareReport;
 use stampede_harness::cpus::CpuSplit;
@@ -134,7 +135,7 @@ fn render_text(report: &TrendReport, path: &Path) -> String {
     let width = report
         .trends
         .iter()
-        .map(|t| t.bench_id.len())
+        .map(|t| t.bench_id.as_str().len())
         .max()
         .unwrap_or(8)
         .max(8);
@@ -212,7 +213,11 @@ fn render_besides(besides: &[MetricChange], shown: Metric) -> String {
         "\nchange points in the other figures ({}; --metric NAME shows one's table):\n",
         others.join(", ")
     );
-    let width = besides.iter().map(|b| b.bench_id.len()).max().unwrap_or(8);
+    let width = besides
+        .iter()
+        .map(|b| b.bench_id.as_str().len())
+        .max()
+        .unwrap_or(8);
     for b in besides {
         let _ = writeln!(
             out,
@@ -267,20 +272,18 @@ pub(crate) fn keep_load_result(
     if measurement.usage.is_none() {
         return;
     }
-    let rate = load
-        .rate_per_sec
-        .map_or_else(String::new, |r| format!("-r{r}"));
-    // A pipelined run is another benchmark (TechEmpower's method), never a point of the
-    // unpipelined series.
-    let depth = if load.pipeline > 1 {
-        format!("-p{}", load.pipeline)
-    } else {
-        String::new()
-    };
-    let id = format!(
-        "{workload}/{}/c{}{depth}{rate}",
-        verified.target.name, load.connections
+    let (name, connections) = (workload.to_string(), load.connections);
+    let id = BenchmarkId::of_load(
+        &name,
+        &verified.target.name,
+        connections,
+        load.pipeline,
+        load.rate_per_sec,
     );
+    let id = match id {
+        Ok(id) => id,
+        Err(err) => return eprintln!("warning: not kept in the history: {err}"),
+    };
     let context = RunContext::detect(catalog.root(), RunMode::Cli);
     let open_loop = load
         .rate_per_sec
@@ -310,19 +313,24 @@ pub(crate) fn keep_compare_result(
     head_commit: Option<&str>,
     report: &CompareReport,
 ) {
-    let records = compare_records(&report.comparisons, report.connections);
     let fingerprint = Fingerprint::detect(&report.server_cpus, &report.client_cpus);
-    let kept = keep_records(explicit, COMPARE_MODE, fingerprint, head_commit, &records);
-    say_kept(kept, records.len(), "comparison");
+    let kept = compare_records(&report.comparisons, report.connections)
+        .map_err(anyhow::Error::from)
+        .and_then(|records| {
+            keep_records(explicit, COMPARE_MODE, fingerprint, head_commit, &records)
+        });
+    say_kept(kept, report.comparisons.len(), "comparison");
 }
 
 /// Keeps `stampede icount` counts in the history (mode `icount`). The machine is recorded
 /// without a CPU split: Valgrind runs a server's threads one at a time, on whichever CPU.
 pub(crate) fn keep_icount_result(explicit: Option<&Path>, counts: &[IcountRecord]) {
-    let records: Vec<_> = counts.iter().map(icount_record).collect();
+    let records: Result<Vec<_>, _> = counts.iter().map(icount_record).collect();
     let fingerprint = Fingerprint::detect("-", "-");
-    let kept = keep_records(explicit, ICOUNT_MODE, fingerprint, None, &records);
-    say_kept(kept, records.len(), "count");
+    let kept = records
+        .map_err(anyhow::Error::from)
+        .and_then(|records| keep_records(explicit, ICOUNT_MODE, fingerprint, None, &records));
+    say_kept(kept, counts.len(), "count");
 }
 
 /// Appends `records` as one run written by `source` (also its mode), at `commit` if given,
@@ -413,7 +421,7 @@ mod tests {
         let found = render_besides(
             &[MetricChange {
                 metric: Metric::Instructions,
-                bench_id: "plaintext/actix/icount".into(),
+                bench_id: "plaintext/actix/icount".parse().unwrap(),
                 change,
             }],
             Metric::RequestsPerSec,

@@ -7,6 +7,7 @@ use super::record::{
     ClientEvidence, Machine, OpenLoopRun, ResultRecord, RunMode, SCHEMA_VERSION, SendLag,
     ServerEvidence, Setup,
 };
+use crate::benchmark_id::BenchmarkId;
 use crate::load::LatencySummary;
 use crate::load::latency::Percentile;
 use crate::metrics::CpuSource;
@@ -22,19 +23,20 @@ pub fn records(spec: &str) -> Vec<ResultRecord> {
 }
 
 /// A result of `<workload>/<target>/<param>` with round figures: `rps` requests/s, p99 = 10 x
-/// p50, peak PSS `pss_mib` (idle half that), one open-loop run at the common rate.
+/// p50, peak PSS `pss_mib` (idle half that), one open-loop run at the common rate. Panics on
+/// an ID that is not of that form: a fixture's mistake.
 pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
-    let mut parts = id.split('/').map(str::to_owned);
+    let id: BenchmarkId = id.parse().unwrap_or_else(|err| panic!("{err}"));
     let (workload, target, param) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
+        id.group().to_owned(),
+        id.target().to_owned(),
+        id.case().to_owned(),
     );
     let digits: String = param.chars().filter(char::is_ascii_digit).collect();
     let connections = digits.parse().unwrap_or(1);
     ResultRecord {
         schema_version: SCHEMA_VERSION,
-        id: id.into(),
+        id,
         language: match target.as_str() {
             t if t.starts_with("node") => "JavaScript",
             t if t.starts_with('a') => "Rust",

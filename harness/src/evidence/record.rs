@@ -12,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::benchmark_id::BenchmarkId;
 use crate::load::latency::Percentile;
 use crate::load::{Fairness, LatencySummary};
 use crate::metrics::CpuSource;
@@ -268,7 +269,7 @@ pub struct ResultRecord {
     /// Version of this format.
     pub schema_version: u32,
     /// `<workload>/<target>/<param>`.
-    pub id: String,
+    pub id: BenchmarkId,
     /// Workload family (the Criterion group).
     pub workload: String,
     pub target: String,
@@ -550,9 +551,9 @@ impl ResultRecord {
         }
     }
 
-    /// The file name for this id: slashes become `__`.
+    /// The file name for this id.
     pub fn file_name(&self) -> String {
-        format!("{}.json", self.id.replace('/', "__"))
+        self.id.file_name()
     }
 
     /// Writes `dir/<id>.json` (atomically: a temporary file then a rename).

@@ -166,7 +166,7 @@ mod tests {
             })
             .collect();
         Trend {
-            bench_id: "plaintext/actix/c64".into(),
+            bench_id: "plaintext/actix/c64".parse().unwrap(),
             mode: "quick".into(),
             fingerprint: Fingerprint {
                 cpu_model: "cpu".into(),

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
 use crate::compare::Comparison;
 
 /// The mode compare runs are stored with.
@@ -30,8 +31,12 @@ pub struct HeadFigures<'a> {
     pub verdict: &'a str,
 }
 
-/// One record per comparison, IDs `<workload>/<target>/c<connections>`.
-pub fn records(comparisons: &[Comparison], connections: usize) -> Vec<Value> {
+/// One record per comparison, IDs `<workload>/<target>/c<connections>`; refused when a
+/// target's name holds a '/'.
+pub fn records(
+    comparisons: &[Comparison],
+    connections: usize,
+) -> Result<Vec<Value>, BenchmarkIdError> {
     comparisons
         .iter()
         .map(|c| {
@@ -51,12 +56,13 @@ pub fn records(comparisons: &[Comparison], connections: usize) -> Vec<Value> {
 }
 
 /// The history record of one comparison's head side.
-pub fn record(head: &HeadFigures<'_>) -> Value {
-    json!({
-        "id": format!("{}/{}/c{}", head.workload, head.target, head.connections),
+pub fn record(head: &HeadFigures<'_>) -> Result<Value, BenchmarkIdError> {
+    let id = BenchmarkId::of_load(head.workload, head.target, head.connections, 1, None)?;
+    Ok(json!({
+        "id": &id,
         "workload": head.workload,
         "target": head.target,
-        "param": format!("c{}", head.connections),
+        "param": id.case(),
         "requests_per_sec": head.head_requests_per_sec,
         "server": {"cpu_us_per_request": head.head_cpu_us},
         "compare": {
@@ -64,7 +70,7 @@ pub fn record(head: &HeadFigures<'_>) -> Value {
             "rounds": head.rounds,
             "verdict": head.verdict,
         },
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -83,7 +89,8 @@ mod tests {
             head_cpu_us: 11.5,
             rounds: 12,
             verdict: "regressed",
-        });
+        })
+        .unwrap();
         assert_eq!(out["id"], "plaintext/actix/c32");
         assert_eq!(Metric::RequestsPerSec.extract(&out), Some(90.0));
         assert_eq!(Metric::CpuUs.extract(&out), Some(11.5));

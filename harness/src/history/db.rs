@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::types::Type;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -14,6 +15,7 @@ use super::HistoryError;
 use super::fingerprint::{Fingerprint, RunMeta};
 use super::metric::{Metric, flags_of};
 use super::migrate::{MigrateError, latest_version, migrate};
+use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
 
 /// Environment variable naming a history file to share across checkouts.
 pub const HISTORY_ENV: &str = "STAMPEDE_HISTORY";
@@ -42,7 +44,7 @@ pub struct History {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Point {
     /// Benchmark ID.
-    pub bench_id: String,
+    pub bench_id: BenchmarkId,
     /// The run that wrote it.
     pub run_id: String,
     /// When the record was written (RFC 3339).
@@ -191,6 +193,9 @@ impl History {
                 let bench_id = text("id").ok_or_else(|| {
                     HistoryError::Json("a record without an `id` field cannot be kept".into())
                 })?;
+                let bench_id: BenchmarkId = bench_id
+                    .parse()
+                    .map_err(|e: BenchmarkIdError| HistoryError::Json(e.to_string()))?;
                 let run = meta.as_stated_by(record);
                 insert_run
                     .execute(params![
@@ -208,7 +213,7 @@ impl History {
                 written += insert
                     .execute(params![
                         run.run_id,
-                        bench_id,
+                        bench_id.as_str(),
                         text("time").unwrap_or_else(|| meta.started_at.clone()),
                         fingerprint.key(),
                         to_json(&fingerprint)?,
@@ -251,7 +256,9 @@ impl History {
                 let flags_json: String = r.get(10)?;
                 Ok((
                     Point {
-                        bench_id: r.get(0)?,
+                        bench_id: r.get::<_, String>(0)?.parse().map_err(|e| {
+                            rusqlite::Error::FromSqlConversionFailure(0, Type::Text, Box::new(e))
+                        })?,
                         run_id: r.get(1)?,
                         time: r.get(2)?,
                         git_commit: r.get(3)?,

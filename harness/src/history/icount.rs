@@ -4,24 +4,26 @@
 
 use serde_json::{Value, json};
 
+use crate::benchmark_id::{BenchmarkId, BenchmarkIdError, ICOUNT_CASE};
 use crate::icount::IcountRecord;
 
-/// The mode and the ID suffix icount records are stored with.
-pub const ICOUNT_MODE: &str = "icount";
+/// The mode icount records are stored with: their IDs' case.
+pub const ICOUNT_MODE: &str = ICOUNT_CASE;
 
 /// The history record of one target and workload's count, the whole count kept beside the
-/// figure the history follows.
-pub fn record(count: &IcountRecord) -> Value {
-    json!({
-        "id": format!("{}/{}/{ICOUNT_MODE}", count.workload, count.target),
+/// figure the history follows; refused when the target's name holds a '/'.
+pub fn record(count: &IcountRecord) -> Result<Value, BenchmarkIdError> {
+    let id = BenchmarkId::of_icount(&count.workload, &count.target)?;
+    Ok(json!({
+        "id": &id,
         "workload": count.workload,
         "target": count.target,
-        "param": ICOUNT_MODE,
+        "param": id.case(),
         "instructions_per_request": count.instructions_per_request,
         "toolchain": count.tool,
         "time": count.recorded_at,
         "icount": count,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -32,7 +34,7 @@ mod tests {
 
     #[test]
     fn a_count_becomes_a_record_whose_figure_is_its_median_per_request() {
-        let out = record(&fixture("actix", "plaintext", &[16610.0, 16613.0, 16620.0]));
+        let out = record(&fixture("actix", "plaintext", &[16610.0, 16613.0, 16620.0])).unwrap();
         assert_eq!(out["id"], "plaintext/actix/icount");
         assert_eq!(Metric::Instructions.extract(&out), Some(16613.0));
         assert_eq!(Metric::RequestsPerSec.extract(&out), None);

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::HistoryError;
 use super::db::History;
 use super::fingerprint::RunMeta;
+use crate::benchmark_id::BenchmarkId;
 
 /// Folders deeper than this below the given one are not searched.
 const MAX_DEPTH: usize = 4;
@@ -55,7 +56,12 @@ pub fn import_dir(
                 continue;
             }
         };
-        if record.get("id").and_then(Value::as_str).is_none()
+        let id = record.get("id").and_then(Value::as_str);
+        if let Some(Err(err)) = id.map(str::parse::<BenchmarkId>) {
+            summary.skipped.push(format!("{}: {err}", path.display()));
+            continue;
+        }
+        if id.is_none()
             || record
                 .get("requests_per_sec")
                 .and_then(Value::as_f64)

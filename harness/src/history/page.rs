@@ -180,8 +180,8 @@ fn card(trend: &Trend, metric: Metric) -> Result<Card, HistoryError> {
         })
         .collect();
     Ok(Card {
-        anchor: trend.bench_id.replace('/', "-"),
-        bench_id: trend.bench_id.clone(),
+        anchor: trend.bench_id.anchor(),
+        bench_id: trend.bench_id.to_string(),
         latest,
         previous,
         changes,

@@ -15,6 +15,7 @@ use super::fingerprint::Fingerprint;
 use super::metric::Metric;
 pub use super::series::{CommitChange, Previous, RunValue, short};
 use super::series::{change_points_of, previous_of};
+use crate::benchmark_id::BenchmarkId;
 
 /// How much history is analysed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,7 +59,7 @@ pub struct MetricTrends {
 #[derive(Clone, Debug, Serialize)]
 pub struct Trend {
     /// Benchmark ID.
-    pub bench_id: String,
+    pub bench_id: BenchmarkId,
     /// Mode of every run in the series.
     pub mode: String,
     /// Machine of every run in the series.
@@ -86,7 +87,7 @@ impl Trend {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Apart {
     /// Benchmark ID.
-    pub bench_id: String,
+    pub bench_id: BenchmarkId,
     /// Their mode.
     pub mode: String,
     /// Short name of their machine.
@@ -112,9 +113,9 @@ pub fn analyse(
     metric: Metric,
     settings: &TrendSettings,
 ) -> MetricTrends {
-    let mut by_id: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+    let mut by_id: BTreeMap<BenchmarkId, Vec<Point>> = BTreeMap::new();
     for point in points {
-        if filter.is_none_or(|f| f.is_match(&point.bench_id)) {
+        if filter.is_none_or(|f| f.is_match(point.bench_id.as_str())) {
             by_id.entry(point.bench_id.clone()).or_default().push(point);
         }
     }
@@ -191,7 +192,7 @@ pub struct MetricChange {
     /// The figure that changed.
     pub metric: Metric,
     /// Its benchmark ID.
-    pub bench_id: String,
+    pub bench_id: BenchmarkId,
     /// Where and how much.
     pub change: CommitChange,
 }
@@ -250,7 +251,7 @@ mod tests {
 
     fn point(id: &str, i: usize, commit: &str, value: f64, kernel: &str, mode: &str) -> Point {
         Point {
-            bench_id: id.into(),
+            bench_id: id.parse().unwrap(),
             run_id: format!("run{i}"),
             time: format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60),
             git_commit: commit.into(),

@@ -10,6 +10,7 @@ use super::K6Error;
 use super::points::{InstanceOutput, LoadCounts, RunTags, Scrape};
 use super::segment;
 use super::server::ServerFigures;
+use crate::benchmark_id::BenchmarkId;
 use crate::evidence::{
     ClientEvidence, Flags, LoadEngine, Machine, OpenLoopRun, ResultRecord, RunContext,
     SCHEMA_VERSION, SendLag, Setup, rfc3339_utc,
@@ -226,12 +227,14 @@ impl Imported {
             .as_ref()
             .map_or_else(|| self.run.workload.clone(), |w| w.name().to_owned());
         let target = format!("{}@{ENGINE}x{}", options.target, self.instances());
-        let param = param(workload, connections, rate);
+        let label = workload.and_then(|w| w.param_label());
+        let id = BenchmarkId::of_k6(&family, &target, label, connections, rate)?;
+        let param = id.case().to_owned();
         let figures = server_figures.unwrap_or_else(ServerFigures::unmeasured);
         let server_evidence = figures.evidence;
         Ok(ResultRecord {
             schema_version: SCHEMA_VERSION,
-            id: format!("{family}/{target}/{param}"),
+            id,
             workload: family,
             target,
             param,
@@ -346,19 +349,6 @@ impl Imported {
             send_lag,
         }
     }
-}
-
-/// `r1k-c64`, `ms10-c64`, `c64-rate500`: the work size, VUs and, for an open loop, the rate.
-fn param(workload: Option<Workload>, connections: usize, rate: Option<f64>) -> String {
-    let mut parts = Vec::new();
-    if let Some(label) = workload.and_then(|w| w.param_label()) {
-        parts.push(label);
-    }
-    parts.push(format!("c{connections}"));
-    if let Some(rate) = rate {
-        parts.push(format!("rate{rate}"));
-    }
-    parts.join("-")
 }
 
 #[cfg(test)]
@@ -552,17 +542,5 @@ mod tests {
         assert!(run.client_late && !run.sustained && record.client_late);
         assert_eq!(record.param, "c4-rate100");
         assert_eq!(record.occupancy, None);
-    }
-
-    #[test]
-    fn params_name_work_size_vus_and_rate() {
-        assert_eq!(
-            param(Some("hash:1000".parse().unwrap()), 64, None),
-            "r1k-c64"
-        );
-        assert_eq!(
-            param(Some("sleep:10".parse().unwrap()), 8, Some(50.0)),
-            "ms10-c8-rate50"
-        );
     }
 }

@@ -55,4 +55,7 @@ pub enum K6Error {
         /// The endpoint asked for.
         url: String,
     },
+    /// The run's workload or target cannot name a benchmark.
+    #[error("the k6 files give no benchmark ID: {0}")]
+    Id(#[from] crate::benchmark_id::BenchmarkIdError),
 }

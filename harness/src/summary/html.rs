@@ -31,12 +31,9 @@ impl CriterionLinks {
         let index = link(&criterion_dir.join("report").join("index.html"));
         let workloads = summary.sections.iter().flat_map(|s| &s.workloads);
         let by_id = workloads.flat_map(|w| &w.records).filter_map(|r| {
-            let dir = criterion_dir
-                .join(&r.workload)
-                .join(&r.target)
-                .join(&r.param);
+            let dir = r.id.criterion_dir(criterion_dir);
             let href = link(&dir.join("report").join("index.html"))?;
-            Some((r.id.clone(), href))
+            Some((r.id.to_string(), href))
         });
         Self {
             index,

@@ -162,7 +162,7 @@ pub fn render(
                         .map(|record| Result {
                             record,
                             flags: record.flags().words(),
-                            criterion_page: links.by_id.get(&record.id).map(String::as_str),
+                            criterion_page: links.by_id.get(record.id.as_str()).map(String::as_str),
                         })
                         .collect(),
                 })

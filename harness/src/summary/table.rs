@@ -138,7 +138,7 @@ pub(super) fn rows(summary: &Summary, section: &Section, workload: &WorkloadSumm
         invalid: r.invalid,
         absent: false,
         not_served: false,
-        id: Some(r.id.clone()),
+        id: Some(r.id.to_string()),
     });
     let absent = workload.missing.iter().map(|target| {
         let reason = section.absent_reason_in(&workload.name, target);

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::Workload;
 use super::entries::GroupEntry;
 use super::spec::WorkloadSpec;
+use crate::benchmark_id::{self, BenchmarkId, BenchmarkIdError};
 
 /// How Criterion samples a group.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -76,9 +77,13 @@ pub struct Tail {
 }
 
 impl BenchGroup {
-    /// `<group>/<target>/<case id>`.
-    pub fn benchmark_id(&self, target: &str, case: &BenchCase) -> String {
-        format!("{}/{target}/{}", self.name, case.id)
+    /// `<group>/<target>/<case id>`; refused when `target`'s name holds a '/'.
+    pub fn benchmark_id(
+        &self,
+        target: &str,
+        case: &BenchCase,
+    ) -> Result<BenchmarkId, BenchmarkIdError> {
+        BenchmarkId::new(&self.name, target, &case.id)
     }
 
     /// Resolves `entry`, a group of workload `owner`, against the workloads of `spec`.
@@ -145,16 +150,13 @@ impl BenchGroup {
             let workload = measured.with_param(param);
             for background in &backgrounds {
                 for &connections in &entry.connections {
-                    let id = entry
-                        .id
-                        .replace("{connections}", &connections.to_string())
-                        .replace("{param}", &workload.param_label().unwrap_or_default())
-                        .replace(
-                            "{background}",
-                            background.as_ref().map_or("", |(id, _)| id.as_str()),
-                        );
-                    if id.is_empty()
-                        || id.contains('/')
+                    let id = benchmark_id::case_from_template(
+                        &entry.id,
+                        connections,
+                        &workload.param_label().unwrap_or_default(),
+                        background.as_ref().map_or("", |(id, _)| id.as_str()),
+                    );
+                    if !benchmark_id::is_valid_case(&id)
                         || cases.iter().any(|c: &BenchCase| c.id == id)
                     {
                         return Err(format!(

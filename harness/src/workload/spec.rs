@@ -9,6 +9,7 @@ use super::definition::{DefaultFor, OpenLoopSettings, WorkloadDef};
 use super::entries::{SpecFile, definition};
 use super::groups::BenchGroup;
 use super::{Workload, WorkloadError};
+use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
 
 /// What is wrong with a workloads file.
 #[derive(Debug, thiserror::Error)]
@@ -125,8 +126,9 @@ impl WorkloadSpec {
         self.groups.iter().map(|g| g.name.clone()).collect()
     }
 
-    /// Every benchmark ID of these groups over `targets`, in the order the bench runs them.
-    pub fn benchmark_ids(&self, targets: &[String]) -> Vec<String> {
+    /// Every benchmark ID of these groups over `targets`, in the order the bench runs them;
+    /// refused when a target's name holds a '/'.
+    pub fn benchmark_ids(&self, targets: &[String]) -> Result<Vec<BenchmarkId>, BenchmarkIdError> {
         self.groups
             .iter()
             .flat_map(|group| {

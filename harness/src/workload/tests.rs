@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use super::*;
+use crate::benchmark_id::BenchmarkId;
 use crate::load::check::Answer;
 
 fn repo_root() -> std::path::PathBuf {
@@ -105,24 +106,25 @@ fn the_repository_groups_keep_their_ids_sampling_and_extras() {
     assert_eq!(inline.workload.name(), "plaintext");
     assert_eq!(background.workload.to_string(), "hash:19000");
     assert_eq!((inline.connections, background.connections), (1, 16));
-    let tailed: Vec<(String, Vec<f64>)> = spec
+    let id = |text: &str| text.parse::<BenchmarkId>().unwrap();
+    let tailed: Vec<(BenchmarkId, Vec<f64>)> = spec
         .groups()
         .iter()
         .flat_map(|g| {
             g.cases.iter().filter_map(move |c| {
                 let tail = c.tail.as_ref()?;
                 assert!(tail.common_rate_per_sec > 0.0);
-                Some((g.benchmark_id("T", c), tail.fractions.clone()))
+                Some((g.benchmark_id("T", c).unwrap(), tail.fractions.clone()))
             })
         })
         .collect();
     assert_eq!(
         tailed,
         [
-            ("json/T/c256".to_owned(), vec![0.5, 0.8]),
+            (id("json/T/c256"), vec![0.5, 0.8]),
             // their claims read only the common rate
-            ("json-doc/T/c64".to_owned(), vec![]),
-            ("hash-offload/T/r19k".to_owned(), vec![]),
+            (id("json-doc/T/c64"), vec![]),
+            (id("hash-offload/T/r19k"), vec![]),
         ]
     );
 }
@@ -130,7 +132,7 @@ fn the_repository_groups_keep_their_ids_sampling_and_extras() {
 #[test]
 fn benchmark_ids_run_group_by_group_then_target_by_target() {
     let spec = repo_spec();
-    let ids = spec.benchmark_ids(&["a".into(), "b".into()]);
+    let ids = spec.benchmark_ids(&["a".into(), "b".into()]).unwrap();
     assert_eq!(ids[0], "plaintext/a/c1");
     assert_eq!(ids[5], "plaintext/b/c1");
     let per_target: usize = spec.groups().iter().map(|g| g.cases.len()).sum();

@@ -6,6 +6,7 @@ use itertools::Itertools;
 
 use super::remedy::{self, TO_COMPARE};
 use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
+use crate::benchmark_id::{BenchmarkId, group_filter, targets_filter};
 use crate::evidence::{PerConnection, ResultRecord, memory_per_connection};
 use crate::summary::format::{bytes, ratio};
 use crate::summary::table::workers;
@@ -134,7 +135,7 @@ fn measure(
         Metric::RequestsPerSecRetention if base == param => {
             return Err(format!(
                 "needs at least two connection counts on both sides; {}",
-                remedy::for_missing(&format!("^{}/", claim.a.workload))
+                remedy::for_missing(&group_filter(&claim.a.workload))
             ));
         }
         Metric::RequestsPerSecRetention if base != param => format!("{base}→{param}"),
@@ -144,7 +145,7 @@ fn measure(
     let (a, used_a) = side_value(claim, &claim.a, &side_a, &base, &param)?;
     let (b, used_b) = side_value(claim, &claim.b, &side_b, &base, &param)?;
     let used: Vec<&ResultRecord> = used_a.into_iter().chain(used_b).collect();
-    check.inputs = used.iter().map(|r| r.id.clone()).unique().collect();
+    check.inputs = used.iter().map(|r| r.id.to_string()).unique().collect();
     check.setup = setup_text(&used);
     let (show_a, show_b) = (claim.metric.show(a.1), claim.metric.show(b.1));
     check.measured = format!("{} {show_a} ÷ {} {show_b}", a.0, b.0);
@@ -232,7 +233,7 @@ fn side_records<'r>(
         return Err(format!(
             "{} was not run; {}",
             side.workload,
-            remedy::for_missing(&format!("^{}/", side.workload))
+            remedy::for_missing(&group_filter(&side.workload))
         ));
     }
     let found: Vec<&ResultRecord> = records
@@ -247,7 +248,7 @@ fn side_records<'r>(
                 None => format!("{t} has no {} result", side.workload),
             },
         };
-        let filter = format!("^{}/({})/", side.workload, side.targets.join("|"));
+        let filter = targets_filter(&side.workload, &side.targets);
         return Err(format!(
             "{}; {}",
             side.targets.iter().map(reason).join("; "),
@@ -299,10 +300,10 @@ fn side_value<'r>(
     let at = |target: &str, p: &str| {
         let found = records.iter().find(|r| r.target == target && r.param == p);
         found.copied().ok_or_else(|| {
-            let id = format!("{}/{target}/{p}", side.workload);
-            format!(
-                "{id} is missing; {}",
-                remedy::for_missing(&format!("^{id}$"))
+            let id = BenchmarkId::new(&side.workload, target, p);
+            id.map_or_else(
+                |err| err.to_string(),
+                |id| format!("{id} is missing; {}", remedy::for_missing(&id.filter())),
             )
         })
     };
@@ -329,7 +330,7 @@ fn side_value<'r>(
                         return Err(format!(
                             "{} has no idle PSS to measure connections from; {}",
                             top.id,
-                            remedy::for_missing(&format!("^{}$", top.id))
+                            remedy::for_missing(&top.id.filter())
                         ));
                     }
                 }
@@ -349,7 +350,7 @@ fn side_value<'r>(
         Pick::Smallest => values.into_iter().min_by(|x, y| x.1.total_cmp(&y.1)),
     };
     picked.map(|v| (v, used)).ok_or_else(|| {
-        let filter = format!("^{}/", side.workload);
+        let filter = group_filter(&side.workload);
         format!(
             "no {} result; {}",
             side.workload,

@@ -167,7 +167,7 @@ impl Metric {
         let label = open_loop.unwrap_or("common rate");
         let run = r.open_loop.iter().find(|run| run.label == label);
         let run = run.ok_or_else(|| {
-            let filter = format!("^{}$", r.id);
+            let filter = r.id.filter();
             let remedy = remedy::for_missing_open_loop(&filter);
             format!("{} has no open-loop run at {label}; {remedy}", r.id)
         })?;
@@ -188,7 +188,8 @@ impl Metric {
         let (id, name) = (&r.id, quantile_name(q));
         let named = |p: &&Percentile| quantile_name(p.quantile) == name;
         let p = run.percentiles.iter().find(named);
-        let p = p.ok_or_else(|| format!("{id} lacks p{name}; {}", remedy::for_missing(id)))?;
+        let p =
+            p.ok_or_else(|| format!("{id} lacks p{name}; {}", remedy::for_missing(id.as_str())))?;
         let beyond = p.samples_beyond;
         let na = || {
             let remedy = remedy::for_samples(q, run.rate_per_sec, beyond);
