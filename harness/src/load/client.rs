@@ -249,7 +249,8 @@ mod tests {
         let mix = vec![RequestTemplate::get(addr, "/")];
         let none = LoadClient::connect_with(addr, 0, &CpuSet::new(vec![]), mix, IoChoice::Epoll);
         assert!(matches!(none, Err(LoadError::Plan(_))));
-        let empty = LoadClient::connect_with(addr, 1, &CpuSet::new(vec![]), vec![], IoChoice::Epoll);
+        let empty =
+            LoadClient::connect_with(addr, 1, &CpuSet::new(vec![]), vec![], IoChoice::Epoll);
         assert!(matches!(empty, Err(LoadError::Plan(_))));
     }
 

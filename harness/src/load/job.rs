@@ -276,7 +276,10 @@ mod tests {
         let plan = RunPlan::duration(Duration::from_secs(10));
         let shared = JobShared::new(&plan, 1);
         assert_eq!(shared.allowed(Instant::now(), 4), 4);
-        assert_eq!(shared.allowed(shared.started + Duration::from_secs(10), 1), 0);
+        assert_eq!(
+            shared.allowed(shared.started + Duration::from_secs(10), 1),
+            0
+        );
         shared.stop.store(true, Ordering::Relaxed);
         assert_eq!(shared.allowed(Instant::now(), 1), 0);
     }
@@ -303,11 +306,17 @@ mod tests {
         let (job, _events, window_ends) = test_job(&RunPlan::stream(Duration::from_secs(60)), 1);
         job.shared.window_end.store(2, Ordering::SeqCst);
         job.finish_attempt(|_| {});
-        assert!(window_ends.try_recv().is_err(), "one attempt of two is not the end");
+        assert!(
+            window_ends.try_recv().is_err(),
+            "one attempt of two is not the end"
+        );
         job.finish_attempt(|_| {});
         assert!(window_ends.try_recv().is_ok());
         job.finish_attempt(|_| {});
-        assert!(window_ends.try_recv().is_err(), "a closed window does not end again");
+        assert!(
+            window_ends.try_recv().is_err(),
+            "a closed window does not end again"
+        );
         assert_eq!(job.shared.window_end.load(Ordering::SeqCst), u64::MAX);
     }
 
@@ -320,7 +329,11 @@ mod tests {
         job.count_success(&mut successes, true);
         job.count_success(&mut successes, false);
         job.count_success(&mut successes, true);
-        assert_eq!((successes, answered()), (2, 0), "a failure is not a success");
+        assert_eq!(
+            (successes, answered()),
+            (2, 0),
+            "a failure is not a success"
+        );
         job.count_success(&mut successes, true);
         assert_eq!((successes, answered()), (3, 1));
         for _ in 0..3 {

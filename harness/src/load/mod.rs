@@ -27,8 +27,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 pub use backend::{IoBackend, IoChoice};
-pub use conn::{Connection, ResponseInfo, parse_response};
 pub use client::LoadClient;
+pub use conn::{Connection, ResponseInfo, parse_response};
 pub use latency::LatencySummary;
 pub use request::RequestTemplate;
 pub use stream::{CompletionCounter, Stream, StreamTallies, Window};

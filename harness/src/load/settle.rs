@@ -100,12 +100,22 @@ mod tests {
         let (job, _, _) = test_job(&RunPlan::requests(10), 1);
         let intended = Instant::now();
         let written = intended + 3 * MS;
-        let ok = settle(&job, &get("/"), answer(200, b""), written, intended, intended + 5 * MS);
+        let ok = settle(
+            &job,
+            &get("/"),
+            answer(200, b""),
+            written,
+            intended,
+            intended + 5 * MS,
+        );
         assert!(ok);
         let tally = job.tally();
         assert_eq!(tally.requests, 1);
         assert!(tally.histogram.equivalent(tally.histogram.max(), 5_000));
-        assert_eq!(tally.checked_answers, 0, "an unchecked answer is not counted as checked");
+        assert_eq!(
+            tally.checked_answers, 0,
+            "an unchecked answer is not counted as checked"
+        );
     }
 
     #[test]
@@ -114,7 +124,10 @@ mod tests {
         let t = Instant::now();
         assert!(!settle(&job, &get("/"), answer(404, b""), t, t, t + MS));
         let tally = job.tally();
-        assert_eq!((tally.requests, tally.errors[ErrorKind::Status.index()]), (0, 1));
+        assert_eq!(
+            (tally.requests, tally.errors[ErrorKind::Status.index()]),
+            (0, 1)
+        );
         assert_eq!(job.shared.completed.load(Ordering::Relaxed), 1);
     }
 
@@ -126,7 +139,10 @@ mod tests {
         assert!(!settle(&job, &request, answer(200, b""), t, t, t + 10 * MS));
         assert!(settle(&job, &request, answer(200, b""), t, t, t + 50 * MS));
         let tally = job.tally();
-        assert_eq!((tally.requests, tally.errors[ErrorKind::TooFast.index()]), (1, 1));
+        assert_eq!(
+            (tally.requests, tally.errors[ErrorKind::TooFast.index()]),
+            (1, 1)
+        );
     }
 
     #[test]
@@ -160,6 +176,10 @@ mod tests {
         note_send(&job, intended, intended + MS, intended + 5 * MS);
         let tally = job.tally();
         assert_eq!((tally.late_sends, tally.backlogged_sends), (0, 1));
-        assert_eq!(tally.send_lag.len(), 0, "a backlog is not the client's own lag");
+        assert_eq!(
+            tally.send_lag.len(),
+            0,
+            "a backlog is not the client's own lag"
+        );
     }
 }

@@ -183,7 +183,10 @@ mod tests {
     #[test]
     fn neighbouring_connections_do_not_start_on_neighbouring_requests() {
         let starts: Vec<usize> = (0..4).map(|index| spread(index, 1024)).collect();
-        assert!(starts.windows(2).all(|w| w[0].abs_diff(w[1]) > 1), "{starts:?}");
+        assert!(
+            starts.windows(2).all(|w| w[0].abs_diff(w[1]) > 1),
+            "{starts:?}"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
