@@ -13,9 +13,10 @@ use std::time::Instant;
 
 use super::backend::{IoBackend, IoChoice};
 use super::job::{Event, Job, JobShared};
+use super::slot::Target;
 use super::stream::Stream;
 use super::tally::Tally;
-use super::worker::{Target, worker_main};
+use super::worker::worker_main;
 use super::{LoadError, RequestTemplate, RunPlan, Sample, Stop};
 use crate::cpus::CpuSet;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::job::{EPOCH_TICK, ThreadJob};
 use super::settle::{Answered, note_send, settle};
-use super::worker::{RECONNECT_PAUSE, Slot, Target};
+use super::slot::{RECONNECT_PAUSE, Slot, Target};
 use super::{ErrorKind, RequestTemplate};
 
 /// Runs one job over `slots` (taken out and put back in order): a task per connection, and a

@@ -15,6 +15,7 @@ pub mod latency;
 pub(crate) mod pacer;
 mod request;
 mod settle;
+mod slot;
 mod stream;
 mod tally;
 mod uring;

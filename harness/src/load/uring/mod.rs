@@ -27,7 +27,7 @@ use io_uring::{IoUring, opcode};
 
 use super::RequestTemplate;
 use super::job::ThreadJob;
-use super::worker::{Slot, Target};
+use super::slot::{Slot, Target};
 
 pub(crate) use ring_loop::run_job;
 

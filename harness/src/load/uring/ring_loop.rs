@@ -16,7 +16,7 @@ use super::{JobContext, Slots};
 use crate::load::conn::Connection;
 use crate::load::job::EPOCH_TICK;
 use crate::load::settle::note_send;
-use crate::load::worker::{RECONNECT_PAUSE, Slot};
+use crate::load::slot::{RECONNECT_PAUSE, Slot};
 use crate::load::{ErrorKind, RunPlan};
 
 /// The low bit of an operation's user data: which operation; the rest: the connection.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::load::conn::{MIN_READ_BYTES, body_of, parse_response};
 use crate::load::settle::{Answered, settle};
-use crate::load::worker::Slot;
+use crate::load::slot::Slot;
 use crate::load::{ErrorKind, RequestTemplate};
 
 use super::JobContext;
