@@ -7,14 +7,19 @@
 
 mod backend;
 pub mod check;
+mod client;
 mod conn;
-mod driver;
+mod epoll;
+mod job;
 pub mod latency;
 pub(crate) mod pacer;
 mod request;
+mod settle;
+mod slot;
 mod stream;
 mod tally;
 mod uring;
+mod worker;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,8 +28,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 pub use backend::{IoBackend, IoChoice};
+pub use client::LoadClient;
 pub use conn::{Connection, ResponseInfo, parse_response};
-pub use driver::LoadClient;
 pub use latency::LatencySummary;
 pub use request::RequestTemplate;
 pub use stream::{CompletionCounter, Stream, StreamTallies, Window};

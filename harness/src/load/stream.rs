@@ -12,7 +12,8 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use super::driver::{Event, JobShared, LoadClient};
+use super::client::LoadClient;
+use super::job::{Event, JobShared};
 use super::tally::Tally;
 use super::{LoadError, Sample};
 

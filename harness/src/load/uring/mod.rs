@@ -4,7 +4,7 @@
 //! is ready for its next request gets a send and a receive queued; one `io_uring_enter` then
 //! submits the whole batch and waits for the first completion, and everything that completed
 //! meanwhile is handled before the next enter. The bytes that come back are fed to the same
-//! response parser, answer checks and tally as the epoll path ([`super::driver::settle`]), so
+//! response parser, answer checks and tally as the epoll path ([`super::settle::settle`]), so
 //! only the way bytes move differs.
 //!
 //! Why the `io-uring` crate (tokio-rs's low-level binding) and not a runtime built on io_uring
@@ -26,7 +26,8 @@ use std::sync::Arc;
 use io_uring::{IoUring, opcode};
 
 use super::RequestTemplate;
-use super::driver::{Slot, Target, ThreadJob};
+use super::job::ThreadJob;
+use super::slot::{Slot, Target};
 
 pub(crate) use ring_loop::run_job;
 

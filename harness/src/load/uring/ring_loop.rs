@@ -14,7 +14,9 @@ use super::pacing::Pacing;
 use super::round::{Conn, Phase, Progress};
 use super::{JobContext, Slots};
 use crate::load::conn::Connection;
-use crate::load::driver::{EPOCH_TICK, RECONNECT_PAUSE, Slot, note_send};
+use crate::load::job::EPOCH_TICK;
+use crate::load::settle::note_send;
+use crate::load::slot::{RECONNECT_PAUSE, Slot};
 use crate::load::{ErrorKind, RunPlan};
 
 /// The low bit of an operation's user data: which operation; the rest: the connection.

@@ -7,7 +7,8 @@ use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use crate::load::conn::{MIN_READ_BYTES, body_of, parse_response};
-use crate::load::driver::{Answered, Slot, settle};
+use crate::load::settle::{Answered, settle};
+use crate::load::slot::Slot;
 use crate::load::{ErrorKind, RequestTemplate};
 
 use super::JobContext;
