@@ -13,7 +13,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
-use stampede_harness::evidence::{RunContext, RunMode};
+use stampede_harness::evidence::{Run, RunMode};
 use stampede_harness::history::{Fingerprint, Recorder, RunMeta};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{
@@ -40,7 +40,7 @@ pub(crate) struct Bench {
     probes: Vec<Probe>,
     split: CpuSplit,
     filter: IdFilter,
-    context: RunContext,
+    context: Run,
     spec: Arc<WorkloadSpec>,
     /// Samples of a light group (Criterion's sample size).
     light_samples: usize,
@@ -101,7 +101,7 @@ impl Bench {
             light_samples,
             measurement_time,
             history,
-            context: RunContext::detect(catalog.root(), mode),
+            context: Run::detect(catalog.root(), mode),
             catalog,
             vectors,
             probes,
@@ -124,7 +124,7 @@ impl Bench {
     }
 
     /// The run's id, mode, machine and commit.
-    pub(crate) fn context(&self) -> &RunContext {
+    pub(crate) fn context(&self) -> &Run {
         &self.context
     }
 

@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::compare::CompareReport;
 use stampede_harness::cpus::CpuSplit;
-use stampede_harness::evidence::{RunContext, RunMode};
+use stampede_harness::evidence::{Commit, Run, RunMode};
 use stampede_harness::history::compare::{COMPARE_MODE, records as compare_records};
 use stampede_harness::history::icount::{ICOUNT_MODE, record as icount_record};
 use stampede_harness::history::import::import_dir;
@@ -281,7 +281,7 @@ pub(crate) fn keep_load_result(
         "{workload}/{}/c{}{depth}{rate}",
         verified.target.name, load.connections
     );
-    let context = RunContext::detect(catalog.root(), RunMode::Cli);
+    let context = Run::detect(catalog.root(), RunMode::Cli);
     let open_loop = load
         .rate_per_sec
         .map(|r| stampede_harness::evidence::open_loop_run("--rate", None, r, &measurement.sample))
@@ -341,8 +341,10 @@ fn keep_records(
     let path = history_path(&catalog.work_dir(), explicit);
     let mut meta = RunMeta::detect(catalog.root(), source, source, fingerprint);
     if let Some(commit) = commit {
-        meta.git_commit = commit.to_owned();
-        meta.dirty = false;
+        meta.commit = Commit {
+            hash: commit.to_owned(),
+            dirty: false,
+        };
     }
     History::open(&path)?.append(&meta, records)?;
     Ok(Some(path))

@@ -13,6 +13,7 @@ use super::changepoint::{self, Settings};
 use super::db::{History, Point};
 use super::fingerprint::Fingerprint;
 use super::metric::Metric;
+use crate::evidence::Commit;
 
 /// How much history is analysed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -129,11 +130,9 @@ pub struct CommitChange {
 
 /// The first 10 characters of a commit, keeping a `-dirty` suffix.
 pub fn short(commit: &str) -> String {
-    let (hash, dirty) = match commit.strip_suffix("-dirty") {
-        Some(h) => (h, "-dirty"),
-        None => (commit, ""),
-    };
-    format!("{}{dirty}", hash.chars().take(10).collect::<String>())
+    let commit = Commit::parse(commit);
+    let hash = commit.hash.chars().take(10).collect();
+    Commit { hash, ..commit }.to_string()
 }
 
 impl CommitChange {
@@ -220,7 +219,11 @@ pub fn analyse(
                 Some(value) if !point.flags.iter().any(|f| f == "invalid") => runs.push(RunValue {
                     run_id: point.run_id,
                     time: point.time,
-                    commit: commit_label(&point.git_commit, point.dirty),
+                    commit: Commit {
+                        hash: point.git_commit.clone(),
+                        dirty: point.dirty,
+                    }
+                    .to_string(),
                     value,
                     flags: point.flags,
                     versions: versions_of(point.toolchain.as_deref(), point.framework.as_deref()),
@@ -336,14 +339,6 @@ fn versions_of(toolchain: Option<&str>, framework: Option<&str>) -> String {
         .join(", ")
 }
 
-fn commit_label(commit: &str, dirty: bool) -> String {
-    if dirty {
-        format!("{commit}-dirty")
-    } else {
-        commit.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,9 +351,11 @@ mod tests {
 
     fn machine(kernel: &str) -> Fingerprint {
         Fingerprint {
-            cpu_model: "cpu".into(),
-            cores: 2,
-            kernel: kernel.into(),
+            machine: crate::evidence::Machine {
+                cpu_model: "cpu".into(),
+                cores: 2,
+                kernel: kernel.into(),
+            },
             server_cpus: "0".into(),
             client_cpus: "1".into(),
         }

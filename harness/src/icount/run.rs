@@ -15,7 +15,7 @@ use super::spread::{median, spread_pct};
 use super::valgrind::{Callgrind, Valgrind, settings_label};
 use super::{IcountError, IcountOptions};
 use crate::catalog::{Catalog, Target};
-use crate::evidence::{git_commit, rfc3339_utc};
+use crate::evidence::{Commit, rfc3339_utc};
 use crate::process::{RunningServer, ServerConfig};
 use crate::session::{SessionError, start_verified};
 use crate::vectors::Vector;
@@ -69,7 +69,7 @@ pub fn count_target(
             all.push(one);
         }
     }
-    let commit = git_commit(catalog.root());
+    let commit = Commit::detect(catalog.root()).to_string();
     let recorded_at = rfc3339_utc(SystemTime::now());
     let settings = settings_label(
         &target.icount.env,

@@ -110,7 +110,7 @@ pub fn record_target(
         schema: super::record::RECORD_SCHEMA,
         target: target.to_owned(),
         framework: framework.to_owned(),
-        commit: crate::evidence::git_commit(root),
+        commit: crate::evidence::Commit::detect(root).to_string(),
         recorded_at: crate::evidence::rfc3339_utc(std::time::SystemTime::now()),
         probes: results,
         stopped,

@@ -161,7 +161,7 @@ pub fn render(
                         .iter()
                         .map(|record| Result {
                             record,
-                            flags: record.flags().words(),
+                            flags: record.flags.words(),
                             criterion_page: links.by_id.get(&record.id).map(String::as_str),
                         })
                         .collect(),
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn each_result_carries_its_record_its_flags_and_its_machine() {
         let mut bad = record("json/actix/c64", 10.0, 1, 1);
-        bad.invalid = true;
+        bad.flags.invalid = true;
         let summary = Summary::of(vec![bad]);
         let text = render(&summary, &CriterionLinks::default()).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
