@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::record::ResultRecord;
 
@@ -15,28 +15,25 @@ impl ResultRecord {
 
     /// Writes `dir/<id>.json` atomically.
     pub fn write_to(&self, dir: &Path) -> std::io::Result<PathBuf> {
-        write_atomically(dir, &self.file_name(), self)
+        write_atomically(dir, &self.file_name(), &serde_json::to_vec_pretty(self)?)
     }
 }
 
-/// Writes `value` as pretty JSON to `dir/name` (the folder created if missing): first to a
-/// hidden temporary file beside it, then renamed over, so a crash leaves the old file or the
-/// new one, never a torn one.
-pub fn write_atomically<T: Serialize>(
-    dir: &Path,
-    name: &str,
-    value: &T,
-) -> std::io::Result<PathBuf> {
+/// Writes `bytes` to `dir/name` (the folder created if missing): first to a hidden temporary
+/// file beside it, then renamed over, so a crash leaves the old file or the new one, never a
+/// torn one. Readers skip the hidden temporaries (their extension is not `json`).
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, serde_json::to_vec_pretty(value)?)?;
+    std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)
 }
 
-/// Reads every result in `dir`, sorted by id; unreadable files are returned as errors beside.
-pub fn read_all(dir: &Path) -> (Vec<ResultRecord>, Vec<String>) {
+/// Every `*.json` file in `dir` read as a `T`, in no particular order; the files that could not
+/// be read or parsed are named beside, with why. A missing folder holds nothing.
+pub fn read_json_dir<T: DeserializeOwned>(dir: &Path) -> (Vec<T>, Vec<String>) {
     let (mut records, mut problems) = (Vec::new(), Vec::new());
     let Ok(entries) = std::fs::read_dir(dir) else {
         return (records, problems);
@@ -46,12 +43,18 @@ pub fn read_all(dir: &Path) -> (Vec<ResultRecord>, Vec<String>) {
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        match std::fs::read(&path).map(|bytes| serde_json::from_slice::<ResultRecord>(&bytes)) {
+        match std::fs::read(&path).map(|bytes| serde_json::from_slice::<T>(&bytes)) {
             Ok(Ok(record)) => records.push(record),
             Ok(Err(err)) => problems.push(format!("{}: {err}", path.display())),
             Err(err) => problems.push(format!("{}: {err}", path.display())),
         }
     }
+    (records, problems)
+}
+
+/// Reads every result in `dir`, sorted by id; unreadable files are returned as errors beside.
+pub fn read_all(dir: &Path) -> (Vec<ResultRecord>, Vec<String>) {
+    let (mut records, problems) = read_json_dir::<ResultRecord>(dir);
     records.sort_by(|a, b| a.id.cmp(&b.id));
     (records, problems)
 }

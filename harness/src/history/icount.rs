@@ -19,7 +19,7 @@ pub fn record(count: &IcountRecord) -> Value {
         "param": ICOUNT_MODE,
         "instructions_per_request": count.instructions_per_request,
         "toolchain": count.tool,
-        "time": count.recorded_at,
+        "time": count.time,
         "icount": count,
     })
 }

@@ -85,7 +85,7 @@ pub fn count_target(
                 .map(|r| r.instructions_per_request)
                 .collect();
             IcountRecord {
-                schema: RECORD_SCHEMA,
+                schema_version: RECORD_SCHEMA,
                 target: name.to_owned(),
                 workload: workload.to_string(),
                 instructions_per_request: median(&values).unwrap_or(f64::NAN),
@@ -93,8 +93,8 @@ pub fn count_target(
                 repetitions,
                 tool: format!("callgrind ({})", valgrind.version),
                 settings: settings.clone(),
-                commit: commit.clone(),
-                recorded_at: recorded_at.clone(),
+                git_commit: commit.clone(),
+                time: recorded_at.clone(),
             }
         })
         .collect())
