@@ -511,11 +511,11 @@ fn strictness(target: &str, failed_owner: Owner) -> StrictnessRecord {
         expected: "200 or 400 or a close, then close".into(),
     };
     StrictnessRecord {
-        schema: RECORD_SCHEMA,
+        schema_version: RECORD_SCHEMA,
         target: target.into(),
         framework: "fw".into(),
-        commit: "abc1234".into(),
-        recorded_at: "2026-01-01T00:00:00Z".into(),
+        git_commit: "abc1234".into(),
+        time: "2026-01-01T00:00:00Z".into(),
         probes: vec![
             probe("host-missing", Verdict::Pass, Owner::Target),
             probe("cl-te-smuggled-request", Verdict::Fail, failed_owner),
