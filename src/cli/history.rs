@@ -288,12 +288,8 @@ pub(crate) fn keep_load_result(
         .into_iter()
         .collect();
     let record = verified.result_record(&context, &id, measurement, load, open_loop);
-    let fingerprint = Fingerprint::of_machine(
-        &context.machine,
-        &split.server.to_string(),
-        &split.client.to_string(),
-    );
-    let meta = RunMeta::detect(catalog.root(), "load", "cli", fingerprint);
+    let (server, client) = (split.server.to_string(), split.client.to_string());
+    let meta = RunMeta::of_run(&context, "load", &server, &client);
     let kept = Recorder::open(&catalog.work_dir(), explicit, meta)
         .and_then(|recorder| recorder.append(&record).map(|()| recorder));
     match kept {
