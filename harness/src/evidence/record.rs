@@ -288,6 +288,12 @@ impl Figures {
     /// The self-checks of these figures. `server_watched` is false for a server the harness
     /// does not watch (a URL): it can then never be called server-bound.
     pub fn flags(&self, server_watched: bool) -> Flags {
+        self.assess(server_watched)
+            .with_steadiness(self.warm_up.as_ref(), self.fairness.as_ref())
+    }
+
+    /// The checks that need nothing but the figures.
+    fn assess(&self, server_watched: bool) -> Flags {
         Flags::assess(
             server_watched.then_some(self.server.cpu_busy),
             &self.client,
@@ -296,7 +302,6 @@ impl Figures {
             &self.errors_by_kind,
             self.requests,
         )
-        .with_steadiness(self.warm_up.as_ref(), self.fairness.as_ref())
     }
 }
 
@@ -315,14 +320,7 @@ impl ResultRecord {
             None => figures.flags(true),
             // Another tool's load tells nothing of steadiness or of the answers per
             // connection: a low occupancy's cause stays unknown.
-            Some(_) => Flags::assess(
-                Some(figures.server.cpu_busy),
-                &figures.client,
-                figures.occupancy,
-                &figures.open_loop,
-                &figures.errors_by_kind,
-                figures.requests,
-            ),
+            Some(_) => figures.assess(true),
         };
         Self {
             schema_version: SCHEMA_VERSION,
