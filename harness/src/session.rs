@@ -397,16 +397,4 @@ impl Measurement {
             fairness: rate_per_sec.is_none().then(|| sample.fairness()).flatten(),
         }
     }
-
-    /// Server CPU seconds / (wall seconds x server cores).
-    pub fn cpu_busy(&self) -> Option<f64> {
-        self.usage.map(|u| u.cpu_busy(self.server_cores))
-    }
-
-    /// Server CPU microseconds per request served (measured and background).
-    pub fn cpu_us_per_request(&self) -> Option<f64> {
-        let usage = self.usage?;
-        let served = self.sample.requests + self.background_requests;
-        (served > 0).then(|| usage.cpu_seconds * 1e6 / served as f64)
-    }
 }
