@@ -372,4 +372,26 @@ mod tests {
         assert_eq!(quantile_name(0.999), "99.9");
         assert_eq!(quantile_name(0.9999), "99.99");
     }
+
+    #[test]
+    fn the_flags_are_fields_of_the_record_itself_in_its_json() {
+        let record = super::super::fixtures::record("json/actix/c64", 1000.0, 100, 8);
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["server_bound"], true);
+        assert_eq!(json["invalid"], false);
+        assert!(json.get("flags").is_none(), "{json}");
+        assert!(
+            json.get("low_occupancy_cause").is_none(),
+            "absent when None"
+        );
+        let back: ResultRecord = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, record);
+        // Records written before these flags existed still load, without them set.
+        let mut older = json;
+        for key in ["not_steady", "few_requests"] {
+            older.as_object_mut().unwrap().remove(key);
+        }
+        let older: ResultRecord = serde_json::from_value(older).unwrap();
+        assert!(!older.flags.not_steady && !older.flags.few_requests);
+    }
 }
