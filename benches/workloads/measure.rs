@@ -213,11 +213,11 @@ impl Bench {
             .write_to(&dir)
             .map_err(|e| format!("{id}: cannot write its result to {}: {e}", dir.display()))?;
         self.keep_in_history(&record);
-        if record.invalid {
+        if record.flags.invalid {
             return Err(format!(
                 "{id}: invalid ({} errors: {}){}",
                 record.errors,
-                kinds_of(&record),
+                record.errors_in_words(),
                 record
                     .wrong_answer_example
                     .as_ref()
@@ -310,19 +310,9 @@ pub(crate) fn measured_windows(mode: RunMode, sampling: Sampling, light_samples:
     }
 }
 
-fn kinds_of(record: &ResultRecord) -> String {
-    record
-        .errors_by_kind
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn evidence_line(record: &ResultRecord) -> String {
-    let flags = record.flags().words();
-    let errors = kinds_of(record);
+    let flags = record.flags.words();
+    let errors = record.errors_in_words();
     let tail = record
         .open_loop
         .iter()

@@ -14,8 +14,8 @@ use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use stampede_harness::benchmark_id::BenchmarkId as Id;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
-use stampede_harness::evidence::{RunContext, RunMode};
-use stampede_harness::history::{Fingerprint, Recorder, RunMeta};
+use stampede_harness::evidence::{Run, RunMode};
+use stampede_harness::history::{Recorder, RunMeta};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{
     PreparedTarget, SessionError, VerifiedServer, Verify, load_spec, prepare,
@@ -41,7 +41,7 @@ pub(crate) struct Bench {
     probes: Vec<Probe>,
     split: CpuSplit,
     filter: IdFilter,
-    context: RunContext,
+    context: Run,
     spec: Arc<WorkloadSpec>,
     /// Samples of a light group (Criterion's sample size).
     light_samples: usize,
@@ -79,12 +79,13 @@ impl Bench {
             }
         );
         let filter = IdFilter::from_args(std::env::args());
-        // One history run per `cargo bench`, each record appended as it ends.
+        let run = Run::detect(catalog.root(), mode);
+        // One history run per `cargo bench`, the same run as its records', each record
+        // appended as it ends.
         let history = (!matches!(filter, IdFilter::ListOnly))
             .then(|| {
-                let machine =
-                    Fingerprint::detect(&split.server.to_string(), &split.client.to_string());
-                let meta = RunMeta::detect(catalog.root(), "bench", mode.as_str(), machine);
+                let (server, client) = (split.server.to_string(), split.client.to_string());
+                let meta = RunMeta::of_run(&run, "bench", &server, &client);
                 Recorder::open(&catalog.work_dir(), None, meta)
                     .map_err(|e| eprintln!("warning: this run is not kept in the history: {e}"))
                     .ok()
@@ -102,7 +103,7 @@ impl Bench {
             light_samples,
             measurement_time,
             history,
-            context: RunContext::detect(catalog.root(), mode),
+            context: run,
             catalog,
             vectors,
             probes,
@@ -125,7 +126,7 @@ impl Bench {
     }
 
     /// The run's id, mode, machine and commit.
-    pub(crate) fn context(&self) -> &RunContext {
+    pub(crate) fn context(&self) -> &Run {
         &self.context
     }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::{self, ClientEvidence, Flags, OpenLoopRun, ServerEvidence, quantile_name};
+use crate::evidence::{self, ClientEvidence, OpenLoopRun, ServerEvidence, quantile_name};
 use crate::load::LatencySummary;
 use crate::session::Measurement;
 
@@ -65,51 +65,36 @@ impl LoadReport {
         rate_per_sec: Option<f64>,
     ) -> Self {
         let sample = &measurement.sample;
-        let server = measurement.usage.map(|usage| {
-            evidence::server_evidence(
-                &usage,
-                sample.requests + measurement.background_requests,
-                measurement.server_cores,
-                measurement.idle_pss,
-            )
-        });
-        let client = evidence::client_evidence(sample);
-        let occupancy = rate_per_sec
-            .is_none()
-            .then(|| evidence::occupancy(sample, connections * pipeline.max(1)))
-            .flatten();
         let open_loop =
             rate_per_sec.map(|rate| evidence::open_loop_run("--rate", None, rate, sample));
-        let errors_by_kind = sample.errors_by_kind_named();
-        let flags = Flags::assess(
-            server.map(|s| s.cpu_busy),
-            &client,
-            occupancy,
-            open_loop.as_slice(),
-            &errors_by_kind,
-            sample.requests,
-        )
-        .with_steadiness(measurement.warm_up.as_ref(), sample.fairness().as_ref());
+        let figures = measurement.figures(
+            connections,
+            pipeline,
+            rate_per_sec,
+            open_loop.into_iter().collect(),
+        );
+        let flags = figures.flags(measurement.usage.is_some());
         Self {
-            requests: sample.requests,
+            requests: figures.requests,
             errors: sample.errors(),
-            errors_by_kind,
             duration_s: sample.elapsed.as_secs_f64(),
-            requests_per_sec: sample.requests_per_sec(),
-            latency_us: sample.latency(),
-            occupancy,
-            open_loop,
-            checked_answers: sample.checked_answers,
-            wrong_answer_example: sample.wrong_answer_example.clone(),
-            server,
+            requests_per_sec: figures.requests_per_sec,
+            latency_us: figures.latency_us,
+            occupancy: figures.occupancy,
+            open_loop: figures.open_loop.into_iter().next(),
+            checked_answers: figures.checked_answers,
+            wrong_answer_example: figures.wrong_answer_example,
+            server: measurement.usage.map(|_| figures.server),
             client: ClientFigures {
-                cpu: client,
+                cpu: figures.client,
                 peak_rss_bytes: crate::metrics::own_peak_rss_bytes(),
                 connections,
             },
+            // Shown for an open loop too, unlike a record's, which keeps it for the closed.
             fairness: sample.fairness(),
-            warm_up: measurement.warm_up,
+            warm_up: figures.warm_up,
             flags: flags.words().into_iter().map(str::to_owned).collect(),
+            errors_by_kind: figures.errors_by_kind,
         }
     }
 
@@ -159,12 +144,7 @@ impl LoadReport {
                 f.min, f.median, f.max, f.jain_index
             );
         }
-        let kinds: Vec<String> = self
-            .errors_by_kind
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
+        let kinds = crate::load::errors_in_words(&self.errors_by_kind);
         let _ = writeln!(
             out,
             "errors: {}{}",
@@ -172,7 +152,7 @@ impl LoadReport {
             if kinds.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", kinds.join(", "))
+                format!(" ({kinds})")
             }
         );
         if self.checked_answers > 0 {

@@ -7,9 +7,7 @@ use crate::benchmark_id::BenchmarkId;
 use crate::build::{BuildError, ensure_built};
 use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
-use crate::evidence::{
-    self, OpenLoopRun, ResultRecord, RunContext, SCHEMA_VERSION, Setup, rfc3339_utc,
-};
+use crate::evidence::{self, Benchmark, Figures, OpenLoopRun, ResultRecord, Run, Setup};
 use crate::load::{LoadClient, LoadError, RunPlan, Sample};
 use crate::metrics::{CpuSource, IdlePss, ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
@@ -296,25 +294,15 @@ impl VerifiedServer {
     /// fixed-rate runs made beside the measurement (tails, probes).
     pub fn result_record(
         &self,
-        context: &RunContext,
+        run: &Run,
         id: &BenchmarkId,
         measurement: &Measurement,
         load: &LoadSetup,
         open_loop: Vec<OpenLoopRun>,
     ) -> ResultRecord {
         let config = self.server.config();
-        let sample = &measurement.sample;
         let (workload, param) = (id.group(), id.case());
-        let usage = measurement.usage.unwrap_or(ServerUsage {
-            cpu_seconds: 0.0,
-            wall_seconds: 0.0,
-            peak_pss_bytes: 0,
-            peak_rss_bytes: 0,
-            processes: 0,
-            cpu_source: CpuSource::ProcTicks,
-        });
-        ResultRecord {
-            schema_version: SCHEMA_VERSION,
+        let benchmark = Benchmark {
             id: id.clone(),
             workload: workload.to_owned(),
             target: self.target.name.clone(),
@@ -322,58 +310,24 @@ impl VerifiedServer {
             language: self.target.language.clone(),
             framework: self.framework.clone(),
             toolchain: self.toolchain_version.clone(),
-            run_id: context.run_id.clone(),
-            mode: context.mode,
-            requests: sample.requests,
-            errors: sample.errors(),
-            errors_by_kind: sample.errors_by_kind_named(),
-            requests_per_sec: sample.requests_per_sec(),
-            latency_us: sample.latency(),
-            occupancy: load
-                .rate_per_sec
-                .is_none()
-                .then(|| evidence::occupancy(sample, load.connections * load.pipeline.max(1)))
-                .flatten(),
-            server: evidence::server_evidence(
-                &usage,
-                sample.requests + measurement.background_requests,
-                config.cpus.len(),
-                measurement.idle_pss,
-            ),
-            client: evidence::client_evidence(sample),
+        };
+        let figures = measurement.figures(
+            load.connections,
+            load.pipeline,
+            load.rate_per_sec,
             open_loop,
-            checked_answers: sample.checked_answers,
-            wrong_answer_example: sample.wrong_answer_example.clone(),
-            client_bound: false,
-            server_bound: false,
-            low_occupancy: false,
-            low_occupancy_cause: None,
-            not_steady: false,
-            few_requests: false,
-            client_late: false,
-            invalid: false,
-            warm_up: measurement.warm_up,
-            fairness: load
-                .rate_per_sec
-                .is_none()
-                .then(|| sample.fairness())
-                .flatten(),
-            setup: Setup {
-                server_cpus: config.cpus.to_string(),
-                client_cpus: load.client_cpus.to_string(),
-                workers: self.target.workers_apply().then_some(config.workers),
-                offload_threads: config.offload_threads,
-                connections: load.connections,
-                rate_per_sec: load.rate_per_sec,
-                pipeline: load.pipeline,
-                body_seed: load.body_seed,
-            },
-            machine: context.machine.clone(),
-            git_commit: context.git_commit.clone(),
-            time: rfc3339_utc(std::time::SystemTime::now()),
-            engine: None,
-        }
-        .with_flags()
+        );
+        let setup = Setup {
+            server_cpus: config.cpus.to_string(),
+            client_cpus: load.client_cpus.to_string(),
+            workers: self.target.workers_apply().then_some(config.workers),
+            offload_threads: config.offload_threads,
+            connections: load.connections,
+            rate_per_sec: load.rate_per_sec,
+            pipeline: load.pipeline,
+            body_seed: load.body_seed,
+        };
+        ResultRecord::new(benchmark, run, figures, setup, run.machine.clone(), None)
     }
 }
 
@@ -396,15 +350,47 @@ pub struct Measurement {
 }
 
 impl Measurement {
-    /// Server CPU seconds / (wall seconds x server cores).
-    pub fn cpu_busy(&self) -> Option<f64> {
-        self.usage.map(|u| u.cpu_busy(self.server_cores))
-    }
-
-    /// Server CPU microseconds per request served (measured and background).
-    pub fn cpu_us_per_request(&self) -> Option<f64> {
-        let usage = self.usage?;
-        let served = self.sample.requests + self.background_requests;
-        (served > 0).then(|| usage.cpu_seconds * 1e6 / served as f64)
+    /// The figures of this measurement over `connections` x `pipeline` in-flight slots, an
+    /// open loop when `rate_per_sec` is set; `open_loop` holds the fixed-rate runs made beside
+    /// it. A server that was not watched has zeros for its figures.
+    pub fn figures(
+        &self,
+        connections: usize,
+        pipeline: usize,
+        rate_per_sec: Option<f64>,
+        open_loop: Vec<OpenLoopRun>,
+    ) -> Figures {
+        let sample = &self.sample;
+        let usage = self.usage.unwrap_or(ServerUsage {
+            cpu_seconds: 0.0,
+            wall_seconds: 0.0,
+            peak_pss_bytes: 0,
+            peak_rss_bytes: 0,
+            processes: 0,
+            cpu_source: CpuSource::ProcTicks,
+        });
+        Figures {
+            requests: sample.requests,
+            errors_by_kind: sample.errors_by_kind_named(),
+            requests_per_sec: sample.requests_per_sec(),
+            latency_us: sample.latency(),
+            occupancy: evidence::sample_occupancy(
+                sample,
+                rate_per_sec,
+                connections * pipeline.max(1),
+            ),
+            server: evidence::server_evidence(
+                &usage,
+                sample.requests + self.background_requests,
+                self.server_cores,
+                self.idle_pss,
+            ),
+            client: evidence::client_evidence(sample),
+            open_loop,
+            checked_answers: sample.checked_answers,
+            wrong_answer_example: sample.wrong_answer_example.clone(),
+            warm_up: self.warm_up,
+            fairness: rate_per_sec.is_none().then(|| sample.fairness()).flatten(),
+        }
     }
 }

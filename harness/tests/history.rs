@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use stampede_harness::benchmark_id::BenchmarkId;
+use stampede_harness::evidence::{Commit, Machine};
 use stampede_harness::history::icount::{ICOUNT_MODE, record as icount_record};
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::page::write_page;
@@ -15,9 +16,11 @@ use stampede_harness::icount::record::fixture;
 
 fn machine() -> Fingerprint {
     Fingerprint {
-        cpu_model: "Test CPU".into(),
-        cores: 2,
-        kernel: "6.1.0".into(),
+        machine: Machine {
+            cpu_model: "Test CPU".into(),
+            cores: 2,
+            kernel: "6.1.0".into(),
+        },
         server_cpus: "0".into(),
         client_cpus: "1".into(),
     }
@@ -29,8 +32,7 @@ fn run(n: usize, commit: &str) -> RunMeta {
         started_at: format!("2026-11-22T10:{n:02}:00Z"),
         source: "bench".into(),
         mode: "quick".into(),
-        git_commit: commit.into(),
-        dirty: false,
+        commit: Commit::parse(commit),
         branch: Some("main".into()),
         fingerprint: machine(),
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::json;
+use stampede_harness::evidence::{Commit, Machine};
 use stampede_harness::history::trend::{TrendSettings, analyse};
 use stampede_harness::history::{Fingerprint, History, Metric, RunMeta};
 
@@ -25,13 +26,14 @@ fn meta() -> RunMeta {
         started_at: "2026-11-22T10:00:00Z".into(),
         source: "bench".into(),
         mode: "quick".into(),
-        git_commit: "abc".into(),
-        dirty: false,
+        commit: Commit::parse("abc"),
         branch: None,
         fingerprint: Fingerprint {
-            cpu_model: "Test CPU".into(),
-            cores: 2,
-            kernel: "6.1.0".into(),
+            machine: Machine {
+                cpu_model: "Test CPU".into(),
+                cores: 2,
+                kernel: "6.1.0".into(),
+            },
             server_cpus: "0".into(),
             client_cpus: "1".into(),
         },

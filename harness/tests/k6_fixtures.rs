@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use stampede_harness::evidence::{Machine, RunContext, RunMode};
+use stampede_harness::evidence::{Commit, Machine, Run, RunMode};
 use stampede_harness::k6::{ImportOptions, import_files};
 
 fn fixture(name: &str) -> PathBuf {
@@ -25,12 +25,14 @@ fn raw_points(path: &Path, metric: &str, also: &[&str]) -> Vec<serde_json::Value
         .collect()
 }
 
-fn context() -> RunContext {
-    RunContext {
-        run_id: "fixture".into(),
+fn context() -> Run {
+    Run {
+        id: "fixture".into(),
+        started_at: "2026-01-01T00:00:00Z".into(),
         mode: RunMode::Cli,
+        commit: Commit::parse("fixture"),
+        branch: None,
         machine: Machine::detect(),
-        git_commit: "fixture".into(),
     }
 }
 
@@ -98,7 +100,7 @@ fn a_recorded_open_loop_that_fell_behind_reports_its_dropped_iterations() {
     let run = &record.open_loop[0];
     assert_eq!(run.rate_per_sec, 100.0);
     assert_eq!(run.send_lag.late_sends, dropped as u64);
-    assert!(!run.sustained && record.client_late, "{run:?}");
+    assert!(!run.sustained && record.flags.client_late, "{run:?}");
     assert_eq!(record.engine.unwrap().server_metrics, None);
     assert_eq!(record.param, "ms50-c2-rate100");
 }

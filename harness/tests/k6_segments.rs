@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Trial};
-use stampede_harness::evidence::{Machine, ResultRecord, RunContext, RunMode};
+use stampede_harness::evidence::{Commit, Machine, ResultRecord, Run, RunMode};
 use stampede_harness::exposition::{MetricsListener, ServerMetrics};
 use stampede_harness::k6::{ExportPlan, ImportOptions, Imported, import_files, script};
 use stampede_harness::metrics::ServerProbe;
@@ -219,7 +219,7 @@ fn two_k6_instances_import_as_one_result_with_the_sum_of_their_requests() {
     assert_eq!(imported.load.durations.len(), count_a + count_b);
     assert!(record.checked_answers > 0);
     assert_eq!(record.id, "plaintext/mock@k6x2/c4");
-    assert!(!record.invalid, "{record:?}");
+    assert!(!record.flags.invalid, "{record:?}");
     assert_eq!(
         engine.server_metrics.as_deref(),
         Some(metrics.url().as_str())
@@ -234,11 +234,13 @@ fn two_k6_instances_import_as_one_result_with_the_sum_of_their_requests() {
 
 /// The record of an import of the mock target, as `stampede import-k6` makes it.
 fn record_of(imported: &Imported, metrics_url: Option<String>) -> ResultRecord {
-    let context = RunContext {
-        run_id: "test".into(),
+    let context = Run {
+        id: "test".into(),
+        started_at: "2026-01-01T00:00:00Z".into(),
         mode: RunMode::Cli,
+        commit: Commit::parse("test"),
+        branch: None,
         machine: Machine::detect(),
-        git_commit: "test".into(),
     };
     let options = ImportOptions {
         target: "mock".into(),
@@ -268,7 +270,7 @@ fn a_server_that_answers_wrong_fails_the_k6_thresholds_and_imports_invalid() {
     );
     let imported = import_files(&[points]).unwrap();
     let record = record_of(&imported, None);
-    assert!(record.invalid);
+    assert!(record.flags.invalid);
     assert!(
         record.errors_by_kind["wrong-answer"] > 0,
         "{:?}",

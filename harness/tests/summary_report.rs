@@ -43,8 +43,8 @@ fn result(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
 fn client_bound(mut r: ResultRecord, cpu_busy: f64) -> ResultRecord {
     r.server.cpu_busy = cpu_busy;
     r.client.cpu_busy = 0.97;
-    r.client_bound = true;
-    r.server_bound = false;
+    r.flags.client_bound = true;
+    r.flags.server_bound = false;
     r
 }
 
@@ -52,7 +52,7 @@ fn records() -> Vec<ResultRecord> {
     let mut invalid = result("json/node/c256", 9_000.0, 28_000, 60);
     invalid.errors = 120;
     invalid.errors_by_kind.insert("timeout".into(), 120);
-    invalid.invalid = true;
+    invalid.flags.invalid = true;
     // Memory per connection = (peak PSS - idle PSS) / connections: 900 B and 2,300 B.
     let sleep_big = |id: &str, per_connection: u64, pss_mib: u64| {
         let mut r = result(id, 95_000.0, 10_500, pss_mib);
@@ -511,11 +511,11 @@ fn strictness(target: &str, failed_owner: Owner) -> StrictnessRecord {
         expected: "200 or 400 or a close, then close".into(),
     };
     StrictnessRecord {
-        schema: RECORD_SCHEMA,
+        schema_version: RECORD_SCHEMA,
         target: target.into(),
         framework: "fw".into(),
-        commit: "abc1234".into(),
-        recorded_at: "2026-01-01T00:00:00Z".into(),
+        git_commit: "abc1234".into(),
+        time: "2026-01-01T00:00:00Z".into(),
         probes: vec![
             probe("host-missing", Verdict::Pass, Owner::Target),
             probe("cl-te-smuggled-request", Verdict::Fail, failed_owner),

@@ -13,7 +13,7 @@ use stampede_harness::benchmark_id::BenchmarkId;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::compare::CompareReport;
 use stampede_harness::cpus::CpuSplit;
-use stampede_harness::evidence::{RunContext, RunMode};
+use stampede_harness::evidence::{Commit, Run, RunMode};
 use stampede_harness::history::compare::{COMPARE_MODE, records as compare_records};
 use stampede_harness::history::icount::{ICOUNT_MODE, record as icount_record};
 use stampede_harness::history::import::import_dir;
@@ -284,19 +284,15 @@ pub(crate) fn keep_load_result(
         Ok(id) => id,
         Err(err) => return eprintln!("warning: not kept in the history: {err}"),
     };
-    let context = RunContext::detect(catalog.root(), RunMode::Cli);
+    let context = Run::detect(catalog.root(), RunMode::Cli);
     let open_loop = load
         .rate_per_sec
         .map(|r| stampede_harness::evidence::open_loop_run("--rate", None, r, &measurement.sample))
         .into_iter()
         .collect();
     let record = verified.result_record(&context, &id, measurement, load, open_loop);
-    let fingerprint = Fingerprint::of_machine(
-        &context.machine,
-        &split.server.to_string(),
-        &split.client.to_string(),
-    );
-    let meta = RunMeta::detect(catalog.root(), "load", "cli", fingerprint);
+    let (server, client) = (split.server.to_string(), split.client.to_string());
+    let meta = RunMeta::of_run(&context, "load", &server, &client);
     let kept = Recorder::open(&catalog.work_dir(), explicit, meta)
         .and_then(|recorder| recorder.append(&record).map(|()| recorder));
     match kept {
@@ -349,8 +345,10 @@ fn keep_records(
     let path = history_path(&catalog.work_dir(), explicit);
     let mut meta = RunMeta::detect(catalog.root(), source, source, fingerprint);
     if let Some(commit) = commit {
-        meta.git_commit = commit.to_owned();
-        meta.dirty = false;
+        meta.commit = Commit {
+            hash: commit.to_owned(),
+            dirty: false,
+        };
     }
     History::open(&path)?.append(&meta, records)?;
     Ok(Some(path))

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use stampede_harness::catalog::Catalog;
-use stampede_harness::evidence::{RunContext, RunMode};
+use stampede_harness::evidence::{Run, RunMode};
 use stampede_harness::k6::import::ServerDescription;
 use stampede_harness::k6::{ImportOptions, import_files};
 
@@ -59,7 +59,7 @@ pub(crate) fn run(engine: &ImportEngine) -> anyhow::Result<ExitCode> {
         target: args.target.clone(),
         metrics_url: args.metrics.clone(),
     };
-    let context = RunContext::detect(&root, RunMode::Cli);
+    let context = Run::detect(&root, RunMode::Cli);
     let record = imported.record(&options, &context, server.as_ref())?;
     let dir = args.results.clone().unwrap_or_else(|| match &catalog {
         Some(c) => c.work_dir().join("results"),
@@ -94,7 +94,7 @@ pub(crate) fn run(engine: &ImportEngine) -> anyhow::Result<ExitCode> {
                 "server: not measured (export with --metrics URL to attach its CPU and memory)"
             );
         }
-        let flags = record.flags().words();
+        let flags = record.flags.words();
         if !flags.is_empty() {
             println!("flags: {}", flags.join(", "));
         }

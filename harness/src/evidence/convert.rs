@@ -1,6 +1,9 @@
 //! Evidence from measurements: the conversions from what the client counted and what the
 //! server used into the figures records and reports carry, in one place.
 
+use hdrhistogram::Histogram;
+
+use super::flags::sustained;
 use super::record::{ClientEvidence, OpenLoopRun, SendLag, ServerEvidence};
 use crate::load::Sample;
 use crate::load::latency::Percentile;
@@ -9,8 +12,6 @@ use crate::metrics::{IdlePss, ServerUsage};
 
 /// Quantiles every open-loop run reports.
 pub const OPEN_LOOP_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
-/// An open-loop run that answered less than this share of its rate did not sustain it.
-pub const SUSTAINED_AT_LEAST: f64 = 0.95;
 
 /// The server's figures over a span in which it served `requests_served` requests (the
 /// measured ones plus any background load).
@@ -46,11 +47,31 @@ pub fn client_evidence(sample: &Sample) -> ClientEvidence {
 
 /// Little's law for a closed loop: requests/s x mean latency / the requests that can be in
 /// flight (`in_flight_slots`: connections x pipeline depth, so a pipelined run is ~1 when full,
-/// not ~depth).
-pub fn occupancy(sample: &Sample, in_flight_slots: usize) -> Option<f64> {
-    let mean_s = sample.latency().mean / 1e6;
-    (in_flight_slots > 0 && sample.requests > 0)
-        .then(|| sample.requests_per_sec() * mean_s / in_flight_slots as f64)
+/// not ~depth). `None` for an open loop (`rate_per_sec` set), which keeps no slots full.
+pub fn occupancy(
+    rate_per_sec: Option<f64>,
+    requests: u64,
+    requests_per_sec: f64,
+    mean_latency_us: f64,
+    in_flight_slots: usize,
+) -> Option<f64> {
+    (rate_per_sec.is_none() && in_flight_slots > 0 && requests > 0)
+        .then(|| requests_per_sec * (mean_latency_us / 1e6) / in_flight_slots as f64)
+}
+
+/// [`occupancy`] of a sample of stampede's client.
+pub fn sample_occupancy(
+    sample: &Sample,
+    rate_per_sec: Option<f64>,
+    in_flight_slots: usize,
+) -> Option<f64> {
+    occupancy(
+        rate_per_sec,
+        sample.requests,
+        sample.requests_per_sec(),
+        sample.latency().mean,
+        in_flight_slots,
+    )
 }
 
 /// Server memory per connection: what one more connection costs the server.
@@ -98,7 +119,58 @@ pub fn send_lag(sample: &Sample) -> SendLag {
     }
 }
 
-/// An open-loop sample at `rate_per_sec` as a record's run.
+/// What an open loop measured, from whichever client ran it.
+#[derive(Clone, Copy, Debug)]
+pub struct OpenLoopCounts<'a> {
+    /// Latency from intended send times, microseconds.
+    pub latency_us: &'a Histogram<u64>,
+    /// Successful responses.
+    pub requests: u64,
+    /// Failed attempts.
+    pub errors: u64,
+    /// Successful responses per second achieved.
+    pub achieved_per_sec: f64,
+    /// How the client kept its schedule.
+    pub send_lag: SendLag,
+    /// Sends the server's delay held back (stampede: backlogged; k6: dropped iterations).
+    pub held_back_sends: u64,
+}
+
+/// The one summary of an open-loop run at `rate_per_sec`: percentiles with intervals, and
+/// whether the client kept its schedule and the server kept up.
+pub fn open_loop_summary(
+    label: &str,
+    fraction_of_capacity: Option<f64>,
+    rate_per_sec: f64,
+    counts: OpenLoopCounts<'_>,
+) -> OpenLoopRun {
+    let histogram = counts.latency_us;
+    let lag = counts.send_lag;
+    OpenLoopRun {
+        label: label.to_owned(),
+        fraction_of_capacity,
+        rate_per_sec,
+        achieved_per_sec: counts.achieved_per_sec,
+        requests: counts.requests,
+        errors: counts.errors,
+        mean_us: histogram.mean(),
+        percentiles: OPEN_LOOP_QUANTILES
+            .iter()
+            .map(|&q| Percentile::of(histogram, q))
+            .collect(),
+        max_us: (!histogram.is_empty()).then(|| histogram.max()),
+        client_late: lag.client_late(),
+        sustained: sustained(
+            counts.achieved_per_sec,
+            rate_per_sec,
+            counts.held_back_sends,
+            lag.sends,
+        ),
+        send_lag: lag,
+    }
+}
+
+/// An open-loop sample of stampede's client at `rate_per_sec` as a record's run.
 pub fn open_loop_run(
     label: &str,
     fraction_of_capacity: Option<f64>,
@@ -106,25 +178,19 @@ pub fn open_loop_run(
     sample: &Sample,
 ) -> OpenLoopRun {
     let lag = send_lag(sample);
-    let achieved = sample.requests_per_sec();
-    OpenLoopRun {
-        label: label.to_owned(),
+    open_loop_summary(
+        label,
         fraction_of_capacity,
         rate_per_sec,
-        achieved_per_sec: achieved,
-        requests: sample.requests,
-        errors: sample.errors(),
-        mean_us: sample.latency().mean,
-        percentiles: OPEN_LOOP_QUANTILES
-            .iter()
-            .map(|&q| Percentile::of(&sample.histogram, q))
-            .collect(),
-        max_us: (!sample.histogram.is_empty()).then(|| sample.histogram.max()),
-        client_late: lag.client_late(),
-        sustained: achieved >= SUSTAINED_AT_LEAST * rate_per_sec
-            && (lag.backlogged_sends as f64) < 0.01 * lag.sends.max(1) as f64,
-        send_lag: lag,
-    }
+        OpenLoopCounts {
+            latency_us: &sample.histogram,
+            requests: sample.requests,
+            errors: sample.errors(),
+            achieved_per_sec: sample.requests_per_sec(),
+            held_back_sends: lag.backlogged_sends,
+            send_lag: lag,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -142,9 +208,14 @@ mod tests {
         }
         sample.requests = 16_000;
         sample.elapsed = Duration::from_secs(1);
-        let o = occupancy(&sample, 16).unwrap();
+        let o = sample_occupancy(&sample, None, 16).unwrap();
         assert!((o - 1.0).abs() < 0.01, "{o}");
-        assert!((occupancy(&sample, 32).unwrap() - 0.5).abs() < 0.01);
+        assert!((sample_occupancy(&sample, None, 32).unwrap() - 0.5).abs() < 0.01);
+        assert_eq!(
+            sample_occupancy(&sample, Some(100.0), 16),
+            None,
+            "an open loop"
+        );
     }
 
     #[test]

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use super::flags::Flags;
+use super::provenance::{Commit, Machine, RunMode};
 use super::record::{
-    ClientEvidence, Machine, OpenLoopRun, ResultRecord, RunMode, SCHEMA_VERSION, SendLag,
-    ServerEvidence, Setup,
+    ClientEvidence, OpenLoopRun, ResultRecord, SCHEMA_VERSION, SendLag, ServerEvidence, Setup,
 };
 use crate::benchmark_id::BenchmarkId;
 use crate::load::LatencySummary;
@@ -83,14 +84,10 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
         open_loop: vec![open_loop_run("common rate", rps / 2.0, p50_us)],
         checked_answers: 0,
         wrong_answer_example: None,
-        client_bound: false,
-        server_bound: true,
-        low_occupancy: false,
-        low_occupancy_cause: None,
-        not_steady: false,
-        few_requests: false,
-        client_late: false,
-        invalid: false,
+        flags: Flags {
+            server_bound: true,
+            ..Flags::default()
+        },
         warm_up: None,
         fairness: None,
         setup: Setup {
@@ -108,7 +105,7 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
             cores: 2,
             kernel: "6.1".into(),
         },
-        git_commit: "abc123".into(),
+        git_commit: Commit::parse("abc123"),
         time: "2026-01-01T00:00:00Z".into(),
         engine: None,
     }

@@ -1,13 +1,23 @@
 //! Evidence: the record of one benchmark ([`ResultRecord`], one JSON file per benchmark ID,
 //! written the moment it finishes) with the self-checks that would expose its own bias, and the
 //! conversions from what the client counted and the server used into those figures.
+//!
+//! Rooms: `record` (the types and their one constructor), `flags` (the self-check rules),
+//! `provenance` (run, commit, machine, time), `storage` (files), `convert` (figures from
+//! samples and usage).
 
 mod convert;
 pub mod fixtures;
+mod flags;
+mod provenance;
 mod record;
+mod storage;
 
 pub use convert::*;
+pub use flags::*;
+pub use provenance::*;
 pub use record::*;
+pub use storage::*;
 
 /// The JSON Schema of one record file, derived from [`ResultRecord`]; committed as
 /// `spec/record.schema.json`.

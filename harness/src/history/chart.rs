@@ -169,9 +169,11 @@ mod tests {
             bench_id: "plaintext/actix/c64".parse().unwrap(),
             mode: "quick".into(),
             fingerprint: Fingerprint {
-                cpu_model: "cpu".into(),
-                cores: 2,
-                kernel: "6".into(),
+                machine: crate::evidence::Machine {
+                    cpu_model: "cpu".into(),
+                    cores: 2,
+                    kernel: "6".into(),
+                },
                 server_cpus: "0".into(),
                 client_cpus: "1".into(),
             },

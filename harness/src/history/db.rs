@@ -203,8 +203,8 @@ impl History {
                         run.started_at,
                         run.source,
                         run.mode,
-                        run.git_commit,
-                        run.dirty,
+                        run.commit.hash,
+                        run.commit.dirty,
                         run.branch,
                         to_json(&run)?
                     ])

@@ -1,25 +1,22 @@
-//! What makes two runs comparable: the machine they ran on (CPU model, cores, kernel, the
-//! server/client CPU split) and the mode. And what a run is: [`RunMeta`], filled from the
-//! run's context or from a record that carries the same fields.
+//! What makes two runs comparable: the machine they ran on ([`Machine`] with the server/client
+//! CPU split) and the mode. And a run as the history keeps it: [`RunMeta`], the run's identity
+//! ([`crate::evidence::Run`]'s id, start, commit and branch) with what wrote it, filled from a
+//! new run or from a record that carries the same fields.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::evidence::{Machine, git_commit, rfc3339_utc};
+use crate::evidence::{Commit, Machine, Run, compact_time, git_branch, rfc3339_utc, run_id};
 
 /// The machine side of comparability. Two results are compared only when every field matches.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Fingerprint {
-    /// `model name` from /proc/cpuinfo.
-    pub cpu_model: String,
-    /// Online CPUs.
-    pub cores: usize,
-    /// Kernel release.
-    pub kernel: String,
+    /// CPU model, cores and kernel.
+    #[serde(flatten)]
+    pub machine: Machine,
     /// Server CPU set, e.g. "0".
     pub server_cpus: String,
     /// Client CPU set, e.g. "1".
@@ -30,9 +27,7 @@ impl Fingerprint {
     /// A machine nothing is known about (records from before fingerprints were kept).
     pub fn unknown() -> Self {
         Self {
-            cpu_model: "unknown".into(),
-            cores: 0,
-            kernel: "unknown".into(),
+            machine: Machine::unknown(),
             server_cpus: "unknown".into(),
             client_cpus: "unknown".into(),
         }
@@ -46,9 +41,7 @@ impl Fingerprint {
     /// A described machine with the given CPU split.
     pub fn of_machine(machine: &Machine, server_cpus: &str, client_cpus: &str) -> Self {
         Self {
-            cpu_model: machine.cpu_model.clone(),
-            cores: machine.cores,
-            kernel: machine.kernel.clone(),
+            machine: machine.clone(),
             server_cpus: server_cpus.to_owned(),
             client_cpus: client_cpus.to_owned(),
         }
@@ -63,13 +56,16 @@ impl Fingerprint {
                 .and_then(Value::as_str)
                 .map_or_else(|| default.to_owned(), str::to_owned)
         };
+        let known = &fallback.machine;
         Self {
-            cpu_model: text("/machine/cpu_model", &fallback.cpu_model),
-            cores: record
-                .pointer("/machine/cores")
-                .and_then(Value::as_u64)
-                .map_or(fallback.cores, |c| c as usize),
-            kernel: text("/machine/kernel", &fallback.kernel),
+            machine: Machine {
+                cpu_model: text("/machine/cpu_model", &known.cpu_model),
+                cores: record
+                    .pointer("/machine/cores")
+                    .and_then(Value::as_u64)
+                    .map_or(known.cores, |c| c as usize),
+                kernel: text("/machine/kernel", &known.kernel),
+            },
             server_cpus: text("/setup/server_cpus", &fallback.server_cpus),
             client_cpus: text("/setup/client_cpus", &fallback.client_cpus),
         }
@@ -87,17 +83,19 @@ impl Fingerprint {
 
     /// The canonical text the database compares on.
     pub fn key(&self) -> String {
+        let m = &self.machine;
         format!(
             "cpu={};cores={};kernel={};server={};client={}",
-            self.cpu_model, self.cores, self.kernel, self.server_cpus, self.client_cpus
+            m.cpu_model, m.cores, m.kernel, self.server_cpus, self.client_cpus
         )
     }
 
     /// One line for people, e.g. `AMD EPYC 7B13, 2 cores, kernel 6.1.0, server CPUs 0 / client 1`.
     pub fn describe(&self) -> String {
+        let m = &self.machine;
         format!(
             "{}, {} cores, kernel {}, server CPUs {} / client {}",
-            self.cpu_model, self.cores, self.kernel, self.server_cpus, self.client_cpus
+            m.cpu_model, m.cores, m.kernel, self.server_cpus, self.client_cpus
         )
     }
 
@@ -105,14 +103,15 @@ impl Fingerprint {
     /// two are comparable.
     pub fn differences(&self, other: &Self) -> Vec<String> {
         let mut out = Vec::new();
-        if self.cpu_model != other.cpu_model {
-            out.push(format!("CPU {} vs {}", self.cpu_model, other.cpu_model));
+        let (a, b) = (&self.machine, &other.machine);
+        if a.cpu_model != b.cpu_model {
+            out.push(format!("CPU {} vs {}", a.cpu_model, b.cpu_model));
         }
-        if self.cores != other.cores {
-            out.push(format!("{} vs {} cores", self.cores, other.cores));
+        if a.cores != b.cores {
+            out.push(format!("{} vs {} cores", a.cores, b.cores));
         }
-        if self.kernel != other.kernel {
-            out.push(format!("kernel {} vs {}", self.kernel, other.kernel));
+        if a.kernel != b.kernel {
+            out.push(format!("kernel {} vs {}", a.kernel, b.kernel));
         }
         if self.server_cpus != other.server_cpus || self.client_cpus != other.client_cpus {
             out.push(format!(
@@ -137,10 +136,9 @@ pub struct RunMeta {
     /// How it measured: `quick`, `full`, `cli`, `compare`, or `unknown` for old imports.
     /// Only runs of the same mode are compared.
     pub mode: String,
-    /// `git rev-parse HEAD`, without the `-dirty` suffix.
-    pub git_commit: String,
-    /// The working tree had uncommitted changes.
-    pub dirty: bool,
+    /// The commit, stored as `git_commit` (without `-dirty`) and `dirty`.
+    #[serde(flatten, with = "stored_commit")]
+    pub commit: Commit,
     /// The branch checked out, when there is one.
     pub branch: Option<String>,
     /// The machine and CPU split; a record's own `machine` and `setup` fields take precedence.
@@ -151,16 +149,27 @@ impl RunMeta {
     /// A new run of the workspace at `root`, starting now, on this machine.
     pub fn detect(root: &Path, source: &str, mode: &str, fingerprint: Fingerprint) -> Self {
         let now = SystemTime::now();
-        let (git_commit, dirty) = split_dirty(&git_commit(root));
         Self {
-            run_id: new_run_id(now),
+            run_id: run_id(now),
             started_at: rfc3339_utc(now),
             source: source.to_owned(),
             mode: mode.to_owned(),
-            git_commit,
-            dirty,
+            commit: Commit::detect(root),
             branch: git_branch(root),
             fingerprint,
+        }
+    }
+
+    /// `run` as the history keeps it: written by `source`, its machine with the CPU split.
+    pub fn of_run(run: &Run, source: &str, server_cpus: &str, client_cpus: &str) -> Self {
+        Self {
+            run_id: run.id.clone(),
+            started_at: run.started_at.clone(),
+            source: source.to_owned(),
+            mode: run.mode.as_str().to_owned(),
+            commit: run.commit.clone(),
+            branch: run.branch.clone(),
+            fingerprint: Fingerprint::of_machine(&run.machine, server_cpus, client_cpus),
         }
     }
 
@@ -170,23 +179,20 @@ impl RunMeta {
     pub fn of_record(record: &Value, source: &str, default_mode: &str) -> Self {
         let text = |key: &str| record.get(key).and_then(Value::as_str).map(str::to_owned);
         let time = text("time").unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
-        let (git_commit, dirty) =
-            split_dirty(&text("git_commit").unwrap_or_else(|| "unknown".into()));
+        let commit = Commit::parse(&text("git_commit").unwrap_or_else(|| "unknown".into()));
         let run_id = text("run_id").unwrap_or_else(|| {
-            let short = &git_commit[..git_commit.len().min(12)];
-            format!(
-                "import-{short}{}-{}",
-                if dirty { "-dirty" } else { "" },
-                compact(&time)
-            )
+            let short = Commit {
+                hash: commit.hash.chars().take(12).collect(),
+                dirty: commit.dirty,
+            };
+            format!("import-{short}-{}", compact_time(&time))
         });
         Self {
             run_id,
             started_at: time,
             source: source.to_owned(),
             mode: text("mode").unwrap_or_else(|| default_mode.to_owned()),
-            git_commit,
-            dirty,
+            commit,
             branch: text("branch"),
             fingerprint: Fingerprint::of_record(record, &Fingerprint::unknown()),
         }
@@ -204,49 +210,39 @@ impl RunMeta {
             meta.mode = mode;
         }
         if let Some(commit) = text("git_commit") {
-            (meta.git_commit, meta.dirty) = split_dirty(&commit);
+            meta.commit = Commit::parse(&commit);
         }
         meta
     }
+}
 
-    /// The commit as stored in results: `-dirty` appended for uncommitted changes.
-    pub fn commit_label(&self) -> String {
-        if self.dirty {
-            format!("{}-dirty", self.git_commit)
-        } else {
-            self.git_commit.clone()
+/// A commit in the history's run rows: `git_commit` without the suffix, and `dirty`.
+mod stored_commit {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::evidence::Commit;
+
+    #[derive(Serialize, Deserialize)]
+    struct Stored<S> {
+        git_commit: S,
+        dirty: bool,
+    }
+
+    pub(super) fn serialize<Z: Serializer>(commit: &Commit, to: Z) -> Result<Z::Ok, Z::Error> {
+        Stored {
+            git_commit: &commit.hash,
+            dirty: commit.dirty,
         }
+        .serialize(to)
     }
-}
 
-/// `abc-dirty` -> (`abc`, true).
-fn split_dirty(commit: &str) -> (String, bool) {
-    match commit.strip_suffix("-dirty") {
-        Some(clean) => (clean.to_owned(), true),
-        None => (commit.to_owned(), false),
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Commit, D::Error> {
+        let stored = Stored::<String>::deserialize(from)?;
+        Ok(Commit {
+            hash: stored.git_commit,
+            dirty: stored.dirty,
+        })
     }
-}
-
-/// `20261122T134500Z-4242`: the start time and the process id, unique on one machine.
-fn new_run_id(now: SystemTime) -> String {
-    format!("{}-{}", compact(&rfc3339_utc(now)), std::process::id())
-}
-
-/// `2026-11-22T13:45:00Z` -> `20261122T134500Z`.
-fn compact(time: &str) -> String {
-    time.chars().filter(|c| !matches!(c, '-' | ':')).collect()
-}
-
-fn git_branch(root: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .args(["rev-parse", "--abbrev-ref", "HEAD"])
-        .current_dir(root)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    let branch = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    // A detached HEAD (CI checkouts, compare worktrees) has no branch.
-    (!branch.is_empty() && branch != "HEAD").then_some(branch)
 }
 
 #[cfg(test)]
@@ -256,9 +252,11 @@ mod tests {
 
     fn machine() -> Fingerprint {
         Fingerprint {
-            cpu_model: "AMD EPYC 7B13".into(),
-            cores: 2,
-            kernel: "6.1.0".into(),
+            machine: Machine {
+                cpu_model: "AMD EPYC 7B13".into(),
+                cores: 2,
+                kernel: "6.1.0".into(),
+            },
             server_cpus: "0".into(),
             client_cpus: "1".into(),
         }
@@ -276,10 +274,10 @@ mod tests {
     fn each_differing_field_is_named_as_a_reason() {
         let a = machine();
         let mut b = machine();
-        b.kernel = "6.2.0".into();
+        b.machine.kernel = "6.2.0".into();
         assert_eq!(a.differences(&b), ["kernel 6.1.0 vs 6.2.0"]);
         assert_ne!(a.short(), b.short());
-        b.cores = 4;
+        b.machine.cores = 4;
         b.server_cpus = "0-1".into();
         b.client_cpus = "2-3".into();
         let reasons = a.differences(&b);
@@ -295,9 +293,9 @@ mod tests {
             "setup": {"server_cpus": "0-3"}
         });
         let fp = Fingerprint::of_record(&record, &machine());
-        assert_eq!(fp.cpu_model, "Intel Xeon");
-        assert_eq!(fp.cores, 8);
-        assert_eq!(fp.kernel, "6.1.0");
+        assert_eq!(fp.machine.cpu_model, "Intel Xeon");
+        assert_eq!(fp.machine.cores, 8);
+        assert_eq!(fp.machine.kernel, "6.1.0");
         assert_eq!(fp.server_cpus, "0-3");
         assert_eq!(fp.client_cpus, "1");
     }
@@ -310,13 +308,13 @@ mod tests {
         let b = RunMeta::of_record(&record, "import", "unknown");
         assert_eq!(a.run_id, "import-0123456789ab-dirty-20261122T134500Z");
         assert_eq!(a, b);
-        assert!(a.dirty);
-        assert_eq!(a.git_commit, "0123456789abcdef0123");
+        assert!(a.commit.dirty);
+        assert_eq!(a.commit.hash, "0123456789abcdef0123");
         assert_eq!(a.mode, "unknown");
         let tagged = json!({"run_id": "r1", "mode": "quick", "git_commit": "abc"});
         let meta = RunMeta::of_record(&tagged, "import", "unknown");
         assert_eq!((meta.run_id.as_str(), meta.mode.as_str()), ("r1", "quick"));
-        assert_eq!(meta.commit_label(), "abc");
+        assert_eq!(meta.commit.to_string(), "abc");
     }
 
     #[test]
@@ -328,8 +326,21 @@ mod tests {
             (stated.run_id.as_str(), stated.mode.as_str()),
             ("r9", "quick")
         );
-        assert_eq!((stated.git_commit.as_str(), stated.dirty), ("def", true));
+        assert_eq!(stated.commit, Commit::parse("def-dirty"));
         assert_eq!(stated.source, "bench");
         assert_eq!(writer.as_stated_by(&json!({"id": "x"})), writer);
+    }
+
+    #[test]
+    fn a_run_row_keeps_its_stored_field_names() {
+        let meta = RunMeta::of_record(&json!({"git_commit": "abc-dirty"}), "import", "full");
+        let stored = serde_json::to_value(&meta).unwrap();
+        assert_eq!(
+            (&stored["git_commit"], &stored["dirty"]),
+            (&json!("abc"), &json!(true))
+        );
+        assert_eq!(stored["fingerprint"]["cpu_model"], "unknown");
+        let back: RunMeta = serde_json::from_value(stored).unwrap();
+        assert_eq!(back, meta);
     }
 }

@@ -21,7 +21,7 @@ pub fn record(count: &IcountRecord) -> Result<Value, BenchmarkIdError> {
         "param": id.case(),
         "instructions_per_request": count.instructions_per_request,
         "toolchain": count.tool,
-        "time": count.recorded_at,
+        "time": count.time,
         "icount": count,
     }))
 }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::changepoint::{self, Settings};
+use crate::evidence::Commit;
 
 /// One run's figure.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -58,11 +59,9 @@ pub struct CommitChange {
 
 /// The first 10 characters of a commit, keeping a `-dirty` suffix.
 pub fn short(commit: &str) -> String {
-    let (hash, dirty) = match commit.strip_suffix("-dirty") {
-        Some(h) => (h, "-dirty"),
-        None => (commit, ""),
-    };
-    format!("{}{dirty}", hash.chars().take(10).collect::<String>())
+    let commit = Commit::parse(commit);
+    let hash = commit.hash.chars().take(10).collect();
+    Commit { hash, ..commit }.to_string()
 }
 
 impl CommitChange {

@@ -16,6 +16,7 @@ use super::metric::Metric;
 pub use super::series::{CommitChange, Previous, RunValue, short};
 use super::series::{change_points_of, previous_of};
 use crate::benchmark_id::BenchmarkId;
+use crate::evidence::Commit;
 
 /// How much history is analysed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -148,7 +149,11 @@ pub fn analyse(
                 Some(value) if !point.flags.iter().any(|f| f == "invalid") => runs.push(RunValue {
                     run_id: point.run_id,
                     time: point.time,
-                    commit: commit_label(&point.git_commit, point.dirty),
+                    commit: Commit {
+                        hash: point.git_commit.clone(),
+                        dirty: point.dirty,
+                    }
+                    .to_string(),
                     value,
                     flags: point.flags,
                     versions: versions_of(point.toolchain.as_deref(), point.framework.as_deref()),
@@ -227,23 +232,17 @@ fn versions_of(toolchain: Option<&str>, framework: Option<&str>) -> String {
         .join(", ")
 }
 
-fn commit_label(commit: &str, dirty: bool) -> String {
-    if dirty {
-        format!("{commit}-dirty")
-    } else {
-        commit.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn machine(kernel: &str) -> Fingerprint {
         Fingerprint {
-            cpu_model: "cpu".into(),
-            cores: 2,
-            kernel: kernel.into(),
+            machine: crate::evidence::Machine {
+                cpu_model: "cpu".into(),
+                cores: 2,
+                kernel: kernel.into(),
+            },
             server_cpus: "0".into(),
             client_cpus: "1".into(),
         }

@@ -5,8 +5,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// Version of the record's layout; readers skip records of another version.
-pub const RECORD_SCHEMA: u32 = 1;
+use crate::evidence::{read_json_dir, write_atomically};
+
+/// Version of the record's layout; readers skip records of another version. 2: the fields
+/// `schema`, `commit` and `recorded_at` took the result record's names (`schema_version`,
+/// `git_commit`, `time`).
+pub const RECORD_SCHEMA: u32 = 2;
+/// The oldest layout still read: version 1's fields are read under their old names.
+const OLDEST_READ: u32 = 1;
 
 /// One repetition: one fresh server process.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -25,7 +31,8 @@ pub struct Repetition {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IcountRecord {
     /// [`RECORD_SCHEMA`].
-    pub schema: u32,
+    #[serde(alias = "schema")]
+    pub schema_version: u32,
     /// Target name.
     pub target: String,
     /// Workload name, e.g. `hash:1000`.
@@ -41,16 +48,18 @@ pub struct IcountRecord {
     /// The catalog's determinism settings the server ran with (environment, then arguments).
     pub settings: String,
     /// Commit of the workspace measured (`-dirty` when it had changes).
-    pub commit: String,
+    #[serde(alias = "commit")]
+    pub git_commit: String,
     /// When the count finished (RFC 3339, UTC).
-    pub recorded_at: String,
+    #[serde(alias = "recorded_at")]
+    pub time: String,
 }
 
 /// A record for tests here and in the integration tests: one process per figure of
 /// `per_request` (1,000 measured requests each) under callgrind, commit `abc1234`, 2026-01-01.
 pub fn fixture(target: &str, workload: &str, per_request: &[f64]) -> IcountRecord {
     IcountRecord {
-        schema: RECORD_SCHEMA,
+        schema_version: RECORD_SCHEMA,
         target: target.into(),
         workload: workload.into(),
         instructions_per_request: super::spread::median(per_request).unwrap_or_default(),
@@ -66,8 +75,8 @@ pub fn fixture(target: &str, workload: &str, per_request: &[f64]) -> IcountRecor
             .collect(),
         tool: "callgrind (valgrind-3.19.0)".into(),
         settings: String::new(),
-        commit: "abc1234".into(),
-        recorded_at: "2026-01-01T00:00:00Z".into(),
+        git_commit: "abc1234".into(),
+        time: "2026-01-01T00:00:00Z".into(),
     }
 }
 
@@ -82,13 +91,10 @@ impl IcountRecord {
         file_name(&self.target, &self.workload)
     }
 
-    /// Writes the record into `dir` (created if missing); returns its path.
+    /// Writes the record into `dir` (created if missing), atomically; returns its path.
     pub fn write_to(&self, dir: &Path) -> std::io::Result<PathBuf> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join(self.file_name());
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(&path, text + "\n")?;
-        Ok(path)
+        write_atomically(dir, &self.file_name(), (text + "\n").as_bytes())
     }
 }
 
@@ -102,28 +108,20 @@ pub fn records_dir(work_dir: &Path) -> PathBuf {
     work_dir.join("icount")
 }
 
-/// Every record of the current schema in `dir`, sorted by target then workload; files that
-/// cannot be read or are of another schema are named in the second list.
+/// Every record of a layout this build reads in `dir`, sorted by target then workload; files
+/// that cannot be read or are of another layout are named in the second list.
 pub fn read_records(dir: &Path) -> (Vec<IcountRecord>, Vec<String>) {
-    let mut records = Vec::new();
-    let mut skipped = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return (records, skipped);
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let parsed = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|text| serde_json::from_str::<IcountRecord>(&text).ok())
-            .filter(|r| r.schema == RECORD_SCHEMA);
-        match parsed {
-            Some(record) => records.push(record),
-            None => skipped.push(path.display().to_string()),
-        }
-    }
+    let (all, mut skipped) = read_json_dir::<IcountRecord>(dir);
+    let (mut records, other): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|r| (OLDEST_READ..=RECORD_SCHEMA).contains(&r.schema_version));
+    skipped.extend(other.iter().map(|r| {
+        format!(
+            "{}: layout {} is newer than this stampede reads",
+            r.file_name(),
+            r.schema_version
+        )
+    }));
     records.sort_by(|a, b| (&a.target, &a.workload).cmp(&(&b.target, &b.workload)));
     (records, skipped)
 }
@@ -150,6 +148,23 @@ mod tests {
         let (records, skipped) = read_records(dir.path());
         assert_eq!(records, [a, b]);
         assert_eq!(skipped.len(), 1);
-        assert!(skipped[0].ends_with("other.json"));
+        assert!(skipped[0].contains("other.json"), "{skipped:?}");
+    }
+
+    #[test]
+    fn a_record_of_the_first_layout_still_loads_under_the_new_field_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = r#"{"schema": 1, "target": "actix", "workload": "plaintext",
+            "instructions_per_request": 17062.0, "spread_pct": 0.0, "repetitions": [],
+            "tool": "callgrind (valgrind-3.19.0)", "settings": "", "commit": "abc1234-dirty",
+            "recorded_at": "2026-01-01T00:00:00Z"}"#;
+        std::fs::write(dir.path().join("actix__plaintext.json"), old).unwrap();
+        let (records, skipped) = read_records(dir.path());
+        assert!(skipped.is_empty(), "{skipped:?}");
+        let r = &records[0];
+        assert_eq!(
+            (r.schema_version, r.git_commit.as_str(), r.time.as_str()),
+            (1, "abc1234-dirty", "2026-01-01T00:00:00Z")
+        );
     }
 }

@@ -15,7 +15,7 @@ use super::spread::{median, spread_pct};
 use super::valgrind::{Callgrind, Valgrind, settings_label};
 use super::{IcountError, IcountOptions};
 use crate::catalog::{Catalog, Target};
-use crate::evidence::{git_commit, rfc3339_utc};
+use crate::evidence::{Commit, rfc3339_utc};
 use crate::process::{RunningServer, ServerConfig};
 use crate::session::{SessionError, start_verified};
 use crate::vectors::Vector;
@@ -69,7 +69,7 @@ pub fn count_target(
             all.push(one);
         }
     }
-    let commit = git_commit(catalog.root());
+    let commit = Commit::detect(catalog.root()).to_string();
     let recorded_at = rfc3339_utc(SystemTime::now());
     let settings = settings_label(
         &target.icount.env,
@@ -85,7 +85,7 @@ pub fn count_target(
                 .map(|r| r.instructions_per_request)
                 .collect();
             IcountRecord {
-                schema: RECORD_SCHEMA,
+                schema_version: RECORD_SCHEMA,
                 target: name.to_owned(),
                 workload: workload.to_string(),
                 instructions_per_request: median(&values).unwrap_or(f64::NAN),
@@ -93,8 +93,8 @@ pub fn count_target(
                 repetitions,
                 tool: format!("callgrind ({})", valgrind.version),
                 settings: settings.clone(),
-                commit: commit.clone(),
-                recorded_at: recorded_at.clone(),
+                git_commit: commit.clone(),
+                time: recorded_at.clone(),
             }
         })
         .collect())

@@ -9,19 +9,6 @@ use std::path::PathBuf;
 use super::K6Error;
 use super::points::{InstanceOutput, LoadCounts, RunTags, Scrape};
 use super::segment;
-use super::server::ServerFigures;
-use crate::benchmark_id::BenchmarkId;
-use crate::evidence::{
-    ClientEvidence, Flags, LoadEngine, Machine, OpenLoopRun, ResultRecord, RunContext,
-    SCHEMA_VERSION, SendLag, Setup, rfc3339_utc,
-};
-use crate::evidence::{OPEN_LOOP_QUANTILES, SUSTAINED_AT_LEAST};
-use crate::load::LatencySummary;
-use crate::load::latency::Percentile;
-use crate::workload::Workload;
-
-/// The engine's name in records.
-pub const ENGINE: &str = "k6";
 
 /// How to label an import.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,185 +163,13 @@ impl Imported {
     pub fn wall_seconds(&self) -> f64 {
         (self.span_us.1 - self.span_us.0).max(0) as f64 / 1e6
     }
-
-    /// The record of this import, flags set.
-    pub fn record(
-        &self,
-        options: &ImportOptions,
-        context: &RunContext,
-        server: Option<&ServerDescription>,
-    ) -> Result<ResultRecord, K6Error> {
-        let workload: Option<Workload> = self.run.workload.parse().ok();
-        let connections = self.run.connections.unwrap_or(0);
-        let rate: Option<f64> = self.run.rate.as_deref().and_then(|r| r.parse().ok());
-        let errors_by_kind = self.errors_by_kind();
-        let errors: u64 = errors_by_kind.values().sum();
-        let requests = self.load.http_reqs.saturating_sub(errors);
-        let wall = self.wall_seconds();
-        let requests_per_sec = if wall > 0.0 {
-            requests as f64 / wall
-        } else {
-            0.0
-        };
-        let latency = LatencySummary::of(&self.load.durations);
-        if let Some(url) = &options.metrics_url
-            && (self.scrapes.is_empty() || &self.run.metrics_url != url)
-        {
-            return Err(K6Error::NoServerMetrics { url: url.clone() });
-        }
-        let server_figures = ServerFigures::from_scrapes(&self.scrapes, requests);
-        let occupancy = (rate.is_none() && connections > 0 && requests > 0)
-            .then(|| requests_per_sec * latency.mean / 1e6 / connections as f64);
-        let open_loop: Vec<OpenLoopRun> = rate
-            .map(|rate| self.open_loop_run(rate, requests, errors, requests_per_sec))
-            .into_iter()
-            .collect();
-        let client = ClientEvidence {
-            cpu_busy: 0.0,
-            cpu_us_per_request: None,
-            threads: 0,
-            io: None,
-        };
-        let flags = Flags::assess(
-            server_figures.as_ref().map(|s| s.evidence.cpu_busy),
-            &client,
-            occupancy,
-            &open_loop,
-            &errors_by_kind,
-            requests,
-        );
-        let family = workload
-            .as_ref()
-            .map_or_else(|| self.run.workload.clone(), |w| w.name().to_owned());
-        let target = format!("{}@{ENGINE}x{}", options.target, self.instances());
-        let label = workload.and_then(|w| w.param_label());
-        let id = BenchmarkId::of_k6(&family, &target, label, connections, rate)?;
-        let param = id.case().to_owned();
-        let figures = server_figures.unwrap_or_else(ServerFigures::unmeasured);
-        let server_evidence = figures.evidence;
-        Ok(ResultRecord {
-            schema_version: SCHEMA_VERSION,
-            id,
-            workload: family,
-            target,
-            param,
-            language: server.map_or_else(|| "unknown".into(), |s| s.language.clone()),
-            framework: server.map_or_else(|| "unknown".into(), |s| s.framework.clone()),
-            toolchain: "unknown (server not built here)".into(),
-            run_id: context.run_id.clone(),
-            mode: context.mode,
-            requests,
-            errors,
-            errors_by_kind,
-            requests_per_sec,
-            latency_us: latency,
-            occupancy,
-            server: server_evidence,
-            client,
-            open_loop,
-            checked_answers: self.load.checks.get("answer").map_or(0, |c| c.0 + c.1),
-            wrong_answer_example: self.wrong_answer_example.clone(),
-            client_bound: flags.client_bound,
-            server_bound: flags.server_bound,
-            low_occupancy: flags.low_occupancy,
-            low_occupancy_cause: flags.low_occupancy_cause,
-            not_steady: flags.not_steady,
-            few_requests: flags.few_requests,
-            client_late: flags.client_late,
-            invalid: flags.invalid,
-            warm_up: None,
-            fairness: None,
-            setup: Setup {
-                server_cpus: "remote".into(),
-                client_cpus: format!("{ENGINE} x{}", self.instances()),
-                workers: None,
-                offload_threads: 0,
-                connections,
-                rate_per_sec: rate,
-                pipeline: 1,
-                body_seed: self.run.seed,
-            },
-            machine: self.machine(context, server_evidence.cores),
-            git_commit: context.git_commit.clone(),
-            time: rfc3339_utc(std::time::SystemTime::now()),
-            engine: Some(LoadEngine {
-                name: ENGINE.into(),
-                instances: self.instances(),
-                http_reqs: self.load.http_reqs,
-                failed_requests: self.failed_requests(),
-                failed_checks: self.load.checks.values().map(|c| c.1).sum(),
-                dropped_iterations: self.load.dropped_iterations,
-                server_metrics: figures
-                    .measured
-                    .then(|| self.run.metrics_url.clone())
-                    .filter(|u| !u.is_empty()),
-                peak_threads: figures.peak_threads,
-                peak_open_fds: figures.peak_open_fds,
-            }),
-        })
-    }
-
-    /// A server on loopback ran on the importing machine; any other is described as remote.
-    fn machine(&self, context: &RunContext, server_cores: usize) -> Machine {
-        let authority = self
-            .run
-            .url
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or("");
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => authority.split(':').next().unwrap_or(""),
-        };
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        if loopback {
-            return context.machine.clone();
-        }
-        Machine {
-            cpu_model: format!("remote server {host}"),
-            cores: server_cores,
-            kernel: "unknown".into(),
-        }
-    }
-
-    fn open_loop_run(&self, rate: f64, requests: u64, errors: u64, achieved: f64) -> OpenLoopRun {
-        let sends = self.load.iterations + self.load.dropped_iterations;
-        let send_lag = SendLag {
-            p50_us: 0,
-            p99_us: 0,
-            late_sends: self.load.dropped_iterations,
-            backlogged_sends: 0,
-            sends,
-        };
-        OpenLoopRun {
-            label: format!("{ENGINE} constant-arrival-rate"),
-            fraction_of_capacity: None,
-            rate_per_sec: rate,
-            achieved_per_sec: achieved,
-            requests,
-            errors,
-            mean_us: self.load.durations.mean(),
-            max_us: (!self.load.durations.is_empty()).then(|| self.load.durations.max()),
-            percentiles: OPEN_LOOP_QUANTILES
-                .iter()
-                .map(|&q| Percentile::of(&self.load.durations, q))
-                .collect(),
-            client_late: send_lag.client_late(),
-            sustained: achieved >= SUSTAINED_AT_LEAST * rate
-                && (self.load.dropped_iterations as f64) < 0.01 * sends.max(1) as f64,
-            send_lag,
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::RunMode;
+    use crate::evidence::{Commit, Machine, Run, RunMode};
+    use crate::load::LatencySummary;
     use std::path::Path;
 
     fn instance(name: &str, text: &str) -> InstanceOutput {
@@ -394,16 +209,18 @@ mod tests {
         lines.join("\n")
     }
 
-    fn context() -> RunContext {
-        RunContext {
-            run_id: "20260502T100000Z-1-000".into(),
+    fn context() -> Run {
+        Run {
+            id: "20260502T100000Z-1-000".into(),
+            started_at: "2026-05-02T10:00:00Z".into(),
             mode: RunMode::Cli,
+            commit: Commit::parse("abc"),
+            branch: None,
             machine: Machine {
                 cpu_model: "Test CPU".into(),
                 cores: 2,
                 kernel: "6.1".into(),
             },
-            git_commit: "abc".into(),
         }
     }
 
@@ -476,7 +293,7 @@ mod tests {
         assert_eq!(record.errors_by_kind.get("wrong-answer"), Some(&1));
         assert_eq!(record.errors_by_kind.get("timeout"), Some(&1));
         assert_eq!((record.requests, record.errors), (18, 2));
-        assert!(record.invalid);
+        assert!(record.flags.invalid);
     }
 
     #[test]
@@ -539,7 +356,7 @@ mod tests {
             .unwrap();
         let run = &record.open_loop[0];
         assert_eq!((run.send_lag.late_sends, run.send_lag.sends), (5, 15));
-        assert!(run.client_late && !run.sustained && record.client_late);
+        assert!(run.client_late && !run.sustained && record.flags.client_late);
         assert_eq!(record.param, "c4-rate100");
         assert_eq!(record.occupancy, None);
     }

@@ -1,12 +1,14 @@
 //! k6 as a second load engine, for load from several machines (execution segments, the
 //! k6-operator) or more connections than one client has ports: [`export`] writes a k6 script
 //! that sends our workload's exact requests and checks its answers as our client does;
-//! [`points`] reads each instance's `--out json` file; [`import`] merges the instances into one
-//! result record (one HDR histogram of every request, never averaged percentiles).
+//! [`points`] reads each instance's `--out json` file; [`import`] merges the instances (one HDR
+//! histogram of every request, never averaged percentiles) and [`record`] makes the merge one
+//! result record.
 
 pub mod export;
 pub mod import;
 pub mod points;
+pub mod record;
 pub mod segment;
 pub mod server;
 

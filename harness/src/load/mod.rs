@@ -373,13 +373,21 @@ impl Sample {
 
     /// The failed attempts in words, e.g. `io 3, status 1`; empty without errors.
     pub fn errors_in_words(&self) -> String {
-        self.errors_by_kind
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| format!("{} {n}", k.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        errors_in_words(self.errors_by_kind.iter().map(|(k, n)| (k.as_str(), n)))
     }
+}
+
+/// Failed attempts in words, kinds in the order given, e.g. `io 3, status 1`: the kinds with
+/// a count, empty without errors.
+pub fn errors_in_words<K: std::fmt::Display, N: std::borrow::Borrow<u64>>(
+    counts: impl IntoIterator<Item = (K, N)>,
+) -> String {
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n.borrow() > 0)
+        .map(|(k, n)| format!("{k} {}", n.borrow()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How evenly a server served its connections during a run.

@@ -7,25 +7,34 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::{read_json_dir, write_atomically};
+
 use super::run::ProbeResult;
 use super::{Level, Owner, Verdict};
 
-/// Schema of [`StrictnessRecord`]; records of another schema are not read.
-pub const RECORD_SCHEMA: u32 = 1;
+/// Schema of [`StrictnessRecord`]; records of another schema are not read. 2: the fields
+/// `schema`, `commit` and `recorded_at` took the result record's names (`schema_version`,
+/// `git_commit`, `time`).
+pub const RECORD_SCHEMA: u32 = 2;
+/// The oldest schema still read: version 1's fields are read under their old names.
+const OLDEST_READ: u32 = 1;
 
 /// One target's results against the whole table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StrictnessRecord {
     /// [`RECORD_SCHEMA`].
-    pub schema: u32,
+    #[serde(alias = "schema")]
+    pub schema_version: u32,
     /// Catalog name, or the URL's host and port for `--url`.
     pub target: String,
     /// Framework with its version when known.
     pub framework: String,
     /// Commit of the workspace.
-    pub commit: String,
+    #[serde(alias = "commit")]
+    pub git_commit: String,
     /// RFC 3339 UTC.
-    pub recorded_at: String,
+    #[serde(alias = "recorded_at")]
+    pub time: String,
     /// One per probe played, in table order.
     pub probes: Vec<ProbeResult>,
     /// Set when the target stopped answering and later probes did not run.
@@ -112,10 +121,8 @@ impl StrictnessRecord {
                 }
             })
             .collect();
-        let path = dir.join(format!("{safe}.json"));
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(&path, text + "\n")?;
-        Ok(path)
+        write_atomically(dir, &format!("{safe}.json"), (text + "\n").as_bytes())
     }
 }
 
@@ -124,18 +131,12 @@ pub fn records_dir(work_dir: &Path) -> PathBuf {
     work_dir.join("conformance")
 }
 
-/// Every readable record of the current schema in `dir`, sorted by target.
+/// Every readable record of a layout this build reads in `dir`, sorted by target.
 pub fn read_records(dir: &Path) -> Vec<StrictnessRecord> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut records: Vec<StrictnessRecord> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .filter_map(|text| serde_json::from_str::<StrictnessRecord>(&text).ok())
-        .filter(|r| r.schema == RECORD_SCHEMA)
+    let mut records: Vec<StrictnessRecord> = read_json_dir::<StrictnessRecord>(dir)
+        .0
+        .into_iter()
+        .filter(|r| (OLDEST_READ..=RECORD_SCHEMA).contains(&r.schema_version))
         .collect();
     records.sort_by(|a, b| a.target.cmp(&b.target));
     records
@@ -217,11 +218,11 @@ pub(crate) mod fixtures {
 
     pub(crate) fn record(target: &str, probes: Vec<ProbeResult>) -> StrictnessRecord {
         StrictnessRecord {
-            schema: RECORD_SCHEMA,
+            schema_version: RECORD_SCHEMA,
             target: target.into(),
             framework: "fw".into(),
-            commit: "abc1234".into(),
-            recorded_at: "2026-01-01T00:00:00Z".into(),
+            git_commit: "abc1234".into(),
+            time: "2026-01-01T00:00:00Z".into(),
             probes,
             stopped: None,
         }
@@ -277,8 +278,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         sample().write_to(dir.path()).unwrap();
         let mut old = record("gin", Vec::new());
-        old.schema = 0;
+        old.schema_version = 0;
         old.write_to(dir.path()).unwrap();
         assert_eq!(read_records(dir.path()), vec![sample()]);
+    }
+
+    #[test]
+    fn a_record_of_the_first_schema_still_loads_under_the_new_field_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = r#"{"schema": 1, "target": "gin", "framework": "fw", "commit": "abc1234",
+            "recorded_at": "2026-01-01T00:00:00Z", "probes": [], "stopped": null}"#;
+        std::fs::write(dir.path().join("gin.json"), old).unwrap();
+        let records = read_records(dir.path());
+        assert_eq!(
+            (records[0].git_commit.as_str(), records[0].time.as_str()),
+            ("abc1234", "2026-01-01T00:00:00Z")
+        );
     }
 }

@@ -107,11 +107,11 @@ pub fn record_target(
 ) -> super::record::StrictnessRecord {
     let (results, stopped) = probe_target(target, addr, probes);
     super::record::StrictnessRecord {
-        schema: super::record::RECORD_SCHEMA,
+        schema_version: super::record::RECORD_SCHEMA,
         target: target.to_owned(),
         framework: framework.to_owned(),
-        commit: crate::evidence::git_commit(root),
-        recorded_at: crate::evidence::rfc3339_utc(std::time::SystemTime::now()),
+        git_commit: crate::evidence::Commit::detect(root).to_string(),
+        time: crate::evidence::rfc3339_utc(std::time::SystemTime::now()),
         probes: results,
         stopped,
     }

@@ -93,7 +93,7 @@ impl Summary {
             targets,
             git_commits: records
                 .iter()
-                .map(|r| r.git_commit.clone())
+                .map(|r| r.git_commit.to_string())
                 .unique()
                 .collect(),
             machines,

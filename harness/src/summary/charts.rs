@@ -254,7 +254,7 @@ fn series(
     x: impl Fn(&ResultRecord) -> Option<f64>,
     y: impl Fn(&ResultRecord) -> Option<f64>,
 ) -> Vec<Series> {
-    let point = |r: &ResultRecord| Some(Point::new(x(r)?, y(r)?, !r.flags().words().is_empty()));
+    let point = |r: &ResultRecord| Some(Point::new(x(r)?, y(r)?, !r.flags.words().is_empty()));
     let series = w.targets.iter().map(|t| {
         let points = w
             .records
@@ -453,7 +453,7 @@ mod tests {
     #[test]
     fn flagged_results_are_marked_in_the_chart_and_named_in_its_table() {
         let mut r = record("json/actix/c64", 1000.0, 100, 8);
-        r.client_bound = true;
+        r.flags.client_bound = true;
         let rps = chart(vec![r], "json", "rps");
         assert!(rps.plot.series[0].points[0].flagged);
         assert_eq!(rps.table.rows[0][1], "1,000 (flagged)");

@@ -22,7 +22,7 @@ pub fn gather(results_dirs: &[PathBuf]) -> Vec<IcountRecord> {
             .iter_mut()
             .find(|r| r.target == record.target && r.workload == record.workload)
         {
-            Some(kept) if kept.recorded_at < record.recorded_at => *kept = record,
+            Some(kept) if kept.time < record.time => *kept = record,
             Some(_) => {}
             None => newest.push(record),
         }
@@ -61,7 +61,7 @@ pub fn cell(record: &ResultRecord, counts: &[IcountRecord]) -> String {
 /// The sentence under the tables saying where the counts come from and what they cannot see.
 pub fn note(counts: &[IcountRecord]) -> Option<String> {
     let first = counts.first()?;
-    let mut commits: Vec<&str> = counts.iter().map(|c| c.commit.as_str()).collect();
+    let mut commits: Vec<&str> = counts.iter().map(|c| c.git_commit.as_str()).collect();
     commits.dedup();
     Some(format!(
         "Instructions: user-space instructions per request counted by `stampede icount` under \
@@ -121,7 +121,7 @@ mod tests {
         let (a, b) = (root.path().join("a"), root.path().join("b"));
         for (dir, day, n) in [(&a, 2, 2.0), (&b, 1, 1.0)] {
             let mut count = count("actix", "json", n);
-            count.recorded_at = format!("2026-01-0{day}T00:00:00Z");
+            count.time = format!("2026-01-0{day}T00:00:00Z");
             count.write_to(&records_dir(dir)).unwrap();
         }
         let kept = gather(&[a.join("results"), b.join("results")]);

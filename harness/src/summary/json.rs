@@ -14,8 +14,9 @@ use crate::evidence::{
 };
 
 /// Version of the document's shape: 3 since results are grouped per machine and sweeps name
-/// their axis only (the points are the results themselves).
-pub const SCHEMA_VERSION: u32 = 3;
+/// their axis only (the points are the results themselves); 4 since instruction counts name
+/// their version, commit and time as result records do (`schema_version`, `git_commit`, `time`).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Every result shown with its evidence, grouped per machine and workload, and the published
 /// claims checked against them. Written by `stampede report` and at the end of `cargo bench`.
@@ -161,7 +162,7 @@ pub fn render(
                         .iter()
                         .map(|record| Result {
                             record,
-                            flags: record.flags().words(),
+                            flags: record.flags.words(),
                             criterion_page: links.by_id.get(record.id.as_str()).map(String::as_str),
                         })
                         .collect(),
@@ -190,7 +191,7 @@ mod tests {
     #[test]
     fn each_result_carries_its_record_its_flags_and_its_machine() {
         let mut bad = record("json/actix/c64", 10.0, 1, 1);
-        bad.invalid = true;
+        bad.flags.invalid = true;
         let summary = Summary::of(vec![bad]);
         let text = render(&summary, &CriterionLinks::default()).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -16,7 +16,7 @@ pub fn gather(results_dirs: &[PathBuf]) -> Vec<StrictnessRecord> {
         .filter_map(|dir| dir.parent().map(records_dir));
     for record in dirs.flat_map(|dir| read_records(&dir)) {
         match newest.iter_mut().find(|r| r.target == record.target) {
-            Some(kept) if kept.recorded_at < record.recorded_at => *kept = record,
+            Some(kept) if kept.time < record.time => *kept = record,
             Some(_) => {}
             None => newest.push(record),
         }
@@ -173,7 +173,7 @@ mod tests {
                 "gin",
                 vec![result("p", Level::Must, Verdict::Pass, Owner::Framework); probes],
             );
-            r.recorded_at = format!("2026-01-0{day}T00:00:00Z");
+            r.time = format!("2026-01-0{day}T00:00:00Z");
             r.write_to(&records_dir(dir)).unwrap();
         }
         let kept = gather(&[a.join("results"), b.join("results")]);

@@ -77,7 +77,7 @@ pub(super) const DETAIL_COLUMNS: [(&str, bool, Cell); 13] = [
 
 /// The checks cell: the flags as short words, `ok` when none is set.
 fn checks(r: &ResultRecord) -> String {
-    let words = r.flags().words();
+    let words = r.flags.words();
     match words.is_empty() {
         true => "ok".into(),
         false => words.join(", "),
@@ -134,8 +134,8 @@ pub(super) fn rows(summary: &Summary, section: &Section, workload: &WorkloadSumm
             .iter()
             .map(|c| c.2(r, &summary.instructions))
             .collect(),
-        flagged: !r.flags().words().is_empty(),
-        invalid: r.invalid,
+        flagged: !r.flags.words().is_empty(),
+        invalid: r.flags.invalid,
         absent: false,
         not_served: false,
         id: Some(r.id.to_string()),
@@ -249,7 +249,7 @@ pub(super) fn with_interval(p: &crate::load::latency::Percentile) -> String {
 
 /// `low-occupancy (0.45: starved connections, Jain 0.62, answers 3..400)`.
 fn low_occupancy(r: &ResultRecord, occupancy: f64) -> String {
-    let cause = match (r.low_occupancy_cause, &r.fairness) {
+    let cause = match (r.flags.low_occupancy_cause, &r.fairness) {
         (Some(LowOccupancyCause::StarvedConnections), Some(f)) => format!(
             ": starved connections, Jain {:.2}, answers {}..{}",
             f.jain_index, f.min, f.max
@@ -281,7 +281,7 @@ pub(super) fn flag_text(r: &ResultRecord) -> String {
         Some(_) => ", wrong answers",
         None => "",
     };
-    let bound = match (r.client_bound, r.server_bound) {
+    let bound = match (r.flags.client_bound, r.flags.server_bound) {
         (true, _) => Some(format!(
             "client-bound (client CPU {:.2})",
             r.client.cpu_busy
@@ -296,14 +296,17 @@ pub(super) fn flag_text(r: &ResultRecord) -> String {
     let lag = r.open_loop.iter().map(|run| run.send_lag.p99_us).max();
     let lag = latency(lag.unwrap_or_default() as f64);
     let flags = [
-        r.invalid
+        r.flags
+            .invalid
             .then(|| format!("INVALID (errors {:.2}%{wrong})", error_pct(r))),
         bound,
-        r.low_occupancy.then(|| low_occupancy(r, occupancy)),
-        r.not_steady.then(|| not_steady(r)),
-        r.few_requests
+        r.flags.low_occupancy.then(|| low_occupancy(r, occupancy)),
+        r.flags.not_steady.then(|| not_steady(r)),
+        r.flags
+            .few_requests
             .then(|| format!("few-requests ({})", thousands(r.requests))),
-        r.client_late
+        r.flags
+            .client_late
             .then(|| format!("client-late (send lag p99 {lag})")),
     ];
     flags.into_iter().flatten().join(", ")

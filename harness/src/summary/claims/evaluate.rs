@@ -152,10 +152,12 @@ fn measure(
     let flagged: Vec<String> = used
         .iter()
         .filter(|r| {
-            r.invalid || r.not_steady || (!r.server_bound && claim.metric.needs_server_bound())
+            r.flags.invalid
+                || r.flags.not_steady
+                || (!r.flags.server_bound && claim.metric.needs_server_bound())
         })
         .map(|r| {
-            let words = r.flags().words().join(" and ");
+            let words = r.flags.words().join(" and ");
             format!("{} is {words} ({})", r.id, remedy::for_flagged(r))
         })
         .collect();

@@ -22,19 +22,19 @@ pub(crate) fn for_cores(cores: usize) -> String {
 /// Why a flagged record cannot stand in a claim, with what would clear its flags.
 pub(crate) fn for_flagged(r: &ResultRecord) -> String {
     let mut what = Vec::new();
-    if r.invalid {
+    if r.flags.invalid {
         what.push("fix what its errors by kind say and rerun".to_owned());
     }
-    if r.not_steady {
+    if r.flags.not_steady {
         what.push(
             "its warm-up never settled: rerun, or see how long it takes with `stampede load \
              --warmup 30s`"
                 .to_owned(),
         );
     }
-    if r.client_bound {
+    if r.flags.client_bound {
         what.push(client_cpus_needed(r));
-    } else if !r.server_bound && !r.invalid {
+    } else if !r.flags.server_bound && !r.flags.invalid {
         what.push(format!(
             "the server's CPU was only {:.2} busy: give it more connections, or find what else \
              limited it (occupancy {})",
@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn a_client_bound_input_says_how_many_client_cpus_the_run_would_need() {
         let mut r = record("json/actix/c64", 200_000.0, 100, 8);
-        r.client_bound = true;
+        r.flags.client_bound = true;
         r.client.cpu_busy = 0.97;
         r.client.cpu_us_per_request = Some(9.0);
         let remedy = for_flagged(&r);

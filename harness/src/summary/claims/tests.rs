@@ -103,8 +103,8 @@ fn a_skipped_target_gives_its_skip_reason() {
 #[test]
 fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory() {
     let mut bound = record("json/gin/c64", 100.0, 1, 8);
-    bound.client_bound = true;
-    bound.server_bound = false;
+    bound.flags.client_bound = true;
+    bound.flags.server_bound = false;
     let records = [record("json/actix/c64", 130.0, 1, 4), bound];
     let rps = ratio_claim("requests_per_sec largest-common json/actix json/gin above");
     let check = one(&rps, &records);
@@ -117,7 +117,7 @@ fn a_client_bound_input_is_not_comparable_for_throughput_but_counts_for_memory()
     let rss = ratio_claim("peak_pss_bytes largest-common json/actix json/gin below 0.5");
     assert_eq!(one(&rss, &records).verdict, Verdict::Holds);
     let mut broken = records[1].clone();
-    broken.invalid = true;
+    broken.flags.invalid = true;
     let check = one(&rss, &[records[0].clone(), broken]);
     assert_eq!(check.verdict, Verdict::NotComparable);
 }
@@ -151,8 +151,8 @@ fn memory_per_connection_is_peak_pss_above_the_idle_server_over_the_connections(
         r.server.idle_pss_bytes = Some(idle);
         r.server.peak_pss_bytes = idle + per_connection * r.setup.connections as u64;
         // Sleeping servers are idle by design: memory claims still count.
-        r.client_bound = true;
-        r.server_bound = false;
+        r.flags.client_bound = true;
+        r.flags.server_bound = false;
     }
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
@@ -228,7 +228,7 @@ fn retention_starts_above_one_connection_which_is_always_latency_bound() {
     );
     for r in records.iter_mut().filter(|r| r.param == "c1") {
         r.server.cpu_busy = 0.4;
-        r.server_bound = false;
+        r.flags.server_bound = false;
     }
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
