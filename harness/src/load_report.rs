@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::{self, ClientEvidence, OpenLoopRun, ServerEvidence, quantile_name};
-use crate::load::LatencySummary;
+use crate::load::LatencyStats;
 use crate::session::Measurement;
 
 /// The load client's figures beyond its CPU.
@@ -35,7 +35,7 @@ pub struct LoadReport {
     pub duration_s: f64,
     pub requests_per_sec: f64,
     /// Latency of successful requests (from intended send times in open loop).
-    pub latency_us: LatencySummary,
+    pub latency_us: LatencyStats,
     /// Closed loop: requests/s x mean latency / (connections x pipeline depth) (Little's law).
     pub occupancy: Option<f64>,
     /// Open loop (`--rate`): percentiles with intervals, send lag, late and backlogged sends.

@@ -260,7 +260,7 @@ pub fn warm_up(
         let all_answered = answered.len() >= connections;
         let left = rule.max.saturating_sub(judge.started.elapsed());
         let chunk = RunPlan {
-            stop: crate::load::Stop::Duration(window.min(left).max(POLL)),
+            stop: crate::load::LoadEnd::Duration(window.min(left).max(POLL)),
             ..*plan
         };
         let sample = client.run(&chunk)?;

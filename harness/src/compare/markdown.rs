@@ -255,9 +255,9 @@ fn rounds_line(report: &CompareReport) -> String {
         servers_busy * 100.0,
         report.rounds_elapsed_s,
         match report.stop {
-            super::sequential::Stop::AllDecided => "every comparison decided",
-            super::sequential::Stop::MaxRounds => "planned rounds spent",
-            super::sequential::Stop::TimeCap => "time cap",
+            super::sequential::RoundsEnd::AllDecided => "every comparison decided",
+            super::sequential::RoundsEnd::MaxRounds => "planned rounds spent",
+            super::sequential::RoundsEnd::TimeCap => "time cap",
         }
     )
 }

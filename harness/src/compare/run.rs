@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::counters::{self, CounterCheck};
 use super::decide::Verdict;
 use super::duet::{Duet, RoundSetup, Side};
-use super::sequential::{PairOutcome, SequentialOptions, Stop, run_sequence};
+use super::sequential::{PairOutcome, RoundsEnd, SequentialOptions, run_sequence};
 use crate::session::SessionError;
 use crate::workload::{Workload, not_served_line};
 
@@ -109,7 +109,7 @@ pub struct CompareReport {
     /// Looks taken.
     pub looks_used: usize,
     /// Why the rounds stopped.
-    pub stop: Stop,
+    pub stop: RoundsEnd,
     /// Whether hardware instruction counters were usable.
     pub counters: CounterCheck,
     /// The run's verdict.
@@ -238,7 +238,7 @@ pub fn compare(
 
 /// The run's verdict: a null control that moved makes everything inconclusive; otherwise any
 /// regression fails the run.
-pub fn run_verdict(comparisons: &[Comparison], stop: Stop) -> (RunVerdict, Option<String>) {
+pub fn run_verdict(comparisons: &[Comparison], stop: RoundsEnd) -> (RunVerdict, Option<String>) {
     let moved: Vec<String> = comparisons
         .iter()
         .filter(|c| {
@@ -288,8 +288,10 @@ pub fn run_verdict(comparisons: &[Comparison], stop: Stop) -> (RunVerdict, Optio
         return (RunVerdict::NoRegression, None);
     }
     let why = match stop {
-        Stop::TimeCap => "the time cap (--max-time) came first",
-        Stop::MaxRounds | Stop::AllDecided => "the planned rounds (--max-rounds) were spent",
+        RoundsEnd::TimeCap => "the time cap (--max-time) came first",
+        RoundsEnd::MaxRounds | RoundsEnd::AllDecided => {
+            "the planned rounds (--max-rounds) were spent"
+        }
     };
     (
         RunVerdict::Inconclusive,

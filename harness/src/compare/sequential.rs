@@ -54,7 +54,7 @@ pub struct MetricPair {
 /// Where the rounds stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Stop {
+pub enum RoundsEnd {
     /// Every comparison was decided.
     AllDecided,
     /// The planned looks were spent.
@@ -90,7 +90,7 @@ pub struct SequenceOutcome {
     /// Looks taken.
     pub looks_used: usize,
     /// Why the rounds stopped.
-    pub stop: Stop,
+    pub stop: RoundsEnd,
 }
 
 /// Regressed if either metric regressed; improved if either improved and none regressed;
@@ -203,7 +203,7 @@ pub fn run_sequence<E>(
     let mut kept_main: Vec<Option<Decision>> = vec![None; 2 * pairs];
     let mut kept_null: Vec<Option<Decision>> = vec![None; 2 * pairs];
     let (mut main, mut null) = (Vec::new(), Vec::new());
-    let mut stop = Stop::MaxRounds;
+    let mut stop = RoundsEnd::MaxRounds;
     let mut looks_used = 0;
     let mut round_seconds: Option<f64> = None;
     'looks: for look_index in 0..schedule.looks() {
@@ -211,7 +211,7 @@ pub fn run_sequence<E>(
             .filter(|&p| kept_main[2 * p].is_none() || kept_main[2 * p + 1].is_none())
             .collect();
         if open.is_empty() {
-            stop = Stop::AllDecided;
+            stop = RoundsEnd::AllDecided;
             break;
         }
         let target = schedule.rounds_at(look_index);
@@ -222,7 +222,7 @@ pub fn run_sequence<E>(
             {
                 let next = elapsed().as_secs_f64() + block as f64 * each;
                 if next > options.max_time.as_secs_f64() {
-                    stop = Stop::TimeCap;
+                    stop = RoundsEnd::TimeCap;
                     if p == open[0] {
                         break 'looks;
                     }
@@ -257,12 +257,12 @@ pub fn run_sequence<E>(
                 &mut kept_null,
             );
         }
-        if stop == Stop::TimeCap {
+        if stop == RoundsEnd::TimeCap {
             break;
         }
     }
     if kept_main.iter().all(Option::is_some) {
-        stop = Stop::AllDecided;
+        stop = RoundsEnd::AllDecided;
     }
     let outcomes = rounds
         .into_iter()
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn a_quiet_a_to_a_run_stops_early_with_everything_unchanged() {
         let (outcome, rounds) = run(&[0.0, 0.0], 0.005, 7);
-        assert_eq!(outcome.stop, Stop::AllDecided);
+        assert_eq!(outcome.stop, RoundsEnd::AllDecided);
         assert!(rounds < 2 * 24, "{rounds} rounds");
         for p in &outcome.pairs {
             assert_eq!(p.verdict, Verdict::Unchanged, "{p:?}");
@@ -378,7 +378,7 @@ mod tests {
         let (outcome, _) = run(&[0.0, 0.05], 0.01, 3);
         assert!(outcome.pairs[0].rounds.len() < outcome.pairs[1].rounds.len());
         assert_eq!(outcome.pairs[1].rounds.len(), 24);
-        assert_eq!(outcome.stop, Stop::MaxRounds);
+        assert_eq!(outcome.stop, RoundsEnd::MaxRounds);
         assert_eq!(outcome.looks_used, 5);
     }
 
@@ -413,7 +413,7 @@ mod tests {
             || Duration::from_secs(3 * ran.get()),
         )
         .unwrap_or_else(|()| unreachable!());
-        assert_eq!(outcome.stop, Stop::TimeCap);
+        assert_eq!(outcome.stop, RoundsEnd::TimeCap);
         assert_eq!(outcome.pairs[0].rounds.len(), 8);
         assert_eq!(outcome.looks_used, 1);
         assert!(outcome.pairs[0].null_control.is_none());

@@ -9,7 +9,7 @@ use super::record::{
     ClientEvidence, OpenLoopRun, ResultRecord, SCHEMA_VERSION, SendLag, ServerEvidence, Setup,
 };
 use crate::benchmark_id::BenchmarkId;
-use crate::load::LatencySummary;
+use crate::load::LatencyStats;
 use crate::load::latency::Percentile;
 use crate::metrics::CpuSource;
 
@@ -55,7 +55,7 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
         errors: 0,
         errors_by_kind: BTreeMap::new(),
         requests_per_sec: rps,
-        latency_us: LatencySummary {
+        latency_us: LatencyStats {
             p50: p50_us,
             p90: p50_us * 2,
             p99: p50_us * 10,

@@ -14,7 +14,7 @@ use super::flags::Flags;
 use super::provenance::{Commit, Machine, Run, RunMode, rfc3339_utc};
 use crate::benchmark_id::BenchmarkId;
 use crate::load::latency::Percentile;
-use crate::load::{Fairness, LatencySummary};
+use crate::load::{Fairness, LatencyStats};
 use crate::metrics::CpuSource;
 use crate::steady::WarmUp;
 
@@ -173,7 +173,7 @@ pub struct ResultRecord {
     pub requests_per_sec: f64,
     /// Latency of the measured requests, microseconds. Closed loop: for throughput and cost;
     /// tails worth quoting are in `open_loop`.
-    pub latency_us: LatencySummary,
+    pub latency_us: LatencyStats,
     /// Closed loop: requests/s x mean latency / connections (Little's law), ~1 when every
     /// connection always had a request in flight.
     pub occupancy: Option<f64>,
@@ -266,7 +266,7 @@ pub struct Figures {
     /// Successful responses per second.
     pub requests_per_sec: f64,
     /// Latency of the measured requests, microseconds.
-    pub latency_us: LatencySummary,
+    pub latency_us: LatencyStats,
     /// Closed loop: Little's law ([`super::occupancy`]).
     pub occupancy: Option<f64>,
     /// The server's figures.

@@ -17,7 +17,7 @@ const MAX_DEPTH: usize = 4;
 
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ImportSummary {
+pub struct ImportCounts {
     /// Result files read.
     pub files: usize,
     /// Records added.
@@ -30,11 +30,7 @@ pub struct ImportSummary {
 
 /// Imports every result record under `dir`. Records that do not state their mode are stored
 /// with `mode` (records from before modes were recorded: say `quick` or `full` if you know).
-pub fn import_dir(
-    history: &History,
-    dir: &Path,
-    mode: &str,
-) -> Result<ImportSummary, HistoryError> {
+pub fn import_dir(history: &History, dir: &Path, mode: &str) -> Result<ImportCounts, HistoryError> {
     if !dir.is_dir() {
         return Err(HistoryError::ImportDir {
             path: dir.to_path_buf(),
@@ -43,7 +39,7 @@ pub fn import_dir(
     let mut files = Vec::new();
     collect_json(dir, 0, &mut files);
     files.sort();
-    let mut summary = ImportSummary::default();
+    let mut summary = ImportCounts::default();
     let mut runs: BTreeMap<String, (RunMeta, Vec<Value>)> = BTreeMap::new();
     for path in files {
         let record = match std::fs::read(&path)

@@ -169,7 +169,7 @@ impl Imported {
 mod tests {
     use super::*;
     use crate::evidence::{Commit, Machine, Run, RunMode};
-    use crate::load::LatencySummary;
+    use crate::load::LatencyStats;
     use std::path::Path;
 
     fn instance(name: &str, text: &str) -> InstanceOutput {
@@ -242,7 +242,7 @@ mod tests {
         .unwrap();
         assert_eq!(merged.load.http_reqs, 100);
         assert_eq!(merged.load.durations.len(), 100);
-        let summary = LatencySummary::of(&merged.load.durations);
+        let summary = LatencyStats::of(&merged.load.durations);
         assert_eq!(summary.p50, 1000);
         assert!(summary.p99 >= 99_000, "{summary:?}");
         assert!(merged.warnings.is_empty(), "{:?}", merged.warnings);

@@ -10,7 +10,7 @@ use crate::evidence::{
     self, Benchmark, ClientEvidence, Figures, LoadEngine, Machine, OpenLoopCounts, OpenLoopRun,
     ResultRecord, Run, SendLag, Setup,
 };
-use crate::load::LatencySummary;
+use crate::load::LatencyStats;
 use crate::workload::Workload;
 
 /// The engine's name in records.
@@ -36,7 +36,7 @@ impl Imported {
         } else {
             0.0
         };
-        let latency = LatencySummary::of(&self.load.durations);
+        let latency = LatencyStats::of(&self.load.durations);
         if let Some(url) = &options.metrics_url
             && (self.scrapes.is_empty() || &self.run.metrics_url != url)
         {

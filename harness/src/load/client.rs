@@ -17,7 +17,7 @@ use super::slot::Target;
 use super::stream::Stream;
 use super::tally::Tally;
 use super::worker::worker_main;
-use super::{LoadError, RequestTemplate, RunPlan, Sample, Stop};
+use super::{LoadEnd, LoadError, RequestTemplate, RunPlan, Sample};
 use crate::cpus::CpuSet;
 
 /// Open connections to one server, ready to run plans.
@@ -142,7 +142,7 @@ impl LoadClient {
 
     /// Runs `plan` over the open connections and returns what happened.
     pub fn run(&mut self, plan: &RunPlan) -> Result<Sample, LoadError> {
-        if plan.stop == Stop::Finish {
+        if plan.stop == LoadEnd::Finish {
             return Err(LoadError::Plan(
                 "a plan that stops when finished needs `LoadClient::stream`".into(),
             ));
@@ -175,10 +175,10 @@ impl LoadClient {
         Ok(sample)
     }
 
-    /// Starts `plan` (closed loop, [`Stop::Finish`]) and returns at once: the load keeps
+    /// Starts `plan` (closed loop, [`LoadEnd::Finish`]) and returns at once: the load keeps
     /// running until the stream is finished or dropped, while the caller times windows in it.
     pub fn stream(&mut self, plan: &RunPlan) -> Result<Stream<'_>, LoadError> {
-        if plan.stop != Stop::Finish || plan.rate_per_sec.is_some() {
+        if plan.stop != LoadEnd::Finish || plan.rate_per_sec.is_some() {
             return Err(LoadError::Plan(
                 "a stream is a closed loop that stops when finished".into(),
             ));

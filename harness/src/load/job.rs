@@ -12,7 +12,7 @@ use nix::time::{ClockId, clock_gettime};
 
 use super::pacer::Pacer;
 use super::tally::Tally;
-use super::{ErrorKind, RequestTemplate, RunPlan, Stop};
+use super::{ErrorKind, LoadEnd, RequestTemplate, RunPlan};
 
 /// How often an idle client thread looks for an epoch change, so its CPU time and counts land
 /// in the right window even when none of its requests finish.
@@ -65,12 +65,12 @@ impl JobShared {
     pub(crate) fn new(plan: &RunPlan, total_connections: usize) -> Self {
         let started = Instant::now();
         let end_by = match plan.stop {
-            Stop::Duration(d) => started + d.min(plan.time_limit),
-            Stop::Requests(_) | Stop::Finish => started + plan.time_limit,
+            LoadEnd::Duration(d) => started + d.min(plan.time_limit),
+            LoadEnd::Requests(_) | LoadEnd::Finish => started + plan.time_limit,
         };
         let remaining = match plan.stop {
-            Stop::Requests(n) => i64::try_from(n).unwrap_or(i64::MAX),
-            Stop::Duration(_) | Stop::Finish => i64::MAX,
+            LoadEnd::Requests(n) => i64::try_from(n).unwrap_or(i64::MAX),
+            LoadEnd::Duration(_) | LoadEnd::Finish => i64::MAX,
         };
         Self {
             plan: *plan,

@@ -68,7 +68,7 @@ impl Percentile {
 
 /// Percentiles of one run, in microseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct LatencySummary {
+pub struct LatencyStats {
     /// Median.
     pub p50: u64,
     /// 90th percentile.
@@ -83,7 +83,7 @@ pub struct LatencySummary {
     pub mean: f64,
 }
 
-impl LatencySummary {
+impl LatencyStats {
     /// Summarises a histogram; all zeros when it is empty.
     pub fn of(histogram: &Histogram<u64>) -> Self {
         if histogram.is_empty() {
@@ -110,7 +110,7 @@ mod tests {
         for us in 1..=10_000 {
             record_us(&mut h, us);
         }
-        let s = LatencySummary::of(&h);
+        let s = LatencyStats::of(&h);
         let close = |got: u64, want: u64| got.abs_diff(want) * 1000 <= want.max(1) * 2;
         assert!(close(s.p50, 5_000), "{s:?}");
         assert!(close(s.p90, 9_000), "{s:?}");
@@ -126,7 +126,7 @@ mod tests {
             record_us(&mut h, 100);
         }
         record_us(&mut h, 200_000);
-        let s = LatencySummary::of(&h);
+        let s = LatencyStats::of(&h);
         assert_eq!(s.p50, 100);
         assert!(s.max >= 199_000, "{s:?}");
         assert!(s.p999 <= 200, "{s:?}");
@@ -155,12 +155,9 @@ mod tests {
 
     #[test]
     fn an_empty_histogram_summarises_to_zeros_and_zero_is_clamped_to_one() {
-        assert_eq!(
-            LatencySummary::of(&new_histogram()),
-            LatencySummary::default()
-        );
+        assert_eq!(LatencyStats::of(&new_histogram()), LatencyStats::default());
         let mut h = new_histogram();
         record_us(&mut h, 0);
-        assert_eq!(LatencySummary::of(&h).max, 1);
+        assert_eq!(LatencyStats::of(&h).max, 1);
     }
 }

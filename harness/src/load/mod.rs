@@ -30,7 +30,7 @@ use serde::Serialize;
 pub use backend::{IoBackend, IoChoice};
 pub use client::LoadClient;
 pub use conn::{Connection, ResponseInfo, parse_response};
-pub use latency::LatencySummary;
+pub use latency::LatencyStats;
 pub use request::RequestTemplate;
 pub use stream::{CompletionCounter, Stream, StreamTallies, Window};
 
@@ -86,7 +86,7 @@ impl ErrorKind {
 
 /// When a run ends.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Stop {
+pub enum LoadEnd {
     /// After this many request attempts (successful or not).
     Requests(u64),
     /// After this long.
@@ -99,7 +99,7 @@ pub enum Stop {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RunPlan {
     /// When to stop.
-    pub stop: Stop,
+    pub stop: LoadEnd,
     /// Constant total rate in requests per second (open loop); `None` = closed loop.
     pub rate_per_sec: Option<f64>,
     /// Requests each connection writes at once before reading their answers in order
@@ -118,7 +118,7 @@ impl RunPlan {
     /// A closed-loop run of `requests` attempts, capped at ten minutes.
     pub fn requests(requests: u64) -> Self {
         Self {
-            stop: Stop::Requests(requests),
+            stop: LoadEnd::Requests(requests),
             rate_per_sec: None,
             pipeline: 1,
             request_timeout: Duration::from_secs(30),
@@ -130,7 +130,7 @@ impl RunPlan {
     /// A closed-loop run of `duration`.
     pub fn duration(duration: Duration) -> Self {
         Self {
-            stop: Stop::Duration(duration),
+            stop: LoadEnd::Duration(duration),
             rate_per_sec: None,
             pipeline: 1,
             request_timeout: Duration::from_secs(30),
@@ -142,7 +142,7 @@ impl RunPlan {
     /// A closed-loop stream that runs until finished, at most `time_limit`.
     pub fn stream(time_limit: Duration) -> Self {
         Self {
-            stop: Stop::Finish,
+            stop: LoadEnd::Finish,
             rate_per_sec: None,
             pipeline: 1,
             request_timeout: Duration::from_secs(30),
@@ -333,8 +333,8 @@ impl Sample {
     }
 
     /// Percentiles of the latency histogram.
-    pub fn latency(&self) -> LatencySummary {
-        LatencySummary::of(&self.histogram)
+    pub fn latency(&self) -> LatencyStats {
+        LatencyStats::of(&self.histogram)
     }
 
     /// Client CPU time / (wall time x client threads): near 1 means the client, not the server,

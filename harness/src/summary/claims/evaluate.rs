@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use itertools::Itertools;
 
 use super::remedy::{self, TO_COMPARE};
-use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Side, Verdict};
+use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Term, Verdict};
 use crate::benchmark_id::{BenchmarkId, group_filter, targets_filter};
 use crate::evidence::{PerConnection, ResultRecord, memory_per_connection};
 use crate::summary::format::{bytes, ratio};
@@ -53,7 +53,7 @@ pub fn evaluate(
 
 fn describe(claim: &Claim, at: Option<&str>) -> String {
     let same = claim.a.workload == claim.b.workload;
-    let side = |s: &Side| {
+    let side = |s: &Term| {
         let targets = match (s.targets.len(), s.pick) {
             (1, _) => s.targets[0].clone(),
             (_, Pick::Largest) => format!("max({})", s.targets.join(", ")),
@@ -217,7 +217,7 @@ struct Absent<'a> {
 
 /// The records of a side's workload and targets; `Err` says what is missing.
 fn side_records<'r>(
-    side: &Side,
+    side: &Term,
     records: &'r [ResultRecord],
     absent: &Absent<'_>,
 ) -> Result<Vec<&'r ResultRecord>, String> {
@@ -294,7 +294,7 @@ type Value<'r> = ((String, f64), Vec<&'r ResultRecord>);
 /// The side's value (target name and figure) and the records it came from.
 fn side_value<'r>(
     claim: &Claim,
-    side: &Side,
+    side: &Term,
     records: &[&'r ResultRecord],
     base: &str,
     param: &str,

@@ -47,9 +47,9 @@ pub struct Claim {
     #[serde(default)]
     pub at: At,
     /// The numerator.
-    pub a: Side,
+    pub a: Term,
     /// The denominator.
-    pub b: Side,
+    pub b: Term,
     /// Which side of 1 the claim puts `a / b`.
     pub expect: Expect,
     /// The ratio the claim states, if it states one.
@@ -77,7 +77,7 @@ pub struct Needs {
 /// A side of a ratio: targets on one workload.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Side {
+pub struct Term {
     pub workload: String,
     /// Targets; with several, `pick` chooses among those measured.
     pub targets: Vec<String>,
