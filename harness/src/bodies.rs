@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use crate::load::check::Answer;
+use crate::load::check::ExpectedBody;
 
 /// Bodies in a pool: far more than any cache keyed by a few requests would hold, and a power
 /// of two, so every connection's walk through the pool visits all of it.
@@ -51,7 +51,7 @@ pub struct Body {
     /// The bytes sent.
     pub bytes: Vec<u8>,
     /// The correct answer's body.
-    pub answer: Answer,
+    pub answer: ExpectedBody,
 }
 
 /// A seed for a new run: different every run unless `STAMPEDE_SEED` fixes it for a rerun.
@@ -77,7 +77,7 @@ pub fn hash_bodies(seed: u64, rounds: u32) -> Vec<Body> {
             let bytes: Vec<u8> = (0..HASH_BODY_BYTES)
                 .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
                 .collect();
-            let answer = Answer::hash_chain(&bytes, rounds);
+            let answer = ExpectedBody::hash_chain(&bytes, rounds);
             Body { bytes, answer }
         })
         .collect()
@@ -106,7 +106,7 @@ pub fn order_bodies(seed: u64) -> Vec<Body> {
             let bytes =
                 serde_json::to_vec(&json!({ "id": id, "items": items })).unwrap_or_default();
             let answer =
-                Answer::json(json!({ "id": id, "item_count": count, "total_cents": total }));
+                ExpectedBody::json(json!({ "id": id, "item_count": count, "total_cents": total }));
             Body { bytes, answer }
         })
         .collect()

@@ -218,7 +218,7 @@ impl VerifiedServer {
         let mut mix = workload.requests_seeded(self.server.addr(), &self.vectors, self.body_seed);
         if !self.check_answers {
             for request in &mut mix {
-                request.answer = crate::load::check::Answer::Unchecked;
+                request.answer = crate::load::check::ExpectedBody::Unchecked;
             }
         }
         let opened = match self.io {

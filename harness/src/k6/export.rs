@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::K6Error;
 use crate::load::RequestTemplate;
-use crate::load::check::Answer;
+use crate::load::check::ExpectedBody;
 use crate::vectors::Vector;
 use crate::workload::Workload;
 
@@ -180,18 +180,18 @@ pub(crate) fn script_request(template: &RequestTemplate) -> Result<ScriptRequest
         })?)
     };
     let answer = match &template.answer {
-        Answer::Unchecked => ScriptAnswer::None,
-        Answer::Exact(bytes) => ScriptAnswer::Exact {
+        ExpectedBody::Unchecked => ScriptAnswer::None,
+        ExpectedBody::Exact(bytes) => ScriptAnswer::Exact {
             text: String::from_utf8(bytes.clone()).map_err(|_| {
                 K6Error::Template(format!(
                     "{method} {path} expects an answer that is not UTF-8"
                 ))
             })?,
         },
-        Answer::Json { canonical, .. } => ScriptAnswer::Json {
+        ExpectedBody::Json { canonical, .. } => ScriptAnswer::Json {
             canonical: String::from_utf8_lossy(canonical).into_owned(),
         },
-        Answer::HashChain { rounds, .. } => ScriptAnswer::HashChain { rounds: *rounds },
+        ExpectedBody::HashChain { rounds, .. } => ScriptAnswer::HashChain { rounds: *rounds },
     };
     Ok(ScriptRequest {
         name: path.split('?').next().unwrap_or(path).to_owned(),
@@ -259,7 +259,7 @@ mod tests {
             );
             assert_eq!(sent["method"], "POST");
             assert_eq!(sent["headers"]["Content-Type"], "application/json");
-            let Answer::Json { canonical, .. } = &body.answer else {
+            let ExpectedBody::Json { canonical, .. } = &body.answer else {
                 panic!("order answers are JSON")
             };
             assert_eq!(

@@ -24,7 +24,7 @@ const QUOTE_BYTES: usize = 120;
 
 /// What a correct answer's body is.
 #[derive(Debug)]
-pub enum Answer {
+pub enum ExpectedBody {
     /// Not checked.
     Unchecked,
     /// Exactly these bytes.
@@ -48,7 +48,7 @@ pub enum Answer {
     },
 }
 
-impl Clone for Answer {
+impl Clone for ExpectedBody {
     fn clone(&self) -> Self {
         match self {
             Self::Unchecked => Self::Unchecked,
@@ -70,7 +70,7 @@ impl Clone for Answer {
     }
 }
 
-impl PartialEq for Answer {
+impl PartialEq for ExpectedBody {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Self::Unchecked, Self::Unchecked) => true,
@@ -93,9 +93,9 @@ impl PartialEq for Answer {
     }
 }
 
-impl Eq for Answer {}
+impl Eq for ExpectedBody {}
 
-impl Answer {
+impl ExpectedBody {
     /// The JSON answer `value`.
     pub fn json(value: serde_json::Value) -> Self {
         let canonical = serde_json::to_vec(&value).unwrap_or_default();
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn a_cached_digest_is_caught_and_described() {
-        let answer = Answer::hash_chain(b"one body", 3);
+        let answer = ExpectedBody::hash_chain(b"one body", 3);
         let wrong = chained_sha256_hex(b"another body", 3);
         let verdict = answer.check(wrong.as_bytes(), 2).unwrap().unwrap_err();
         assert!(verdict.starts_with("expected \""), "{verdict}");
@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn costly_digests_are_computed_on_every_nth_answer_and_on_a_connections_first() {
-        let answer = Answer::hash_chain(b"body", 19_000);
+        let answer = ExpectedBody::hash_chain(b"body", 19_000);
         let right = chained_sha256_hex(b"body", 19_000);
         assert_eq!(answer.check(right.as_bytes(), 2), None, "every 19th only");
         assert_eq!(
@@ -226,14 +226,15 @@ mod tests {
             "first answer"
         );
         assert_eq!(answer.check(right.as_bytes(), 2), Some(Ok(())), "known now");
-        let big = Answer::hash_chain(b"body", 64_000);
+        let big = ExpectedBody::hash_chain(b"body", 64_000);
         assert_eq!(big.check(b"x", 64), None);
         assert!(big.check(b"x", 65).is_some(), "at least one in 64");
     }
 
     #[test]
     fn json_answers_may_differ_in_key_order_but_not_in_values() {
-        let answer = Answer::json(serde_json::json!({"id": 7, "item_count": 1, "total_cents": 20}));
+        let answer =
+            ExpectedBody::json(serde_json::json!({"id": 7, "item_count": 1, "total_cents": 20}));
         assert_eq!(
             answer.check(br#"{"id":7,"item_count":1,"total_cents":20}"#, 1),
             Some(Ok(()))

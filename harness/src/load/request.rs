@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::check::Answer;
+use super::check::ExpectedBody;
 
 /// A pre-rendered HTTP/1.1 request, the status that counts as success and what a correct
 /// answer's body is.
@@ -14,7 +14,7 @@ pub struct RequestTemplate {
     /// The status a correct answer has.
     pub expected_status: u16,
     /// The body a correct answer has, checked under load.
-    pub answer: Answer,
+    pub answer: ExpectedBody,
     /// A correct answer takes at least this long (`/sleep?ms=N`).
     pub not_before: Option<Duration>,
 }
@@ -42,7 +42,7 @@ impl RequestTemplate {
         Self {
             bytes,
             expected_status: 200,
-            answer: Answer::Unchecked,
+            answer: ExpectedBody::Unchecked,
             not_before: None,
         }
     }
@@ -59,7 +59,7 @@ impl RequestTemplate {
     }
 
     /// The same request whose answer is checked against `answer`.
-    pub fn answered(mut self, answer: Answer) -> Self {
+    pub fn answered(mut self, answer: ExpectedBody) -> Self {
         self.answer = answer;
         self
     }

@@ -78,7 +78,7 @@ mod tests {
 
     use super::*;
     use crate::load::RunPlan;
-    use crate::load::check::Answer;
+    use crate::load::check::ExpectedBody;
     use crate::load::job::test_job;
 
     fn get(path: &str) -> RequestTemplate {
@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn a_checked_body_that_differs_is_a_wrong_answer() {
         let (job, _, _) = test_job(&RunPlan::requests(10), 1);
-        let request = get("/").answered(Answer::Exact(b"hello".to_vec()));
+        let request = get("/").answered(ExpectedBody::Exact(b"hello".to_vec()));
         let t = Instant::now();
         assert!(settle(&job, &request, answer(200, b"hello"), t, t, t));
         assert!(!settle(&job, &request, answer(200, b"nope"), t, t, t));

@@ -4,7 +4,7 @@
 
 use super::definition::{AnswerSource, WorkloadDef};
 use super::spec::WorkloadSpec;
-use crate::load::check::Answer;
+use crate::load::check::ExpectedBody;
 use crate::vectors::Vector;
 
 /// The path before its query.
@@ -13,10 +13,10 @@ pub(super) fn route(path: &str) -> &str {
 }
 
 /// The answer a success vector gives, when it says one.
-fn answer_of(vector: &Vector) -> Option<Answer> {
+fn answer_of(vector: &Vector) -> Option<ExpectedBody> {
     match (&vector.expect.body, &vector.expect.json) {
-        (Some(body), _) => Some(Answer::Exact(body.clone().into_bytes())),
-        (None, Some(json)) => Some(Answer::json(json.clone())),
+        (Some(body), _) => Some(ExpectedBody::Exact(body.clone().into_bytes())),
+        (None, Some(json)) => Some(ExpectedBody::json(json.clone())),
         (None, None) => None,
     }
 }
@@ -37,7 +37,7 @@ pub(super) fn vector_answer(
     definition: &WorkloadDef,
     path: &str,
     vectors: &[Vector],
-) -> Option<Answer> {
+) -> Option<ExpectedBody> {
     let method = definition.method.as_str();
     match definition.answer {
         AnswerSource::Vector => success(vectors, method, |p| p == path).find_map(answer_of),

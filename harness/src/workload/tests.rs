@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::*;
 use crate::benchmark_id::BenchmarkId;
-use crate::load::check::Answer;
+use crate::load::check::ExpectedBody;
 
 fn repo_root() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -262,7 +262,7 @@ fn post_workloads_send_a_pool_of_distinct_bodies_never_one_repeated_body() {
             "{workload}"
         );
         assert!(
-            mix.iter().all(|r| r.answer != Answer::Unchecked),
+            mix.iter().all(|r| r.answer != ExpectedBody::Unchecked),
             "{workload}"
         );
         assert!(workload.has_bodies());
@@ -312,10 +312,10 @@ fn get_workloads_check_against_the_spec_vectors_answers() {
     );
     assert_eq!(plain.answer.check(b"Hello, World!", 1), Some(Ok(())));
     assert!(plain.answer.check(b"Hello", 1).unwrap().is_err());
-    assert!(matches!(get("json-doc").answer, Answer::Json { .. }));
+    assert!(matches!(get("json-doc").answer, ExpectedBody::Json { .. }));
     let sleep = get("sleep:10");
     assert_eq!(sleep.not_before, Some(std::time::Duration::from_millis(10)));
-    assert_eq!(sleep.answer, Answer::Exact(b"ok".to_vec()));
+    assert_eq!(sleep.answer, ExpectedBody::Exact(b"ok".to_vec()));
     assert!(!"sleep".parse::<Workload>().unwrap().has_bodies());
 }
 
