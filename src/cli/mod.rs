@@ -1,7 +1,6 @@
 //! Command-line parsing and dispatch; each command lives in its own file.
 
 mod compare;
-mod compare_instructions;
 mod conformance;
 mod db;
 mod export;

@@ -23,9 +23,11 @@ pub mod db;
 pub mod fingerprint;
 pub mod icount;
 pub mod import;
+pub mod keep;
 pub mod metric;
 mod migrate;
 pub mod page;
+pub mod text;
 pub mod trend;
 
 use std::path::{Path, PathBuf};

@@ -15,6 +15,7 @@ mod request;
 mod stream;
 mod tally;
 mod uring;
+pub mod url;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
