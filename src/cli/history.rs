@@ -11,7 +11,6 @@ use stampede_harness::history::keep::resolve;
 use stampede_harness::history::text::HistoryView;
 use stampede_harness::history::trend::{TrendSettings, analyse, change_points_besides, id_filter};
 use stampede_harness::history::{History, Metric};
-use stampede_harness::output::{Format, Render as _};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -84,10 +83,7 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         path,
         besides,
     };
-    match Format::text_or_json(args.json) {
-        Format::Json => println!("{}", view.render(Format::Json)?),
-        format => print!("{}", view.render(format)?),
-    }
+    super::print_report(&view, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use stampede_harness::icount::batch::{IcountRequest, LineKind, count_catalog};
+use stampede_harness::icount::batch::{IcountRequest, count_catalog};
+use stampede_harness::output::LineKind;
 use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]

@@ -10,7 +10,6 @@ use stampede_harness::cpus::CpuSet;
 use stampede_harness::load::IoChoice;
 use stampede_harness::load_report::LoadReport;
 use stampede_harness::load_request::{LoadRequest, LoadTarget};
-use stampede_harness::output::{Format, Render as _};
 use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]
@@ -95,9 +94,6 @@ impl LoadArgs {
 pub(crate) fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     let measurement = args.request()?.measure(&mut |line| eprintln!("{line}"))?;
     let report = LoadReport::of(&measurement, args.connections, args.pipeline, args.rate);
-    match Format::text_or_json(args.json) {
-        Format::Json => println!("{}", report.render(Format::Json)?),
-        format => print!("{}", report.render(format)?),
-    }
+    super::print_report(&report, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

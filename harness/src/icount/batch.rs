@@ -11,7 +11,7 @@ use super::{BLIND_SPOTS, IcountError, IcountOptions, IcountRecord, Valgrind, cou
 use crate::catalog::{Catalog, CatalogError};
 use crate::cpus::{CpuError, CpuSet};
 use crate::history::keep::keep_icount_result;
-use crate::output::with_causes;
+use crate::output::{LineKind, with_causes};
 use crate::session::{SessionError, load_spec};
 use crate::vectors::spec_dir;
 use crate::workload::{DefaultFor, Workload, WorkloadSpec, WorkloadSpecError, not_served_line};
@@ -33,15 +33,6 @@ pub struct IcountRequest {
     pub jobs: usize,
     /// `--history PATH`.
     pub history: Option<PathBuf>,
-}
-
-/// Where a line goes: a result (standard output) or a note on the way (standard error).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineKind {
-    /// Part of the result table.
-    Result,
-    /// Progress, warnings and errors.
-    Note,
 }
 
 /// Why the counting could not start.

@@ -6,6 +6,7 @@
 
 pub mod export;
 pub mod import;
+pub mod imported;
 pub mod points;
 pub mod segment;
 pub mod server;

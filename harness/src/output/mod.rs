@@ -44,6 +44,15 @@ impl fmt::Display for Format {
     }
 }
 
+/// Where a line goes: a result (standard output) or a note on the way (standard error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// Part of the result table.
+    Result,
+    /// Progress, warnings and errors.
+    Note,
+}
+
 /// Why a report could not be rendered or written.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {

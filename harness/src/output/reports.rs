@@ -7,7 +7,9 @@ use crate::compare::CompareReport;
 use crate::compare::instructions::{render_markdown, render_text};
 use crate::compare::instructions_run::InstructionsReport;
 use crate::history::text::HistoryView;
+use crate::k6::imported::ImportedRun;
 use crate::load_report::LoadReport;
+use crate::strictness::targets::ConformanceRun;
 
 /// `stampede compare` (duet): the verdict table, the PR comment, every round as JSON.
 impl Render for CompareReport {
@@ -70,6 +72,31 @@ impl Render for HistoryView {
                 })?;
                 json_pretty::<Self, _>(&value)
             }
+            other => Err(unsupported::<Self>(other)),
+        }
+    }
+}
+
+/// `stampede conformance`: pass / lenient / fail per RFC level, then every failure.
+impl Render for ConformanceRun {
+    const NAME: &'static str = "the conformance table";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Ok(self.text()),
+            other => Err(unsupported::<Self>(other)),
+        }
+    }
+}
+
+/// `stampede import k6`: the record's figures in words, or the record as one line of JSON.
+impl Render for ImportedRun {
+    const NAME: &'static str = "the imported record";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Ok(self.text()),
+            Format::Json => json_line::<Self, _>(&self.record),
             other => Err(unsupported::<Self>(other)),
         }
     }
