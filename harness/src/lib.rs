@@ -36,4 +36,5 @@ pub mod summary;
 pub mod text;
 pub mod vectors;
 pub mod verify;
+pub mod verify_targets;
 pub mod workload;

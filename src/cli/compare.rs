@@ -6,17 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Args;
-use stampede_harness::compare::family::{FAMILY_ALPHA, Schedule};
+use stampede_harness::compare::duet_run::{DuetRequest, compare_duet};
+use stampede_harness::compare::family::Schedule;
 use stampede_harness::compare::instructions_run::{InstructionsRequest, compare_instructions};
-use stampede_harness::compare::sequential::SequentialOptions;
-use stampede_harness::compare::versions::Versions;
-use stampede_harness::compare::{Names, RoundSetup, RunSpec, compare};
-use stampede_harness::cpus::CpuSplit;
-use stampede_harness::history::keep::keep_compare_result;
 use stampede_harness::output::{Format, Render};
-use stampede_harness::workload::{DefaultFor, Workload};
+use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]
 pub(crate) struct CompareArgs {
@@ -80,9 +75,6 @@ pub(crate) struct CompareArgs {
     repetitions: usize,
 }
 
-/// The duet's threshold in percent when none is given.
-const DUET_THRESHOLD_PCT: f64 = 5.0;
-
 /// The metric `compare` decides on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Metric {
@@ -90,34 +82,6 @@ enum Metric {
     Duet,
     /// User-space instructions per request under Valgrind.
     Instructions,
-}
-
-impl CompareArgs {
-    fn sequential(&self) -> anyhow::Result<SequentialOptions> {
-        let threshold = self.threshold.unwrap_or(DUET_THRESHOLD_PCT);
-        if !(threshold > 0.0 && threshold < 100.0) {
-            anyhow::bail!("--threshold must be a percentage between 0 and 100, got {threshold}");
-        }
-        if self.rounds < 4 || self.step_rounds == 0 || self.max_rounds < self.rounds {
-            anyhow::bail!(
-                "need --rounds >= 4, --step-rounds >= 1 and --max-rounds >= --rounds (got {}, {}, {})",
-                self.rounds,
-                self.step_rounds,
-                self.max_rounds
-            );
-        }
-        Ok(SequentialOptions {
-            schedule: Schedule {
-                initial_rounds: self.rounds,
-                step_rounds: self.step_rounds,
-                max_rounds: self.max_rounds,
-            },
-            threshold: threshold / 100.0,
-            alpha: FAMILY_ALPHA,
-            max_time: self.max_time,
-            null_control: self.null_control,
-        })
-    }
 }
 
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
@@ -134,35 +98,24 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         write_outputs(args, &report, None)?;
         return Ok(ExitCode::from(report.exit_status()));
     }
-    let sequential = args.sequential()?;
-    let versions = Versions::check_out(&args.base, args.head.as_deref())?;
-    let (targets, workloads) =
-        versions.defaults(&args.targets, &args.workloads, DefaultFor::Compare)?;
-    let split = CpuSplit::resolve(None, None)?;
-    let spec = RunSpec {
-        targets,
-        workloads,
-        setup: RoundSetup {
-            duration: args.round_duration,
-            connections: args.connections,
-            server_cpus: split.server,
-            client_cpus: split.client,
-            null_control: args.null_control,
+    let request = DuetRequest {
+        base: &args.base,
+        head: args.head.as_deref(),
+        targets: &args.targets,
+        workloads: &args.workloads,
+        threshold_pct: args.threshold,
+        schedule: Schedule {
+            initial_rounds: args.rounds,
+            step_rounds: args.step_rounds,
+            max_rounds: args.max_rounds,
         },
-        sequential,
+        max_time: args.max_time,
+        round_duration: args.round_duration,
+        connections: args.connections,
+        null_control: args.null_control,
+        history: args.history.clone(),
     };
-    let names = Names {
-        base: args.base.clone(),
-        base_commit: versions.base_commit.clone(),
-        head: versions.head_name.clone(),
-    };
-    eprintln!("{}", spec.describe(&names));
-    let report = compare(&versions.base, &versions.head, names, &spec, |line| {
-        eprintln!("{line}")
-    })
-    .context("comparing")?;
-    let head_commit = versions.head_commit.as_deref();
-    let kept = keep_compare_result(args.history.as_deref(), head_commit, &report);
+    let (report, kept) = compare_duet(&request, &mut |line| eprintln!("{line}"))?;
     write_outputs(args, &report, kept.line())?;
     Ok(ExitCode::from(report.exit_status))
 }

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::keep::resolve;
 use stampede_harness::history::text::HistoryView;
-use stampede_harness::history::trend::{TrendSettings, analyse, change_points_besides, id_filter};
+use stampede_harness::history::trend::id_filter;
 use stampede_harness::history::{History, Metric};
 
 #[derive(Debug, Args)]
@@ -69,20 +69,7 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let history = History::open(&path)?;
-    let metric = args.metric.unwrap_or(Metric::RequestsPerSec);
-    let settings = TrendSettings::default();
-    let report = analyse(history.points(metric)?, filter.as_ref(), metric, &settings);
-    let besides = args
-        .metric
-        .is_none()
-        .then(|| change_points_besides(&history, filter.as_ref(), metric, &settings))
-        .transpose()?;
-    let view = HistoryView {
-        report,
-        path,
-        besides,
-    };
+    let view = HistoryView::read(&path, filter.as_ref(), args.metric)?;
     super::print_report(&view, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

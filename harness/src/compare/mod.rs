@@ -7,6 +7,7 @@
 pub mod counters;
 pub mod decide;
 pub mod duet;
+pub mod duet_run;
 pub mod family;
 pub mod instructions;
 pub mod instructions_run;

@@ -106,7 +106,8 @@ impl KeptCluster {
             None => CpuSplit::resolve(None, None)?.server,
         };
         let db = RunningDatabase::start(catalog, &DatabaseConfig::for_cpus(cpus.clone()))?;
-        let record = json!({ "pid": std::process::id(), "url": db.url(), "postgres_pid": db.pid() });
+        let record =
+            json!({ "pid": std::process::id(), "url": db.url(), "postgres_pid": db.pid() });
         std::fs::write(state, record.to_string()).map_err(|source| KeeperError::WriteState {
             path: state.to_path_buf(),
             source,
@@ -220,7 +221,10 @@ mod tests {
         let state = dir.join("running.json");
         std::fs::write(&state, r#"{"pid": "x"}"#).unwrap();
         let err = running(&state).unwrap_err();
-        assert!(err.to_string().ends_with("is not a state file of `stampede db start`"));
+        assert!(
+            err.to_string()
+                .ends_with("is not a state file of `stampede db start`")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -6,8 +6,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::Metric;
-use super::trend::{MetricChange, TrendReport, short};
+use regex::Regex;
+
+use super::trend::{
+    MetricChange, TrendReport, TrendSettings, analyse, change_points_besides, short,
+};
+use super::{History, HistoryError, Metric};
 
 /// A trend table read from the history file at `path`, with the other figures' change points
 /// when the table shows the default figure.
@@ -22,6 +26,28 @@ pub struct HistoryView {
 }
 
 impl HistoryView {
+    /// Reads the table of `metric` from the history at `path`, for the benchmark IDs `filter`
+    /// matches; with no metric asked for, requests/s and every other figure's change points.
+    pub fn read(
+        path: &Path,
+        filter: Option<&Regex>,
+        metric: Option<Metric>,
+    ) -> Result<Self, HistoryError> {
+        let history = History::open(path)?;
+        let shown = metric.unwrap_or(Metric::RequestsPerSec);
+        let settings = TrendSettings::default();
+        let report = analyse(history.points(shown)?, filter, shown, &settings);
+        let besides = metric
+            .is_none()
+            .then(|| change_points_besides(&history, filter, shown, &settings))
+            .transpose()?;
+        Ok(Self {
+            report,
+            path: path.to_path_buf(),
+            besides,
+        })
+    }
+
     /// The table, then the other figures' change points.
     pub fn text(&self) -> String {
         let mut out = render_text(&self.report, &self.path);

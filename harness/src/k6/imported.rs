@@ -140,7 +140,8 @@ mod tests {
         };
         let text = run.text();
         assert!(
-            text.starts_with("json/remote@k6x2/c64: ") && text.contains(" from 2 k6 instance(s), 1000 req/s"),
+            text.starts_with("json/remote@k6x2/c64: ")
+                && text.contains(" from 2 k6 instance(s), 1000 req/s"),
             "{text}"
         );
         assert!(text.contains("\nserver: "), "{text}");

@@ -109,7 +109,13 @@ pub fn probe_all(
     for url in &request.urls {
         let (addr, _) = parse_http_url(url)?;
         let name = addr.to_string();
-        records.push(record_target(&name, "unknown", catalog.root(), addr, &probes));
+        records.push(record_target(
+            &name,
+            "unknown",
+            catalog.root(),
+            addr,
+            &probes,
+        ));
     }
     let names = match (request.targets.is_empty(), request.urls.is_empty()) {
         (true, true) => catalog.names(),
@@ -173,11 +179,18 @@ mod tests {
             start_failed: false,
         };
         assert!(!run.failed());
-        assert!(run.text().contains("\nCounts of 7 probes"), "{}", run.text());
+        assert!(
+            run.text().contains("\nCounts of 7 probes"),
+            "{}",
+            run.text()
+        );
         let run = ConformanceRun {
             start_failed: true,
             ..run
         };
-        assert!(run.failed(), "a target that did not start fails the command");
+        assert!(
+            run.failed(),
+            "a target that did not start fails the command"
+        );
     }
 }

@@ -1,0 +1,137 @@
+//! `compare` (the duet) from start to end: base and head checked out, the rounds run and
+//! decided, the head side kept in the history. Its twin for instructions is
+//! [`super::instructions_run`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::family::Schedule;
+use super::sequential::{SequentialError, SequentialOptions};
+use super::versions::{Versions, VersionsError};
+use super::{CompareReport, Names, RoundSetup, RunSpec, compare};
+use crate::cpus::{CpuError, CpuSplit};
+use crate::history::keep::{Kept, keep_compare_result};
+use crate::session::SessionError;
+use crate::workload::{DefaultFor, Workload};
+
+/// The duet's threshold in percent when none is given.
+pub const DUET_THRESHOLD_PCT: f64 = 5.0;
+
+/// What to compare, as `stampede compare` was asked.
+#[derive(Debug)]
+pub struct DuetRequest<'a> {
+    /// The base ref.
+    pub base: &'a str,
+    /// The head ref; `None` for the working tree.
+    pub head: Option<&'a str>,
+    /// Targets (empty: every target of the head's catalog).
+    pub targets: &'a [String],
+    /// Workloads (empty: the spec's defaults for compare).
+    pub workloads: &'a [Workload],
+    /// `--threshold`, in percent (default [`DUET_THRESHOLD_PCT`]).
+    pub threshold_pct: Option<f64>,
+    /// Looks and rounds.
+    pub schedule: Schedule,
+    /// No new rounds past this.
+    pub max_time: Duration,
+    /// Load time per round.
+    pub round_duration: Duration,
+    /// Connections per side.
+    pub connections: usize,
+    /// Whether rounds carry a null control.
+    pub null_control: bool,
+    /// `--history PATH` for the head side.
+    pub history: Option<PathBuf>,
+}
+
+/// Why the duet could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DuetError {
+    /// The flags do not make a sequence.
+    #[error(transparent)]
+    Sequential(#[from] SequentialError),
+    /// A checkout failed.
+    #[error(transparent)]
+    Versions(#[from] VersionsError),
+    /// The CPU split.
+    #[error(transparent)]
+    Cpus(#[from] CpuError),
+    /// A round failed.
+    #[error("comparing")]
+    Compare(#[source] SessionError),
+}
+
+/// Runs the duet; `progress` gets the opening line and one line per event. Returns the report
+/// and what keeping its head side in the history came to.
+pub fn compare_duet(
+    request: &DuetRequest<'_>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(CompareReport, Kept), DuetError> {
+    let sequential = SequentialOptions::checked(
+        request.schedule,
+        request.threshold_pct.unwrap_or(DUET_THRESHOLD_PCT),
+        request.max_time,
+        request.null_control,
+    )?;
+    let versions = Versions::check_out(request.base, request.head)?;
+    let (targets, workloads) =
+        versions.defaults(request.targets, request.workloads, DefaultFor::Compare)?;
+    let split = CpuSplit::resolve(None, None)?;
+    let spec = RunSpec {
+        targets,
+        workloads,
+        setup: RoundSetup {
+            duration: request.round_duration,
+            connections: request.connections,
+            server_cpus: split.server,
+            client_cpus: split.client,
+            null_control: request.null_control,
+        },
+        sequential,
+    };
+    let names = Names {
+        base: request.base.to_owned(),
+        base_commit: versions.base_commit.clone(),
+        head: versions.head_name.clone(),
+    };
+    progress(&spec.describe(&names));
+    let report = compare(&versions.base, &versions.head, names, &spec, |line| {
+        progress(line)
+    })
+    .map_err(DuetError::Compare)?;
+    let head_commit = versions.head_commit.as_deref();
+    let kept = keep_compare_result(request.history.as_deref(), head_commit, &report);
+    Ok((report, kept))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_few_rounds_are_refused_before_any_checkout() {
+        let request = DuetRequest {
+            base: "no-such-ref",
+            head: None,
+            targets: &[],
+            workloads: &[],
+            threshold_pct: None,
+            schedule: Schedule {
+                initial_rounds: 2,
+                step_rounds: 8,
+                max_rounds: 28,
+            },
+            max_time: Duration::from_secs(60),
+            round_duration: Duration::from_secs(1),
+            connections: 4,
+            null_control: false,
+            history: None,
+        };
+        let err = compare_duet(&request, &mut |_| {}).unwrap_err();
+        assert!(
+            err.to_string().starts_with("need --rounds >= 4")
+                && err.to_string().contains("(got 2, 8, 28)"),
+            "{err}"
+        );
+    }
+}
