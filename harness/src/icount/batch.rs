@@ -62,7 +62,10 @@ pub enum BatchError {
 #[derive(Debug, thiserror::Error)]
 enum TargetError {
     #[error("counting {name}")]
-    Count { name: String, source: IcountError },
+    Count {
+        name: String,
+        source: Box<IcountError>,
+    },
     #[error("writing into {}", dir.display())]
     Write {
         dir: PathBuf,
@@ -134,7 +137,7 @@ pub fn count_catalog(
                 }
                 Err(source) => Err(TargetError::Count {
                     name: name.clone(),
-                    source,
+                    source: Box::new(source),
                 }),
             }
         },

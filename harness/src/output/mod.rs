@@ -72,6 +72,9 @@ pub enum RenderError {
         /// Why.
         source: serde_json::Error,
     },
+    /// The summary could not be rendered.
+    #[error(transparent)]
+    Summary(#[from] Box<crate::summary::SummaryError>),
     /// The file could not be written.
     #[error("writing {}", path.display())]
     Write {

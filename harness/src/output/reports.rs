@@ -4,12 +4,13 @@
 
 use super::{Format, Render, RenderError, json_line, json_pretty, unsupported};
 use crate::compare::CompareReport;
-use crate::compare::instructions::{render_markdown, render_text};
 use crate::compare::instructions_run::InstructionsReport;
+use crate::compare::{instructions, markdown};
 use crate::history::text::HistoryView;
 use crate::k6::imported::ImportedRun;
 use crate::load_report::LoadReport;
 use crate::strictness::targets::ConformanceRun;
+use crate::summary::SummaryPage;
 
 /// `stampede compare` (duet): the verdict table, the PR comment, every round as JSON.
 impl Render for CompareReport {
@@ -17,8 +18,8 @@ impl Render for CompareReport {
 
     fn render(&self, format: Format) -> Result<String, RenderError> {
         match format {
-            Format::Text => Ok(crate::compare::markdown::render_text(self)),
-            Format::Markdown => Ok(crate::compare::markdown::render_markdown(self)),
+            Format::Text => Ok(markdown::text(self)),
+            Format::Markdown => Ok(markdown::markdown(self)),
             Format::Json => json_pretty::<Self, _>(self),
             Format::Html => Err(unsupported::<Self>(format)),
         }
@@ -31,8 +32,8 @@ impl Render for InstructionsReport {
 
     fn render(&self, format: Format) -> Result<String, RenderError> {
         match format {
-            Format::Text => Ok(render_text(&self.comparisons)),
-            Format::Markdown => Ok(render_markdown(
+            Format::Text => Ok(instructions::text(&self.comparisons)),
+            Format::Markdown => Ok(instructions::markdown(
                 &self.comparisons,
                 &self.base,
                 &self.head_name,
@@ -98,6 +99,18 @@ impl Render for ImportedRun {
             Format::Text => Ok(self.text()),
             Format::Json => json_line::<Self, _>(&self.record),
             other => Err(unsupported::<Self>(other)),
+        }
+    }
+}
+
+/// `stampede report` and the benches: index.html, report.md and results.json.
+impl Render for SummaryPage<'_> {
+    const NAME: &'static str = "the summary";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Err(unsupported::<Self>(format)),
+            other => self.document(other).map_err(|e| Box::new(e).into()),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::record::{StrictnessRecord, records_dir, text_table};
+use super::record::{StrictnessRecord, records_dir, text};
 use super::run::record_target;
 use super::{Probe, load_probes};
 use crate::catalog::{Catalog, CatalogError};
@@ -86,7 +86,7 @@ impl ConformanceRun {
         format!(
             "{}\nCounts of {} probes (spec/rfc-probes.json); \"ours\" counts failures of a target's own \
              code, which fail this command.\n",
-            text_table(&self.records),
+            text(&self.records),
             self.probes
         )
     }
