@@ -5,7 +5,8 @@
 //! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target) ->
 //! [`evidence`] (one record per benchmark) -> [`summary`] (the page, with the claims check);
 //! [`database`] is the PostgreSQL cluster a run starts beside the servers, like a target;
-//! [`load_report`] is what `stampede load` prints, [`compare`] the duet A/B.
+//! [`load_report`] is what `stampede load` prints, [`compare`] the duet A/B; every report a
+//! command prints or writes goes through [`output`] (one `Render` trait, one `Format` enum).
 
 pub mod badinput;
 pub mod bodies;

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::family::Schedule;
-use super::sequential::{SequentialError, SequentialOptions};
+use super::family::{FAMILY_ALPHA, Schedule};
+use super::sequential::SequentialOptions;
 use super::versions::{Versions, VersionsError};
 use super::{CompareReport, Names, RoundSetup, RunSpec, compare};
 use crate::cpus::{CpuError, CpuSplit};
@@ -61,13 +61,54 @@ pub enum DuetError {
     Compare(#[source] SessionError),
 }
 
+/// Why `compare`'s flags do not make a sequence.
+#[derive(Debug, thiserror::Error)]
+pub enum SequentialError {
+    /// `--threshold` out of range.
+    #[error("--threshold must be a percentage between 0 and 100, got {0}")]
+    Threshold(f64),
+    /// Too few rounds, no step, or a last look before the first.
+    #[error(
+        "need --rounds >= 4, --step-rounds >= 1 and --max-rounds >= --rounds (got {}, {}, {})",
+        .0.initial_rounds, .0.step_rounds, .0.max_rounds
+    )]
+    Schedule(Schedule),
+}
+
+/// The options `compare`'s flags give, at the family's α; `threshold_pct` in percent.
+fn sequential_options(
+    schedule: Schedule,
+    threshold_pct: f64,
+    max_time: Duration,
+    null_control: bool,
+) -> Result<SequentialOptions, SequentialError> {
+    if !(threshold_pct > 0.0 && threshold_pct < 100.0) {
+        return Err(SequentialError::Threshold(threshold_pct));
+    }
+    let Schedule {
+        initial_rounds,
+        step_rounds,
+        max_rounds,
+    } = schedule;
+    if initial_rounds < 4 || step_rounds == 0 || max_rounds < initial_rounds {
+        return Err(SequentialError::Schedule(schedule));
+    }
+    Ok(SequentialOptions {
+        schedule,
+        threshold: threshold_pct / 100.0,
+        alpha: FAMILY_ALPHA,
+        max_time,
+        null_control,
+    })
+}
+
 /// Runs the duet; `progress` gets the opening line and one line per event. Returns the report
 /// and what keeping its head side in the history came to.
 pub fn compare_duet(
     request: &DuetRequest<'_>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(CompareReport, Kept), DuetError> {
-    let sequential = SequentialOptions::checked(
+    let sequential = sequential_options(
         request.schedule,
         request.threshold_pct.unwrap_or(DUET_THRESHOLD_PCT),
         request.max_time,

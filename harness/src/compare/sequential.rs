@@ -32,49 +32,6 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_f64(d.as_secs_f64())
 }
 
-/// Why `compare`'s flags do not make a sequence.
-#[derive(Debug, thiserror::Error)]
-pub enum SequentialError {
-    /// `--threshold` out of range.
-    #[error("--threshold must be a percentage between 0 and 100, got {0}")]
-    Threshold(f64),
-    /// Too few rounds, no step, or a last look before the first.
-    #[error(
-        "need --rounds >= 4, --step-rounds >= 1 and --max-rounds >= --rounds (got {}, {}, {})",
-        .0.initial_rounds, .0.step_rounds, .0.max_rounds
-    )]
-    Schedule(Schedule),
-}
-
-impl SequentialOptions {
-    /// The options `compare`'s flags give, at the family's α; `threshold_pct` in percent.
-    pub fn checked(
-        schedule: Schedule,
-        threshold_pct: f64,
-        max_time: Duration,
-        null_control: bool,
-    ) -> Result<Self, SequentialError> {
-        if !(threshold_pct > 0.0 && threshold_pct < 100.0) {
-            return Err(SequentialError::Threshold(threshold_pct));
-        }
-        let Schedule {
-            initial_rounds,
-            step_rounds,
-            max_rounds,
-        } = schedule;
-        if initial_rounds < 4 || step_rounds == 0 || max_rounds < initial_rounds {
-            return Err(SequentialError::Schedule(schedule));
-        }
-        Ok(Self {
-            schedule,
-            threshold: threshold_pct / 100.0,
-            alpha: super::family::FAMILY_ALPHA,
-            max_time,
-            null_control,
-        })
-    }
-}
-
 /// One round as recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct RoundRecord {
