@@ -10,6 +10,7 @@ use clap::Args;
 use stampede_harness::compare::duet_run::{DuetRequest, compare_duet};
 use stampede_harness::compare::family::Schedule;
 use stampede_harness::compare::instructions_run::{InstructionsRequest, compare_instructions};
+use stampede_harness::compare::versions::Selection;
 use stampede_harness::output::{Format, Render};
 use stampede_harness::workload::Workload;
 
@@ -85,13 +86,16 @@ enum Metric {
 }
 
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let selection = Selection {
+        base: &args.base,
+        head: args.head.as_deref(),
+        targets: &args.targets,
+        workloads: &args.workloads,
+        threshold_pct: args.threshold,
+    };
     if args.metric == Metric::Instructions {
         let request = InstructionsRequest {
-            base: &args.base,
-            head: args.head.as_deref(),
-            targets: &args.targets,
-            workloads: &args.workloads,
-            threshold_pct: args.threshold,
+            selection,
             repetitions: args.repetitions,
         };
         let report = compare_instructions(&request, &|line| eprintln!("{line}"))?;
@@ -99,11 +103,7 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(report.exit_status()));
     }
     let request = DuetRequest {
-        base: &args.base,
-        head: args.head.as_deref(),
-        targets: &args.targets,
-        workloads: &args.workloads,
-        threshold_pct: args.threshold,
+        selection,
         schedule: Schedule {
             initial_rounds: args.rounds,
             step_rounds: args.step_rounds,

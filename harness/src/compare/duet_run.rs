@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use super::family::{FAMILY_ALPHA, Schedule};
 use super::sequential::SequentialOptions;
-use super::versions::{Versions, VersionsError};
+use super::versions::{Selection, Versions, VersionsError};
 use super::{CompareReport, Names, RoundSetup, RunSpec, compare};
 use crate::cpus::{CpuError, CpuSplit};
 use crate::history::keep::{Kept, keep_compare_result};
 use crate::session::SessionError;
-use crate::workload::{DefaultFor, Workload};
+use crate::workload::DefaultFor;
 
 /// The duet's threshold in percent when none is given.
 pub const DUET_THRESHOLD_PCT: f64 = 5.0;
@@ -20,16 +20,8 @@ pub const DUET_THRESHOLD_PCT: f64 = 5.0;
 /// What to compare, as `stampede compare` was asked.
 #[derive(Debug)]
 pub struct DuetRequest<'a> {
-    /// The base ref.
-    pub base: &'a str,
-    /// The head ref; `None` for the working tree.
-    pub head: Option<&'a str>,
-    /// Targets (empty: every target of the head's catalog).
-    pub targets: &'a [String],
-    /// Workloads (empty: the spec's defaults for compare).
-    pub workloads: &'a [Workload],
-    /// `--threshold`, in percent (default [`DUET_THRESHOLD_PCT`]).
-    pub threshold_pct: Option<f64>,
+    /// The refs, targets, workloads and threshold.
+    pub selection: Selection<'a>,
     /// Looks and rounds.
     pub schedule: Schedule,
     /// No new rounds past this.
@@ -110,13 +102,14 @@ pub fn compare_duet(
 ) -> Result<(CompareReport, Kept), DuetError> {
     let sequential = sequential_options(
         request.schedule,
-        request.threshold_pct.unwrap_or(DUET_THRESHOLD_PCT),
+        request
+            .selection
+            .threshold_pct
+            .unwrap_or(DUET_THRESHOLD_PCT),
         request.max_time,
         request.null_control,
     )?;
-    let versions = Versions::check_out(request.base, request.head)?;
-    let (targets, workloads) =
-        versions.defaults(request.targets, request.workloads, DefaultFor::Compare)?;
+    let (versions, targets, workloads) = Versions::select(&request.selection, DefaultFor::Compare)?;
     let split = CpuSplit::resolve(None, None)?;
     let spec = RunSpec {
         targets,
@@ -131,7 +124,7 @@ pub fn compare_duet(
         sequential,
     };
     let names = Names {
-        base: request.base.to_owned(),
+        base: request.selection.base.to_owned(),
         base_commit: versions.base_commit.clone(),
         head: versions.head_name.clone(),
     };
@@ -152,11 +145,13 @@ mod tests {
     #[test]
     fn too_few_rounds_are_refused_before_any_checkout() {
         let request = DuetRequest {
-            base: "no-such-ref",
-            head: None,
-            targets: &[],
-            workloads: &[],
-            threshold_pct: None,
+            selection: Selection {
+                base: "no-such-ref",
+                head: None,
+                targets: &[],
+                workloads: &[],
+                threshold_pct: None,
+            },
             schedule: Schedule {
                 initial_rounds: 2,
                 step_rounds: 8,

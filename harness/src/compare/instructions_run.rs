@@ -4,26 +4,18 @@
 
 use super::Verdict;
 use super::instructions::{DEFAULT_THRESHOLD_PCT, InstructionComparison};
-use super::versions::{Versions, VersionsError};
+use super::versions::{Selection, Versions, VersionsError};
 use crate::cpus::{CpuError, CpuSet};
 use crate::icount::jobs::job_cpus;
 use crate::icount::sides::{TargetOutcome, VersionsPlan, compare_versions};
 use crate::icount::{IcountError, IcountOptions, Valgrind};
-use crate::workload::{DefaultFor, Workload, not_served_line};
+use crate::workload::{DefaultFor, not_served_line};
 
 /// What to compare, as `stampede compare` was asked.
 #[derive(Debug)]
 pub struct InstructionsRequest<'a> {
-    /// The base ref.
-    pub base: &'a str,
-    /// The head ref; `None` for the working tree.
-    pub head: Option<&'a str>,
-    /// Targets (empty: every target of the head's catalog).
-    pub targets: &'a [String],
-    /// Workloads (empty: the spec's defaults for icount).
-    pub workloads: &'a [Workload],
-    /// `--threshold`, in percent.
-    pub threshold_pct: Option<f64>,
+    /// The refs, targets, workloads and threshold.
+    pub selection: Selection<'a>,
     /// Fresh server processes per side.
     pub repetitions: usize,
 }
@@ -80,7 +72,10 @@ pub fn compare_instructions(
     request: &InstructionsRequest<'_>,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<InstructionsReport, InstructionsError> {
-    let threshold = request.threshold_pct.unwrap_or(DEFAULT_THRESHOLD_PCT);
+    let threshold = request
+        .selection
+        .threshold_pct
+        .unwrap_or(DEFAULT_THRESHOLD_PCT);
     if !(threshold > 0.0 && threshold < 100.0) {
         return Err(InstructionsError::Threshold(threshold));
     }
@@ -88,15 +83,13 @@ pub fn compare_instructions(
         return Err(InstructionsError::Repetitions);
     }
     let valgrind = Valgrind::detect()?;
-    let versions = Versions::check_out(request.base, request.head)?;
-    let (targets, workloads) =
-        versions.defaults(request.targets, request.workloads, DefaultFor::Icount)?;
+    let (versions, targets, workloads) = Versions::select(&request.selection, DefaultFor::Icount)?;
     let cpus = job_cpus(&CpuSet::allowed()?, 0);
     let mut options = IcountOptions::new(cpus[0].clone());
     options.repetitions = request.repetitions;
     progress(&format!(
         "comparing {} ({}) with {} on instructions per request under {} (callgrind): {} process(es) per side, {} at a time",
-        request.base,
+        request.selection.base,
         versions.base_short(),
         versions.head_name,
         valgrind.version,
@@ -146,7 +139,7 @@ pub fn compare_instructions(
     }
     Ok(InstructionsReport {
         comparisons,
-        base: request.base.to_owned(),
+        base: request.selection.base.to_owned(),
         head_name: versions.head_name,
         threshold_pct: threshold,
         repetitions: request.repetitions,
@@ -159,11 +152,13 @@ mod tests {
 
     fn request(threshold_pct: Option<f64>, repetitions: usize) -> InstructionsRequest<'static> {
         InstructionsRequest {
-            base: "HEAD",
-            head: None,
-            targets: &[],
-            workloads: &[],
-            threshold_pct,
+            selection: Selection {
+                base: "HEAD",
+                head: None,
+                targets: &[],
+                workloads: &[],
+                threshold_pct,
+            },
             repetitions,
         }
     }

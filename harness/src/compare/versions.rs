@@ -10,6 +10,22 @@ use crate::session::{SessionError, load_spec};
 use crate::vectors::spec_dir;
 use crate::workload::{DefaultFor, Workload, WorkloadSpec, WorkloadSpecError};
 
+/// What a compare was asked to measure, either metric: the two refs, the targets and workloads
+/// (empty: the defaults) and the threshold (`None`: the metric's default).
+#[derive(Clone, Copy, Debug)]
+pub struct Selection<'a> {
+    /// The base ref.
+    pub base: &'a str,
+    /// The head ref; `None` for the working tree.
+    pub head: Option<&'a str>,
+    /// Targets (empty: every target of the head's catalog).
+    pub targets: &'a [String],
+    /// Workloads (empty: the spec's defaults for the metric).
+    pub workloads: &'a [Workload],
+    /// `--threshold`, in percent.
+    pub threshold_pct: Option<f64>,
+}
+
 /// Why the versions could not be checked out.
 #[derive(Debug, thiserror::Error)]
 pub enum VersionsError {
@@ -93,6 +109,18 @@ impl Versions {
     /// The base commit shortened to 12 characters, as the progress lines show it.
     pub fn base_short(&self) -> &str {
         &self.base_commit[..12.min(self.base_commit.len())]
+    }
+
+    /// Checks out the versions `selection` names, with its targets and workloads or the
+    /// defaults for `purpose`.
+    pub fn select(
+        selection: &Selection<'_>,
+        purpose: DefaultFor,
+    ) -> Result<(Self, Vec<String>, Vec<Workload>), VersionsError> {
+        let versions = Self::check_out(selection.base, selection.head)?;
+        let (targets, workloads) =
+            versions.defaults(selection.targets, selection.workloads, purpose)?;
+        Ok((versions, targets, workloads))
     }
 
     /// The targets and workloads asked for, or by default every target of the head's catalog and
