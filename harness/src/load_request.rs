@@ -10,6 +10,8 @@ use crate::cpus::{CpuError, CpuSet, CpuSplit};
 use crate::history::keep::{LoadRun, keep_load_result};
 use crate::load::url::{UrlError, parse_http_url};
 use crate::load::{IoChoice, LoadClient, LoadError, RequestTemplate, RunPlan};
+use crate::load_report::LoadReport;
+use crate::output::{Format, Render, RenderError, json_line, unsupported};
 use crate::process::ServerConfig;
 use crate::session::{LoadSetup, Measurement, SessionError, load_spec, start_verified};
 use crate::steady::{self, SteadyRule, WarmUp};
@@ -183,5 +185,18 @@ impl LoadRequest {
             background_requests: 0,
             warm_up: Some(warm_up),
         })
+    }
+}
+
+/// `stampede load`: wrk-style lines, or one line of JSON.
+impl Render for LoadReport {
+    const NAME: &'static str = "the load report";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Ok(self.to_text()),
+            Format::Json => json_line::<Self, _>(self),
+            other => Err(unsupported::<Self>(other)),
+        }
     }
 }

@@ -11,6 +11,7 @@ use stampede_harness::compare::duet_run::{DuetRequest, compare_duet};
 use stampede_harness::compare::family::Schedule;
 use stampede_harness::compare::instructions_run::{InstructionsRequest, compare_instructions};
 use stampede_harness::compare::versions::Selection;
+use stampede_harness::history::keep::keep_compare_result;
 use stampede_harness::output::{Format, Render};
 use stampede_harness::workload::Workload;
 
@@ -113,9 +114,9 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         round_duration: args.round_duration,
         connections: args.connections,
         null_control: args.null_control,
-        history: args.history.clone(),
     };
-    let (report, kept) = compare_duet(&request, &mut |line| eprintln!("{line}"))?;
+    let (report, head_commit) = compare_duet(&request, &mut |line| eprintln!("{line}"))?;
+    let kept = keep_compare_result(args.history.as_deref(), head_commit.as_deref(), &report);
     write_outputs(args, &report, kept.line())?;
     Ok(ExitCode::from(report.exit_status))
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use stampede_harness::history::keep::keep_icount_result;
 use stampede_harness::icount::batch::{IcountRequest, count_catalog};
 use stampede_harness::output::LineKind;
 use stampede_harness::workload::Workload;
@@ -44,12 +45,13 @@ pub(crate) fn run(args: &IcountArgs) -> anyhow::Result<ExitCode> {
         warmup: args.warmup,
         requests: args.requests,
         jobs: args.jobs,
-        history: args.history.clone(),
     };
-    let failed = count_catalog(&request, &|kind, line| match kind {
+    let print = |kind, line: &str| match kind {
         LineKind::Result => println!("{line}"),
         LineKind::Note => eprintln!("{line}"),
-    })?;
+    };
+    let keep = |records: &[_]| keep_icount_result(args.history.as_deref(), records).line();
+    let failed = count_catalog(&request, &print, &keep)?;
     Ok(if failed > 0 {
         ExitCode::from(2)
     } else {

@@ -1,8 +1,7 @@
 //! `compare` (the duet) from start to end: base and head checked out, the rounds run and
-//! decided, the head side kept in the history. Its twin for instructions is
+//! decided (the CLI keeps the head side in the history). Its twin for instructions is
 //! [`super::instructions_run`].
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::family::{FAMILY_ALPHA, Schedule};
@@ -10,7 +9,7 @@ use super::sequential::SequentialOptions;
 use super::versions::{Selection, Versions, VersionsError};
 use super::{CompareReport, Names, RoundSetup, RunSpec, compare};
 use crate::cpus::{CpuError, CpuSplit};
-use crate::history::keep::{Kept, keep_compare_result};
+use crate::output::{Format, Render, RenderError, json_pretty, unsupported};
 use crate::session::SessionError;
 use crate::workload::DefaultFor;
 
@@ -32,8 +31,6 @@ pub struct DuetRequest<'a> {
     pub connections: usize,
     /// Whether rounds carry a null control.
     pub null_control: bool,
-    /// `--history PATH` for the head side.
-    pub history: Option<PathBuf>,
 }
 
 /// Why the duet could not run.
@@ -94,12 +91,12 @@ fn sequential_options(
     })
 }
 
-/// Runs the duet; `progress` gets the opening line and one line per event. Returns the report
-/// and what keeping its head side in the history came to.
+/// Runs the duet; `progress` gets the opening line and one line per event. The head's commit
+/// (when it was named) is in the report's names for the caller that keeps it in the history.
 pub fn compare_duet(
     request: &DuetRequest<'_>,
     progress: &mut dyn FnMut(&str),
-) -> Result<(CompareReport, Kept), DuetError> {
+) -> Result<(CompareReport, Option<String>), DuetError> {
     let sequential = sequential_options(
         request.schedule,
         request
@@ -133,9 +130,21 @@ pub fn compare_duet(
         progress(line)
     })
     .map_err(DuetError::Compare)?;
-    let head_commit = versions.head_commit.as_deref();
-    let kept = keep_compare_result(request.history.as_deref(), head_commit, &report);
-    Ok((report, kept))
+    Ok((report, versions.head_commit))
+}
+
+/// `stampede compare` (duet): the verdict table, the PR comment, every round as JSON.
+impl Render for CompareReport {
+    const NAME: &'static str = "the comparison";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Ok(super::markdown::text(self)),
+            Format::Markdown => Ok(super::markdown::markdown(self)),
+            Format::Json => json_pretty::<Self, _>(self),
+            Format::Html => Err(unsupported::<Self>(format)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -161,7 +170,6 @@ mod tests {
             round_duration: Duration::from_secs(1),
             connections: 4,
             null_control: false,
-            history: None,
         };
         let err = compare_duet(&request, &mut |_| {}).unwrap_err();
         assert!(

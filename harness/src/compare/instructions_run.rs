@@ -9,6 +9,7 @@ use crate::cpus::{CpuError, CpuSet};
 use crate::icount::jobs::job_cpus;
 use crate::icount::sides::{TargetOutcome, VersionsPlan, compare_versions};
 use crate::icount::{IcountError, IcountOptions, Valgrind};
+use crate::output::{Format, Render, RenderError, json_pretty, unsupported};
 use crate::workload::{DefaultFor, not_served_line};
 
 /// What to compare, as `stampede compare` was asked.
@@ -144,6 +145,26 @@ pub fn compare_instructions(
         threshold_pct: threshold,
         repetitions: request.repetitions,
     })
+}
+
+/// `stampede compare --metric instructions`: the same three outputs as the duet.
+impl Render for InstructionsReport {
+    const NAME: &'static str = "the instructions comparison";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Ok(super::instructions::text(&self.comparisons)),
+            Format::Markdown => Ok(super::instructions::markdown(
+                &self.comparisons,
+                &self.base,
+                &self.head_name,
+                self.threshold_pct,
+                self.repetitions,
+            )),
+            Format::Json => json_pretty::<Self, _>(&self.comparisons),
+            Format::Html => Err(unsupported::<Self>(format)),
+        }
+    }
 }
 
 #[cfg(test)]

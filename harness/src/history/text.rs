@@ -12,6 +12,7 @@ use super::trend::{
     MetricChange, TrendReport, TrendSettings, analyse, change_points_besides, short,
 };
 use super::{History, HistoryError, Metric};
+use crate::output::{Format, Render, RenderError, json_pretty, unsupported};
 
 /// A trend table read from the history file at `path`, with the other figures' change points
 /// when the table shows the default figure.
@@ -170,6 +171,25 @@ fn render_besides(besides: &[MetricChange], shown: Metric) -> String {
         );
     }
     out
+}
+
+/// `stampede history`: the trend table, or one JSON object.
+impl Render for HistoryView {
+    const NAME: &'static str = "the history";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Ok(self.text()),
+            Format::Json => {
+                let value = self.json().map_err(|source| RenderError::Json {
+                    report: Self::NAME,
+                    source,
+                })?;
+                json_pretty::<Self, _>(&value)
+            }
+            other => Err(unsupported::<Self>(other)),
+        }
+    }
 }
 
 #[cfg(test)]

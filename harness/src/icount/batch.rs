@@ -1,6 +1,6 @@
 //! `stampede icount` from start to end: the catalog's targets counted at once, each on its own
-//! CPU, each target's records written and kept in the history as soon as it is done, so a later
-//! failure loses nothing. The table it prints is [`header`] then one [`line`] per record.
+//! CPU, each target's records written and handed on (to the history) as soon as it is done, so
+//! a later failure loses nothing. The table it prints is [`header`] then one [`line`] per record.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,7 +10,6 @@ use super::records_dir;
 use super::{BLIND_SPOTS, IcountError, IcountOptions, IcountRecord, Valgrind, count_target};
 use crate::catalog::{Catalog, CatalogError};
 use crate::cpus::{CpuError, CpuSet};
-use crate::history::keep::keep_icount_result;
 use crate::output::{LineKind, with_causes};
 use crate::session::{SessionError, load_spec};
 use crate::vectors::spec_dir;
@@ -31,8 +30,6 @@ pub struct IcountRequest {
     pub requests: Option<u64>,
     /// Servers counted at once (0: one per allowed CPU).
     pub jobs: usize,
-    /// `--history PATH`.
-    pub history: Option<PathBuf>,
 }
 
 /// Why the counting could not start.
@@ -73,11 +70,16 @@ enum TargetError {
     },
 }
 
-/// Counts every target asked for; `print` gets each line as it comes. Returns how many targets
-/// failed (each told to `print` as an `Error:` note).
+/// A target's records, handed on as soon as it is done (to keep them in the history); the
+/// answer is a line to note, if any.
+pub type Counted<'a> = dyn Fn(&[IcountRecord]) -> Option<String> + Sync + 'a;
+
+/// Counts every target asked for; `print` gets each line as it comes, `counted` each target's
+/// records. Returns how many targets failed (each told to `print` as an `Error:` note).
 pub fn count_catalog(
     request: &IcountRequest,
     print: &(dyn Fn(LineKind, &str) + Sync),
+    counted: &Counted<'_>,
 ) -> Result<usize, BatchError> {
     let catalog = Catalog::discover()?;
     let valgrind = Valgrind::detect()?;
@@ -146,8 +148,7 @@ pub fn count_catalog(
                 for record in records {
                     print(LineKind::Result, &line(record));
                 }
-                let kept = keep_icount_result(request.history.as_deref(), records);
-                if let Some(line) = kept.line() {
+                if let Some(line) = counted(records) {
                     print(LineKind::Note, &line);
                 }
             }

@@ -9,6 +9,7 @@ use super::import::ServerDescription;
 use super::{ImportOptions, K6Error, import_files};
 use crate::catalog::Catalog;
 use crate::evidence::{ResultRecord, RunContext, RunMode};
+use crate::output::{Format, Render, RenderError, json_line, unsupported};
 
 /// What `stampede import k6` was asked.
 #[derive(Clone, Debug)]
@@ -124,6 +125,19 @@ impl ImportedRun {
             let _ = writeln!(out, "flags: {}", flags.join(", "));
         }
         out
+    }
+}
+
+/// `stampede import k6`: the record's figures in words, or the record as one line of JSON.
+impl Render for ImportedRun {
+    const NAME: &'static str = "the imported record";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Ok(self.text()),
+            Format::Json => json_line::<Self, _>(&self.record),
+            other => Err(unsupported::<Self>(other)),
+        }
     }
 }
 

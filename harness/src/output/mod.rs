@@ -2,8 +2,12 @@
 //! report implements [`Render`] for the formats it has (hyperfine's `Exporter`, oha's
 //! `PrintMode`). The CLI picks the format from its flags (`--json` prints JSON instead of text;
 //! `--markdown FILE` / `--json FILE` write a file besides) and never formats a report itself.
-
-mod reports;
+//!
+//! Each impl sits beside its report, so this module depends on no other: `CompareReport`
+//! (text, Markdown, JSON; `compare::duet_run`), `InstructionsReport` (the same;
+//! `compare::instructions_run`), `LoadReport` (text, JSON; `load_request`), `HistoryView`
+//! (text, JSON; `history::text`), `ConformanceRun` (text; `strictness::targets`), `ImportedRun`
+//! (text, JSON; `k6::imported`) and `SummaryPage` (HTML, Markdown, JSON; `summary`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -72,9 +76,9 @@ pub enum RenderError {
         /// Why.
         source: serde_json::Error,
     },
-    /// The summary could not be rendered.
+    /// The report's own renderer failed (e.g. the summary's templates).
     #[error(transparent)]
-    Summary(#[from] Box<crate::summary::SummaryError>),
+    Failed(Box<dyn std::error::Error + Send + Sync>),
     /// The file could not be written.
     #[error("writing {}", path.display())]
     Write {

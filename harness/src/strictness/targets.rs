@@ -10,7 +10,7 @@ use super::{Probe, load_probes};
 use crate::catalog::{Catalog, CatalogError};
 use crate::cpus::{CpuError, CpuSplit};
 use crate::load::url::{UrlError, parse_http_url};
-use crate::output::{LineKind, with_causes};
+use crate::output::{Format, LineKind, Render, RenderError, unsupported, with_causes};
 use crate::process::ServerConfig;
 use crate::session::{SessionError, Verify, load_spec, prepare};
 use crate::vectors::{SpecError, spec_dir};
@@ -165,6 +165,18 @@ fn probe_catalog_target(
     );
     started.server.stop();
     Ok(record)
+}
+
+/// `stampede conformance`: pass / lenient / fail per RFC level, then every failure.
+impl Render for ConformanceRun {
+    const NAME: &'static str = "the conformance table";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Ok(self.text()),
+            other => Err(unsupported::<Self>(other)),
+        }
+    }
 }
 
 #[cfg(test)]

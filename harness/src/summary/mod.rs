@@ -32,7 +32,7 @@ use itertools::Itertools;
 use crate::catalog::{Availability, Catalog};
 use crate::evidence::{Machine, ResultRecord, RunMode};
 use crate::icount::IcountRecord;
-use crate::output::Format;
+use crate::output::{Format, Render, RenderError, unsupported};
 
 use self::claims::{ClaimCheck, ClaimSet};
 use self::order::ReportOrder;
@@ -253,6 +253,20 @@ pub fn workload_title(workload: &WorkloadSummary) -> String {
 }
 
 /// Fails, showing `text`, unless it contains `part`.
+/// `stampede report` and the benches: index.html, report.md and results.json.
+impl Render for SummaryPage<'_> {
+    const NAME: &'static str = "the summary";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Err(unsupported::<Self>(format)),
+            other => self
+                .document(other)
+                .map_err(|e| RenderError::Failed(Box::new(e))),
+        }
+    }
+}
+
 #[cfg(test)]
 #[track_caller]
 pub(crate) fn assert_has(text: &str, part: &str) {
