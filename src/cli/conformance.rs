@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use stampede_harness::output::{Format, LineKind, Render as _};
+use stampede_harness::output::{Format, Render as _};
 use stampede_harness::strictness::targets::{ConformanceRequest, probe_all};
 
 #[derive(Debug, Args)]
@@ -30,10 +30,7 @@ pub(crate) fn run(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {
         urls: args.url.clone(),
         out: args.out.clone(),
     };
-    let run = probe_all(&request, &mut |kind, line| match kind {
-        LineKind::Result => println!("{line}"),
-        LineKind::Note => eprintln!("{line}"),
-    })?;
+    let run = probe_all(&request, &mut super::print_line)?;
     print!("{}", run.render(Format::Text)?);
     Ok(if run.failed() {
         ExitCode::FAILURE

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use clap::Args;
 use stampede_harness::history::keep::keep_icount_result;
 use stampede_harness::icount::batch::{IcountRequest, count_catalog};
-use stampede_harness::output::LineKind;
 use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]
@@ -46,12 +45,8 @@ pub(crate) fn run(args: &IcountArgs) -> anyhow::Result<ExitCode> {
         requests: args.requests,
         jobs: args.jobs,
     };
-    let print = |kind, line: &str| match kind {
-        LineKind::Result => println!("{line}"),
-        LineKind::Note => eprintln!("{line}"),
-    };
     let keep = |records: &[_]| keep_icount_result(args.history.as_deref(), records).line();
-    let failed = count_catalog(&request, &print, &keep)?;
+    let failed = count_catalog(&request, &super::print_line, &keep)?;
     Ok(if failed > 0 {
         ExitCode::from(2)
     } else {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use signal_hook::iterator::Signals;
 use stampede_harness::cpus::CpuSet;
-use stampede_harness::output::{Format, Render};
+use stampede_harness::output::{Format, LineKind, Render};
 
 /// Durations on the command line (`500ms`, `5s`, `2m`, `1m 30s`) for clap's value parsers.
 pub(crate) use humantime::parse_duration;
@@ -112,6 +112,14 @@ pub(crate) fn print_report(report: &impl Render, json: bool) -> anyhow::Result<(
         format => print!("{}", report.render(format)?),
     }
     Ok(())
+}
+
+/// Prints a line a command hands back: results on stdout, notes on stderr.
+pub(crate) fn print_line(kind: LineKind, line: &str) {
+    match kind {
+        LineKind::Result => println!("{line}"),
+        LineKind::Note => eprintln!("{line}"),
+    }
 }
 
 /// Parses a `--cpus`-style list for clap.
