@@ -5,7 +5,8 @@
 //! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target) ->
 //! [`evidence`] (one record per benchmark) -> [`summary`] (the page, with the claims check);
 //! [`database`] is the PostgreSQL cluster a run starts beside the servers, like a target;
-//! [`load_report`] is what `stampede load` prints, [`compare`] the duet A/B.
+//! [`load_report`] is what `stampede load` prints, [`compare`] the duet A/B; every report a
+//! command prints or writes goes through [`output`] (one `Render` trait, one `Format` enum).
 
 pub mod badinput;
 pub mod benchmark_id;
@@ -24,8 +25,10 @@ pub mod k6;
 pub mod limits;
 pub mod load;
 pub mod load_report;
+pub mod load_request;
 pub mod metrics;
 pub mod mock;
+pub mod output;
 pub mod process;
 pub mod sampling;
 pub mod session;
@@ -35,4 +38,5 @@ pub mod summary;
 pub mod text;
 pub mod vectors;
 pub mod verify;
+pub mod verify_targets;
 pub mod workload;

@@ -6,18 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Args;
-use stampede_harness::catalog::Catalog;
-use stampede_harness::compare::family::{FAMILY_ALPHA, Schedule};
-use stampede_harness::compare::markdown::{render_markdown, render_text};
-use stampede_harness::compare::sequential::SequentialOptions;
-use stampede_harness::compare::worktree::{checkout, resolve_commit};
-use stampede_harness::compare::{Names, RoundSetup, RunSpec, Side, compare};
-use stampede_harness::cpus::CpuSplit;
-use stampede_harness::session::load_spec;
-use stampede_harness::vectors::spec_dir;
-use stampede_harness::workload::{DefaultFor, Workload, WorkloadSpec};
+use stampede_harness::compare::duet_run::{DuetRequest, compare_duet};
+use stampede_harness::compare::family::Schedule;
+use stampede_harness::compare::instructions_run::{InstructionsRequest, compare_instructions};
+use stampede_harness::compare::versions::Selection;
+use stampede_harness::history::keep::keep_compare_result;
+use stampede_harness::output::{Format, Render};
+use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]
 pub(crate) struct CompareArgs {
@@ -81,9 +77,6 @@ pub(crate) struct CompareArgs {
     repetitions: usize,
 }
 
-/// The duet's threshold in percent when none is given.
-const DUET_THRESHOLD_PCT: f64 = 5.0;
-
 /// The metric `compare` decides on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Metric {
@@ -93,176 +86,59 @@ enum Metric {
     Instructions,
 }
 
-impl CompareArgs {
-    fn sequential(&self) -> anyhow::Result<SequentialOptions> {
-        let threshold = self.threshold.unwrap_or(DUET_THRESHOLD_PCT);
-        if !(threshold > 0.0 && threshold < 100.0) {
-            anyhow::bail!("--threshold must be a percentage between 0 and 100, got {threshold}");
-        }
-        if self.rounds < 4 || self.step_rounds == 0 || self.max_rounds < self.rounds {
-            anyhow::bail!(
-                "need --rounds >= 4, --step-rounds >= 1 and --max-rounds >= --rounds (got {}, {}, {})",
-                self.rounds,
-                self.step_rounds,
-                self.max_rounds
-            );
-        }
-        Ok(SequentialOptions {
-            schedule: Schedule {
-                initial_rounds: self.rounds,
-                step_rounds: self.step_rounds,
-                max_rounds: self.max_rounds,
-            },
-            threshold: threshold / 100.0,
-            alpha: FAMILY_ALPHA,
-            max_time: self.max_time,
-            null_control: self.null_control,
-        })
-    }
-}
-
-/// The two versions a compare measures, each checked out with its catalog and spec vectors:
-/// the base commit, and the head commit or the working tree.
-pub(crate) struct Versions {
-    pub(crate) base: Side,
-    pub(crate) head: Side,
-    pub(crate) base_commit: String,
-    /// The head as the user named it, or `working tree`.
-    pub(crate) head_name: String,
-    /// The head's commit when it was named; `None` for the working tree.
-    pub(crate) head_commit: Option<String>,
-    /// The working tree's root, whose spec names the default workloads.
-    root: PathBuf,
-}
-
-impl Versions {
-    pub(crate) fn check_out(base: &str, head: Option<&str>) -> anyhow::Result<Self> {
-        let head_catalog = Catalog::discover()?;
-        let root = head_catalog.root().to_path_buf();
-        let base_commit = resolve_commit(&root, base)?;
-        let base_catalog = Catalog::load(&checkout(&root, &base_commit)?)
-            .with_context(|| format!("the base {base} has no usable catalog"))?;
-        let (head_catalog, head_name, head_commit) = match head {
-            Some(reference) => {
-                let commit = resolve_commit(&root, reference)?;
-                let dir = checkout(&root, &commit)?;
-                (Catalog::load(&dir)?, reference.to_owned(), Some(commit))
-            }
-            None => (head_catalog, "working tree".to_owned(), None),
-        };
-        let side = |label, catalog: Catalog| -> anyhow::Result<Side> {
-            let vectors = load_spec(&catalog)?;
-            Ok(Side {
-                label,
-                catalog,
-                vectors,
-            })
-        };
-        Ok(Self {
-            base: side("base", base_catalog)?,
-            head: side("head", head_catalog)?,
-            base_commit,
-            head_name,
-            head_commit,
-            root,
-        })
-    }
-
-    /// The targets and workloads asked for, or by default every target of the head's catalog and
-    /// the working tree's default workloads for `purpose`.
-    pub(crate) fn defaults(
-        &self,
-        targets: &[String],
-        workloads: &[Workload],
-        purpose: DefaultFor,
-    ) -> anyhow::Result<(Vec<String>, Vec<Workload>)> {
-        let targets = if targets.is_empty() {
-            self.head.catalog.names()
-        } else {
-            targets.to_vec()
-        };
-        let workloads = if workloads.is_empty() {
-            // The working tree's spec, which also parses named workloads and builds the requests.
-            WorkloadSpec::load(&spec_dir(&self.root))?.defaults_for(purpose)
-        } else {
-            workloads.to_vec()
-        };
-        Ok((targets, workloads))
-    }
-}
-
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let selection = Selection {
+        base: &args.base,
+        head: args.head.as_deref(),
+        targets: &args.targets,
+        workloads: &args.workloads,
+        threshold_pct: args.threshold,
+    };
     if args.metric == Metric::Instructions {
-        return super::compare_instructions::run(
-            &super::compare_instructions::InstructionsCompare {
-                base: &args.base,
-                head: args.head.as_deref(),
-                targets: &args.targets,
-                workloads: &args.workloads,
-                threshold_pct: args.threshold,
-                repetitions: args.repetitions,
-                markdown: args.markdown.as_deref(),
-                json: args.json.as_deref(),
-            },
-        );
+        let request = InstructionsRequest {
+            selection,
+            repetitions: args.repetitions,
+        };
+        let report = compare_instructions(&request, &|line| eprintln!("{line}"))?;
+        write_outputs(args, &report, None)?;
+        return Ok(ExitCode::from(report.exit_status()));
     }
-    let sequential = args.sequential()?;
-    let versions = Versions::check_out(&args.base, args.head.as_deref())?;
-    let (targets, workloads) =
-        versions.defaults(&args.targets, &args.workloads, DefaultFor::Compare)?;
-    let split = CpuSplit::resolve(None, None)?;
-    let spec = RunSpec {
-        targets,
-        workloads,
-        setup: RoundSetup {
-            duration: args.round_duration,
-            connections: args.connections,
-            server_cpus: split.server,
-            client_cpus: split.client,
-            null_control: args.null_control,
+    let request = DuetRequest {
+        selection,
+        schedule: Schedule {
+            initial_rounds: args.rounds,
+            step_rounds: args.step_rounds,
+            max_rounds: args.max_rounds,
         },
-        sequential,
+        max_time: args.max_time,
+        round_duration: args.round_duration,
+        connections: args.connections,
+        null_control: args.null_control,
     };
-    eprintln!(
-        "comparing {} ({}) with {}: {} rounds first, +{} per look up to {} (max {:?}), {:?} each; server CPUs {}, client CPUs {}{}",
-        args.base,
-        &versions.base_commit[..12.min(versions.base_commit.len())],
-        versions.head_name,
-        args.rounds,
-        args.step_rounds,
-        args.max_rounds,
-        args.max_time,
-        args.round_duration,
-        spec.setup.server_cpus,
-        spec.setup.client_cpus,
-        if args.null_control {
-            "; with a null control"
-        } else {
-            ""
-        }
-    );
-    let names = Names {
-        base: args.base.clone(),
-        base_commit: versions.base_commit.clone(),
-        head: versions.head_name.clone(),
-    };
-    let report = compare(&versions.base, &versions.head, names, &spec, |line| {
-        eprintln!("{line}")
-    })
-    .context("comparing")?;
-    print!("{}", render_text(&report));
-    super::history::keep_compare_result(
-        args.history.as_deref(),
-        versions.head_commit.as_deref(),
-        &report,
-    );
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, render_markdown(&report))
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    let (report, head_commit) = compare_duet(&request, &mut |line| eprintln!("{line}"))?;
+    let kept = keep_compare_result(args.history.as_deref(), head_commit.as_deref(), &report);
+    write_outputs(args, &report, kept.line())?;
     Ok(ExitCode::from(report.exit_status))
+}
+
+/// Prints the verdict table (then the history's line, if any) and writes `--markdown` and
+/// `--json`.
+fn write_outputs(
+    args: &CompareArgs,
+    report: &impl Render,
+    kept: Option<String>,
+) -> anyhow::Result<()> {
+    print!("{}", report.render(Format::Text)?);
+    if let Some(line) = kept {
+        eprintln!("{line}");
+    }
+    for (format, path) in [
+        (Format::Markdown, &args.markdown),
+        (Format::Json, &args.json),
+    ] {
+        if let Some(path) = path {
+            report.write_to(format, path)?;
+        }
+    }
+    Ok(())
 }

@@ -4,12 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use stampede_harness::catalog::Catalog;
-use stampede_harness::evidence::{Run, RunMode};
-use stampede_harness::k6::import::ServerDescription;
-use stampede_harness::k6::{ImportOptions, import_files};
+use stampede_harness::k6::imported::{K6ImportRequest, import_k6};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ImportEngine {
@@ -40,68 +36,17 @@ pub(crate) struct K6ImportArgs {
 
 pub(crate) fn run(engine: &ImportEngine) -> anyhow::Result<ExitCode> {
     let ImportEngine::K6(args) = engine;
-    let imported = import_files(&args.files)?;
-    for warning in &imported.warnings {
-        eprintln!("warning: {warning}");
-    }
-    let catalog = Catalog::discover().ok();
-    let root = catalog
-        .as_ref()
-        .map_or_else(|| PathBuf::from("."), |c| c.root().to_path_buf());
-    let server = catalog.as_ref().and_then(|c| {
-        let target = c.target(&args.target).ok()?;
-        Some(ServerDescription {
-            language: target.language.clone(),
-            framework: c.framework_label(target),
-        })
-    });
-    let options = ImportOptions {
-        target: args.target.clone(),
+    let request = K6ImportRequest {
+        files: args.files.clone(),
         metrics_url: args.metrics.clone(),
+        target: args.target.clone(),
+        results: args.results.clone(),
     };
-    let context = Run::detect(&root, RunMode::Cli);
-    let record = imported.record(&options, &context, server.as_ref())?;
-    let dir = args.results.clone().unwrap_or_else(|| match &catalog {
-        Some(c) => c.work_dir().join("results"),
-        None => PathBuf::from("target/stampede/results"),
-    });
-    let path = record
-        .write_to(&dir)
-        .with_context(|| format!("cannot write the record into {}", dir.display()))?;
-    if args.json {
-        println!("{}", serde_json::to_string(&record)?);
-    } else {
-        let l = &record.latency_us;
-        println!(
-            "{}: {} requests from {} k6 instance(s), {:.0} req/s, {} errors, p50 {} us, p99 {} us, max {} us",
-            record.id,
-            record.requests,
-            imported.instances(),
-            record.requests_per_sec,
-            record.errors,
-            l.p50,
-            l.p99,
-            l.max
-        );
-        if let Some(cpu_us) = record.server.cpu_us_per_request {
-            println!(
-                "server: {cpu_us:.1} CPU us/request, cpu_busy {:.2}, peak PSS {} KiB",
-                record.server.cpu_busy,
-                record.server.peak_pss_bytes / 1024
-            );
-        } else {
-            println!(
-                "server: not measured (export with --metrics URL to attach its CPU and memory)"
-            );
-        }
-        let flags = record.flags.words();
-        if !flags.is_empty() {
-            println!("flags: {}", flags.join(", "));
-        }
-    }
+    let run = import_k6(&request, &mut |warning| eprintln!("warning: {warning}"))?;
+    super::print_report(&run, args.json)?;
     eprintln!(
         "wrote {} (show it beside other runs with `stampede report --all-runs`)",
-        path.display()
+        run.path.display()
     );
     Ok(ExitCode::SUCCESS)
 }

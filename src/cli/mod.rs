@@ -1,7 +1,6 @@
 //! Command-line parsing and dispatch; each command lives in its own file.
 
 mod compare;
-mod compare_instructions;
 mod conformance;
 mod db;
 mod export;
@@ -15,9 +14,12 @@ mod serve;
 mod verify;
 
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use signal_hook::iterator::Signals;
 use stampede_harness::cpus::CpuSet;
+use stampede_harness::output::{Format, LineKind, Render};
 
 /// Durations on the command line (`500ms`, `5s`, `2m`, `1m 30s`) for clap's value parsers.
 pub(crate) use humantime::parse_duration;
@@ -85,6 +87,38 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::History(history_args) => history::run(&history_args),
         Command::Icount(icount_args) => icount::run(&icount_args),
         Command::Db { command } => db::run(&command),
+    }
+}
+
+/// Why `serve` or `db start` should end now: a SIGINT/SIGTERM, or `--exit-after` reached.
+pub(crate) fn stop_reason(
+    signals: &mut Signals,
+    started: Instant,
+    exit_after: Option<Duration>,
+) -> Option<String> {
+    if let Some(signal) = signals.pending().next() {
+        return Some(format!("signal {signal}"));
+    }
+    exit_after
+        .is_some_and(|d| started.elapsed() >= d)
+        .then(|| "--exit-after reached".to_owned())
+}
+
+/// Prints `report` as JSON with `--json`, else as text: the meaning of every `--json` flag
+/// that takes no file.
+pub(crate) fn print_report(report: &impl Render, json: bool) -> anyhow::Result<()> {
+    match Format::text_or_json(json) {
+        Format::Json => println!("{}", report.render(Format::Json)?),
+        format => print!("{}", report.render(format)?),
+    }
+    Ok(())
+}
+
+/// Prints a line a command hands back: results on stdout, notes on stderr.
+pub(crate) fn print_line(kind: LineKind, line: &str) {
+    match kind {
+        LineKind::Result => println!("{line}"),
+        LineKind::Note => eprintln!("{line}"),
     }
 }
 

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use stampede_harness::catalog::Catalog;
+use stampede_harness::history::keep::write_trend_page;
 use stampede_harness::summary::{RunSelection, write_from_results};
 
 #[derive(Debug, Args)]
@@ -50,7 +51,7 @@ pub(crate) fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         println!("{}", path.display());
     }
     if let Some(history) = &args.history {
-        let page = super::history::write_trend_page(history.as_deref(), &out, &paths.html)?;
+        let page = write_trend_page(history.as_deref(), &out, &paths.html)?;
         println!("{}", page.display());
     }
     Ok(ExitCode::SUCCESS)

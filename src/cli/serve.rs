@@ -1,7 +1,7 @@
 //! `stampede serve TARGET`: build, start, verify, then run until SIGINT or SIGTERM.
 
 use std::io::Write as _;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::{CpuSet, CpuSplit};
+use stampede_harness::exposition::addr::parse_metrics_addr;
 use stampede_harness::exposition::{MetricsListener, ServerMetrics};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{load_spec, start_verified};
@@ -27,7 +28,7 @@ pub(crate) struct ServeArgs {
     exit_after: Option<Duration>,
     /// Expose the server tree's CPU, memory, threads and descriptors in the Prometheus text
     /// format at http://ADDR/metrics (ADDR: PORT for 127.0.0.1:PORT, or HOST:PORT).
-    #[arg(long, value_name = "ADDR", value_parser = parse_metrics_addr)]
+    #[arg(long, value_name = "ADDR", value_parser = metrics_addr)]
     metrics: Option<SocketAddr>,
     /// Test hook: panic after this long, to check that a panic leaves no server behind.
     #[arg(long, hide = true, value_parser = super::parse_duration)]
@@ -76,43 +77,17 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 fn wait_for_end(signals: &mut Signals, args: &ServeArgs) -> String {
     let started = Instant::now();
     loop {
-        if let Some(signal) = signals.pending().next() {
-            return format!("signal {signal}");
+        if let Some(why) = super::stop_reason(signals, started, args.exit_after) {
+            return why;
         }
         if args.panic_after.is_some_and(|d| started.elapsed() >= d) {
             panic!("--panic-after reached (test hook)");
-        }
-        if args.exit_after.is_some_and(|d| started.elapsed() >= d) {
-            return "--exit-after reached".into();
         }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-/// `9464` (loopback) or `HOST:PORT`.
-fn parse_metrics_addr(text: &str) -> Result<SocketAddr, String> {
-    if let Ok(port) = text.parse::<u16>() {
-        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
-    }
-    text.parse().map_err(|_| {
-        format!("bad metrics address {text:?}: give a port (9464) or HOST:PORT (127.0.0.1:9464)")
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_bare_metrics_port_listens_on_loopback() {
-        assert_eq!(
-            parse_metrics_addr("9464").unwrap().to_string(),
-            "127.0.0.1:9464"
-        );
-        assert_eq!(
-            parse_metrics_addr("0.0.0.0:9").unwrap().to_string(),
-            "0.0.0.0:9"
-        );
-        assert!(parse_metrics_addr("localhost").is_err());
-    }
+/// `--metrics` for clap.
+fn metrics_addr(text: &str) -> Result<SocketAddr, String> {
+    parse_metrics_addr(text).map_err(|e| e.to_string())
 }

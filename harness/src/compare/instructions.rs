@@ -157,7 +157,7 @@ impl Row {
 }
 
 /// One line per comparison, for the terminal.
-pub fn render_text(comparisons: &[InstructionComparison]) -> String {
+pub(crate) fn text(comparisons: &[InstructionComparison]) -> String {
     let mut out = format!(
         "{:<14} {:<12} {:>12} {:>12} {:>9} {:>17} {:>10}  verdict\n",
         "target", "workload", "base instr", "head instr", "change", "spread b / h", "threshold"
@@ -173,7 +173,7 @@ pub fn render_text(comparisons: &[InstructionComparison]) -> String {
 }
 
 /// A Markdown section fit for the PR comment, beside the duet's.
-pub fn render_markdown(
+pub(crate) fn markdown(
     comparisons: &[InstructionComparison],
     base: &str,
     head: &str,
@@ -294,7 +294,7 @@ mod tests {
             &record(&[17_177.0, 17_183.0, 17_180.0]),
             0.5,
         );
-        let md = render_markdown(std::slice::from_ref(&c), "main", "working tree", 0.5, 3);
+        let md = markdown(std::slice::from_ref(&c), "main", "working tree", 0.5, 3);
         assert!(md.contains("**1 regression(s)**"), "{md}");
         assert!(
             md.contains("| actix | plaintext | 17062 | 17180 | +0.69% | 0.01% / 0.03% | ±0.50% | regressed |"),
@@ -304,7 +304,7 @@ mod tests {
             md.contains("kernel work"),
             "the blind spots are stated: {md}"
         );
-        let text = render_text(&[c]);
+        let text = text(&[c]);
         assert!(
             text.contains("+0.69%") && text.contains("regressed"),
             "{text}"

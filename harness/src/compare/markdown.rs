@@ -107,7 +107,7 @@ fn rows(c: &Comparison) -> [Row; 2] {
 }
 
 /// One line per comparison, for the terminal.
-pub fn render_text(report: &CompareReport) -> String {
+pub(crate) fn text(report: &CompareReport) -> String {
     let line = |[t, w, m, b, h, c, i, d, n, v]: [&str; 10]| {
         format!("{t:<12} {w:<10} {m:<10} {b:>10} {h:>10} {c:>7} {i:>28} {d:>9} {n:>6}  {v}\n")
     };
@@ -263,7 +263,7 @@ fn rounds_line(report: &CompareReport) -> String {
 }
 
 /// A Markdown report fit for a PR comment.
-pub fn render_markdown(report: &CompareReport) -> String {
+pub(crate) fn markdown(report: &CompareReport) -> String {
     let commit = &report.base_commit[..12.min(report.base_commit.len())];
     let mut out = format!(
         "{COMMENT_MARKER}\n## stampede compare: {} ({commit}) → {}\n\n{}\n\n",
@@ -394,7 +394,7 @@ mod tests {
     fn a_quiet_run_shows_change_interval_detectable_family_and_null_control() {
         let r = report(0.0, 0.0);
         assert_eq!(r.verdict, RunVerdict::NoRegression, "{:?}", r.reason);
-        let md = render_markdown(&r);
+        let md = markdown(&r);
         assert!(md.starts_with(COMMENT_MARKER), "{md}");
         assert!(md.contains("**No regression**"), "{md}");
         assert!(md.contains("Family of 4 comparisons"), "{md}");
@@ -417,7 +417,7 @@ mod tests {
         for line in md.lines().filter(|l| l.starts_with("| actix")) {
             assert!(line.contains("% (") && line.contains("| ±"), "{line}");
         }
-        let text = render_text(&r);
+        let text = text(&r);
         assert!(
             text.contains("unchanged") && text.contains("Family of 4"),
             "{text}"
@@ -428,7 +428,7 @@ mod tests {
     fn a_duet_whose_clients_set_the_pace_says_it_was_blind_and_names_the_fix() {
         let r = report_with_client(0.15, 0.0, CLIENT_BOUND_FROM);
         assert_ne!(r.verdict, RunVerdict::Regressed, "{:?}", r.reason);
-        let md = render_markdown(&r);
+        let md = markdown(&r);
         let verdict = md
             .lines()
             .find(|l| l.contains("Family of"))
@@ -440,7 +440,7 @@ mod tests {
         assert!(verdict.contains("rounds client-bound"), "{verdict}");
         assert!(verdict.contains("--metric instructions"), "{verdict}");
         // A run whose clients had room says nothing of the kind.
-        assert!(!render_markdown(&report(0.15, 0.0)).contains("blind"));
+        assert!(!markdown(&report(0.15, 0.0)).contains("blind"));
     }
 
     #[test]
@@ -448,7 +448,7 @@ mod tests {
         let r = report(0.15, 0.0);
         assert_eq!(r.verdict, RunVerdict::Regressed);
         assert_eq!(r.exit_status, 1);
-        let md = render_markdown(&r);
+        let md = markdown(&r);
         assert!(
             md.contains("**2 regression(s)**") && md.contains("Exit status 1"),
             "{md}"
@@ -461,7 +461,7 @@ mod tests {
         let r = report(0.15, 0.15);
         assert_eq!(r.verdict, RunVerdict::Inconclusive);
         assert_eq!(r.exit_status, 0);
-        let md = render_markdown(&r);
+        let md = markdown(&r);
         assert!(
             md.contains("**Inconclusive**") && md.contains("null control"),
             "{md}"

@@ -7,12 +7,15 @@
 pub mod counters;
 pub mod decide;
 pub mod duet;
+pub mod duet_run;
 pub mod family;
 pub mod instructions;
+pub mod instructions_run;
 pub mod markdown;
 pub mod run;
 pub mod screen;
 pub mod sequential;
+pub mod versions;
 pub mod worktree;
 
 pub use decide::{Decision, Verdict};

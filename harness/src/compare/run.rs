@@ -146,6 +146,31 @@ pub struct Names {
     pub head: String,
 }
 
+impl RunSpec {
+    /// The line `stampede compare` starts with: what is compared with what, and how.
+    pub fn describe(&self, names: &Names) -> String {
+        let schedule = &self.sequential.schedule;
+        format!(
+            "comparing {} ({}) with {}: {} rounds first, +{} per look up to {} (max {:?}), {:?} each; server CPUs {}, client CPUs {}{}",
+            names.base,
+            &names.base_commit[..12.min(names.base_commit.len())],
+            names.head,
+            schedule.initial_rounds,
+            schedule.step_rounds,
+            schedule.max_rounds,
+            self.sequential.max_time,
+            self.setup.duration,
+            self.setup.server_cpus,
+            self.setup.client_cpus,
+            if self.setup.null_control {
+                "; with a null control"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
 /// Runs the comparison. `progress` gets one line per event worth telling the user.
 pub fn compare(
     base: &Side,

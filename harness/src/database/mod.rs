@@ -15,6 +15,7 @@ pub mod account;
 pub mod cluster;
 pub mod folder;
 pub mod install;
+pub mod keeper;
 pub mod seed;
 
 use std::path::PathBuf;

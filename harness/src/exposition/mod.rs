@@ -6,6 +6,7 @@
 //! /proc ticks, PSS and RSS) plus threads and open file descriptors ([`tree`]); [`listener`] is
 //! the tiny HTTP server; [`scrape`] reads an exposition back (tests, tools).
 
+pub mod addr;
 pub mod listener;
 pub mod scrape;
 pub mod tree;

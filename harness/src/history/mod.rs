@@ -23,10 +23,12 @@ pub mod db;
 pub mod fingerprint;
 pub mod icount;
 pub mod import;
+pub mod keep;
 pub mod metric;
 mod migrate;
 pub mod page;
 mod series;
+pub mod text;
 pub mod trend;
 
 use std::path::{Path, PathBuf};

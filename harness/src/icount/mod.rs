@@ -13,6 +13,7 @@
 //! Blind spots: kernel work and system calls, lock contention, cache and memory stalls,
 //! multi-core scaling. It complements the duet; it does not replace it.
 
+pub mod batch;
 pub mod counters;
 pub mod idle;
 pub mod jobs;

@@ -7,6 +7,7 @@
 
 pub mod export;
 pub mod import;
+pub mod imported;
 pub mod points;
 pub mod record;
 pub mod segment;

@@ -19,6 +19,7 @@ mod slot;
 mod stream;
 mod tally;
 mod uring;
+pub mod url;
 mod worker;
 
 use std::collections::BTreeMap;

@@ -9,6 +9,7 @@
 pub mod follow;
 pub mod record;
 pub mod run;
+pub mod targets;
 
 use std::path::Path;
 

@@ -144,7 +144,7 @@ pub fn read_records(dir: &Path) -> Vec<StrictnessRecord> {
 
 /// The table `stampede conformance` prints: per target, pass / lenient / fail at each level and
 /// how many failures are the target's own code; then every failure with its RFC section.
-pub fn text_table(records: &[StrictnessRecord]) -> String {
+pub(crate) fn text(records: &[StrictnessRecord]) -> String {
     let width = records
         .iter()
         .map(|r| r.target.len())
@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn the_table_lists_each_failure_with_its_section_and_owner_must_first() {
-        let text = text_table(&[sample()]);
+        let text = text(&[sample()]);
         let must = text
             .find("MUST   cl-te-smuggle (RFC 9112 §6.1, framework)")
             .unwrap();

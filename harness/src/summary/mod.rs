@@ -32,6 +32,7 @@ use itertools::Itertools;
 use crate::catalog::{Availability, Catalog};
 use crate::evidence::{Machine, ResultRecord, RunMode};
 use crate::icount::IcountRecord;
+use crate::output::{Format, Render, RenderError, unsupported};
 
 use self::claims::{ClaimCheck, ClaimSet};
 use self::order::ReportOrder;
@@ -252,6 +253,20 @@ pub fn workload_title(workload: &WorkloadSummary) -> String {
 }
 
 /// Fails, showing `text`, unless it contains `part`.
+/// `stampede report` and the benches: index.html, report.md and results.json.
+impl Render for SummaryPage<'_> {
+    const NAME: &'static str = "the summary";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Err(unsupported::<Self>(format)),
+            other => self
+                .document(other)
+                .map_err(|e| RenderError::Failed(Box::new(e))),
+        }
+    }
+}
+
 #[cfg(test)]
 #[track_caller]
 pub(crate) fn assert_has(text: &str, part: &str) {
@@ -336,11 +351,41 @@ pub fn write_summary(
     let links = criterion_dir
         .map(|dir| html::CriterionLinks::find(summary, dir, out_dir))
         .unwrap_or_default();
+    let page = SummaryPage {
+        summary,
+        links: &links,
+    };
+    let render = |format| page.document(format);
     Ok(SummaryPaths {
-        html: write("index.html", html::render(summary, &links)?)?,
-        markdown: write("report.md", markdown::render(summary)?)?,
-        json: write("results.json", json::render(summary, &links)?)?,
+        html: write("index.html", render(Format::Html)?)?,
+        markdown: write("report.md", render(Format::Markdown)?)?,
+        json: write("results.json", render(Format::Json)?)?,
     })
+}
+
+/// The summary with its links to Criterion's pages: the page, report.md and results.json
+/// (through [`crate::output::Render`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SummaryPage<'a> {
+    /// The summary.
+    pub summary: &'a Summary,
+    /// Links to Criterion's reports.
+    pub links: &'a html::CriterionLinks,
+}
+
+impl SummaryPage<'_> {
+    /// The summary's document in `format` (HTML, Markdown or JSON), with its own errors.
+    pub fn document(&self, format: Format) -> Result<String, SummaryError> {
+        match format {
+            Format::Html => html::render(self.summary, self.links),
+            Format::Markdown => markdown::render(self.summary),
+            Format::Json => json::render(self.summary, self.links),
+            Format::Text => Err(SummaryError::Render {
+                what: "the summary as text".into(),
+                why: "it has no text form".into(),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
