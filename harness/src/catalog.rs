@@ -418,6 +418,7 @@ fn find_root() -> Result<PathBuf, CatalogError> {
 
 /// One-target catalogs for tests, here and in the integration tests: the fields every target
 /// needs, written once.
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures {
     use std::path::Path;
 

@@ -24,6 +24,7 @@ pub mod limits;
 pub mod load;
 pub mod load_report;
 pub mod metrics;
+#[cfg(any(test, feature = "test-support"))]
 pub mod mock;
 pub mod process;
 pub mod sampling;
@@ -31,6 +32,8 @@ pub mod session;
 pub mod steady;
 pub mod strictness;
 pub mod summary;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod text;
 pub mod vectors;
 pub mod verify;

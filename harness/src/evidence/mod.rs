@@ -3,6 +3,7 @@
 //! conversions from what the client counted and the server used into those figures.
 
 mod convert;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 mod record;
 

@@ -1,0 +1,78 @@
+//! What the tests share, behind the `test-support` feature: a test that needs a tool (Chromium,
+//! Python, k6, PostgreSQL, a toolchain, a network namespace) is reported as ignored with the
+//! reason in its name when the tool is missing, never as passed; with [`REQUIRE_ENV`] set to `1`
+//! (as `.ci/run` does, where every tool is installed) it fails instead, naming the tool and how
+//! to install it. And waiting for a condition with a deadline instead of a fixed sleep.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Failed, Trial};
+
+/// With this set to `1` (as on CI), a test whose tool is missing fails instead of being
+/// reported as ignored.
+pub const REQUIRE_ENV: &str = "STAMPEDE_REQUIRE_TOOLS";
+
+/// True when [`REQUIRE_ENV`] asks for every tool.
+pub fn tools_required() -> bool {
+    std::env::var_os(REQUIRE_ENV).is_some_and(|v| v == "1")
+}
+
+/// The trial `name` running `test`, or, when `missing` gives a reason, one reported as ignored
+/// with the reason in its name (a failure with the reason under [`REQUIRE_ENV`]).
+pub fn trial_needing(
+    missing: Option<String>,
+    name: &str,
+    test: impl FnOnce() -> Result<(), Failed> + Send + 'static,
+) -> Trial {
+    match missing {
+        Some(reason) if !tools_required() => {
+            Trial::test(format!("{name} (skipped: {reason})"), || Ok(())).with_ignored_flag(true)
+        }
+        Some(reason) => Trial::test(name, move || {
+            Err(Failed::from(format!(
+                "{reason}; {REQUIRE_ENV}=1 requires every tool"
+            )))
+        }),
+        None => Trial::test(name, test),
+    }
+}
+
+/// The trial `name` running a test that panics on failure, as a `#[test]` function does.
+pub fn trial_of(missing: Option<String>, name: &str, test: fn()) -> Trial {
+    trial_needing(missing, name, move || {
+        test();
+        Ok(())
+    })
+}
+
+/// `None` when `program args` runs, else why not and how to install it: `install` is the
+/// command or hint, e.g. `apt-get install chromium`.
+pub fn program_missing(program: &str, args: &[&str], install: &str) -> Option<String> {
+    let ran = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match ran {
+        Ok(_) => None,
+        Err(_) => Some(format!("{program} not found on PATH (install: {install})")),
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds (true) or `limit` passes (false): for a test
+/// that waits for something to happen, where a fixed sleep would be too short on a loaded
+/// machine and too long on an idle one.
+pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
