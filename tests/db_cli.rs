@@ -4,7 +4,7 @@
 //!
 //! The trials share the state file under target/stampede/postgres/, so they run one at a time.
 //! Without PostgreSQL they are reported as ignored, with the reason in their names; with
-//! STAMPEDE_REQUIRE_ALL_TARGETS=1 (CI) they fail instead.
+//! STAMPEDE_REQUIRE_TOOLS=1 (CI) they fail instead.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::io::{BufRead, BufReader};
@@ -12,11 +12,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Trial};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use stampede_harness::database::{Installation, required_here};
+use stampede_harness::database::Installation;
 use stampede_harness::metrics::procfs::{all_processes, tree_of};
+use stampede_harness::test_support::trial_needing;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -41,24 +42,16 @@ fn main() {
             sigkill_of_db_start_leaves_no_postgresql_process_and_no_url,
         ),
     ];
-    let trials = tests
+    let trials: Vec<Trial> = tests
         .into_iter()
-        .map(|(name, test)| match &missing {
-            Some(reason) if !required_here() => {
-                Trial::test(format!("{name} (skipped: {reason})"), || Ok(()))
-                    .with_ignored_flag(true)
-            }
-            Some(reason) => {
-                let reason = reason.clone();
-                Trial::test(name, move || Err(Failed::from(reason)))
-            }
-            None => Trial::test(name, move || {
+        .map(|(name, test)| {
+            trial_needing(missing.clone(), name, move || {
                 let _turn = ONE_AT_A_TIME
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 test();
                 Ok(())
-            }),
+            })
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();

@@ -76,3 +76,30 @@ pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The named test functions (each `fn()`, panicking on failure) as libtest-mimic trials, all
+/// needing what `missing` (an `Option<String>`, see [`trial_needing`]) says is absent:
+/// `trials_needing!(missing; first_test, second_test)`.
+#[macro_export]
+macro_rules! trials_needing {
+    ($missing:expr; $($test:ident),+ $(,)?) => {{
+        let missing: Option<String> = $missing;
+        vec![$(
+            $crate::test_support::trial_of(missing.clone(), stringify!($test), $test)
+        ),+]
+    }};
+}
+
+/// [`trials_needing!`] run as a test file's whole `main`: runs them with the command line's
+/// arguments and exits with their verdict.
+#[macro_export]
+macro_rules! run_needing {
+    ($($args:tt)+) => {
+        $crate::test_support::run($crate::trials_needing!($($args)+))
+    };
+}
+
+/// Runs `trials` with the command line's arguments and exits with their verdict.
+pub fn run(trials: Vec<Trial>) -> ! {
+    libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials).exit()
+}

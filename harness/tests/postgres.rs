@@ -3,7 +3,7 @@
 //! and leaves no PostgreSQL process behind after a stop, a drop, or SIGKILL of its owner.
 //!
 //! Without PostgreSQL every trial is reported as ignored, with the reason in its name, never as
-//! passed; with STAMPEDE_REQUIRE_ALL_TARGETS=1 (CI) they fail instead.
+//! passed; with STAMPEDE_REQUIRE_TOOLS=1 (CI) they fail instead.
 //!
 //! The SIGKILL trial's owner is this test binary itself, started again with
 //! `STAMPEDE_PG_OWNER_TEST=<folder>`: it starts a cluster, opens a connection, prints the
@@ -15,16 +15,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use libtest_mimic::{Arguments, Failed, Trial};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::database::{
     DATABASE, DatabaseConfig, DatabaseError, Installation, ROLE, RunAs, RunningDatabase,
-    required_here,
 };
 use stampede_harness::metrics::CpuSource;
 use stampede_harness::metrics::cgroup::ServerCgroup;
+use stampede_harness::run_needing;
 
 const OWNER_ENV: &str = "STAMPEDE_PG_OWNER_TEST";
 
@@ -33,56 +32,16 @@ fn main() {
         own_a_cluster_until_killed(Path::new(&work_dir));
         return;
     }
-    let args = Arguments::from_args();
     let missing = Installation::find().err().map(|e| e.to_string());
-    let tests: [(&str, fn()); 7] = [
-        (
-            "a_workspace_the_cluster_user_cannot_reach_gets_its_cluster_in_the_temporary_folder",
-            a_workspace_the_cluster_user_cannot_reach_gets_its_cluster_in_the_temporary_folder,
-        ),
-        (
-            "a_cluster_that_cannot_start_fails_with_the_end_of_its_log",
-            a_cluster_that_cannot_start_fails_with_the_end_of_its_log,
-        ),
-        (
-            "a_started_cluster_holds_techempowers_tables_and_settings",
-            a_started_cluster_holds_techempowers_tables_and_settings,
-        ),
-        (
-            "every_run_starts_from_the_same_seeded_rows",
-            every_run_starts_from_the_same_seeded_rows,
-        ),
-        (
-            "the_role_reads_every_statements_counts_but_cannot_reset_them",
-            the_role_reads_every_statements_counts_but_cannot_reset_them,
-        ),
-        (
-            "stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder",
-            stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder,
-        ),
-        (
-            "sigkill_of_the_owning_process_leaves_no_postgresql_process",
-            sigkill_of_the_owning_process_leaves_no_postgresql_process,
-        ),
-    ];
-    let trials = tests
-        .into_iter()
-        .map(|(name, test)| match &missing {
-            Some(reason) if !required_here() => {
-                Trial::test(format!("{name} (skipped: {reason})"), || Ok(()))
-                    .with_ignored_flag(true)
-            }
-            Some(reason) => {
-                let reason = reason.clone();
-                Trial::test(name, move || Err(Failed::from(reason)))
-            }
-            None => Trial::test(name, move || {
-                test();
-                Ok(())
-            }),
-        })
-        .collect();
-    libtest_mimic::run(&args, trials).exit();
+    run_needing!(missing;
+        a_workspace_the_cluster_user_cannot_reach_gets_its_cluster_in_the_temporary_folder,
+        a_cluster_that_cannot_start_fails_with_the_end_of_its_log,
+        a_started_cluster_holds_techempowers_tables_and_settings,
+        every_run_starts_from_the_same_seeded_rows,
+        the_role_reads_every_statements_counts_but_cannot_reset_them,
+        stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder,
+        sigkill_of_the_owning_process_leaves_no_postgresql_process,
+    );
 }
 
 fn root() -> PathBuf {

@@ -11,32 +11,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use libtest_mimic::{Arguments, Trial};
 use serde_json::Value;
 use stampede_harness::summary::{Summary, charts, write_summary};
-use stampede_harness::test_support::trial_of;
+use stampede_harness::run_needing;
 use summary_fixture::fixture;
 
 fn main() {
-    let args = Arguments::from_args();
     let missing = find_chromium()
         .is_none()
         .then(|| "chromium not found on PATH (install: apt-get install chromium)".to_owned());
-    let tests: [(&str, fn()); 2] = [
-        (
-            "index_html_renders_in_headless_chromium_with_every_chart_and_table",
-            index_html_renders_in_headless_chromium_with_every_chart_and_table,
-        ),
-        (
-            "the_evidence_tables_fit_a_1280_px_page_with_rows_one_line_high",
-            the_evidence_tables_fit_a_1280_px_page_with_rows_one_line_high,
-        ),
-    ];
-    let trials: Vec<Trial> = tests
-        .into_iter()
-        .map(|(name, test)| trial_of(missing.clone(), name, test))
-        .collect();
-    libtest_mimic::run(&args, trials).exit();
+    run_needing!(missing;
+        index_html_renders_in_headless_chromium_with_every_chart_and_table,
+        the_evidence_tables_fit_a_1280_px_page_with_rows_one_line_high,
+    );
 }
 
 fn find_chromium() -> Option<PathBuf> {
