@@ -5,16 +5,13 @@
 //! reported as ignored with the reason; with STAMPEDE_REQUIRE_TOOLS=1 (CI) it fails.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-use stampede_harness::catalog::fixtures::{copy_spec, python_target};
+use common::{python_missing, python_workspace, stampede_in};
 use stampede_harness::run_needing;
-use stampede_harness::test_support::program_missing;
 
 fn main() {
-    let missing = program_missing("python3", &["--version"], "apt-get install python3");
-    run_needing!(missing;
+    run_needing!(python_missing();
         a_target_whose_own_code_breaks_the_host_rule_is_listed_with_the_section_and_fails
     );
 }
@@ -40,20 +37,8 @@ ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serv
 "#;
 
 fn a_target_whose_own_code_breaks_the_host_rule_is_listed_with_the_section_and_fails() {
-    let root = tempfile::tempdir().unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_spec(repo, root.path()).unwrap();
-    std::fs::write(root.path().join("lax.py"), LAX).unwrap();
-    std::fs::write(
-        root.path().join("targets.toml"),
-        python_target("lax", "lax.py", ""),
-    )
-    .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .arg("conformance")
-        .env("STAMPEDE_ROOT", root.path())
-        .output()
-        .unwrap();
+    let root = python_workspace("lax", LAX, "");
+    let output = stampede_in(root.path(), &["conformance"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("pass lenient fail"), "{stdout}");

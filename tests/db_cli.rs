@@ -10,13 +10,13 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Trial};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use stampede_harness::database::Installation;
-use stampede_harness::metrics::procfs::{all_processes, tree_of};
+use stampede_harness::metrics::ServerProbe;
+use stampede_harness::test_support::postgres::assert_postgres_gone;
 use stampede_harness::test_support::trial_needing;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -86,41 +86,12 @@ fn db_start_for(exit_after: &str) -> (Child, String, Vec<u32>) {
         }
         if let Some(rest) = line.strip_prefix("pid ") {
             let pid: u32 = rest.split_whitespace().next().unwrap().parse().unwrap();
-            let tree: Vec<u32> = tree_of(pid, &all_processes())
-                .iter()
-                .map(|p| p.pid)
-                .collect();
+            let tree = ServerProbe::new(pid, None).pids();
             return (child, url.expect("the URL comes before the pid"), tree);
         }
     }
     let status = child.wait().unwrap();
     panic!("db start ended ({status}) before printing its pid");
-}
-
-fn still_postgres(pids: &[u32]) -> Vec<u32> {
-    pids.iter()
-        .copied()
-        .filter(|pid| {
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let state = stat
-                .rfind(')')
-                .and_then(|i| stat[i + 1..].split_whitespace().next());
-            comm.trim() == "postgres" && state != Some("Z")
-        })
-        .collect()
-}
-
-fn assert_gone(pids: &[u32]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && !still_postgres(pids).is_empty() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(
-        still_postgres(pids),
-        Vec::<u32>::new(),
-        "PostgreSQL left running"
-    );
 }
 
 fn db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_process() {
@@ -149,7 +120,7 @@ fn db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_pr
         String::from_utf8_lossy(&stopped.stderr)
     );
     assert!(child.wait().unwrap().success());
-    assert_gone(&pids);
+    assert_postgres_gone(&pids);
     drop(client);
 }
 
@@ -158,7 +129,7 @@ fn ctrl_c_or_sigterm_of_db_start_leaves_no_postgresql_process() {
         let (mut child, _, pids) = db_start();
         kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
         assert!(child.wait().unwrap().success(), "{signal}");
-        assert_gone(&pids);
+        assert_postgres_gone(&pids);
     }
 }
 
@@ -166,7 +137,7 @@ fn a_normal_end_of_db_start_leaves_no_postgresql_process() {
     let (mut child, _, pids) = db_start_for("3s");
     assert!(pids.len() >= 3, "server and helpers: {pids:?}");
     assert!(child.wait().unwrap().success());
-    assert_gone(&pids);
+    assert_postgres_gone(&pids);
 }
 
 fn sigkill_of_db_start_leaves_no_postgresql_process_and_no_url() {
@@ -177,7 +148,7 @@ fn sigkill_of_db_start_leaves_no_postgresql_process_and_no_url() {
     )
     .unwrap();
     child.wait().unwrap();
-    assert_gone(&pids);
+    assert_postgres_gone(&pids);
     let printed = stampede(&["db", "url"]);
     assert!(!printed.status.success());
     assert!(String::from_utf8_lossy(&printed.stderr).contains("no cluster is running"));

@@ -13,7 +13,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -21,9 +21,10 @@ use stampede_harness::cpus::CpuSet;
 use stampede_harness::database::{
     DATABASE, DatabaseConfig, DatabaseError, Installation, ROLE, RunAs, RunningDatabase,
 };
-use stampede_harness::metrics::CpuSource;
 use stampede_harness::metrics::cgroup::ServerCgroup;
+use stampede_harness::metrics::{CpuSource, ServerProbe};
 use stampede_harness::run_needing;
+use stampede_harness::test_support::postgres::{assert_postgres_gone, postgres_left};
 
 const OWNER_ENV: &str = "STAMPEDE_PG_OWNER_TEST";
 
@@ -304,38 +305,7 @@ fn the_role_reads_every_statements_counts_but_cannot_reset_them() {
 
 /// Pids of the cluster now: the server and every descendant (helpers, backends).
 fn cluster_pids(db: &RunningDatabase) -> Vec<u32> {
-    let all = stampede_harness::metrics::procfs::all_processes();
-    stampede_harness::metrics::procfs::tree_of(db.pid(), &all)
-        .iter()
-        .map(|p| p.pid)
-        .collect()
-}
-
-/// Those of `pids` that are still PostgreSQL processes (not zombies).
-fn alive(pids: &[u32]) -> Vec<u32> {
-    pids.iter()
-        .copied()
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            let state = stat
-                .rfind(')')
-                .and_then(|i| stat[i + 1..].split_whitespace().next());
-            comm.trim() == "postgres" && state != Some("Z")
-        })
-        .collect()
-}
-
-fn assert_all_gone(pids: &[u32]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && !alive(pids).is_empty() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(
-        alive(pids),
-        Vec::<u32>::new(),
-        "PostgreSQL processes left running"
-    );
+    ServerProbe::new(db.pid(), None).pids()
 }
 
 fn stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder() {
@@ -355,7 +325,7 @@ fn stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder() {
         } else {
             drop(db);
         }
-        assert_all_gone(&pids);
+        assert_postgres_gone(&pids);
         assert!(!folder.exists(), "{} is left", folder.display());
         drop(client);
     }
@@ -395,7 +365,7 @@ fn sigkill_of_the_owning_process_leaves_no_postgresql_process() {
         "the owner should report its cluster: {pids:?}"
     );
     assert_eq!(
-        alive(&pids).len(),
+        postgres_left(&pids).len(),
         pids.len(),
         "the cluster runs before the kill"
     );
@@ -405,5 +375,5 @@ fn sigkill_of_the_owning_process_leaves_no_postgresql_process() {
     )
     .unwrap();
     owner.wait().unwrap();
-    assert_all_gone(&pids);
+    assert_postgres_gone(&pids);
 }

@@ -12,8 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use stampede_harness::summary::{Summary, charts, write_summary};
 use stampede_harness::run_needing;
+use stampede_harness::summary::{Summary, charts, write_summary};
 use summary_fixture::fixture;
 
 fn main() {

@@ -174,7 +174,11 @@ mod tests {
         // Until the child has run since the start and the sampler has read its memory once.
         let counted = eventually(Duration::from_secs(10), || {
             probe.cpu_ns() > monitor.start_ns
-                && monitor.sampler.peak_between(monitor.started, Instant::now()).pss_bytes > 0
+                && monitor
+                    .sampler
+                    .peak_between(monitor.started, Instant::now())
+                    .pss_bytes
+                    > 0
         });
         assert!(counted, "no CPU time or memory reading within 10 s");
         let usage = monitor.finish();
@@ -196,9 +200,8 @@ mod tests {
         let mut meter = TreeMeter::new(&probe);
         assert_eq!(meter.usage().cpu_seconds, 0.0);
         let before = probe.cpu_ns();
-        let counted = meter.around(|| {
-            eventually(Duration::from_secs(10), || probe.cpu_ns() > before)
-        });
+        let counted =
+            meter.around(|| eventually(Duration::from_secs(10), || probe.cpu_ns() > before));
         let _ = child.kill();
         let _ = child.wait();
         assert!(counted, "no CPU time within 10 s");

@@ -1,11 +1,9 @@
-//! What the tests share, behind the `test-support` feature: a test that needs a tool (Chromium,
-//! Python, k6, PostgreSQL, a toolchain, a network namespace) is reported as ignored with the
-//! reason in its name when the tool is missing, never as passed; with [`REQUIRE_ENV`] set to `1`
-//! (as `.ci/run` does, where every tool is installed) it fails instead, naming the tool and how
-//! to install it. And waiting for a condition with a deadline instead of a fixed sleep.
+//! A test that needs a tool (Chromium, Python, k6, PostgreSQL, a toolchain, a network
+//! namespace) is reported as ignored with the reason in its name when the tool is missing, never
+//! as passed; with [`REQUIRE_ENV`] set to `1` (as `.ci/run` does, where every tool is installed)
+//! it fails instead, naming the tool and how to install it.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
 
@@ -58,22 +56,6 @@ pub fn program_missing(program: &str, args: &[&str], install: &str) -> Option<St
     match ran {
         Ok(_) => None,
         Err(_) => Some(format!("{program} not found on PATH (install: {install})")),
-    }
-}
-
-/// Polls `condition` every 10 ms until it holds (true) or `limit` passes (false): for a test
-/// that waits for something to happen, where a fixed sleep would be too short on a loaded
-/// machine and too long on an idle one.
-pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
