@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{python_missing, python_workspace, stampede_in};
+use common::{python_missing, python_server, python_workspace, stampede_in};
 use stampede_harness::run_needing;
 
 fn main() {
@@ -17,27 +17,12 @@ fn main() {
 }
 
 /// Answers every GET and POST with 200, whatever its Host.
-const LAX: &str = r#"
-import os
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def answer(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-    do_GET = do_POST = answer
-    def log_message(self, *args):
-        pass
-ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever()
-"#;
+fn lax() -> String {
+    python_server(&[], "ok", "    do_GET = do_POST = answer")
+}
 
 fn a_target_whose_own_code_breaks_the_host_rule_is_listed_with_the_section_and_fails() {
-    let root = python_workspace("lax", LAX, "");
+    let root = python_workspace("lax", &lax(), "");
     let output = stampede_in(root.path(), &["conformance"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{python_missing, python_workspace, repo, stampede_in};
+use common::{python_missing, python_server, python_workspace, repo, stampede_in};
 use stampede_harness::run_needing;
 
 fn main() {
@@ -17,31 +17,16 @@ fn main() {
 }
 
 /// Answers everything with 200 `Hello` and the right Server and Date headers.
-const WRONG: &str = r#"
-import os
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def answer(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        self.send_response(200)
-        self.send_header("Server", "wrong")
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", "5")
-        self.end_headers()
-        self.wfile.write(b"Hello")
-    do_GET = do_POST = do_DELETE = answer
-    def version_string(self):
-        return "wrong"
-    def log_message(self, *args):
-        pass
-ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever()
-"#;
+fn wrong() -> String {
+    python_server(
+        &[("Server", "wrong"), ("Content-Type", "text/plain")],
+        "Hello",
+        "    do_GET = do_POST = do_DELETE = answer\n    def version_string(self):\n        return \"wrong\"",
+    )
+}
 
 fn verify_exits_1_with_a_diff_naming_the_endpoint_for_a_wrong_target() {
-    let root = python_workspace("wrong", WRONG, "");
+    let root = python_workspace("wrong", &wrong(), "");
     let output = stampede_in(root.path(), &["verify"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
