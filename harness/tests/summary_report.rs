@@ -9,8 +9,8 @@ mod summary_fixture;
 
 use serde_json::Value;
 use stampede_harness::evidence::record_schema;
-use stampede_harness::strictness::record::{RECORD_SCHEMA, StrictnessRecord};
-use stampede_harness::strictness::run::ProbeResult;
+use stampede_harness::strictness::record::StrictnessRecord;
+use stampede_harness::strictness::record::fixtures::{record, result as probe};
 use stampede_harness::strictness::{Level, Owner, Verdict};
 use stampede_harness::summary::claims::ClaimSet;
 use stampede_harness::summary::html::CriterionLinks;
@@ -228,28 +228,18 @@ fn every_claim_that_is_not_comparable_says_what_would_make_it_comparable() {
 
 /// A record of `stampede conformance` for `target`: one MUST probe passed, one failed.
 fn strictness(target: &str, failed_owner: Owner) -> StrictnessRecord {
-    let probe = |name: &str, verdict: Verdict, owner: Owner| ProbeResult {
-        name: name.into(),
-        group: "transfer-encoding".into(),
-        level: Level::Must,
-        rfc: "RFC 9112 §6.1".into(),
-        verdict,
-        owner,
-        observed: "status 200, then answered the next bytes with 200".into(),
-        expected: "200 or 400 or a close, then close".into(),
-    };
-    StrictnessRecord {
-        schema: RECORD_SCHEMA,
-        target: target.into(),
-        framework: "fw".into(),
-        commit: "abc1234".into(),
-        recorded_at: "2026-01-01T00:00:00Z".into(),
-        probes: vec![
-            probe("host-missing", Verdict::Pass, Owner::Target),
-            probe("cl-te-smuggled-request", Verdict::Fail, failed_owner),
+    record(
+        target,
+        vec![
+            probe("host-missing", Level::Must, Verdict::Pass, Owner::Target),
+            probe(
+                "cl-te-smuggled-request",
+                Level::Must,
+                Verdict::Fail,
+                failed_owner,
+            ),
         ],
-        stopped: None,
-    }
+    )
 }
 
 #[test]
