@@ -85,3 +85,36 @@ macro_rules! run_needing {
 pub fn run(trials: Vec<Trial>) -> ! {
     libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials).exit()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_program_is_named_with_its_install_command_and_a_present_one_is_not() {
+        assert_eq!(
+            program_missing("sh", &["-c", "true"], "apt-get install dash"),
+            None
+        );
+        assert_eq!(
+            program_missing("stampede-no-such-tool-x9", &[], "apt-get install x9").as_deref(),
+            Some("stampede-no-such-tool-x9 not found on PATH (install: apt-get install x9)")
+        );
+    }
+
+    #[test]
+    fn a_trial_whose_tool_is_missing_is_ignored_with_the_reason_in_its_name() {
+        // The CI switch, when set for this process, turns the skip into a failure instead.
+        let trial = trial_needing(Some("x9 not found".into()), "t", || Ok(()));
+        if tools_required() {
+            assert_eq!(trial.name(), "t");
+            assert!(!trial.has_ignored_flag());
+        } else {
+            assert_eq!(trial.name(), "t (skipped: x9 not found)");
+            assert!(trial.has_ignored_flag());
+        }
+        let present = trial_needing(None, "t", || Ok(()));
+        assert_eq!(present.name(), "t");
+        assert!(!present.has_ignored_flag());
+    }
+}

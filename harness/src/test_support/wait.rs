@@ -17,3 +17,19 @@ pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_condition_that_comes_true_is_seen_and_one_that_never_does_times_out() {
+        let mut calls = 0;
+        assert!(eventually(Duration::from_secs(10), || {
+            calls += 1;
+            calls == 3
+        }));
+        assert_eq!(calls, 3);
+        assert!(!eventually(Duration::ZERO, || false));
+    }
+}
