@@ -24,8 +24,10 @@ pub fn trial_needing(
     test: impl FnOnce() -> Result<(), Failed> + Send + 'static,
 ) -> Trial {
     match missing {
+        // Run anyway (`--include-ignored`), it fails with the reason rather than pass.
         Some(reason) if !tools_required() => {
-            Trial::test(format!("{name} (skipped: {reason})"), || Ok(())).with_ignored_flag(true)
+            let label = format!("{name} (skipped: {reason})");
+            Trial::test(label, move || Err(Failed::from(reason))).with_ignored_flag(true)
         }
         Some(reason) => Trial::test(name, move || {
             Err(Failed::from(format!(
