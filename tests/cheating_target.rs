@@ -1,26 +1,28 @@
 //! A target that passes verification and then answers `/hash` from a cache keyed by path and
 //! query (tests/fixtures/cheater.py, forwarding to the real actix target until then) is caught
 //! by `stampede load`: the varied bodies get the cached digest, the sampled checks report
-//! wrong answers, and the result is invalid.
+//! wrong answers, and the result is invalid. Without python3 it is reported as ignored with the
+//! reason; with STAMPEDE_REQUIRE_TOOLS=1 (CI) it fails.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use common::{python_missing, python_workspace, repo, stampede_in};
 use stampede_harness::catalog::Catalog;
-use stampede_harness::catalog::fixtures::{copy_spec, python_target};
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::process::ServerConfig;
+use stampede_harness::run_needing;
 use stampede_harness::session::{load_spec, start_verified};
 
-#[test]
+fn main() {
+    // The cheating target is a Python script.
+    run_needing!(python_missing();
+        a_target_that_caches_hash_answers_after_verification_is_reported_with_wrong_answers
+    );
+}
+
 fn a_target_that_caches_hash_answers_after_verification_is_reported_with_wrong_answers() {
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("skipped: python3 not found on PATH (the cheating target is a Python script)");
-        return;
-    }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let catalog = Catalog::load(repo).unwrap();
+    let catalog = Catalog::load(repo()).unwrap();
     let vectors = load_spec(&catalog).unwrap();
     let config = ServerConfig::for_cpus(CpuSet::allowed().unwrap());
     let actix = start_verified(&catalog, "actix", &config, vectors.clone()).unwrap();
@@ -29,31 +31,15 @@ fn a_target_that_caches_hash_answers_after_verification_is_reported_with_wrong_a
         .filter(|v| v.request.path.starts_with("/hash"))
         .count();
 
-    let root = tempfile::tempdir().unwrap();
-    copy_spec(repo, root.path()).unwrap();
-    std::fs::copy(
-        repo.join("tests/fixtures/cheater.py"),
-        root.path().join("cheater.py"),
-    )
-    .unwrap();
-    std::fs::write(
-        root.path().join("targets.toml"),
-        python_target(
-            "cheater",
-            "cheater.py",
-            &format!(
-                r#"env = {{ UPSTREAM = "{}", CHEAT_AFTER_HASH = "{hash_vectors}" }}"#,
-                actix.server.addr()
-            ),
-        ),
-    )
-    .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(["load", "--target", "cheater", "--workload", "hash:1000"])
-        .args(["-c", "4", "-d", "2s", "--warmup", "500ms", "--json"])
-        .env("STAMPEDE_ROOT", root.path())
-        .output()
-        .unwrap();
+    let cheater = std::fs::read_to_string(repo().join("tests/fixtures/cheater.py")).unwrap();
+    let upstream = actix.server.addr();
+    let root = python_workspace(
+        "cheater",
+        &cheater,
+        &format!(r#"env = {{ UPSTREAM = "{upstream}", CHEAT_AFTER_HASH = "{hash_vectors}" }}"#),
+    );
+    let load = "load --target cheater --workload hash:1000 -c 4 -d 2s --warmup 500ms --json";
+    let output = stampede_in(root.path(), &load.split(' ').collect::<Vec<_>>());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");

@@ -4,19 +4,20 @@
 //!
 //! The trials share the state file under target/stampede/postgres/, so they run one at a time.
 //! Without PostgreSQL they are reported as ignored, with the reason in their names; with
-//! STAMPEDE_REQUIRE_ALL_TARGETS=1 (CI) they fail instead.
+//! STAMPEDE_REQUIRE_TOOLS=1 (CI) they fail instead.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Trial};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use stampede_harness::database::{Installation, required_here};
-use stampede_harness::metrics::procfs::{all_processes, tree_of};
+use stampede_harness::database::Installation;
+use stampede_harness::metrics::ServerProbe;
+use stampede_harness::test_support::postgres::assert_postgres_gone;
+use stampede_harness::test_support::trial_needing;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -41,24 +42,16 @@ fn main() {
             sigkill_of_db_start_leaves_no_postgresql_process_and_no_url,
         ),
     ];
-    let trials = tests
+    let trials: Vec<Trial> = tests
         .into_iter()
-        .map(|(name, test)| match &missing {
-            Some(reason) if !required_here() => {
-                Trial::test(format!("{name} (skipped: {reason})"), || Ok(()))
-                    .with_ignored_flag(true)
-            }
-            Some(reason) => {
-                let reason = reason.clone();
-                Trial::test(name, move || Err(Failed::from(reason)))
-            }
-            None => Trial::test(name, move || {
+        .map(|(name, test)| {
+            trial_needing(missing.clone(), name, move || {
                 let _turn = ONE_AT_A_TIME
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 test();
                 Ok(())
-            }),
+            })
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();
@@ -93,41 +86,12 @@ fn db_start_for(exit_after: &str) -> (Child, String, Vec<u32>) {
         }
         if let Some(rest) = line.strip_prefix("pid ") {
             let pid: u32 = rest.split_whitespace().next().unwrap().parse().unwrap();
-            let tree: Vec<u32> = tree_of(pid, &all_processes())
-                .iter()
-                .map(|p| p.pid)
-                .collect();
+            let tree = ServerProbe::new(pid, None).pids();
             return (child, url.expect("the URL comes before the pid"), tree);
         }
     }
     let status = child.wait().unwrap();
     panic!("db start ended ({status}) before printing its pid");
-}
-
-fn still_postgres(pids: &[u32]) -> Vec<u32> {
-    pids.iter()
-        .copied()
-        .filter(|pid| {
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let state = stat
-                .rfind(')')
-                .and_then(|i| stat[i + 1..].split_whitespace().next());
-            comm.trim() == "postgres" && state != Some("Z")
-        })
-        .collect()
-}
-
-fn assert_gone(pids: &[u32]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && !still_postgres(pids).is_empty() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(
-        still_postgres(pids),
-        Vec::<u32>::new(),
-        "PostgreSQL left running"
-    );
 }
 
 fn db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_process() {
@@ -156,7 +120,7 @@ fn db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_pr
         String::from_utf8_lossy(&stopped.stderr)
     );
     assert!(child.wait().unwrap().success());
-    assert_gone(&pids);
+    assert_postgres_gone(&pids);
     drop(client);
 }
 
@@ -165,7 +129,7 @@ fn ctrl_c_or_sigterm_of_db_start_leaves_no_postgresql_process() {
         let (mut child, _, pids) = db_start();
         kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal).unwrap();
         assert!(child.wait().unwrap().success(), "{signal}");
-        assert_gone(&pids);
+        assert_postgres_gone(&pids);
     }
 }
 
@@ -173,7 +137,7 @@ fn a_normal_end_of_db_start_leaves_no_postgresql_process() {
     let (mut child, _, pids) = db_start_for("3s");
     assert!(pids.len() >= 3, "server and helpers: {pids:?}");
     assert!(child.wait().unwrap().success());
-    assert_gone(&pids);
+    assert_postgres_gone(&pids);
 }
 
 fn sigkill_of_db_start_leaves_no_postgresql_process_and_no_url() {
@@ -184,7 +148,7 @@ fn sigkill_of_db_start_leaves_no_postgresql_process_and_no_url() {
     )
     .unwrap();
     child.wait().unwrap();
-    assert_gone(&pids);
+    assert_postgres_gone(&pids);
     let printed = stampede(&["db", "url"]);
     assert!(!printed.status.success());
     assert!(String::from_utf8_lossy(&printed.stderr).contains("no cluster is running"));

@@ -1,6 +1,7 @@
 //! However `stampede serve` ends — normally, by panic, SIGINT, SIGTERM or SIGKILL — no process
 //! of the server's tree outlives it. Uses `node-cluster` (a primary and worker processes) when
-//! Node is installed, else `actix`.
+//! Node is installed, else `actix` (with STAMPEDE_REQUIRE_TOOLS=1, as on CI, a missing Node is a
+//! failure).
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::io::{BufRead, BufReader};
@@ -9,13 +10,15 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use stampede_harness::test_support::{program_missing, tools_required};
 
 fn target() -> &'static str {
-    let node = Command::new("node").arg("--version").output();
-    if node.is_ok_and(|o| o.status.success()) {
-        "node-cluster"
-    } else {
-        "actix"
+    match program_missing("node", &["--version"], "Node.js >= 18 from nodejs.org") {
+        None => "node-cluster",
+        Some(why) => {
+            assert!(!tools_required(), "{why}");
+            "actix"
+        }
     }
 }
 

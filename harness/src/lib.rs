@@ -27,6 +27,7 @@ pub mod load;
 pub mod load_report;
 pub mod load_request;
 pub mod metrics;
+#[cfg(any(test, feature = "test-support"))]
 pub mod mock;
 pub mod output;
 pub mod process;
@@ -35,6 +36,8 @@ pub mod session;
 pub mod steady;
 pub mod strictness;
 pub mod summary;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod text;
 pub mod vectors;
 pub mod verify;

@@ -1,7 +1,8 @@
 //! k6 as a distributed load engine: exported scripts pass `k6 inspect` for every workload of
 //! spec/workloads.toml, and two k6 instances (execution segments 0:1/2 and 1/2:1) against one
 //! loopback server import as one result whose request count is the sum of both instances' own
-//! counts. Skipped, with one line, when k6 is not on PATH.
+//! counts. Without k6 on PATH they are reported as ignored with the reason; with
+//! STAMPEDE_REQUIRE_TOOLS=1 (CI) they fail.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
@@ -9,12 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use libtest_mimic::{Arguments, Trial};
 use stampede_harness::evidence::{Commit, Machine, ResultRecord, Run, RunMode};
 use stampede_harness::exposition::{MetricsListener, ServerMetrics};
 use stampede_harness::k6::{ExportPlan, ImportOptions, Imported, import_files, script};
 use stampede_harness::metrics::ServerProbe;
 use stampede_harness::mock::{MockBehavior, MockServer};
+use stampede_harness::run_needing;
+use stampede_harness::test_support::program_missing;
 use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
 use stampede_harness::workload::WorkloadSpec;
 
@@ -22,41 +24,16 @@ use stampede_harness::workload::WorkloadSpec;
 const K6_TIME_LIMIT: Duration = Duration::from_secs(90);
 
 fn main() {
-    let args = Arguments::from_args();
-    let found = Command::new("k6")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        println!(
-            "k6 tests: skipped — k6 not found on PATH (install: go install go.k6.io/k6@v1.8.1, then add $(go env GOPATH)/bin to PATH)"
-        );
-    }
-    let tests: [(&str, fn()); 3] = [
-        (
-            "exported_scripts_of_every_workload_pass_k6_inspect",
-            exported_scripts_of_every_workload_pass_k6_inspect,
-        ),
-        (
-            "two_k6_instances_import_as_one_result_with_the_sum_of_their_requests",
-            two_k6_instances_import_as_one_result_with_the_sum_of_their_requests,
-        ),
-        (
-            "a_server_that_answers_wrong_fails_the_k6_thresholds_and_imports_invalid",
-            a_server_that_answers_wrong_fails_the_k6_thresholds_and_imports_invalid,
-        ),
-    ];
-    let trials = tests
-        .into_iter()
-        .map(|(name, test)| {
-            Trial::test(name, move || {
-                test();
-                Ok(())
-            })
-            .with_ignored_flag(!found)
-        })
-        .collect();
-    libtest_mimic::run(&args, trials).exit();
+    let missing = program_missing(
+        "k6",
+        &["version"],
+        "go install go.k6.io/k6@v1.8.1, then add $(go env GOPATH)/bin to PATH",
+    );
+    run_needing!(missing;
+        exported_scripts_of_every_workload_pass_k6_inspect,
+        two_k6_instances_import_as_one_result_with_the_sum_of_their_requests,
+        a_server_that_answers_wrong_fails_the_k6_thresholds_and_imports_invalid,
+    );
 }
 
 fn vectors() -> Vec<Vector> {

@@ -3,7 +3,7 @@
 //! and leaves no PostgreSQL process behind after a stop, a drop, or SIGKILL of its owner.
 //!
 //! Without PostgreSQL every trial is reported as ignored, with the reason in its name, never as
-//! passed; with STAMPEDE_REQUIRE_ALL_TARGETS=1 (CI) they fail instead.
+//! passed; with STAMPEDE_REQUIRE_TOOLS=1 (CI) they fail instead.
 //!
 //! The SIGKILL trial's owner is this test binary itself, started again with
 //! `STAMPEDE_PG_OWNER_TEST=<folder>`: it starts a cluster, opens a connection, prints the
@@ -13,18 +13,18 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use libtest_mimic::{Arguments, Failed, Trial};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::database::{
     DATABASE, DatabaseConfig, DatabaseError, Installation, ROLE, RunAs, RunningDatabase,
-    required_here,
 };
-use stampede_harness::metrics::CpuSource;
 use stampede_harness::metrics::cgroup::ServerCgroup;
+use stampede_harness::metrics::{CpuSource, ServerProbe};
+use stampede_harness::run_needing;
+use stampede_harness::test_support::postgres::{assert_postgres_gone, postgres_left};
 
 const OWNER_ENV: &str = "STAMPEDE_PG_OWNER_TEST";
 
@@ -33,56 +33,16 @@ fn main() {
         own_a_cluster_until_killed(Path::new(&work_dir));
         return;
     }
-    let args = Arguments::from_args();
     let missing = Installation::find().err().map(|e| e.to_string());
-    let tests: [(&str, fn()); 7] = [
-        (
-            "a_workspace_the_cluster_user_cannot_reach_gets_its_cluster_in_the_temporary_folder",
-            a_workspace_the_cluster_user_cannot_reach_gets_its_cluster_in_the_temporary_folder,
-        ),
-        (
-            "a_cluster_that_cannot_start_fails_with_the_end_of_its_log",
-            a_cluster_that_cannot_start_fails_with_the_end_of_its_log,
-        ),
-        (
-            "a_started_cluster_holds_techempowers_tables_and_settings",
-            a_started_cluster_holds_techempowers_tables_and_settings,
-        ),
-        (
-            "every_run_starts_from_the_same_seeded_rows",
-            every_run_starts_from_the_same_seeded_rows,
-        ),
-        (
-            "the_role_reads_every_statements_counts_but_cannot_reset_them",
-            the_role_reads_every_statements_counts_but_cannot_reset_them,
-        ),
-        (
-            "stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder",
-            stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder,
-        ),
-        (
-            "sigkill_of_the_owning_process_leaves_no_postgresql_process",
-            sigkill_of_the_owning_process_leaves_no_postgresql_process,
-        ),
-    ];
-    let trials = tests
-        .into_iter()
-        .map(|(name, test)| match &missing {
-            Some(reason) if !required_here() => {
-                Trial::test(format!("{name} (skipped: {reason})"), || Ok(()))
-                    .with_ignored_flag(true)
-            }
-            Some(reason) => {
-                let reason = reason.clone();
-                Trial::test(name, move || Err(Failed::from(reason)))
-            }
-            None => Trial::test(name, move || {
-                test();
-                Ok(())
-            }),
-        })
-        .collect();
-    libtest_mimic::run(&args, trials).exit();
+    run_needing!(missing;
+        a_workspace_the_cluster_user_cannot_reach_gets_its_cluster_in_the_temporary_folder,
+        a_cluster_that_cannot_start_fails_with_the_end_of_its_log,
+        a_started_cluster_holds_techempowers_tables_and_settings,
+        every_run_starts_from_the_same_seeded_rows,
+        the_role_reads_every_statements_counts_but_cannot_reset_them,
+        stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder,
+        sigkill_of_the_owning_process_leaves_no_postgresql_process,
+    );
 }
 
 fn root() -> PathBuf {
@@ -345,38 +305,7 @@ fn the_role_reads_every_statements_counts_but_cannot_reset_them() {
 
 /// Pids of the cluster now: the server and every descendant (helpers, backends).
 fn cluster_pids(db: &RunningDatabase) -> Vec<u32> {
-    let all = stampede_harness::metrics::procfs::all_processes();
-    stampede_harness::metrics::procfs::tree_of(db.pid(), &all)
-        .iter()
-        .map(|p| p.pid)
-        .collect()
-}
-
-/// Those of `pids` that are still PostgreSQL processes (not zombies).
-fn alive(pids: &[u32]) -> Vec<u32> {
-    pids.iter()
-        .copied()
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            let state = stat
-                .rfind(')')
-                .and_then(|i| stat[i + 1..].split_whitespace().next());
-            comm.trim() == "postgres" && state != Some("Z")
-        })
-        .collect()
-}
-
-fn assert_all_gone(pids: &[u32]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && !alive(pids).is_empty() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(
-        alive(pids),
-        Vec::<u32>::new(),
-        "PostgreSQL processes left running"
-    );
+    ServerProbe::new(db.pid(), None).pids()
 }
 
 fn stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder() {
@@ -396,7 +325,7 @@ fn stopping_or_dropping_the_cluster_leaves_no_postgresql_process_or_folder() {
         } else {
             drop(db);
         }
-        assert_all_gone(&pids);
+        assert_postgres_gone(&pids);
         assert!(!folder.exists(), "{} is left", folder.display());
         drop(client);
     }
@@ -436,7 +365,7 @@ fn sigkill_of_the_owning_process_leaves_no_postgresql_process() {
         "the owner should report its cluster: {pids:?}"
     );
     assert_eq!(
-        alive(&pids).len(),
+        postgres_left(&pids).len(),
         pids.len(),
         "the cluster runs before the kill"
     );
@@ -446,5 +375,5 @@ fn sigkill_of_the_owning_process_leaves_no_postgresql_process() {
     )
     .unwrap();
     owner.wait().unwrap();
-    assert_all_gone(&pids);
+    assert_postgres_gone(&pids);
 }

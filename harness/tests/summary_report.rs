@@ -1,122 +1,23 @@
 //! The summary from fixed records: its schemas derived and committed, results.json and a record
 //! file valid against them, report.md and the page's HTML as insta snapshots, flags in all three
-//! outputs, two machines never ranked together, the Strictness column once conformance has
-//! run, and index.html in headless Chromium.
+//! outputs, two machines never ranked together, and the Strictness column once conformance has
+//! run. The page in headless Chromium is summary_chromium.rs.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "common/summary_fixture.rs"]
+mod summary_fixture;
 
 use serde_json::Value;
-use stampede_harness::evidence::fixtures::{open_loop_run, record};
-use stampede_harness::evidence::{ResultRecord, record_schema};
-use stampede_harness::icount::IcountRecord;
-use stampede_harness::icount::record;
-use stampede_harness::strictness::record::{RECORD_SCHEMA, StrictnessRecord};
-use stampede_harness::strictness::run::ProbeResult;
+use stampede_harness::evidence::record_schema;
+use stampede_harness::strictness::record::StrictnessRecord;
+use stampede_harness::strictness::record::fixtures::{record, result as probe};
 use stampede_harness::strictness::{Level, Owner, Verdict};
 use stampede_harness::summary::claims::ClaimSet;
 use stampede_harness::summary::html::CriterionLinks;
-use stampede_harness::summary::order::ReportOrder;
 use stampede_harness::summary::{
-    RunSelection, SkippedTarget, Summary, charts, html, json, markdown, write_from_results,
-    write_summary,
+    RunSelection, SkippedTarget, Summary, html, json, markdown, write_from_results, write_summary,
 };
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A fixture result; the workloads with tails get two open-loop runs, as the benches make them.
-fn result(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
-    let mut r = record(id, rps, p50_us, pss_mib);
-    r.open_loop.clear();
-    if ["json-doc", "json", "hash-offload"].contains(&r.workload.as_str()) {
-        let mut capacity = open_loop_run("80% of capacity", rps * 0.8, p50_us * 2);
-        capacity.fraction_of_capacity = Some(0.8);
-        r.open_loop = vec![capacity, open_loop_run("common rate", 500.0, p50_us)];
-    }
-    r
-}
-
-fn client_bound(mut r: ResultRecord, cpu_busy: f64) -> ResultRecord {
-    r.server.cpu_busy = cpu_busy;
-    r.client.cpu_busy = 0.97;
-    r.flags.client_bound = true;
-    r.flags.server_bound = false;
-    r
-}
-
-fn records() -> Vec<ResultRecord> {
-    let mut invalid = result("json/node/c256", 9_000.0, 28_000, 60);
-    invalid.errors = 120;
-    invalid.errors_by_kind.insert("timeout".into(), 120);
-    invalid.flags.invalid = true;
-    // Memory per connection = (peak PSS - idle PSS) / connections: 900 B and 2,300 B.
-    let sleep_big = |id: &str, per_connection: u64, pss_mib: u64| {
-        let mut r = result(id, 95_000.0, 10_500, pss_mib);
-        r.server.idle_pss_bytes = Some(r.server.peak_pss_bytes);
-        r.server.peak_pss_bytes += per_connection * 1000;
-        client_bound(r, 0.3)
-    };
-    vec![
-        client_bound(result("plaintext/nethttp/c64", 30_000.0, 2_000, 12), 0.62),
-        result("json/actix/c16", 48_000.0, 330, 8),
-        result("json/actix/c256", 46_000.0, 5_500, 10),
-        result("json/axum/c16", 45_000.0, 350, 7),
-        result("json/axum/c256", 44_000.0, 5_800, 9),
-        result("json/nethttp/c16", 33_000.0, 480, 13),
-        result("json/nethttp/c256", 32_000.0, 8_000, 15),
-        result("json/node/c16", 16_000.0, 1_000, 55),
-        invalid,
-        result("json-doc/actix/c64", 30_000.0, 2_100, 9),
-        result("json-doc/actix/c256", 29_000.0, 8_800, 11),
-        result("json-doc/gin/c64", 21_000.0, 3_000, 15),
-        result("json-doc/gin/c256", 20_500.0, 12_500, 17),
-        result("hash/axum/r5000", 400.0, 150_000, 10),
-        result("hash/nethttp/r5000", 420.0, 140_000, 13),
-        result("hash-offload/axum/r5000", 480.0, 130_000, 11),
-        result("hash-offload/nethttp/r5000", 450.0, 140_000, 14),
-        client_bound(result("sleep/axum/c100", 9_500.0, 10_500, 9), 0.1),
-        client_bound(result("sleep/nethttp/c100", 9_500.0, 10_500, 14), 0.1),
-        sleep_big("sleep/axum/c1000", 900, 9),
-        sleep_big("sleep/nethttp/c1000", 2_300, 14),
-    ]
-}
-
-fn order() -> ReportOrder {
-    let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
-    ReportOrder {
-        targets: names(&["actix", "axum", "nethttp", "gin", "node", "node-cluster"]),
-        workloads: names(&[
-            "plaintext",
-            "json",
-            "json-doc",
-            "hash",
-            "hash-offload",
-            "sleep",
-        ]),
-    }
-}
-
-fn fixture() -> Summary {
-    let skipped = vec![SkippedTarget {
-        target: "node-cluster".into(),
-        reason: "node not found on PATH (install Node.js >= 18)".into(),
-    }];
-    let claims = ClaimSet::load(&root().join("spec/claims.toml")).unwrap();
-    let mut summary = Summary::build(records(), skipped, &claims, &order());
-    summary.instructions = vec![instructions("actix", "json", 16_959.4)];
-    summary
-}
-
-/// What `stampede icount` wrote for one target and workload: three processes, 1,000 requests.
-fn instructions(target: &str, workload: &str, per_request: f64) -> IcountRecord {
-    let mut count = record::fixture(target, workload, &[per_request; 3]);
-    count.spread_pct = 0.03;
-    count
-}
+use summary_fixture::{fixture, order, records, result, root};
 
 /// Compares a derived schema with its committed file; `STAMPEDE_BLESS=1` rewrites the file.
 fn assert_committed(schema: &Value, file: &str) {
@@ -306,133 +207,6 @@ fn results_folders_from_two_machines_are_shown_apart_unranked_with_the_reason() 
     );
 }
 
-fn find_chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-}
-
-/// Runs `command` to completion, killing it after `limit`; returns (stdout, stderr).
-fn run_with_limit(command: &mut Command, limit: Duration) -> (String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("chromium did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
-    (read(&out), read(&err))
-}
-
-/// The fixture's summary, written as a page into a fresh folder: the summary, the folder (kept
-/// alive by the caller) and the page's path.
-fn fixture_page() -> (Summary, tempfile::TempDir, PathBuf) {
-    let summary = fixture();
-    let dir = tempfile::tempdir().unwrap();
-    let paths = write_summary(&summary, &dir.path().join("report"), None).unwrap();
-    (summary, dir, paths.html)
-}
-
-/// The DOM of `page` after headless Chromium loaded it (a profile under `dir`), and its stderr.
-fn dump_dom(chromium: &Path, dir: &Path, page: &Path, extra: &[&str]) -> (String, String) {
-    let profile = format!("--user-data-dir={}", dir.join("profile").display());
-    let url = format!("file://{}", page.display());
-    let mut command = Command::new(chromium);
-    command.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]);
-    command
-        .args(extra)
-        .args([profile.as_str(), "--dump-dom", url.as_str()]);
-    run_with_limit(&mut command, Duration::from_secs(90))
-}
-
-#[test]
-fn index_html_renders_in_headless_chromium_with_every_chart_and_table() {
-    let Some(chromium) = find_chromium() else {
-        println!("skipped: chromium not installed (apt-get install chromium)");
-        return;
-    };
-    let (summary, dir, html) = fixture_page();
-    let (dom, stderr) = dump_dom(
-        &chromium,
-        dir.path(),
-        &html,
-        &["--enable-logging=stderr", "--v=0"],
-    );
-    // The page has no script, so any console line (an error, a failed resource) is a fault.
-    let console_errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("Uncaught") || l.contains(":CONSOLE"))
-        .collect();
-    assert!(
-        console_errors.is_empty(),
-        "console errors:\n{}",
-        console_errors.join("\n")
-    );
-    assert!(
-        dom.contains("<title>stampede summary</title>"),
-        "no page in the DOM; stderr:\n{stderr}"
-    );
-
-    let section = &summary.sections[0];
-    let mut expected = 0;
-    for w in &section.workloads {
-        for chart in charts::workload_charts(&summary, section, w) {
-            expected += 1;
-            // The figure holds a drawn SVG (axes, marks) and the table of its figures.
-            let start = dom
-                .find(&format!("<figure class=\"chart\" id=\"{}\"", chart.id))
-                .unwrap_or_else(|| panic!("{} missing from the rendered DOM", chart.id));
-            let figure = &dom[start..start + dom[start..].find("</figure>").unwrap()];
-            assert!(
-                figure.contains("<svg") && figure.contains("<line"),
-                "{}",
-                chart.id
-            );
-            assert!(figure.contains("<table class=\"data\""), "{}", chart.id);
-        }
-        let table = format!(
-            "id=\"{}-table\"",
-            charts::anchor(&summary, section, &w.name)
-        );
-        assert!(dom.contains(&table), "{table}");
-    }
-    assert_eq!(
-        dom.matches("<svg").count(),
-        expected,
-        "every chart is an inline <svg>"
-    );
-    for id in [
-        "w-json-latency-c256-1",
-        "w-json-cpu",
-        "w-json-pss",
-        "w-sleep-conn-memory",
-    ] {
-        assert!(dom.contains(&format!("id=\"{id}\"")), "{id}");
-    }
-    assert!(dom.contains("id=\"claims-table\"") && dom.contains("id=\"versions-table\""));
-}
-
 #[test]
 fn every_claim_that_is_not_comparable_says_what_would_make_it_comparable() {
     let summary = fixture();
@@ -452,76 +226,20 @@ fn every_claim_that_is_not_comparable_says_what_would_make_it_comparable() {
     }
 }
 
-/// What the injected script reports for the page at 1,280 px: the evidence tables wider than
-/// their place, and the rows taller than one line.
-const LAYOUT_PROBE: &str = r#"<script>
-const over = [], tall = [];
-for (const t of document.querySelectorAll('table.evidence[id$="-table"]')) {
-  const box = t.parentElement;
-  if (box.scrollWidth > box.clientWidth + 1 || t.getBoundingClientRect().right > window.innerWidth) over.push(t.id);
-  for (const tr of t.querySelectorAll('tbody tr')) {
-    const td = tr.querySelector('td');
-    const line = parseFloat(getComputedStyle(td).fontSize) * 1.6 + 8;
-    if (tr.getBoundingClientRect().height > line) tall.push(t.id + ':' + td.textContent);
-  }
-}
-document.body.setAttribute('data-layout', JSON.stringify({width: window.innerWidth, over, tall}));
-</script></body>"#;
-
-#[test]
-fn the_evidence_tables_fit_a_1280_px_page_with_rows_one_line_high() {
-    let Some(chromium) = find_chromium() else {
-        println!("skipped: chromium not installed (apt-get install chromium)");
-        return;
-    };
-    let (_, dir, html) = fixture_page();
-    let page = std::fs::read_to_string(&html).unwrap();
-    let probed = dir.path().join("probed.html");
-    std::fs::write(&probed, page.replace("</body>", LAYOUT_PROBE)).unwrap();
-    let (dom, stderr) = dump_dom(&chromium, dir.path(), &probed, &["--window-size=1280,900"]);
-    let start = dom
-        .find("data-layout=\"")
-        .unwrap_or_else(|| panic!("the probe did not run; stderr:\n{stderr}"))
-        + "data-layout=\"".len();
-    let json = dom[start..start + dom[start..].find('"').unwrap()].replace("&quot;", "\"");
-    let layout: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(layout["width"], 1280, "{layout}");
-    assert_eq!(
-        layout["over"],
-        serde_json::json!([]),
-        "wider than the page: {layout}"
-    );
-    assert_eq!(
-        layout["tall"],
-        serde_json::json!([]),
-        "rows over one line: {layout}"
-    );
-}
-
 /// A record of `stampede conformance` for `target`: one MUST probe passed, one failed.
 fn strictness(target: &str, failed_owner: Owner) -> StrictnessRecord {
-    let probe = |name: &str, verdict: Verdict, owner: Owner| ProbeResult {
-        name: name.into(),
-        group: "transfer-encoding".into(),
-        level: Level::Must,
-        rfc: "RFC 9112 §6.1".into(),
-        verdict,
-        owner,
-        observed: "status 200, then answered the next bytes with 200".into(),
-        expected: "200 or 400 or a close, then close".into(),
-    };
-    StrictnessRecord {
-        schema_version: RECORD_SCHEMA,
-        target: target.into(),
-        framework: "fw".into(),
-        git_commit: "abc1234".into(),
-        time: "2026-01-01T00:00:00Z".into(),
-        probes: vec![
-            probe("host-missing", Verdict::Pass, Owner::Target),
-            probe("cl-te-smuggled-request", Verdict::Fail, failed_owner),
+    record(
+        target,
+        vec![
+            probe("host-missing", Level::Must, Verdict::Pass, Owner::Target),
+            probe(
+                "cl-te-smuggled-request",
+                Level::Must,
+                Verdict::Fail,
+                failed_owner,
+            ),
         ],
-        stopped: None,
-    }
+    )
 }
 
 #[test]

@@ -8,12 +8,12 @@
 //! or to none.
 //!
 //! Three trials per target. A target whose toolchain is missing is reported as ignored, with the
-//! reason in its name, never as passed. With STAMPEDE_REQUIRE_ALL_TARGETS=1 (CI) a missing
+//! reason in its name, never as passed. With STAMPEDE_REQUIRE_TOOLS=1 (CI) a missing
 //! toolchain is a failure instead.
 
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Failed};
 use stampede_harness::badinput::{BadInputCase, check_all, load_bad_inputs};
 use stampede_harness::catalog::{Availability, Catalog};
 use stampede_harness::cpus::CpuSet;
@@ -21,6 +21,7 @@ use stampede_harness::cpus::CpuSplit;
 use stampede_harness::load::{RunPlan, Sample};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{VerifiedServer, load_spec, start_verified};
+use stampede_harness::test_support::trial_needing;
 use stampede_harness::vectors::{Vector, spec_dir};
 use stampede_harness::workload::{Workload, WorkloadSpec};
 
@@ -30,27 +31,19 @@ fn main() {
     let vectors = load_spec(&catalog).expect("the spec vectors load");
     let bad_inputs =
         Arc::new(load_bad_inputs(&spec_dir(catalog.root())).expect("the bad-input table loads"));
-    let require_all = std::env::var_os("STAMPEDE_REQUIRE_ALL_TARGETS").is_some_and(|v| v == "1");
     let mut trials = Vec::new();
     for target in catalog.targets() {
         for check in [Check::SpecVectors, Check::Workloads, Check::BadInputs] {
             let name = format!("{}::{}", target.name, check.name());
-            let trial = match catalog.availability(target) {
-                Availability::Skipped { reason } if !require_all => {
-                    let label = format!("{name} (skipped: {reason})");
-                    Trial::test(label, || Ok(())).with_ignored_flag(true)
-                }
-                Availability::Skipped { reason } => {
-                    Trial::test(name, move || Err(Failed::from(reason)))
-                }
-                Availability::Available { .. } => {
-                    let (catalog, vectors) = (catalog.clone(), Arc::clone(&vectors));
-                    let (bad, target) = (Arc::clone(&bad_inputs), target.name.clone());
-                    Trial::test(name, move || {
-                        run_check(check, &catalog, &target, vectors, &bad)
-                    })
-                }
+            let missing = match catalog.availability(target) {
+                Availability::Skipped { reason } => Some(reason),
+                Availability::Available { .. } => None,
             };
+            let (catalog, vectors) = (catalog.clone(), Arc::clone(&vectors));
+            let (bad, target) = (Arc::clone(&bad_inputs), target.name.clone());
+            let trial = trial_needing(missing, &name, move || {
+                run_check(check, &catalog, &target, vectors, &bad)
+            });
             trials.push(trial);
         }
     }

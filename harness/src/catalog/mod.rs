@@ -1,6 +1,7 @@
 //! The catalog: targets are data, read from `targets.toml` at the workspace root. Adding a server
 //! is one entry there and one folder; no harness code changes.
 
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 mod target;
 

@@ -34,17 +34,8 @@ pub const ROLE: &str = "benchmarkdbuser";
 pub const PASSWORD: &str = "benchmarkdbpass";
 /// The database holding World and Fortune (TechEmpower's).
 pub const DATABASE: &str = "hello_world";
-/// With this set to `1` (as on CI), a test that needs PostgreSQL and finds none fails instead of
-/// being reported as skipped: the same switch as for missing toolchains.
-pub const REQUIRE_ENV: &str = "STAMPEDE_REQUIRE_ALL_TARGETS";
-
 /// Lines of the server's log quoted in errors.
 pub const LOG_TAIL_LINES: usize = 20;
-
-/// True when [`REQUIRE_ENV`] asks for every optional component.
-pub fn required_here() -> bool {
-    std::env::var_os(REQUIRE_ENV).is_some_and(|v| v == "1")
-}
 
 /// Errors finding, starting, filling or querying the cluster.
 #[derive(Debug, thiserror::Error)]

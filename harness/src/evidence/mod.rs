@@ -7,6 +7,7 @@
 //! samples and usage).
 
 mod convert;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 mod flags;
 mod provenance;

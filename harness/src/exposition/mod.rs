@@ -175,7 +175,10 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::test_support::eventually;
 
     #[test]
     fn a_busy_process_is_exposed_with_cpu_memory_threads_and_descriptors() {
@@ -183,8 +186,10 @@ mod tests {
             .args(["-c", "i=0; while [ $i -lt 2000000 ]; do i=$((i+1)); done"])
             .spawn()
             .unwrap();
-        let metrics = ServerMetrics::new("demo", ServerProbe::new(child.id(), None), 1);
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        let probe = ServerProbe::new(child.id(), None);
+        let metrics = ServerMetrics::new("demo", probe.clone(), 1);
+        let ran = eventually(Duration::from_secs(10), || probe.cpu_ns() > 0);
+        assert!(ran, "no CPU time within 10 s");
         let text = metrics.render().unwrap();
         let _ = child.kill();
         let _ = child.wait();

@@ -57,6 +57,7 @@ pub struct IcountRecord {
 
 /// A record for tests here and in the integration tests: one process per figure of
 /// `per_request` (1,000 measured requests each) under callgrind, commit `abc1234`, 2026-01-01.
+#[cfg(any(test, feature = "test-support"))]
 pub fn fixture(target: &str, workload: &str, per_request: &[f64]) -> IcountRecord {
     IcountRecord {
         schema_version: RECORD_SCHEMA,

@@ -154,6 +154,7 @@ pub fn own_peak_rss_bytes() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::eventually;
 
     #[test]
     fn cpu_busy_is_cpu_seconds_over_wall_times_cores() {
@@ -170,7 +171,16 @@ mod tests {
             .unwrap();
         let probe = ServerProbe::new(child.id(), None);
         let monitor = ResourceMonitor::start(&probe, None);
-        std::thread::sleep(Duration::from_millis(300));
+        // Until the child has run since the start and the sampler has read its memory once.
+        let counted = eventually(Duration::from_secs(10), || {
+            probe.cpu_ns() > monitor.start_ns
+                && monitor
+                    .sampler
+                    .peak_between(monitor.started, Instant::now())
+                    .pss_bytes
+                    > 0
+        });
+        assert!(counted, "no CPU time or memory reading within 10 s");
         let usage = monitor.finish();
         let _ = child.kill();
         let _ = child.wait();
@@ -186,14 +196,18 @@ mod tests {
             .args(["-c", "i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done"])
             .spawn()
             .unwrap();
-        let mut meter = TreeMeter::new(&ServerProbe::new(child.id(), None));
+        let probe = ServerProbe::new(child.id(), None);
+        let mut meter = TreeMeter::new(&probe);
         assert_eq!(meter.usage().cpu_seconds, 0.0);
-        meter.around(|| std::thread::sleep(Duration::from_millis(300)));
+        let before = probe.cpu_ns();
+        let counted =
+            meter.around(|| eventually(Duration::from_secs(10), || probe.cpu_ns() > before));
         let _ = child.kill();
         let _ = child.wait();
+        assert!(counted, "no CPU time within 10 s");
         let usage = meter.usage();
         assert!(
-            usage.cpu_seconds > 0.0 && usage.wall_seconds >= 0.3,
+            usage.cpu_seconds > 0.0 && usage.wall_seconds > 0.0,
             "{usage:?}"
         );
     }

@@ -198,12 +198,13 @@ pub(crate) fn text(records: &[StrictnessRecord]) -> String {
     out
 }
 
-#[cfg(test)]
-pub(crate) mod fixtures {
+/// Strictness records for tests, here and in the integration tests.
+#[cfg(any(test, feature = "test-support"))]
+pub mod fixtures {
     use super::*;
 
     /// A probe result: `(name, level, verdict, owner)`.
-    pub(crate) fn result(name: &str, level: Level, verdict: Verdict, owner: Owner) -> ProbeResult {
+    pub fn result(name: &str, level: Level, verdict: Verdict, owner: Owner) -> ProbeResult {
         ProbeResult {
             name: name.into(),
             group: "transfer-encoding".into(),
@@ -216,7 +217,8 @@ pub(crate) mod fixtures {
         }
     }
 
-    pub(crate) fn record(target: &str, probes: Vec<ProbeResult>) -> StrictnessRecord {
+    /// A record of `target`'s `probes`, commit `abc1234`, 2026-01-01.
+    pub fn record(target: &str, probes: Vec<ProbeResult>) -> StrictnessRecord {
         StrictnessRecord {
             schema_version: RECORD_SCHEMA,
             target: target.into(),

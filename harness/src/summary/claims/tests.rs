@@ -35,6 +35,15 @@ fn one(set: &ClaimSet, records: &[ResultRecord]) -> ClaimCheck {
     evaluate(set, records, &[], &[]).remove(0)
 }
 
+/// [`one`], asserted to hold with a measured ratio of `ratio`.
+fn holding(set: &ClaimSet, records: &[ResultRecord], ratio: f64) -> ClaimCheck {
+    let check = one(set, records);
+    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
+    let measured = check.measured_ratio.unwrap();
+    assert!((measured - ratio).abs() < 1e-9, "{measured} vs {ratio}");
+    check
+}
+
 #[test]
 fn the_builtin_claims_parse_and_cover_all_eight_published_claims() {
     let set = ClaimSet::builtin().unwrap();
@@ -50,9 +59,7 @@ fn a_ratio_on_the_claimed_side_within_tolerance_holds() {
         "json/actix/c64=100 json/actix/c256=1300 json/gin/c64=100 \
          json/gin/c256=1000",
     );
-    let check = one(&set, &records);
-    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
-    assert!((check.measured_ratio.unwrap() - 1.3).abs() < 1e-9);
+    let check = holding(&set, &records, 1.3);
     assert_eq!(check.inputs, ["json/actix/c256", "json/gin/c256"]);
     assert_has(&check.compared, "at c256");
     assert_has(&check.setup, "CPUs server 0 / client 1, workers 1");
@@ -154,9 +161,7 @@ fn memory_per_connection_is_peak_pss_above_the_idle_server_over_the_connections(
         r.flags.client_bound = true;
         r.flags.server_bound = false;
     }
-    let check = one(&set, &records);
-    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
-    assert!((check.measured_ratio.unwrap() - 0.8 / 2.1).abs() < 1e-6);
+    let check = holding(&set, &records, 0.8 / 2.1);
     assert_has(&check.measured, "800 B/conn");
     assert_has(&check.compared, "at c10000");
 }
@@ -191,9 +196,7 @@ fn latency_comes_from_the_open_loop_and_a_thin_tail_is_not_comparable() {
     ];
     // The closed-loop figures say otherwise; only the open loop counts.
     records[0].latency_us.p99 = 1_000_000;
-    let check = one(&set, &records);
-    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
-    assert!((check.measured_ratio.unwrap() - 0.8).abs() < 1e-9);
+    holding(&set, &records, 0.8);
     let p99 = &mut records[1].open_loop[0].percentiles[2];
     p99.us = None;
     p99.samples_beyond = 4;
@@ -212,9 +215,7 @@ fn retention_compares_how_much_throughput_each_side_keeps_as_connections_grow() 
         "json/node/c16=1000 json/node/c1024=500 json/nethttp/c16=1000 \
          json/nethttp/c1024=900",
     );
-    let check = one(&set, &records);
-    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
-    assert!((check.measured_ratio.unwrap() - 0.5 / 0.9).abs() < 1e-9);
+    holding(&set, &records, 0.5 / 0.9);
     let single = &records[..1];
     assert_eq!(one(&set, single).verdict, Verdict::NotComparable);
 }
