@@ -10,7 +10,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::exposition::scrape::scrape;
-use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::load::{LoadClient, LoadPlan, RequestTemplate};
 
 #[test]
 fn a_served_target_exposes_a_cpu_counter_that_grows_under_load() {
@@ -42,7 +42,7 @@ fn a_served_target_exposes_a_cpu_counter_that_grows_under_load() {
     let mix = vec![RequestTemplate::get(addr, "/plaintext")];
     let cpus = CpuSet::allowed().unwrap();
     let mut client = LoadClient::connect(addr, 4, &cpus, mix).unwrap();
-    let sample = client.run(&RunPlan::requests(20_000)).unwrap();
+    let sample = client.run(&LoadPlan::requests(20_000)).unwrap();
     drop(client);
     let after = scrape(&metrics).unwrap();
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();

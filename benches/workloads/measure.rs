@@ -13,7 +13,7 @@ use criterion::measurement::WallTime;
 use stampede_harness::benchmark_id::BenchmarkId as Id;
 use stampede_harness::evidence;
 use stampede_harness::evidence::{INVALID_ERROR_RATIO, OpenLoopRun, ResultRecord, RunMode};
-use stampede_harness::load::{LoadClient, RunPlan};
+use stampede_harness::load::{LoadClient, LoadPlan};
 use stampede_harness::sampling::SampledStream;
 use stampede_harness::session::{LoadSetup, Measurement, VerifiedServer};
 use stampede_harness::steady::{self, SteadyRule};
@@ -90,7 +90,7 @@ impl Bench {
         };
         let background = match background_client.as_mut() {
             Some(c) => Some(
-                c.stream(&RunPlan::stream(STREAM_LIMIT))
+                c.stream(&LoadPlan::stream(STREAM_LIMIT))
                     .map_err(|e| at(&e))?,
             ),
             None => None,
@@ -102,7 +102,7 @@ impl Bench {
             LONGEST_WARM_UP
         });
         let began = steady::prime(&mut client, case.pipeline, rule.max).map_err(|e| at(&e))?;
-        let plan = RunPlan::stream(STREAM_LIMIT).with_pipeline(case.pipeline);
+        let plan = LoadPlan::stream(STREAM_LIMIT).with_pipeline(case.pipeline);
         let mut run = SampledStream::start(
             &mut client,
             &plan,
@@ -162,7 +162,7 @@ impl Bench {
         // Quick mode skips the probe as it skips the tails: a quarter of its samples gave no
         // p99, and under Node's blocked event loop its last answers came ~15 s after the run.
         if let Some(bg) = case.background.as_ref().filter(|_| !self.quick()) {
-            let mut plan = RunPlan::duration(Duration::from_secs_f64(bg.probe_seconds))
+            let mut plan = LoadPlan::duration(Duration::from_secs_f64(bg.probe_seconds))
                 .with_rate(bg.probe_rate_per_sec);
             plan.request_timeout = PROBE_TIMEOUT;
             let mut probe = verified
@@ -268,7 +268,7 @@ impl Bench {
                 continue;
             }
             let seconds = params.seconds_at(rate);
-            let plan = RunPlan::duration(Duration::from_secs_f64(seconds)).with_rate(rate);
+            let plan = LoadPlan::duration(Duration::from_secs_f64(seconds)).with_rate(rate);
             let sample = client
                 .run(&plan)
                 .map_err(|e| format!("{id}: {label}: {e}"))?;

@@ -5,7 +5,7 @@
 //! [`metrics`] (server CPU and memory) -> [`session`] (all of it for one target) ->
 //! [`evidence`] (one record per benchmark) -> [`summary`] (the page, with the claims check);
 //! [`database`] is the PostgreSQL cluster a run starts beside the servers, like a target;
-//! [`load_report`] is what `stampede load` prints, [`compare`] the duet A/B; every report a
+//! [`load_output`] is what `stampede load` prints, [`compare`] the duet A/B; every report a
 //! command prints or writes goes through [`output`] (one `Render` trait, one `Format` enum).
 
 pub mod badinput;
@@ -24,7 +24,7 @@ pub mod icount;
 pub mod k6;
 pub mod limits;
 pub mod load;
-pub mod load_report;
+pub mod load_output;
 pub mod load_request;
 pub mod metrics;
 #[cfg(any(test, feature = "test-support"))]

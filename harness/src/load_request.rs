@@ -1,6 +1,6 @@
 //! What `stampede load` was asked, and how it is carried out: a catalog target built, started,
 //! verified, warmed up, measured and kept in the history, or a running server's URL loaded
-//! as it is. [`crate::load_report::LoadReport`] is what it prints.
+//! as it is. [`crate::load_output::LoadOutput`] is what it prints.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,8 +9,8 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::cpus::{CpuError, CpuSet, CpuSplit};
 use crate::history::keep::{LoadRun, keep_load_result};
 use crate::load::url::{UrlError, parse_http_url};
-use crate::load::{IoChoice, LoadClient, LoadError, RequestTemplate, RunPlan};
-use crate::load_report::LoadReport;
+use crate::load::{IoChoice, LoadClient, LoadError, LoadPlan, RequestTemplate};
+use crate::load_output::LoadOutput;
 use crate::output::{Format, Render, RenderError, json_line, unsupported};
 use crate::process::ServerConfig;
 use crate::session::{LoadSetup, Measurement, SessionError, load_spec, start_verified};
@@ -83,8 +83,8 @@ pub enum LoadRequestError {
 
 impl LoadRequest {
     /// The measured run's plan.
-    pub fn plan(&self) -> RunPlan {
-        let plan = RunPlan::duration(self.duration).with_pipeline(self.pipeline);
+    pub fn plan(&self) -> LoadPlan {
+        let plan = LoadPlan::duration(self.duration).with_pipeline(self.pipeline);
         match self.rate_per_sec {
             Some(rate) => plan.with_rate(rate),
             None => plan,
@@ -189,7 +189,7 @@ impl LoadRequest {
 }
 
 /// `stampede load`: wrk-style lines, or one line of JSON.
-impl Render for LoadReport {
+impl Render for LoadOutput {
     const NAME: &'static str = "the load report";
 
     fn render(&self, format: Format) -> Result<String, RenderError> {

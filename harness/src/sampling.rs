@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::cpus::CpuSet;
-use crate::load::{CompletionCounter, LoadClient, LoadError, RunPlan, Sample, Stream};
+use crate::load::{CompletionCounter, LoadClient, LoadError, LoadPlan, Sample, Stream};
 use crate::metrics::{MemorySampler, ServerProbe, ServerUsage};
 use crate::steady::{SteadyRule, WarmUp};
 
@@ -52,12 +52,12 @@ pub struct Measured {
 }
 
 impl<'c> SampledStream<'c> {
-    /// Starts closed-loop load on `client` as `plan` says (a [`RunPlan::stream`], possibly
+    /// Starts closed-loop load on `client` as `plan` says (a [`LoadPlan::stream`], possibly
     /// pipelined), keeping the last `keep` windows; memory is sampled from `sampler_cpus` (the
     /// client's).
     pub fn start(
         client: &'c mut LoadClient,
-        plan: &RunPlan,
+        plan: &LoadPlan,
         probe: Option<ServerProbe>,
         sampler_cpus: Option<CpuSet>,
         keep: usize,

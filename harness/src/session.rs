@@ -8,7 +8,7 @@ use crate::build::{BuildError, ensure_built};
 use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
 use crate::evidence::{self, Benchmark, Figures, OpenLoopRun, ResultRecord, Run, Setup};
-use crate::load::{LoadClient, LoadError, RunPlan, Sample};
+use crate::load::{LoadClient, LoadError, LoadPlan, Sample};
 use crate::metrics::{CpuSource, IdlePss, ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
 use crate::steady::WarmUp;
@@ -244,7 +244,7 @@ impl VerifiedServer {
     pub fn measure(
         &mut self,
         client: &mut LoadClient,
-        plan: &RunPlan,
+        plan: &LoadPlan,
         sampler_cpus: &CpuSet,
     ) -> Result<Measurement, SessionError> {
         let monitor = ResourceMonitor::start(&self.server.probe(), Some(sampler_cpus.clone()));

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::load::{LoadClient, LoadError, RunPlan, Stream};
+use crate::load::{LoadClient, LoadError, LoadPlan, Stream};
 
 /// How often a warm-up window looks at the completion count.
 const POLL: Duration = Duration::from_millis(10);
@@ -189,7 +189,7 @@ pub fn prime(client: &mut LoadClient, depth: usize, max: Duration) -> Result<Ins
     if depth <= 1 {
         return Ok(began);
     }
-    let stream = client.stream(&RunPlan::stream(max + Duration::from_secs(60)))?;
+    let stream = client.stream(&LoadPlan::stream(max + Duration::from_secs(60)))?;
     loop {
         let (answered, connections) = stream.answered_connections();
         if answered >= connections || began.elapsed() >= max {
@@ -238,13 +238,13 @@ pub fn settle(stream: &Stream<'_>, depth: usize, rule: SteadyRule, began: Instan
 /// cannot pause), each long enough for every connection to send once.
 pub fn warm_up(
     client: &mut LoadClient,
-    plan: &RunPlan,
+    plan: &LoadPlan,
     rule: SteadyRule,
 ) -> Result<WarmUp, LoadError> {
     let depth = plan.pipeline.max(1);
     let Some(rate) = plan.rate_per_sec else {
         let began = prime(client, depth, rule.max)?;
-        let stream_plan = RunPlan::stream(rule.max + Duration::from_secs(60)).with_pipeline(depth);
+        let stream_plan = LoadPlan::stream(rule.max + Duration::from_secs(60)).with_pipeline(depth);
         let stream = client.stream(&stream_plan)?;
         let warm = settle(&stream, depth, rule, began);
         stream.finish()?;
@@ -259,7 +259,7 @@ pub fn warm_up(
     loop {
         let all_answered = answered.len() >= connections;
         let left = rule.max.saturating_sub(judge.started.elapsed());
-        let chunk = RunPlan {
+        let chunk = LoadPlan {
             stop: crate::load::LoadEnd::Duration(window.min(left).max(POLL)),
             ..*plan
         };

@@ -8,7 +8,7 @@ use std::time::Duration;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::catalog::fixtures::{python_target, shell_target};
 use stampede_harness::cpus::CpuSet;
-use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::load::{LoadClient, LoadPlan, RequestTemplate};
 use stampede_harness::process::{ProcessError, RunningServer, ServerConfig};
 
 /// Answers every GET with 200 `ok` over keep-alive, writes 30 numbered lines to stderr, and
@@ -55,7 +55,7 @@ fn a_target_dying_mid_run_is_reported_with_its_exit_status_and_stderr_tail() {
     let mix = vec![RequestTemplate::get(server.addr(), "/plaintext")];
     let mut client =
         LoadClient::connect(server.addr(), 1, &CpuSet::allowed().unwrap(), mix).unwrap();
-    let sample = client.run(&RunPlan::requests(50)).unwrap();
+    let sample = client.run(&LoadPlan::requests(50)).unwrap();
     assert!(
         sample.errors() > 0,
         "the run should see the crash as errors"

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use stampede_harness::catalog::fixtures::copy_spec;
 use stampede_harness::catalog::{Availability, Catalog};
 use stampede_harness::cpus::CpuSplit;
-use stampede_harness::load::RunPlan;
+use stampede_harness::load::LoadPlan;
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{load_spec, start_verified};
 use stampede_harness::test_support::{program_missing, run};
@@ -123,7 +123,7 @@ fn the_example_built_from_the_page_verifies_and_serves_its_two_workloads_under_l
             );
             continue;
         }
-        let sample = connected.unwrap().run(&RunPlan::requests(128)).unwrap();
+        let sample = connected.unwrap().run(&LoadPlan::requests(128)).unwrap();
         assert_eq!(
             sample.requests, 128,
             "{workload}: {:?}",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::evidence;
-use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::load::{LoadClient, LoadPlan, RequestTemplate};
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::process::{RunningServer, ServerConfig};
 use stampede_harness::sampling::SampledStream;
@@ -40,7 +40,7 @@ fn a_record_holds_the_measured_windows_and_none_of_the_warm_up() {
     let connections = 8;
     let mut load = client(server.addr(), connections, "/plaintext");
     let measured = 5;
-    let plan = RunPlan::stream(Duration::from_secs(60));
+    let plan = LoadPlan::stream(Duration::from_secs(60));
     let mut run = SampledStream::start(&mut load, &plan, None, None, measured).unwrap();
     // Criterion's pattern: warm-up calls doubling from 1, then the samples.
     for iters in [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048] {
@@ -88,7 +88,7 @@ fn measured_after_a_start_up_transient(
         ..MockBehavior::default()
     });
     let mut load = client(server.addr(), 8, "/plaintext");
-    let plan = RunPlan::stream(Duration::from_secs(60));
+    let plan = LoadPlan::stream(Duration::from_secs(60));
     let mut run = SampledStream::start(&mut load, &plan, None, None, 5).unwrap();
     let warm_up = run.settle(rule);
     for _ in 0..5 {
@@ -131,7 +131,7 @@ fn a_pipelined_warm_up_first_has_every_connection_answered_one_request_at_a_time
     // waited for it, one request at a time (it never reached a 16-deep batch).
     assert!(began.elapsed() >= Duration::from_millis(800));
     assert!(server.requests_served() >= 8);
-    let plan = RunPlan::stream(Duration::from_secs(60)).with_pipeline(16);
+    let plan = LoadPlan::stream(Duration::from_secs(60)).with_pipeline(16);
     let mut run = SampledStream::start(&mut load, &plan, None, None, 2).unwrap();
     let warm_up = run.settle_since(SteadyRule::at_most(Duration::from_secs(20)), began);
     assert_eq!(warm_up.ended, WarmUpEnd::Steady, "{warm_up:?}");
@@ -161,7 +161,7 @@ fn a_window_waits_for_exactly_its_completions_in_a_running_stream() {
     let server = mock(MockBehavior::default());
     let mut load = client(server.addr(), 4, "/plaintext");
     let mut stream = load
-        .stream(&RunPlan::stream(Duration::from_secs(60)))
+        .stream(&LoadPlan::stream(Duration::from_secs(60)))
         .unwrap();
     let (before, _) = stream.progress();
     let window = stream.window(500).unwrap();
@@ -197,10 +197,10 @@ fn open_loop_latency_is_within_50_us_of_a_known_server_delay_at_1000_per_second(
     for _ in 0..3 {
         // The loopback round trip of this build, measured closed-loop, is not the open loop's.
         let mut one = client(server.addr(), 1, "/plaintext");
-        let closed = one.run(&RunPlan::requests(300)).unwrap().latency();
+        let closed = one.run(&LoadPlan::requests(300)).unwrap().latency();
         let expected = closed.p50;
         let mut load = client(server.addr(), 16, "/plaintext");
-        let plan = RunPlan::duration(Duration::from_millis(1500)).with_rate(1000.0);
+        let plan = LoadPlan::duration(Duration::from_millis(1500)).with_rate(1000.0);
         let sample = load.run(&plan).unwrap();
         let run = evidence::open_loop_run("test", None, 1000.0, &sample);
         let p50 = sample.latency().p50;
@@ -222,7 +222,7 @@ fn a_blocked_client_is_flagged_client_late() {
     let _serial = serial();
     let server = mock(MockBehavior::default());
     let mut load = client(server.addr(), 4, "/plaintext");
-    let mut plan = RunPlan::duration(Duration::from_millis(1200)).with_rate(1000.0);
+    let mut plan = LoadPlan::duration(Duration::from_millis(1200)).with_rate(1000.0);
     plan.client_stall = Some((Duration::from_millis(100), Duration::from_millis(8)));
     let sample = load.run(&plan).unwrap();
     let run = evidence::open_loop_run("stalled", None, 1000.0, &sample);
@@ -249,7 +249,7 @@ fn server_cpu_includes_threads_that_exited_during_the_run() {
     let mut load = client(server.addr(), 1, "/burn?ms=40&threads=2");
     let before_ns = probe.cpu_ns();
     let started = Instant::now();
-    let sample = load.run(&RunPlan::requests(5)).unwrap();
+    let sample = load.run(&LoadPlan::requests(5)).unwrap();
     let used_ns = probe.cpu_ns() - before_ns;
     assert_eq!(sample.requests, 5);
     // 5 requests x 2 threads x 40 ms, each thread gone by the time the answer came.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::load::{
-    ErrorKind, IoBackend, IoChoice, LoadClient, RequestTemplate, RunPlan,
+    ErrorKind, IoBackend, IoChoice, LoadClient, LoadPlan, RequestTemplate,
 };
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
@@ -59,7 +59,7 @@ fn a_counted_run_sends_exactly_the_requested_number_over_all_connections() {
     for (io, backend) in backends() {
         let server = mock(MockBehavior::default());
         let mut load = client_on(&server, 16, io);
-        let sample = load.run(&RunPlan::requests(2_000)).unwrap();
+        let sample = load.run(&LoadPlan::requests(2_000)).unwrap();
         assert_eq!(sample.requests, 2_000, "{backend}");
         assert_eq!(sample.errors(), 0, "{backend}");
         assert_eq!(server.requests_served(), 2_000, "{backend}");
@@ -77,7 +77,7 @@ fn every_connection_counts_its_own_successes_and_errors_are_not_among_them() {
         });
         let mut load = client_on(&server, 4, io);
         let sample = load
-            .run(&RunPlan::duration(std::time::Duration::from_millis(300)))
+            .run(&LoadPlan::duration(std::time::Duration::from_millis(300)))
             .unwrap();
         assert_eq!(sample.per_connection.len(), 4);
         assert_eq!(sample.per_connection.iter().sum::<u64>(), sample.requests);
@@ -94,7 +94,7 @@ fn connections_stay_open_across_runs_like_criterion_iterations() {
         let server = mock(MockBehavior::default());
         let mut load = client_on(&server, 4, io);
         for iters in [1, 2, 4, 8, 100] {
-            let sample = load.run(&RunPlan::requests(iters)).unwrap();
+            let sample = load.run(&LoadPlan::requests(iters)).unwrap();
             assert_eq!(sample.requests, iters, "{backend}");
         }
         assert_eq!(server.requests_served(), 115, "{backend}");
@@ -108,7 +108,7 @@ fn a_timed_run_stops_by_itself_and_reports_a_rate() {
         let server = mock(MockBehavior::default());
         let mut load = client_on(&server, 8, io);
         let sample = load
-            .run(&RunPlan::duration(Duration::from_millis(300)))
+            .run(&LoadPlan::duration(Duration::from_millis(300)))
             .unwrap();
         assert!(sample.requests > 0, "{backend}");
         assert!(sample.elapsed >= Duration::from_millis(300), "{backend}");
@@ -124,7 +124,7 @@ fn error_responses_are_counted_by_kind_and_not_as_requests() {
             ..MockBehavior::default()
         });
         let mut load = client_on(&server, 4, io);
-        let sample = load.run(&RunPlan::requests(1_000)).unwrap();
+        let sample = load.run(&LoadPlan::requests(1_000)).unwrap();
         let status = sample.errors_by_kind.get(&ErrorKind::Status);
         assert_eq!(status, Some(&100), "{backend}");
         assert_eq!(sample.requests, 900, "{backend}");
@@ -140,9 +140,9 @@ fn a_request_past_its_timeout_is_a_timeout_error_and_its_connection_is_reopened(
             ..MockBehavior::default()
         });
         let mut load = client_on(&server, 1, io);
-        let plan = RunPlan {
+        let plan = LoadPlan {
             request_timeout: Duration::from_millis(60),
-            ..RunPlan::requests(20)
+            ..LoadPlan::requests(20)
         };
         let sample = load.run(&plan).unwrap();
         let timeouts = sample.errors_by_kind.get(&ErrorKind::Timeout);
@@ -158,7 +158,7 @@ fn a_server_that_goes_away_yields_counted_errors_and_the_run_still_ends() {
         let server = mock(MockBehavior::default());
         let mut load = client_on(&server, 2, io);
         drop(server);
-        let sample = load.run(&RunPlan::requests(20)).unwrap();
+        let sample = load.run(&LoadPlan::requests(20)).unwrap();
         assert_eq!(sample.requests, 0, "{backend}");
         assert_eq!(sample.errors(), 20, "{backend}");
         let kinds: Vec<_> = sample.errors_by_kind.keys().collect();
@@ -196,14 +196,14 @@ fn open_loop_latency_includes_a_stall_that_closed_loop_hides() {
             ..MockBehavior::default()
         });
         let closed = client_on(&closed_server, 1, io)
-            .run(&RunPlan::requests(400))
+            .run(&LoadPlan::requests(400))
             .unwrap();
         let open_server = mock(MockBehavior {
             stall,
             ..MockBehavior::default()
         });
         let open = client_on(&open_server, 1, io)
-            .run(&RunPlan::requests(400).with_rate(1_000.0))
+            .run(&LoadPlan::requests(400).with_rate(1_000.0))
             .unwrap();
         let (closed, open) = (closed.latency(), open.latency());
         assert!(closed.max >= 200_000, "closed max {closed:?}");
@@ -226,7 +226,7 @@ fn open_loop_sends_held_up_by_a_stalled_server_are_backlogged_not_client_latenes
             ..MockBehavior::default()
         });
         let sample = client_on(&server, 1, io)
-            .run(&RunPlan::requests(100).with_rate(1_000.0))
+            .run(&LoadPlan::requests(100).with_rate(1_000.0))
             .unwrap();
         // The one connection waited 100 ms for the 5th answer: the ~100 sends due meanwhile
         // could not leave on time, and that wait is the server's.
@@ -295,7 +295,7 @@ fn pipelined_requests_are_answered_in_order_with_every_answer_checked_and_counte
         let cpus = CpuSet::allowed().unwrap();
         let mut load = LoadClient::connect_with(addr, 4, &cpus, mix, io).unwrap();
         let sample = load
-            .run(&RunPlan::requests(1_000).with_pipeline(16))
+            .run(&LoadPlan::requests(1_000).with_pipeline(16))
             .unwrap();
         assert_eq!(
             sample.requests, 1_000,
@@ -322,7 +322,7 @@ fn a_wrong_answer_under_load_is_its_own_error_kind_with_an_example() {
         let mix = plaintext.requests(server.addr(), &vectors);
         let cpus = CpuSet::allowed().unwrap();
         let mut load = LoadClient::connect_with(server.addr(), 2, &cpus, mix, io).unwrap();
-        let sample = load.run(&RunPlan::requests(100)).unwrap();
+        let sample = load.run(&LoadPlan::requests(100)).unwrap();
         assert_eq!(
             sample.errors_by_kind.get(&ErrorKind::WrongAnswer),
             Some(&100),
@@ -342,11 +342,13 @@ fn open_and_closed_loops_take_turns_on_the_same_connections_of_every_backend() {
     for (io, backend) in backends() {
         let server = mock(MockBehavior::default());
         let mut load = client_on(&server, 2, io);
-        let open = load.run(&RunPlan::requests(50).with_rate(2_000.0)).unwrap();
+        let open = load
+            .run(&LoadPlan::requests(50).with_rate(2_000.0))
+            .unwrap();
         assert_eq!((open.requests, open.io), (50, backend));
         // Every send was on time or backlogged, and each was timed from its intended time.
         assert_eq!(open.send_lag.len() + open.backlogged_sends, 50, "{backend}");
-        let closed = load.run(&RunPlan::requests(50)).unwrap();
+        let closed = load.run(&LoadPlan::requests(50)).unwrap();
         assert_eq!((closed.requests, closed.io), (50, backend));
         assert_eq!(server.connections_accepted(), 2, "{backend}");
     }
@@ -356,7 +358,7 @@ fn open_and_closed_loops_take_turns_on_the_same_connections_of_every_backend() {
 fn pipelining_in_an_open_loop_is_refused_with_the_reason() {
     let server = mock(MockBehavior::default());
     let err = client(&server, 1)
-        .run(&RunPlan::requests(10).with_rate(100.0).with_pipeline(4))
+        .run(&LoadPlan::requests(10).with_rate(100.0).with_pipeline(4))
         .unwrap_err();
     assert!(err.to_string().contains("closed-loop method"), "{err}");
 }
@@ -367,7 +369,7 @@ fn a_stream_keeps_every_backend_busy_between_windows_and_its_samples_name_the_ba
         let server = mock(MockBehavior::default());
         let mut load = client_on(&server, 4, io);
         let mut stream = load
-            .stream(&RunPlan::stream(Duration::from_secs(60)).with_pipeline(2))
+            .stream(&LoadPlan::stream(Duration::from_secs(60)).with_pipeline(2))
             .unwrap();
         let first = stream.window(400).unwrap();
         let second = stream.window(400).unwrap();

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use stampede_harness::catalog::{Availability, Catalog, Target};
 use stampede_harness::cpus::CpuSet;
-use stampede_harness::load::{LoadClient, RequestTemplate, RunPlan};
+use stampede_harness::load::{LoadClient, LoadPlan, RequestTemplate};
 use stampede_harness::process::{RunningServer, ServerConfig};
 use stampede_harness::run_needing;
 use stampede_harness::session::load_spec;
@@ -133,7 +133,7 @@ fn a_target_in_a_network_namespace_is_verified_and_loaded_across_a_veth_pair() {
     let mix = vec![RequestTemplate::get(server.addr(), "/plaintext")];
     let mut client =
         LoadClient::connect(server.addr(), 8, &CpuSet::allowed().unwrap(), mix).unwrap();
-    let sample = client.run(&RunPlan::requests(2_000)).unwrap();
+    let sample = client.run(&LoadPlan::requests(2_000)).unwrap();
     assert_eq!((sample.requests, sample.errors()), (2_000, 0));
     drop(client);
     server.stop();

@@ -18,7 +18,7 @@ use stampede_harness::badinput::{BadInputCase, check_all, load_bad_inputs};
 use stampede_harness::catalog::{Availability, Catalog};
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::cpus::CpuSplit;
-use stampede_harness::load::{RunPlan, Sample};
+use stampede_harness::load::{LoadPlan, Sample};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{VerifiedServer, load_spec, start_verified};
 use stampede_harness::test_support::trial_needing;
@@ -134,6 +134,6 @@ fn load_briefly(
         .connect(workload, 2, cpus)
         .map_err(|e| e.to_string())?;
     client
-        .run(&RunPlan::requests(128))
+        .run(&LoadPlan::requests(128))
         .map_err(|e| e.to_string())
 }

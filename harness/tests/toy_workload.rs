@@ -12,7 +12,7 @@ use std::sync::Arc;
 use stampede_harness::benchmark_id::BenchmarkId;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSet;
-use stampede_harness::load::RunPlan;
+use stampede_harness::load::LoadPlan;
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::start_verified;
 use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
@@ -169,7 +169,7 @@ fn a_toy_workload_is_verified_and_loaded_on_a_target_process_with_every_answer_c
             .connect(&case.workload, case.connections, &cpus)
             .unwrap();
         let measured = verified
-            .measure(&mut client, &RunPlan::requests(20), &cpus)
+            .measure(&mut client, &LoadPlan::requests(20), &cpus)
             .unwrap();
         let sample = &measured.sample;
         assert_eq!(

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::load::IoChoice;
-use stampede_harness::load_report::LoadReport;
+use stampede_harness::load_output::LoadOutput;
 use stampede_harness::load_request::{LoadRequest, LoadTarget};
 use stampede_harness::workload::Workload;
 
@@ -93,7 +93,7 @@ impl LoadArgs {
 
 pub(crate) fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     let measurement = args.request()?.measure(&mut |line| eprintln!("{line}"))?;
-    let report = LoadReport::of(&measurement, args.connections, args.pipeline, args.rate);
+    let report = LoadOutput::of(&measurement, args.connections, args.pipeline, args.rate);
     super::print_report(&report, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

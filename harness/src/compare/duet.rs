@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, Target};
 use crate::cpus::CpuSet;
-use crate::load::{LoadClient, LoadError, RunPlan, Sample};
+use crate::load::{LoadClient, LoadError, LoadPlan, Sample};
 use crate::metrics::TreeMeter;
 use crate::process::{RunningServer, ServerConfig};
 use crate::session::{SessionError, start_verified};
@@ -236,7 +236,7 @@ impl<'a> Duet<'a> {
             .map_err(load_error)?;
             clients.push(client);
         }
-        let plan = RunPlan::duration(self.setup.duration);
+        let plan = LoadPlan::duration(self.setup.duration);
         let rule = SteadyRule::at_most(self.setup.duration);
         let mut meters: Vec<TreeMeter> =
             servers.iter().map(|s| TreeMeter::new(&s.probe())).collect();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::family::{FAMILY_ALPHA, Schedule};
 use super::sequential::SequentialOptions;
 use super::versions::{Selection, Versions, VersionsError};
-use super::{CompareReport, Names, RoundSetup, RunSpec, compare};
+use super::{CompareOutput, Names, RoundSetup, RunSpec, compare};
 use crate::cpus::{CpuError, CpuSplit};
 use crate::output::{Format, Render, RenderError, json_pretty, unsupported};
 use crate::session::SessionError;
@@ -96,7 +96,7 @@ fn sequential_options(
 pub fn compare_duet(
     request: &DuetRequest<'_>,
     progress: &mut dyn FnMut(&str),
-) -> Result<(CompareReport, Option<String>), DuetError> {
+) -> Result<(CompareOutput, Option<String>), DuetError> {
     let sequential = sequential_options(
         request.schedule,
         request
@@ -134,7 +134,7 @@ pub fn compare_duet(
 }
 
 /// `stampede compare` (duet): the verdict table, the PR comment, every round as JSON.
-impl Render for CompareReport {
+impl Render for CompareOutput {
     const NAME: &'static str = "the comparison";
 
     fn render(&self, format: Format) -> Result<String, RenderError> {

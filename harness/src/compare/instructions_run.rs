@@ -1,6 +1,6 @@
 //! `compare --metric instructions` from start to end: base and head checked out, every target
 //! counted under Valgrind on both sides, compared workload by workload into one
-//! [`InstructionsReport`] (text, Markdown and JSON through [`crate::output::Render`]).
+//! [`InstructionsOutput`] (text, Markdown and JSON through [`crate::output::Render`]).
 
 use super::Verdict;
 use super::instructions::{DEFAULT_THRESHOLD_PCT, InstructionComparison};
@@ -43,7 +43,7 @@ pub enum InstructionsError {
 
 /// Every comparison of one run, with what its Markdown names.
 #[derive(Debug)]
-pub struct InstructionsReport {
+pub struct InstructionsOutput {
     /// One per target and workload, in target order.
     pub comparisons: Vec<InstructionComparison>,
     /// The base as named.
@@ -56,7 +56,7 @@ pub struct InstructionsReport {
     pub repetitions: usize,
 }
 
-impl InstructionsReport {
+impl InstructionsOutput {
     /// The exit status: 1 when a comparison regressed, else 0.
     pub fn exit_status(&self) -> u8 {
         u8::from(
@@ -72,7 +72,7 @@ impl InstructionsReport {
 pub fn compare_instructions(
     request: &InstructionsRequest<'_>,
     progress: &(dyn Fn(&str) + Sync),
-) -> Result<InstructionsReport, InstructionsError> {
+) -> Result<InstructionsOutput, InstructionsError> {
     let threshold = request
         .selection
         .threshold_pct
@@ -138,7 +138,7 @@ pub fn compare_instructions(
             TargetOutcome::Skipped(line) => progress(&line),
         }
     }
-    Ok(InstructionsReport {
+    Ok(InstructionsOutput {
         comparisons,
         base: request.selection.base.to_owned(),
         head_name: versions.head_name,
@@ -148,7 +148,7 @@ pub fn compare_instructions(
 }
 
 /// `stampede compare --metric instructions`: the same three outputs as the duet.
-impl Render for InstructionsReport {
+impl Render for InstructionsOutput {
     const NAME: &'static str = "the instructions comparison";
 
     fn render(&self, format: Format) -> Result<String, RenderError> {

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::decide::Decision;
-use super::run::{CompareReport, Comparison, RunVerdict};
+use super::run::{CompareOutput, Comparison, RunVerdict};
 use super::screen::{CLIENT_BOUND_FROM, DiscardCounts, UNEQUAL_CPU_ABOVE};
 
 /// Marker that lets CI find and update its own PR comment.
@@ -107,7 +107,7 @@ fn rows(c: &Comparison) -> [Row; 2] {
 }
 
 /// One line per comparison, for the terminal.
-pub(crate) fn text(report: &CompareReport) -> String {
+pub(crate) fn text(report: &CompareOutput) -> String {
     let line = |[t, w, m, b, h, c, i, d, n, v]: [&str; 10]| {
         format!("{t:<12} {w:<10} {m:<10} {b:>10} {h:>10} {c:>7} {i:>28} {d:>9} {n:>6}  {v}\n")
     };
@@ -136,7 +136,7 @@ pub(crate) fn text(report: &CompareReport) -> String {
 }
 
 /// The headline: what the run says, over how large a family, after how many looks.
-fn verdict_line(report: &CompareReport) -> String {
+fn verdict_line(report: &CompareOutput) -> String {
     let regressed = report
         .comparisons
         .iter()
@@ -166,7 +166,7 @@ fn verdict_line(report: &CompareReport) -> String {
 /// Names the comparisons the duet could not see, and what would let it, or `None`. Said in
 /// the verdict line: a quiet "inconclusive" (or a "no regression" decided on CPU alone) would
 /// hide that the gate, not the code, was the limit.
-fn blind_sentence(report: &CompareReport) -> Option<String> {
+fn blind_sentence(report: &CompareOutput) -> Option<String> {
     let blind: Vec<String> = report
         .comparisons
         .iter()
@@ -189,7 +189,7 @@ fn blind_sentence(report: &CompareReport) -> Option<String> {
 }
 
 /// The null control in one line, or `None` when it did not run.
-fn null_control_line(report: &CompareReport) -> Option<String> {
+fn null_control_line(report: &CompareOutput) -> Option<String> {
     let mut parts = Vec::new();
     let mut floor: f64 = 0.0;
     for c in &report.comparisons {
@@ -232,7 +232,7 @@ fn null_control_line(report: &CompareReport) -> Option<String> {
 }
 
 /// Rounds run and left out, and how busy the clients and servers were.
-fn rounds_line(report: &CompareReport) -> String {
+fn rounds_line(report: &CompareOutput) -> String {
     let mut all = DiscardCounts::default();
     let (mut client_max, mut servers): (f64, Vec<f64>) = (0.0, Vec::new());
     for c in &report.comparisons {
@@ -263,7 +263,7 @@ fn rounds_line(report: &CompareReport) -> String {
 }
 
 /// A Markdown report fit for a PR comment.
-pub(crate) fn markdown(report: &CompareReport) -> String {
+pub(crate) fn markdown(report: &CompareOutput) -> String {
     let commit = &report.base_commit[..12.min(report.base_commit.len())];
     let mut out = format!(
         "{COMMENT_MARKER}\n## stampede compare: {} ({commit}) → {}\n\n{}\n\n",
@@ -322,7 +322,7 @@ mod tests {
     use crate::compare::run::run_verdict;
     use crate::compare::sequential::{SequentialOptions, run_sequence, test_options, test_side};
 
-    fn report(cpu_change: f64, control_change: f64) -> CompareReport {
+    fn report(cpu_change: f64, control_change: f64) -> CompareOutput {
         report_with_client(cpu_change, control_change, 0.5)
     }
 
@@ -331,7 +331,7 @@ mod tests {
         cpu_change: f64,
         control_change: f64,
         client_cpu_busy: f64,
-    ) -> CompareReport {
+    ) -> CompareOutput {
         let sequential = SequentialOptions {
             max_time: Duration::from_secs(600),
             ..test_options(true)
@@ -364,7 +364,7 @@ mod tests {
             })
             .collect();
         let (verdict, reason) = run_verdict(&comparisons, outcome.stop);
-        CompareReport {
+        CompareOutput {
             base: "main".into(),
             base_commit: "0123456789abcdef".into(),
             head: "working tree".into(),

@@ -20,4 +20,4 @@ pub mod worktree;
 
 pub use decide::{Decision, Verdict};
 pub use duet::{RoundSetup, Side};
-pub use run::{CompareReport, Comparison, Names, RunSpec, RunVerdict, compare};
+pub use run::{CompareOutput, Comparison, Names, RunSpec, RunVerdict, compare};

@@ -81,7 +81,7 @@ impl RunVerdict {
 
 /// Everything one run found, as `--json` writes it.
 #[derive(Clone, Debug, Serialize)]
-pub struct CompareReport {
+pub struct CompareOutput {
     /// The base as given, and its commit.
     pub base: String,
     /// Full commit id of the base.
@@ -178,7 +178,7 @@ pub fn compare(
     names: Names,
     spec: &RunSpec,
     mut progress: impl FnMut(&str),
-) -> Result<CompareReport, SessionError> {
+) -> Result<CompareOutput, SessionError> {
     let mut duets = Vec::new();
     let mut skipped = Vec::new();
     'targets: for target in &spec.targets {
@@ -238,7 +238,7 @@ pub fn compare(
         })
         .collect();
     let (verdict, reason) = run_verdict(&comparisons, outcome.stop);
-    Ok(CompareReport {
+    Ok(CompareOutput {
         base: names.base,
         base_commit: names.base_commit,
         head: names.head,

@@ -13,7 +13,7 @@ use super::trend::{TrendSettings, analyse};
 use super::{Fingerprint, HISTORY_ENV, History, HistoryError, Metric, Recorder, RunMeta};
 use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
 use crate::catalog::{Catalog, CatalogError};
-use crate::compare::CompareReport;
+use crate::compare::CompareOutput;
 use crate::cpus::CpuSplit;
 use crate::evidence::{Commit, Run, RunMode, open_loop_run};
 use crate::icount::IcountRecord;
@@ -217,7 +217,7 @@ pub fn keep_load_result(run: &LoadRun<'_>) -> Kept {
 pub fn keep_compare_result(
     explicit: Option<&Path>,
     head_commit: Option<&str>,
-    report: &CompareReport,
+    report: &CompareOutput,
 ) -> Kept {
     let fingerprint = Fingerprint::detect(&report.server_cpus, &report.client_cpus);
     let kept = compare_records(&report.comparisons, report.connections)

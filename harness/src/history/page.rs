@@ -10,7 +10,7 @@ use askama::Template;
 use super::HistoryError;
 use super::chart::trend_svg;
 use super::metric::Metric;
-use super::trend::{Trend, TrendReport, short};
+use super::trend::{MetricTrends, Trend, short};
 
 /// The page's file name in the report folder.
 pub const PAGE_FILE: &str = "history.html";
@@ -85,7 +85,7 @@ struct Change {
 
 /// Renders the page, a section per report, read from `source` (shown on the page).
 pub fn render(
-    reports: &[TrendReport],
+    reports: &[MetricTrends],
     source: &Path,
     significance: f64,
 ) -> Result<String, HistoryError> {
@@ -115,7 +115,7 @@ pub fn render(
 
 /// Writes `out_dir/history.html`.
 pub fn write_page(
-    reports: &[TrendReport],
+    reports: &[MetricTrends],
     source: &Path,
     significance: f64,
     out_dir: &Path,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use super::trend::{
-    MetricChange, TrendReport, TrendSettings, analyse, change_points_besides, short,
+    MetricChange, MetricTrends, TrendSettings, analyse, change_points_besides, short,
 };
 use super::{History, HistoryError, Metric};
 use crate::output::{Format, Render, RenderError, json_pretty, unsupported};
@@ -19,7 +19,7 @@ use crate::output::{Format, Render, RenderError, json_pretty, unsupported};
 #[derive(Clone, Debug)]
 pub struct HistoryView {
     /// The table's figure, per benchmark ID.
-    pub report: TrendReport,
+    pub report: MetricTrends,
     /// The history file read.
     pub path: PathBuf,
     /// Change points of every other figure; `None` when one figure was asked for.
@@ -71,7 +71,7 @@ impl HistoryView {
     }
 }
 
-fn render_text(report: &TrendReport, path: &Path) -> String {
+fn render_text(report: &MetricTrends, path: &Path) -> String {
     let metric = report.metric;
     let mut out = String::new();
     let _ = writeln!(out, "{}, from {}", metric.heading(), path.display());

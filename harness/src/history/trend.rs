@@ -37,10 +37,6 @@ impl Default for TrendSettings {
     }
 }
 
-/// The old name of [`MetricTrends`] ("report" is the summary's word): kept only until
-/// `history/page.rs` and `src/cli/history.rs` say `MetricTrends`.
-pub type TrendReport = MetricTrends;
-
 /// Every trend of one metric.
 #[derive(Clone, Debug, Serialize)]
 pub struct MetricTrends {

@@ -17,7 +17,7 @@ use super::slot::Target;
 use super::stream::Stream;
 use super::tally::Tally;
 use super::worker::worker_main;
-use super::{LoadEnd, LoadError, RequestTemplate, RunPlan, Sample};
+use super::{LoadEnd, LoadError, LoadPlan, RequestTemplate, Sample};
 use crate::cpus::CpuSet;
 
 /// Open connections to one server, ready to run plans.
@@ -141,7 +141,7 @@ impl LoadClient {
     }
 
     /// Runs `plan` over the open connections and returns what happened.
-    pub fn run(&mut self, plan: &RunPlan) -> Result<Sample, LoadError> {
+    pub fn run(&mut self, plan: &LoadPlan) -> Result<Sample, LoadError> {
         if plan.stop == LoadEnd::Finish {
             return Err(LoadError::Plan(
                 "a plan that stops when finished needs `LoadClient::stream`".into(),
@@ -177,7 +177,7 @@ impl LoadClient {
 
     /// Starts `plan` (closed loop, [`LoadEnd::Finish`]) and returns at once: the load keeps
     /// running until the stream is finished or dropped, while the caller times windows in it.
-    pub fn stream(&mut self, plan: &RunPlan) -> Result<Stream<'_>, LoadError> {
+    pub fn stream(&mut self, plan: &LoadPlan) -> Result<Stream<'_>, LoadError> {
         if plan.stop != LoadEnd::Finish || plan.rate_per_sec.is_some() {
             return Err(LoadError::Plan(
                 "a stream is a closed loop that stops when finished".into(),
@@ -188,7 +188,7 @@ impl LoadClient {
     }
 
     /// Hands `plan` to every client thread as one job; stops it again if a thread is gone.
-    fn launch(&mut self, plan: &RunPlan) -> Result<Launched, LoadError> {
+    fn launch(&mut self, plan: &LoadPlan) -> Result<Launched, LoadError> {
         if let Some(problem) = plan.problem() {
             return Err(LoadError::Plan(problem));
         }
@@ -265,9 +265,9 @@ mod tests {
     #[test]
     fn a_plan_that_stops_when_finished_is_streamed_not_run() {
         let (_listener, mut client) = idle_client();
-        let forever = RunPlan::stream(Duration::from_secs(60));
+        let forever = LoadPlan::stream(Duration::from_secs(60));
         assert!(matches!(client.run(&forever), Err(LoadError::Plan(_))));
-        let counted = RunPlan::requests(1);
+        let counted = LoadPlan::requests(1);
         assert!(matches!(client.stream(&counted), Err(LoadError::Plan(_))));
         let paced = forever.with_rate(100.0);
         assert!(matches!(client.stream(&paced), Err(LoadError::Plan(_))));
@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn a_plan_with_a_problem_is_refused_before_any_thread_starts_it() {
         let (_listener, mut client) = idle_client();
-        let plan = RunPlan::requests(1).with_pipeline(0);
+        let plan = LoadPlan::requests(1).with_pipeline(0);
         assert!(matches!(client.run(&plan), Err(LoadError::Plan(_))));
     }
 }

@@ -139,7 +139,7 @@ async fn drive(
             (None, Some(&(_, done))) => done,
             _ => Instant::now(),
         };
-        // Open loop never pipelines (`RunPlan::problem`), so a batch is timed from its write.
+        // Open loop never pipelines (`LoadPlan::problem`), so a batch is timed from its write.
         let from = intended.unwrap_or(start);
         for (i, (info, done)) in answers.iter().enumerate() {
             slot.answers += 1;
@@ -173,7 +173,7 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
-    use crate::load::RunPlan;
+    use crate::load::LoadPlan;
     use crate::load::job::test_job;
 
     const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -228,7 +228,7 @@ mod tests {
 
     /// Drives one connection to `addr` through `plan` and returns what it counted: the
     /// successes, the errors by kind and the connection's answer count.
-    async fn drive_one(addr: SocketAddr, plan: &RunPlan) -> (u64, Vec<(ErrorKind, u64)>, u64) {
+    async fn drive_one(addr: SocketAddr, plan: &LoadPlan) -> (u64, Vec<(ErrorKind, u64)>, u64) {
         let (job, _, _) = test_job(plan, 1);
         let job = Rc::new(job);
         let mix = Arc::new(vec![RequestTemplate::get(addr, "/")]);
@@ -256,7 +256,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn single_requests_are_answered_one_by_one_on_one_connection() {
         let (addr, server) = scripted(vec![vec![(1, OK.to_vec()); 3]]).await;
-        let counted = drive_one(addr, &RunPlan::requests(3)).await;
+        let counted = drive_one(addr, &LoadPlan::requests(3)).await;
         assert_eq!(counted, (3, vec![], 3));
         assert_eq!(accepted(server).await, 1);
     }
@@ -268,7 +268,7 @@ mod tests {
             vec![(1, OK.to_vec())],
         ])
         .await;
-        let counted = drive_one(addr, &RunPlan::requests(2)).await;
+        let counted = drive_one(addr, &LoadPlan::requests(2)).await;
         assert_eq!(
             counted,
             (1, vec![(ErrorKind::Parse, 1)], 1),
@@ -284,7 +284,7 @@ mod tests {
             vec![(2, replies(&[OK, OK]))],
         ])
         .await;
-        let plan = RunPlan::requests(4).with_pipeline(2);
+        let plan = LoadPlan::requests(4).with_pipeline(2);
         assert_eq!(drive_one(addr, &plan).await, (4, vec![], 4));
         assert_eq!(accepted(server).await, 2);
     }
@@ -292,7 +292,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_close_in_the_middle_of_a_batch_fails_its_unanswered_requests_as_io() {
         let (addr, server) = scripted(vec![vec![(3, OK_THEN_CLOSE.to_vec())]]).await;
-        let plan = RunPlan::requests(3).with_pipeline(3);
+        let plan = LoadPlan::requests(3).with_pipeline(3);
         assert_eq!(
             drive_one(addr, &plan).await,
             (1, vec![(ErrorKind::Io, 2)], 1)
@@ -307,14 +307,17 @@ mod tests {
             vec![(1, OK.to_vec())],
         ])
         .await;
-        assert_eq!(drive_one(addr, &RunPlan::requests(2)).await, (2, vec![], 2));
+        assert_eq!(
+            drive_one(addr, &LoadPlan::requests(2)).await,
+            (2, vec![], 2)
+        );
         assert_eq!(accepted(server).await, 2);
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn the_last_attempts_of_a_budget_go_out_as_a_shorter_batch() {
         let (addr, server) = scripted(vec![vec![(2, replies(&[OK, OK])), (1, OK.to_vec())]]).await;
-        let plan = RunPlan::requests(3).with_pipeline(2);
+        let plan = LoadPlan::requests(3).with_pipeline(2);
         assert_eq!(drive_one(addr, &plan).await, (3, vec![], 3));
         assert_eq!(accepted(server).await, 1);
     }
@@ -322,7 +325,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn an_unanswered_batch_times_out_request_by_request() {
         let (addr, server) = scripted(vec![vec![]]).await;
-        let mut plan = RunPlan::requests(2).with_pipeline(2);
+        let mut plan = LoadPlan::requests(2).with_pipeline(2);
         plan.request_timeout = Duration::from_millis(50);
         assert_eq!(
             drive_one(addr, &plan).await,
@@ -337,7 +340,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         drop(listener);
         assert_eq!(
-            drive_one(addr, &RunPlan::requests(2)).await,
+            drive_one(addr, &LoadPlan::requests(2)).await,
             (0, vec![(ErrorKind::Connect, 2)], 0)
         );
     }

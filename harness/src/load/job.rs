@@ -12,7 +12,7 @@ use nix::time::{ClockId, clock_gettime};
 
 use super::pacer::Pacer;
 use super::tally::Tally;
-use super::{ErrorKind, LoadEnd, RequestTemplate, RunPlan};
+use super::{ErrorKind, LoadEnd, LoadPlan, RequestTemplate};
 
 /// How often an idle client thread looks for an epoch change, so its CPU time and counts land
 /// in the right window even when none of its requests finish.
@@ -39,7 +39,7 @@ pub(crate) struct Job {
 /// What every connection task of one job shares, across threads.
 #[derive(Debug)]
 pub(crate) struct JobShared {
-    pub(crate) plan: RunPlan,
+    pub(crate) plan: LoadPlan,
     pub(crate) started: Instant,
     end_by: Instant,
     remaining: AtomicI64,
@@ -62,7 +62,7 @@ pub(crate) struct JobShared {
 impl JobShared {
     /// A job of `plan` over `total_connections` connections, starting now: it ends at the
     /// plan's duration or time limit, and a counted run has its count as budget.
-    pub(crate) fn new(plan: &RunPlan, total_connections: usize) -> Self {
+    pub(crate) fn new(plan: &LoadPlan, total_connections: usize) -> Self {
         let started = Instant::now();
         let end_by = match plan.stop {
             LoadEnd::Duration(d) => started + d.min(plan.time_limit),
@@ -230,7 +230,7 @@ pub(crate) fn thread_cpu() -> Duration {
 /// of its reports and window ends, for tests of what a thread counts.
 #[cfg(test)]
 pub(crate) fn test_job(
-    plan: &RunPlan,
+    plan: &LoadPlan,
     connections: usize,
 ) -> (ThreadJob, mpsc::Receiver<Event>, mpsc::Receiver<Instant>) {
     let (events, events_rx) = mpsc::channel();
@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_counted_run_hands_out_no_more_attempts_than_its_budget() {
-        let shared = JobShared::new(&RunPlan::requests(5), 1);
+        let shared = JobShared::new(&LoadPlan::requests(5), 1);
         let now = Instant::now();
         assert_eq!(shared.allowed(now, 2), 2);
         assert_eq!(shared.allowed(now, 2), 2);
@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn a_stopped_or_overdue_job_allows_no_attempt() {
-        let plan = RunPlan::duration(Duration::from_secs(10));
+        let plan = LoadPlan::duration(Duration::from_secs(10));
         let shared = JobShared::new(&plan, 1);
         assert_eq!(shared.allowed(Instant::now(), 4), 4);
         assert_eq!(
@@ -286,7 +286,7 @@ mod tests {
 
     #[test]
     fn an_attempt_after_the_epoch_moved_is_counted_in_the_new_epoch() {
-        let (job, events, _) = test_job(&RunPlan::stream(Duration::from_secs(60)), 1);
+        let (job, events, _) = test_job(&LoadPlan::stream(Duration::from_secs(60)), 1);
         job.finish_attempt(|tally| tally.success(10));
         job.shared.epoch.store(1, Ordering::SeqCst);
         job.error(ErrorKind::Io);
@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn the_attempt_that_reaches_the_windows_end_closes_it_once() {
-        let (job, _events, window_ends) = test_job(&RunPlan::stream(Duration::from_secs(60)), 1);
+        let (job, _events, window_ends) = test_job(&LoadPlan::stream(Duration::from_secs(60)), 1);
         job.shared.window_end.store(2, Ordering::SeqCst);
         job.finish_attempt(|_| {});
         assert!(
@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_connection_counts_as_answered_once_it_has_a_whole_batch_of_successes() {
-        let plan = RunPlan::stream(Duration::from_secs(60)).with_pipeline(3);
+        let plan = LoadPlan::stream(Duration::from_secs(60)).with_pipeline(3);
         let (job, _, _) = test_job(&plan, 1);
         let mut successes = 0;
         let answered = || job.shared.answered_connections.load(Ordering::Relaxed);
@@ -344,7 +344,7 @@ mod tests {
 
     #[test]
     fn a_wrong_answer_is_an_error_whose_example_names_the_first_request_line() {
-        let (job, events, _) = test_job(&RunPlan::requests(10), 1);
+        let (job, events, _) = test_job(&LoadPlan::requests(10), 1);
         let addr = "127.0.0.1:9".parse().unwrap();
         job.wrong_answer(&RequestTemplate::get(addr, "/a"), "got x".into());
         job.wrong_answer(&RequestTemplate::get(addr, "/b"), "got y".into());
@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn a_thread_ends_by_reporting_its_connections_successes_last() {
-        let (job, events, _) = test_job(&RunPlan::requests(10), 2);
+        let (job, events, _) = test_job(&LoadPlan::requests(10), 2);
         job.end(vec![(0, 3), (1, 4)]);
         let events: Vec<_> = events.try_iter().collect();
         assert!(matches!(events.last(), Some(Event::Done(counts)) if counts == &[(0, 3), (1, 4)]));

@@ -98,7 +98,7 @@ pub enum LoadEnd {
 
 /// One run over an open `LoadClient`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RunPlan {
+pub struct LoadPlan {
     /// When to stop.
     pub stop: LoadEnd,
     /// Constant total rate in requests per second (open loop); `None` = closed loop.
@@ -115,7 +115,7 @@ pub struct RunPlan {
     pub client_stall: Option<(Duration, Duration)>,
 }
 
-impl RunPlan {
+impl LoadPlan {
     /// A closed-loop run of `requests` attempts, capped at ten minutes.
     pub fn requests(requests: u64) -> Self {
         Self {

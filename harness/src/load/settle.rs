@@ -77,7 +77,7 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::load::RunPlan;
+    use crate::load::LoadPlan;
     use crate::load::check::ExpectedBody;
     use crate::load::job::test_job;
 
@@ -97,7 +97,7 @@ mod tests {
 
     #[test]
     fn a_right_answer_is_a_success_timed_from_the_intended_send() {
-        let (job, _, _) = test_job(&RunPlan::requests(10), 1);
+        let (job, _, _) = test_job(&LoadPlan::requests(10), 1);
         let intended = Instant::now();
         let written = intended + 3 * MS;
         let ok = settle(
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn an_unexpected_status_is_a_status_error() {
-        let (job, _, _) = test_job(&RunPlan::requests(10), 1);
+        let (job, _, _) = test_job(&LoadPlan::requests(10), 1);
         let t = Instant::now();
         assert!(!settle(&job, &get("/"), answer(404, b""), t, t, t + MS));
         let tally = job.tally();
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn a_sleep_answered_sooner_than_its_length_is_too_fast() {
-        let (job, _, _) = test_job(&RunPlan::requests(10), 1);
+        let (job, _, _) = test_job(&LoadPlan::requests(10), 1);
         let request = get("/sleep?ms=50").not_before(50 * MS);
         let t = Instant::now();
         assert!(!settle(&job, &request, answer(200, b""), t, t, t + 10 * MS));
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn a_checked_body_that_differs_is_a_wrong_answer() {
-        let (job, _, _) = test_job(&RunPlan::requests(10), 1);
+        let (job, _, _) = test_job(&LoadPlan::requests(10), 1);
         let request = get("/").answered(ExpectedBody::Exact(b"hello".to_vec()));
         let t = Instant::now();
         assert!(settle(&job, &request, answer(200, b"hello"), t, t, t));
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn a_free_connection_sending_over_a_millisecond_late_is_a_late_send() {
-        let (job, _, _) = test_job(&RunPlan::requests(10), 1);
+        let (job, _, _) = test_job(&LoadPlan::requests(10), 1);
         let intended = Instant::now();
         note_send(&job, intended, intended - MS, intended + MS / 2);
         note_send(&job, intended, intended, intended + 2 * MS);
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn a_connection_still_busy_at_the_intended_time_is_backlogged_not_late() {
-        let (job, _, _) = test_job(&RunPlan::requests(10), 1);
+        let (job, _, _) = test_job(&LoadPlan::requests(10), 1);
         let intended = Instant::now();
         note_send(&job, intended, intended + MS, intended + 5 * MS);
         let tally = job.tally();

@@ -3,9 +3,9 @@
 //! `PrintMode`). The CLI picks the format from its flags (`--json` prints JSON instead of text;
 //! `--markdown FILE` / `--json FILE` write a file besides) and never formats a report itself.
 //!
-//! Each impl sits beside its report, so this module depends on no other: `CompareReport`
-//! (text, Markdown, JSON; `compare::duet_run`), `InstructionsReport` (the same;
-//! `compare::instructions_run`), `LoadReport` (text, JSON; `load_request`), `HistoryView`
+//! Each impl sits beside its report, so this module depends on no other: `CompareOutput`
+//! (text, Markdown, JSON; `compare::duet_run`), `InstructionsOutput` (the same;
+//! `compare::instructions_run`), `LoadOutput` (text, JSON; `load_request`), `HistoryView`
 //! (text, JSON; `history::text`), `ConformanceRun` (text; `strictness::targets`), `ImportedRun`
 //! (text, JSON; `k6::imported`) and `SummaryPage` (HTML, Markdown, JSON; `summary`).
 

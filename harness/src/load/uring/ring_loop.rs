@@ -17,7 +17,7 @@ use crate::load::conn::Connection;
 use crate::load::job::EPOCH_TICK;
 use crate::load::settle::note_send;
 use crate::load::slot::{RECONNECT_PAUSE, Slot};
-use crate::load::{ErrorKind, RunPlan};
+use crate::load::{ErrorKind, LoadPlan};
 
 /// The low bit of an operation's user data: which operation; the rest: the connection.
 const SEND: u64 = 0;
@@ -276,7 +276,7 @@ impl RingLoop<'_> {
         &mut self,
         conns: &mut [Conn],
         ctx: &JobContext<'_>,
-        plan: &RunPlan,
+        plan: &LoadPlan,
         now: Instant,
         last_stall: &mut Instant,
     ) {

@@ -24,7 +24,7 @@ pub struct ClientFigures {
 
 /// The `stampede load --json` object.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LoadReport {
+pub struct LoadOutput {
     /// Successful responses.
     pub requests: u64,
     /// Failed attempts.
@@ -55,7 +55,7 @@ pub struct LoadReport {
     pub flags: Vec<String>,
 }
 
-impl LoadReport {
+impl LoadOutput {
     /// Builds the report of one measurement over `connections` connections, at `rate_per_sec`
     /// for an open loop.
     pub fn of(
@@ -238,10 +238,10 @@ mod tests {
 
     #[test]
     fn a_pipelined_run_counts_every_request_a_connection_can_have_in_flight_for_occupancy() {
-        let plain = LoadReport::of(&measurement(), 64, 1, None)
+        let plain = LoadOutput::of(&measurement(), 64, 1, None)
             .occupancy
             .unwrap();
-        let piped = LoadReport::of(&measurement(), 64, 16, None)
+        let piped = LoadOutput::of(&measurement(), 64, 16, None)
             .occupancy
             .unwrap();
         assert!((plain / piped - 16.0).abs() < 1e-9, "{plain} vs {piped}");
@@ -249,7 +249,7 @@ mod tests {
 
     #[test]
     fn the_json_report_has_every_documented_field() {
-        let value = serde_json::to_value(LoadReport::of(&measurement(), 64, 1, None)).unwrap();
+        let value = serde_json::to_value(LoadOutput::of(&measurement(), 64, 1, None)).unwrap();
         for key in [
             "requests",
             "errors",
@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn a_half_busy_server_is_flagged_not_server_bound_in_the_text() {
-        let text = LoadReport::of(&measurement(), 64, 1, None).to_text();
+        let text = LoadOutput::of(&measurement(), 64, 1, None).to_text();
         assert!(text.contains("1000 req/s"), "{text}");
         assert!(text.contains("timeout 2"), "{text}");
         assert!(text.contains("not server-bound"), "{text}");
