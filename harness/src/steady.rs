@@ -17,6 +17,10 @@ use crate::load::{LoadClient, LoadError, LoadPlan, Stream};
 
 /// How often a warm-up window looks at the completion count.
 const POLL: Duration = Duration::from_millis(10);
+/// The longest first window of a stream whose warm-up limit was already spent (by a priming
+/// that did not finish): the stream still gets one window, so the warm-up reports a rate and
+/// the connections its own load answered, not zeros; bounded for a stalled server.
+const LONGEST_FIRST_WINDOW: Duration = Duration::from_secs(1);
 
 /// When a warm-up may end.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -213,7 +217,8 @@ pub fn settle(stream: &Stream<'_>, depth: usize, rule: SteadyRule, began: Instan
         let (from, _) = stream.progress();
         let opened = Instant::now();
         let mut done = 0;
-        while !judge.over() {
+        let first = judge.windows == 0;
+        while !judge.over() || (first && opened.elapsed() < LONGEST_FIRST_WINDOW) {
             std::thread::sleep(POLL);
             done = stream.progress().0 - from;
             if opened.elapsed() >= rule.min_window && done >= in_flight {

@@ -142,6 +142,29 @@ fn a_pipelined_warm_up_first_has_every_connection_answered_one_request_at_a_time
 }
 
 #[test]
+fn a_warm_up_whose_limit_the_priming_spent_still_measures_one_window_of_its_own_load() {
+    let _serial = serial();
+    let server = mock(MockBehavior {
+        slow_start: Some(Duration::from_millis(100)),
+        ..MockBehavior::default()
+    });
+    let mut load = client(server.addr(), 8, "/plaintext");
+    // The 8th connection's first answer takes 800 ms: a 300 ms limit ends inside the priming.
+    let limit = Duration::from_millis(300);
+    let began = steady::prime(&mut load, 16, limit).unwrap();
+    assert!(began.elapsed() >= limit);
+    let plan = LoadPlan::stream(Duration::from_secs(60)).with_pipeline(16);
+    let mut run = SampledStream::start(&mut load, &plan, None, None, 2).unwrap();
+    let warm_up = run.settle_since(SteadyRule::at_most(limit), began);
+    assert_eq!(warm_up.ended, WarmUpEnd::TimeLimit, "{warm_up:?}");
+    // Not a window of nothing: a rate to size the measurement, and the connections answered.
+    assert_eq!(warm_up.windows, 1, "{warm_up:?}");
+    assert!(warm_up.rate_per_sec > 0.0, "{warm_up:?}");
+    assert!(warm_up.answered_connections > 0, "{warm_up:?}");
+    run.window(100).unwrap();
+}
+
+#[test]
 fn a_fixed_short_warm_up_leaves_the_transient_in_the_record_and_says_so() {
     let _serial = serial();
     // The old bench's way: a fixed warm-up far shorter than the transient.
