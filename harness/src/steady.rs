@@ -217,8 +217,10 @@ pub fn settle(stream: &Stream<'_>, depth: usize, rule: SteadyRule, began: Instan
         let (from, _) = stream.progress();
         let opened = Instant::now();
         let mut done = 0;
-        let first = judge.windows == 0;
-        while !judge.over() || (first && opened.elapsed() < LONGEST_FIRST_WINDOW) {
+        // Only a limit spent before the stream began (by the priming) extends the first window;
+        // a limit that ends inside it ends it, as always.
+        let spent = judge.windows == 0 && judge.over();
+        while !judge.over() || (spent && opened.elapsed() < LONGEST_FIRST_WINDOW) {
             std::thread::sleep(POLL);
             done = stream.progress().0 - from;
             if opened.elapsed() >= rule.min_window && done >= in_flight {
