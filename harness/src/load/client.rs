@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use super::backend::{IoBackend, IoChoice};
 use super::job::{Event, Job, JobShared};
-use super::slot::Target;
+use super::slot::Destination;
 use super::stream::Stream;
 use super::tally::Tally;
 use super::worker::worker_main;
@@ -84,7 +84,7 @@ impl LoadClient {
             let indexes: Vec<usize> = (t..connections).step_by(threads).collect();
             let (jobs_tx, jobs_rx) = mpsc::channel();
             let (mix, ready) = (Arc::clone(&mix), ready_tx.clone());
-            let target = Target {
+            let target = Destination {
                 addr,
                 sources: Arc::clone(&sources),
             };

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::job::{EPOCH_TICK, ThreadJob};
 use super::settle::{Answered, note_send, settle};
-use super::slot::{RECONNECT_PAUSE, Slot, Target};
+use super::slot::{Destination, RECONNECT_PAUSE, Slot};
 use super::{ErrorKind, RequestTemplate};
 
 /// Runs one job over `slots` (taken out and put back in order): a task per connection, and a
@@ -17,7 +17,7 @@ pub(crate) async fn run_job(
     slots: &mut Vec<Slot>,
     job: &Rc<ThreadJob>,
     mix: &Arc<Vec<RequestTemplate>>,
-    target: &Target,
+    target: &Destination,
 ) {
     let ticker = {
         let job = Rc::clone(job);
@@ -63,7 +63,7 @@ async fn drive(
     mut slot: Slot,
     job: Rc<ThreadJob>,
     mix: Arc<Vec<RequestTemplate>>,
-    target: Target,
+    target: Destination,
 ) -> Slot {
     let plan = &job.shared.plan;
     let total = job.shared.total_connections;
@@ -232,7 +232,7 @@ mod tests {
         let (job, _, _) = test_job(plan, 1);
         let job = Rc::new(job);
         let mix = Arc::new(vec![RequestTemplate::get(addr, "/")]);
-        let target = Target {
+        let target = Destination {
             addr,
             sources: Arc::new(Vec::new()),
         };

@@ -13,12 +13,12 @@ pub(crate) const RECONNECT_PAUSE: Duration = Duration::from_millis(10);
 
 /// Where a client thread's connections go, and the source addresses they are spread over.
 #[derive(Clone, Debug)]
-pub(crate) struct Target {
+pub(crate) struct Destination {
     pub(crate) addr: SocketAddr,
     pub(crate) sources: Arc<Vec<IpAddr>>,
 }
 
-impl Target {
+impl Destination {
     /// Opens connection number `index`, from its share of the source addresses.
     pub(crate) async fn open(&self, index: usize) -> Result<Connection, ErrorKind> {
         let source = (!self.sources.is_empty()).then(|| self.sources[index % self.sources.len()]);
@@ -84,7 +84,7 @@ mod tests {
     async fn a_connection_spreads_over_the_source_addresses_by_its_index() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sources = vec!["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap()];
-        let target = Target {
+        let target = Destination {
             addr: listener.local_addr().unwrap(),
             sources: Arc::new(sources),
         };

@@ -12,7 +12,7 @@ use super::RequestTemplate;
 use super::backend::IoBackend;
 use super::job::{Job, ThreadJob};
 use super::pacer::Pacer;
-use super::slot::{Slot, Target};
+use super::slot::{Destination, Slot};
 use crate::cpus::CpuSet;
 
 /// Connections opened at once per thread while setting up, so accept backlogs do not overflow.
@@ -25,7 +25,7 @@ type Ready = mpsc::Sender<(usize, Option<String>)>;
 /// running every job that arrives on `jobs` until the client is dropped.
 pub(crate) fn worker_main(
     cpu: Option<usize>,
-    target: Target,
+    target: Destination,
     indexes: Vec<usize>,
     mix: Arc<Vec<RequestTemplate>>,
     jobs: mpsc::Receiver<Job>,
@@ -90,7 +90,7 @@ pub(crate) fn worker_main(
 }
 
 async fn open_all(
-    target: &Target,
+    target: &Destination,
     indexes: Vec<usize>,
     mix_len: usize,
 ) -> (Vec<Slot>, Option<String>) {

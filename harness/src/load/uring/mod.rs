@@ -27,7 +27,7 @@ use io_uring::{IoUring, opcode};
 
 use super::RequestTemplate;
 use super::job::ThreadJob;
-use super::slot::{Slot, Target};
+use super::slot::{Destination, Slot};
 
 pub(crate) use ring_loop::run_job;
 
@@ -90,7 +90,7 @@ pub(crate) fn new_ring(connections: usize) -> io::Result<IoUring> {
 pub(crate) struct JobContext<'a> {
     pub(crate) job: &'a ThreadJob,
     pub(crate) mix: &'a Arc<Vec<RequestTemplate>>,
-    pub(crate) target: &'a Target,
+    pub(crate) target: &'a Destination,
     pub(crate) runtime: &'a tokio::runtime::Runtime,
 }
 
