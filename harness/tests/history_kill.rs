@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::json;
-use stampede_harness::evidence::{Commit, Machine};
+use stampede_harness::evidence::{Commit, Machine, RunMode};
 use stampede_harness::history::trend::{TrendSettings, analyse};
 use stampede_harness::history::{Fingerprint, History, Metric, RunMeta};
 
@@ -25,7 +25,7 @@ fn meta() -> RunMeta {
         run_id: "killed-run".into(),
         started_at: "2026-11-22T10:00:00Z".into(),
         source: "bench".into(),
-        mode: "quick".into(),
+        mode: RunMode::Quick,
         commit: Commit::parse("abc"),
         branch: None,
         fingerprint: Fingerprint {

@@ -16,6 +16,7 @@ use super::fingerprint::{Fingerprint, RunMeta};
 use super::metric::{Metric, flags_of};
 use super::migrate::{MigrateError, latest_version, migrate};
 use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
+use crate::evidence::RunMode;
 
 /// Environment variable naming a history file to share across checkouts.
 pub const HISTORY_ENV: &str = "STAMPEDE_HISTORY";
@@ -55,8 +56,8 @@ pub struct Point {
     pub dirty: bool,
     /// Branch, when known.
     pub branch: Option<String>,
-    /// The run's mode.
-    pub mode: String,
+    /// The run's mode; a name this build does not know reads as `unknown`.
+    pub mode: RunMode,
     /// What wrote it (`bench`, `load`, ...).
     pub source: String,
     /// Machine and CPU split.
@@ -202,7 +203,7 @@ impl History {
                         run.run_id,
                         run.started_at,
                         run.source,
-                        run.mode,
+                        run.mode.as_str(),
                         run.commit.hash,
                         run.commit.dirty,
                         run.branch,
@@ -264,7 +265,7 @@ impl History {
                         git_commit: r.get(3)?,
                         dirty: r.get(4)?,
                         branch: r.get(5)?,
-                        mode: r.get(6)?,
+                        mode: RunMode::from_stored(&r.get::<_, String>(6)?),
                         source: r.get(7)?,
                         fingerprint: Fingerprint::unknown(),
                         value: r.get(9)?,

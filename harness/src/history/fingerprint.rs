@@ -9,7 +9,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::evidence::{Commit, Machine, Run, compact_time, git_branch, rfc3339_utc, run_id};
+use crate::evidence::{
+    Commit, Machine, Run, RunMode, compact_time, git_branch, rfc3339_utc, run_id,
+};
 
 /// The machine side of comparability. Two results are compared only when every field matches.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -133,9 +135,8 @@ pub struct RunMeta {
     pub started_at: String,
     /// What wrote it: `bench`, `load`, `compare` or `import`.
     pub source: String,
-    /// How it measured: `quick`, `full`, `cli`, `compare`, or `unknown` for old imports.
-    /// Only runs of the same mode are compared.
-    pub mode: String,
+    /// How it measured. Only runs of the same mode are compared.
+    pub mode: RunMode,
     /// The commit, stored as `git_commit` (without `-dirty`) and `dirty`.
     #[serde(flatten, with = "stored_commit")]
     pub commit: Commit,
@@ -147,13 +148,13 @@ pub struct RunMeta {
 
 impl RunMeta {
     /// A new run of the workspace at `root`, starting now, on this machine.
-    pub fn detect(root: &Path, source: &str, mode: &str, fingerprint: Fingerprint) -> Self {
+    pub fn detect(root: &Path, source: &str, mode: RunMode, fingerprint: Fingerprint) -> Self {
         let now = SystemTime::now();
         Self {
             run_id: run_id(now),
             started_at: rfc3339_utc(now),
             source: source.to_owned(),
-            mode: mode.to_owned(),
+            mode,
             commit: Commit::detect(root),
             branch: git_branch(root),
             fingerprint,
@@ -166,7 +167,7 @@ impl RunMeta {
             run_id: run.id.clone(),
             started_at: run.started_at.clone(),
             source: source.to_owned(),
-            mode: run.mode.as_str().to_owned(),
+            mode: run.mode,
             commit: run.commit.clone(),
             branch: run.branch.clone(),
             fingerprint: Fingerprint::of_machine(&run.machine, server_cpus, client_cpus),
@@ -176,7 +177,7 @@ impl RunMeta {
     /// The run a record describes itself, for records read back from files: its `run_id`,
     /// `mode`, `git_commit`, `time`, `machine` and `setup` fields when present. A record without
     /// a `run_id` gets one derived from its commit and time, so importing twice adds nothing.
-    pub fn of_record(record: &Value, source: &str, default_mode: &str) -> Self {
+    pub fn of_record(record: &Value, source: &str, default_mode: RunMode) -> Self {
         let text = |key: &str| record.get(key).and_then(Value::as_str).map(str::to_owned);
         let time = text("time").unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
         let commit = Commit::parse(&text("git_commit").unwrap_or_else(|| "unknown".into()));
@@ -191,7 +192,7 @@ impl RunMeta {
             run_id,
             started_at: time,
             source: source.to_owned(),
-            mode: text("mode").unwrap_or_else(|| default_mode.to_owned()),
+            mode: text("mode").map_or(default_mode, |m| RunMode::from_stored(&m)),
             commit,
             branch: text("branch"),
             fingerprint: Fingerprint::of_record(record, &Fingerprint::unknown()),
@@ -207,7 +208,7 @@ impl RunMeta {
             meta.run_id = run_id;
         }
         if let Some(mode) = text("mode") {
-            meta.mode = mode;
+            meta.mode = RunMode::from_stored(&mode);
         }
         if let Some(commit) = text("git_commit") {
             meta.commit = Commit::parse(&commit);
@@ -304,22 +305,29 @@ mod tests {
     fn a_record_without_run_fields_gets_a_stable_run_id_from_commit_and_time() {
         let record =
             json!({"git_commit": "0123456789abcdef0123-dirty", "time": "2026-11-22T13:45:00Z"});
-        let a = RunMeta::of_record(&record, "import", "unknown");
-        let b = RunMeta::of_record(&record, "import", "unknown");
+        let a = RunMeta::of_record(&record, "import", RunMode::Unknown);
+        let b = RunMeta::of_record(&record, "import", RunMode::Unknown);
         assert_eq!(a.run_id, "import-0123456789ab-dirty-20261122T134500Z");
         assert_eq!(a, b);
         assert!(a.commit.dirty);
         assert_eq!(a.commit.hash, "0123456789abcdef0123");
-        assert_eq!(a.mode, "unknown");
+        assert_eq!(a.mode, RunMode::Unknown);
         let tagged = json!({"run_id": "r1", "mode": "quick", "git_commit": "abc"});
-        let meta = RunMeta::of_record(&tagged, "import", "unknown");
+        let meta = RunMeta::of_record(&tagged, "import", RunMode::Unknown);
         assert_eq!((meta.run_id.as_str(), meta.mode.as_str()), ("r1", "quick"));
         assert_eq!(meta.commit.to_string(), "abc");
+        let old = json!({"run_id": "r2", "mode": "nightly", "git_commit": "abc"});
+        let meta = RunMeta::of_record(&old, "import", RunMode::Full);
+        assert_eq!(
+            meta.mode,
+            RunMode::Unknown,
+            "a mode this build does not know"
+        );
     }
 
     #[test]
     fn a_record_that_names_its_run_and_mode_overrides_the_writer_s_guess() {
-        let writer = RunMeta::of_record(&json!({"git_commit": "abc"}), "bench", "full");
+        let writer = RunMeta::of_record(&json!({"git_commit": "abc"}), "bench", RunMode::Full);
         let stated = writer
             .as_stated_by(&json!({"run_id": "r9", "mode": "quick", "git_commit": "def-dirty"}));
         assert_eq!(
@@ -333,7 +341,7 @@ mod tests {
 
     #[test]
     fn a_run_row_keeps_its_stored_field_names() {
-        let meta = RunMeta::of_record(&json!({"git_commit": "abc-dirty"}), "import", "full");
+        let meta = RunMeta::of_record(&json!({"git_commit": "abc-dirty"}), "import", RunMode::Full);
         let stored = serde_json::to_value(&meta).unwrap();
         assert_eq!(
             (&stored["git_commit"], &stored["dirty"]),

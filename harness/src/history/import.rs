@@ -11,6 +11,7 @@ use super::HistoryError;
 use super::db::History;
 use super::fingerprint::RunMeta;
 use crate::benchmark_id::BenchmarkId;
+use crate::evidence::RunMode;
 
 /// Folders deeper than this below the given one are not searched.
 const MAX_DEPTH: usize = 4;
@@ -30,7 +31,11 @@ pub struct ImportCounts {
 
 /// Imports every result record under `dir`. Records that do not state their mode are stored
 /// with `mode` (records from before modes were recorded: say `quick` or `full` if you know).
-pub fn import_dir(history: &History, dir: &Path, mode: &str) -> Result<ImportCounts, HistoryError> {
+pub fn import_dir(
+    history: &History,
+    dir: &Path,
+    mode: RunMode,
+) -> Result<ImportCounts, HistoryError> {
     if !dir.is_dir() {
         return Err(HistoryError::ImportDir {
             path: dir.to_path_buf(),

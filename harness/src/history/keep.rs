@@ -6,8 +6,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::compare::{COMPARE_MODE, records as compare_records};
-use super::icount::{ICOUNT_MODE, record as icount_record};
+use super::compare::records as compare_records;
+use super::icount::record as icount_record;
 use super::page::{link_from_summary, write_page};
 use super::trend::{TrendSettings, analyse};
 use super::{Fingerprint, HISTORY_ENV, History, HistoryError, Metric, Recorder, RunMeta};
@@ -223,7 +223,13 @@ pub fn keep_compare_result(
     let kept = compare_records(&report.comparisons, report.connections)
         .map_err(KeepError::from)
         .and_then(|records| {
-            keep_records(explicit, COMPARE_MODE, fingerprint, head_commit, &records)
+            keep_records(
+                explicit,
+                RunMode::Compare,
+                fingerprint,
+                head_commit,
+                &records,
+            )
         });
     kept_records(kept, report.comparisons.len(), "comparison")
 }
@@ -235,15 +241,15 @@ pub fn keep_icount_result(explicit: Option<&Path>, counts: &[IcountRecord]) -> K
     let fingerprint = Fingerprint::detect("-", "-");
     let kept = records
         .map_err(KeepError::from)
-        .and_then(|records| keep_records(explicit, ICOUNT_MODE, fingerprint, None, &records));
+        .and_then(|records| keep_records(explicit, RunMode::Icount, fingerprint, None, &records));
     kept_records(kept, counts.len(), "count")
 }
 
-/// Appends `records` as one run written by `source` (also its mode), at `commit` if given,
-/// else the workspace's.
+/// Appends `records` as one run in `mode`, written by the command of the same name, at
+/// `commit` if given, else the workspace's.
 fn keep_records(
     explicit: Option<&Path>,
-    source: &str,
+    mode: RunMode,
     fingerprint: Fingerprint,
     commit: Option<&str>,
     records: &[serde_json::Value],
@@ -253,7 +259,7 @@ fn keep_records(
     }
     let catalog = Catalog::discover()?;
     let path = super::history_path(&catalog.work_dir(), explicit);
-    let mut meta = RunMeta::detect(catalog.root(), source, source, fingerprint);
+    let mut meta = RunMeta::detect(catalog.root(), mode.as_str(), mode, fingerprint);
     if let Some(commit) = commit {
         meta.commit = Commit {
             hash: commit.to_owned(),

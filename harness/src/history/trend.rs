@@ -16,7 +16,7 @@ use super::metric::Metric;
 pub use super::series::{CommitChange, Previous, RunValue, short};
 use super::series::{change_points_of, previous_of};
 use crate::benchmark_id::BenchmarkId;
-use crate::evidence::Commit;
+use crate::evidence::{Commit, RunMode};
 
 /// How much history is analysed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,7 +58,7 @@ pub struct Trend {
     /// Benchmark ID.
     pub bench_id: BenchmarkId,
     /// Mode of every run in the series.
-    pub mode: String,
+    pub mode: RunMode,
     /// Machine of every run in the series.
     pub fingerprint: Fingerprint,
     /// Short name of the machine.
@@ -86,7 +86,7 @@ pub struct Apart {
     /// Benchmark ID.
     pub bench_id: BenchmarkId,
     /// Their mode.
-    pub mode: String,
+    pub mode: RunMode,
     /// Short name of their machine.
     pub fingerprint_short: String,
     /// How many runs.
@@ -132,8 +132,8 @@ pub fn analyse(
         let Some(latest) = points.last() else {
             continue;
         };
-        let (reference, mode) = (latest.fingerprint.clone(), latest.mode.clone());
-        let mut others: BTreeMap<(String, Fingerprint), usize> = BTreeMap::new();
+        let (reference, mode) = (latest.fingerprint.clone(), latest.mode);
+        let mut others: BTreeMap<(RunMode, Fingerprint), usize> = BTreeMap::new();
         let mut runs = Vec::new();
         let mut left_out = 0;
         for point in points {
@@ -252,7 +252,7 @@ mod tests {
             git_commit: commit.into(),
             dirty: false,
             branch: None,
-            mode: mode.into(),
+            mode: mode.parse().unwrap(),
             source: "bench".into(),
             fingerprint: machine(kernel),
             value: Some(value),
