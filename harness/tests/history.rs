@@ -6,36 +6,28 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use stampede_harness::benchmark_id::BenchmarkId;
-use stampede_harness::evidence::{Commit, Machine, RunMode};
+use stampede_harness::evidence::{Commit, Machine, Run, RunMode};
 use stampede_harness::history::icount::record as icount_record;
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::page::write_page;
 use stampede_harness::history::trend::{TrendSettings, analyse, change_points_besides, id_filter};
-use stampede_harness::history::{Fingerprint, History, HistoryError, Metric, RunMeta};
+use stampede_harness::history::{History, HistoryError, KeptRun, Metric, Source};
 use stampede_harness::icount::record::fixture;
 
-fn machine() -> Fingerprint {
-    Fingerprint {
+fn run(n: usize, commit: &str) -> KeptRun {
+    let run = Run {
+        id: format!("run-{n:03}"),
+        started_at: format!("2026-11-22T10:{n:02}:00Z"),
+        mode: RunMode::Quick,
+        commit: Commit::parse(commit),
+        branch: Some("main".into()),
         machine: Machine {
             cpu_model: "Test CPU".into(),
             cores: 2,
             kernel: "6.1.0".into(),
         },
-        server_cpus: "0".into(),
-        client_cpus: "1".into(),
-    }
-}
-
-fn run(n: usize, commit: &str) -> RunMeta {
-    RunMeta {
-        run_id: format!("run-{n:03}"),
-        started_at: format!("2026-11-22T10:{n:02}:00Z"),
-        source: "bench".into(),
-        mode: RunMode::Quick,
-        commit: Commit::parse(commit),
-        branch: Some("main".into()),
-        fingerprint: machine(),
-    }
+    };
+    KeptRun::new(run, Source::Bench, "0", "1")
 }
 
 /// A record shaped like `results::ResultRecord`, plus fields newer records may carry.
@@ -125,7 +117,7 @@ fn a_step_only_the_instruction_counts_see_is_listed_beside_the_requests_per_sec_
         let wobble = 1.0 + 0.0002 * (n % 3) as f64;
         let count = fixture("actix", "plaintext", &[per_request * wobble; 3]);
         let mut meta = run(100 + n, commit);
-        meta.mode = RunMode::Icount;
+        meta.run.mode = RunMode::Icount;
         history
             .append(&meta, &[icount_record(&count).unwrap()])
             .unwrap();
@@ -198,7 +190,7 @@ fn a_record_naming_its_own_run_and_mode_is_stored_under_them() {
     let dir = tempfile::tempdir().unwrap();
     let history = History::open(&dir.path().join("h.sqlite")).unwrap();
     let mut writer = run(1, "cccc");
-    writer.mode = RunMode::Full;
+    writer.run.mode = RunMode::Full;
     let mut stated = record("json/gin/c64", 1, 50_000.0);
     stated["run_id"] = json!("20261122T100000Z-42-007");
     stated["mode"] = json!("quick");
@@ -276,7 +268,7 @@ fn the_trend_page_has_a_section_per_figure_and_a_chart_per_benchmark_naming_the_
             ("bbbb", 29222.0)
         };
         let mut meta = run(100 + n, commit);
-        meta.mode = RunMode::Icount;
+        meta.run.mode = RunMode::Icount;
         let count = fixture("actix", "plaintext", &[per_request; 3]);
         history
             .append(&meta, &[icount_record(&count).unwrap()])

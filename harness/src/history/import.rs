@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::HistoryError;
 use super::db::History;
-use super::fingerprint::RunMeta;
+use super::run::{KeptRun, Source};
 use crate::benchmark_id::BenchmarkId;
 use crate::evidence::RunMode;
 
@@ -45,7 +45,7 @@ pub fn import_dir(
     collect_json(dir, 0, &mut files);
     files.sort();
     let mut summary = ImportCounts::default();
-    let mut runs: BTreeMap<String, (RunMeta, Vec<Value>)> = BTreeMap::new();
+    let mut runs: BTreeMap<String, (KeptRun, Vec<Value>)> = BTreeMap::new();
     for path in files {
         let record = match std::fs::read(&path)
             .map_err(|e| e.to_string())
@@ -75,14 +75,14 @@ pub fn import_dir(
             continue;
         }
         summary.files += 1;
-        let meta = RunMeta::of_record(&record, "import", mode);
-        runs.entry(meta.run_id.clone())
-            .or_insert_with(|| (meta, Vec::new()))
+        let kept = KeptRun::of_record(&record, Source::Import, mode);
+        runs.entry(kept.run.id.clone())
+            .or_insert_with(|| (kept, Vec::new()))
             .1
             .push(record);
     }
-    for (meta, records) in runs.values() {
-        let added = history.append_new(meta, records)?;
+    for (kept, records) in runs.values() {
+        let added = history.append_new(kept, records)?;
         summary.added += added;
         summary.already_present += records.len() - added;
     }
