@@ -199,7 +199,7 @@ fn a_record_naming_its_own_run_and_mode_is_stored_under_them() {
     let point = &history.points(Metric::RequestsPerSec).unwrap()[0];
     assert_eq!(point.run_id, "20261122T100000Z-42-007");
     assert_eq!(point.mode, RunMode::Quick);
-    assert_eq!((point.git_commit.as_str(), point.dirty), ("dddd", true));
+    assert_eq!(point.commit, Commit::parse("dddd-dirty"));
     assert_eq!(point.branch.as_deref(), Some("main"));
 }
 
@@ -250,7 +250,7 @@ fn importing_a_results_folder_twice_adds_its_records_once() {
     assert!(
         points
             .iter()
-            .all(|p| p.mode == RunMode::Quick && p.git_commit == "0123456789abcdef")
+            .all(|p| p.mode == RunMode::Quick && p.commit == Commit::parse("0123456789abcdef"))
     );
     assert!(import_dir(&history, &dir.path().join("missing"), RunMode::Quick).is_err());
 }

@@ -17,7 +17,7 @@ use super::metric::{Metric, flags_of};
 use super::migrate::{MigrateError, latest_version, migrate};
 use super::run::KeptRun;
 use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
-use crate::evidence::RunMode;
+use crate::evidence::{Commit, RunMode};
 
 /// Environment variable naming a history file to share across checkouts.
 pub const HISTORY_ENV: &str = "STAMPEDE_HISTORY";
@@ -51,10 +51,9 @@ pub struct Point {
     pub run_id: String,
     /// When the record was written (RFC 3339).
     pub time: String,
-    /// Commit without `-dirty`.
-    pub git_commit: String,
-    /// Uncommitted changes were present.
-    pub dirty: bool,
+    /// The commit and whether uncommitted changes were present (columns `git_commit`,
+    /// `dirty`).
+    pub commit: Commit,
     /// Branch, when known.
     pub branch: Option<String>,
     /// The run's mode; a name this build does not know reads as `unknown`.
@@ -264,8 +263,10 @@ impl History {
                         })?,
                         run_id: r.get(1)?,
                         time: r.get(2)?,
-                        git_commit: r.get(3)?,
-                        dirty: r.get(4)?,
+                        commit: Commit {
+                            hash: r.get(3)?,
+                            dirty: r.get(4)?,
+                        },
                         branch: r.get(5)?,
                         mode: RunMode::from_stored(&r.get::<_, String>(6)?),
                         source: r.get(7)?,
