@@ -116,10 +116,10 @@ fn a_step_only_the_instruction_counts_see_is_listed_beside_the_requests_per_sec_
         history.append(&run(n, commit), &[bench]).unwrap();
         let wobble = 1.0 + 0.0002 * (n % 3) as f64;
         let count = fixture("actix", "plaintext", &[per_request * wobble; 3]);
-        let mut meta = run(100 + n, commit);
-        meta.run.mode = RunMode::Icount;
+        let mut counts = run(100 + n, commit);
+        counts.run.mode = RunMode::Icount;
         history
-            .append(&meta, &[icount_record(&count).unwrap()])
+            .append(&counts, &[icount_record(&count).unwrap()])
             .unwrap();
     }
     let settings = TrendSettings::default();
@@ -267,11 +267,11 @@ fn the_trend_page_has_a_section_per_figure_and_a_chart_per_benchmark_naming_the_
         } else {
             ("bbbb", 29222.0)
         };
-        let mut meta = run(100 + n, commit);
-        meta.run.mode = RunMode::Icount;
+        let mut counts = run(100 + n, commit);
+        counts.run.mode = RunMode::Icount;
         let count = fixture("actix", "plaintext", &[per_request; 3]);
         history
-            .append(&meta, &[icount_record(&count).unwrap()])
+            .append(&counts, &[icount_record(&count).unwrap()])
             .unwrap();
     }
     let reports: Vec<_> = [Metric::RequestsPerSec, Metric::Instructions]

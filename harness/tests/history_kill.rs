@@ -20,7 +20,7 @@ const CHILD_ENV: &str = "STAMPEDE_HISTORY_KILL_TEST_FILE";
 /// The parent kills the writer once it has reported this many commits.
 const KILL_AFTER: u64 = 150;
 
-fn meta() -> KeptRun {
+fn kept_run() -> KeptRun {
     let run = Run {
         id: "killed-run".into(),
         started_at: "2026-11-22T10:00:00Z".into(),
@@ -43,7 +43,7 @@ fn child_appends_records_until_killed() {
         return;
     };
     let history = History::open(Path::new(&path)).unwrap();
-    let meta = meta();
+    let kept = kept_run();
     let started = Instant::now();
     // Bounded even if nobody kills it.
     for i in 0..100_000u64 {
@@ -53,7 +53,7 @@ fn child_appends_records_until_killed() {
             "time": format!("2026-11-22T10:00:00.{i:06}Z"),
             "padding": "x".repeat(2000),
         });
-        history.append(&meta, &[record]).unwrap();
+        history.append(&kept, &[record]).unwrap();
         let mut out = std::io::stdout().lock();
         writeln!(out, "committed {i}").unwrap();
         out.flush().unwrap();
