@@ -15,7 +15,7 @@ use stampede_harness::benchmark_id::BenchmarkId as Id;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
 use stampede_harness::evidence::{Run, RunMode};
-use stampede_harness::history::{Recorder, RunMeta};
+use stampede_harness::history::{KeptRun, Recorder, Source};
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{
     PreparedTarget, SessionError, VerifiedServer, Verify, load_spec, prepare,
@@ -85,8 +85,8 @@ impl Bench {
         let history = (!matches!(filter, IdFilter::ListOnly))
             .then(|| {
                 let (server, client) = (split.server.to_string(), split.client.to_string());
-                let meta = RunMeta::of_run(&run, "bench", &server, &client);
-                Recorder::open(&catalog.work_dir(), None, meta)
+                let kept = KeptRun::new(run.clone(), Source::Bench, &server, &client);
+                Recorder::open(&catalog.work_dir(), None, kept)
                     .map_err(|e| eprintln!("warning: this run is not kept in the history: {e}"))
                     .ok()
             })

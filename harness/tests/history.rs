@@ -6,36 +6,28 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use stampede_harness::benchmark_id::BenchmarkId;
-use stampede_harness::evidence::{Commit, Machine};
-use stampede_harness::history::icount::{ICOUNT_MODE, record as icount_record};
+use stampede_harness::evidence::{Commit, Machine, Run, RunMode};
+use stampede_harness::history::icount::record as icount_record;
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::page::write_page;
 use stampede_harness::history::trend::{TrendSettings, analyse, change_points_besides, id_filter};
-use stampede_harness::history::{Fingerprint, History, HistoryError, Metric, RunMeta};
+use stampede_harness::history::{History, HistoryError, KeptRun, Metric, Source};
 use stampede_harness::icount::record::fixture;
 
-fn machine() -> Fingerprint {
-    Fingerprint {
+fn run(n: usize, commit: &str) -> KeptRun {
+    let run = Run {
+        id: format!("run-{n:03}"),
+        started_at: format!("2026-11-22T10:{n:02}:00Z"),
+        mode: RunMode::Quick,
+        commit: Commit::parse(commit),
+        branch: Some("main".into()),
         machine: Machine {
             cpu_model: "Test CPU".into(),
             cores: 2,
             kernel: "6.1.0".into(),
         },
-        server_cpus: "0".into(),
-        client_cpus: "1".into(),
-    }
-}
-
-fn run(n: usize, commit: &str) -> RunMeta {
-    RunMeta {
-        run_id: format!("run-{n:03}"),
-        started_at: format!("2026-11-22T10:{n:02}:00Z"),
-        source: "bench".into(),
-        mode: "quick".into(),
-        commit: Commit::parse(commit),
-        branch: Some("main".into()),
-        fingerprint: machine(),
-    }
+    };
+    KeptRun::new(run, Source::Bench, "0", "1")
 }
 
 /// A record shaped like `results::ResultRecord`, plus fields newer records may carry.
@@ -124,10 +116,10 @@ fn a_step_only_the_instruction_counts_see_is_listed_beside_the_requests_per_sec_
         history.append(&run(n, commit), &[bench]).unwrap();
         let wobble = 1.0 + 0.0002 * (n % 3) as f64;
         let count = fixture("actix", "plaintext", &[per_request * wobble; 3]);
-        let mut meta = run(100 + n, commit);
-        meta.mode = ICOUNT_MODE.into();
+        let mut counts = run(100 + n, commit);
+        counts.run.mode = RunMode::Icount;
         history
-            .append(&meta, &[icount_record(&count).unwrap()])
+            .append(&counts, &[icount_record(&count).unwrap()])
             .unwrap();
     }
     let settings = TrendSettings::default();
@@ -176,11 +168,29 @@ fn a_record_is_kept_whole_so_fields_added_later_are_not_lost() {
 }
 
 #[test]
+fn a_stored_mode_this_build_does_not_know_reads_back_as_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let history = History::open(&path).unwrap();
+    history
+        .append(&run(1, "cccc"), &[record("json/gin/c64", 1, 50_000.0)])
+        .unwrap();
+    // `history import --mode` once stored any word.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE runs SET mode = 'nightly'", [])
+        .unwrap();
+    let points = history.points(Metric::RequestsPerSec).unwrap();
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].mode, RunMode::Unknown);
+}
+
+#[test]
 fn a_record_naming_its_own_run_and_mode_is_stored_under_them() {
     let dir = tempfile::tempdir().unwrap();
     let history = History::open(&dir.path().join("h.sqlite")).unwrap();
     let mut writer = run(1, "cccc");
-    writer.mode = "full".into();
+    writer.run.mode = RunMode::Full;
     let mut stated = record("json/gin/c64", 1, 50_000.0);
     stated["run_id"] = json!("20261122T100000Z-42-007");
     stated["mode"] = json!("quick");
@@ -188,8 +198,8 @@ fn a_record_naming_its_own_run_and_mode_is_stored_under_them() {
     history.append(&writer, &[stated]).unwrap();
     let point = &history.points(Metric::RequestsPerSec).unwrap()[0];
     assert_eq!(point.run_id, "20261122T100000Z-42-007");
-    assert_eq!(point.mode, "quick");
-    assert_eq!((point.git_commit.as_str(), point.dirty), ("dddd", true));
+    assert_eq!(point.mode, RunMode::Quick);
+    assert_eq!(point.commit, Commit::parse("dddd-dirty"));
     assert_eq!(point.branch.as_deref(), Some("main"));
 }
 
@@ -225,7 +235,7 @@ fn importing_a_results_folder_twice_adds_its_records_once() {
     let results = dir.path().join("results");
     write_results(&results);
     let history = History::open(&dir.path().join("h.sqlite")).unwrap();
-    let first = import_dir(&history, &results, "quick").unwrap();
+    let first = import_dir(&history, &results, RunMode::Quick).unwrap();
     assert_eq!((first.files, first.added, first.already_present), (2, 2, 0));
     assert_eq!(first.skipped.len(), 3, "{:?}", first.skipped);
     let refused = first.skipped.iter().find(|s| s.contains("two-parts.json"));
@@ -233,16 +243,16 @@ fn importing_a_results_folder_twice_adds_its_records_once() {
         refused.is_some_and(|s| s.contains("\"json/actix\"")),
         "{refused:?}"
     );
-    let second = import_dir(&history, &results, "quick").unwrap();
+    let second = import_dir(&history, &results, RunMode::Quick).unwrap();
     assert_eq!((second.added, second.already_present), (0, 2));
     let points = history.points(Metric::RequestsPerSec).unwrap();
     assert_eq!(points.len(), 2);
     assert!(
         points
             .iter()
-            .all(|p| p.mode == "quick" && p.git_commit == "0123456789abcdef")
+            .all(|p| p.mode == RunMode::Quick && p.commit == Commit::parse("0123456789abcdef"))
     );
-    assert!(import_dir(&history, &dir.path().join("missing"), "quick").is_err());
+    assert!(import_dir(&history, &dir.path().join("missing"), RunMode::Quick).is_err());
 }
 
 #[test]
@@ -257,11 +267,11 @@ fn the_trend_page_has_a_section_per_figure_and_a_chart_per_benchmark_naming_the_
         } else {
             ("bbbb", 29222.0)
         };
-        let mut meta = run(100 + n, commit);
-        meta.mode = ICOUNT_MODE.into();
+        let mut counts = run(100 + n, commit);
+        counts.run.mode = RunMode::Icount;
         let count = fixture("actix", "plaintext", &[per_request; 3]);
         history
-            .append(&meta, &[icount_record(&count).unwrap()])
+            .append(&counts, &[icount_record(&count).unwrap()])
             .unwrap();
     }
     let reports: Vec<_> = [Metric::RequestsPerSec, Metric::Instructions]

@@ -12,32 +12,28 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::json;
-use stampede_harness::evidence::{Commit, Machine};
+use stampede_harness::evidence::{Commit, Machine, Run, RunMode};
 use stampede_harness::history::trend::{TrendSettings, analyse};
-use stampede_harness::history::{Fingerprint, History, Metric, RunMeta};
+use stampede_harness::history::{History, KeptRun, Metric, Source};
 
 const CHILD_ENV: &str = "STAMPEDE_HISTORY_KILL_TEST_FILE";
 /// The parent kills the writer once it has reported this many commits.
 const KILL_AFTER: u64 = 150;
 
-fn meta() -> RunMeta {
-    RunMeta {
-        run_id: "killed-run".into(),
+fn kept_run() -> KeptRun {
+    let run = Run {
+        id: "killed-run".into(),
         started_at: "2026-11-22T10:00:00Z".into(),
-        source: "bench".into(),
-        mode: "quick".into(),
+        mode: RunMode::Quick,
         commit: Commit::parse("abc"),
         branch: None,
-        fingerprint: Fingerprint {
-            machine: Machine {
-                cpu_model: "Test CPU".into(),
-                cores: 2,
-                kernel: "6.1.0".into(),
-            },
-            server_cpus: "0".into(),
-            client_cpus: "1".into(),
+        machine: Machine {
+            cpu_model: "Test CPU".into(),
+            cores: 2,
+            kernel: "6.1.0".into(),
         },
-    }
+    };
+    KeptRun::new(run, Source::Bench, "0", "1")
 }
 
 #[test]
@@ -47,7 +43,7 @@ fn child_appends_records_until_killed() {
         return;
     };
     let history = History::open(Path::new(&path)).unwrap();
-    let meta = meta();
+    let kept = kept_run();
     let started = Instant::now();
     // Bounded even if nobody kills it.
     for i in 0..100_000u64 {
@@ -57,7 +53,7 @@ fn child_appends_records_until_killed() {
             "time": format!("2026-11-22T10:00:00.{i:06}Z"),
             "padding": "x".repeat(2000),
         });
-        history.append(&meta, &[record]).unwrap();
+        history.append(&kept, &[record]).unwrap();
         let mut out = std::io::stdout().lock();
         writeln!(out, "committed {i}").unwrap();
         out.flush().unwrap();

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use stampede_harness::evidence::RunMode;
 use stampede_harness::history::import::import_dir;
 use stampede_harness::history::keep::resolve;
 use stampede_harness::history::text::HistoryView;
@@ -40,7 +41,7 @@ enum HistoryCommand {
         dir: PathBuf,
         /// Mode to store for records that do not state one (quick or full, if you know).
         #[arg(long, default_value = "unknown")]
-        mode: String,
+        mode: RunMode,
     },
 }
 
@@ -48,7 +49,7 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let path = resolve(args.history.as_deref())?;
     if let Some(HistoryCommand::Import { dir, mode }) = &args.command {
         let history = History::open(&path)?;
-        let summary = import_dir(&history, dir, mode)?;
+        let summary = import_dir(&history, dir, *mode)?;
         for skipped in &summary.skipped {
             eprintln!("skipped {skipped}");
         }
@@ -91,8 +92,9 @@ mod tests {
             Cli::try_parse_from(["history", "import", "some/dir", "--mode", "quick"]).unwrap();
         assert!(matches!(
             cli.args.command,
-            Some(HistoryCommand::Import { ref dir, ref mode }) if dir == std::path::Path::new("some/dir") && mode == "quick"
+            Some(HistoryCommand::Import { ref dir, ref mode }) if dir == std::path::Path::new("some/dir") && *mode == RunMode::Quick
         ));
+        assert!(Cli::try_parse_from(["history", "import", "d", "--mode", "nightly"]).is_err());
         let cli =
             Cli::try_parse_from(["history", "plaintext", "--metric", "cpu_us", "--json"]).unwrap();
         assert_eq!(cli.args.filter.as_deref(), Some("plaintext"));

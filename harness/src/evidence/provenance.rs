@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::Path;
 use std::process::Command;
+use std::str::FromStr;
 use std::time::SystemTime;
 
 use schemars::JsonSchema;
@@ -66,16 +67,83 @@ pub enum RunMode {
     Quick,
     /// A `stampede` command (`load`, `compare`).
     Cli,
+    /// `stampede compare`'s head side as the history keeps it: its series never mix with
+    /// bench runs. Never a record's mode, so not in the record schema.
+    #[schemars(skip)]
+    Compare,
+    /// `stampede icount`'s counts as the history keeps them: instruction counts form series
+    /// of their own. Never a record's mode, so not in the record schema.
+    #[schemars(skip)]
+    Icount,
+    /// Not recorded: history imports of records from before modes were kept, or a stored
+    /// mode this build does not know. Never a record's mode, so not in the record schema.
+    #[schemars(skip)]
+    Unknown,
 }
 
 impl RunMode {
-    /// The mode's name in reports.
+    /// Every mode, in declaration order.
+    pub const ALL: [Self; 6] = [
+        Self::Full,
+        Self::Quick,
+        Self::Cli,
+        Self::Compare,
+        Self::Icount,
+        Self::Unknown,
+    ];
+
+    /// The mode's name in reports, records and the history.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Full => "full",
             Self::Quick => "quick",
             Self::Cli => "cli",
+            Self::Compare => "compare",
+            Self::Icount => "icount",
+            Self::Unknown => "unknown",
         }
+    }
+
+    /// A mode as stored by any earlier stampede: a name this build does not know (an old
+    /// `history import --mode` accepted any word) reads as [`RunMode::Unknown`].
+    pub fn from_stored(stored: &str) -> Self {
+        stored.parse().unwrap_or(Self::Unknown)
+    }
+}
+
+/// By name, as the history ordered modes when they were strings: lists grouped by mode keep
+/// their order.
+impl Ord for RunMode {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for RunMode {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for RunMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A mode name that is none of [`RunMode::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown mode {0:?}; use one of full, quick, cli, compare, icount or unknown")]
+pub struct UnknownRunMode(pub String);
+
+impl FromStr for RunMode {
+    type Err = UnknownRunMode;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|mode| mode.as_str() == name)
+            .ok_or_else(|| UnknownRunMode(name.to_owned()))
     }
 }
 
@@ -269,5 +337,16 @@ mod tests {
         let clean: Commit = serde_json::from_str("\"abc\"").unwrap();
         assert_eq!(clean, Commit::parse("abc"));
         assert!(!clean.dirty);
+    }
+
+    #[test]
+    fn a_mode_reads_back_from_its_stored_name_and_an_unknown_name_reads_as_unknown() {
+        for mode in RunMode::ALL {
+            assert_eq!(mode.as_str().parse::<RunMode>(), Ok(mode));
+            assert_eq!(serde_json::to_value(mode).unwrap(), mode.as_str());
+            assert_eq!(RunMode::from_stored(&mode.to_string()), mode);
+        }
+        assert_eq!(RunMode::from_stored("nightly"), RunMode::Unknown);
+        assert!("nightly".parse::<RunMode>().is_err());
     }
 }

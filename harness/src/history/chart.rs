@@ -167,7 +167,7 @@ mod tests {
             .collect();
         Trend {
             bench_id: "plaintext/actix/c64".parse().unwrap(),
-            mode: "quick".into(),
+            mode: crate::evidence::RunMode::Quick,
             fingerprint: Fingerprint {
                 machine: crate::evidence::Machine {
                     cpu_model: "cpu".into(),

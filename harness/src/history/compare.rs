@@ -7,9 +7,6 @@ use serde_json::{Value, json};
 use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
 use crate::compare::Comparison;
 
-/// The mode compare runs are stored with.
-pub const COMPARE_MODE: &str = "compare";
-
 /// The head side of one comparison, as the history keeps it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeadFigures<'a> {

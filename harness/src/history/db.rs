@@ -12,10 +12,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::HistoryError;
-use super::fingerprint::{Fingerprint, RunMeta};
+use super::fingerprint::Fingerprint;
 use super::metric::{Metric, flags_of};
 use super::migrate::{MigrateError, latest_version, migrate};
+use super::run::KeptRun;
 use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
+use crate::evidence::{Commit, RunMode};
 
 /// Environment variable naming a history file to share across checkouts.
 pub const HISTORY_ENV: &str = "STAMPEDE_HISTORY";
@@ -49,14 +51,13 @@ pub struct Point {
     pub run_id: String,
     /// When the record was written (RFC 3339).
     pub time: String,
-    /// Commit without `-dirty`.
-    pub git_commit: String,
-    /// Uncommitted changes were present.
-    pub dirty: bool,
+    /// The commit and whether uncommitted changes were present (columns `git_commit`,
+    /// `dirty`).
+    pub commit: Commit,
     /// Branch, when known.
     pub branch: Option<String>,
-    /// The run's mode.
-    pub mode: String,
+    /// The run's mode; a name this build does not know reads as `unknown`.
+    pub mode: RunMode,
     /// What wrote it (`bench`, `load`, ...).
     pub source: String,
     /// Machine and CPU split.
@@ -137,25 +138,25 @@ impl History {
     }
 
     /// Adds `records` (any JSON objects with an `id`, e.g. serialised `ResultRecord`s) to the
-    /// run `meta`, in one transaction. A record already stored for the same run and ID is
+    /// run `kept`, in one transaction. A record already stored for the same run and ID is
     /// replaced. Returns how many were written.
-    pub fn append(&self, meta: &RunMeta, records: &[Value]) -> Result<usize, HistoryError> {
-        self.write(meta, records, Conflict::Replace)
+    pub fn append(&self, kept: &KeptRun, records: &[Value]) -> Result<usize, HistoryError> {
+        self.write(kept, records, Conflict::Replace)
     }
 
     /// Like [`History::append`] but keeps rows already stored: for imports, which may be
     /// repeated.
     pub(crate) fn append_new(
         &self,
-        meta: &RunMeta,
+        kept: &KeptRun,
         records: &[Value],
     ) -> Result<usize, HistoryError> {
-        self.write(meta, records, Conflict::Keep)
+        self.write(kept, records, Conflict::Keep)
     }
 
     fn write(
         &self,
-        meta: &RunMeta,
+        kept: &KeptRun,
         records: &[Value],
         conflict: Conflict,
     ) -> Result<usize, HistoryError> {
@@ -196,25 +197,26 @@ impl History {
                 let bench_id: BenchmarkId = bench_id
                     .parse()
                     .map_err(|e: BenchmarkIdError| HistoryError::Json(e.to_string()))?;
-                let run = meta.as_stated_by(record);
+                let stated = kept.as_stated_by(record);
+                let run = &stated.run;
                 insert_run
                     .execute(params![
-                        run.run_id,
+                        run.id,
                         run.started_at,
-                        run.source,
-                        run.mode,
+                        stated.source.as_str(),
+                        run.mode.as_str(),
                         run.commit.hash,
                         run.commit.dirty,
                         run.branch,
-                        to_json(&run)?
+                        to_json(&stated)?
                     ])
                     .map_err(sql)?;
-                let fingerprint = Fingerprint::of_record(record, &meta.fingerprint);
+                let fingerprint = Fingerprint::of_record(record, &kept.fingerprint());
                 written += insert
                     .execute(params![
-                        run.run_id,
+                        run.id,
                         bench_id.as_str(),
-                        text("time").unwrap_or_else(|| meta.started_at.clone()),
+                        text("time").unwrap_or_else(|| kept.run.started_at.clone()),
                         fingerprint.key(),
                         to_json(&fingerprint)?,
                         Metric::RequestsPerSec.extract(record),
@@ -261,10 +263,12 @@ impl History {
                         })?,
                         run_id: r.get(1)?,
                         time: r.get(2)?,
-                        git_commit: r.get(3)?,
-                        dirty: r.get(4)?,
+                        commit: Commit {
+                            hash: r.get(3)?,
+                            dirty: r.get(4)?,
+                        },
                         branch: r.get(5)?,
-                        mode: r.get(6)?,
+                        mode: RunMode::from_stored(&r.get::<_, String>(6)?),
                         source: r.get(7)?,
                         fingerprint: Fingerprint::unknown(),
                         value: r.get(9)?,

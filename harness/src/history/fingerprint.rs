@@ -1,15 +1,10 @@
 //! What makes two runs comparable: the machine they ran on ([`Machine`] with the server/client
-//! CPU split) and the mode. And a run as the history keeps it: [`RunMeta`], the run's identity
-//! ([`crate::evidence::Run`]'s id, start, commit and branch) with what wrote it, filled from a
-//! new run or from a record that carries the same fields.
-
-use std::path::Path;
-use std::time::SystemTime;
+//! CPU split) and the mode.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::evidence::{Commit, Machine, Run, compact_time, git_branch, rfc3339_utc, run_id};
+use crate::evidence::Machine;
 
 /// The machine side of comparability. Two results are compared only when every field matches.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -31,11 +26,6 @@ impl Fingerprint {
             server_cpus: "unknown".into(),
             client_cpus: "unknown".into(),
         }
-    }
-
-    /// This machine with the given CPU split.
-    pub fn detect(server_cpus: &str, client_cpus: &str) -> Self {
-        Self::of_machine(&Machine::detect(), server_cpus, client_cpus)
     }
 
     /// A described machine with the given CPU split.
@@ -123,128 +113,6 @@ impl Fingerprint {
     }
 }
 
-/// One invocation of `cargo bench`, `stampede load` or `stampede compare`: what every record it
-/// writes shares.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunMeta {
-    /// Unique per invocation.
-    pub run_id: String,
-    /// When the run started (RFC 3339, UTC).
-    pub started_at: String,
-    /// What wrote it: `bench`, `load`, `compare` or `import`.
-    pub source: String,
-    /// How it measured: `quick`, `full`, `cli`, `compare`, or `unknown` for old imports.
-    /// Only runs of the same mode are compared.
-    pub mode: String,
-    /// The commit, stored as `git_commit` (without `-dirty`) and `dirty`.
-    #[serde(flatten, with = "stored_commit")]
-    pub commit: Commit,
-    /// The branch checked out, when there is one.
-    pub branch: Option<String>,
-    /// The machine and CPU split; a record's own `machine` and `setup` fields take precedence.
-    pub fingerprint: Fingerprint,
-}
-
-impl RunMeta {
-    /// A new run of the workspace at `root`, starting now, on this machine.
-    pub fn detect(root: &Path, source: &str, mode: &str, fingerprint: Fingerprint) -> Self {
-        let now = SystemTime::now();
-        Self {
-            run_id: run_id(now),
-            started_at: rfc3339_utc(now),
-            source: source.to_owned(),
-            mode: mode.to_owned(),
-            commit: Commit::detect(root),
-            branch: git_branch(root),
-            fingerprint,
-        }
-    }
-
-    /// `run` as the history keeps it: written by `source`, its machine with the CPU split.
-    pub fn of_run(run: &Run, source: &str, server_cpus: &str, client_cpus: &str) -> Self {
-        Self {
-            run_id: run.id.clone(),
-            started_at: run.started_at.clone(),
-            source: source.to_owned(),
-            mode: run.mode.as_str().to_owned(),
-            commit: run.commit.clone(),
-            branch: run.branch.clone(),
-            fingerprint: Fingerprint::of_machine(&run.machine, server_cpus, client_cpus),
-        }
-    }
-
-    /// The run a record describes itself, for records read back from files: its `run_id`,
-    /// `mode`, `git_commit`, `time`, `machine` and `setup` fields when present. A record without
-    /// a `run_id` gets one derived from its commit and time, so importing twice adds nothing.
-    pub fn of_record(record: &Value, source: &str, default_mode: &str) -> Self {
-        let text = |key: &str| record.get(key).and_then(Value::as_str).map(str::to_owned);
-        let time = text("time").unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
-        let commit = Commit::parse(&text("git_commit").unwrap_or_else(|| "unknown".into()));
-        let run_id = text("run_id").unwrap_or_else(|| {
-            let short = Commit {
-                hash: commit.hash.chars().take(12).collect(),
-                dirty: commit.dirty,
-            };
-            format!("import-{short}-{}", compact_time(&time))
-        });
-        Self {
-            run_id,
-            started_at: time,
-            source: source.to_owned(),
-            mode: text("mode").unwrap_or_else(|| default_mode.to_owned()),
-            commit,
-            branch: text("branch"),
-            fingerprint: Fingerprint::of_record(record, &Fingerprint::unknown()),
-        }
-    }
-
-    /// This run as `record` states it: its own `run_id`, `mode` and `git_commit` take
-    /// precedence (a record written by the runner knows its run best); the rest stays.
-    pub fn as_stated_by(&self, record: &Value) -> Self {
-        let text = |key: &str| record.get(key).and_then(Value::as_str).map(str::to_owned);
-        let mut meta = self.clone();
-        if let Some(run_id) = text("run_id") {
-            meta.run_id = run_id;
-        }
-        if let Some(mode) = text("mode") {
-            meta.mode = mode;
-        }
-        if let Some(commit) = text("git_commit") {
-            meta.commit = Commit::parse(&commit);
-        }
-        meta
-    }
-}
-
-/// A commit in the history's run rows: `git_commit` without the suffix, and `dirty`.
-mod stored_commit {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use crate::evidence::Commit;
-
-    #[derive(Serialize, Deserialize)]
-    struct Stored<S> {
-        git_commit: S,
-        dirty: bool,
-    }
-
-    pub(super) fn serialize<Z: Serializer>(commit: &Commit, to: Z) -> Result<Z::Ok, Z::Error> {
-        Stored {
-            git_commit: &commit.hash,
-            dirty: commit.dirty,
-        }
-        .serialize(to)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Commit, D::Error> {
-        let stored = Stored::<String>::deserialize(from)?;
-        Ok(Commit {
-            hash: stored.git_commit,
-            dirty: stored.dirty,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,49 +166,5 @@ mod tests {
         assert_eq!(fp.machine.kernel, "6.1.0");
         assert_eq!(fp.server_cpus, "0-3");
         assert_eq!(fp.client_cpus, "1");
-    }
-
-    #[test]
-    fn a_record_without_run_fields_gets_a_stable_run_id_from_commit_and_time() {
-        let record =
-            json!({"git_commit": "0123456789abcdef0123-dirty", "time": "2026-11-22T13:45:00Z"});
-        let a = RunMeta::of_record(&record, "import", "unknown");
-        let b = RunMeta::of_record(&record, "import", "unknown");
-        assert_eq!(a.run_id, "import-0123456789ab-dirty-20261122T134500Z");
-        assert_eq!(a, b);
-        assert!(a.commit.dirty);
-        assert_eq!(a.commit.hash, "0123456789abcdef0123");
-        assert_eq!(a.mode, "unknown");
-        let tagged = json!({"run_id": "r1", "mode": "quick", "git_commit": "abc"});
-        let meta = RunMeta::of_record(&tagged, "import", "unknown");
-        assert_eq!((meta.run_id.as_str(), meta.mode.as_str()), ("r1", "quick"));
-        assert_eq!(meta.commit.to_string(), "abc");
-    }
-
-    #[test]
-    fn a_record_that_names_its_run_and_mode_overrides_the_writer_s_guess() {
-        let writer = RunMeta::of_record(&json!({"git_commit": "abc"}), "bench", "full");
-        let stated = writer
-            .as_stated_by(&json!({"run_id": "r9", "mode": "quick", "git_commit": "def-dirty"}));
-        assert_eq!(
-            (stated.run_id.as_str(), stated.mode.as_str()),
-            ("r9", "quick")
-        );
-        assert_eq!(stated.commit, Commit::parse("def-dirty"));
-        assert_eq!(stated.source, "bench");
-        assert_eq!(writer.as_stated_by(&json!({"id": "x"})), writer);
-    }
-
-    #[test]
-    fn a_run_row_keeps_its_stored_field_names() {
-        let meta = RunMeta::of_record(&json!({"git_commit": "abc-dirty"}), "import", "full");
-        let stored = serde_json::to_value(&meta).unwrap();
-        assert_eq!(
-            (&stored["git_commit"], &stored["dirty"]),
-            (&json!("abc"), &json!(true))
-        );
-        assert_eq!(stored["fingerprint"]["cpu_model"], "unknown");
-        let back: RunMeta = serde_json::from_value(stored).unwrap();
-        assert_eq!(back, meta);
     }
 }

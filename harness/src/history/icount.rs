@@ -4,11 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::benchmark_id::{BenchmarkId, BenchmarkIdError, ICOUNT_CASE};
+use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
 use crate::icount::IcountRecord;
-
-/// The mode icount records are stored with: their IDs' case.
-pub const ICOUNT_MODE: &str = ICOUNT_CASE;
 
 /// The history record of one target and workload's count, the whole count kept beside the
 /// figure the history follows; refused when the target's name holds a '/'.
@@ -29,8 +26,15 @@ pub fn record(count: &IcountRecord) -> Result<Value, BenchmarkIdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::benchmark_id::ICOUNT_CASE;
+    use crate::evidence::RunMode;
     use crate::history::Metric;
     use crate::icount::record::fixture;
+
+    #[test]
+    fn the_icount_mode_is_named_as_its_ids_case() {
+        assert_eq!(RunMode::Icount.as_str(), ICOUNT_CASE);
+    }
 
     #[test]
     fn a_count_becomes_a_record_whose_figure_is_its_median_per_request() {

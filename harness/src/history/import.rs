@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use super::HistoryError;
 use super::db::History;
-use super::fingerprint::RunMeta;
+use super::run::{KeptRun, Source};
 use crate::benchmark_id::BenchmarkId;
+use crate::evidence::RunMode;
 
 /// Folders deeper than this below the given one are not searched.
 const MAX_DEPTH: usize = 4;
@@ -30,7 +31,11 @@ pub struct ImportCounts {
 
 /// Imports every result record under `dir`. Records that do not state their mode are stored
 /// with `mode` (records from before modes were recorded: say `quick` or `full` if you know).
-pub fn import_dir(history: &History, dir: &Path, mode: &str) -> Result<ImportCounts, HistoryError> {
+pub fn import_dir(
+    history: &History,
+    dir: &Path,
+    mode: RunMode,
+) -> Result<ImportCounts, HistoryError> {
     if !dir.is_dir() {
         return Err(HistoryError::ImportDir {
             path: dir.to_path_buf(),
@@ -40,7 +45,7 @@ pub fn import_dir(history: &History, dir: &Path, mode: &str) -> Result<ImportCou
     collect_json(dir, 0, &mut files);
     files.sort();
     let mut summary = ImportCounts::default();
-    let mut runs: BTreeMap<String, (RunMeta, Vec<Value>)> = BTreeMap::new();
+    let mut runs: BTreeMap<String, (KeptRun, Vec<Value>)> = BTreeMap::new();
     for path in files {
         let record = match std::fs::read(&path)
             .map_err(|e| e.to_string())
@@ -70,14 +75,14 @@ pub fn import_dir(history: &History, dir: &Path, mode: &str) -> Result<ImportCou
             continue;
         }
         summary.files += 1;
-        let meta = RunMeta::of_record(&record, "import", mode);
-        runs.entry(meta.run_id.clone())
-            .or_insert_with(|| (meta, Vec::new()))
+        let kept = KeptRun::of_record(&record, Source::Import, mode);
+        runs.entry(kept.run.id.clone())
+            .or_insert_with(|| (kept, Vec::new()))
             .1
             .push(record);
     }
-    for (meta, records) in runs.values() {
-        let added = history.append_new(meta, records)?;
+    for (kept, records) in runs.values() {
+        let added = history.append_new(kept, records)?;
         summary.added += added;
         summary.already_present += records.len() - added;
     }

@@ -6,11 +6,11 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::compare::{COMPARE_MODE, records as compare_records};
-use super::icount::{ICOUNT_MODE, record as icount_record};
+use super::compare::records as compare_records;
+use super::icount::record as icount_record;
 use super::page::{link_from_summary, write_page};
 use super::trend::{TrendSettings, analyse};
-use super::{Fingerprint, HISTORY_ENV, History, HistoryError, Metric, Recorder, RunMeta};
+use super::{HISTORY_ENV, History, HistoryError, KeptRun, Metric, Recorder, Source};
 use crate::benchmark_id::{BenchmarkId, BenchmarkIdError};
 use crate::catalog::{Catalog, CatalogError};
 use crate::compare::CompareOutput;
@@ -202,8 +202,8 @@ pub fn keep_load_result(run: &LoadRun<'_>) -> Kept {
         .collect();
     let record = verified.result_record(&context, &id, measurement, load, open_loop);
     let (server, client) = (split.server.to_string(), split.client.to_string());
-    let meta = RunMeta::of_run(&context, "load", &server, &client);
-    let outcome = Recorder::open(&catalog.work_dir(), *explicit, meta).and_then(|recorder| {
+    let kept = KeptRun::new(context, Source::Load, &server, &client);
+    let outcome = Recorder::open(&catalog.work_dir(), *explicit, kept).and_then(|recorder| {
         recorder
             .append(&record)
             .map(|()| recorder.path().to_path_buf())
@@ -219,11 +219,12 @@ pub fn keep_compare_result(
     head_commit: Option<&str>,
     report: &CompareOutput,
 ) -> Kept {
-    let fingerprint = Fingerprint::detect(&report.server_cpus, &report.client_cpus);
+    let split = (report.server_cpus.as_str(), report.client_cpus.as_str());
     let kept = compare_records(&report.comparisons, report.connections)
         .map_err(KeepError::from)
         .and_then(|records| {
-            keep_records(explicit, COMPARE_MODE, fingerprint, head_commit, &records)
+            let (source, mode) = (Source::Compare, RunMode::Compare);
+            keep_records(explicit, source, mode, split, head_commit, &records)
         });
     kept_records(kept, report.comparisons.len(), "comparison")
 }
@@ -232,19 +233,20 @@ pub fn keep_compare_result(
 /// without a CPU split: Valgrind runs a server's threads one at a time, on whichever CPU.
 pub fn keep_icount_result(explicit: Option<&Path>, counts: &[IcountRecord]) -> Kept {
     let records: Result<Vec<_>, _> = counts.iter().map(icount_record).collect();
-    let fingerprint = Fingerprint::detect("-", "-");
-    let kept = records
-        .map_err(KeepError::from)
-        .and_then(|records| keep_records(explicit, ICOUNT_MODE, fingerprint, None, &records));
+    let kept = records.map_err(KeepError::from).and_then(|records| {
+        let (source, mode) = (Source::Icount, RunMode::Icount);
+        keep_records(explicit, source, mode, ("-", "-"), None, &records)
+    });
     kept_records(kept, counts.len(), "count")
 }
 
-/// Appends `records` as one run written by `source` (also its mode), at `commit` if given,
-/// else the workspace's.
+/// Appends `records` as one run of this machine in `mode`, written by `source` with the CPU
+/// split `(server, client)`, at `commit` if given, else the workspace's.
 fn keep_records(
     explicit: Option<&Path>,
-    source: &str,
-    fingerprint: Fingerprint,
+    source: Source,
+    mode: RunMode,
+    (server_cpus, client_cpus): (&str, &str),
     commit: Option<&str>,
     records: &[serde_json::Value],
 ) -> Result<Option<PathBuf>, KeepError> {
@@ -253,14 +255,15 @@ fn keep_records(
     }
     let catalog = Catalog::discover()?;
     let path = super::history_path(&catalog.work_dir(), explicit);
-    let mut meta = RunMeta::detect(catalog.root(), source, source, fingerprint);
+    let mut run = Run::detect(catalog.root(), mode);
     if let Some(commit) = commit {
-        meta.commit = Commit {
+        run.commit = Commit {
             hash: commit.to_owned(),
             dirty: false,
         };
     }
-    History::open(&path)?.append(&meta, records)?;
+    let kept = KeptRun::new(run, source, server_cpus, client_cpus);
+    History::open(&path)?.append(&kept, records)?;
     Ok(Some(path))
 }
 

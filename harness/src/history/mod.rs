@@ -11,8 +11,8 @@
 //! For a caller that writes records, the whole API is:
 //!
 //! ```text
-//! let meta = RunMeta::detect(root, "bench", "quick", Fingerprint::detect("0", "1"));
-//! let recorder = Recorder::open(&work_dir, None, meta)?;
+//! let run = KeptRun::new(Run::detect(root, RunMode::Quick), Source::Bench, "0", "1");
+//! let recorder = Recorder::open(&work_dir, None, run)?;
 //! recorder.append(&record)?;            // one transaction per record
 //! ```
 
@@ -27,6 +27,7 @@ pub mod keep;
 pub mod metric;
 mod migrate;
 pub mod page;
+pub mod run;
 mod series;
 pub mod text;
 pub mod trend;
@@ -36,8 +37,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use db::{HISTORY_ENV, History, Point, history_path};
-pub use fingerprint::{Fingerprint, RunMeta};
+pub use fingerprint::Fingerprint;
 pub use metric::Metric;
+pub use run::{KeptRun, Source};
 
 /// Errors of the history, each naming the file and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -110,20 +112,20 @@ pub enum HistoryError {
 #[derive(Debug)]
 pub struct Recorder {
     history: History,
-    meta: RunMeta,
+    run: KeptRun,
 }
 
 impl Recorder {
-    /// Opens the history for the run `meta`: `explicit`, else `$STAMPEDE_HISTORY`, else
+    /// Opens the history for `run`: `explicit`, else `$STAMPEDE_HISTORY`, else
     /// `work_dir/history.sqlite`.
     pub fn open(
         work_dir: &Path,
         explicit: Option<&Path>,
-        meta: RunMeta,
+        run: KeptRun,
     ) -> Result<Self, HistoryError> {
         Ok(Self {
             history: History::open(&history_path(work_dir, explicit))?,
-            meta,
+            run,
         })
     }
 
@@ -131,12 +133,12 @@ impl Recorder {
     /// `id`) in its own transaction.
     pub fn append<T: Serialize>(&self, record: &T) -> Result<(), HistoryError> {
         let value = serde_json::to_value(record).map_err(|e| HistoryError::Json(e.to_string()))?;
-        self.history.append(&self.meta, &[value]).map(|_| ())
+        self.history.append(&self.run, &[value]).map(|_| ())
     }
 
     /// The run.
-    pub fn meta(&self) -> &RunMeta {
-        &self.meta
+    pub fn run(&self) -> &KeptRun {
+        &self.run
     }
 
     /// The file written.

@@ -16,7 +16,7 @@ use super::metric::Metric;
 pub use super::series::{CommitChange, Previous, RunValue, short};
 use super::series::{change_points_of, previous_of};
 use crate::benchmark_id::BenchmarkId;
-use crate::evidence::Commit;
+use crate::evidence::RunMode;
 
 /// How much history is analysed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,7 +58,7 @@ pub struct Trend {
     /// Benchmark ID.
     pub bench_id: BenchmarkId,
     /// Mode of every run in the series.
-    pub mode: String,
+    pub mode: RunMode,
     /// Machine of every run in the series.
     pub fingerprint: Fingerprint,
     /// Short name of the machine.
@@ -86,7 +86,7 @@ pub struct Apart {
     /// Benchmark ID.
     pub bench_id: BenchmarkId,
     /// Their mode.
-    pub mode: String,
+    pub mode: RunMode,
     /// Short name of their machine.
     pub fingerprint_short: String,
     /// How many runs.
@@ -132,8 +132,8 @@ pub fn analyse(
         let Some(latest) = points.last() else {
             continue;
         };
-        let (reference, mode) = (latest.fingerprint.clone(), latest.mode.clone());
-        let mut others: BTreeMap<(String, Fingerprint), usize> = BTreeMap::new();
+        let (reference, mode) = (latest.fingerprint.clone(), latest.mode);
+        let mut others: BTreeMap<(RunMode, Fingerprint), usize> = BTreeMap::new();
         let mut runs = Vec::new();
         let mut left_out = 0;
         for point in points {
@@ -145,11 +145,7 @@ pub fn analyse(
                 Some(value) if !point.flags.iter().any(|f| f == "invalid") => runs.push(RunValue {
                     run_id: point.run_id,
                     time: point.time,
-                    commit: Commit {
-                        hash: point.git_commit.clone(),
-                        dirty: point.dirty,
-                    }
-                    .to_string(),
+                    commit: point.commit.to_string(),
                     value,
                     flags: point.flags,
                     versions: versions_of(point.toolchain.as_deref(), point.framework.as_deref()),
@@ -231,6 +227,7 @@ fn versions_of(toolchain: Option<&str>, framework: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::Commit;
 
     fn machine(kernel: &str) -> Fingerprint {
         Fingerprint {
@@ -249,10 +246,9 @@ mod tests {
             bench_id: id.parse().unwrap(),
             run_id: format!("run{i}"),
             time: format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60),
-            git_commit: commit.into(),
-            dirty: false,
+            commit: Commit::parse(commit),
             branch: None,
-            mode: mode.into(),
+            mode: mode.parse().unwrap(),
             source: "bench".into(),
             fingerprint: machine(kernel),
             value: Some(value),
