@@ -375,6 +375,15 @@ mod tests {
     }
 
     #[test]
+    fn a_record_file_holds_these_fields_and_values() {
+        // Keys sorted (a `Value`): the snapshot pins names and values, whatever the order the
+        // record's fields are declared in.
+        let record = super::super::fixtures::record("json/actix/c64", 1000.0, 100, 8);
+        let json = serde_json::to_value(&record).unwrap();
+        insta::assert_snapshot!(serde_json::to_string_pretty(&json).unwrap());
+    }
+
+    #[test]
     fn the_flags_are_fields_of_the_record_itself_in_its_json() {
         let record = super::super::fixtures::record("json/actix/c64", 1000.0, 100, 8);
         let json = serde_json::to_value(&record).unwrap();
