@@ -229,4 +229,18 @@ mod tests {
         assert!(row.ends_with(" x3"), "{row}");
         assert!(header().starts_with("target         workload"));
     }
+
+    #[test]
+    fn the_table_is_the_heading_then_a_row_per_record_and_a_line_per_workload_not_served() {
+        let records = [
+            crate::icount::record::fixture("actix", "plaintext", &[100.0, 102.0, 101.0]),
+            crate::icount::record::fixture("actix", "json", &[250.5, 250.0]),
+        ];
+        let mut table = format!("{}\n", header());
+        table.push_str(&format!("{}\n", not_served_line("go-std", "hash")));
+        for record in &records {
+            table.push_str(&format!("{}\n", line(record)));
+        }
+        insta::assert_snapshot!(table);
+    }
 }
