@@ -114,6 +114,15 @@ pub(crate) fn print_report(report: &impl Render, json: bool) -> anyhow::Result<(
     Ok(())
 }
 
+/// Prints a piece of a command's result as text the moment it comes (a verified target, a
+/// counted target's rows), so a later failure loses nothing already shown.
+pub(crate) fn print_part(part: &impl Render) {
+    match part.render(Format::Text) {
+        Ok(text) => print!("{text}"),
+        Err(err) => eprintln!("Error: {err}"),
+    }
+}
+
 /// Prints a line a command hands back: results on stdout, notes on stderr.
 pub(crate) fn print_line(kind: LineKind, line: &str) {
     match kind {

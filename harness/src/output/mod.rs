@@ -7,7 +7,9 @@
 //! (text, Markdown, JSON; `compare::duet_run`), `InstructionsOutput` (the same;
 //! `compare::instructions_run`), `LoadOutput` (text, JSON; `load_request`), `HistoryView`
 //! (text, JSON; `history::text`), `ConformanceRun` (text; `strictness::targets`), `ImportedRun`
-//! (text, JSON; `k6::imported`) and `SummaryPage` (HTML, Markdown, JSON; `summary`).
+//! (text, JSON; `k6::imported`), `SummaryPage` (HTML, Markdown, JSON; `summary`), and the
+//! pieces printed as they come: `Verdict` (text; `verify_targets`) and `TableRows` (text;
+//! `icount::table`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
