@@ -57,12 +57,15 @@ pub(crate) struct CompareArgs {
     /// Also run base against a second base server in the same rounds: the day's noise floor.
     #[arg(long)]
     null_control: bool,
-    /// Also write the verdict as Markdown here (for a PR comment).
+    /// Print the whole run (every round, every decision) as JSON instead of the verdict table.
     #[arg(long)]
-    markdown: Option<PathBuf>,
-    /// Also write the whole run (every round, every decision) as JSON here.
-    #[arg(long)]
-    json: Option<PathBuf>,
+    json: bool,
+    /// Also write the verdict as Markdown to FILE (for a PR comment).
+    #[arg(long, value_name = "FILE")]
+    export_markdown: Option<PathBuf>,
+    /// Also write the whole run (every round, every decision) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    export_json: Option<PathBuf>,
     /// The history file the head side is kept in [default: $STAMPEDE_HISTORY, else
     /// target/stampede/history.sqlite].
     #[arg(long, value_name = "PATH")]
@@ -121,24 +124,51 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(report.exit_status))
 }
 
-/// Prints the verdict table (then the history's line, if any) and writes `--markdown` and
-/// `--json`.
+/// Prints the verdict table (or, with `--json`, the whole run as JSON), then the history's
+/// line, if any, and writes `--export-markdown` and `--export-json`.
 fn write_outputs(
     args: &CompareArgs,
     report: &impl Render,
     kept: Option<String>,
 ) -> anyhow::Result<()> {
-    print!("{}", report.render(Format::Text)?);
+    super::print_report(report, args.json)?;
     if let Some(line) = kept {
         eprintln!("{line}");
     }
     for (format, path) in [
-        (Format::Markdown, &args.markdown),
-        (Format::Json, &args.json),
+        (Format::Markdown, &args.export_markdown),
+        (Format::Json, &args.export_json),
     ] {
         if let Some(path) = path {
             report.write_to(format, path)?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CompareArgs,
+    }
+
+    fn parse(flags: &[&str]) -> Result<CompareArgs, clap::Error> {
+        let argv = ["compare", "--base", "main"].iter().chain(flags);
+        Cli::try_parse_from(argv).map(|cli| cli.args)
+    }
+
+    #[test]
+    fn files_are_exported_with_export_flags_and_json_only_switches_the_printed_format() {
+        let args = parse(&["--export-json", "run.json", "--export-markdown", "v.md"]).unwrap();
+        assert_eq!(args.export_json, Some(PathBuf::from("run.json")));
+        assert_eq!(args.export_markdown, Some(PathBuf::from("v.md")));
+        assert!(!args.json);
+        assert!(parse(&["--json"]).unwrap().json);
+    }
 }

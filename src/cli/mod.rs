@@ -104,8 +104,8 @@ pub(crate) fn stop_reason(
         .then(|| "--exit-after reached".to_owned())
 }
 
-/// Prints `report` as JSON with `--json`, else as text: the meaning of every `--json` flag
-/// that takes no file.
+/// Prints `report` as JSON with `--json`, else as text: the meaning of every command's `--json`
+/// (a file is written by `--export-json FILE`).
 pub(crate) fn print_report(report: &impl Render, json: bool) -> anyhow::Result<()> {
     match Format::text_or_json(json) {
         Format::Json => println!("{}", report.render(Format::Json)?),

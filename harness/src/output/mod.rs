@@ -1,7 +1,8 @@
 //! One seam for everything a command prints or writes: a [`Format`] names the output, and every
 //! report implements [`Render`] for the formats it has (hyperfine's `Exporter`, oha's
 //! `PrintMode`). The CLI picks the format from its flags (`--json` prints JSON instead of text;
-//! `--markdown FILE` / `--json FILE` write a file besides) and never formats a report itself.
+//! `--export-markdown FILE` / `--export-json FILE` write a file besides, as hyperfine's
+//! `--export-*` do) and never formats a report itself.
 //!
 //! Each impl sits beside its report, so this module depends on no other: `CompareOutput`
 //! (text, Markdown, JSON; `compare::duet_run`), `InstructionsOutput` (the same;
@@ -14,7 +15,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// An output format. Its name is the flag that asks for it (`--json`, `--markdown`).
+/// An output format. Its name is the flag that asks for it (`--json`, `--export-markdown`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
     /// Plain text for a terminal.
