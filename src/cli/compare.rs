@@ -145,30 +145,3 @@ fn write_outputs(
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use clap::Parser;
-
-    use super::*;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: CompareArgs,
-    }
-
-    fn parse(flags: &[&str]) -> Result<CompareArgs, clap::Error> {
-        let argv = ["compare", "--base", "main"].iter().chain(flags);
-        Cli::try_parse_from(argv).map(|cli| cli.args)
-    }
-
-    #[test]
-    fn files_are_exported_with_export_flags_and_json_only_switches_the_printed_format() {
-        let args = parse(&["--export-json", "run.json", "--export-markdown", "v.md"]).unwrap();
-        assert_eq!(args.export_json, Some(PathBuf::from("run.json")));
-        assert_eq!(args.export_markdown, Some(PathBuf::from("v.md")));
-        assert!(!args.json);
-        assert!(parse(&["--json"]).unwrap().json);
-    }
-}
