@@ -4,19 +4,16 @@
 use std::path::Path;
 
 use super::{ExportPlan, K6Error, script};
-use crate::catalog::{Catalog, CatalogError};
+use crate::catalog::Catalog;
 use crate::output::{Format, Render, RenderError, unsupported};
 use crate::session::{SessionError, load_spec};
 
 /// Why no script was written.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    /// The workspace.
+    /// The workspace or its spec vectors.
     #[error(transparent)]
-    Catalog(#[from] CatalogError),
-    /// The spec vectors.
-    #[error(transparent)]
-    Spec(#[from] SessionError),
+    Workspace(#[from] SessionError),
     /// The plan or a request template.
     #[error(transparent)]
     K6(#[from] K6Error),
@@ -33,7 +30,7 @@ pub struct ExportedScript {
 
 /// The k6 script of `plan`, with the answers of the workspace's spec vectors.
 pub fn export_k6(plan: ExportPlan) -> Result<ExportedScript, ExportError> {
-    let catalog = Catalog::discover()?;
+    let catalog = Catalog::discover().map_err(SessionError::from)?;
     let vectors = load_spec(&catalog)?;
     let text = script(&plan, &vectors)?;
     Ok(ExportedScript { plan, text })
