@@ -15,8 +15,8 @@ if ! cargo build --release --locked --bin stampede > "$log" 2>&1; then
   status=2
 else
   # shellcheck disable=SC2086
-  ./target/release/stampede compare --base "$base" --null-control --markdown "$out" \
-    --json "${out%.md}.json" ${STAMPEDE_COMPARE_ARGS:-} 2>&1 | tee -a "$log"
+  ./target/release/stampede compare --base "$base" --null-control --export-markdown "$out" \
+    --export-json "${out%.md}.json" ${STAMPEDE_COMPARE_ARGS:-} 2>&1 | tee -a "$log"
   status=${PIPESTATUS[0]}
 fi
 # An error leaves no verdict: the PR comment then says so, with the log's end.

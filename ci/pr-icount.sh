@@ -11,8 +11,8 @@ out="${2:-target/stampede/compare-instructions.md}"
 mkdir -p "$(dirname "$out")"
 cargo build --release --locked --bin stampede || exit 2
 # shellcheck disable=SC2086
-./target/release/stampede compare --metric instructions --base "$base" --markdown "$out" \
-  --json "${out%.md}.json" ${STAMPEDE_ICOUNT_ARGS:-}
+./target/release/stampede compare --metric instructions --base "$base" --export-markdown "$out" \
+  --export-json "${out%.md}.json" ${STAMPEDE_ICOUNT_ARGS:-}
 status=$?
 [ -f "$out" ] && cat "$out"
 exit $status

@@ -39,7 +39,7 @@ run() { # label, head commit, first index, last index
     status=0
     # shellcheck disable=SC2086
     "$bin" compare --base "$base" --head "$head" $args \
-      --json "$out/$label-$i.json" --markdown "$out/$label-$i.md" > "$out/$label-$i.txt" 2>&1 \
+      --export-json "$out/$label-$i.json" --export-markdown "$out/$label-$i.md" > "$out/$label-$i.txt" 2>&1 \
       || status=$?
     echo "$label $i: exit $status, $(( $(date +%s) - start )) s, $(python3 ci/validate-summary.py --one "$out/$label-$i.json")"
   done

@@ -49,7 +49,7 @@ run() { # label, head ref (A/A: the base commit itself)
   for i in $(seq 1 "$n"); do
     start=$(date +%s)
     "$bin" compare --metric instructions --base "$base" --head "$head" --targets actix \
-      --workloads plaintext --json "$out/$label-$i.json" > "$out/$label-$i.txt" 2>&1 || true
+      --workloads plaintext --export-json "$out/$label-$i.json" > "$out/$label-$i.txt" 2>&1 || true
     verdict=$(python3 -c "import json; c=json.load(open('$out/$label-$i.json'))[0]; print(c['verdict'], '%+.3f%%' % c['decision']['change_pct'], 'base %.1f head %.1f' % (c['base']['instructions_per_request'], c['head']['instructions_per_request']), 'spreads %.3f%%/%.3f%%' % (c['base']['spread_pct'], c['head']['spread_pct']))")
     echo "$label $i: $verdict ($(( $(date +%s) - start )) s)"
   done

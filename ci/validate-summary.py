@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads `stampede compare --json` files written by ci/validate-compare.sh.
+"""Reads `stampede compare --export-json` files written by ci/validate-compare.sh.
 
   validate-summary.py --one FILE          one line: verdicts and changes of one run
   validate-summary.py --cpu-us FILE...    base CPU us/request in the duet: plaintext json

@@ -219,6 +219,7 @@ impl Bench {
                 record.errors,
                 record.errors_in_words(),
                 record
+                    .figures
                     .wrong_answer_example
                     .as_ref()
                     .map(|w| format!("; wrong answer: {w}"))
@@ -314,6 +315,7 @@ fn evidence_line(record: &ResultRecord) -> String {
     let flags = record.flags.words();
     let errors = record.errors_in_words();
     let tail = record
+        .figures
         .open_loop
         .iter()
         .map(|run| {
@@ -338,11 +340,12 @@ fn evidence_line(record: &ResultRecord) -> String {
     format!(
         "  {}: {:.0} req/s, mean {:.0} us (p50 {}, p99 {}), occupancy {}, errors {}{}, cpu_busy server {:.2} client {:.2}{}{}",
         record.id,
-        record.requests_per_sec,
-        record.latency_us.mean,
-        record.latency_us.p50,
-        record.latency_us.p99,
+        record.figures.requests_per_sec,
+        record.figures.latency_us.mean,
+        record.figures.latency_us.p50,
+        record.figures.latency_us.p99,
         record
+            .figures
             .occupancy
             .map_or_else(|| "n/a".to_owned(), |o| format!("{o:.2}")),
         record.errors,
@@ -351,8 +354,8 @@ fn evidence_line(record: &ResultRecord) -> String {
         } else {
             format!(" ({errors})")
         },
-        record.server.cpu_busy,
-        record.client.cpu_busy,
+        record.figures.server.cpu_busy,
+        record.figures.client.cpu_busy,
         if tail.is_empty() {
             String::new()
         } else {

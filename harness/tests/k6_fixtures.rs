@@ -59,14 +59,18 @@ fn two_recorded_instances_merge_into_one_order_result_with_server_figures() {
     let record = imported.record(&options, &context(), None).unwrap();
     assert_eq!(record.id, "order/actix@k6x2/c2");
     assert_eq!(record.setup.body_seed, Some(3));
-    assert_eq!(record.errors, 0, "{:?}", record.errors_by_kind);
-    assert!(record.checked_answers > 0);
+    assert_eq!(record.errors, 0, "{:?}", record.figures.errors_by_kind);
+    assert!(record.figures.checked_answers > 0);
     assert!(
-        record.server.cpu_us_per_request.is_some_and(|us| us > 0.0),
+        record
+            .figures
+            .server
+            .cpu_us_per_request
+            .is_some_and(|us| us > 0.0),
         "{:?}",
-        record.server
+        record.figures.server
     );
-    assert!(record.server.peak_pss_bytes > 0);
+    assert!(record.figures.server.peak_pss_bytes > 0);
     let engine = record.engine.unwrap();
     assert!(engine.peak_open_fds.is_some_and(|fds| fds > 0));
     // The durations are k6's milliseconds in microseconds: the slowest point is the maximum.
@@ -75,7 +79,7 @@ fn two_recorded_instances_merge_into_one_order_result_with_server_figures() {
         .flat_map(|f| raw_points(f, "http_req_duration", &[r#""expected_response":"true""#]))
         .map(|p| p["data"]["value"].as_f64().unwrap())
         .fold(0.0, f64::max);
-    let max_us = record.latency_us.max as f64;
+    let max_us = record.figures.latency_us.max as f64;
     assert!(
         (max_us - slowest_ms * 1000.0).abs() <= slowest_ms,
         "{max_us} vs {slowest_ms} ms"
@@ -97,7 +101,7 @@ fn a_recorded_open_loop_that_fell_behind_reports_its_dropped_iterations() {
         metrics_url: None,
     };
     let record = imported.record(&options, &context(), None).unwrap();
-    let run = &record.open_loop[0];
+    let run = &record.figures.open_loop[0];
     assert_eq!(run.rate_per_sec, 100.0);
     assert_eq!(run.send_lag.late_sends, dropped as u64);
     assert!(!run.sustained && record.flags.client_late, "{run:?}");

@@ -191,10 +191,10 @@ fn two_k6_instances_import_as_one_result_with_the_sum_of_their_requests() {
     let engine = record.engine.clone().unwrap();
     assert_eq!(engine.instances, 2);
     assert_eq!(engine.http_reqs, count_a + count_b);
-    assert_eq!(record.requests + record.errors, count_a + count_b);
-    assert_eq!(record.errors, 0, "{:?}", record.errors_by_kind);
+    assert_eq!(record.figures.requests + record.errors, count_a + count_b);
+    assert_eq!(record.errors, 0, "{:?}", record.figures.errors_by_kind);
     assert_eq!(imported.load.durations.len(), count_a + count_b);
-    assert!(record.checked_answers > 0);
+    assert!(record.figures.checked_answers > 0);
     assert_eq!(record.id, "plaintext/mock@k6x2/c4");
     assert!(!record.flags.invalid, "{record:?}");
     assert_eq!(
@@ -202,9 +202,9 @@ fn two_k6_instances_import_as_one_result_with_the_sum_of_their_requests() {
         Some(metrics.url().as_str())
     );
     assert!(
-        record.server.cpu_us_per_request.is_some(),
+        record.figures.server.cpu_us_per_request.is_some(),
         "{:?}",
-        record.server
+        record.figures.server
     );
     assert!(server.requests_served() >= count_a + count_b);
 }
@@ -249,10 +249,10 @@ fn a_server_that_answers_wrong_fails_the_k6_thresholds_and_imports_invalid() {
     let record = record_of(&imported, None);
     assert!(record.flags.invalid);
     assert!(
-        record.errors_by_kind["wrong-answer"] > 0,
+        record.figures.errors_by_kind["wrong-answer"] > 0,
         "{:?}",
-        record.errors_by_kind
+        record.figures.errors_by_kind
     );
-    let example = record.wrong_answer_example.unwrap();
+    let example = record.figures.wrong_answer_example.unwrap();
     assert!(example.contains("Hello, cache!"), "{example}");
 }

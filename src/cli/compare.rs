@@ -57,12 +57,15 @@ pub(crate) struct CompareArgs {
     /// Also run base against a second base server in the same rounds: the day's noise floor.
     #[arg(long)]
     null_control: bool,
-    /// Also write the verdict as Markdown here (for a PR comment).
+    /// Print the whole run (every round, every decision) as JSON instead of the verdict table.
     #[arg(long)]
-    markdown: Option<PathBuf>,
-    /// Also write the whole run (every round, every decision) as JSON here.
-    #[arg(long)]
-    json: Option<PathBuf>,
+    json: bool,
+    /// Also write the verdict as Markdown to FILE (for a PR comment).
+    #[arg(long, value_name = "FILE")]
+    export_markdown: Option<PathBuf>,
+    /// Also write the whole run (every round, every decision) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    export_json: Option<PathBuf>,
     /// The history file the head side is kept in [default: $STAMPEDE_HISTORY, else
     /// target/stampede/history.sqlite].
     #[arg(long, value_name = "PATH")]
@@ -121,20 +124,20 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(report.exit_status))
 }
 
-/// Prints the verdict table (then the history's line, if any) and writes `--markdown` and
-/// `--json`.
+/// Prints the verdict table (or, with `--json`, the whole run as JSON), then the history's
+/// line, if any, and writes `--export-markdown` and `--export-json`.
 fn write_outputs(
     args: &CompareArgs,
     report: &impl Render,
     kept: Option<String>,
 ) -> anyhow::Result<()> {
-    print!("{}", report.render(Format::Text)?);
+    super::print_report(report, args.json)?;
     if let Some(line) = kept {
         eprintln!("{line}");
     }
     for (format, path) in [
-        (Format::Markdown, &args.markdown),
-        (Format::Json, &args.json),
+        (Format::Markdown, &args.export_markdown),
+        (Format::Json, &args.export_json),
     ] {
         if let Some(path) = path {
             report.write_to(format, path)?;

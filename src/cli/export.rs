@@ -5,12 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use stampede_harness::bodies::run_seed;
-use stampede_harness::catalog::Catalog;
-use stampede_harness::k6::{ExportPlan, script};
-use stampede_harness::session::load_spec;
+use stampede_harness::k6::ExportPlan;
+use stampede_harness::k6::exported::export_k6;
+use stampede_harness::output::{Format, Render as _};
 use stampede_harness::workload::Workload;
 
 #[derive(Debug, Subcommand)]
@@ -51,8 +50,6 @@ pub(crate) struct K6ExportArgs {
 
 pub(crate) fn run(engine: &ExportEngine) -> anyhow::Result<ExitCode> {
     let ExportEngine::K6(args) = engine;
-    let catalog = Catalog::discover()?;
-    let vectors = load_spec(&catalog)?;
     let plan = ExportPlan {
         workload: args.workload.clone(),
         url: args.url.clone(),
@@ -62,20 +59,13 @@ pub(crate) fn run(engine: &ExportEngine) -> anyhow::Result<ExitCode> {
         body_seed: args.seed.unwrap_or_else(run_seed),
         metrics_url: args.metrics.clone(),
     };
-    let text = script(&plan, &vectors)?;
+    let exported = export_k6(plan)?;
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &text)
-                .with_context(|| format!("cannot write the script to {}", path.display()))?;
-            eprintln!(
-                "wrote {} ({}, body seed {}); run it with `k6 run --out json=OUT.json {}`",
-                path.display(),
-                plan.workload,
-                plan.body_seed,
-                path.display()
-            );
+            exported.write_to(Format::Text, path)?;
+            eprintln!("{}", exported.written_note(path));
         }
-        None => print!("{text}"),
+        None => print!("{}", exported.render(Format::Text)?),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use stampede_harness::history::keep::keep_icount_result;
 use stampede_harness::icount::batch::{IcountRequest, count_catalog};
+use stampede_harness::icount::table::TableRows;
 use stampede_harness::workload::Workload;
 
 #[derive(Debug, Args)]
@@ -46,7 +47,8 @@ pub(crate) fn run(args: &IcountArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs,
     };
     let keep = |records: &[_]| keep_icount_result(args.history.as_deref(), records).line();
-    let failed = count_catalog(&request, &super::print_line, &keep)?;
+    let table = |rows: TableRows<'_>| super::print_part(&rows);
+    let failed = count_catalog(&request, &table, &|note| eprintln!("{note}"), &keep)?;
     Ok(if failed > 0 {
         ExitCode::from(2)
     } else {

@@ -104,14 +104,23 @@ pub(crate) fn stop_reason(
         .then(|| "--exit-after reached".to_owned())
 }
 
-/// Prints `report` as JSON with `--json`, else as text: the meaning of every `--json` flag
-/// that takes no file.
+/// Prints `report` as JSON with `--json`, else as text: the meaning of every command's `--json`
+/// (a file is written by `--export-json FILE`).
 pub(crate) fn print_report(report: &impl Render, json: bool) -> anyhow::Result<()> {
     match Format::text_or_json(json) {
         Format::Json => println!("{}", report.render(Format::Json)?),
         format => print!("{}", report.render(format)?),
     }
     Ok(())
+}
+
+/// Prints a piece of a command's result as text the moment it comes (a verified target, a
+/// counted target's rows), so a later failure loses nothing already shown.
+pub(crate) fn print_part(part: &impl Render) {
+    match part.render(Format::Text) {
+        Ok(text) => print!("{text}"),
+        Err(err) => eprintln!("Error: {err}"),
+    }
 }
 
 /// Prints a line a command hands back: results on stdout, notes on stderr.

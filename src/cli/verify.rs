@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use stampede_harness::verify_targets::verify_targets;
 
 pub(crate) fn run(names: &[String]) -> anyhow::Result<ExitCode> {
-    let failed = verify_targets(names, &mut |line| println!("{line}"))?;
+    let failed = verify_targets(names, &mut |verdict| super::print_part(verdict))?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {

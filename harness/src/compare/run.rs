@@ -79,7 +79,7 @@ impl RunVerdict {
     }
 }
 
-/// Everything one run found, as `--json` writes it.
+/// Everything one run found, as `--export-json` writes it (and `--json` prints it).
 #[derive(Clone, Debug, Serialize)]
 pub struct CompareOutput {
     /// The base as given, and its commit.

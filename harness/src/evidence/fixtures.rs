@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use super::flags::Flags;
 use super::provenance::{Commit, Machine, RunMode};
 use super::record::{
-    ClientEvidence, OpenLoopRun, ResultRecord, SCHEMA_VERSION, SendLag, ServerEvidence, Setup,
+    ClientEvidence, Figures, OpenLoopRun, ResultRecord, SCHEMA_VERSION, SendLag, ServerEvidence,
+    Setup,
 };
 use crate::benchmark_id::BenchmarkId;
 use crate::load::LatencyStats;
@@ -51,45 +52,47 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
         param,
         run_id: "20260101T000000Z-1-000".into(),
         mode: RunMode::Full,
-        requests: (rps * 10.0) as u64,
+        figures: Figures {
+            requests: (rps * 10.0) as u64,
+            errors_by_kind: BTreeMap::new(),
+            requests_per_sec: rps,
+            latency_us: LatencyStats {
+                p50: p50_us,
+                p90: p50_us * 2,
+                p99: p50_us * 10,
+                p999: p50_us * 20,
+                max: p50_us * 50,
+                mean: (p50_us * 2) as f64,
+            },
+            occupancy: Some(1.0),
+            server: ServerEvidence {
+                cpu_busy: 0.98,
+                cpu_us_per_request: Some(1e6 / rps),
+                peak_pss_bytes: pss_mib << 20,
+                peak_rss_bytes: pss_mib << 20,
+                idle_pss_bytes: Some(pss_mib << 19),
+                idle_pss_spread_bytes: None,
+                processes: 1,
+                cores: 1,
+                cpu_source: CpuSource::Cgroup,
+            },
+            client: ClientEvidence {
+                cpu_busy: 0.5,
+                cpu_us_per_request: Some(0.5e6 / rps),
+                threads: 1,
+                io: Some(crate::load::IoBackend::Uring),
+            },
+            open_loop: vec![open_loop_run("common rate", rps / 2.0, p50_us)],
+            checked_answers: 0,
+            wrong_answer_example: None,
+            warm_up: None,
+            fairness: None,
+        },
         errors: 0,
-        errors_by_kind: BTreeMap::new(),
-        requests_per_sec: rps,
-        latency_us: LatencyStats {
-            p50: p50_us,
-            p90: p50_us * 2,
-            p99: p50_us * 10,
-            p999: p50_us * 20,
-            max: p50_us * 50,
-            mean: (p50_us * 2) as f64,
-        },
-        occupancy: Some(1.0),
-        server: ServerEvidence {
-            cpu_busy: 0.98,
-            cpu_us_per_request: Some(1e6 / rps),
-            peak_pss_bytes: pss_mib << 20,
-            peak_rss_bytes: pss_mib << 20,
-            idle_pss_bytes: Some(pss_mib << 19),
-            idle_pss_spread_bytes: None,
-            processes: 1,
-            cores: 1,
-            cpu_source: CpuSource::Cgroup,
-        },
-        client: ClientEvidence {
-            cpu_busy: 0.5,
-            cpu_us_per_request: Some(0.5e6 / rps),
-            threads: 1,
-            io: Some(crate::load::IoBackend::Uring),
-        },
-        open_loop: vec![open_loop_run("common rate", rps / 2.0, p50_us)],
-        checked_answers: 0,
-        wrong_answer_example: None,
         flags: Flags {
             server_bound: true,
             ..Flags::default()
         },
-        warm_up: None,
-        fairness: None,
         setup: Setup {
             server_cpus: "0".into(),
             client_cpus: "1".into(),

@@ -209,22 +209,22 @@ mod tests {
     /// Sets a record's flags again from its (edited) figures, as [`ResultRecord::new`] does.
     fn reflag(mut r: ResultRecord) -> ResultRecord {
         r.flags = Flags::assess(
-            Some(r.server.cpu_busy),
-            &r.client,
-            r.occupancy,
-            &r.open_loop,
-            &r.errors_by_kind,
-            r.requests,
+            Some(r.figures.server.cpu_busy),
+            &r.figures.client,
+            r.figures.occupancy,
+            &r.figures.open_loop,
+            &r.figures.errors_by_kind,
+            r.figures.requests,
         )
-        .with_steadiness(r.warm_up.as_ref(), r.fairness.as_ref());
+        .with_steadiness(r.figures.warm_up.as_ref(), r.figures.fairness.as_ref());
         r
     }
 
     /// The summary's fixture record with these figures, flags recomputed.
     fn record(id: &str, cpu_busy: f64, requests: u64, errors: u64) -> ResultRecord {
         let mut r = super::super::fixtures::record(id, 1000.0, 100, 8);
-        r.server.cpu_busy = cpu_busy;
-        r.requests = requests;
+        r.figures.server.cpu_busy = cpu_busy;
+        r.figures.requests = requests;
         r.errors = errors;
         reflag(r)
     }
@@ -238,7 +238,7 @@ mod tests {
         );
         assert!(!record("json/actix/c64", 0.85, 10_000, 0).flags.server_bound);
         let mut busy_client = record("json/actix/c64", 0.95, 10_000, 0);
-        busy_client.client.cpu_busy = 0.93;
+        busy_client.figures.client.cpu_busy = 0.93;
         let busy_client = reflag(busy_client);
         assert!(busy_client.flags.client_bound && !busy_client.flags.server_bound);
         assert_eq!(busy_client.flags.words(), ["client-bound"]);
@@ -248,23 +248,26 @@ mod tests {
     fn errors_above_a_thousandth_or_any_wrong_answer_flag_invalid() {
         let with_errors = |errors: u64| {
             let mut r = record("json/actix/c64", 0.95, 10_000, errors);
-            r.errors_by_kind.insert("io".into(), errors);
+            r.figures.errors_by_kind.insert("io".into(), errors);
             reflag(r)
         };
         assert!(!with_errors(10).flags.invalid);
         assert!(with_errors(11).flags.invalid);
         assert!(record("json/actix/c64", 0.95, 0, 0).flags.invalid);
         let mut wrong = record("json/actix/c64", 0.95, 10_000, 1);
-        wrong.errors_by_kind.insert("wrong-answer".into(), 1);
+        wrong
+            .figures
+            .errors_by_kind
+            .insert("wrong-answer".into(), 1);
         assert!(reflag(wrong).flags.invalid);
     }
 
     #[test]
     fn low_occupancy_and_a_late_client_are_flagged() {
         let mut r = record("json/actix/c64", 0.95, 10_000, 0);
-        r.occupancy = Some(0.7);
-        r.open_loop.clear();
-        r.open_loop.push(OpenLoopRun {
+        r.figures.occupancy = Some(0.7);
+        r.figures.open_loop.clear();
+        r.figures.open_loop.push(OpenLoopRun {
             label: "50% of capacity".into(),
             fraction_of_capacity: Some(0.5),
             rate_per_sec: 100.0,
@@ -286,7 +289,7 @@ mod tests {
         });
         let r = reflag(r);
         assert!(r.flags.low_occupancy && r.flags.client_late);
-        assert!(r.open_loop[0].send_lag.client_late());
+        assert!(r.figures.open_loop[0].send_lag.client_late());
     }
 
     #[test]
@@ -314,9 +317,9 @@ mod tests {
         };
         let cause = |ended, fairness: Fairness| {
             let mut r = record("json/node/c1024", 0.95, 10_000, 0);
-            r.occupancy = Some(0.45);
-            r.warm_up = Some(warm(ended));
-            r.fairness = Some(fairness);
+            r.figures.occupancy = Some(0.45);
+            r.figures.warm_up = Some(warm(ended));
+            r.figures.fairness = Some(fairness);
             let r = reflag(r);
             (
                 r.flags.low_occupancy_cause,

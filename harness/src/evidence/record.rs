@@ -163,40 +163,14 @@ pub struct ResultRecord {
     pub run_id: String,
     /// How it was measured.
     pub mode: RunMode,
-    /// Successful responses in the measured windows.
-    pub requests: u64,
+    /// What the load measured; its fields are the record's own in JSON.
+    #[serde(flatten)]
+    pub figures: Figures,
     /// Failed attempts in the measured windows.
     pub errors: u64,
-    /// Failed attempts by kind.
-    pub errors_by_kind: BTreeMap<String, u64>,
-    /// Successful responses per second over the measured windows.
-    pub requests_per_sec: f64,
-    /// Latency of the measured requests, microseconds. Closed loop: for throughput and cost;
-    /// tails worth quoting are in `open_loop`.
-    pub latency_us: LatencyStats,
-    /// Closed loop: requests/s x mean latency / connections (Little's law), ~1 when every
-    /// connection always had a request in flight.
-    pub occupancy: Option<f64>,
-    pub server: ServerEvidence,
-    /// The load client's own figures.
-    pub client: ClientEvidence,
-    /// Open-loop runs at fixed rates (fractions of capacity, a common rate, a probe).
-    pub open_loop: Vec<OpenLoopRun>,
-    /// Answers compared with the contract's under load.
-    pub checked_answers: u64,
-    /// The first wrong answer, when there was one.
-    pub wrong_answer_example: Option<String>,
     /// The self-checks, set from the figures by [`ResultRecord::new`].
     #[serde(flatten)]
     pub flags: Flags,
-    /// The unmeasured load before the measured windows, and why it ended (absent in records
-    /// of other load tools and in older records).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warm_up: Option<WarmUp>,
-    /// Answers per connection over the closed loop (warm-up included): starved connections
-    /// show as a low Jain's index and a low minimum.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fairness: Option<Fairness>,
     /// CPU sets, pools and connections.
     pub setup: Setup,
     pub machine: Machine,
@@ -257,31 +231,38 @@ pub struct Benchmark {
 
 /// What a load measured, as every record and report carries it; the flags are derived from
 /// these by [`Figures::flags`] and nowhere else.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Figures {
     /// Successful responses in the measured windows.
     pub requests: u64,
-    /// Failed attempts by kind (their sum is the record's `errors`).
+    /// Failed attempts by kind.
     pub errors_by_kind: BTreeMap<String, u64>,
-    /// Successful responses per second.
+    /// Successful responses per second over the measured windows.
     pub requests_per_sec: f64,
-    /// Latency of the measured requests, microseconds.
+    /// Latency of the measured requests, microseconds. Closed loop: for throughput and cost;
+    /// tails worth quoting are in `open_loop`.
     pub latency_us: LatencyStats,
-    /// Closed loop: Little's law ([`super::occupancy`]).
+    /// Closed loop: requests/s x mean latency / connections (Little's law), ~1 when every
+    /// connection always had a request in flight.
     pub occupancy: Option<f64>,
     /// The server's figures.
     pub server: ServerEvidence,
     /// The load client's own figures.
     pub client: ClientEvidence,
-    /// Open-loop runs at fixed rates.
+    /// Open-loop runs at fixed rates (fractions of capacity, a common rate, a probe).
     pub open_loop: Vec<OpenLoopRun>,
     /// Answers compared with the contract's under load.
     pub checked_answers: u64,
-    /// The first wrong answer.
+    /// The first wrong answer, when there was one.
     pub wrong_answer_example: Option<String>,
-    /// The unmeasured load before, when one was kept account of.
+    /// The unmeasured load before the measured windows, and why it ended (absent in records
+    /// of other load tools and in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_up: Option<WarmUp>,
-    /// Answers per connection over the closed loop.
+    /// Answers per connection over the closed loop (warm-up included): starved connections
+    /// show as a low Jain's index and a low minimum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fairness: Option<Fairness>,
 }
 
@@ -334,20 +315,9 @@ impl ResultRecord {
             toolchain: benchmark.toolchain,
             run_id: run.id.clone(),
             mode: run.mode,
-            requests: figures.requests,
             errors: figures.errors_by_kind.values().sum(),
-            errors_by_kind: figures.errors_by_kind,
-            requests_per_sec: figures.requests_per_sec,
-            latency_us: figures.latency_us,
-            occupancy: figures.occupancy,
-            server: figures.server,
-            client: figures.client,
-            open_loop: figures.open_loop,
-            checked_answers: figures.checked_answers,
-            wrong_answer_example: figures.wrong_answer_example,
+            figures,
             flags,
-            warm_up: figures.warm_up,
-            fairness: figures.fairness,
             setup,
             machine,
             git_commit: run.commit.clone(),
@@ -358,7 +328,7 @@ impl ResultRecord {
 
     /// The failed attempts in words, e.g. `io 3, status 1`; empty without errors.
     pub fn errors_in_words(&self) -> String {
-        crate::load::errors_in_words(&self.errors_by_kind)
+        crate::load::errors_in_words(&self.figures.errors_by_kind)
     }
 }
 
@@ -372,6 +342,15 @@ mod tests {
         assert_eq!(quantile_name(0.99), "99");
         assert_eq!(quantile_name(0.999), "99.9");
         assert_eq!(quantile_name(0.9999), "99.99");
+    }
+
+    #[test]
+    fn a_record_file_holds_these_fields_and_values() {
+        // Keys sorted (a `Value`): the snapshot pins names and values, whatever the order the
+        // record's fields are declared in.
+        let record = super::super::fixtures::record("json/actix/c64", 1000.0, 100, 8);
+        let json = serde_json::to_value(&record).unwrap();
+        insta::assert_snapshot!(serde_json::to_string_pretty(&json).unwrap());
     }
 
     #[test]

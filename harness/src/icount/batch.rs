@@ -1,19 +1,20 @@
 //! `stampede icount` from start to end: the catalog's targets counted at once, each on its own
 //! CPU, each target's records written and handed on (to the history) as soon as it is done, so
-//! a later failure loses nothing. The table it prints is [`header`] then one [`line`] per record.
+//! a later failure loses nothing. The table goes out a piece at a time as [`TableRows`].
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::jobs::{job_cpus, run_on_cpus};
 use super::records_dir;
+use super::table::TableRows;
 use super::{BLIND_SPOTS, IcountError, IcountOptions, IcountRecord, Valgrind, count_target};
 use crate::catalog::{Catalog, CatalogError};
 use crate::cpus::{CpuError, CpuSet};
-use crate::output::{LineKind, with_causes};
+use crate::output::with_causes;
 use crate::session::{SessionError, load_spec};
 use crate::vectors::spec_dir;
-use crate::workload::{DefaultFor, Workload, WorkloadSpec, WorkloadSpecError, not_served_line};
+use crate::workload::{DefaultFor, Workload, WorkloadSpec, WorkloadSpecError};
 
 /// What `stampede icount` was asked.
 #[derive(Clone, Debug)]
@@ -74,11 +75,13 @@ enum TargetError {
 /// answer is a line to note, if any.
 pub type Counted<'a> = dyn Fn(&[IcountRecord]) -> Option<String> + Sync + 'a;
 
-/// Counts every target asked for; `print` gets each line as it comes, `counted` each target's
-/// records. Returns how many targets failed (each told to `print` as an `Error:` note).
+/// Counts every target asked for; `table` gets each piece of the table as it comes, `note`
+/// each line of progress, `counted` each target's records. Returns how many targets failed
+/// (each told to `note` as an `Error:` line).
 pub fn count_catalog(
     request: &IcountRequest,
-    print: &(dyn Fn(LineKind, &str) + Sync),
+    table: &(dyn Fn(TableRows<'_>) + Sync),
+    note: &(dyn Fn(&str) + Sync),
     counted: &Counted<'_>,
 ) -> Result<usize, BatchError> {
     let catalog = Catalog::discover()?;
@@ -103,16 +106,13 @@ pub fn count_catalog(
         request.targets.clone()
     };
     let out_dir = records_dir(&catalog.work_dir());
-    print(
-        LineKind::Note,
-        &format!(
-            "counting user-space instructions per request under {} (callgrind): {} process(es) per target, {} at a time",
-            valgrind.version,
-            options.repetitions,
-            cpus.len()
-        ),
-    );
-    print(LineKind::Result, &header());
+    note(&format!(
+        "counting user-space instructions per request under {} (callgrind): {} process(es) per target, {} at a time",
+        valgrind.version,
+        options.repetitions,
+        cpus.len()
+    ));
+    table(TableRows::Heading);
     let started = Instant::now();
     let results = run_on_cpus(
         &targets,
@@ -123,18 +123,21 @@ pub fn count_catalog(
             let target_started = Instant::now();
             if let Ok(target) = catalog.target(name) {
                 for workload in workloads.iter().filter(|w| !target.serves(w.name())) {
-                    print(LineKind::Result, &not_served_line(name, workload.name()));
+                    table(TableRows::NotServed {
+                        target: name,
+                        workload: workload.name(),
+                    });
                 }
             }
             match count_target(&catalog, &vectors, name, &workloads, &valgrind, &options) {
                 Ok(records) => {
                     write_records(&records, &out_dir)?;
                     let seconds = target_started.elapsed().as_secs_f64();
-                    print(LineKind::Note, &format!("{name}: {seconds:.0} s"));
+                    note(&format!("{name}: {seconds:.0} s"));
                     Ok(Some(records))
                 }
                 Err(err) if err.is_skip() => {
-                    print(LineKind::Result, &err.to_string());
+                    table(TableRows::Skipped(&err.to_string()));
                     Ok(None)
                 }
                 Err(source) => Err(TargetError::Count {
@@ -145,32 +148,24 @@ pub fn count_catalog(
         },
         |_, result| match result {
             Ok(Some(records)) => {
-                for record in records {
-                    print(LineKind::Result, &line(record));
-                }
+                table(TableRows::Counted(records));
                 if let Some(line) = counted(records) {
-                    print(LineKind::Note, &line);
+                    note(&line);
                 }
             }
             Ok(None) => {}
-            Err(err) => print(LineKind::Note, &format!("Error: {}", with_causes(err))),
+            Err(err) => note(&format!("Error: {}", with_causes(err))),
         },
     );
     let failed = results.iter().filter(|r| r.is_err()).count();
     if failed > 0 {
-        print(
-            LineKind::Note,
-            &format!("{failed} target(s) failed; see the errors above"),
-        );
+        note(&format!("{failed} target(s) failed; see the errors above"));
     } else {
-        print(
-            LineKind::Note,
-            &format!(
-                "done in {:.0} s; records in {}\n{BLIND_SPOTS}",
-                started.elapsed().as_secs_f64(),
-                out_dir.display()
-            ),
-        );
+        note(&format!(
+            "done in {:.0} s; records in {}\n{BLIND_SPOTS}",
+            started.elapsed().as_secs_f64(),
+            out_dir.display()
+        ));
     }
     Ok(failed)
 }
@@ -183,50 +178,4 @@ fn write_records(records: &[IcountRecord], dir: &Path) -> Result<(), TargetError
         })?;
     }
     Ok(())
-}
-
-/// The table's heading.
-pub fn header() -> String {
-    format!(
-        "{:<14} {:<12} {:>14} {:>9}  {:<24} {}",
-        "target", "workload", "instr/request", "spread", "range", "requests (warm-up + measured)"
-    )
-}
-
-/// One record's row: the median, the spread and range over the processes, the requests.
-pub fn line(record: &IcountRecord) -> String {
-    let values: Vec<f64> = record
-        .repetitions
-        .iter()
-        .map(|r| r.instructions_per_request)
-        .collect();
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let requests = record.repetitions.first().map_or(String::new(), |r| {
-        format!("{} + {}", r.warmup_requests, r.measured_requests)
-    });
-    format!(
-        "{:<14} {:<12} {:>14.1} {:>8.3}%  {:<24} {requests} x{}",
-        record.target,
-        record.workload,
-        record.instructions_per_request,
-        record.spread_pct,
-        format!("{min:.1} .. {max:.1}"),
-        record.repetitions.len()
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_row_shows_the_median_spread_range_and_requests_under_the_heading() {
-        let record = crate::icount::record::fixture("actix", "plaintext", &[100.0, 102.0, 101.0]);
-        let row = line(&record);
-        assert!(row.starts_with("actix          plaintext    "), "{row}");
-        assert!(row.contains("100.0 .. 102.0"), "{row}");
-        assert!(row.ends_with(" x3"), "{row}");
-        assert!(header().starts_with("target         workload"));
-    }
 }

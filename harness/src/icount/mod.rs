@@ -23,6 +23,7 @@ pub mod run;
 pub mod script;
 pub mod sides;
 pub mod spread;
+pub mod table;
 pub mod valgrind;
 
 use std::time::Duration;

@@ -248,7 +248,7 @@ mod tests {
         assert!(merged.warnings.is_empty(), "{:?}", merged.warnings);
         let record = merged.record(&options(), &context(), None).unwrap();
         assert_eq!(record.id, "json/actix@k6x2/c4");
-        assert_eq!(record.requests, 100);
+        assert_eq!(record.figures.requests, 100);
         let engine = record.engine.unwrap();
         assert_eq!((engine.instances, engine.server_metrics), (2, None));
         assert_eq!(record.machine, context().machine, "loopback: this machine");
@@ -290,9 +290,9 @@ mod tests {
         ));
         let merged = merge(vec![instance("a.json", &text)]).unwrap();
         let record = merged.record(&options(), &context(), None).unwrap();
-        assert_eq!(record.errors_by_kind.get("wrong-answer"), Some(&1));
-        assert_eq!(record.errors_by_kind.get("timeout"), Some(&1));
-        assert_eq!((record.requests, record.errors), (18, 2));
+        assert_eq!(record.figures.errors_by_kind.get("wrong-answer"), Some(&1));
+        assert_eq!(record.figures.errors_by_kind.get("timeout"), Some(&1));
+        assert_eq!((record.figures.requests, record.errors), (18, 2));
         assert!(record.flags.invalid);
     }
 
@@ -322,14 +322,14 @@ mod tests {
             ..options()
         };
         let record = merged.record(&with, &context(), None).unwrap();
-        let cpu_us = record.server.cpu_us_per_request.unwrap();
+        let cpu_us = record.figures.server.cpu_us_per_request.unwrap();
         assert!(
             (cpu_us - 50_000.0).abs() < 1.0,
             "0.5 s over 10 requests: {cpu_us}"
         );
-        assert_eq!(record.server.peak_pss_bytes, 300);
-        assert_eq!(record.server.idle_pss_bytes, Some(100));
-        assert!((record.server.cpu_busy - 0.5 / 0.85).abs() < 1e-6);
+        assert_eq!(record.figures.server.peak_pss_bytes, 300);
+        assert_eq!(record.figures.server.idle_pss_bytes, Some(100));
+        assert!((record.figures.server.cpu_busy - 0.5 / 0.85).abs() < 1e-6);
         let elsewhere = ImportOptions {
             metrics_url: Some("http://10.1.1.1:9/metrics".into()),
             ..options()
@@ -354,10 +354,10 @@ mod tests {
             .unwrap()
             .record(&options(), &context(), None)
             .unwrap();
-        let run = &record.open_loop[0];
+        let run = &record.figures.open_loop[0];
         assert_eq!((run.send_lag.late_sends, run.send_lag.sends), (5, 15));
         assert!(run.client_late && !run.sustained && record.flags.client_late);
         assert_eq!(record.param, "c4-rate100");
-        assert_eq!(record.occupancy, None);
+        assert_eq!(record.figures.occupancy, None);
     }
 }

@@ -96,24 +96,24 @@ impl ImportedRun {
     /// The record's figures, the server's, and its flags, one line each.
     pub fn text(&self) -> String {
         let record = &self.record;
-        let l = &record.latency_us;
+        let l = &record.figures.latency_us;
         let mut out = format!(
             "{}: {} requests from {} k6 instance(s), {:.0} req/s, {} errors, p50 {} us, p99 {} us, max {} us\n",
             record.id,
-            record.requests,
+            record.figures.requests,
             self.instances,
-            record.requests_per_sec,
+            record.figures.requests_per_sec,
             record.errors,
             l.p50,
             l.p99,
             l.max
         );
-        if let Some(cpu_us) = record.server.cpu_us_per_request {
+        if let Some(cpu_us) = record.figures.server.cpu_us_per_request {
             let _ = writeln!(
                 out,
                 "server: {cpu_us:.1} CPU us/request, cpu_busy {:.2}, peak PSS {} KiB",
-                record.server.cpu_busy,
-                record.server.peak_pss_bytes / 1024
+                record.figures.server.cpu_busy,
+                record.figures.server.peak_pss_bytes / 1024
             );
         } else {
             out.push_str(

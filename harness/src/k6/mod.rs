@@ -6,6 +6,7 @@
 //! result record.
 
 pub mod export;
+pub mod exported;
 pub mod import;
 pub mod imported;
 pub mod points;

@@ -1,18 +1,21 @@
 //! One seam for everything a command prints or writes: a [`Format`] names the output, and every
 //! report implements [`Render`] for the formats it has (hyperfine's `Exporter`, oha's
 //! `PrintMode`). The CLI picks the format from its flags (`--json` prints JSON instead of text;
-//! `--markdown FILE` / `--json FILE` write a file besides) and never formats a report itself.
+//! `--export-markdown FILE` / `--export-json FILE` write a file besides, as hyperfine's
+//! `--export-*` do) and never formats a report itself.
 //!
 //! Each impl sits beside its report, so this module depends on no other: `CompareOutput`
 //! (text, Markdown, JSON; `compare::duet_run`), `InstructionsOutput` (the same;
 //! `compare::instructions_run`), `LoadOutput` (text, JSON; `load_request`), `HistoryView`
 //! (text, JSON; `history::text`), `ConformanceRun` (text; `strictness::targets`), `ImportedRun`
-//! (text, JSON; `k6::imported`) and `SummaryPage` (HTML, Markdown, JSON; `summary`).
+//! (text, JSON; `k6::imported`), `ExportedScript` (text; `k6::exported`), `SummaryPage` (HTML, Markdown, JSON; `summary`), and the
+//! pieces printed as they come: `Verdict` (text; `verify_targets`) and `TableRows` (text;
+//! `icount::table`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// An output format. Its name is the flag that asks for it (`--json`, `--markdown`).
+/// An output format. Its name is the flag that asks for it (`--json`, `--export-markdown`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
     /// Plain text for a terminal.

@@ -151,7 +151,7 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
         (Some(sweep), (prefix, Some(x))) if prefix == sweep.prefix => Some(x as f64),
         _ => None,
     };
-    let per_connection = |r: &ResultRecord| memory_per_connection(&r.server, swept(r)?);
+    let per_connection = |r: &ResultRecord| memory_per_connection(&r.figures.server, swept(r)?);
     let below_resolution = w
         .records
         .iter()
@@ -181,7 +181,7 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
         FLAG_NOTE,
         groups(),
         Unit::PerSecond,
-        series(summary, w, group, |r| Some(r.requests_per_sec)),
+        series(summary, w, group, |r| Some(r.figures.requests_per_sec)),
     );
     add(
         "cpu",
@@ -189,7 +189,7 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
         FLAG_NOTE,
         groups(),
         Unit::Micros,
-        series(summary, w, group, |r| r.server.cpu_us_per_request),
+        series(summary, w, group, |r| r.figures.server.cpu_us_per_request),
     );
     add(
         "pss",
@@ -198,7 +198,7 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
         groups(),
         Unit::Bytes,
         series(summary, w, group, |r| {
-            Some(r.server.peak_pss_bytes as f64).filter(|b| *b > 0.0)
+            Some(r.figures.server.peak_pss_bytes as f64).filter(|b| *b > 0.0)
         }),
     );
     if let Some(sweep) = &w.sweep {
@@ -209,7 +209,7 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
             FLAG_NOTE,
             numbers(),
             Unit::PerSecond,
-            series(summary, w, swept, |r| Some(r.requests_per_sec)),
+            series(summary, w, swept, |r| Some(r.figures.requests_per_sec)),
         );
         if sweep.axis == "connections" {
             add(
@@ -231,12 +231,17 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
         let records: Vec<&ResultRecord> = w.records.iter().filter(|r| &r.param == param).collect();
         let labels = records
             .iter()
-            .flat_map(|r| &r.open_loop)
+            .flat_map(|r| &r.figures.open_loop)
             .map(|run| &run.label);
         for (n, label) in labels.unique().enumerate() {
             let runs: Vec<(&ResultRecord, &OpenLoopRun)> = records
                 .iter()
-                .filter_map(|r| Some((*r, r.open_loop.iter().find(|run| &run.label == label)?)))
+                .filter_map(|r| {
+                    Some((
+                        *r,
+                        r.figures.open_loop.iter().find(|run| &run.label == label)?,
+                    ))
+                })
                 .collect();
             let mut chart = percentile_chart(summary, &runs);
             chart.id = format!("{id}-latency-{param}-{n}");
@@ -404,8 +409,8 @@ mod tests {
     #[test]
     fn memory_per_connection_is_the_growth_over_idle_divided_by_connections() {
         let mut r = record("sleep/actix/c1000", 100.0, 10_000, 8);
-        r.server.idle_pss_bytes = Some(4 << 20);
-        r.server.peak_pss_bytes = (4 << 20) + 2_000 * 1000;
+        r.figures.server.idle_pss_bytes = Some(4 << 20);
+        r.figures.server.peak_pss_bytes = (4 << 20) + 2_000 * 1000;
         let records = vec![r, record("sleep/actix/c100", 100.0, 10_000, 8)];
         let chart = chart(records, "sleep", "conn-memory");
         let thousand = chart.plot.series[0].points.iter().find(|p| p.x == 1000.0);
@@ -418,13 +423,13 @@ mod tests {
     fn memory_growth_below_the_idle_resolution_is_left_out_of_the_chart_and_counted_in_its_note() {
         // One connection, and PSS under load 84 KiB below idle: noise, not a figure.
         let mut noise = record("sleep/actix/c1", 100.0, 10_000, 8);
-        noise.server.idle_pss_bytes = Some(4 << 20);
-        noise.server.peak_pss_bytes = (4 << 20) - 84 * 1024;
+        noise.figures.server.idle_pss_bytes = Some(4 << 20);
+        noise.figures.server.peak_pss_bytes = (4 << 20) - 84 * 1024;
         // Ten thousand connections, 20 MB above idle: well above any resolution.
         let mut real = record("sleep/actix/c10000", 100.0, 10_000, 8);
-        real.server.idle_pss_bytes = Some(4 << 20);
-        real.server.idle_pss_spread_bytes = Some(512 * 1024);
-        real.server.peak_pss_bytes = (4 << 20) + 20_000_000;
+        real.figures.server.idle_pss_bytes = Some(4 << 20);
+        real.figures.server.idle_pss_spread_bytes = Some(512 * 1024);
+        real.figures.server.peak_pss_bytes = (4 << 20) + 20_000_000;
         let chart = chart(vec![noise, real], "sleep", "conn-memory");
         let xs: Vec<f64> = chart.plot.series[0].points.iter().map(|p| p.x).collect();
         assert_eq!(xs, [10_000.0]);
@@ -435,7 +440,7 @@ mod tests {
     #[test]
     fn a_percentile_line_runs_from_p50_to_the_maximum_and_leaves_out_what_is_na() {
         let mut r = record("json/actix/c64", 1000.0, 100, 8);
-        r.open_loop[0].percentiles[3].us = None;
+        r.figures.open_loop[0].percentiles[3].us = None;
         let chart = chart(vec![r], "json", "latency");
         assert_eq!(chart.plot.x, XAxis::Nines);
         let xs: Vec<f64> = chart.plot.series[0].points.iter().map(|p| p.x).collect();

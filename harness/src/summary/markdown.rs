@@ -52,7 +52,7 @@ mod tests {
     fn every_result_row_names_its_cpu_sets_workers_and_flags() {
         let mut slow = record("json/nethttp/c64", 100.0, 50, 10);
         slow.flags.server_bound = false;
-        slow.server.cpu_busy = 0.5;
+        slow.figures.server.cpu_busy = 0.5;
         let skipped = vec![SkippedTarget {
             target: "node".into(),
             reason: "node not found on PATH".into(),

@@ -38,16 +38,25 @@ pub(super) const COLUMNS: [(&str, bool, Cell); 12] = [
     }),
     ("workers", true, |r, _| workers(r)),
     ("param", false, |r, _| r.param.clone()),
-    ("req/s", true, |r, _| rate(r.requests_per_sec)),
-    ("p50", true, |r, _| percentile(r, 0.5, r.latency_us.p50)),
-    ("p99", true, |r, _| percentile(r, 0.99, r.latency_us.p99)),
+    ("req/s", true, |r, _| rate(r.figures.requests_per_sec)),
+    ("p50", true, |r, _| {
+        percentile(r, 0.5, r.figures.latency_us.p50)
+    }),
+    ("p99", true, |r, _| {
+        percentile(r, 0.99, r.figures.latency_us.p99)
+    }),
     ("open-loop p99", true, |r, _| open_loop_p99(r, false)),
     ("errors", true, |r, _| errors(r)),
     ("CPU µs/req", true, |r, _| {
-        or_dash(r.server.cpu_us_per_request.map(|us| format!("{us:.1}")))
+        or_dash(
+            r.figures
+                .server
+                .cpu_us_per_request
+                .map(|us| format!("{us:.1}")),
+        )
     }),
     ("peak PSS", true, |r, _| {
-        bytes(r.server.peak_pss_bytes as f64)
+        bytes(r.figures.server.peak_pss_bytes as f64)
     }),
 ];
 
@@ -56,18 +65,26 @@ pub(super) const COLUMNS: [(&str, bool, Cell); 12] = [
 pub(super) const DETAIL_COLUMNS: [(&str, bool, Cell); 13] = [
     ("target", false, |r, _| r.target.clone()),
     ("param", false, |r, _| r.param.clone()),
-    ("mean", true, |r, _| latency(r.latency_us.mean)),
-    ("p90", true, |r, _| percentile(r, 0.9, r.latency_us.p90)),
-    ("p99.9", true, |r, _| {
-        percentile(r, 0.999, r.latency_us.p999)
+    ("mean", true, |r, _| latency(r.figures.latency_us.mean)),
+    ("p90", true, |r, _| {
+        percentile(r, 0.9, r.figures.latency_us.p90)
     }),
-    ("max", true, |r, _| latency(r.latency_us.max as f64)),
+    ("p99.9", true, |r, _| {
+        percentile(r, 0.999, r.figures.latency_us.p999)
+    }),
+    ("max", true, |r, _| latency(r.figures.latency_us.max as f64)),
     ("open-loop p99, 95% interval", true, |r, _| {
         open_loop_p99(r, true)
     }),
-    ("occupancy", true, |r, _| or_dash(r.occupancy.map(two))),
-    ("server CPU busy", true, |r, _| two(r.server.cpu_busy)),
-    ("client CPU busy", true, |r, _| two(r.client.cpu_busy)),
+    ("occupancy", true, |r, _| {
+        or_dash(r.figures.occupancy.map(two))
+    }),
+    ("server CPU busy", true, |r, _| {
+        two(r.figures.server.cpu_busy)
+    }),
+    ("client CPU busy", true, |r, _| {
+        two(r.figures.client.cpu_busy)
+    }),
     ("user-space instr/req", true, super::instructions::cell),
     ("offload threads", true, |r, _| {
         r.setup.offload_threads.to_string()
@@ -87,7 +104,7 @@ fn checks(r: &ResultRecord) -> String {
 /// A closed-loop percentile, `n/a` when fewer than 10 of the record's requests lie beyond it:
 /// it would be little more than the slowest few answers.
 fn percentile(r: &ResultRecord, q: f64, us: u64) -> String {
-    if enough_samples_beyond(r.requests, q) {
+    if enough_samples_beyond(r.figures.requests, q) {
         latency(us as f64)
     } else {
         "n/a".into()
@@ -205,7 +222,7 @@ pub(super) fn provenance(summary: &Summary) -> String {
 
 /// Errors as a share of attempts, in percent.
 fn error_pct(r: &ResultRecord) -> f64 {
-    r.errors as f64 / (r.requests + r.errors).max(1) as f64 * 100.0
+    r.errors as f64 / (r.figures.requests + r.errors).max(1) as f64 * 100.0
 }
 
 fn errors(r: &ResultRecord) -> String {
@@ -217,8 +234,12 @@ fn errors(r: &ResultRecord) -> String {
 
 /// The open-loop p99 of the run at the common rate, with its interval: the tail worth quoting.
 fn open_loop_p99(r: &ResultRecord, interval: bool) -> String {
-    let common = r.open_loop.iter().find(|run| run.label == "common rate");
-    let Some(run) = common.or_else(|| r.open_loop.first()) else {
+    let common = r
+        .figures
+        .open_loop
+        .iter()
+        .find(|run| run.label == "common rate");
+    let Some(run) = common.or_else(|| r.figures.open_loop.first()) else {
         return "—".into();
     };
     let p99 = run
@@ -249,7 +270,7 @@ pub(super) fn with_interval(p: &crate::load::latency::Percentile) -> String {
 
 /// `low-occupancy (0.45: starved connections, Jain 0.62, answers 3..400)`.
 fn low_occupancy(r: &ResultRecord, occupancy: f64) -> String {
-    let cause = match (r.flags.low_occupancy_cause, &r.fairness) {
+    let cause = match (r.flags.low_occupancy_cause, &r.figures.fairness) {
         (Some(LowOccupancyCause::StarvedConnections), Some(f)) => format!(
             ": starved connections, Jain {:.2}, answers {}..{}",
             f.jain_index, f.min, f.max
@@ -262,7 +283,7 @@ fn low_occupancy(r: &ResultRecord, occupancy: f64) -> String {
 
 /// `not-steady (warm-up 8,000 ms, 700 of 1,024 connections answered)`.
 fn not_steady(r: &ResultRecord) -> String {
-    r.warm_up.map_or_else(
+    r.figures.warm_up.map_or_else(
         || "not-steady".into(),
         |w| {
             format!(
@@ -277,23 +298,28 @@ fn not_steady(r: &ResultRecord) -> String {
 
 /// The flags cell: each flag with the figure behind it.
 pub(super) fn flag_text(r: &ResultRecord) -> String {
-    let wrong = match r.wrong_answer_example {
+    let wrong = match r.figures.wrong_answer_example {
         Some(_) => ", wrong answers",
         None => "",
     };
     let bound = match (r.flags.client_bound, r.flags.server_bound) {
         (true, _) => Some(format!(
             "client-bound (client CPU {:.2})",
-            r.client.cpu_busy
+            r.figures.client.cpu_busy
         )),
         (false, false) => Some(format!(
             "not server-bound (server CPU {:.2})",
-            r.server.cpu_busy
+            r.figures.server.cpu_busy
         )),
         (false, true) => None,
     };
-    let occupancy = r.occupancy.unwrap_or_default();
-    let lag = r.open_loop.iter().map(|run| run.send_lag.p99_us).max();
+    let occupancy = r.figures.occupancy.unwrap_or_default();
+    let lag = r
+        .figures
+        .open_loop
+        .iter()
+        .map(|run| run.send_lag.p99_us)
+        .max();
     let lag = latency(lag.unwrap_or_default() as f64);
     let flags = [
         r.flags
@@ -304,7 +330,7 @@ pub(super) fn flag_text(r: &ResultRecord) -> String {
         r.flags.not_steady.then(|| not_steady(r)),
         r.flags
             .few_requests
-            .then(|| format!("few-requests ({})", thousands(r.requests))),
+            .then(|| format!("few-requests ({})", thousands(r.figures.requests))),
         r.flags
             .client_late
             .then(|| format!("client-late (send lag p99 {lag})")),

@@ -18,18 +18,18 @@ pub(crate) fn root() -> PathBuf {
 /// A fixture result; the workloads with tails get two open-loop runs, as the benches make them.
 pub(crate) fn result(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
     let mut r = record(id, rps, p50_us, pss_mib);
-    r.open_loop.clear();
+    r.figures.open_loop.clear();
     if ["json-doc", "json", "hash-offload"].contains(&r.workload.as_str()) {
         let mut capacity = open_loop_run("80% of capacity", rps * 0.8, p50_us * 2);
         capacity.fraction_of_capacity = Some(0.8);
-        r.open_loop = vec![capacity, open_loop_run("common rate", 500.0, p50_us)];
+        r.figures.open_loop = vec![capacity, open_loop_run("common rate", 500.0, p50_us)];
     }
     r
 }
 
 pub(crate) fn client_bound(mut r: ResultRecord, cpu_busy: f64) -> ResultRecord {
-    r.server.cpu_busy = cpu_busy;
-    r.client.cpu_busy = 0.97;
+    r.figures.server.cpu_busy = cpu_busy;
+    r.figures.client.cpu_busy = 0.97;
     r.flags.client_bound = true;
     r.flags.server_bound = false;
     r
@@ -80,14 +80,14 @@ fn row(line: &str) -> ResultRecord {
         Some(("client-bound", busy)) => client_bound(r, busy.parse().unwrap()),
         Some(("invalid", _)) => {
             r.errors = 120;
-            r.errors_by_kind.insert("timeout".into(), 120);
+            r.figures.errors_by_kind.insert("timeout".into(), 120);
             r.flags.invalid = true;
             r
         }
         // Memory per connection = (peak PSS - idle PSS) / connections.
         Some(("per-connection", bytes)) => {
-            r.server.idle_pss_bytes = Some(r.server.peak_pss_bytes);
-            r.server.peak_pss_bytes += bytes.parse::<u64>().unwrap() * 1000;
+            r.figures.server.idle_pss_bytes = Some(r.figures.server.peak_pss_bytes);
+            r.figures.server.peak_pss_bytes += bytes.parse::<u64>().unwrap() * 1000;
             client_bound(r, 0.3)
         }
         Some(other) => panic!("unknown fixture mark {other:?}"),

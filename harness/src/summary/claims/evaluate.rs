@@ -83,7 +83,11 @@ fn measure(
     let side_a = side_records(&claim.a, records, absent)?;
     let side_b = side_records(&claim.b, records, absent)?;
     if let Some(cores) = claim.needs.server_cores {
-        let fewest = side_a.iter().chain(&side_b).map(|r| r.server.cores).min();
+        let fewest = side_a
+            .iter()
+            .chain(&side_b)
+            .map(|r| r.figures.server.cores)
+            .min();
         if let Some(gave) = fewest.filter(|&c| c < cores) {
             return Err(format!(
                 "needs >= {cores} server cores; this run gave the server {gave}; {}",
@@ -279,7 +283,7 @@ fn nearest_cpu(
     let distance = |param: &String| {
         let runs = a.iter().chain(b).filter(|r| &r.param == param);
         let cpu = runs
-            .filter_map(|r| r.server.cpu_us_per_request)
+            .filter_map(|r| r.figures.server.cpu_us_per_request)
             .filter(|us| *us > 0.0);
         let (sum, n) = cpu.fold((0.0, 0), |(sum, n), us| (sum + us, n + 1));
         (n > 0).then(|| (sum / f64::from(n) / target_us).ln().abs())
@@ -317,7 +321,7 @@ fn side_value<'r>(
         let value = match claim.metric {
             Metric::PssPerConnectionBytes => {
                 let connections = top.setup.connections as f64;
-                match memory_per_connection(&top.server, connections) {
+                match memory_per_connection(&top.figures.server, connections) {
                     Some(PerConnection::Bytes(bytes)) => bytes,
                     Some(PerConnection::BelowResolution(resolution)) => {
                         return Err(format!(
@@ -340,7 +344,7 @@ fn side_value<'r>(
             Metric::RequestsPerSecRetention => {
                 let low = at(target, base)?;
                 used.push(low);
-                top.requests_per_sec / low.requests_per_sec.max(f64::MIN_POSITIVE)
+                top.figures.requests_per_sec / low.figures.requests_per_sec.max(f64::MIN_POSITIVE)
             }
             metric => metric.point(top, claim.open_loop.as_deref())?,
         };

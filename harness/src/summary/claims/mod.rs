@@ -160,12 +160,14 @@ impl Metric {
     fn point(self, r: &ResultRecord, open_loop: Option<&str>) -> Result<f64, String> {
         if !self.is_latency() {
             return Ok(match self {
-                Self::PeakPssBytes | Self::PssPerConnectionBytes => r.server.peak_pss_bytes as f64,
-                _ => r.requests_per_sec,
+                Self::PeakPssBytes | Self::PssPerConnectionBytes => {
+                    r.figures.server.peak_pss_bytes as f64
+                }
+                _ => r.figures.requests_per_sec,
             });
         }
         let label = open_loop.unwrap_or("common rate");
-        let run = r.open_loop.iter().find(|run| run.label == label);
+        let run = r.figures.open_loop.iter().find(|run| run.label == label);
         let run = run.ok_or_else(|| {
             let filter = r.id.filter();
             let remedy = remedy::for_missing_open_loop(&filter);

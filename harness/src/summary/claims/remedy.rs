@@ -38,8 +38,9 @@ pub(crate) fn for_flagged(r: &ResultRecord) -> String {
         what.push(format!(
             "the server's CPU was only {:.2} busy: give it more connections, or find what else \
              limited it (occupancy {})",
-            r.server.cpu_busy,
-            r.occupancy
+            r.figures.server.cpu_busy,
+            r.figures
+                .occupancy
                 .map_or_else(|| "n/a".to_owned(), |o| format!("{o:.2}"))
         ));
     }
@@ -48,17 +49,17 @@ pub(crate) fn for_flagged(r: &ResultRecord) -> String {
 
 /// How many client CPUs a client-bound run would need to leave the server the limit.
 fn client_cpus_needed(r: &ResultRecord) -> String {
-    let Some(us) = r.client.cpu_us_per_request else {
+    let Some(us) = r.figures.client.cpu_us_per_request else {
         return "the client was the limit: give it more CPUs".into();
     };
     // Below 90% busy at the same rate, so that the flag would not be set.
-    let needed = r.requests_per_sec * us / 1e6 / 0.9;
+    let needed = r.figures.requests_per_sec * us / 1e6 / 0.9;
     format!(
         "the client was the limit: at {us:.1} client CPU µs/request and {} req/s it needs about \
          {needed:.1} CPUs and had {}; run where the client gets {} (the second half of the \
          CPUs the bench may use)",
-        rate(r.requests_per_sec),
-        r.client.threads,
+        rate(r.figures.requests_per_sec),
+        r.figures.client.threads,
         needed.ceil()
     )
 }
@@ -115,8 +116,8 @@ mod tests {
     fn a_client_bound_input_says_how_many_client_cpus_the_run_would_need() {
         let mut r = record("json/actix/c64", 200_000.0, 100, 8);
         r.flags.client_bound = true;
-        r.client.cpu_busy = 0.97;
-        r.client.cpu_us_per_request = Some(9.0);
+        r.figures.client.cpu_busy = 0.97;
+        r.figures.client.cpu_us_per_request = Some(9.0);
         let remedy = for_flagged(&r);
         // 200,000 req/s x 9 us = 1.8 CPUs, at most 90% busy: 2.0.
         assert!(remedy.contains("about 2.0 CPUs and had 1"), "{remedy}");

@@ -155,8 +155,8 @@ fn memory_per_connection_is_peak_pss_above_the_idle_server_over_the_connections(
     ];
     for (r, per_connection) in records.iter_mut().zip([800, 800, 2100, 2100]) {
         let idle = 5_000_000;
-        r.server.idle_pss_bytes = Some(idle);
-        r.server.peak_pss_bytes = idle + per_connection * r.setup.connections as u64;
+        r.figures.server.idle_pss_bytes = Some(idle);
+        r.figures.server.peak_pss_bytes = idle + per_connection * r.setup.connections as u64;
         // Sleeping servers are idle by design: memory claims still count.
         r.flags.client_bound = true;
         r.flags.server_bound = false;
@@ -181,7 +181,7 @@ fn a_claim_that_needs_parallel_server_cores_is_not_comparable_on_one() {
     );
     let mut two_cores = records.clone();
     for r in &mut two_cores {
-        r.server.cores = 2;
+        r.figures.server.cores = 2;
     }
     let check = one(&set, &two_cores);
     assert_ne!(check.verdict, Verdict::NotComparable, "{}", check.why);
@@ -195,15 +195,15 @@ fn latency_comes_from_the_open_loop_and_a_thin_tail_is_not_comparable() {
         record("json-doc/gin/c64", 1000.0, 100, 1),
     ];
     // The closed-loop figures say otherwise; only the open loop counts.
-    records[0].latency_us.p99 = 1_000_000;
+    records[0].figures.latency_us.p99 = 1_000_000;
     holding(&set, &records, 0.8);
-    let p99 = &mut records[1].open_loop[0].percentiles[2];
+    let p99 = &mut records[1].figures.open_loop[0].percentiles[2];
     p99.us = None;
     p99.samples_beyond = 4;
     let check = one(&set, &records);
     assert_eq!(check.verdict, Verdict::NotComparable);
     assert_has(&check.why, "n/a: 4 samples beyond");
-    records[1].open_loop.clear();
+    records[1].figures.open_loop.clear();
     let check = one(&set, &records);
     assert_has(&check.why, "no open-loop run at common rate");
 }
@@ -228,7 +228,7 @@ fn retention_starts_above_one_connection_which_is_always_latency_bound() {
          json/nethttp/c1=10 json/nethttp/c16=1000 json/nethttp/c1024=900",
     );
     for r in records.iter_mut().filter(|r| r.param == "c1") {
-        r.server.cpu_busy = 0.4;
+        r.figures.server.cpu_busy = 0.4;
         r.flags.server_bound = false;
     }
     let check = one(&set, &records);
