@@ -79,7 +79,7 @@ impl Bench {
             }
         );
         let filter = IdFilter::from_args(std::env::args());
-        let run = Run::detect(catalog.root(), mode);
+        let run = Run::detect_in(&catalog, mode);
         // One history run per `cargo bench`, the same run as its records', each record
         // appended as it ends.
         let history = (!matches!(filter, IdFilter::ListOnly))

@@ -309,7 +309,12 @@ impl VerifiedServer {
             param: param.to_owned(),
             language: self.target.language.clone(),
             framework: self.framework.clone(),
-            toolchain: self.toolchain_version.clone(),
+            // The run's detection, made once; a target prepared outside a run has its own.
+            toolchain: run
+                .toolchains
+                .get(&self.target.toolchain)
+                .unwrap_or(&self.toolchain_version)
+                .clone(),
         };
         let figures = measurement.figures(
             load.connections,

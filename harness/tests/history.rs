@@ -26,6 +26,7 @@ fn run(n: usize, commit: &str) -> KeptRun {
             cores: 2,
             kernel: "6.1.0".into(),
         },
+        toolchains: Default::default(),
     };
     KeptRun::new(run, Source::Bench, "0", "1")
 }

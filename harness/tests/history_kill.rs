@@ -32,6 +32,7 @@ fn kept_run() -> KeptRun {
             cores: 2,
             kernel: "6.1.0".into(),
         },
+        toolchains: Default::default(),
     };
     KeptRun::new(run, Source::Bench, "0", "1")
 }

@@ -33,6 +33,7 @@ fn context() -> Run {
         commit: Commit::parse("fixture"),
         branch: None,
         machine: Machine::detect(),
+        toolchains: Default::default(),
     }
 }
 

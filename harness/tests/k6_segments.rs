@@ -218,6 +218,7 @@ fn record_of(imported: &Imported, metrics_url: Option<String>) -> ResultRecord {
         commit: Commit::parse("test"),
         branch: None,
         machine: Machine::detect(),
+        toolchains: Default::default(),
     };
     let options = ImportOptions {
         target: "mock".into(),

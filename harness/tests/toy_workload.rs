@@ -12,9 +12,10 @@ use std::sync::Arc;
 use stampede_harness::benchmark_id::BenchmarkId;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSet;
+use stampede_harness::evidence::{Run, RunMode};
 use stampede_harness::load::LoadPlan;
 use stampede_harness::process::ServerConfig;
-use stampede_harness::session::start_verified;
+use stampede_harness::session::{LoadSetup, start_verified};
 use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
 use stampede_harness::workload::{Sampling, WorkloadSpec};
 
@@ -187,6 +188,21 @@ fn a_toy_workload_is_verified_and_loaded_on_a_target_process_with_every_answer_c
             case.id,
             sample.latency()
         );
+        // The record names the toolchain as its run detected it, once for every target.
+        let mut run = Run::detect_in(&catalog, RunMode::Cli);
+        assert_eq!(run.toolchains.keys().collect::<Vec<_>>(), ["none"]);
+        run.toolchains
+            .insert("none".into(), "none 1.0, as the run saw it".into());
+        let load = LoadSetup {
+            client_cpus: cpus.clone(),
+            connections: case.connections,
+            rate_per_sec: None,
+            pipeline: 1,
+            body_seed: None,
+        };
+        let id = BenchmarkId::new("burn", "mock", &case.id).unwrap();
+        let record = verified.result_record(&run, &id, &measured, &load, Vec::new());
+        assert_eq!(record.toolchain, "none 1.0, as the run saw it");
     }
     verified.server.stop();
 }

@@ -196,6 +196,15 @@ impl Catalog {
         self.toolchains.get(&target.toolchain)
     }
 
+    /// The version line of each toolchain found on this machine, by name; a toolchain whose
+    /// command cannot be run is left out.
+    pub fn toolchain_versions(&self) -> BTreeMap<String, String> {
+        self.toolchains
+            .iter()
+            .filter_map(|(name, toolchain)| Some((name.clone(), toolchain_version(toolchain)?)))
+            .collect()
+    }
+
     /// Whether the target's toolchain is on this machine.
     pub fn availability(&self, target: &Target) -> Availability {
         let Some(toolchain) = self.toolchain(target) else {
@@ -322,6 +331,18 @@ mod tests {
         build = { command = ["make"], inputs = ["src"], output = "{build_dir}/b" }
         start = ["b"]
     "#;
+
+    #[test]
+    fn a_run_names_each_toolchain_found_with_its_version_line_and_leaves_out_a_missing_one() {
+        let catalog = Catalog::parse(Path::new("/nonexistent"), SMALL).unwrap();
+        let run = crate::evidence::Run::detect_in(&catalog, crate::evidence::RunMode::Cli);
+        let found: Vec<(&str, &str)> = run
+            .toolchains
+            .iter()
+            .map(|(name, version)| (name.as_str(), version.as_str()))
+            .collect();
+        assert_eq!(found, [("sh", "sh 1.0")]);
+    }
 
     #[test]
     fn the_repository_catalog_names_six_reference_targets_serving_everything_and_the_example() {

@@ -1,6 +1,7 @@
 //! Where a result comes from: the run that measured it (id, start, mode, commit with its dirty
 //! state, branch), the machine it ran on, and the RFC 3339 time stamps records carry.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::process::Command;
@@ -10,6 +11,8 @@ use std::time::SystemTime;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+use crate::catalog::Catalog;
 
 /// The machine a result was measured on.
 #[derive(
@@ -247,6 +250,10 @@ pub struct Run {
     pub branch: Option<String>,
     /// The machine it ran on.
     pub machine: Machine,
+    /// The version line of each catalog toolchain found on the machine, by toolchain name
+    /// (`go` -> `go version go1.26.0 linux/amd64`), run once per run; what each record of the
+    /// run names as its target's toolchain. Empty for runs read back from stored records.
+    pub toolchains: BTreeMap<String, String>,
 }
 
 impl Run {
@@ -260,6 +267,15 @@ impl Run {
             commit: Commit::detect(root),
             branch: git_branch(root),
             machine: Machine::detect(),
+            toolchains: BTreeMap::new(),
+        }
+    }
+
+    /// A new run of the catalog's workspace, with the version of each of its toolchains.
+    pub fn detect_in(catalog: &Catalog, mode: RunMode) -> Self {
+        Self {
+            toolchains: catalog.toolchain_versions(),
+            ..Self::detect(catalog.root(), mode)
         }
     }
 }

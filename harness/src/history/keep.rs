@@ -194,7 +194,7 @@ pub fn keep_load_result(run: &LoadRun<'_>) -> Kept {
         Ok(id) => id,
         Err(err) => return Kept::BadId(err),
     };
-    let context = Run::detect(catalog.root(), RunMode::Cli);
+    let context = Run::detect_in(catalog, RunMode::Cli);
     let open_loop = load
         .rate_per_sec
         .map(|r| open_loop_run("--rate", None, r, &measurement.sample))
@@ -255,7 +255,7 @@ fn keep_records(
     }
     let catalog = Catalog::discover()?;
     let path = super::history_path(&catalog.work_dir(), explicit);
-    let mut run = Run::detect(catalog.root(), mode);
+    let mut run = Run::detect_in(&catalog, mode);
     if let Some(commit) = commit {
         run.commit = Commit {
             hash: commit.to_owned(),

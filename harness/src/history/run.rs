@@ -1,8 +1,9 @@
 //! A run as the history keeps it: [`KeptRun`], the run itself ([`Run`]: id, start, mode, commit,
-//! branch, machine, the same type records use) with the command that wrote it and the CPU
+//! branch, machine, toolchains: the type records use) with the command that wrote it and the CPU
 //! split, made from a new run or from a record that states the same fields. Stored in the
 //! `runs` table under the field names the history has always used.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -102,6 +103,7 @@ impl KeptRun {
                 commit,
                 branch: text("branch"),
                 machine: fingerprint.machine,
+                toolchains: BTreeMap::new(),
             },
             source,
             server_cpus: fingerprint.server_cpus,
@@ -139,6 +141,9 @@ struct Stored<'a> {
     dirty: bool,
     branch: Option<&'a str>,
     fingerprint: Fingerprint,
+    /// Absent in runs stored before runs knew their toolchains, and in imported ones.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    toolchains: &'a BTreeMap<String, String>,
 }
 
 impl Serialize for KeptRun {
@@ -152,6 +157,7 @@ impl Serialize for KeptRun {
             dirty: self.run.commit.dirty,
             branch: self.run.branch.as_deref(),
             fingerprint: self.fingerprint(),
+            toolchains: &self.run.toolchains,
         }
         .serialize(to)
     }

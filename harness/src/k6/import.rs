@@ -221,6 +221,7 @@ mod tests {
                 cores: 2,
                 kernel: "6.1".into(),
             },
+            toolchains: Default::default(),
         }
     }
 
