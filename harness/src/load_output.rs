@@ -99,7 +99,7 @@ impl LoadOutput {
     }
 
     /// Human-readable lines, wrk-style.
-    pub fn to_text(&self) -> String {
+    pub fn text(&self) -> String {
         let mut out = String::new();
         let l = &self.latency_us;
         let _ = writeln!(
@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn a_half_busy_server_is_flagged_not_server_bound_in_the_text() {
-        let text = LoadOutput::of(&measurement(), 64, 1, None).to_text();
+        let text = LoadOutput::of(&measurement(), 64, 1, None).text();
         assert!(text.contains("1000 req/s"), "{text}");
         assert!(text.contains("timeout 2"), "{text}");
         assert!(text.contains("not server-bound"), "{text}");

@@ -194,7 +194,7 @@ impl Render for LoadOutput {
 
     fn render(&self, format: Format) -> Result<String, RenderError> {
         match format {
-            Format::Text => Ok(self.to_text()),
+            Format::Text => Ok(self.text()),
             Format::Json => json_line::<Self, _>(self),
             other => Err(unsupported::<Self>(other)),
         }

@@ -51,9 +51,9 @@ impl HistoryView {
 
     /// The table, then the other figures' change points.
     pub fn text(&self) -> String {
-        let mut out = render_text(&self.report, &self.path);
+        let mut out = trends_text(&self.report, &self.path);
         if let Some(besides) = &self.besides {
-            out.push_str(&render_besides(besides, self.report.metric));
+            out.push_str(&besides_text(besides, self.report.metric));
         }
         out
     }
@@ -71,7 +71,7 @@ impl HistoryView {
     }
 }
 
-fn render_text(report: &MetricTrends, path: &Path) -> String {
+fn trends_text(report: &MetricTrends, path: &Path) -> String {
     let metric = report.metric;
     let mut out = String::new();
     let _ = writeln!(out, "{}, from {}", metric.heading(), path.display());
@@ -147,7 +147,7 @@ fn render_text(report: &MetricTrends, path: &Path) -> String {
 }
 
 /// The change points of the figures the table does not show, one line each.
-fn render_besides(besides: &[MetricChange], shown: Metric) -> String {
+fn besides_text(besides: &[MetricChange], shown: Metric) -> String {
     let others: Vec<&str> = Metric::ALL
         .iter()
         .filter(|m| **m != shown)
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn the_other_figures_change_points_are_one_line_each_or_a_line_saying_there_are_none() {
-        let none = render_besides(&[], Metric::RequestsPerSec);
+        let none = besides_text(&[], Metric::RequestsPerSec);
         assert_eq!(
             none,
             "\nno change points in p99, cpu_us, mem, instructions either\n"
@@ -219,7 +219,7 @@ mod tests {
             p_value: 0.005,
             versions_changed: None,
         };
-        let found = render_besides(
+        let found = besides_text(
             &[MetricChange {
                 metric: Metric::Instructions,
                 bench_id: "plaintext/actix/icount".parse().unwrap(),

@@ -84,13 +84,13 @@ impl LoadClient {
             let indexes: Vec<usize> = (t..connections).step_by(threads).collect();
             let (jobs_tx, jobs_rx) = mpsc::channel();
             let (mix, ready) = (Arc::clone(&mix), ready_tx.clone());
-            let target = Destination {
+            let destination = Destination {
                 addr,
                 sources: Arc::clone(&sources),
             };
             let thread = std::thread::Builder::new()
                 .name(format!("stampede-load-{t}"))
-                .spawn(move || worker_main(cpu, target, indexes, mix, jobs_rx, ready, io))
+                .spawn(move || worker_main(cpu, destination, indexes, mix, jobs_rx, ready, io))
                 .map_err(|e| LoadError::Client(format!("cannot start a client thread: {e}")))?;
             workers.push(Worker {
                 jobs: Some(jobs_tx),

@@ -17,7 +17,7 @@ pub(crate) async fn run_job(
     slots: &mut Vec<Slot>,
     job: &Rc<ThreadJob>,
     mix: &Arc<Vec<RequestTemplate>>,
-    target: &Destination,
+    destination: &Destination,
 ) {
     let ticker = {
         let job = Rc::clone(job);
@@ -40,7 +40,12 @@ pub(crate) async fn run_job(
     let handles: Vec<_> = slots
         .drain(..)
         .map(|slot| {
-            tokio::task::spawn_local(drive(slot, Rc::clone(job), Arc::clone(mix), target.clone()))
+            tokio::task::spawn_local(drive(
+                slot,
+                Rc::clone(job),
+                Arc::clone(mix),
+                destination.clone(),
+            ))
         })
         .collect();
     for handle in handles {
@@ -63,7 +68,7 @@ async fn drive(
     mut slot: Slot,
     job: Rc<ThreadJob>,
     mix: Arc<Vec<RequestTemplate>>,
-    target: Destination,
+    destination: Destination,
 ) -> Slot {
     let plan = &job.shared.plan;
     let total = job.shared.total_connections;
@@ -94,7 +99,7 @@ async fn drive(
             _ => None,
         };
         if slot.conn.is_none() {
-            match target.open(slot.index).await {
+            match destination.open(slot.index).await {
                 Ok(conn) => slot.conn = Some(conn),
                 Err(kind) => {
                     job.error(kind);
@@ -232,11 +237,17 @@ mod tests {
         let (job, _, _) = test_job(plan, 1);
         let job = Rc::new(job);
         let mix = Arc::new(vec![RequestTemplate::get(addr, "/")]);
-        let target = Destination {
+        let destination = Destination {
             addr,
             sources: Arc::new(Vec::new()),
         };
-        let slot = drive(Slot::new(0, None, mix.len()), Rc::clone(&job), mix, target).await;
+        let slot = drive(
+            Slot::new(0, None, mix.len()),
+            Rc::clone(&job),
+            mix,
+            destination,
+        )
+        .await;
         let tally = job.tally();
         let errors = ErrorKind::ALL
             .into_iter()

@@ -21,11 +21,11 @@ const CONNECT_BATCH: usize = 256;
 /// Where a thread says it is ready: how many of its connections opened, and the first error.
 type Ready = mpsc::Sender<(usize, Option<String>)>;
 
-/// The body of a client thread: connections `indexes` to `target`, cycling through `mix`,
+/// The body of a client thread: connections `indexes` to `destination`, cycling through `mix`,
 /// running every job that arrives on `jobs` until the client is dropped.
 pub(crate) fn worker_main(
     cpu: Option<usize>,
-    target: Destination,
+    destination: Destination,
     indexes: Vec<usize>,
     mix: Arc<Vec<RequestTemplate>>,
     jobs: mpsc::Receiver<Job>,
@@ -56,7 +56,7 @@ pub(crate) fn worker_main(
         }
     };
     let local = LocalSet::new();
-    let (mut slots, error) = local.block_on(&runtime, open_all(&target, indexes, mix.len()));
+    let (mut slots, error) = local.block_on(&runtime, open_all(&destination, indexes, mix.len()));
     let opened = slots.iter().filter(|s| s.conn.is_some()).count();
     let _ = ready.send((opened, error));
     drop(ready);
@@ -75,14 +75,14 @@ pub(crate) fn worker_main(
                 let ctx = super::uring::JobContext {
                     job: &thread_job,
                     mix: &mix,
-                    target: &target,
+                    destination: &destination,
                     runtime: &runtime,
                 };
                 super::uring::run_job(ring, &mut slots, &ctx);
             }
             None => local.block_on(
                 &runtime,
-                super::epoll::run_job(&mut slots, &thread_job, &mix, &target),
+                super::epoll::run_job(&mut slots, &thread_job, &mix, &destination),
             ),
         }
         thread_job.end(slots.iter().map(|s| (s.index, s.job_successes)).collect());
@@ -90,7 +90,7 @@ pub(crate) fn worker_main(
 }
 
 async fn open_all(
-    target: &Destination,
+    destination: &Destination,
     indexes: Vec<usize>,
     mix_len: usize,
 ) -> (Vec<Slot>, Option<String>) {
@@ -99,8 +99,8 @@ async fn open_all(
     for batch in indexes.chunks(CONNECT_BATCH) {
         let mut set = tokio::task::JoinSet::new();
         for &index in batch {
-            let target = target.clone();
-            set.spawn_local(async move { (index, target.open(index).await) });
+            let destination = destination.clone();
+            set.spawn_local(async move { (index, destination.open(index).await) });
         }
         while let Some(joined) = set.join_next().await {
             let Ok((index, opened)) = joined else {

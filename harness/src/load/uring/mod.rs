@@ -90,7 +90,7 @@ pub(crate) fn new_ring(connections: usize) -> io::Result<IoUring> {
 pub(crate) struct JobContext<'a> {
     pub(crate) job: &'a ThreadJob,
     pub(crate) mix: &'a Arc<Vec<RequestTemplate>>,
-    pub(crate) target: &'a Destination,
+    pub(crate) destination: &'a Destination,
     pub(crate) runtime: &'a tokio::runtime::Runtime,
 }
 

@@ -400,7 +400,7 @@ fn fixed(pos: usize) -> types::Fixed {
 
 /// Opens connection `index` again, through the thread's runtime, and takes it off tokio.
 fn reopen(ctx: &JobContext<'_>, index: usize) -> Result<(TcpStream, Vec<u8>), ErrorKind> {
-    let conn = ctx.runtime.block_on(ctx.target.open(index))?;
+    let conn = ctx.runtime.block_on(ctx.destination.open(index))?;
     conn.into_parts().map_err(|_| ErrorKind::Connect)
 }
 
