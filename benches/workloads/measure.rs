@@ -101,7 +101,7 @@ impl Bench {
         } else {
             LONGEST_WARM_UP
         });
-        let began = steady::prime(&mut client, case.pipeline, rule.max).map_err(|e| at(&e))?;
+        let began = steady::prime(&mut client, rule.max).map_err(|e| at(&e))?;
         let plan = LoadPlan::stream(STREAM_LIMIT).with_pipeline(case.pipeline);
         let mut run = SampledStream::start(
             &mut client,

@@ -115,22 +115,19 @@ fn the_measured_windows_begin_after_a_start_up_transient() {
 }
 
 #[test]
-fn a_pipelined_warm_up_first_has_every_connection_answered_one_request_at_a_time() {
+fn a_warm_up_first_sends_one_request_per_connection_and_waits_for_every_answer() {
     let _serial = serial();
     let server = mock(MockBehavior {
         slow_start: Some(Duration::from_millis(100)),
         ..MockBehavior::default()
     });
     let mut load = client(server.addr(), 8, "/plaintext");
-    // Unpipelined load needs no priming: nothing is sent.
-    steady::prime(&mut load, 1, Duration::from_secs(20)).unwrap();
-    assert_eq!(server.requests_served(), 0);
-
-    let began = steady::prime(&mut load, 16, Duration::from_secs(20)).unwrap();
+    let began = steady::prime(&mut load, Duration::from_secs(20)).unwrap();
     // The 8th connection's first answer comes 800 ms after its first request; the priming
-    // waited for it, one request at a time (it never reached a 16-deep batch).
+    // waited for it with one request on each connection and no more (it never loaded the
+    // server while connections were still being taken over).
     assert!(began.elapsed() >= Duration::from_millis(800));
-    assert!(server.requests_served() >= 8);
+    assert_eq!(server.requests_served(), 8);
     let plan = LoadPlan::stream(Duration::from_secs(60)).with_pipeline(16);
     let mut run = SampledStream::start(&mut load, &plan, None, None, 2).unwrap();
     let warm_up = run.settle_since(SteadyRule::at_most(Duration::from_secs(20)), began);
@@ -151,7 +148,7 @@ fn a_warm_up_whose_limit_the_priming_spent_still_measures_one_window_of_its_own_
     let mut load = client(server.addr(), 8, "/plaintext");
     // The 8th connection's first answer takes 800 ms: a 300 ms limit ends inside the priming.
     let limit = Duration::from_millis(300);
-    let began = steady::prime(&mut load, 16, limit).unwrap();
+    let began = steady::prime(&mut load, limit).unwrap();
     assert!(began.elapsed() >= limit);
     let plan = LoadPlan::stream(Duration::from_secs(60)).with_pipeline(16);
     let mut run = SampledStream::start(&mut load, &plan, None, None, 2).unwrap();
