@@ -61,6 +61,7 @@ pub(crate) fn run_job(ring: &mut IoUring, slots: &mut Slots, ctx: &JobContext<'_
         ready: (0..conns.len()).collect(),
         waiting: Vec::new(),
         started: Vec::new(),
+        submitted_early: Vec::new(),
         done: Vec::with_capacity(conns.len()),
         in_flight: 0,
         fixed,
@@ -90,6 +91,9 @@ struct RingLoop<'r> {
     waiting: Vec<usize>,
     /// Connections whose round was queued in this batch (their start time is set at submit).
     started: Vec<usize>,
+    /// Connections of this batch whose round went to the kernel early, when the queue filled,
+    /// and when: timed from then, or a round would be timed from after its own write.
+    submitted_early: Vec<(usize, Instant)>,
     /// Completions of this batch: user data and result.
     done: Vec<(u64, i32)>,
     /// Operations queued or in flight.
@@ -145,6 +149,9 @@ impl RingLoop<'_> {
             let sent_at = Instant::now();
             for pos in self.started.drain(..) {
                 conns[pos].start = sent_at;
+            }
+            for (pos, at) in self.submitted_early.drain(..) {
+                conns[pos].start = at;
             }
             if self.in_flight == 0
                 && self.waiting.is_empty()
@@ -224,9 +231,10 @@ impl RingLoop<'_> {
             return;
         };
         conn.begin(slot, &ctx.mix[..], depth, intended);
+        // Listed before its operations are queued: one that fills the queue submits it.
+        self.started.push(pos);
         self.push_send(pos, fd, conn, &ctx.mix[..]);
         self.push_recv(pos, fd, conn);
-        self.started.push(pos);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -388,6 +396,10 @@ impl RingLoop<'_> {
                 self.in_flight += 1;
                 return;
             }
+            // The rounds queued so far are written now, not when the batch is submitted.
+            let now = Instant::now();
+            self.submitted_early
+                .extend(self.started.drain(..).map(|pos| (pos, now)));
             let _ = self.ring.submit();
         }
     }
