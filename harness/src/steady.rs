@@ -18,7 +18,7 @@ use crate::load::{LoadClient, LoadError, LoadPlan, Stream};
 /// How often a warm-up window looks at the completion count.
 const POLL: Duration = Duration::from_millis(10);
 /// The longest first window of a stream whose warm-up limit was already spent (by a priming
-/// that did not finish): the stream still gets one window, so the warm-up reports a rate and
+/// that outlasted it): the stream still gets one window, so the warm-up reports a rate and
 /// the connections its own load answered, not zeros; bounded for a stalled server.
 const LONGEST_FIRST_WINDOW: Duration = Duration::from_secs(1);
 
