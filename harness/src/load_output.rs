@@ -217,6 +217,7 @@ mod tests {
         sample.client_cpu = Duration::from_millis(300);
         sample.client_threads = 1;
         Measurement {
+            database: None,
             sample,
             usage: Some(ServerUsage {
                 cpu_seconds: 1.5,

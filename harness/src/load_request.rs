@@ -54,6 +54,8 @@ pub struct LoadRequest {
     pub io: Option<IoChoice>,
     /// Whether answers are compared with the contract under load.
     pub answer_checks: bool,
+    /// `DB_POOL_SIZE` for a database workload (the server's connections in total).
+    pub db_pool_size: usize,
     /// `--history PATH` for a catalog target's result.
     pub history: Option<PathBuf>,
 }
@@ -76,6 +78,9 @@ pub enum LoadRequestError {
     /// Loading a URL.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// Starting the harness's PostgreSQL for a database workload.
+    #[error(transparent)]
+    Database(#[from] crate::database::DatabaseError),
     /// The URL.
     #[error(transparent)]
     Url(#[from] UrlError),
@@ -125,7 +130,13 @@ impl LoadRequest {
                 split.server, split.client
             ));
         }
-        let config = ServerConfig::for_cpus(split.server.clone());
+        let database = crate::database::for_run::start_if_needed(
+            &catalog,
+            workload.definition().database.is_some(),
+            &split,
+        )?;
+        let link = database.as_ref().map(|db| db.link(self.db_pool_size));
+        let config = ServerConfig::for_cpus(split.server.clone()).with_database(link);
         // Raised before the server starts, so it inherits a limit that holds every connection too.
         crate::limits::raise_open_files_to(self.connections as u64 + 1024);
         let mut verified = start_verified(&catalog, name, &config, load_spec(&catalog)?)?;
@@ -136,7 +147,8 @@ impl LoadRequest {
         let warm_up = self
             .warm_up(&mut client)
             .map_err(|e| verified.load_error(e))?;
-        let mut measurement = verified.measure(&mut client, &self.plan(), &split.client)?;
+        let mut measurement =
+            verified.measure(&mut client, workload, &self.plan(), &split.client)?;
         measurement.idle_pss = idle_pss;
         measurement.warm_up = Some(warm_up);
         drop(client);
@@ -184,6 +196,7 @@ impl LoadRequest {
             idle_pss: None,
             background_requests: 0,
             warm_up: Some(warm_up),
+            database: None,
         })
     }
 }

@@ -21,6 +21,7 @@ use nix::unistd::Pid;
 
 use crate::catalog::{Catalog, Target};
 use crate::cpus::CpuSet;
+use crate::database::DatabaseLink;
 use crate::metrics::ServerProbe;
 use crate::metrics::cgroup::ServerCgroup;
 
@@ -97,6 +98,9 @@ pub struct ServerConfig {
     pub host: Ipv4Addr,
     /// How long to wait for `/healthz`.
     pub ready_timeout: Duration,
+    /// The harness's PostgreSQL, given as `DATABASE_URL` and `DB_POOL_SIZE`; `None`: neither is
+    /// set and the database routes answer 503.
+    pub database: Option<DatabaseLink>,
 }
 
 impl ServerConfig {
@@ -109,7 +113,14 @@ impl ServerConfig {
             offload_threads: n,
             host: Ipv4Addr::LOCALHOST,
             ready_timeout: Duration::from_secs(30),
+            database: None,
         }
+    }
+
+    /// The same, with the database given to the server.
+    pub fn with_database(mut self, link: Option<DatabaseLink>) -> Self {
+        self.database = link;
+        self
     }
 }
 
@@ -159,6 +170,13 @@ impl RunningServer {
             .stdout(log_for_stdout)
             .stderr(log)
             .process_group(0);
+        // Never inherited: a target sees a database only when the harness gives it one.
+        command.env_remove("DATABASE_URL").env_remove("DB_POOL_SIZE");
+        if let Some(database) = &config.database {
+            command
+                .env("DATABASE_URL", &database.url)
+                .env("DB_POOL_SIZE", database.pool_size.to_string());
+        }
         let mut cgroup = ServerCgroup::create(&format!("{}-{port}", target.name));
         let procs = cgroup.as_ref().and_then(|g| g.procs_file().ok());
         crate::child_setup::die_with_parent_on_cpus(&mut command, &config.cpus, procs);

@@ -7,7 +7,8 @@ use crate::benchmark_id::BenchmarkId;
 use crate::build::{BuildError, ensure_built};
 use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
-use crate::evidence::{self, Benchmark, Figures, OpenLoopRun, ResultRecord, Run, Setup};
+use crate::database::{DatabaseError, DatabaseLink, DatabaseUsage, DatabaseWatch, Snapshot};
+use crate::evidence::{self, Benchmark, DatabaseEvidence, Figures, OpenLoopRun, ResultRecord, Run, Setup};
 use crate::load::{LoadClient, LoadError, LoadPlan, Sample};
 use crate::metrics::{CpuSource, IdlePss, ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
@@ -54,6 +55,24 @@ pub enum SessionError {
     /// The target answered wrongly.
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    /// A database workload on a server started without the harness's PostgreSQL.
+    #[error(
+        "`{target}` was started without a database, and workload `{workload}` needs one: the harness starts PostgreSQL for database workloads (`stampede db start` and DATABASE_URL for `serve`)"
+    )]
+    NoDatabase {
+        /// The target.
+        target: String,
+        /// The workload.
+        workload: String,
+    },
+    /// The harness's PostgreSQL failed while serving this target.
+    #[error("`{target}`: {cause}")]
+    Database {
+        /// The target.
+        target: String,
+        /// What failed.
+        cause: DatabaseError,
+    },
     /// The load client failed. (`cause`, not `source`: the message already says it, and a
     /// source would make error chains print it twice.)
     #[error("loading `{target}`: {cause}")]
@@ -216,6 +235,16 @@ impl VerifiedServer {
             });
         }
         let mut mix = workload.requests_seeded(self.server.addr(), &self.vectors, self.body_seed);
+        // A database workload's answers are checked against the tables as they are now: after
+        // an updates run, not as seeded.
+        if let Some(link) = self.database_for(workload)? {
+            let snapshot = Snapshot::read(&link).map_err(|e| self.database_error(e))?;
+            for request in &mut mix {
+                if let Some(answer) = workload.database_answer(&snapshot) {
+                    request.answer = answer;
+                }
+            }
+        }
         if !self.check_answers {
             for request in &mut mix {
                 request.answer = crate::load::check::ExpectedBody::Unchecked;
@@ -244,17 +273,30 @@ impl VerifiedServer {
     pub fn measure(
         &mut self,
         client: &mut LoadClient,
+        workload: &Workload,
         plan: &LoadPlan,
         sampler_cpus: &CpuSet,
     ) -> Result<Measurement, SessionError> {
+        let link = self.database_for(workload)?;
+        let watch = match &link {
+            Some(link) => Some(DatabaseWatch::start(link).map_err(|e| self.database_error(e))?),
+            None => None,
+        };
         let monitor = ResourceMonitor::start(&self.server.probe(), Some(sampler_cpus.clone()));
         let sample = client.run(plan);
         let usage = monitor.finish();
+        let database_usage = match watch {
+            Some(watch) => Some(watch.finish().map_err(|e| self.database_error(e))?),
+            None => None,
+        };
         self.server.check_alive()?;
         let sample = sample.map_err(|cause| SessionError::Load {
             target: self.target.name.clone(),
             cause,
         })?;
+        let database = link.zip(database_usage).and_then(|(link, usage)| {
+            self.database_evidence(workload, &link, &usage, sample.requests)
+        });
         Ok(Measurement {
             sample,
             usage: Some(usage),
@@ -262,7 +304,50 @@ impl VerifiedServer {
             idle_pss: None,
             background_requests: 0,
             warm_up: None,
+            database,
         })
+    }
+
+    /// The database `workload` needs, when it needs one: `Err` when it does and this server was
+    /// started without one.
+    pub fn database_for(&self, workload: &Workload) -> Result<Option<DatabaseLink>, SessionError> {
+        if workload.definition().database.is_none() {
+            return Ok(None);
+        }
+        match &self.server.config().database {
+            Some(link) => Ok(Some(link.clone())),
+            None => Err(SessionError::NoDatabase {
+                target: self.target.name.clone(),
+                workload: workload.to_string(),
+            }),
+        }
+    }
+
+    /// The evidence of PostgreSQL's `usage` for `requests` of `workload`; `None` for a workload
+    /// without a database.
+    pub fn database_evidence(
+        &self,
+        workload: &Workload,
+        link: &DatabaseLink,
+        usage: &DatabaseUsage,
+        requests: u64,
+    ) -> Option<DatabaseEvidence> {
+        let demand = workload.definition().database.as_ref()?;
+        Some(DatabaseEvidence::new(
+            usage,
+            link,
+            &self.server.config().cpus,
+            demand.required(workload.param()),
+            requests,
+        ))
+    }
+
+    /// Wraps an error of the harness's PostgreSQL, naming this server.
+    pub fn database_error(&self, cause: DatabaseError) -> SessionError {
+        SessionError::Database {
+            target: self.target.name.clone(),
+            cause,
+        }
     }
 
     /// Wraps an error of this server's load client.
@@ -352,6 +437,8 @@ pub struct Measurement {
     pub background_requests: u64,
     /// The unmeasured load before it; `None` when the caller kept no account of one.
     pub warm_up: Option<WarmUp>,
+    /// PostgreSQL over the same span, for a database workload.
+    pub database: Option<DatabaseEvidence>,
 }
 
 impl Measurement {
@@ -396,6 +483,7 @@ impl Measurement {
             wrong_answer_example: sample.wrong_answer_example.clone(),
             warm_up: self.warm_up,
             fairness: rate_per_sec.is_none().then(|| sample.fairness()).flatten(),
+            database: self.database.clone(),
         }
     }
 }

@@ -59,6 +59,10 @@ pub(crate) struct LoadArgs {
     /// cost the client; a result without them proves less).
     #[arg(long, requires = "target")]
     no_answer_checks: bool,
+    /// DB_POOL_SIZE for a database workload (db, queries, fortunes, updates): the server's
+    /// database connections in total, the same for every target.
+    #[arg(long, default_value_t = stampede_harness::database::link::DEFAULT_POOL_SIZE)]
+    db_pool_size: usize,
     /// History file that keeps --target results [default: $STAMPEDE_HISTORY, else
     /// target/stampede/history.sqlite].
     #[arg(long, value_name = "PATH")]
@@ -86,6 +90,7 @@ impl LoadArgs {
             server_cpus: self.server_cpus.clone(),
             io: self.io,
             answer_checks: !self.no_answer_checks,
+            db_pool_size: self.db_pool_size,
             history: self.history.clone(),
         })
     }

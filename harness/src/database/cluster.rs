@@ -25,9 +25,10 @@ use nix::unistd::Pid;
 use postgres::{Client, NoTls};
 
 use super::account::RunAs;
+use super::link::DatabaseLink;
 use super::folder::{ClusterFolder, SETTINGS_FILE};
 use super::install::Installation;
-use super::{DATABASE, DatabaseError, LOG_TAIL_LINES, PASSWORD, ROLE, SUPERUSER};
+use super::{DATABASE, DatabaseError, LOG_TAIL_LINES, PASSWORD, ROLE};
 use crate::catalog::Catalog;
 use crate::cpus::CpuSet;
 use crate::metrics::ServerProbe;
@@ -69,6 +70,7 @@ pub struct RunningDatabase {
     cgroup: Option<ServerCgroup>,
     install: Installation,
     run_as: RunAs,
+    cpus: CpuSet,
 }
 
 impl RunningDatabase {
@@ -102,6 +104,7 @@ impl RunningDatabase {
             cgroup: None,
             install,
             run_as,
+            cpus: config.cpus.clone(),
         };
         database.folder.init(
             &database.install,
@@ -270,17 +273,25 @@ impl RunningDatabase {
 
     /// The superuser over the private socket, in `database`.
     pub fn connect_superuser(&self, database: &str) -> Result<Client, DatabaseError> {
-        postgres::Config::new()
-            .host_path(&self.folder.socket)
-            .port(self.port)
-            .user(SUPERUSER)
-            .dbname(database)
-            .connect_timeout(Duration::from_secs(2))
-            .connect(NoTls)
-            .map_err(|source| {
-                let what = format!("connecting as {SUPERUSER} to {database} over the socket");
-                DatabaseError::query(what, source)
-            })
+        self.link(1).connect_superuser(database)
+    }
+
+    /// What a target and the harness's readings need of this cluster, for servers given pools
+    /// of `pool_size` connections.
+    pub fn link(&self, pool_size: usize) -> DatabaseLink {
+        DatabaseLink {
+            url: self.url(),
+            port: self.port,
+            socket_dir: self.folder.socket.clone(),
+            probe: self.probe(),
+            cpus: self.cpus.clone(),
+            pool_size,
+        }
+    }
+
+    /// The CPUs its processes run on.
+    pub fn cpus(&self) -> &CpuSet {
+        &self.cpus
     }
 
     /// Empties `pg_stat_statements`, so counts start from the run's first request (the seed

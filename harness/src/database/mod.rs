@@ -13,10 +13,17 @@
 
 pub mod account;
 pub mod cluster;
+pub mod demand;
 pub mod folder;
+pub mod for_run;
+pub mod fortunes;
 pub mod install;
 pub mod keeper;
+pub mod link;
 pub mod seed;
+pub mod snapshot;
+pub mod watch;
+pub mod world;
 
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -24,7 +31,11 @@ use std::time::Duration;
 
 pub use account::RunAs;
 pub use cluster::{DatabaseConfig, RunningDatabase};
+pub use demand::DatabaseDemand;
 pub use install::Installation;
+pub use link::DatabaseLink;
+pub use snapshot::Snapshot;
+pub use watch::{DatabaseMeter, DatabaseReading, DatabaseUsage, DatabaseWatch};
 
 /// The cluster's superuser, made by `initdb`; it logs in over the private socket only.
 pub const SUPERUSER: &str = "postgres";

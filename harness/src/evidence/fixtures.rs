@@ -53,6 +53,7 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
         run_id: "20260101T000000Z-1-000".into(),
         mode: RunMode::Full,
         figures: Figures {
+            database: None,
             requests: (rps * 10.0) as u64,
             errors_by_kind: BTreeMap::new(),
             requests_per_sec: rps,

@@ -122,7 +122,13 @@ pub struct Flags {
     pub few_requests: bool,
     /// An open-loop run missed its schedule on the client side.
     pub client_late: bool,
-    /// Errors above 0.1% of attempts, any wrong answer, or nothing measured.
+    /// PostgreSQL, not the server, saturated the CPUs (see
+    /// [`DatabaseEvidence::db_bound`](super::DatabaseEvidence::db_bound)): no throughput claim
+    /// uses the record.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub db_bound: bool,
+    /// Errors above 0.1% of attempts, any wrong answer, nothing measured, or fewer database
+    /// statements or rows per request than the workload requires.
     pub invalid: bool,
 }
 
@@ -149,6 +155,7 @@ impl Flags {
             not_steady: false,
             few_requests: requests > 0 && !enough_samples_beyond(requests, 0.99),
             client_late: open_loop.iter().any(|run| run.client_late),
+            db_bound: false,
             invalid: attempts == 0
                 || wrong > 0
                 || errors as f64 / attempts as f64 > INVALID_ERROR_RATIO,
@@ -169,6 +176,21 @@ impl Flags {
         self
     }
 
+    /// Adds what the database's figures say: a record below its workload's requirement is
+    /// invalid, and one PostgreSQL saturated is `db-bound` (and then not server-bound).
+    pub fn with_database(
+        mut self,
+        database: Option<&super::DatabaseEvidence>,
+        server_cpu_busy: f64,
+    ) -> Self {
+        if let Some(database) = database {
+            self.invalid |= database.shortfall.is_some();
+            self.db_bound = database.db_bound(server_cpu_busy);
+            self.server_bound &= !self.db_bound;
+        }
+        self
+    }
+
     /// The flags that are set, in words, for evidence lines and reports.
     pub fn words(&self) -> Vec<&'static str> {
         let mut words = Vec::new();
@@ -177,6 +199,8 @@ impl Flags {
         }
         if self.client_bound {
             words.push("client-bound");
+        } else if self.db_bound {
+            words.push("db-bound");
         } else if !self.server_bound {
             words.push("not server-bound");
         }

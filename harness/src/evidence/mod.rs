@@ -3,10 +3,11 @@
 //! conversions from what the client counted and the server used into those figures.
 //!
 //! Rooms: `record` (the types and their one constructor), `flags` (the self-check rules),
-//! `provenance` (run, commit, machine, time), `storage` (files), `convert` (figures from
+//! `provenance` (run, commit, machine, time), `database` (PostgreSQL's figures), `storage` (files), `convert` (figures from
 //! samples and usage).
 
 mod convert;
+mod database;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 mod flags;
@@ -15,6 +16,7 @@ mod record;
 mod storage;
 
 pub use convert::*;
+pub use database::DatabaseEvidence;
 pub use flags::*;
 pub use provenance::*;
 pub use record::*;

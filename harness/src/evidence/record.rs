@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::database::DatabaseEvidence;
 use super::flags::Flags;
 use super::provenance::{Commit, Machine, Run, RunMode, rfc3339_utc};
 use crate::benchmark_id::BenchmarkId;
@@ -264,6 +265,9 @@ pub struct Figures {
     /// show as a low Jain's index and a low minimum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fairness: Option<Fairness>,
+    /// PostgreSQL's figures, for a database workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseEvidence>,
 }
 
 impl Figures {
@@ -284,6 +288,7 @@ impl Figures {
             &self.errors_by_kind,
             self.requests,
         )
+        .with_database(self.database.as_ref(), self.server.cpu_busy)
     }
 }
 

@@ -141,6 +141,7 @@ fn count_once(
         ));
     let callgrind = Callgrind::new(dir, host)?;
     let config = ServerConfig {
+        database: None,
         cpus: options.server_cpus.clone(),
         workers: 1,
         offload_threads: 1,

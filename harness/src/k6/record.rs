@@ -61,6 +61,7 @@ impl Imported {
             toolchain: "unknown (server not built here)".into(),
         };
         let figures_of_load = Figures {
+            database: None,
             requests,
             occupancy: evidence::occupancy(
                 rate,

@@ -3,10 +3,13 @@
 //! check is a byte comparison) is compared with the contract's; a wrong one is its own error
 //! kind and makes the record invalid.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+use crate::database::fortunes::FortunesPage;
+use crate::database::world::{RowCount, WorldTable, check_shape};
 
 /// A hash answer whose expected digest is not known yet costs the client the server's own
 /// SHA-256 work; it is computed on every n-th answer of a connection, n = rounds / this
@@ -46,6 +49,17 @@ pub enum ExpectedBody {
         /// The digest once computed.
         digest: OnceLock<String>,
     },
+    /// Rows of `World` whose numbers are the table's as the harness read it (`/db`, `/queries`).
+    World {
+        /// The table.
+        table: Arc<WorldTable>,
+        /// One object or an array of N.
+        count: RowCount,
+    },
+    /// Rows of `World` in range, their numbers the server's own (`/updates`).
+    WorldShape(RowCount),
+    /// The fortunes page, compared after normalising.
+    Fortunes(Arc<FortunesPage>),
 }
 
 impl Clone for ExpectedBody {
@@ -66,6 +80,12 @@ impl Clone for ExpectedBody {
                 body: body.clone(),
                 digest: digest.clone(),
             },
+            Self::World { table, count } => Self::World {
+                table: Arc::clone(table),
+                count: *count,
+            },
+            Self::WorldShape(count) => Self::WorldShape(*count),
+            Self::Fortunes(page) => Self::Fortunes(Arc::clone(page)),
         }
     }
 }
@@ -88,6 +108,11 @@ impl PartialEq for ExpectedBody {
                     ..
                 },
             ) => ra == rb && ba == bb,
+            (Self::World { table: a, count: ca }, Self::World { table: b, count: cb }) => {
+                a == b && ca == cb
+            }
+            (Self::WorldShape(a), Self::WorldShape(b)) => a == b,
+            (Self::Fortunes(a), Self::Fortunes(b)) => a == b,
             _ => false,
         }
     }
@@ -151,6 +176,20 @@ impl ExpectedBody {
                 };
                 Some(compare(want.as_bytes(), got))
             }
+            // Parsing rows or normalising a page costs more than a byte comparison: the first
+            // answer of a connection and every PARSE_EVERY-th after it are checked.
+            Self::World { .. } | Self::WorldShape(_) | Self::Fortunes(_)
+                if nth % PARSE_EVERY != 1 % PARSE_EVERY =>
+            {
+                None
+            }
+            Self::World { table, count } => Some(table.check(got, *count)),
+            Self::WorldShape(count) => Some(check_shape(got, *count)),
+            Self::Fortunes(page) => Some(if got == page.bytes() {
+                Ok(())
+            } else {
+                page.check(got)
+            }),
         }
     }
 }

@@ -44,6 +44,8 @@ pub(super) fn vector_answer(
         AnswerSource::Route => {
             success(vectors, method, |p| route(p) == route(path)).find_map(answer_of)
         }
+        // Read from the database when a load connects (crate::session).
+        AnswerSource::World | AnswerSource::WorldUpdated | AnswerSource::Fortunes => None,
     }
 }
 
@@ -54,7 +56,9 @@ impl WorkloadSpec {
     /// states the answer. Empty when nothing is missing.
     pub fn unanswered(&self, vectors: &[Vector]) -> Vec<String> {
         let mut missing = Vec::new();
-        for definition in self.definitions() {
+        // A database workload's answers depend on the rows, so verify has cases of its own for
+        // them (crate::verify_database) instead of vectors.
+        for definition in self.definitions().iter().filter(|d| d.database.is_none()) {
             let path = definition.path_with(definition.param.as_ref().map(|p| p.default));
             let method = definition.method.as_str();
             let fix = "add one to spec/gen_vectors.py and run `python3 spec/gen_vectors.py`";
@@ -71,8 +75,8 @@ impl WorkloadSpec {
                 && vector_answer(definition, &path, vectors).is_none()
             {
                 let which = match definition.answer {
-                    AnswerSource::Vector => format!("{method} {path}"),
                     AnswerSource::Route => format!("{method} {}", route(&path)),
+                    _ => format!("{method} {path}"),
                 };
                 missing.push(format!(
                     "workload `{}` takes its answer from spec/vectors.json, which has no success vector with a body or json for {which}: {fix}",

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::bodies::BodyKind;
+use crate::database::DatabaseDemand;
 
 /// Where the answers of a workload without a body come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -14,6 +15,20 @@ pub enum AnswerSource {
     /// A success vector of the same method and path before `?`: for a parameter that does not
     /// change the answer (`/sleep?ms=N` answers `ok` whatever N).
     Route,
+    /// Rows of `World` checked against the table as the harness read it: one object, or an
+    /// array of the parameter's count (`/db`, `/queries?queries=N`).
+    World,
+    /// Rows of `World` with new numbers, checked for their count and range (`/updates`).
+    WorldUpdated,
+    /// The fortunes page rendered from `Fortune` as the harness read it.
+    Fortunes,
+}
+
+impl AnswerSource {
+    /// True for answers that come from the database, not from spec/vectors.json.
+    pub fn from_database(self) -> bool {
+        matches!(self, Self::World | Self::WorldUpdated | Self::Fortunes)
+    }
 }
 
 /// A command that runs a workload when the user names none (`default_for` in the spec).
@@ -62,7 +77,7 @@ impl ParamDef {
 }
 
 /// One workload: the request each load connection sends and the answer it must get.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadDef {
     /// Its name, as in `stampede load --workload NAME[:PARAM]`.
     pub name: String,
@@ -82,6 +97,8 @@ pub struct WorkloadDef {
     pub answer: AnswerSource,
     /// The commands that run it when none is named.
     pub default_for: Vec<DefaultFor>,
+    /// What it asks of the database per request; `None`: it needs none.
+    pub database: Option<DatabaseDemand>,
 }
 
 impl WorkloadDef {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::definition::{AnswerSource, DefaultFor, OpenLoopSettings, ParamDef, WorkloadDef};
 use super::groups::Sampling;
 use crate::bodies::BodyKind;
+use crate::database::DatabaseDemand;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +33,8 @@ pub(super) struct WorkloadEntry {
     answer: Option<AnswerSource>,
     #[serde(default)]
     default_for: Vec<DefaultFor>,
+    #[serde(default)]
+    database: Option<DatabaseDemand>,
     #[serde(default)]
     groups: Vec<GroupEntry>,
 }
@@ -113,6 +116,7 @@ pub(super) fn definition(entry: WorkloadEntry) -> Result<(WorkloadDef, Vec<Group
         body,
         answer,
         default_for,
+        database,
         groups,
     } = entry;
     if name.is_empty() || name.contains(['/', ':', ',', ' ']) {
@@ -165,6 +169,9 @@ pub(super) fn definition(entry: WorkloadEntry) -> Result<(WorkloadDef, Vec<Group
         }
         (None, answer) => answer.unwrap_or(AnswerSource::Vector),
     };
+    if answer.from_database() != database.is_some() {
+        return Err("answers from the database (answer = \"world\", \"world-updated\" or \"fortunes\") and a `database` demand go together: give both or neither".into());
+    }
     if body.is_none() && answer == AnswerSource::Vector && param.is_some() {
         return Err("with a `param` and no body the answer cannot be one fixed vector: use answer = \"route\" when the parameter does not change the answer, or a body generator".into());
     }
@@ -185,6 +192,7 @@ pub(super) fn definition(entry: WorkloadEntry) -> Result<(WorkloadDef, Vec<Group
         body,
         answer,
         default_for,
+        database,
     };
     Ok((definition, groups))
 }

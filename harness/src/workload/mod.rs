@@ -20,7 +20,10 @@ pub use groups::{Background, BenchCase, BenchGroup, Sampling, Tail};
 pub use served::not_served_line;
 pub use spec::{WorkloadSpec, WorkloadSpecError};
 
+use crate::database::Snapshot;
+use crate::database::world::{MAX_ROWS_PER_REQUEST, RowCount};
 use crate::load::RequestTemplate;
+use crate::load::check::ExpectedBody;
 use crate::vectors::Vector;
 
 /// The body seed of [`Workload::requests`]: fixed, so both sides of a comparison send the same
@@ -117,6 +120,26 @@ impl Workload {
     /// The request path with the parameter filled in.
     pub fn path(&self) -> String {
         self.definition.path_with(self.param)
+    }
+
+    /// The answer a database workload's request must get, checked against `snapshot`; `None`
+    /// for a workload whose answers do not come from the database.
+    pub fn database_answer(&self, snapshot: &Snapshot) -> Option<ExpectedBody> {
+        // The contract clamps the row count to 1..=500; a workload without a parameter
+        // answers one bare object.
+        let count = match self.param {
+            Some(n) => RowCount::Array(n.clamp(1, MAX_ROWS_PER_REQUEST)),
+            None => RowCount::Object,
+        };
+        match self.definition.answer {
+            AnswerSource::World => Some(ExpectedBody::World {
+                table: Arc::clone(&snapshot.world),
+                count,
+            }),
+            AnswerSource::WorldUpdated => Some(ExpectedBody::WorldShape(count)),
+            AnswerSource::Fortunes => Some(ExpectedBody::Fortunes(Arc::clone(&snapshot.fortunes))),
+            AnswerSource::Vector | AnswerSource::Route => None,
+        }
     }
 
     /// True for workloads that send bodies from a seeded pool.

@@ -174,7 +174,17 @@ mod tests {
         }
         assert_eq!(
             spec.unserved(&two),
-            ["json-doc", "order", "hash", "hash-offload", "sleep"]
+            [
+                "json-doc",
+                "order",
+                "hash",
+                "hash-offload",
+                "sleep",
+                "db",
+                "queries",
+                "fortunes",
+                "updates"
+            ]
         );
     }
 

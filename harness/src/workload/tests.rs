@@ -125,6 +125,8 @@ fn the_repository_groups_keep_their_ids_sampling_and_extras() {
             // their claims read only the common rate
             (id("json-doc/T/c64"), vec![]),
             (id("hash-offload/T/r19k"), vec![]),
+            (id("db/T/c256"), vec![0.5, 0.8]),
+            (id("fortunes/T/c256"), vec![0.5, 0.8]),
         ]
     );
 }
