@@ -115,14 +115,22 @@ func QueriesParam(raw string) int {
 	return min(n, most)
 }
 
-// batcher is a pool or one connection taken from it.
-type batcher interface {
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+// acquire takes a connection for one request, waiting for a free one until the client goes
+// away. The queries then run on the returned context, without the request's cancellation: a
+// client leaving mid-query would make pgx cut the connection (it sets a past deadline on the
+// socket) and the pool open a new one, as at the end of every load test. The caller releases
+// the connection.
+func (d *Database) acquire(r *http.Request) (context.Context, *pgxpool.Conn, error) {
+	conn, err := d.pool.Acquire(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	return context.WithoutCancel(r.Context()), conn, nil
 }
 
 // readWorlds reads n random rows, one statement execution per row. The n statements go out
-// as one pgx batch (pipelined on one connection), so each row is still its own query.
-func readWorlds(ctx context.Context, conn batcher, n int) ([]World, error) {
+// as one pgx batch (pipelined on the connection), so each row is still its own query.
+func readWorlds(ctx context.Context, conn *pgxpool.Conn, n int) ([]World, error) {
 	worlds := make([]World, n)
 	batch := &pgx.Batch{}
 	for i := range worlds {
@@ -141,8 +149,13 @@ func (d *Database) Single(r *http.Request) Reply {
 	if d.pool == nil {
 		return d.unavailable
 	}
+	ctx, conn, err := d.acquire(r)
+	if err != nil {
+		return failed(err)
+	}
+	defer conn.Release()
 	var w World
-	if err := d.pool.QueryRow(r.Context(), selectWorld, randomWorldNumber()).Scan(&w.ID, &w.RandomNumber); err != nil {
+	if err := conn.QueryRow(ctx, selectWorld, randomWorldNumber()).Scan(&w.ID, &w.RandomNumber); err != nil {
 		return failed(err)
 	}
 	return JSON(w)
@@ -153,7 +166,12 @@ func (d *Database) Queries(r *http.Request) Reply {
 	if d.pool == nil {
 		return d.unavailable
 	}
-	worlds, err := readWorlds(r.Context(), d.pool, QueriesParam(r.URL.Query().Get("queries")))
+	ctx, conn, err := d.acquire(r)
+	if err != nil {
+		return failed(err)
+	}
+	defer conn.Release()
+	worlds, err := readWorlds(ctx, conn, QueriesParam(r.URL.Query().Get("queries")))
 	if err != nil {
 		return failed(err)
 	}
@@ -161,14 +179,12 @@ func (d *Database) Queries(r *http.Request) Reply {
 }
 
 // Updates answers /updates?queries=N: N random rows read one query each, each given a new
-// random number, all written by one UPDATE before the answer. Both steps use one connection,
-// so a request waits for a free connection once.
+// random number, all written by one UPDATE before the answer, on one connection.
 func (d *Database) Updates(r *http.Request) Reply {
 	if d.pool == nil {
 		return d.unavailable
 	}
-	ctx := r.Context()
-	conn, err := d.pool.Acquire(ctx)
+	ctx, conn, err := d.acquire(r)
 	if err != nil {
 		return failed(err)
 	}
@@ -216,7 +232,12 @@ func (d *Database) Fortunes(r *http.Request) Reply {
 	if d.pool == nil {
 		return d.unavailable
 	}
-	rows, err := d.pool.Query(r.Context(), selectFortune)
+	ctx, conn, err := d.acquire(r)
+	if err != nil {
+		return failed(err)
+	}
+	defer conn.Release()
+	rows, err := conn.Query(ctx, selectFortune)
 	if err != nil {
 		return failed(err)
 	}

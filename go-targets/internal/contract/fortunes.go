@@ -20,7 +20,8 @@ type Fortune struct {
 }
 
 // fortunesTemplate is TechEmpower's page (spec/CONTRACT.md, "Database endpoints").
-// html/template escapes & < > " and ' in the messages (as &amp; &lt; &gt; &#34; &#39;).
+// html/template escapes & < > " and ' in the messages (as &amp; &lt; &gt; &#34; &#39;), and
+// also + (as &#43;), which TechEmpower's verifier reads back as + (fortune_html_parser.py).
 var fortunesTemplate = template.Must(template.New("fortunes").Parse(
 	`<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>` +
 		`{{range .}}<tr><td>{{.ID}}</td><td>{{.Message}}</td></tr>{{end}}` +

@@ -33,6 +33,8 @@ func TestTheFortunesPageEscapesTheFiveHTMLCharacters(t *testing.T) {
 		{`A computer scientist is someone who fixes things that aren't broken.`,
 			`A computer scientist is someone who fixes things that aren&#39;t broken.`},
 		{`fish & chips`, `fish &amp; chips`},
+		// html/template's own choice; TechEmpower's verifier reads &#43; as +.
+		{`4.33e+67`, `4.33e&#43;67`},
 	}
 	for _, c := range cases {
 		page, err := FortunesPage([]Fortune{{11, c.message}})
