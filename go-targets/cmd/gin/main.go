@@ -1,7 +1,7 @@
 // Command gin is the stampede reference target `gin`: Gin in release mode, gin.New() with no
 // logger middleware, HandleMethodNotAllowed on so wrong methods get 405.
 //
-//	GIN_MODE=release PORT=8080 WORKERS=2 OFFLOAD_THREADS=2 ./gin
+//	GIN_MODE=release PORT=8080 WORKERS=2 OFFLOAD_THREADS=2 DATABASE_URL=postgres://... DB_POOL_SIZE=16 ./gin
 //
 // See spec/CONTRACT.md; the shared logic lives in internal/contract.
 package main
@@ -31,7 +31,7 @@ func get(r *gin.Engine, path string, handle gin.HandlerFunc) {
 
 func main() {
 	gin.SetMode(gin.ReleaseMode)
-	contract.Main("gin", func(cfg contract.Config) http.Handler {
+	contract.Main("gin", func(cfg contract.Config, db *contract.Database) http.Handler {
 		pool := contract.NewPool(cfg.OffloadThreads)
 		r := gin.New()
 		r.HandleMethodNotAllowed = true
@@ -56,6 +56,10 @@ func main() {
 		r.POST("/hash", func(c *gin.Context) { send(c, contract.Hash(c.Request, nil)) })
 		r.POST("/hash/offload", func(c *gin.Context) { send(c, contract.Hash(c.Request, pool)) })
 		get(r, "/sleep", func(c *gin.Context) { send(c, contract.Sleep(c.Request.Context(), c.Request)) })
+		get(r, "/db", func(c *gin.Context) { send(c, db.Single(c.Request)) })
+		get(r, "/queries", func(c *gin.Context) { send(c, db.Queries(c.Request)) })
+		get(r, "/fortunes", func(c *gin.Context) { send(c, db.Fortunes(c.Request)) })
+		get(r, "/updates", func(c *gin.Context) { send(c, db.Updates(c.Request)) })
 		return r
 	})
 }

@@ -2,7 +2,7 @@
 // net/http with an http.ServeMux using method patterns (which answer 405 and 404 themselves;
 // a GET pattern also answers HEAD, without a body).
 //
-//	PORT=8080 WORKERS=2 OFFLOAD_THREADS=2 ./nethttp
+//	PORT=8080 WORKERS=2 OFFLOAD_THREADS=2 DATABASE_URL=postgres://... DB_POOL_SIZE=16 ./nethttp
 //
 // See spec/CONTRACT.md; the shared logic lives in internal/contract.
 package main
@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	contract.Main("nethttp", func(c contract.Config) http.Handler {
+	contract.Main("nethttp", func(c contract.Config, db *contract.Database) http.Handler {
 		pool := contract.NewPool(c.OffloadThreads)
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -45,6 +45,18 @@ func main() {
 		})
 		mux.HandleFunc("GET /sleep", func(w http.ResponseWriter, r *http.Request) {
 			contract.Sleep(r.Context(), r).WriteTo(w)
+		})
+		mux.HandleFunc("GET /db", func(w http.ResponseWriter, r *http.Request) {
+			db.Single(r).WriteTo(w)
+		})
+		mux.HandleFunc("GET /queries", func(w http.ResponseWriter, r *http.Request) {
+			db.Queries(r).WriteTo(w)
+		})
+		mux.HandleFunc("GET /fortunes", func(w http.ResponseWriter, r *http.Request) {
+			db.Fortunes(r).WriteTo(w)
+		})
+		mux.HandleFunc("GET /updates", func(w http.ResponseWriter, r *http.Request) {
+			db.Updates(r).WriteTo(w)
 		})
 		// Every answer, 404 and 405 included, names the server.
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

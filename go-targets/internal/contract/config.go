@@ -11,8 +11,12 @@ import (
 // uses the same one; spec/CONTRACT.md, "Process").
 const ExitBadConfig = 2
 
-// MaxCount bounds WORKERS and OFFLOAD_THREADS.
+// MaxCount bounds WORKERS, OFFLOAD_THREADS and DB_POOL_SIZE.
 const MaxCount = 4096
+
+// DefaultDBPoolSize is the server's database connections when DB_POOL_SIZE is unset or empty,
+// the same in every target.
+const DefaultDBPoolSize = 16
 
 // Config is what the harness passes in the environment.
 type Config struct {
@@ -20,16 +24,21 @@ type Config struct {
 	Port           int
 	Workers        int
 	OffloadThreads int
+	// DatabaseURL is empty when the harness runs no database workload.
+	DatabaseURL string
+	// DBPoolSize is the server's database connections in total.
+	DBPoolSize int
 }
 
-// ConfigFromEnv reads HOST, PORT, WORKERS and OFFLOAD_THREADS with the rules and error texts
-// every target shares (spec/CONTRACT.md, "Process").
+// ConfigFromEnv reads HOST, PORT, WORKERS, OFFLOAD_THREADS, DATABASE_URL and DB_POOL_SIZE with
+// the rules and error texts every target shares (spec/CONTRACT.md, "Process" and "Database
+// endpoints").
 func ConfigFromEnv() (Config, error) {
 	return configFrom(os.Getenv)
 }
 
 func configFrom(env func(string) string) (Config, error) {
-	c := Config{Host: env("HOST")}
+	c := Config{Host: env("HOST"), DatabaseURL: env("DATABASE_URL")}
 	if c.Host == "" {
 		c.Host = "127.0.0.1"
 	}
@@ -42,15 +51,21 @@ func configFrom(env func(string) string) (Config, error) {
 		return c, fmt.Errorf("PORT=%q is not a whole number from 1 to 65535", raw)
 	}
 	c.Port = port
+	// The CPUs this process may run on (its affinity mask), as Rust's available_parallelism
+	// and Node's availableParallelism count them.
+	cpus := runtime.NumCPU()
 	for _, v := range []struct {
-		name string
-		dst  *int
-	}{{"WORKERS", &c.Workers}, {"OFFLOAD_THREADS", &c.OffloadThreads}} {
+		name  string
+		dst   *int
+		unset int
+	}{
+		{"WORKERS", &c.Workers, cpus},
+		{"OFFLOAD_THREADS", &c.OffloadThreads, cpus},
+		{"DB_POOL_SIZE", &c.DBPoolSize, DefaultDBPoolSize},
+	} {
 		raw := env(v.name)
 		if raw == "" {
-			// The CPUs this process may run on (its affinity mask), as Rust's
-			// available_parallelism and Node's availableParallelism count them.
-			*v.dst = runtime.NumCPU()
+			*v.dst = v.unset
 			continue
 		}
 		n, ok := wholeNumber(raw, MaxCount)

@@ -45,15 +45,23 @@ func Run(name string, c Config, handler http.Handler) error {
 	return srv.Close()
 }
 
-// Main runs a target: reads the config, builds the handler and serves. A bad environment
-// exits with ExitBadConfig, any other error with 1; both print `name: error` on stderr.
-func Main(name string, build func(Config) http.Handler) {
+// Main runs a target: reads the config, opens the database pool, builds the handler and
+// serves. A bad environment exits with ExitBadConfig, any other error with 1; both print
+// `name: error` on stderr. A DATABASE_URL that cannot be used is printed the same way but does
+// not stop the start (spec/CONTRACT.md: its requests answer 500).
+func Main(name string, build func(Config, *Database) http.Handler) {
 	c, err := ConfigFromEnv()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(ExitBadConfig)
 	}
-	if err := Run(name, c, build(c)); err != nil {
+	db, err := OpenDatabase(c)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	}
+	err = Run(name, c, build(c, db))
+	db.Close()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}
