@@ -1,10 +1,12 @@
 'use strict';
-// Reads HOST, PORT, WORKERS and OFFLOAD_THREADS with the rules, error texts and exit status
-// every target shares (spec/CONTRACT.md, "Process").
+// Reads HOST, PORT, WORKERS, OFFLOAD_THREADS, DATABASE_URL and DB_POOL_SIZE with the rules,
+// error texts and exit status every target shares (spec/CONTRACT.md, "Process" and "Database
+// endpoints").
 
 const os = require('node:os');
 
-const MAX_COUNT = 4096; // the bound for WORKERS and OFFLOAD_THREADS
+const MAX_COUNT = 4096; // the bound for WORKERS, OFFLOAD_THREADS and DB_POOL_SIZE
+const DEFAULT_DB_POOL_SIZE = 16; // the server's database connections in total
 const EXIT_BAD_CONFIG = 2; // the exit status of a target started with a bad environment
 
 // ASCII digits only (no sign, space or fraction) with a value in 1..=max, else null.
@@ -14,11 +16,10 @@ function wholeNumber(text, max) {
   return value >= 1 && value <= max ? value : null;
 }
 
-function count(env, name) {
+// `name` in 1..=MAX_COUNT, or `fallback` when it is unset or empty.
+function count(env, name, fallback) {
   const text = env[name];
-  // The CPUs this process may run on (its affinity mask), as Go's NumCPU and Rust's
-  // available_parallelism count them.
-  if (text === undefined || text === '') return os.availableParallelism();
+  if (text === undefined || text === '') return fallback;
   const value = wholeNumber(text, MAX_COUNT);
   if (value === null) {
     throw new Error(`${name}=${JSON.stringify(text)} is not a whole number from 1 to ${MAX_COUNT}`);
@@ -26,7 +27,10 @@ function count(env, name) {
   return value;
 }
 
-/** { host, port, workers, offloadThreads } from `env`; throws an Error saying what is wrong. */
+/**
+ * { host, port, workers, offloadThreads, databaseUrl (null when unset or empty), dbPoolSize }
+ * from `env`; throws an Error saying what is wrong.
+ */
 function readConfig(env = process.env) {
   const portText = env.PORT;
   if (portText === undefined || portText === '') {
@@ -36,11 +40,16 @@ function readConfig(env = process.env) {
   if (port === null) {
     throw new Error(`PORT=${JSON.stringify(portText)} is not a whole number from 1 to 65535`);
   }
+  // The CPUs this process may run on (its affinity mask), as Go's NumCPU and Rust's
+  // available_parallelism count them.
+  const cpus = os.availableParallelism();
   return {
     host: env.HOST || '127.0.0.1',
     port,
-    workers: count(env, 'WORKERS'),
-    offloadThreads: count(env, 'OFFLOAD_THREADS'),
+    workers: count(env, 'WORKERS', cpus),
+    offloadThreads: count(env, 'OFFLOAD_THREADS', cpus),
+    databaseUrl: env.DATABASE_URL || null,
+    dbPoolSize: count(env, 'DB_POOL_SIZE', DEFAULT_DB_POOL_SIZE),
   };
 }
 

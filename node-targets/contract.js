@@ -7,6 +7,7 @@ const { chainedSha256Hex } = require('./hash');
 const { orderSummary } = require('./order');
 const { QueueFullError } = require('./offload-pool');
 const { validHost } = require('./host');
+const { databaseRoutes } = require('./database');
 
 const MAX_BODY = 65536;
 const DRAIN_LIMIT = 1 << 20; // bytes of an oversized body read and discarded before its 413
@@ -84,9 +85,9 @@ function jsonDoc() {
 
 /**
  * A node:http request handler answering as `serverName`; /hash/offload runs on `pool`
- * (an OffloadPool).
+ * (an OffloadPool), the database routes on `database` (database.js; null: DATABASE_URL unset).
  */
-function createHandler(serverName, pool) {
+function createHandler(serverName, pool, database = null) {
   function send(res, status, contentType, body, extraHeaders) {
     const headers = {
       'Content-Type': contentType,
@@ -190,6 +191,7 @@ function createHandler(serverName, pool) {
         },
       },
     ],
+    ...databaseRoutes(database, send, fail),
   ]);
 
   return function handle(req, res) {

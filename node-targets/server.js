@@ -1,5 +1,6 @@
 'use strict';
-// stampede's Node.js reference servers (spec/CONTRACT.md); no npm dependencies.
+// stampede's Node.js reference servers (spec/CONTRACT.md). Their one npm dependency, pg, serves
+// the database routes (`npm ci` in node-targets); without DATABASE_URL they run without it.
 //
 //   PORT=8080 node node-targets/server.js              target `node`: one process, one event loop
 //   PORT=8080 node node-targets/server.js --cluster    target `node-cluster`: a primary and WORKERS
@@ -8,7 +9,9 @@
 // Environment: PORT (required), HOST (default 127.0.0.1), WORKERS (cluster size, default
 // os.availableParallelism(); ignored without --cluster), OFFLOAD_THREADS (worker_threads for
 // /hash/offload in total, default os.availableParallelism(); with --cluster each process gets
-// OFFLOAD_THREADS / WORKERS of them, rounded up, as actix splits its blocking pool per worker).
+// OFFLOAD_THREADS / WORKERS of them, rounded up, as actix splits its blocking pool per worker),
+// DATABASE_URL (unset: the database routes answer 503), DB_POOL_SIZE (database connections in
+// total, default 16; with --cluster split exactly over the workers).
 // A bad environment: one line on stderr, exit status 2 (spec/CONTRACT.md, "Process").
 // SIGTERM or SIGINT: exit within 2 s. Tests: node --test node-targets/
 
@@ -17,11 +20,15 @@ const http = require('node:http');
 const { readConfig, EXIT_BAD_CONFIG } = require('./config');
 const { createHandler, createClientErrorHandler, createContinueHandler } = require('./contract');
 const { OffloadPool } = require('./offload-pool');
+const { openDatabase, poolShare } = require('./database');
 
 const GRACE_MS = 1000; // in-flight requests get this long after SIGTERM, then connections close
 const PRIMARY_KILL_MS = 1500; // the primary SIGKILLs workers still alive after this long
 const MAX_REFORKS = 3; // workers that die unexpectedly are replaced this many times in total
 const EXIT_START_FAILED = 3; // a worker could not listen: the primary gives up at once
+// Tells a cluster worker its index (from 0), which fixes its share of DB_POOL_SIZE; a worker
+// forked to replace one that died takes over its index.
+const WORKER_INDEX_VAR = 'STAMPEDE_WORKER_INDEX';
 
 function die(serverName, message, code) {
   process.stderr.write(`${serverName}: ${message}\n`);
@@ -30,12 +37,19 @@ function die(serverName, message, code) {
 
 /**
  * Serves the contract on config.host:config.port in this process, with `offloadThreads`
- * worker_threads for /hash/offload, until SIGTERM/SIGINT or stop(); exits with
- * `startFailedCode` if the server cannot listen. Returns stop().
+ * worker_threads for /hash/offload and `dbConnections` database connections, until
+ * SIGTERM/SIGINT or stop(); exits with `startFailedCode` if the server cannot start. Returns
+ * stop().
  */
-function serve(config, serverName, startFailedCode, offloadThreads) {
+function serve(config, serverName, startFailedCode, offloadThreads, dbConnections) {
+  let database;
+  try {
+    database = openDatabase(config.databaseUrl, dbConnections, serverName);
+  } catch (err) {
+    die(serverName, err.message, startFailedCode);
+  }
   const pool = new OffloadPool(offloadThreads);
-  const handle = createHandler(serverName, pool);
+  const handle = createHandler(serverName, pool, database);
   // Host is checked by `handle`, so that its 400 carries the Server header.
   const server = http.createServer({ requireHostHeader: false }, handle);
   server.on('checkContinue', createContinueHandler(serverName, handle));
@@ -67,26 +81,27 @@ function serve(config, serverName, startFailedCode, offloadThreads) {
 }
 
 function runPrimary(config) {
-  const live = new Set();
+  const live = new Map(); // worker -> its index
   let reforksLeft = MAX_REFORKS;
   let stopping = false;
   let exitCode = 0;
 
-  const fork = () => live.add(cluster.fork());
+  const fork = (index) => live.set(cluster.fork({ [WORKER_INDEX_VAR]: String(index) }), index);
 
   function stopAll(code) {
     if (stopping) return;
     stopping = true;
     exitCode = code;
     if (live.size === 0) process.exit(exitCode);
-    for (const worker of live) worker.process.kill('SIGTERM');
+    for (const worker of live.keys()) worker.process.kill('SIGTERM');
     setTimeout(() => {
-      for (const worker of live) worker.process.kill('SIGKILL');
+      for (const worker of live.keys()) worker.process.kill('SIGKILL');
       process.exit(exitCode);
     }, PRIMARY_KILL_MS).unref();
   }
 
   cluster.on('exit', (worker, code, signal) => {
+    const index = live.get(worker);
     live.delete(worker);
     if (stopping) {
       if (live.size === 0) process.exit(exitCode);
@@ -102,7 +117,7 @@ function runPrimary(config) {
         `node-cluster: worker ${worker.process.pid} died (${how}); forking a new one ` +
           `(${reforksLeft} more replacements allowed)\n`,
       );
-      fork();
+      fork(index);
     } else if (live.size > 0) {
       process.stderr.write(
         `node-cluster: worker ${worker.process.pid} died (${how}); not replaced, ` +
@@ -116,12 +131,13 @@ function runPrimary(config) {
 
   process.on('SIGTERM', () => stopAll(0));
   process.on('SIGINT', () => stopAll(0));
-  for (let i = 0; i < config.workers; i++) fork();
+  for (let index = 0; index < config.workers; index++) fork(index);
 }
 
 function runWorker(config) {
   const threads = Math.ceil(config.offloadThreads / config.workers);
-  const stop = serve(config, 'node-cluster', EXIT_START_FAILED, threads);
+  const connections = poolShare(config.dbPoolSize, config.workers, Number(process.env[WORKER_INDEX_VAR]));
+  const stop = serve(config, 'node-cluster', EXIT_START_FAILED, threads, connections);
   // The primary is gone (or asked us to go): Node exits an orphaned worker by itself; this
   // makes sure of it either way.
   cluster.worker.on('disconnect', stop);
@@ -141,7 +157,7 @@ function main() {
   } catch (err) {
     die(name, err.message, EXIT_BAD_CONFIG);
   }
-  if (!clusterMode) serve(config, 'node', 1, config.offloadThreads);
+  if (!clusterMode) serve(config, 'node', 1, config.offloadThreads, config.dbPoolSize);
   else if (cluster.isPrimary) runPrimary(config);
   else runWorker(config);
 }

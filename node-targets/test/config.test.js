@@ -26,19 +26,29 @@ test('PORT is required and must be a whole number from 1 to 65535', () => {
   }
 });
 
-test('defaults are loopback and one per available CPU', () => {
+test('defaults are loopback, one per available CPU, no database and 16 connections', () => {
   const cpus = os.availableParallelism();
+  const none = { databaseUrl: null, dbPoolSize: 16 };
   assert.deepEqual(readConfig({ PORT: '8080' }),
-    { host: '127.0.0.1', port: 8080, workers: cpus, offloadThreads: cpus });
-  assert.deepEqual(readConfig({ PORT: '1', HOST: '', WORKERS: '', OFFLOAD_THREADS: '3' }),
-    { host: '127.0.0.1', port: 1, workers: cpus, offloadThreads: 3 });
+    { host: '127.0.0.1', port: 8080, workers: cpus, offloadThreads: cpus, ...none });
+  assert.deepEqual(readConfig({ PORT: '1', HOST: '', WORKERS: '', OFFLOAD_THREADS: '3', DATABASE_URL: '', DB_POOL_SIZE: '' }),
+    { host: '127.0.0.1', port: 1, workers: cpus, offloadThreads: 3, ...none });
   assert.deepEqual(readConfig({ PORT: '1', HOST: '0.0.0.0', WORKERS: '2', OFFLOAD_THREADS: '3' }),
-    { host: '0.0.0.0', port: 1, workers: 2, offloadThreads: 3 });
+    { host: '0.0.0.0', port: 1, workers: 2, offloadThreads: 3, ...none });
 });
 
-test('WORKERS and OFFLOAD_THREADS must be whole numbers from 1 to 4096', () => {
-  for (const value of ['0', '-2', 'two', '1.5', '4097', '99999999999999999999999']) {
-    for (const name of ['WORKERS', 'OFFLOAD_THREADS']) {
+test('DATABASE_URL is taken as given and DB_POOL_SIZE counts the connections', () => {
+  const url = 'postgres://benchmarkdbuser:benchmarkdbpass@127.0.0.1:5432/hello_world';
+  const config = readConfig({ PORT: '1', DATABASE_URL: url, DB_POOL_SIZE: '4096' });
+  assert.equal(config.databaseUrl, url);
+  assert.equal(config.dbPoolSize, 4096);
+  assert.equal(readConfig({ PORT: '1', DATABASE_URL: 'not a url', DB_POOL_SIZE: '1' }).databaseUrl, 'not a url',
+    'a bad URL is not a start-up failure');
+});
+
+test('WORKERS, OFFLOAD_THREADS and DB_POOL_SIZE must be whole numbers from 1 to 4096', () => {
+  for (const value of ['0', '-2', 'two', '1.5', '4097', '99999999999999999999999', ' 8']) {
+    for (const name of ['WORKERS', 'OFFLOAD_THREADS', 'DB_POOL_SIZE']) {
       assert.equal(message({ PORT: '1', [name]: value }),
         `${name}=${JSON.stringify(value)} is not a whole number from 1 to 4096`);
     }

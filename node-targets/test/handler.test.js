@@ -1,5 +1,6 @@
 'use strict';
-// The request handler on a real node:http server: HEAD, the Host rule, oversized bodies.
+// The request handler on a real node:http server: HEAD, the Host rule, oversized bodies, the
+// database routes with no database or a fake one.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -7,11 +8,17 @@ const http = require('node:http');
 const net = require('node:net');
 const { createHandler, createContinueHandler, DRAIN_LIMIT } = require('../contract');
 const { OffloadPool } = require('../offload-pool');
+const { Database, NOT_SET } = require('../database');
 
-/** Starts a server as server.js does; resolves with its port and a close function. */
-async function start() {
+const DATABASE_ROUTES = ['/db', '/queries?queries=2', '/fortunes', '/updates?queries=2'];
+
+/**
+ * Starts a server as server.js does, with `database` (null: DATABASE_URL unset); resolves with
+ * its port and a close function.
+ */
+async function start(database = null) {
   const pool = new OffloadPool(1);
-  const handle = createHandler('node', pool);
+  const handle = createHandler('node', pool, database);
   const server = http.createServer({ requireHostHeader: false }, handle);
   server.on('checkContinue', createContinueHandler('node', handle));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -155,6 +162,79 @@ test('a sleep is never answered sooner than asked, measured from the request wri
     assert.ok(earliest >= ms, `an answer came after ${earliest} ms, sooner than ${ms} ms`);
   } finally {
     agent.destroy();
+    await server.close();
+  }
+});
+
+/** GET (or `method`) `path` on a fresh connection; resolves with { status, headers, body }. */
+function request(port, path, method = 'GET') {
+  return new Promise((resolve, reject) => {
+    http
+      .request({ port, host: '127.0.0.1', path, method, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+      })
+      .on('error', reject)
+      .end();
+  });
+}
+
+test('the database routes answer 503 naming DATABASE_URL when it is not set', async () => {
+  const server = await start();
+  try {
+    for (const path of DATABASE_ROUTES) {
+      const answer = await request(server.port, path);
+      assert.equal(answer.status, 503, path);
+      assert.equal(answer.body, NOT_SET, path);
+      assert.equal(answer.headers.server, 'node', path);
+      assert.ok(answer.headers.date, path);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('the database routes answer GET and HEAD alike and refuse POST with 405', async () => {
+  // Always the same row, so that GET and HEAD answers have the same length.
+  const world = { query: async ({ name }) => (name === 'fortunes'
+    ? { rows: [{ id: 1, message: '<&>' }] }
+    : { rows: name === 'world' ? [{ id: 42, randomnumber: 7 }] : [] }) };
+  const server = await start(new Database(world, () => {}));
+  try {
+    for (const path of DATABASE_ROUTES) {
+      const get = await request(server.port, path);
+      const head = await request(server.port, path, 'HEAD');
+      assert.equal(get.status, 200, path);
+      assert.equal(head.status, 200, path);
+      assert.equal(head.body, '', path);
+      assert.equal(head.headers['content-type'], get.headers['content-type'], path);
+      assert.equal(head.headers['content-length'], String(Buffer.byteLength(get.body)), path);
+      assert.equal(get.headers.server, 'node', path);
+      assert.equal((await request(server.port, path, 'POST')).status, 405, path);
+    }
+    assert.equal((await request(server.port, '/fortunes')).headers['content-type'], 'text/html; charset=utf-8');
+    assert.match((await request(server.port, '/fortunes')).body, /<td>1<\/td><td>&lt;&amp;&gt;<\/td>/);
+    const rows = JSON.parse((await request(server.port, '/queries?queries=3')).body);
+    assert.equal(rows.length, 3);
+    for (const row of rows) assert.deepEqual(Object.keys(row), ['id', 'randomNumber']);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a database route whose query fails answers 500 and the server goes on', async () => {
+  const reported = [];
+  const broken = { query: () => Promise.reject(new Error('connection refused')) };
+  const server = await start(new Database(broken, (err) => reported.push(err.message)));
+  try {
+    for (const path of DATABASE_ROUTES) {
+      assert.equal((await request(server.port, path)).status, 500, path);
+    }
+    assert.equal((await request(server.port, '/healthz')).status, 200);
+    assert.ok(reported.every((m) => m === 'connection refused') && reported.length > 0);
+  } finally {
     await server.close();
   }
 });
