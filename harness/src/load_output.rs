@@ -47,6 +47,9 @@ pub struct LoadOutput {
     pub server: Option<ServerEvidence>,
     /// The load client's own figures.
     pub client: ClientFigures,
+    /// PostgreSQL's figures, for a database workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<crate::evidence::DatabaseEvidence>,
     /// How evenly the server served the connections (two or more).
     pub fairness: Option<crate::load::Fairness>,
     /// The unmeasured load before the run, and why it ended.
@@ -95,6 +98,7 @@ impl LoadOutput {
             warm_up: figures.warm_up,
             flags: flags.words().into_iter().map(str::to_owned).collect(),
             errors_by_kind: figures.errors_by_kind,
+            database: figures.database,
         }
     }
 
@@ -183,6 +187,9 @@ impl LoadOutput {
                 mib(s.peak_pss_bytes),
                 mib(s.peak_rss_bytes),
             );
+        }
+        if let Some(database) = &self.database {
+            let _ = writeln!(out, "{}", database.describe());
         }
         if !self.flags.is_empty() {
             let _ = writeln!(out, "flags: {}", self.flags.join(", "));

@@ -88,6 +88,31 @@ impl DatabaseEvidence {
         }
     }
 
+    /// One line for evidence lines and `stampede load`.
+    pub fn describe(&self) -> String {
+        let peak = match (self.peak_connections, self.peak_active_connections) {
+            (Some(open), Some(active)) => format!("{open} open at most ({active} active)"),
+            _ => "connections not sampled".to_owned(),
+        };
+        let shared = if self.shares_server_cpus {
+            ", shared with the server"
+        } else {
+            ""
+        };
+        format!(
+            "database: {:.2} queries and {:.2} rows per request (requires {:.2} and {:.2}); PostgreSQL cpu_busy {:.2} on CPUs {}{shared}, {} CPU us/request; pool {}, {peak}",
+            self.queries_per_request,
+            self.rows_per_request,
+            self.required_queries_per_request,
+            self.required_rows_per_request,
+            self.cpu_busy,
+            self.cpus,
+            self.cpu_us_per_request
+                .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}")),
+            self.pool_size,
+        )
+    }
+
     /// PostgreSQL, not the server, was what saturated: on CPUs of its own, they were at least
     /// 90% busy; on CPUs it shares with the server, those were at least 90% busy between the
     /// two and PostgreSQL used more of them than the server did.
