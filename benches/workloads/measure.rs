@@ -11,6 +11,7 @@ use std::time::Duration;
 use criterion::BenchmarkId;
 use criterion::measurement::WallTime;
 use stampede_harness::benchmark_id::BenchmarkId as Id;
+use stampede_harness::database::DatabaseMeter;
 use stampede_harness::evidence;
 use stampede_harness::evidence::{INVALID_ERROR_RATIO, OpenLoopRun, ResultRecord, RunMode};
 use stampede_harness::load::{LoadClient, LoadPlan};
@@ -114,6 +115,13 @@ impl Bench {
         if let Some(bg) = &background {
             run = run.with_companion(bg.counter());
         }
+        let database = verified
+            .database_for(&case.workload)
+            .map_err(|e| at(&e))?;
+        if let Some(link) = &database {
+            let meter = DatabaseMeter::start(link).map_err(|e| at(&e))?;
+            run = run.with_database(meter);
+        }
         let warm_up = run.settle_since(rule, began);
         if !warm_up.settled() {
             println!("    {id}: {}", warm_up.describe());
@@ -190,6 +198,9 @@ impl Bench {
             pipeline: case.pipeline,
             body_seed: case.workload.has_bodies().then_some(verified.body_seed),
         };
+        let database_evidence = database.zip(measured.database).and_then(|(link, usage)| {
+            verified.database_evidence(&case.workload, &link, &usage, measured.sample.requests)
+        });
         let measurement = Measurement {
             sample: measured.sample,
             usage: measured.usage,
@@ -197,6 +208,7 @@ impl Bench {
             idle_pss,
             background_requests: measured.companion_completions,
             warm_up: Some(warm_up),
+            database: database_evidence,
         };
         let record = verified.result_record(self.context(), id, &measurement, &load, open_loop);
         println!("{}", evidence_line(&record));
@@ -365,6 +377,11 @@ fn evidence_line(record: &ResultRecord) -> String {
             String::new()
         } else {
             format!(" [{}]", flags.join("; "))
-        }
-    )
+        },
+    ) + &record
+        .figures
+        .database
+        .as_ref()
+        .map(|database| format!("\n    {}", database.describe()))
+        .unwrap_or_default()
 }

@@ -14,6 +14,9 @@ use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use stampede_harness::benchmark_id::BenchmarkId as Id;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
+use stampede_harness::database::for_run::start_if_needed;
+use stampede_harness::database::link::DEFAULT_POOL_SIZE;
+use stampede_harness::database::{DatabaseLink, RunningDatabase};
 use stampede_harness::evidence::{Run, RunMode};
 use stampede_harness::history::{KeptRun, Recorder, Source};
 use stampede_harness::process::ServerConfig;
@@ -55,6 +58,9 @@ pub(crate) struct Bench {
     verified: BTreeMap<String, PreparedTarget>,
     /// The results history; `None` when it cannot be opened (warned once).
     history: Option<Recorder>,
+    /// The run's PostgreSQL, started for the first database group and kept to the end; the
+    /// reason it could not start, said once, after which database groups are skipped.
+    database: Result<Option<RunningDatabase>, String>,
 }
 
 impl Bench {
@@ -112,6 +118,7 @@ impl Bench {
             failures: Vec::new(),
             skips_reported: BTreeSet::new(),
             verified: BTreeMap::new(),
+            database: Ok(None),
         })
     }
 
@@ -203,7 +210,16 @@ impl Bench {
             if !ids.iter().any(|(id, _)| self.filter.runs(id.as_str())) {
                 continue;
             }
-            let mut verified = match self.start(&target.name) {
+            let database = match self.database_for(group) {
+                Ok(link) => link,
+                Err(line) => {
+                    if self.skips_reported.insert(line.clone()) {
+                        println!("{line}");
+                    }
+                    break;
+                }
+            };
+            let mut verified = match self.start(&target.name, database) {
                 Ok(verified) => verified,
                 Err(err) if err.is_skip() => {
                     if self.skips_reported.insert(target.name.clone()) {
@@ -235,10 +251,43 @@ impl Bench {
         criterion_group.finish();
     }
 
+    /// The database `group` needs, started the first time one does: `Ok(None)` for a group
+    /// without one, `Err` with the one line to print when PostgreSQL cannot be had (the group
+    /// is skipped, never silently).
+    fn database_for(&mut self, group: &BenchGroup) -> Result<Option<DatabaseLink>, String> {
+        let needs = group
+            .cases
+            .iter()
+            .any(|case| case.workload.definition().database.is_some());
+        if !needs {
+            return Ok(None);
+        }
+        if matches!(self.database, Ok(None)) {
+            self.database = start_if_needed(&self.catalog, true, &self.split)
+                .map_err(|e| format!("database groups skipped: {e}"));
+            if let Ok(Some(db)) = &self.database {
+                println!(
+                    "stampede: PostgreSQL {} on CPUs {} for the database groups",
+                    db.installation().version(),
+                    db.cpus()
+                );
+            }
+        }
+        match &self.database {
+            Ok(Some(db)) => Ok(Some(db.link(DEFAULT_POOL_SIZE))),
+            Ok(None) => Ok(None),
+            Err(line) => Err(format!("{}: {line}", group.name)),
+        }
+    }
+
     /// A fresh server process of `name` for one group: built and verified against every spec
-    /// vector the first time in this run, checked for readiness after that.
-    fn start(&mut self, name: &str) -> Result<VerifiedServer, SessionError> {
-        let config = ServerConfig::for_cpus(self.split.server.clone());
+    /// vector the first time in this run, checked for readiness after that; given `database`.
+    fn start(
+        &mut self,
+        name: &str,
+        database: Option<DatabaseLink>,
+    ) -> Result<VerifiedServer, SessionError> {
+        let config = ServerConfig::for_cpus(self.split.server.clone()).with_database(database);
         let vectors = Arc::clone(&self.vectors);
         if let Some(prepared) = self.verified.get(name) {
             return prepared.start(&self.catalog, &config, vectors, Verify::ReadyOnly);

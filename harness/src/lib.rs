@@ -41,5 +41,6 @@ pub mod test_support;
 pub mod text;
 pub mod vectors;
 pub mod verify;
+pub mod verify_database;
 pub mod verify_targets;
 pub mod workload;

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::cpus::CpuSet;
+use crate::database::{DatabaseMeter, DatabaseReading, DatabaseUsage};
 use crate::load::{CompletionCounter, LoadClient, LoadError, LoadPlan, Sample, Stream};
 use crate::metrics::{MemorySampler, ServerProbe, ServerUsage};
 use crate::steady::{SteadyRule, WarmUp};
@@ -23,6 +24,7 @@ struct Mark {
     closed: Instant,
     server_cpu_ns: Option<(u64, u64)>,
     companion: Option<(u64, u64)>,
+    database: Option<(DatabaseReading, DatabaseReading)>,
 }
 
 /// A stream being sampled, with the server watched.
@@ -35,6 +37,7 @@ pub struct SampledStream<'c> {
     keep: usize,
     depth: usize,
     companion: Option<CompletionCounter>,
+    database: Option<DatabaseMeter>,
 }
 
 /// The measured part of a sampled stream.
@@ -49,6 +52,8 @@ pub struct Measured {
     /// Attempts a companion stream finished over the same span (see
     /// [`SampledStream::with_companion`]).
     pub companion_completions: u64,
+    /// PostgreSQL over the same span (see [`SampledStream::with_database`]).
+    pub database: Option<DatabaseUsage>,
 }
 
 impl<'c> SampledStream<'c> {
@@ -75,6 +80,7 @@ impl<'c> SampledStream<'c> {
             keep: keep.max(1),
             depth: plan.pipeline.max(1),
             companion: None,
+            database: None,
         })
     }
 
@@ -82,6 +88,14 @@ impl<'c> SampledStream<'c> {
     /// background load too, and its CPU per request must divide by every request it served.
     pub fn with_companion(mut self, counter: CompletionCounter) -> Self {
         self.companion = Some(counter);
+        self
+    }
+
+    /// Also reads PostgreSQL's statement counts and CPU clock at every window's edges (a query
+    /// of well under a millisecond between windows, on the database's connection of its own),
+    /// so the record's counts cover exactly its measured windows.
+    pub fn with_database(mut self, meter: DatabaseMeter) -> Self {
+        self.database = Some(meter);
         self
     }
 
@@ -104,22 +118,35 @@ impl<'c> SampledStream<'c> {
 
     /// Times the next `completions` attempts: the duration Criterion's `iter_custom` returns.
     pub fn window(&mut self, completions: u64) -> Result<Duration, LoadError> {
+        let database_before = self.database_reading()?;
         let cpu_before = self.probe.as_ref().map(ServerProbe::cpu_ns);
         let companion_before = self.companion.as_ref().map(CompletionCounter::get);
         let window = self.stream.window(completions)?;
         let companion_after = self.companion.as_ref().map(CompletionCounter::get);
         let cpu_after = self.probe.as_ref().map(ServerProbe::cpu_ns);
+        let database_after = self.database_reading()?;
         self.marks.push_back(Mark {
             number: window.number,
             opened: window.opened,
             closed: window.closed,
             server_cpu_ns: cpu_before.zip(cpu_after),
             companion: companion_before.zip(companion_after),
+            database: database_before.zip(database_after),
         });
         while self.marks.len() > self.keep {
             self.marks.pop_front();
         }
         Ok(window.elapsed)
+    }
+
+    fn database_reading(&mut self) -> Result<Option<DatabaseReading>, LoadError> {
+        match self.database.as_mut() {
+            Some(meter) => meter
+                .reading()
+                .map(Some)
+                .map_err(|e| LoadError::DatabaseReading(e.to_string())),
+            None => Ok(None),
+        }
     }
 
     /// Stops the load and returns the last `measured` windows (fewer if fewer ran).
@@ -158,11 +185,26 @@ impl<'c> SampledStream<'c> {
             (Some((from, _)), Some((_, to))) => to.saturating_sub(from),
             _ => 0,
         };
+        let database = match (first.database, last.database, self.database) {
+            (Some((from, _)), Some((_, to)), Some(meter)) => {
+                let link = meter.link().clone();
+                let peak = meter.finish();
+                Some(DatabaseUsage::between(
+                    from,
+                    to,
+                    span.as_secs_f64(),
+                    &link,
+                    peak,
+                ))
+            }
+            _ => None,
+        };
         Ok(Measured {
             sample,
             usage,
             windows: chosen.len(),
             companion_completions,
+            database,
         })
     }
 

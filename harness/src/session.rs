@@ -2,6 +2,7 @@
 //! availability, build, start, verify, then load runs watched by the resource monitor.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::benchmark_id::BenchmarkId;
 use crate::build::{BuildError, ensure_built};
@@ -15,6 +16,7 @@ use crate::process::{ProcessError, RunningServer, ServerConfig};
 use crate::steady::WarmUp;
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
 use crate::verify::{VerifyError, verify};
+use crate::verify_database::verify_database;
 use crate::workload::{Workload, WorkloadSpec, WorkloadSpecError, not_served_line};
 
 /// Errors of a session, each naming the target.
@@ -141,6 +143,9 @@ pub struct PreparedTarget {
     framework: String,
     /// The workloads spec, read only for a partial target: which vectors it must answer.
     partial: Option<Arc<WorkloadSpec>>,
+    /// Its database routes passed [`verify_database`] at a start of this run: a later start
+    /// with a database checks only readiness, as with [`Verify::ReadyOnly`].
+    database_verified: Arc<AtomicBool>,
 }
 
 /// What a start checks before the server is used.
@@ -183,6 +188,7 @@ pub fn prepare(catalog: &Catalog, name: &str) -> Result<PreparedTarget, SessionE
         target,
         toolchain_version,
         partial,
+        database_verified: Arc::default(),
     })
 }
 
@@ -197,8 +203,24 @@ impl PreparedTarget {
     ) -> Result<VerifiedServer, SessionError> {
         let server = RunningServer::start(catalog, &self.target, config)?;
         let mut verified_vectors = 0;
+        // The database cases at the first start that has a database, whatever `verify_with`:
+        // a run verifies a target's vectors at its first start, usually before any database
+        // group.
+        if let Some(link) = &config.database
+            && !self.database_verified.load(Ordering::Relaxed)
+        {
+            let spec = WorkloadSpec::load(&spec_dir(catalog.root()))?;
+            verified_vectors += verify_database(
+                &self.target.name,
+                &server.base_url(),
+                &spec,
+                link,
+                |workload| self.target.serves(workload),
+            )?;
+            self.database_verified.store(true, Ordering::Relaxed);
+        }
         if verify_with == Verify::Vectors {
-            verified_vectors = match &self.partial {
+            verified_vectors += match &self.partial {
                 None => verify(&self.target.name, &server.base_url(), &vectors)?,
                 Some(spec) => {
                     let served = spec.vectors_for(&self.target, &vectors);

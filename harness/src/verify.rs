@@ -200,7 +200,7 @@ fn header_text(response: &Response, name: reqwest::header::HeaderName) -> Option
 
 /// `Server: <target>`, a current `Date`, and a framing header on every response (TechEmpower:
 /// "Required response size header missing"). Returns the Date.
-fn check_headers(
+pub(crate) fn check_headers(
     target: &str,
     response: &Response,
     window: std::ops::RangeInclusive<SystemTime>,

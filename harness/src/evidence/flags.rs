@@ -177,7 +177,9 @@ impl Flags {
     }
 
     /// Adds what the database's figures say: a record below its workload's requirement is
-    /// invalid, and one PostgreSQL saturated is `db-bound` (and then not server-bound).
+    /// invalid, and one PostgreSQL saturated is `db-bound` (and then not server-bound). On CPUs
+    /// the two share, a server that took the larger share of CPUs the pair kept 90% busy is
+    /// server-bound: its own busy share alone never reaches 90% there.
     pub fn with_database(
         mut self,
         database: Option<&super::DatabaseEvidence>,
@@ -186,7 +188,11 @@ impl Flags {
         if let Some(database) = database {
             self.invalid |= database.shortfall.is_some();
             self.db_bound = database.db_bound(server_cpu_busy);
-            self.server_bound &= !self.db_bound;
+            let shared_saturated = database.shares_server_cpus
+                && database.cpu_busy + server_cpu_busy >= BUSY_AT_LEAST;
+            self.server_bound = (self.server_bound || shared_saturated)
+                && !self.db_bound
+                && !self.client_bound;
         }
         self
     }

@@ -217,6 +217,9 @@ pub enum LoadError {
     /// The I/O backend asked for cannot be used; the message says why and what to do.
     #[error("load client: {0}")]
     Io(String),
+    /// The readings of PostgreSQL taken between a stream's windows failed.
+    #[error("reading PostgreSQL between windows: {0}")]
+    DatabaseReading(String),
     /// A stream made no progress for too long: the server hangs or is gone.
     #[error(
         "no request finished for {waited:?} ({completed} finished so far): the server stopped answering"
