@@ -115,9 +115,7 @@ impl Bench {
         if let Some(bg) = &background {
             run = run.with_companion(bg.counter());
         }
-        let database = verified
-            .database_for(&case.workload)
-            .map_err(|e| at(&e))?;
+        let database = verified.database_for(&case.workload).map_err(|e| at(&e))?;
         if let Some(link) = &database {
             let meter = DatabaseMeter::start(link).map_err(|e| at(&e))?;
             run = run.with_database(meter);

@@ -171,7 +171,9 @@ impl RunningServer {
             .stderr(log)
             .process_group(0);
         // Never inherited: a target sees a database only when the harness gives it one.
-        command.env_remove("DATABASE_URL").env_remove("DB_POOL_SIZE");
+        command
+            .env_remove("DATABASE_URL")
+            .env_remove("DB_POOL_SIZE");
         if let Some(database) = &config.database {
             command
                 .env("DATABASE_URL", &database.url)

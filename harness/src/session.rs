@@ -9,7 +9,9 @@ use crate::build::{BuildError, ensure_built};
 use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
 use crate::database::{DatabaseError, DatabaseLink, DatabaseUsage, DatabaseWatch, Snapshot};
-use crate::evidence::{self, Benchmark, DatabaseEvidence, Figures, OpenLoopRun, ResultRecord, Run, Setup};
+use crate::evidence::{
+    self, Benchmark, DatabaseEvidence, Figures, OpenLoopRun, ResultRecord, Run, Setup,
+};
 use crate::load::{LoadClient, LoadError, LoadPlan, Sample};
 use crate::metrics::{CpuSource, IdlePss, ResourceMonitor, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};

@@ -25,9 +25,9 @@ use nix::unistd::Pid;
 use postgres::{Client, NoTls};
 
 use super::account::RunAs;
-use super::link::DatabaseLink;
 use super::folder::{ClusterFolder, SETTINGS_FILE};
 use super::install::Installation;
+use super::link::DatabaseLink;
 use super::{DATABASE, DatabaseError, LOG_TAIL_LINES, PASSWORD, ROLE};
 use crate::catalog::Catalog;
 use crate::cpus::CpuSet;

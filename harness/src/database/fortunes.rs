@@ -22,9 +22,9 @@ impl FortunesPage {
         let rows = client
             .query("SELECT id, message FROM fortune", &[])
             .map_err(|source| DatabaseError::query("reading the Fortune table", source))?;
-        Ok(Self::from_rows(
-            rows.iter().map(|row| (row.get::<_, i32>(0), row.get::<_, String>(1))),
-        ))
+        Ok(Self::from_rows(rows.iter().map(|row| {
+            (row.get::<_, i32>(0), row.get::<_, String>(1))
+        })))
     }
 
     /// The page of these rows plus the added one, sorted by message.
@@ -36,7 +36,10 @@ impl FortunesPage {
             "<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>",
         );
         for (id, message) in &rows {
-            page.push_str(&format!("<tr><td>{id}</td><td>{}</td></tr>", escape(message)));
+            page.push_str(&format!(
+                "<tr><td>{id}</td><td>{}</td></tr>",
+                escape(message)
+            ));
         }
         page.push_str("</table></body></html>");
         Self {
@@ -162,7 +165,9 @@ mod tests {
     #[test]
     fn the_added_fortune_is_sorted_in_and_markup_is_escaped() {
         let text = String::from_utf8(page().bytes().to_vec()).unwrap();
-        let script = text.find("&lt;script&gt;alert(\"x\");&lt;/script&gt;").unwrap();
+        let script = text
+            .find("&lt;script&gt;alert(\"x\");&lt;/script&gt;")
+            .unwrap();
         let added = text.find(ADDED_FORTUNE).unwrap();
         let scientist = text.find("A computer scientist isn't +1").unwrap();
         assert!(script < scientist && scientist < added, "{text}");
@@ -190,10 +195,15 @@ mod tests {
         let as_reference = String::from_utf8(page.bytes().to_vec())
             .unwrap()
             .replace("&lt;script&gt;", "&#60;script&#x3e;");
-        assert_eq!(page.check(as_reference.as_bytes()), Ok(()), "any reference of <");
-        let short = String::from_utf8(page.bytes().to_vec())
-            .unwrap()
-            .replace("<tr><td>0</td><td>Additional fortune added at request time.</td></tr>", "");
+        assert_eq!(
+            page.check(as_reference.as_bytes()),
+            Ok(()),
+            "any reference of <"
+        );
+        let short = String::from_utf8(page.bytes().to_vec()).unwrap().replace(
+            "<tr><td>0</td><td>Additional fortune added at request time.</td></tr>",
+            "",
+        );
         assert!(page.check(short.as_bytes()).is_err());
     }
 }

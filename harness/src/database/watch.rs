@@ -196,7 +196,13 @@ impl DatabaseWatch {
         let last = self.meter.reading()?;
         let link = self.meter.link().clone();
         let peak = self.meter.finish();
-        Ok(DatabaseUsage::between(self.first, last, wall_seconds, &link, peak))
+        Ok(DatabaseUsage::between(
+            self.first,
+            last,
+            wall_seconds,
+            &link,
+            peak,
+        ))
     }
 }
 

@@ -117,7 +117,9 @@ fn rows_of(body: &[u8], count: RowCount) -> Result<Vec<Row>, String> {
     };
     let rows = parsed.map_err(|e| match count {
         RowCount::Object => format!("expected one {{\"id\":..,\"randomNumber\":..}} object: {e}"),
-        RowCount::Array(n) => format!("expected an array of {n} {{\"id\":..,\"randomNumber\":..}} objects: {e}"),
+        RowCount::Array(n) => {
+            format!("expected an array of {n} {{\"id\":..,\"randomNumber\":..}} objects: {e}")
+        }
     })?;
     if let RowCount::Array(n) = count
         && rows.len() != n as usize
@@ -154,21 +156,43 @@ mod tests {
         let two = br#"[{"id":1,"randomNumber":42},{"id":7,"randomNumber":9000}]"#;
         assert_eq!(table.check(two, RowCount::Array(2)), Ok(()));
         assert!(table.check(two, RowCount::Array(3)).is_err());
-        assert!(table.check(two, RowCount::Object).is_err(), "an array is not a /db answer");
-        assert!(table.check(br#"{"id":1,"randomNumber":42}"#, RowCount::Array(1)).is_err());
+        assert!(
+            table.check(two, RowCount::Object).is_err(),
+            "an array is not a /db answer"
+        );
+        assert!(
+            table
+                .check(br#"{"id":1,"randomNumber":42}"#, RowCount::Array(1))
+                .is_err()
+        );
     }
 
     #[test]
     fn ids_outside_the_table_and_misspelled_keys_fail() {
         let table = table();
-        assert!(table.check(br#"{"id":0,"randomNumber":0}"#, RowCount::Object).is_err());
-        assert!(table.check(br#"{"id":10001,"randomNumber":0}"#, RowCount::Object).is_err());
-        assert!(table.check(br#"{"id":1,"randomnumber":42}"#, RowCount::Object).is_err());
+        assert!(
+            table
+                .check(br#"{"id":0,"randomNumber":0}"#, RowCount::Object)
+                .is_err()
+        );
+        assert!(
+            table
+                .check(br#"{"id":10001,"randomNumber":0}"#, RowCount::Object)
+                .is_err()
+        );
+        assert!(
+            table
+                .check(br#"{"id":1,"randomnumber":42}"#, RowCount::Object)
+                .is_err()
+        );
     }
 
     #[test]
     fn an_updated_row_is_checked_for_its_range_only() {
-        assert_eq!(check_shape(br#"[{"id":5,"randomNumber":10000}]"#, RowCount::Array(1)), Ok(()));
+        assert_eq!(
+            check_shape(br#"[{"id":5,"randomNumber":10000}]"#, RowCount::Array(1)),
+            Ok(())
+        );
         assert!(check_shape(br#"[{"id":5,"randomNumber":10001}]"#, RowCount::Array(1)).is_err());
         assert!(check_shape(br#"[{"id":10001,"randomNumber":1}]"#, RowCount::Array(1)).is_err());
     }

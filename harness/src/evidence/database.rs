@@ -76,11 +76,14 @@ impl DatabaseEvidence {
             required_queries_per_request: required.queries,
             required_rows_per_request: required.rows,
             shortfall: shortfall(required, measured),
-            cpu_us_per_request: (requests > 0)
-                .then(|| usage.cpu_seconds * 1e6 / requests as f64),
+            cpu_us_per_request: (requests > 0).then(|| usage.cpu_seconds * 1e6 / requests as f64),
             cpu_busy: cpu_busy(usage.cpu_seconds, usage.wall_seconds, link.cpus.len()),
             cpus: link.cpus.to_string(),
-            shares_server_cpus: link.cpus.ids().iter().any(|c| server_cpus.ids().contains(c)),
+            shares_server_cpus: link
+                .cpus
+                .ids()
+                .iter()
+                .any(|c| server_cpus.ids().contains(c)),
             pool_size: link.pool_size,
             peak_connections: usage.peak_connections.map(|(open, _)| open),
             peak_active_connections: usage.peak_connections.map(|(_, active)| active),

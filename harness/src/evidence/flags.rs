@@ -188,11 +188,10 @@ impl Flags {
         if let Some(database) = database {
             self.invalid |= database.shortfall.is_some();
             self.db_bound = database.db_bound(server_cpu_busy);
-            let shared_saturated = database.shares_server_cpus
-                && database.cpu_busy + server_cpu_busy >= BUSY_AT_LEAST;
-            self.server_bound = (self.server_bound || shared_saturated)
-                && !self.db_bound
-                && !self.client_bound;
+            let shared_saturated =
+                database.shares_server_cpus && database.cpu_busy + server_cpu_busy >= BUSY_AT_LEAST;
+            self.server_bound =
+                (self.server_bound || shared_saturated) && !self.db_bound && !self.client_bound;
         }
         self
     }

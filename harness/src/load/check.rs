@@ -108,9 +108,16 @@ impl PartialEq for ExpectedBody {
                     ..
                 },
             ) => ra == rb && ba == bb,
-            (Self::World { table: a, count: ca }, Self::World { table: b, count: cb }) => {
-                a == b && ca == cb
-            }
+            (
+                Self::World {
+                    table: a,
+                    count: ca,
+                },
+                Self::World {
+                    table: b,
+                    count: cb,
+                },
+            ) => a == b && ca == cb,
             (Self::WorldShape(a), Self::WorldShape(b)) => a == b,
             (Self::Fortunes(a), Self::Fortunes(b)) => a == b,
             _ => false,

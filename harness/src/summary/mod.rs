@@ -12,6 +12,7 @@
 mod build;
 pub mod charts;
 pub mod claims;
+mod database;
 mod format;
 pub mod html;
 pub mod instructions;

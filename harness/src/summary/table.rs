@@ -10,8 +10,11 @@ use crate::evidence::{
 };
 use crate::icount::IcountRecord;
 
-pub(super) const FLAGS_LEGEND: &str = "INVALID: errors above 0.1% of attempts or a wrong answer, not a \
-valid measurement; client-bound: the load client's CPU was at least 90% busy, so it may have \
+pub(super) const FLAGS_LEGEND: &str = "INVALID: errors above 0.1% of attempts, a wrong answer, or (a \
+database workload) fewer statements or rows per request than the workload requires, not a \
+valid measurement; db-bound: PostgreSQL, not the server, saturated the CPUs (on CPUs it shares \
+with the server: the two kept them 90% busy and PostgreSQL used more), so the throughput is the \
+database's; client-bound: the load client's CPU was at least 90% busy, so it may have \
 limited the run; not server-bound: the server's CPU was less than 90% busy, so something else \
 limited it; low-occupancy: a closed loop kept fewer than 90% of its connections busy (Little's \
 law), with its cause: starved connections (the server answered some connections far less than \
@@ -296,6 +299,16 @@ fn not_steady(r: &ResultRecord) -> String {
     )
 }
 
+/// `, database: <why>` for a record below its workload's database requirement.
+fn short(r: &ResultRecord) -> String {
+    r.figures
+        .database
+        .as_ref()
+        .and_then(|d| d.shortfall.as_ref())
+        .map(|why| format!(", database: {why}"))
+        .unwrap_or_default()
+}
+
 /// The flags cell: each flag with the figure behind it.
 pub(super) fn flag_text(r: &ResultRecord) -> String {
     let wrong = match r.figures.wrong_answer_example {
@@ -306,6 +319,11 @@ pub(super) fn flag_text(r: &ResultRecord) -> String {
         (true, _) => Some(format!(
             "client-bound (client CPU {:.2})",
             r.figures.client.cpu_busy
+        )),
+        (false, false) if r.flags.db_bound => Some(format!(
+            "db-bound (PostgreSQL CPU {:.2}, server CPU {:.2})",
+            r.figures.database.as_ref().map_or(0.0, |d| d.cpu_busy),
+            r.figures.server.cpu_busy
         )),
         (false, false) => Some(format!(
             "not server-bound (server CPU {:.2})",
@@ -324,7 +342,7 @@ pub(super) fn flag_text(r: &ResultRecord) -> String {
     let flags = [
         r.flags
             .invalid
-            .then(|| format!("INVALID (errors {:.2}%{wrong})", error_pct(r))),
+            .then(|| format!("INVALID (errors {:.2}%{wrong}{})", error_pct(r), short(r))),
         bound,
         r.flags.low_occupancy.then(|| low_occupancy(r, occupancy)),
         r.flags.not_steady.then(|| not_steady(r)),

@@ -15,6 +15,7 @@ pub(super) struct Page<'a> {
     pub(super) instructions_note: Option<String>,
     pub(super) columns: &'static [(&'static str, bool, Cell)],
     pub(super) detail_columns: &'static [(&'static str, bool, Cell)],
+    pub(super) database_columns: Vec<&'static str>,
     pub(super) targets: &'a [TargetInfo],
     pub(super) skipped: &'a [SkippedTarget],
     /// Per partial target, the workloads it does not serve (none: nothing is shown).
@@ -42,6 +43,8 @@ pub(super) struct WorkloadView {
     pub(super) title: String,
     pub(super) charts: Vec<Chart>,
     pub(super) rows: Vec<Row>,
+    /// PostgreSQL's figures per record; empty for a workload without a database.
+    pub(super) database_rows: Vec<Vec<String>>,
     pub(super) versions: String,
 }
 
@@ -60,6 +63,7 @@ impl<'a> Page<'a> {
                 title: workload_title(w),
                 charts: charts::workload_charts(summary, section, w),
                 rows: table::rows(summary, section, w),
+                database_rows: super::database::rows(w),
                 versions: versions(summary, w),
             });
             SectionView {
@@ -78,6 +82,7 @@ impl<'a> Page<'a> {
             instructions_note: super::instructions::note(&summary.instructions),
             columns: &table::COLUMNS,
             detail_columns: &table::DETAIL_COLUMNS,
+            database_columns: super::database::COLUMNS.iter().map(|c| c.0).collect(),
             targets: &summary.targets,
             skipped: &summary.skipped,
             not_served: super::served::lines(&summary.not_served),
