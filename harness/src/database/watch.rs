@@ -105,12 +105,15 @@ impl DatabaseUsage {
     }
 }
 
+/// The connection sampler's stop flag and thread, which returns the peaks it saw.
+type Sampler = (Arc<AtomicBool>, JoinHandle<Option<(u64, u64)>>);
+
 /// Takes readings over one connection of its own, and samples the connections the targets
 /// hold from another, until finished.
 pub struct DatabaseMeter {
     link: DatabaseLink,
     client: Client,
-    sampler: Option<(Arc<AtomicBool>, JoinHandle<Option<(u64, u64)>>)>,
+    sampler: Option<Sampler>,
 }
 
 impl std::fmt::Debug for DatabaseMeter {
