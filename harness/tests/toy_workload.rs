@@ -170,7 +170,7 @@ fn a_toy_workload_is_verified_and_loaded_on_a_target_process_with_every_answer_c
             .connect(&case.workload, case.connections, &cpus)
             .unwrap();
         let measured = verified
-            .measure(&mut client, &LoadPlan::requests(20), &cpus)
+            .measure(&mut client, &case.workload, &LoadPlan::requests(20), &cpus)
             .unwrap();
         let sample = &measured.sample;
         assert_eq!(
