@@ -113,6 +113,9 @@ pub struct VerifiedServer {
     /// How many vectors it answered at its start (those of the workloads it serves); 0 when
     /// only its readiness was checked.
     pub verified_vectors: usize,
+    /// How many database cases ([`verify_database`]) it passed at this start; 0 without a
+    /// database, or when they passed at an earlier start of the run.
+    pub database_cases: usize,
     /// Seed of the request-body pools of this session's load ([`crate::bodies::run_seed`]).
     pub body_seed: u64,
     /// Check answers under load (on by default; off only to measure what checking costs).
@@ -205,6 +208,7 @@ impl PreparedTarget {
     ) -> Result<VerifiedServer, SessionError> {
         let server = RunningServer::start(catalog, &self.target, config)?;
         let mut verified_vectors = 0;
+        let mut database_cases = 0;
         // The database cases at the first start that has a database, whatever `verify_with`:
         // a run verifies a target's vectors at its first start, usually before any database
         // group.
@@ -212,7 +216,7 @@ impl PreparedTarget {
             && !self.database_verified.load(Ordering::Relaxed)
         {
             let spec = WorkloadSpec::load(&spec_dir(catalog.root()))?;
-            verified_vectors += verify_database(
+            database_cases = verify_database(
                 &self.target.name,
                 &server.base_url(),
                 &spec,
@@ -222,7 +226,7 @@ impl PreparedTarget {
             self.database_verified.store(true, Ordering::Relaxed);
         }
         if verify_with == Verify::Vectors {
-            verified_vectors += match &self.partial {
+            verified_vectors = match &self.partial {
                 None => verify(&self.target.name, &server.base_url(), &vectors)?,
                 Some(spec) => {
                     let served = spec.vectors_for(&self.target, &vectors);
@@ -237,6 +241,7 @@ impl PreparedTarget {
             toolchain_version: self.toolchain_version.clone(),
             vectors,
             verified_vectors,
+            database_cases,
             body_seed: crate::bodies::run_seed(),
             check_answers: true,
             io: None,

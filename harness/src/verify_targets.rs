@@ -3,6 +3,10 @@
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::cpus::{CpuError, CpuSplit};
+use crate::database::for_run::start_if_needed;
+use crate::database::install::INSTALL_HINT;
+use crate::database::link::DEFAULT_POOL_SIZE;
+use crate::database::{DatabaseError, Installation};
 use crate::output::{Format, Render, RenderError, unsupported};
 use crate::process::ServerConfig;
 use crate::session::{SessionError, VerifiedServer, load_spec, start_verified};
@@ -19,6 +23,9 @@ pub enum VerifyTargetsError {
     /// The server's CPUs.
     #[error(transparent)]
     Cpus(#[from] CpuError),
+    /// Starting the harness's PostgreSQL for the database cases.
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
 }
 
 /// How one target's verification ended: a line of `stampede verify`, given as it comes.
@@ -30,6 +37,8 @@ pub enum Verdict {
         name: String,
         /// Vectors it answered.
         vectors: usize,
+        /// Database cases it answered (0 without PostgreSQL).
+        database_cases: usize,
         /// The workloads of a partial target, with how many vectors the spec has in all;
         /// `None` for a target that serves them all.
         partial: Option<(Vec<String>, usize)>,
@@ -65,6 +74,7 @@ impl Render for Verdict {
             Self::Ok {
                 name,
                 vectors,
+                database_cases,
                 partial,
             } => {
                 let served = match partial {
@@ -74,7 +84,11 @@ impl Render for Verdict {
                         served.join(", ")
                     ),
                 };
-                format!("{name}: ok ({vectors} vectors{served})\n")
+                let database = match database_cases {
+                    0 => String::new(),
+                    n => format!(", {n} database cases"),
+                };
+                format!("{name}: ok ({vectors} vectors{served}{database})\n")
             }
             Self::Skipped(reason) => format!("{reason}\n"),
             Self::Failed { name, error } => format!("{name}: FAILED\n{error}\n"),
@@ -95,7 +109,19 @@ pub fn verify_targets(
     } else {
         names.to_vec()
     };
-    let config = ServerConfig::for_cpus(CpuSplit::resolve(None, None)?.server);
+    let split = CpuSplit::resolve(None, None)?;
+    // The database routes' cases need the harness's PostgreSQL: without it they are skipped
+    // with one line, never passed.
+    let database = if Installation::find().is_ok() {
+        start_if_needed(&catalog, true, &split)?
+    } else {
+        report(&Verdict::Skipped(format!(
+            "database cases skipped: PostgreSQL not found: {INSTALL_HINT}"
+        )));
+        None
+    };
+    let link = database.as_ref().map(|db| db.link(DEFAULT_POOL_SIZE));
+    let config = ServerConfig::for_cpus(split.server).with_database(link);
     let mut failed = false;
     for name in &names {
         let verdict = match start_verified(&catalog, name, &config, vectors.clone()) {
@@ -120,6 +146,7 @@ fn ok(name: &str, verified: &VerifiedServer, all_vectors: usize) -> Verdict {
     Verdict::Ok {
         name: name.to_owned(),
         vectors: verified.verified_vectors,
+        database_cases: verified.database_cases,
         partial: verified
             .target
             .workloads
@@ -138,11 +165,13 @@ mod tests {
             Verdict::Ok {
                 name: "actix".into(),
                 vectors: 40,
+                database_cases: 22,
                 partial: None,
             },
             Verdict::Ok {
                 name: "example".into(),
                 vectors: 12,
+                database_cases: 0,
                 partial: Some((vec!["plaintext".into(), "json".into()], 40)),
             },
             Verdict::Skipped("go-std: skipped: go not found".into()),
