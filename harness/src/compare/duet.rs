@@ -43,6 +43,8 @@ pub struct RoundSetup {
     pub client_cpus: CpuSet,
     /// Also run a second base server: the null control.
     pub null_control: bool,
+    /// The run's PostgreSQL, for a database workload: every server is given it.
+    pub database: Option<crate::database::DatabaseLink>,
 }
 
 /// What one side did in one round.
@@ -162,7 +164,8 @@ impl<'a> Duet<'a> {
         workload: Workload,
         setup: &RoundSetup,
     ) -> Result<Self, SessionError> {
-        let config = ServerConfig::for_cpus(setup.server_cpus.clone());
+        let config =
+            ServerConfig::for_cpus(setup.server_cpus.clone()).with_database(setup.database.clone());
         for side in [base, head] {
             start_verified(&side.catalog, target, &config, Arc::clone(&side.vectors))?
                 .server

@@ -48,6 +48,9 @@ pub enum DuetError {
     /// A round failed.
     #[error("comparing")]
     Compare(#[source] SessionError),
+    /// The harness's PostgreSQL, for a database workload, did not start.
+    #[error(transparent)]
+    Database(#[from] crate::database::DatabaseError),
 }
 
 /// Why `compare`'s flags do not make a sequence.
@@ -108,6 +111,16 @@ pub fn compare_duet(
     )?;
     let (versions, targets, workloads) = Versions::select(&request.selection, DefaultFor::Compare)?;
     let split = CpuSplit::resolve(None, None)?;
+    // One cluster for both sides (and the control): the same rows and the same PostgreSQL, as
+    // the same CPUs and client; each server gets a pool of the same size.
+    let needs_database = workloads
+        .iter()
+        .any(|w| w.definition().database.is_some());
+    let database = crate::database::for_run::start_if_needed(
+        &versions.head.catalog,
+        needs_database,
+        &split,
+    )?;
     let spec = RunSpec {
         targets,
         workloads,
@@ -117,6 +130,9 @@ pub fn compare_duet(
             server_cpus: split.server,
             client_cpus: split.client,
             null_control: request.null_control,
+            database: database
+                .as_ref()
+                .map(|db| db.link(crate::database::link::DEFAULT_POOL_SIZE)),
         },
         sequential,
     };
