@@ -24,6 +24,9 @@ pub struct InstructionsRequest<'a> {
 /// Why the comparison could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum InstructionsError {
+    /// The harness's PostgreSQL, for a database workload, did not start.
+    #[error(transparent)]
+    Database(#[from] crate::database::DatabaseError),
     /// `--threshold` out of range.
     #[error("--threshold must be a percentage between 0 and 100, got {0}")]
     Threshold(f64),
@@ -88,6 +91,14 @@ pub fn compare_instructions(
     let cpus = job_cpus(&CpuSet::allowed()?, 0);
     let mut options = IcountOptions::new(cpus[0].clone());
     options.repetitions = request.repetitions;
+    let database = crate::database::for_run::start_if_needed(
+        &versions.head.catalog,
+        workloads.iter().any(|w| w.definition().database.is_some()),
+        &crate::cpus::CpuSplit::resolve(None, None)?,
+    )?;
+    options.database = database
+        .as_ref()
+        .map(|db| db.link(crate::database::link::DEFAULT_POOL_SIZE));
     progress(&format!(
         "comparing {} ({}) with {} on instructions per request under {} (callgrind): {} process(es) per side, {} at a time",
         request.selection.base,

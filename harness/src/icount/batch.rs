@@ -10,7 +10,7 @@ use super::records_dir;
 use super::table::TableRows;
 use super::{BLIND_SPOTS, IcountError, IcountOptions, IcountRecord, Valgrind, count_target};
 use crate::catalog::{Catalog, CatalogError};
-use crate::cpus::{CpuError, CpuSet};
+use crate::cpus::{CpuError, CpuSet, CpuSplit};
 use crate::output::with_causes;
 use crate::session::{SessionError, load_spec};
 use crate::vectors::spec_dir;
@@ -36,6 +36,9 @@ pub struct IcountRequest {
 /// Why the counting could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
+    /// The harness's PostgreSQL, for a database workload, did not start.
+    #[error(transparent)]
+    Database(#[from] crate::database::DatabaseError),
     /// `--repetitions 0`.
     #[error("--repetitions must be at least 1")]
     Repetitions,
@@ -99,6 +102,14 @@ pub fn count_catalog(
     } else {
         request.workloads.clone()
     };
+    let database = crate::database::for_run::start_if_needed(
+        &catalog,
+        workloads.iter().any(|w| w.definition().database.is_some()),
+        &CpuSplit::resolve(None, None)?,
+    )?;
+    options.database = database
+        .as_ref()
+        .map(|db| db.link(crate::database::link::DEFAULT_POOL_SIZE));
     let vectors = load_spec(&catalog)?;
     let targets = if request.targets.is_empty() {
         catalog.names()

@@ -56,6 +56,9 @@ pub struct IcountOptions {
     pub measured_requests: Option<u64>,
     /// How long the server under Valgrind may take to become ready.
     pub ready_timeout: Duration,
+    /// The run's PostgreSQL, for database workloads: its own instructions are not counted,
+    /// only the server's (its driver and pool included).
+    pub database: Option<crate::database::DatabaseLink>,
 }
 
 impl IcountOptions {
@@ -67,6 +70,7 @@ impl IcountOptions {
             warmup_requests: None,
             measured_requests: None,
             ready_timeout: READY_TIMEOUT,
+            database: None,
         }
     }
 }

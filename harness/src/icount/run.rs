@@ -51,7 +51,8 @@ pub fn count_target(
     options: &IcountOptions,
 ) -> Result<Vec<IcountRecord>, IcountError> {
     // Build and check the answers once, at full speed; counted runs then only restart it.
-    let normal = ServerConfig::for_cpus(options.server_cpus.clone());
+    let normal =
+        ServerConfig::for_cpus(options.server_cpus.clone()).with_database(options.database.clone());
     start_verified(catalog, name, &normal, Arc::clone(vectors))?
         .server
         .stop();
@@ -141,7 +142,7 @@ fn count_once(
         ));
     let callgrind = Callgrind::new(dir, host)?;
     let config = ServerConfig {
-        database: None,
+        database: options.database.clone(),
         cpus: options.server_cpus.clone(),
         workers: 1,
         offload_threads: 1,
