@@ -11,6 +11,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::{CpuSet, CpuSplit};
+use stampede_harness::database::for_run::start_if_needed;
 use stampede_harness::exposition::addr::parse_metrics_addr;
 use stampede_harness::exposition::{MetricsListener, ServerMetrics};
 use stampede_harness::process::ServerConfig;
@@ -30,6 +31,14 @@ pub(crate) struct ServeArgs {
     /// format at http://ADDR/metrics (ADDR: PORT for 127.0.0.1:PORT, or HOST:PORT).
     #[arg(long, value_name = "ADDR", value_parser = metrics_addr)]
     metrics: Option<SocketAddr>,
+    /// Also start the harness's PostgreSQL (seeded, private, stopped with the server) and give
+    /// it to the server as DATABASE_URL, with DB_POOL_SIZE connections: the database routes
+    /// (/db, /queries, /fortunes, /updates) then answer, and their cases are verified.
+    #[arg(long)]
+    database: bool,
+    /// DB_POOL_SIZE with --database.
+    #[arg(long, default_value_t = stampede_harness::database::link::DEFAULT_POOL_SIZE, requires = "database")]
+    db_pool_size: usize,
     /// Test hook: panic after this long, to check that a panic leaves no server behind.
     #[arg(long, hide = true, value_parser = super::parse_duration)]
     panic_after: Option<Duration>,
@@ -40,7 +49,12 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
     let catalog = Catalog::discover()?;
     let split = CpuSplit::resolve(args.cpus.clone(), None)?;
-    let config = ServerConfig::for_cpus(split.server);
+    let database = start_if_needed(&catalog, args.database, &split)?;
+    let link = database.as_ref().map(|db| db.link(args.db_pool_size));
+    if let Some(link) = &link {
+        println!("PostgreSQL at {} (DB_POOL_SIZE {})", link.url, link.pool_size);
+    }
+    let config = ServerConfig::for_cpus(split.server.clone()).with_database(link);
     let verified = start_verified(&catalog, &args.target, &config, load_spec(&catalog)?)?;
     let server = &verified.server;
     println!("listening on {}", server.base_url());
