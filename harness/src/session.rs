@@ -107,6 +107,8 @@ pub struct VerifiedServer {
     pub toolchain_version: String,
     /// The framework with its exact version when the catalog says where to find it.
     pub framework: String,
+    /// Its database driver with its locked version, when the catalog names one.
+    pub database_driver: Option<String>,
     /// The spec's vectors (the source of expected answers; it passed those of the workloads it
     /// serves).
     pub vectors: Arc<Vec<Vector>>,
@@ -148,6 +150,7 @@ pub struct PreparedTarget {
     framework: String,
     /// The workloads spec, read only for a partial target: which vectors it must answer.
     partial: Option<Arc<WorkloadSpec>>,
+    database_driver: Option<String>,
     /// Its database routes passed [`verify_database`] at a start of this run: a later start
     /// with a database checks only readiness, as with [`Verify::ReadyOnly`].
     database_verified: Arc<AtomicBool>,
@@ -190,6 +193,7 @@ pub fn prepare(catalog: &Catalog, name: &str) -> Result<PreparedTarget, SessionE
     ensure_built(catalog, &target)?;
     Ok(PreparedTarget {
         framework: catalog.framework_label(&target),
+        database_driver: catalog.driver_label(&target),
         target,
         toolchain_version,
         partial,
@@ -237,6 +241,7 @@ impl PreparedTarget {
         Ok(VerifiedServer {
             server,
             framework: self.framework.clone(),
+            database_driver: self.database_driver.clone(),
             target: self.target.clone(),
             toolchain_version: self.toolchain_version.clone(),
             vectors,
@@ -365,6 +370,7 @@ impl VerifiedServer {
         Some(DatabaseEvidence::new(
             usage,
             link,
+            self.database_driver.clone(),
             &self.server.config().cpus,
             demand.required(workload.param()),
             requests,

@@ -52,7 +52,10 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let database = start_if_needed(&catalog, args.database, &split)?;
     let link = database.as_ref().map(|db| db.link(args.db_pool_size));
     if let Some(link) = &link {
-        println!("PostgreSQL at {} (DB_POOL_SIZE {})", link.url, link.pool_size);
+        println!(
+            "PostgreSQL at {} (DB_POOL_SIZE {})",
+            link.url, link.pool_size
+        );
     }
     let config = ServerConfig::for_cpus(split.server.clone()).with_database(link);
     let verified = start_verified(&catalog, &args.target, &config, load_spec(&catalog)?)?;

@@ -239,6 +239,22 @@ impl Catalog {
         }
     }
 
+    /// The database driver as reports show it, with its locked version when found
+    /// (`sqlx 0.8.6`); `None` for a target whose entry names none.
+    pub fn driver_label(&self, target: &Target) -> Option<String> {
+        let driver = target.database_driver.as_ref()?;
+        let version = std::fs::read_to_string(self.path(&driver.file))
+            .ok()
+            .and_then(|text| {
+                let re = regex::Regex::new(&driver.regex).ok()?;
+                Some(re.captures(&text)?.get(1)?.as_str().to_owned())
+            });
+        Some(match version {
+            Some(v) => format!("{} {v}", driver.name),
+            None => driver.name.clone(),
+        })
+    }
+
     /// Replaces `{root}` and `{build_dir}` in a catalog string.
     pub fn expand(&self, text: &str) -> String {
         let build_dir = self.work_dir().join("build");
@@ -402,6 +418,27 @@ mod tests {
             Availability::Available {
                 toolchain_version: "sh 1.0".into()
             }
+        );
+    }
+
+    #[test]
+    fn database_drivers_carry_the_locked_version_of_the_repository_targets() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let catalog = Catalog::load(&root).unwrap();
+        for (name, prefix) in [
+            ("actix", "sqlx 0."),
+            ("axum", "sqlx 0."),
+            ("nethttp", "pgx 5."),
+            ("gin", "pgx 5."),
+            ("node", "pg 8."),
+            ("node-cluster", "pg 8."),
+        ] {
+            let label = catalog.driver_label(catalog.target(name).unwrap()).unwrap();
+            assert!(label.starts_with(prefix), "{name}: {label}");
+        }
+        assert_eq!(
+            catalog.driver_label(catalog.target("example").unwrap()),
+            None
         );
     }
 

@@ -48,6 +48,18 @@ pub struct VersionSource {
     pub regex: String,
 }
 
+/// A database driver's name and where its exact version is found (a lock file).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriverSource {
+    /// As reports show it, e.g. `sqlx`.
+    pub name: String,
+    /// The file, relative to the root.
+    pub file: String,
+    /// A regular expression whose first group is the version.
+    pub regex: String,
+}
+
 /// How `stampede icount` runs a target so that its instruction count per request is stable:
 /// runtime settings that remove time- and randomness-driven work, and how long to warm up.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -104,6 +116,9 @@ pub struct Target {
     /// Where the exact framework version is found, for reports.
     #[serde(default)]
     pub framework_version: Option<VersionSource>,
+    /// The database driver of its database routes, and where its locked version is found.
+    #[serde(default)]
+    pub database_driver: Option<DriverSource>,
     /// Settings for counting instructions under Valgrind (`stampede icount`).
     #[serde(default)]
     pub icount: IcountSpec,

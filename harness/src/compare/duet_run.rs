@@ -113,14 +113,9 @@ pub fn compare_duet(
     let split = CpuSplit::resolve(None, None)?;
     // One cluster for both sides (and the control): the same rows and the same PostgreSQL, as
     // the same CPUs and client; each server gets a pool of the same size.
-    let needs_database = workloads
-        .iter()
-        .any(|w| w.definition().database.is_some());
-    let database = crate::database::for_run::start_if_needed(
-        &versions.head.catalog,
-        needs_database,
-        &split,
-    )?;
+    let needs_database = workloads.iter().any(|w| w.definition().database.is_some());
+    let database =
+        crate::database::for_run::start_if_needed(&versions.head.catalog, needs_database, &split)?;
     let spec = RunSpec {
         targets,
         workloads,

@@ -47,6 +47,10 @@ pub struct DatabaseEvidence {
     pub peak_active_connections: Option<u64>,
     /// Where its CPU time was read from.
     pub cpu_source: CpuSource,
+    /// The server's driver with its locked version (`sqlx 0.8.6`), when its catalog entry
+    /// names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
 }
 
 impl DatabaseEvidence {
@@ -54,6 +58,7 @@ impl DatabaseEvidence {
     pub fn new(
         usage: &DatabaseUsage,
         link: &DatabaseLink,
+        driver: Option<String>,
         server_cpus: &CpuSet,
         required: PerRequest,
         requests: u64,
@@ -88,6 +93,7 @@ impl DatabaseEvidence {
             peak_connections: usage.peak_connections.map(|(open, _)| open),
             peak_active_connections: usage.peak_connections.map(|(_, active)| active),
             cpu_source: usage.cpu_source,
+            driver,
         }
     }
 
@@ -148,6 +154,7 @@ mod tests {
             peak_connections: Some(16),
             peak_active_connections: Some(9),
             cpu_source: CpuSource::Cgroup,
+            driver: None,
         }
     }
 

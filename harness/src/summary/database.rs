@@ -10,8 +10,9 @@ use crate::evidence::{DatabaseEvidence, ResultRecord};
 type DatabaseCell = fn(&ResultRecord, &DatabaseEvidence) -> String;
 
 /// One column a line: its name and its cell.
-pub(super) const COLUMNS: [(&str, DatabaseCell); 10] = [
+pub(super) const COLUMNS: [(&str, DatabaseCell); 11] = [
     ("target", |r, _| r.target.clone()),
+    ("driver", |_, d| or_dash(d.driver.clone())),
     ("param", |r, _| r.param.clone()),
     ("req/s", |r, _| rate(r.figures.requests_per_sec)),
     ("queries/req (required)", |_, d| {
@@ -105,6 +106,7 @@ mod tests {
             peak_connections: Some(16),
             peak_active_connections: Some(11),
             cpu_source: CpuSource::Cgroup,
+            driver: None,
         }
     }
 
@@ -125,8 +127,8 @@ mod tests {
         };
         let rows = rows(&workload);
         assert_eq!(rows.len(), 2, "{rows:?}");
-        assert_eq!(rows[0][3], "1.00 (1.00)");
-        assert_eq!(rows[0][7], "0.41 on 0 (shared)");
-        assert_eq!(rows[1][3], "0.02 (1.00) SHORT");
+        assert_eq!(rows[0][4], "1.00 (1.00)");
+        assert_eq!(rows[0][8], "0.41 on 0 (shared)");
+        assert_eq!(rows[1][4], "0.02 (1.00) SHORT");
     }
 }
