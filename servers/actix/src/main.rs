@@ -11,7 +11,9 @@
 //! of actix workers (one single-threaded runtime each) and `OFFLOAD_THREADS` the total of their
 //! blocking pools (`worker_max_blocking_threads` = OFFLOAD_THREADS / WORKERS, rounded up;
 //! `/hash/offload` runs there through
-//! `web::block`); both default to the available parallelism. SIGTERM drains in-flight requests
+//! `web::block`); both default to the available parallelism. `DATABASE_URL` and `DB_POOL_SIZE`
+//! (default 16) give the database routes one sqlx pool shared by all workers (see `serve`);
+//! without `DATABASE_URL` those routes answer 503. SIGTERM drains in-flight requests
 //! for up to one second (`shutdown_timeout(1)`), SIGINT stops at once.
 //! No per-request logging; a bad environment exits with status 2 and start-up errors with 1,
 //! each with one line on stderr.
@@ -24,7 +26,7 @@ use std::time::Duration;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, ContentType};
-use actix_web::http::{KeepAlive, Method, Version};
+use actix_web::http::{KeepAlive, Method, StatusCode, Version};
 use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Route, guard, web};
@@ -34,8 +36,10 @@ use serde::Serialize;
 use stampede_contract::body::{BodyCollector, TooLarge};
 use stampede_contract::config::{BACKLOG, Config, EXIT_BAD_CONFIG};
 use stampede_contract::contract::{
-    Doc, Message, chained_sha256_hex, parse_rounds, parse_sleep_ms, summarise_order,
+    Doc, Message, chained_sha256_hex, parse_queries, parse_rounds, parse_sleep_ms, summarise_order,
 };
+use stampede_contract::database::{Database, DbError};
+use stampede_contract::fortunes::render_fortunes;
 use stampede_contract::host::{ALLOW, valid_host};
 use stampede_contract::offload::OffloadQueue;
 
@@ -64,11 +68,20 @@ async fn serve(config: Config) -> io::Result<()> {
     let target = format!("{}:{}", config.host, config.port);
     // One bound for all workers' blocking pools together.
     let offload = web::Data::from(OffloadQueue::new(config.offload_threads));
+    // One pool for all workers, so the server holds DB_POOL_SIZE connections in total, as the
+    // contract asks, not that many per worker. Each connection's socket belongs to the worker
+    // runtime that opened it, whose I/O driver wakes whichever worker uses it later; that is
+    // how a PgPool made in main is shared by actix's workers.
+    let database = web::Data::new(Database::new(
+        config.database_url.as_deref(),
+        config.db_pool_size,
+    ));
     HttpServer::new(move || {
         App::new()
             .wrap(from_fn(guard))
             .wrap(DefaultHeaders::new().add(("Server", "actix")))
             .app_data(offload.clone())
+            .app_data(database.clone())
             .configure(routes)
     })
     .workers(config.workers)
@@ -140,7 +153,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/json/order").route(web::post().to(order)))
         .service(web::resource("/hash").route(web::post().to(hash_inline)))
         .service(web::resource("/hash/offload").route(web::post().to(hash_offload)))
-        .service(web::resource("/sleep").route(get().to(sleep)));
+        .service(web::resource("/sleep").route(get().to(sleep)))
+        .service(web::resource("/db").route(get().to(db)))
+        .service(web::resource("/queries").route(get().to(queries)))
+        .service(web::resource("/fortunes").route(get().to(fortunes)))
+        .service(web::resource("/updates").route(get().to(updates)));
 }
 
 /// GET and HEAD (RFC 9110 section 9.1 asks a general-purpose server for both); actix's
@@ -270,5 +287,56 @@ async fn sleep(request: HttpRequest) -> HttpResponse {
             text("ok")
         }
         None => HttpResponse::BadRequest().finish(),
+    }
+}
+
+/// 503 `DATABASE_URL is not set`, or 500 for a bad URL or a failed query.
+fn db_error(err: &DbError) -> HttpResponse {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status)
+        .content_type(ContentType::plaintext())
+        .body(err.body())
+}
+
+/// One random row of `World`.
+async fn db(database: web::Data<Database>) -> HttpResponse {
+    match database.world().await {
+        Ok(row) => json(&row),
+        Err(err) => db_error(&err),
+    }
+}
+
+/// `queries` random rows of `World`, one query each.
+async fn queries(request: HttpRequest, database: web::Data<Database>) -> HttpResponse {
+    match database
+        .worlds(parse_queries(Some(request.query_string())))
+        .await
+    {
+        Ok(rows) => json(&rows),
+        Err(err) => db_error(&err),
+    }
+}
+
+/// Every fortune plus one, sorted, as an HTML table (`text/html; charset=utf-8`).
+async fn fortunes(database: web::Data<Database>) -> HttpResponse {
+    match database.fortunes().await {
+        Ok(rows) => match render_fortunes(rows) {
+            Ok(page) => HttpResponse::Ok()
+                .content_type(ContentType::html())
+                .body(page),
+            Err(_) => HttpResponse::InternalServerError().finish(),
+        },
+        Err(err) => db_error(&err),
+    }
+}
+
+/// `queries` random rows of `World` given new random numbers, written before the answer.
+async fn updates(request: HttpRequest, database: web::Data<Database>) -> HttpResponse {
+    match database
+        .update_worlds(parse_queries(Some(request.query_string())))
+        .await
+    {
+        Ok(rows) => json(&rows),
+        Err(err) => db_error(&err),
     }
 }

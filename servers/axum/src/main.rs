@@ -10,7 +10,9 @@
 //!
 //! `HOST` (default 127.0.0.1) and `PORT` (required) give the address; `WORKERS` sets tokio's
 //! worker threads and `OFFLOAD_THREADS` its blocking pool (`/hash/offload` runs there through
-//! `spawn_blocking`); both default to the available parallelism. SIGTERM or SIGINT stops
+//! `spawn_blocking`); both default to the available parallelism. `DATABASE_URL` and
+//! `DB_POOL_SIZE` (default 16) give the database routes one sqlx pool, shared by all worker
+//! threads; without `DATABASE_URL` those routes answer 503. SIGTERM or SIGINT stops
 //! accepting, lets in-flight requests finish for up to one second, then exits.
 //! No per-request logging; a bad environment exits with status 2 and start-up errors with 1,
 //! each with one line on stderr.
@@ -28,7 +30,7 @@ use axum::body::{Body, HttpBody};
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use serde::Serialize;
@@ -39,8 +41,10 @@ use tokio::sync::watch;
 use stampede_contract::body::{BodyCollector, TooLarge};
 use stampede_contract::config::{BACKLOG, Config, EXIT_BAD_CONFIG};
 use stampede_contract::contract::{
-    Doc, Message, chained_sha256_hex, parse_rounds, parse_sleep_ms, summarise_order,
+    Doc, Message, chained_sha256_hex, parse_queries, parse_rounds, parse_sleep_ms, summarise_order,
 };
+use stampede_contract::database::{Database, DbError};
+use stampede_contract::fortunes::render_fortunes;
 use stampede_contract::host::{ALLOW, valid_host};
 use stampede_contract::offload::OffloadQueue;
 
@@ -99,7 +103,10 @@ async fn serve(config: &Config) -> io::Result<()> {
         // An error means the sender is gone, which also means: stop.
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let app = app(OffloadQueue::new(config.offload_threads));
+    let app = app(Arc::new(Shared {
+        offload: OffloadQueue::new(config.offload_threads),
+        database: Database::new(config.database_url.as_deref(), config.db_pool_size),
+    }));
     let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx.clone()));
     let deadline = async {
         stopped(stop_rx).await;
@@ -132,10 +139,17 @@ fn bind(config: &Config) -> io::Result<TcpListener> {
     socket.listen(BACKLOG).map_err(context)
 }
 
+/// What the handlers share: the offload bound and the one database pool of the server.
+#[derive(Debug)]
+struct Shared {
+    offload: Arc<OffloadQueue>,
+    database: Database,
+}
+
 /// Every route of the contract. Unknown paths fall through to axum's 404 and a known path with
 /// another method gets the method router's 405 (a GET route answers HEAD too, and hyper sends
 /// no body for it); all of them pass through the layers below.
-fn app(offload: Arc<OffloadQueue>) -> Router {
+fn app(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/plaintext", get(|| async { "Hello, World!" }))
@@ -145,7 +159,11 @@ fn app(offload: Arc<OffloadQueue>) -> Router {
         .route("/hash", post(hash_inline))
         .route("/hash/offload", post(hash_offload))
         .route("/sleep", get(sleep))
-        .with_state(offload)
+        .route("/db", get(db))
+        .route("/queries", get(queries))
+        .route("/fortunes", get(fortunes))
+        .route("/updates", get(updates))
+        .with_state(shared)
         .layer(middleware::from_fn(guard))
         .layer(middleware::map_response(server_header))
 }
@@ -267,7 +285,7 @@ async fn hash_inline(RawQuery(query): RawQuery, headers: HeaderMap, body: Body) 
 /// The same hash on tokio's blocking pool (`OFFLOAD_THREADS` threads, at most `QUEUE_LIMIT`
 /// jobs waiting).
 async fn hash_offload(
-    State(offload): State<Arc<OffloadQueue>>,
+    State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
@@ -279,7 +297,7 @@ async fn hash_offload(
     let Some(rounds) = parse_rounds(query.as_deref()) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let Some(admitted) = offload.try_admit() else {
+    let Some(admitted) = shared.offload.try_admit() else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let job = move || {
@@ -301,5 +319,54 @@ async fn sleep(RawQuery(query): RawQuery) -> Response {
             "ok".into_response()
         }
         None => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+/// 503 `DATABASE_URL is not set`, or 500 for a bad URL or a failed query.
+fn db_error(err: &DbError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, err.body()).into_response()
+}
+
+/// One random row of `World`.
+async fn db(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.database.world().await {
+        Ok(row) => json(&row),
+        Err(err) => db_error(&err),
+    }
+}
+
+/// `queries` random rows of `World`, one query each.
+async fn queries(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    match shared
+        .database
+        .worlds(parse_queries(query.as_deref()))
+        .await
+    {
+        Ok(rows) => json(&rows),
+        Err(err) => db_error(&err),
+    }
+}
+
+/// Every fortune plus one, sorted, as an HTML table (`text/html; charset=utf-8`).
+async fn fortunes(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.database.fortunes().await {
+        Ok(rows) => match render_fortunes(rows) {
+            Ok(page) => Html(page).into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Err(err) => db_error(&err),
+    }
+}
+
+/// `queries` random rows of `World` given new random numbers, written before the answer.
+async fn updates(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    match shared
+        .database
+        .update_worlds(parse_queries(query.as_deref()))
+        .await
+    {
+        Ok(rows) => json(&rows),
+        Err(err) => db_error(&err),
     }
 }

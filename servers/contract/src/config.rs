@@ -1,4 +1,5 @@
-//! Process settings from the environment (spec/CONTRACT.md, "Process"). The Go targets
+//! Process settings from the environment (spec/CONTRACT.md, "Process" and "Database
+//! endpoints"). The Go targets
 //! (go-targets/internal/contract/config.go) and the Node targets (node-targets/config.js) apply
 //! the same rules with the same error texts; harness/tests/config.rs checks all of them.
 
@@ -8,10 +9,13 @@ use std::num::NonZeroUsize;
 pub const BACKLOG: u32 = 4096;
 /// Exit status of a target started with a bad environment.
 pub const EXIT_BAD_CONFIG: u8 = 2;
-/// Upper bound of `WORKERS` and `OFFLOAD_THREADS`.
+/// Upper bound of `WORKERS`, `OFFLOAD_THREADS` and `DB_POOL_SIZE`.
 pub const MAX_COUNT: u64 = 4096;
+/// `DB_POOL_SIZE` when unset or empty: the same for every target, so no runtime wins by
+/// opening more connections.
+pub const DEFAULT_DB_POOL_SIZE: usize = 16;
 
-/// Where to listen and how many threads to run.
+/// Where to listen, how many threads to run and which database to use.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `HOST`, default `127.0.0.1`.
@@ -22,10 +26,17 @@ pub struct Config {
     pub workers: usize,
     /// `OFFLOAD_THREADS`, default: available parallelism.
     pub offload_threads: usize,
+    /// `DATABASE_URL`; `None` when unset or empty (the database routes then answer 503). Not
+    /// checked here: a bad URL is not a start-up failure, its requests answer 500.
+    pub database_url: Option<String>,
+    /// `DB_POOL_SIZE`: the server's database connections in total, default
+    /// [`DEFAULT_DB_POOL_SIZE`].
+    pub db_pool_size: usize,
 }
 
 impl Config {
-    /// Reads `HOST`, `PORT`, `WORKERS` and `OFFLOAD_THREADS`; the error says which one is wrong.
+    /// Reads `HOST`, `PORT`, `WORKERS`, `OFFLOAD_THREADS`, `DATABASE_URL` and `DB_POOL_SIZE`;
+    /// the error says which one is wrong.
     pub fn from_env() -> Result<Self, String> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -43,8 +54,8 @@ impl Config {
         };
         // The CPUs this process may run on (its affinity mask), as Go's NumCPU and Node's
         // availableParallelism count them.
-        let default = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        let count = |name: &str| match set(name) {
+        let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let count = |name: &str, default: usize| match set(name) {
             None => Ok(default),
             Some(raw) => whole_number(&raw, MAX_COUNT).ok_or_else(|| {
                 format!("{name}={raw:?} is not a whole number from 1 to {MAX_COUNT}")
@@ -53,8 +64,10 @@ impl Config {
         Ok(Self {
             host,
             port,
-            workers: count("WORKERS")?,
-            offload_threads: count("OFFLOAD_THREADS")?,
+            workers: count("WORKERS", cpus)?,
+            offload_threads: count("OFFLOAD_THREADS", cpus)?,
+            database_url: set("DATABASE_URL"),
+            db_pool_size: count("DB_POOL_SIZE", DEFAULT_DB_POOL_SIZE)?,
         })
     }
 }
@@ -133,6 +146,38 @@ mod tests {
             assert_eq!(
                 config(&[("PORT", "1"), (name, value)]).unwrap_err(),
                 format!("{name}=\"{value}\" is not a whole number from 1 to 4096")
+            );
+        }
+    }
+
+    #[test]
+    fn the_database_is_unset_and_its_pool_holds_16_connections_by_default() {
+        let c = config(&[("PORT", "1"), ("DATABASE_URL", ""), ("DB_POOL_SIZE", "")])
+            .expect("empty values are the defaults");
+        assert_eq!((c.database_url, c.db_pool_size), (None, 16));
+    }
+
+    #[test]
+    fn the_database_url_is_taken_as_given_and_the_pool_size_up_to_4096() {
+        let url = "postgres://u:p@127.0.0.1:5432/hello_world";
+        let c = config(&[
+            ("PORT", "1"),
+            ("DATABASE_URL", url),
+            ("DB_POOL_SIZE", "4096"),
+        ])
+        .expect("valid settings");
+        assert_eq!(
+            (c.database_url.as_deref(), c.db_pool_size),
+            (Some(url), 4096)
+        );
+    }
+
+    #[test]
+    fn a_bad_pool_size_is_refused_like_workers() {
+        for value in ["0", "4097", "-4", "sixteen", " 16"] {
+            assert_eq!(
+                config(&[("PORT", "1"), ("DB_POOL_SIZE", value)]).unwrap_err(),
+                format!("DB_POOL_SIZE=\"{value}\" is not a whole number from 1 to 4096")
             );
         }
     }

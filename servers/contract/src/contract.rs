@@ -14,6 +14,8 @@ pub const DRAIN_LIMIT: usize = 1 << 20;
 pub const MAX_ROUNDS: u32 = 1_000_000;
 /// `/sleep?ms=N` accepts N in 0..=MAX_SLEEP_MS.
 pub const MAX_SLEEP_MS: u32 = 10_000;
+/// `/queries` and `/updates` answer at most this many rows (TechEmpower's bound).
+pub const MAX_QUERIES: usize = 500;
 
 /// The body of `GET /json`.
 #[derive(Debug, Serialize)]
@@ -198,6 +200,21 @@ pub fn parse_sleep_ms(query: Option<&str>) -> Option<u32> {
     bounded_param(query, "ms", 0, MAX_SLEEP_MS)
 }
 
+/// `queries` of `/queries` and `/updates`, clamped as TechEmpower does rather than refused:
+/// missing, empty, not a whole number or below 1 is 1; above 500 is 500.
+pub fn parse_queries(query: Option<&str>) -> usize {
+    let value = query.and_then(|query| query_value(query, "queries"));
+    match value {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            // All digits but too long for a usize is far above the bound too.
+            digits
+                .parse::<usize>()
+                .map_or(MAX_QUERIES, |n| n.clamp(1, MAX_QUERIES))
+        }
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +262,37 @@ mod tests {
         assert_eq!(parse_sleep_ms(Some("ms=10001")), None);
         assert_eq!(parse_sleep_ms(Some("ms=-5")), None);
         assert_eq!(parse_sleep_ms(None), None);
+    }
+
+    #[test]
+    fn queries_from_1_to_500_are_taken_as_given() {
+        assert_eq!(parse_queries(Some("queries=1")), 1);
+        assert_eq!(parse_queries(Some("queries=20")), 20);
+        assert_eq!(parse_queries(Some("x=3&queries=500&queries=7")), 500);
+    }
+
+    #[test]
+    fn missing_empty_non_numeric_or_zero_queries_mean_one() {
+        for query in [
+            None,
+            Some(""),
+            Some("queries"),
+            Some("queries="),
+            Some("query=20"),
+            Some("queries=foo"),
+            Some("queries=0"),
+            Some("queries=-5"),
+            Some("queries=2.5"),
+            Some("queries=+3"),
+        ] {
+            assert_eq!(parse_queries(query), 1, "{query:?}");
+        }
+    }
+
+    #[test]
+    fn queries_above_500_mean_500() {
+        assert_eq!(parse_queries(Some("queries=501")), 500);
+        assert_eq!(parse_queries(Some("queries=99999999999999999999999")), 500);
     }
 
     #[test]
