@@ -49,17 +49,20 @@ fn one_target(
     )
 }
 
-/// Copies the spec files a workspace runs on (vectors, bodies, bad inputs, workloads) from
-/// the repository `repo` into `root/spec`: a throwaway workspace that checks its targets
-/// as the real one does.
+/// Copies the spec files a workspace runs on (vectors, bodies, bad inputs, workloads, and
+/// PostgreSQL's settings and seed) from the repository `repo` into `root/spec`: a throwaway
+/// workspace that checks its targets as the real one does.
 pub fn copy_spec(repo: &Path, root: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(root.join("spec"))?;
+    std::fs::create_dir_all(root.join("spec/postgres"))?;
     for file in [
         "vectors.json",
         "json-doc.json",
         "bad-inputs.json",
         "rfc-probes.json",
         "workloads.toml",
+        "postgres/postgresql.conf",
+        "postgres/create-database.sql",
+        "postgres/create.sql",
     ] {
         std::fs::copy(repo.join("spec").join(file), root.join("spec").join(file))?;
     }
