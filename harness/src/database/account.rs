@@ -75,7 +75,7 @@ impl RunAs {
             DatabaseError::Setup {
                 what: "handing the folder to the postgres user",
                 path: path.to_path_buf(),
-                source,
+                cause: source,
             }
         })
     }

@@ -118,7 +118,7 @@ impl RunningDatabase {
             DatabaseError::Setup {
                 what: "finding a free port on",
                 path: PathBuf::from("127.0.0.1"),
-                source,
+                cause: source,
             }
         })?;
         let log_dir = work_dir.join("logs");
@@ -141,7 +141,7 @@ impl RunningDatabase {
     fn spawn(&mut self, log_dir: &Path, cpus: &CpuSet) -> Result<(), DatabaseError> {
         let setup = |what: &'static str, path: &Path| {
             let path = path.to_path_buf();
-            move |source| DatabaseError::Setup { what, path, source }
+            move |cause| DatabaseError::Setup { what, path, cause }
         };
         std::fs::create_dir_all(log_dir).map_err(setup("creating the log folder", log_dir))?;
         let log = std::fs::File::create(&self.log_path)

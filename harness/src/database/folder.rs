@@ -150,5 +150,5 @@ fn remove_stale(base: &Path) {
 
 fn setup(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> DatabaseError {
     let path = path.to_path_buf();
-    move |source| DatabaseError::Setup { what, path, source }
+    move |cause| DatabaseError::Setup { what, path, cause }
 }

@@ -82,14 +82,15 @@ pub enum DatabaseError {
         folder: PathBuf,
     },
     /// A file or folder step failed.
-    #[error("PostgreSQL: {what} {}: {source}", path.display())]
+    // `cause`, not `source`: the message says it, and a source would print it twice in a chain.
+    #[error("PostgreSQL: {what} {}: {cause}", path.display())]
     Setup {
         /// The step.
         what: &'static str,
         /// The file or folder.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A program could not be run.
     #[error("PostgreSQL: cannot run {}: {source}", program.display())]
