@@ -12,6 +12,7 @@
 //! run, because that is how a person would run them by hand.
 
 pub mod account;
+pub mod ceiling;
 pub mod cluster;
 pub mod demand;
 pub mod folder;

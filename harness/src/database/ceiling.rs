@@ -1,0 +1,459 @@
+//! The database's own ceiling: the most single-row reads per second this cluster serves here,
+//! measured by PostgreSQL's own `pgbench` with the query the targets make for `/db`, over as many
+//! connections as a target's pool, from the load client's CPUs (as our HTTP load runs), while
+//! PostgreSQL stays on its own. A target's `/db` requests/s as a fraction of it says whether the
+//! framework or the database is what a user is looking at.
+//!
+//! pgbench logs in as the targets' role, so its statements count in `pg_stat_statements` as a
+//! target's do: it must never run during a measured window. The benches run it once, right
+//! after the cluster starts and before any group, then reset the counts.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+
+use super::install::Installation;
+use super::link::DatabaseLink;
+use crate::cpus::CpuSet;
+
+/// pgbench's script: TechEmpower's single query, one random World row, as the targets make it.
+pub const SCRIPT: &str =
+    "\\set id random(1, 10000)\nSELECT id, randomnumber FROM world WHERE id = :id;\n";
+/// How long pgbench reads: long enough for a steady figure, short enough to run every time.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(3);
+/// What pgbench may take beyond its duration (connecting, ending) before it is killed.
+pub const OVERRUN_GRACE: Duration = Duration::from_secs(30);
+/// Lines of pgbench's output quoted in errors.
+pub const OUTPUT_TAIL_LINES: usize = 20;
+/// The ceiling's file, under the workspace's `target/stampede/` (beside `results/`, whose
+/// readers expect result records only).
+pub const CEILING_FILE: &str = "database/ceiling.json";
+
+/// Errors of measuring the ceiling, each naming what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CeilingError {
+    /// pgbench could not be started.
+    #[error(
+        "cannot run pgbench ({}): {source}; it comes with the PostgreSQL server (`apt-get install postgresql` on Debian)",
+        program.display()
+    )]
+    Spawn {
+        /// The program.
+        program: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// pgbench ended with an error.
+    #[error("pgbench failed with {status}:\n{output_tail}")]
+    Failed {
+        /// Its exit status.
+        status: std::process::ExitStatus,
+        /// The end of its output.
+        output_tail: String,
+    },
+    /// pgbench ran past its duration and was killed.
+    #[error("pgbench did not end within {waited:?} and was killed")]
+    Overran {
+        /// How long it was given.
+        waited: Duration,
+    },
+    /// Its output lacks a figure, or shows failed reads.
+    #[error("pgbench's output {why}:\n{output_tail}")]
+    Unreadable {
+        /// What is wrong with it.
+        why: String,
+        /// The end of its output.
+        output_tail: String,
+    },
+    /// The ceiling's file could not be written or read.
+    #[error("{what} {}: {source}", path.display())]
+    File {
+        /// The step.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The most single-row reads per second the cluster served, as pgbench measured it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ceiling {
+    /// pgbench's `tps` without initial connection time: each transaction is one read.
+    pub reads_per_sec: f64,
+    /// pgbench's mean latency of one read, in milliseconds.
+    pub latency_avg_ms: f64,
+    /// Reads done.
+    pub reads: u64,
+    /// pgbench's connections: a target's pool size.
+    pub connections: usize,
+    /// How long pgbench read.
+    pub seconds: f64,
+    /// pgbench's version, e.g. `15.18`.
+    pub pgbench_version: String,
+    /// The CPUs pgbench ran on (the load client's).
+    pub cpus: String,
+    /// The CPUs PostgreSQL ran on, when known.
+    pub database_cpus: Option<String>,
+    /// The benchmark run it was measured in; none from `stampede db ceiling`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// When it was measured (RFC 3339, UTC).
+    pub time: String,
+}
+
+impl Ceiling {
+    /// The one line the benches and `stampede db ceiling` print.
+    pub fn line(&self) -> String {
+        let database = match &self.database_cpus {
+            Some(cpus) => format!("PostgreSQL on CPUs {cpus}"),
+            None => "PostgreSQL on its own CPUs".to_owned(),
+        };
+        format!(
+            "pgbench ceiling: {:.0} single-row reads/s over {} connections ({:.0} s, mean {:.3} ms; \
+             pgbench {} on CPUs {}, {database})",
+            self.reads_per_sec,
+            self.connections,
+            self.seconds,
+            self.latency_avg_ms,
+            self.pgbench_version,
+            self.cpus
+        )
+    }
+
+    /// Writes it to `work_dir`'s [`CEILING_FILE`], replacing the last one.
+    pub fn write_to(&self, work_dir: &Path) -> Result<PathBuf, CeilingError> {
+        let path = work_dir.join(CEILING_FILE);
+        let file = |what| {
+            let path = path.clone();
+            move |source| CeilingError::File { what, path, source }
+        };
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::from);
+        let dir = path.parent().unwrap_or(work_dir);
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&path, text? + "\n"))
+            .map_err(file("writing"))?;
+        Ok(path)
+    }
+
+    /// The ceiling last written to `work_dir`; `None` when there is none or it is unreadable.
+    pub fn read_from(work_dir: &Path) -> Option<Self> {
+        let text = std::fs::read_to_string(work_dir.join(CEILING_FILE)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+/// One pgbench run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CeilingPlan {
+    /// The cluster as the targets reach it (their role, over TCP).
+    pub url: String,
+    /// pgbench's connections.
+    pub connections: usize,
+    /// How long it reads (`-T`, whole seconds, at least 1).
+    pub duration: Duration,
+    /// The CPUs pgbench runs on: the load client's.
+    pub client_cpus: CpuSet,
+    /// The CPUs PostgreSQL runs on, for the record.
+    pub database_cpus: Option<CpuSet>,
+}
+
+impl CeilingPlan {
+    /// The cluster of `link`, over as many connections as its pools, for [`DEFAULT_DURATION`].
+    pub fn for_link(link: &DatabaseLink, client_cpus: CpuSet) -> Self {
+        Self {
+            url: link.url.clone(),
+            connections: link.pool_size,
+            duration: DEFAULT_DURATION,
+            client_cpus,
+            database_cpus: Some(link.cpus.clone()),
+        }
+    }
+
+    /// pgbench's arguments: no vacuum (there are no pgbench tables), prepared statements as
+    /// the targets' drivers use, one thread (one client CPU), the script on stdin.
+    pub fn args(&self) -> Vec<String> {
+        let seconds = self.duration.as_secs().max(1);
+        let args = [
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            &self.connections.max(1).to_string(),
+            "-j",
+            "1",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+            "-",
+            &self.url,
+        ];
+        args.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    /// Runs pgbench as planned and reads its figures.
+    pub fn measure(&self, pgbench: &Path) -> Result<Ceiling, CeilingError> {
+        let output = self.run(pgbench)?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let tail = || crate::text::output_tail(&output, OUTPUT_TAIL_LINES);
+        if !output.status.success() {
+            return Err(CeilingError::Failed {
+                status: output.status,
+                output_tail: tail(),
+            });
+        }
+        let report = PgbenchReport::parse(&text).map_err(|why| CeilingError::Unreadable {
+            why,
+            output_tail: tail(),
+        })?;
+        Ok(Ceiling {
+            reads_per_sec: report.tps,
+            latency_avg_ms: report.latency_avg_ms,
+            reads: report.transactions,
+            connections: self.connections,
+            seconds: self.duration.as_secs().max(1) as f64,
+            pgbench_version: report.version,
+            cpus: self.client_cpus.to_string(),
+            database_cpus: self.database_cpus.as_ref().map(ToString::to_string),
+            run_id: None,
+            time: crate::evidence::rfc3339_utc(SystemTime::now()),
+        })
+    }
+
+    /// Spawns pgbench on the client's CPUs, feeds it the script, and waits a bounded time.
+    fn run(&self, pgbench: &Path) -> Result<Output, CeilingError> {
+        let mut command = Command::new(pgbench);
+        command
+            .args(self.args())
+            // No PGHOST, PGPASSFILE or ~/.psqlrc of the user's: the URL says everything.
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        crate::child_setup::die_with_parent_on_cpus(&mut command, &self.client_cpus, None);
+        let spawn_error = |source| CeilingError::Spawn {
+            program: pgbench.to_path_buf(),
+            source,
+        };
+        let mut child = command.spawn().map_err(spawn_error)?;
+        // The script is far smaller than a pipe's buffer: this write cannot block.
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(SCRIPT.as_bytes()).map_err(spawn_error)?;
+        }
+        let pid = i32::try_from(child.id()).ok().map(Pid::from_raw);
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || sender.send(child.wait_with_output()));
+        let waited = self.duration + OVERRUN_GRACE;
+        let output = match receiver.recv_timeout(waited) {
+            Ok(output) => output,
+            Err(_) => {
+                if let Some(pid) = pid {
+                    let _ = kill(pid, Signal::SIGKILL);
+                }
+                return Err(CeilingError::Overran { waited });
+            }
+        };
+        output.map_err(spawn_error)
+    }
+}
+
+/// pgbench from `install`'s folder, else the one on `PATH`.
+pub fn pgbench_program(install: Option<&Installation>) -> PathBuf {
+    install
+        .map(|i| i.program("pgbench"))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("pgbench"))
+}
+
+/// The figures of pgbench's report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PgbenchReport {
+    /// From its first line, `pgbench (15.18 (Debian ...))`; `unknown` when absent.
+    pub version: String,
+    /// Transactions per second without the initial connection time.
+    pub tps: f64,
+    /// Mean latency, milliseconds.
+    pub latency_avg_ms: f64,
+    /// Transactions processed.
+    pub transactions: u64,
+}
+
+impl PgbenchReport {
+    /// Reads pgbench's standard output (PostgreSQL 14 and later; 13's "excluding connections
+    /// establishing" tps too). `Err` says what is missing or wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let value = |prefix: &str| {
+            text.lines()
+                .find_map(|line| line.trim().strip_prefix(prefix))
+                .map(str::trim)
+        };
+        let number = |prefix: &str| -> Result<f64, String> {
+            let found = value(prefix).ok_or_else(|| format!("has no `{prefix}` line"))?;
+            let first = found.split_whitespace().next().unwrap_or_default();
+            first
+                .parse::<f64>()
+                .map_err(|_| format!("has an unreadable `{prefix}` line: {found:?}"))
+        };
+        let tps = text
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("tps = "))
+            .find(|rest| {
+                rest.contains("without initial connection time")
+                    || rest.contains("excluding connections establishing")
+            })
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+            .ok_or("has no `tps = N (without initial connection time)` line")?;
+        let transactions = number("number of transactions actually processed:")?;
+        let transactions = transactions.round() as u64;
+        if transactions == 0 {
+            return Err("shows no read done".to_owned());
+        }
+        if let Ok(failed) = number("number of failed transactions:")
+            && failed > 0.0
+        {
+            return Err(format!("shows {failed} failed reads"));
+        }
+        let version = value("pgbench (")
+            .and_then(|rest| rest.split([' ', ',', ')']).next())
+            .filter(|v| !v.is_empty())
+            .unwrap_or("unknown")
+            .to_owned();
+        Ok(Self {
+            version,
+            tps,
+            latency_avg_ms: number("latency average =")?,
+            transactions,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Captured on this machine: pgbench 15.18 against the harness's cluster, 16 connections.
+    const PGBENCH_15: &str = "pgbench (15.18 (Debian 15.18-0+deb12u1))
+transaction type: -
+scaling factor: 1
+query mode: prepared
+number of clients: 16
+number of threads: 1
+maximum number of tries: 1
+duration: 3 s
+number of transactions actually processed: 61941
+number of failed transactions: 0 (0.000%)
+latency average = 0.733 ms
+initial connection time = 186.279 ms
+tps = 21817.501693 (without initial connection time)
+";
+
+    #[test]
+    fn the_reads_per_second_latency_and_version_are_read_from_pgbench_15s_report() {
+        let report = PgbenchReport::parse(PGBENCH_15).unwrap();
+        assert_eq!(
+            report,
+            PgbenchReport {
+                version: "15.18".to_owned(),
+                tps: 21817.501693,
+                latency_avg_ms: 0.733,
+                transactions: 61941,
+            }
+        );
+    }
+
+    #[test]
+    fn pgbench_13s_tps_excluding_connections_is_taken_over_the_one_including_them() {
+        let old = PGBENCH_15
+            .replace(
+                "tps = 21817.501693 (without initial connection time)",
+                "tps = 20000.0 (including connections establishing)\n\
+                 tps = 21000.5 (excluding connections establishing)",
+            )
+            .replace("pgbench (15.18 (Debian 15.18-0+deb12u1))\n", "");
+        let report = PgbenchReport::parse(&old).unwrap();
+        assert_eq!(report.tps, 21000.5);
+        assert_eq!(report.version, "unknown");
+    }
+
+    #[test]
+    fn a_report_without_its_tps_line_is_unreadable_and_says_which_line() {
+        let cut = PGBENCH_15.replace("tps = 21817.501693 (without initial connection time)", "");
+        let why = PgbenchReport::parse(&cut).unwrap_err();
+        assert!(why.contains("without initial connection time"), "{why}");
+    }
+
+    #[test]
+    fn a_report_with_failed_reads_is_not_a_ceiling() {
+        let failed = PGBENCH_15.replace(
+            "number of failed transactions: 0 (0.000%)",
+            "number of failed transactions: 12 (0.019%)",
+        );
+        let why = PgbenchReport::parse(&failed).unwrap_err();
+        assert!(why.contains("12 failed reads"), "{why}");
+    }
+
+    #[test]
+    fn pgbench_is_asked_for_prepared_reads_from_one_thread_for_whole_seconds() {
+        let plan = CeilingPlan {
+            url: "postgres://u:p@127.0.0.1:5432/hello_world".to_owned(),
+            connections: 16,
+            duration: Duration::from_millis(3500),
+            client_cpus: CpuSet::new(vec![1]),
+            database_cpus: None,
+        };
+        let args = plan.args().join(" ");
+        assert_eq!(
+            args,
+            "-n -M prepared -c 16 -j 1 -T 3 -f - postgres://u:p@127.0.0.1:5432/hello_world"
+        );
+    }
+
+    #[test]
+    fn a_missing_pgbench_is_an_error_naming_the_program_and_the_package() {
+        let plan = CeilingPlan {
+            url: "postgres://u:p@127.0.0.1:1/x".to_owned(),
+            connections: 1,
+            duration: Duration::from_secs(1),
+            client_cpus: CpuSet::new(Vec::new()),
+            database_cpus: None,
+        };
+        let err = plan
+            .measure(Path::new("/nonexistent/stampede-pgbench"))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("/nonexistent/stampede-pgbench"), "{text}");
+        assert!(text.contains("apt-get install"), "{text}");
+    }
+
+    #[test]
+    fn a_ceiling_written_is_read_back_and_its_line_names_reads_connections_and_cpus() {
+        let dir = tempfile::tempdir().unwrap();
+        let ceiling = Ceiling {
+            reads_per_sec: 21817.5,
+            latency_avg_ms: 0.733,
+            reads: 61941,
+            connections: 16,
+            seconds: 3.0,
+            pgbench_version: "15.18".to_owned(),
+            cpus: "1".to_owned(),
+            database_cpus: Some("0".to_owned()),
+            run_id: Some("20261207T000000Z-1".to_owned()),
+            time: "2026-12-07T00:00:00Z".to_owned(),
+        };
+        let path = ceiling.write_to(dir.path()).unwrap();
+        assert!(path.ends_with("database/ceiling.json"));
+        assert_eq!(Ceiling::read_from(dir.path()), Some(ceiling.clone()));
+        assert_eq!(
+            ceiling.line(),
+            "pgbench ceiling: 21818 single-row reads/s over 16 connections (3 s, mean 0.733 ms; \
+             pgbench 15.18 on CPUs 1, PostgreSQL on CPUs 0)"
+        );
+    }
+}
