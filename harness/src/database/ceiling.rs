@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::install::Installation;
 use super::link::DatabaseLink;
 use crate::cpus::CpuSet;
+use crate::output::{Format, Render, RenderError, json_pretty, unsupported};
 
 /// pgbench's script: TechEmpower's single query, one random World row, as the targets make it.
 pub const SCRIPT: &str =
@@ -71,6 +72,9 @@ pub enum CeilingError {
         /// The end of its output.
         output_tail: String,
     },
+    /// The counts could not be emptied after pgbench.
+    #[error("emptying pg_stat_statements after pgbench: {0}")]
+    Reset(#[source] super::DatabaseError),
     /// The ceiling's file could not be written or read.
     #[error("{what} {}: {source}", path.display())]
     File {
@@ -147,6 +151,19 @@ impl Ceiling {
     pub fn read_from(work_dir: &Path) -> Option<Self> {
         let text = std::fs::read_to_string(work_dir.join(CEILING_FILE)).ok()?;
         serde_json::from_str(&text).ok()
+    }
+}
+
+/// `stampede db ceiling`: its line, or the ceiling as JSON.
+impl Render for Ceiling {
+    const NAME: &'static str = "the database ceiling";
+
+    fn render(&self, format: Format) -> Result<String, RenderError> {
+        match format {
+            Format::Text => Ok(self.line() + "\n"),
+            Format::Json => json_pretty::<Self, _>(self),
+            other => Err(unsupported::<Self>(other)),
+        }
     }
 }
 
@@ -262,6 +279,27 @@ impl CeilingPlan {
         };
         output.map_err(spawn_error)
     }
+}
+
+/// The ceiling of a run's fresh cluster, measured before any group over `pool_size`
+/// connections from `client_cpus`, kept in `work_dir` for the summary as `run_id`'s; then the
+/// statement counts are emptied again, so pgbench's reads are never a target's.
+pub fn measure_before_groups(
+    db: &super::RunningDatabase,
+    pool_size: usize,
+    client_cpus: &CpuSet,
+    run_id: &str,
+    work_dir: &Path,
+) -> Result<Ceiling, CeilingError> {
+    let plan = CeilingPlan::for_link(&db.link(pool_size), client_cpus.clone());
+    let measured = plan.measure(&pgbench_program(Some(db.installation())));
+    db.reset_statement_counts().map_err(CeilingError::Reset)?;
+    let ceiling = Ceiling {
+        run_id: Some(run_id.to_owned()),
+        ..measured?
+    };
+    ceiling.write_to(work_dir)?;
+    Ok(ceiling)
 }
 
 /// pgbench from `install`'s folder, else the one on `PATH`.

@@ -107,7 +107,7 @@ impl KeptCluster {
         };
         let db = RunningDatabase::start(catalog, &DatabaseConfig::for_cpus(cpus.clone()))?;
         let record =
-            json!({ "pid": std::process::id(), "url": db.url(), "postgres_pid": db.pid() });
+            json!({ "pid": std::process::id(), "url": db.url(), "postgres_pid": db.pid(), "cpus": cpus.to_string() });
         std::fs::write(state, record.to_string()).map_err(|source| KeeperError::WriteState {
             path: state.to_path_buf(),
             source,

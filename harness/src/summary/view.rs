@@ -43,6 +43,8 @@ pub(super) struct WorkloadView {
     pub(super) charts: Vec<Chart>,
     pub(super) rows: Vec<Row>,
     pub(super) versions: String,
+    /// The database's ceiling and each target's fraction of it (the `db` workload only).
+    pub(super) ceiling: Vec<String>,
 }
 
 impl<'a> Page<'a> {
@@ -61,6 +63,7 @@ impl<'a> Page<'a> {
                 charts: charts::workload_charts(summary, section, w),
                 rows: table::rows(summary, section, w),
                 versions: versions(summary, w),
+                ceiling: super::ceiling::notes(w, &summary.database_ceilings),
             });
             SectionView {
                 heading: several.then(|| summary.machine_label(section.machine)),
