@@ -57,7 +57,10 @@ fn pgbench_reads_world_over_the_pools_connections_and_its_reads_count_as_the_tar
         .measure(&pgbench_program(Some(db.installation())))
         .unwrap();
     assert_eq!(ceiling.connections, 4);
-    assert!(ceiling.reads > 0 && ceiling.reads_per_sec > 0.0, "{ceiling:?}");
+    assert!(
+        ceiling.reads > 0 && ceiling.reads_per_sec > 0.0,
+        "{ceiling:?}"
+    );
     assert_eq!(ceiling.pgbench_version, db.installation().version());
     assert_eq!(ceiling.database_cpus, Some(db.cpus().to_string()));
     let counted = role_totals(&db);

@@ -111,12 +111,18 @@ fn measure_ceiling(
                 client_cpus: split.client.clone(),
                 database_cpus: cpus,
             };
-            (plan, pgbench_program(Installation::find().ok().as_ref()), None)
+            (
+                plan,
+                pgbench_program(Installation::find().ok().as_ref()),
+                None,
+            )
         }
         None => {
-            eprintln!("no cluster is kept (`stampede db start`): starting one for this measurement");
-            let db = start_if_needed(catalog, true, &split)?
-                .context("the database did not start")?;
+            eprintln!(
+                "no cluster is kept (`stampede db start`): starting one for this measurement"
+            );
+            let db =
+                start_if_needed(catalog, true, &split)?.context("the database did not start")?;
             let mut plan = CeilingPlan::for_link(&db.link(connections), split.client.clone());
             plan.duration = duration;
             let pgbench = pgbench_program(Some(db.installation()));

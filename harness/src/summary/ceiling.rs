@@ -146,6 +146,32 @@ mod tests {
     }
 
     #[test]
+    fn the_page_and_the_markdown_show_the_ceiling_under_db_and_nowhere_else() {
+        use crate::summary::claims::ClaimSet;
+        use crate::summary::order::ReportOrder;
+        let mut records = db_workload("run-1").records;
+        let mut json = record("json/actix/c16", 50_000.0, 100, 10);
+        json.run_id = "run-1".to_owned();
+        records.push(json);
+        let order = ReportOrder::default();
+        let mut summary =
+            super::super::Summary::build(records, Vec::new(), &ClaimSet::default(), &order);
+        let without = super::super::markdown::render(&summary).unwrap();
+        summary.database_ceilings = vec![ceiling("run-1")];
+        let markdown = super::super::markdown::render(&summary).unwrap();
+        let links = super::super::html::CriterionLinks::default();
+        let html = super::super::html::render(&summary, &links).unwrap();
+        for page in [&markdown, &html] {
+            assert_eq!(page.matches("Ceiling: pgbench 20,000").count(), 1, "{page}");
+        }
+        let line = markdown
+            .lines()
+            .find(|l| l.starts_with("Ceiling:"))
+            .unwrap();
+        assert_eq!(markdown.replace(&format!("\n\n{line}"), ""), without);
+    }
+
+    #[test]
     fn the_ceiling_beside_a_results_folder_is_gathered_and_one_without_a_run_is_not() {
         let root = tempfile::tempdir().unwrap();
         ceiling("run-1").write_to(root.path()).unwrap();
