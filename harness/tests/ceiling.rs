@@ -63,6 +63,8 @@ fn pgbench_reads_world_over_the_pools_connections_and_its_reads_count_as_the_tar
     );
     assert_eq!(ceiling.pgbench_version, db.installation().version());
     assert_eq!(ceiling.database_cpus, Some(db.cpus().to_string()));
+    let busy = ceiling.client_cpu_busy.unwrap();
+    assert!(busy > 0.0 && busy < 1.5, "one thread's share: {busy}");
     let counted = role_totals(&db);
     assert!(
         counted.calls >= ceiling.reads && counted.rows >= ceiling.reads,

@@ -12,7 +12,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use super::install::Installation;
 use super::link::DatabaseLink;
 use crate::cpus::CpuSet;
+use crate::metrics::cpu_busy;
+use crate::metrics::procfs::{parse_proc_stat, tree_cpu_ns};
 use crate::output::{Format, Render, RenderError, json_pretty, unsupported};
 
 /// pgbench's script: TechEmpower's single query, one random World row, as the targets make it.
@@ -30,6 +32,12 @@ pub const SCRIPT: &str =
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(3);
 /// What pgbench may take beyond its duration (connecting, ending) before it is killed.
 pub const OVERRUN_GRACE: Duration = Duration::from_secs(30);
+/// How often pgbench's CPU time is read while it runs: the last reading misses at most this
+/// much of its life, a few percent of [`DEFAULT_DURATION`].
+pub const CPU_EVERY: Duration = Duration::from_millis(100);
+/// pgbench this busy set the figure itself: it is then a floor of the ceiling. The records'
+/// client-bound threshold (`evidence::BUSY_AT_LEAST`, not imported: evidence reads this module).
+pub const CLIENT_BUSY_AT_LEAST: f64 = 0.9;
 /// Lines of pgbench's output quoted in errors.
 pub const OUTPUT_TAIL_LINES: usize = 20;
 /// The ceiling's file, under the workspace's `target/stampede/` (beside `results/`, whose
@@ -96,6 +104,10 @@ pub struct Ceiling {
     pub latency_avg_ms: f64,
     /// Reads done.
     pub reads: u64,
+    /// pgbench's CPU seconds / its wall seconds (one thread): at [`CLIENT_BUSY_AT_LEAST`] or more
+    /// the client, not the database, set the figure, which is then a floor of the ceiling.
+    #[serde(default)]
+    pub client_cpu_busy: Option<f64>,
     /// pgbench's connections: a target's pool size.
     pub connections: usize,
     /// How long pgbench read.
@@ -109,8 +121,6 @@ pub struct Ceiling {
     /// The benchmark run it was measured in; none from `stampede db ceiling`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
-    /// When it was measured (RFC 3339, UTC).
-    pub time: String,
 }
 
 impl Ceiling {
@@ -120,9 +130,16 @@ impl Ceiling {
             Some(cpus) => format!("PostgreSQL on CPUs {cpus}"),
             None => "PostgreSQL on its own CPUs".to_owned(),
         };
+        let client = match self.client_cpu_busy {
+            Some(busy) if busy >= CLIENT_BUSY_AT_LEAST => {
+                format!(" cpu_busy {busy:.2}: client-bound, a floor of the ceiling")
+            }
+            Some(busy) => format!(" cpu_busy {busy:.2}"),
+            None => String::new(),
+        };
         format!(
             "pgbench ceiling: {:.0} single-row reads/s over {} connections ({:.0} s, mean {:.3} ms; \
-             pgbench {} on CPUs {}, {database})",
+             pgbench {} on CPUs {}{client}, {database})",
             self.reads_per_sec,
             self.connections,
             self.seconds,
@@ -217,7 +234,7 @@ impl CeilingPlan {
 
     /// Runs pgbench as planned and reads its figures.
     pub fn measure(&self, pgbench: &Path) -> Result<Ceiling, CeilingError> {
-        let output = self.run(pgbench)?;
+        let (output, client_cpu_busy) = self.run(pgbench)?;
         let text = String::from_utf8_lossy(&output.stdout);
         let tail = || crate::text::output_tail(&output, OUTPUT_TAIL_LINES);
         if !output.status.success() {
@@ -234,18 +251,19 @@ impl CeilingPlan {
             reads_per_sec: report.tps,
             latency_avg_ms: report.latency_avg_ms,
             reads: report.transactions,
+            client_cpu_busy,
             connections: self.connections,
             seconds: self.duration.as_secs().max(1) as f64,
             pgbench_version: report.version,
             cpus: self.client_cpus.to_string(),
             database_cpus: self.database_cpus.as_ref().map(ToString::to_string),
             run_id: None,
-            time: crate::evidence::rfc3339_utc(SystemTime::now()),
         })
     }
 
-    /// Spawns pgbench on the client's CPUs, feeds it the script, and waits a bounded time.
-    fn run(&self, pgbench: &Path) -> Result<Output, CeilingError> {
+    /// Spawns pgbench on the client's CPUs, feeds it the script, and waits a bounded time,
+    /// sampling its CPU time meanwhile; returns its output and its CPU busy share.
+    fn run(&self, pgbench: &Path) -> Result<(Output, Option<f64>), CeilingError> {
         let mut command = Command::new(pgbench);
         command
             .args(self.args())
@@ -264,20 +282,32 @@ impl CeilingPlan {
         if let Some(mut stdin) = child.stdin.take() {
             stdin.write_all(SCRIPT.as_bytes()).map_err(spawn_error)?;
         }
-        let pid = i32::try_from(child.id()).ok().map(Pid::from_raw);
+        let raw_pid = child.id();
+        let started = Instant::now();
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || sender.send(child.wait_with_output()));
         let waited = self.duration + OVERRUN_GRACE;
-        let output = match receiver.recv_timeout(waited) {
-            Ok(output) => output,
-            Err(_) => {
-                if let Some(pid) = pid {
-                    let _ = kill(pid, Signal::SIGKILL);
+        // pgbench runs one thread: its own CPU time, read until it ends, over the wall time.
+        let mut busy = None;
+        let output = loop {
+            match receiver.recv_timeout(CPU_EVERY) {
+                Ok(output) => break output,
+                Err(mpsc::RecvTimeoutError::Timeout) if started.elapsed() < waited => {
+                    let stat = std::fs::read_to_string(format!("/proc/{raw_pid}/stat"));
+                    if let Some(stat) = stat.ok().and_then(|t| parse_proc_stat(&t)) {
+                        let cpu_seconds = tree_cpu_ns(&[stat]) as f64 / 1e9;
+                        busy = Some(cpu_busy(cpu_seconds, started.elapsed().as_secs_f64(), 1));
+                    }
                 }
-                return Err(CeilingError::Overran { waited });
+                Err(_) => {
+                    if let Ok(pid) = i32::try_from(raw_pid) {
+                        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                    }
+                    return Err(CeilingError::Overran { waited });
+                }
             }
         };
-        output.map_err(spawn_error)
+        Ok((output.map_err(spawn_error)?, busy))
     }
 }
 
@@ -438,6 +468,11 @@ tps = 21817.501693 (without initial connection time)
     }
 
     #[test]
+    fn pgbench_is_client_bound_where_a_records_client_is() {
+        assert_eq!(CLIENT_BUSY_AT_LEAST, crate::evidence::BUSY_AT_LEAST);
+    }
+
+    #[test]
     fn pgbench_is_asked_for_prepared_reads_from_one_thread_for_whole_seconds() {
         let plan = CeilingPlan {
             url: "postgres://u:p@127.0.0.1:5432/hello_world".to_owned(),
@@ -477,13 +512,13 @@ tps = 21817.501693 (without initial connection time)
             reads_per_sec: 21817.5,
             latency_avg_ms: 0.733,
             reads: 61941,
+            client_cpu_busy: Some(0.36),
             connections: 16,
             seconds: 3.0,
             pgbench_version: "15.18".to_owned(),
             cpus: "1".to_owned(),
             database_cpus: Some("0".to_owned()),
             run_id: Some("20261207T000000Z-1".to_owned()),
-            time: "2026-12-07T00:00:00Z".to_owned(),
         };
         let path = ceiling.write_to(dir.path()).unwrap();
         assert!(path.ends_with("database/ceiling.json"));
@@ -491,7 +526,15 @@ tps = 21817.501693 (without initial connection time)
         assert_eq!(
             ceiling.line(),
             "pgbench ceiling: 21818 single-row reads/s over 16 connections (3 s, mean 0.733 ms; \
-             pgbench 15.18 on CPUs 1, PostgreSQL on CPUs 0)"
+             pgbench 15.18 on CPUs 1 cpu_busy 0.36, PostgreSQL on CPUs 0)"
+        );
+        let busy = Ceiling {
+            client_cpu_busy: Some(0.95),
+            ..ceiling
+        };
+        assert!(
+            busy.line()
+                .contains("cpu_busy 0.95: client-bound, a floor of the ceiling")
         );
     }
 }

@@ -10,7 +10,7 @@ use itertools::Itertools;
 
 use super::WorkloadSummary;
 use super::format::rate;
-use crate::database::ceiling::Ceiling;
+use crate::database::ceiling::{CLIENT_BUSY_AT_LEAST, Ceiling};
 
 /// The workload whose requests are the ceiling's reads: one World row each.
 pub const WORKLOAD: &str = "db";
@@ -61,8 +61,14 @@ fn note(workload: &WorkloadSummary, ceiling: &Ceiling) -> Option<String> {
         Some(cpus) => format!("PostgreSQL on CPUs {cpus}"),
         None => "PostgreSQL on its own CPUs".to_owned(),
     };
+    let floor = match ceiling.client_cpu_busy {
+        Some(busy) if busy >= CLIENT_BUSY_AT_LEAST => {
+            format!(" (pgbench was client-bound at cpu_busy {busy:.2}: a floor of the ceiling)")
+        }
+        _ => String::new(),
+    };
     Some(format!(
-        "Ceiling: pgbench {} single-row reads/s over {} connections, the same query as /db \
+        "Ceiling: pgbench {} single-row reads/s over {} connections{floor}, the same query as /db \
          measured in the same run before any group ({:.0} s; pgbench {} on the client's CPUs \
          {}, {database}); each target's /db requests/s as a fraction of it: {}.",
         rate(ceiling.reads_per_sec),
@@ -84,13 +90,13 @@ mod tests {
             reads_per_sec: 20_000.0,
             latency_avg_ms: 0.8,
             reads: 60_000,
+            client_cpu_busy: Some(0.4),
             connections: 16,
             seconds: 3.0,
             pgbench_version: "15.18".to_owned(),
             cpus: "1".to_owned(),
             database_cpus: Some("0".to_owned()),
             run_id: Some(run_id.to_owned()),
-            time: "2026-12-07T00:00:00Z".to_owned(),
         }
     }
 
@@ -129,9 +135,25 @@ mod tests {
             note.starts_with("Ceiling: pgbench 20,000 single-row reads/s over 16 connections"),
             "{note}"
         );
+        assert!(!note.contains("client-bound"), "{note}");
         assert!(
             note.ends_with(
                 "as a fraction of it: actix 0.50 (c16), 0.60 (c256); nethttp 0.40 (c256, INVALID)."
+            ),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn a_client_bound_ceiling_is_called_a_floor() {
+        let busy = Ceiling {
+            client_cpu_busy: Some(0.97),
+            ..ceiling("run-1")
+        };
+        let note = &notes(&db_workload("run-1"), &[busy])[0];
+        assert!(
+            note.contains(
+                "over 16 connections (pgbench was client-bound at cpu_busy 0.97: a floor"
             ),
             "{note}"
         );
