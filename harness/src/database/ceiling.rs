@@ -132,9 +132,9 @@ impl Ceiling {
         };
         let client = match self.client_cpu_busy {
             Some(busy) if busy >= CLIENT_BUSY_AT_LEAST => {
-                format!(" cpu_busy {busy:.2}: client-bound, a floor of the ceiling")
+                format!(" (cpu_busy {busy:.2}: client-bound, a floor of the ceiling)")
             }
-            Some(busy) => format!(" cpu_busy {busy:.2}"),
+            Some(busy) => format!(" (cpu_busy {busy:.2})"),
             None => String::new(),
         };
         format!(
@@ -526,7 +526,7 @@ tps = 21817.501693 (without initial connection time)
         assert_eq!(
             ceiling.line(),
             "pgbench ceiling: 21818 single-row reads/s over 16 connections (3 s, mean 0.733 ms; \
-             pgbench 15.18 on CPUs 1 cpu_busy 0.36, PostgreSQL on CPUs 0)"
+             pgbench 15.18 on CPUs 1 (cpu_busy 0.36), PostgreSQL on CPUs 0)"
         );
         let busy = Ceiling {
             client_cpu_busy: Some(0.95),
@@ -534,7 +534,7 @@ tps = 21817.501693 (without initial connection time)
         };
         assert!(
             busy.line()
-                .contains("cpu_busy 0.95: client-bound, a floor of the ceiling")
+                .contains("(cpu_busy 0.95: client-bound, a floor of the ceiling)")
         );
     }
 }
