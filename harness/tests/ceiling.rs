@@ -65,6 +65,7 @@ fn pgbench_reads_world_over_the_pools_connections_and_its_reads_count_as_the_tar
     assert_eq!(ceiling.database_cpus, Some(db.cpus().to_string()));
     let busy = ceiling.client_cpu_busy.unwrap();
     assert!(busy > 0.0 && busy < 1.5, "one thread's share: {busy}");
+    assert!(ceiling.database_cpu_busy.unwrap() > 0.0, "{ceiling:?}");
     let counted = role_totals(&db);
     assert!(
         counted.calls >= ceiling.reads && counted.rows >= ceiling.reads,

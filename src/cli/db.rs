@@ -110,6 +110,7 @@ fn measure_ceiling(
                 duration,
                 client_cpus: split.client.clone(),
                 database_cpus: cpus,
+                database_probe: None,
             };
             (
                 plan,

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use super::install::Installation;
 use super::link::DatabaseLink;
 use crate::cpus::CpuSet;
-use crate::metrics::cpu_busy;
 use crate::metrics::procfs::{parse_proc_stat, tree_cpu_ns};
+use crate::metrics::{ServerProbe, cpu_busy};
 use crate::output::{Format, Render, RenderError, json_pretty, unsupported};
 
 /// pgbench's script: TechEmpower's single query, one random World row, as the targets make it.
@@ -108,6 +108,10 @@ pub struct Ceiling {
     /// the client, not the database, set the figure, which is then a floor of the ceiling.
     #[serde(default)]
     pub client_cpu_busy: Option<f64>,
+    /// PostgreSQL's CPU seconds / (wall seconds x its cores) while pgbench ran, connecting
+    /// included; when the harness started it (not for a kept cluster).
+    #[serde(default)]
+    pub database_cpu_busy: Option<f64>,
     /// pgbench's connections: a target's pool size.
     pub connections: usize,
     /// How long pgbench read.
@@ -126,8 +130,12 @@ pub struct Ceiling {
 impl Ceiling {
     /// The one line the benches and `stampede db ceiling` print.
     pub fn line(&self) -> String {
+        let busy = match self.database_cpu_busy {
+            Some(busy) => format!(" (cpu_busy {busy:.2})"),
+            None => String::new(),
+        };
         let database = match &self.database_cpus {
-            Some(cpus) => format!("PostgreSQL on CPUs {cpus}"),
+            Some(cpus) => format!("PostgreSQL on CPUs {cpus}{busy}"),
             None => "PostgreSQL on its own CPUs".to_owned(),
         };
         let client = match self.client_cpu_busy {
@@ -185,7 +193,7 @@ impl Render for Ceiling {
 }
 
 /// One pgbench run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct CeilingPlan {
     /// The cluster as the targets reach it (their role, over TCP).
     pub url: String,
@@ -197,6 +205,8 @@ pub struct CeilingPlan {
     pub client_cpus: CpuSet,
     /// The CPUs PostgreSQL runs on, for the record.
     pub database_cpus: Option<CpuSet>,
+    /// PostgreSQL's CPU time, when the harness started it: whether the database was busy.
+    pub database_probe: Option<ServerProbe>,
 }
 
 impl CeilingPlan {
@@ -208,6 +218,7 @@ impl CeilingPlan {
             duration: DEFAULT_DURATION,
             client_cpus,
             database_cpus: Some(link.cpus.clone()),
+            database_probe: Some(link.probe.clone()),
         }
     }
 
@@ -234,7 +245,19 @@ impl CeilingPlan {
 
     /// Runs pgbench as planned and reads its figures.
     pub fn measure(&self, pgbench: &Path) -> Result<Ceiling, CeilingError> {
+        let database_before = self.database_probe.as_ref().map(ServerProbe::cpu_ns);
+        let started = Instant::now();
         let (output, client_cpu_busy) = self.run(pgbench)?;
+        let wall_seconds = started.elapsed().as_secs_f64();
+        let cores = self.database_cpus.as_ref().map_or(1, CpuSet::len);
+        let database_cpu_busy =
+            self.database_probe
+                .as_ref()
+                .zip(database_before)
+                .map(|(probe, before)| {
+                    let seconds = probe.cpu_ns().saturating_sub(before) as f64 / 1e9;
+                    cpu_busy(seconds, wall_seconds, cores)
+                });
         let text = String::from_utf8_lossy(&output.stdout);
         let tail = || crate::text::output_tail(&output, OUTPUT_TAIL_LINES);
         if !output.status.success() {
@@ -252,6 +275,7 @@ impl CeilingPlan {
             latency_avg_ms: report.latency_avg_ms,
             reads: report.transactions,
             client_cpu_busy,
+            database_cpu_busy,
             connections: self.connections,
             seconds: self.duration.as_secs().max(1) as f64,
             pgbench_version: report.version,
@@ -480,6 +504,7 @@ tps = 21817.501693 (without initial connection time)
             duration: Duration::from_millis(3500),
             client_cpus: CpuSet::new(vec![1]),
             database_cpus: None,
+            database_probe: None,
         };
         let args = plan.args().join(" ");
         assert_eq!(
@@ -496,6 +521,7 @@ tps = 21817.501693 (without initial connection time)
             duration: Duration::from_secs(1),
             client_cpus: CpuSet::new(Vec::new()),
             database_cpus: None,
+            database_probe: None,
         };
         let err = plan
             .measure(Path::new("/nonexistent/stampede-pgbench"))
@@ -513,6 +539,7 @@ tps = 21817.501693 (without initial connection time)
             latency_avg_ms: 0.733,
             reads: 61941,
             client_cpu_busy: Some(0.36),
+            database_cpu_busy: Some(0.98),
             connections: 16,
             seconds: 3.0,
             pgbench_version: "15.18".to_owned(),
@@ -526,7 +553,7 @@ tps = 21817.501693 (without initial connection time)
         assert_eq!(
             ceiling.line(),
             "pgbench ceiling: 21818 single-row reads/s over 16 connections (3 s, mean 0.733 ms; \
-             pgbench 15.18 on CPUs 1 (cpu_busy 0.36), PostgreSQL on CPUs 0)"
+             pgbench 15.18 on CPUs 1 (cpu_busy 0.36), PostgreSQL on CPUs 0 (cpu_busy 0.98))"
         );
         let busy = Ceiling {
             client_cpu_busy: Some(0.95),

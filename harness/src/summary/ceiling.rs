@@ -57,8 +57,11 @@ fn note(workload: &WorkloadSummary, ceiling: &Ceiling) -> Option<String> {
         let fractions: Vec<String> = fractions.collect();
         (!fractions.is_empty()).then(|| format!("{target} {}", fractions.join(", ")))
     });
+    let busy = ceiling
+        .database_cpu_busy
+        .map(|b| format!(" at cpu_busy {b:.2}"));
     let database = match &ceiling.database_cpus {
-        Some(cpus) => format!("PostgreSQL on CPUs {cpus}"),
+        Some(cpus) => format!("PostgreSQL on CPUs {cpus}{}", busy.unwrap_or_default()),
         None => "PostgreSQL on its own CPUs".to_owned(),
     };
     let floor = match ceiling.client_cpu_busy {
@@ -91,6 +94,7 @@ mod tests {
             latency_avg_ms: 0.8,
             reads: 60_000,
             client_cpu_busy: Some(0.4),
+            database_cpu_busy: Some(0.98),
             connections: 16,
             seconds: 3.0,
             pgbench_version: "15.18".to_owned(),
