@@ -21,6 +21,7 @@ pub mod fortunes;
 pub mod install;
 pub mod keeper;
 pub mod link;
+pub mod pgbench;
 pub mod seed;
 pub mod snapshot;
 pub mod watch;
