@@ -1,6 +1,6 @@
 //! `stampede db start|stop|url`: start prints a URL that `url` repeats and that answers, and
 //! however `start` ends — `stampede db stop`, Ctrl-C, SIGTERM, by itself, or SIGKILL — no
-//! PostgreSQL process outlives it.
+//! PostgreSQL process outlives it; `db ceiling` measures the kept cluster.
 //!
 //! The trials share the state file under target/stampede/postgres/, so they run one at a time.
 //! Without PostgreSQL they are reported as ignored, with the reason in their names; with
@@ -24,7 +24,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 fn main() {
     let args = Arguments::from_args();
     let missing = Installation::find().err().map(|e| e.to_string());
-    let tests: [(&str, fn()); 4] = [
+    let tests: [(&str, fn()); 5] = [
         (
             "db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_process",
             db_start_prints_a_url_that_db_url_repeats_and_db_stop_leaves_no_postgresql_process,
@@ -40,6 +40,10 @@ fn main() {
         (
             "sigkill_of_db_start_leaves_no_postgresql_process_and_no_url",
             sigkill_of_db_start_leaves_no_postgresql_process_and_no_url,
+        ),
+        (
+            "db_ceiling_reads_from_the_kept_cluster_on_its_cpus_and_prints_json",
+            db_ceiling_reads_from_the_kept_cluster_on_its_cpus_and_prints_json,
         ),
     ];
     let trials: Vec<Trial> = tests
@@ -152,4 +156,34 @@ fn sigkill_of_db_start_leaves_no_postgresql_process_and_no_url() {
     let printed = stampede(&["db", "url"]);
     assert!(!printed.status.success());
     assert!(String::from_utf8_lossy(&printed.stderr).contains("no cluster is running"));
+}
+
+fn db_ceiling_reads_from_the_kept_cluster_on_its_cpus_and_prints_json() {
+    let (mut child, _, pids) = db_start();
+    let args = [
+        "db",
+        "ceiling",
+        "--json",
+        "--duration",
+        "1s",
+        "--connections",
+        "4",
+    ];
+    let measured = stampede(&args);
+    let stderr = String::from_utf8_lossy(&measured.stderr);
+    assert!(measured.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("starting one"),
+        "the kept cluster is used: {stderr}"
+    );
+    let ceiling: serde_json::Value = serde_json::from_slice(&measured.stdout).unwrap();
+    assert_eq!(ceiling["connections"], 4);
+    assert!(ceiling["reads"].as_u64().unwrap() > 0, "{ceiling}");
+    assert!(
+        ceiling["database_cpus"].is_string(),
+        "from the state file: {ceiling}"
+    );
+    assert!(stampede(&["db", "stop"]).status.success());
+    assert!(child.wait().unwrap().success());
+    assert_postgres_gone(&pids);
 }

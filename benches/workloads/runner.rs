@@ -14,6 +14,7 @@ use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use stampede_harness::benchmark_id::BenchmarkId as Id;
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSplit;
+use stampede_harness::database::ceiling::measure_before_groups;
 use stampede_harness::database::for_run::start_if_needed;
 use stampede_harness::database::link::DEFAULT_POOL_SIZE;
 use stampede_harness::database::{DatabaseLink, RunningDatabase};
@@ -271,6 +272,13 @@ impl Bench {
                     db.installation().version(),
                     db.cpus()
                 );
+                // Before any group: pgbench's reads count as the targets' role's.
+                let work = self.catalog.work_dir();
+                let (client, run) = (&self.split.client, &self.context.id);
+                match measure_before_groups(db, DEFAULT_POOL_SIZE, client, run, &work) {
+                    Ok(ceiling) => println!("stampede: {}", ceiling.line()),
+                    Err(err) => eprintln!("warning: no database ceiling in this run: {err}"),
+                }
             }
         }
         match &self.database {

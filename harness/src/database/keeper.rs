@@ -106,8 +106,12 @@ impl KeptCluster {
             None => CpuSplit::resolve(None, None)?.server,
         };
         let db = RunningDatabase::start(catalog, &DatabaseConfig::for_cpus(cpus.clone()))?;
-        let record =
-            json!({ "pid": std::process::id(), "url": db.url(), "postgres_pid": db.pid() });
+        let record = json!({
+            "pid": std::process::id(),
+            "url": db.url(),
+            "postgres_pid": db.pid(),
+            "cpus": cpus.to_string(),
+        });
         std::fs::write(state, record.to_string()).map_err(|source| KeeperError::WriteState {
             path: state.to_path_buf(),
             source,

@@ -12,6 +12,7 @@
 //! run, because that is how a person would run them by hand.
 
 pub mod account;
+pub mod ceiling;
 pub mod cluster;
 pub mod demand;
 pub mod folder;
@@ -20,6 +21,7 @@ pub mod fortunes;
 pub mod install;
 pub mod keeper;
 pub mod link;
+pub mod pgbench;
 pub mod seed;
 pub mod snapshot;
 pub mod watch;

@@ -8,7 +8,7 @@
 //! (text, Markdown, JSON; `compare::duet_run`), `InstructionsOutput` (the same;
 //! `compare::instructions_run`), `LoadOutput` (text, JSON; `load_request`), `HistoryView`
 //! (text, JSON; `history::text`), `ConformanceRun` (text; `strictness::targets`), `ImportedRun`
-//! (text, JSON; `k6::imported`), `ExportedScript` (text; `k6::exported`), `SummaryPage` (HTML, Markdown, JSON; `summary`), and the
+//! (text, JSON; `k6::imported`), `Ceiling` (text, JSON; `database::ceiling`), `ExportedScript` (text; `k6::exported`), `SummaryPage` (HTML, Markdown, JSON; `summary`), and the
 //! pieces printed as they come: `Verdict` (text; `verify_targets`) and `TableRows` (text;
 //! `icount::table`).
 

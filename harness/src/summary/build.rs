@@ -107,6 +107,7 @@ impl Summary {
             problems: Vec::new(),
             instructions: Vec::new(),
             strictness: Vec::new(),
+            database_ceilings: Vec::new(),
         }
     }
 

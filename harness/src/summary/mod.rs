@@ -10,6 +10,7 @@
 //! in `harness/templates/`. [`write_from_results`] does all of it for the benches and the CLI.
 
 mod build;
+pub mod ceiling;
 pub mod charts;
 pub mod claims;
 mod database;
@@ -188,6 +189,8 @@ pub struct Summary {
     pub instructions: Vec<IcountRecord>,
     /// Probe results of `stampede conformance`, the newest per target: the Strictness column.
     pub strictness: Vec<crate::strictness::record::StrictnessRecord>,
+    /// The pgbench ceilings of the runs shown, under the `db` results.
+    pub database_ceilings: Vec<crate::database::ceiling::Ceiling>,
 }
 
 impl Summary {
@@ -318,6 +321,7 @@ pub fn write_from_results(
     summary.problems.extend(order_problem);
     summary.instructions = instructions::gather(results_dirs);
     summary.strictness = strictness::gather(results_dirs);
+    summary.database_ceilings = ceiling::gather(results_dirs);
     write_summary(&summary, out_dir, criterion_dir)
 }
 

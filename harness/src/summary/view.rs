@@ -46,6 +46,8 @@ pub(super) struct WorkloadView {
     /// PostgreSQL's figures per record; empty for a workload without a database.
     pub(super) database_rows: Vec<Vec<String>>,
     pub(super) versions: String,
+    /// The database's ceiling and each target's fraction of it (the `db` workload only).
+    pub(super) ceiling: Vec<String>,
 }
 
 impl<'a> Page<'a> {
@@ -65,6 +67,7 @@ impl<'a> Page<'a> {
                 rows: table::rows(summary, section, w),
                 database_rows: super::database::rows(w),
                 versions: versions(summary, w),
+                ceiling: super::ceiling::notes(w, &summary.database_ceilings),
             });
             SectionView {
                 heading: several.then(|| summary.machine_label(section.machine)),
