@@ -197,7 +197,14 @@ impl Bench {
             body_seed: case.workload.has_bodies().then_some(verified.body_seed),
         };
         let database_evidence = database.zip(measured.database).and_then(|(link, usage)| {
-            verified.database_evidence(&case.workload, &link, &usage, measured.sample.requests)
+            let in_flight = (case.connections * case.pipeline.max(1)) as u64;
+            verified.database_evidence(
+                &case.workload,
+                &link,
+                &usage,
+                measured.sample.requests,
+                in_flight,
+            )
         });
         let measurement = Measurement {
             sample: measured.sample,

@@ -38,6 +38,8 @@ pub struct SampledStream<'c> {
     depth: usize,
     companion: Option<CompletionCounter>,
     database: Option<DatabaseMeter>,
+    /// The reading taken after the last window: the next window's first.
+    last_database_reading: Option<DatabaseReading>,
 }
 
 /// The measured part of a sampled stream.
@@ -81,6 +83,7 @@ impl<'c> SampledStream<'c> {
             depth: plan.pipeline.max(1),
             companion: None,
             database: None,
+            last_database_reading: None,
         })
     }
 
@@ -91,9 +94,12 @@ impl<'c> SampledStream<'c> {
         self
     }
 
-    /// Also reads PostgreSQL's statement counts and CPU clock at every window's edges (a query
-    /// of well under a millisecond between windows, on the database's connection of its own),
-    /// so the record's counts cover exactly its measured windows.
+    /// Also reads PostgreSQL's statement counts and CPU clock after every window (one query
+    /// between windows, on the database's connection of its own), so the record's counts cover
+    /// its measured windows. One reading per edge, taken right after a window closes, serves as
+    /// the next window's start too: a window's epoch opens when the one before closes, and a
+    /// reading that answers late (PostgreSQL shares a saturated CPU) is late at both ends of a
+    /// span alike, instead of leaving out the statements of the requests a window counts first.
     pub fn with_database(mut self, meter: DatabaseMeter) -> Self {
         self.database = Some(meter);
         self
@@ -118,13 +124,17 @@ impl<'c> SampledStream<'c> {
 
     /// Times the next `completions` attempts: the duration Criterion's `iter_custom` returns.
     pub fn window(&mut self, completions: u64) -> Result<Duration, LoadError> {
-        let database_before = self.database_reading()?;
+        let database_before = match self.last_database_reading.take() {
+            Some(reading) => Some(reading),
+            None => self.database_reading()?,
+        };
         let cpu_before = self.probe.as_ref().map(ServerProbe::cpu_ns);
         let companion_before = self.companion.as_ref().map(CompletionCounter::get);
         let window = self.stream.window(completions)?;
         let companion_after = self.companion.as_ref().map(CompletionCounter::get);
         let cpu_after = self.probe.as_ref().map(ServerProbe::cpu_ns);
         let database_after = self.database_reading()?;
+        self.last_database_reading = database_after;
         self.marks.push_back(Mark {
             number: window.number,
             opened: window.opened,

@@ -48,18 +48,27 @@ impl DatabaseDemand {
     }
 }
 
-/// Why a measured record falls short of its workload, or `None` when it does not. A hair of
-/// slack (0.5%) absorbs requests in flight when the counts were read.
-pub fn shortfall(required: PerRequest, measured: PerRequest) -> Option<String> {
-    const SLACK: f64 = 0.995;
+/// Why a measured record falls short of its workload, or `None` when it does not. The counts
+/// are read at the span's edges while requests are in flight, so a span may count up to
+/// `in_flight` requests whose statements fell outside it: the slack is that share of the
+/// span's `requests` (at most half, so a server that skips most queries is always caught), plus
+/// 0.5%. A cache that answers without a query reads near 0 and is caught either way.
+pub fn shortfall(
+    required: PerRequest,
+    measured: PerRequest,
+    in_flight: u64,
+    requests: u64,
+) -> Option<String> {
+    let edges = (in_flight as f64 / requests.max(1) as f64).min(0.5);
+    let at_least = 1.0 - edges - 0.005;
     let mut short = Vec::new();
-    if measured.queries < required.queries * SLACK {
+    if measured.queries < required.queries * at_least {
         short.push(format!(
             "{:.2} queries per request where the workload requires {:.2}",
             measured.queries, required.queries
         ));
     }
-    if measured.rows < required.rows * SLACK {
+    if measured.rows < required.rows * at_least {
         short.push(format!(
             "{:.2} rows per request where the workload requires {:.2}",
             measured.rows, required.rows
@@ -103,12 +112,30 @@ mod tests {
             queries: 0.02,
             rows: 0.02,
         };
-        let why = shortfall(required, cached).unwrap();
+        let why = shortfall(required, cached, 16, 10_000).unwrap();
         assert!(why.contains("0.02 queries per request"), "{why}");
         let honest = PerRequest {
             queries: 0.997,
             rows: 1.0,
         };
-        assert_eq!(shortfall(required, honest), None, "in-flight slack");
+        assert_eq!(shortfall(required, honest, 0, 10_000), None, "0.5% slack");
+        let edges = PerRequest {
+            queries: 0.975,
+            rows: 0.975,
+        };
+        assert!(shortfall(required, edges, 16, 10_000).is_some());
+        assert_eq!(
+            shortfall(required, edges, 256, 10_000),
+            None,
+            "256 requests in flight over 10,000"
+        );
+        let skipped = PerRequest {
+            queries: 0.45,
+            rows: 0.45,
+        };
+        assert!(
+            shortfall(required, skipped, 10_000, 10_000).is_some(),
+            "the slack is at most half"
+        );
     }
 }

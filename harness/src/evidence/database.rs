@@ -62,6 +62,7 @@ impl DatabaseEvidence {
         server_cpus: &CpuSet,
         required: PerRequest,
         requests: u64,
+        in_flight: u64,
     ) -> Self {
         let per = |count: u64| {
             if requests == 0 {
@@ -80,7 +81,7 @@ impl DatabaseEvidence {
             rows_written_per_request: per(usage.statements.rows_written),
             required_queries_per_request: required.queries,
             required_rows_per_request: required.rows,
-            shortfall: shortfall(required, measured),
+            shortfall: shortfall(required, measured, in_flight, requests),
             cpu_us_per_request: (requests > 0).then(|| usage.cpu_seconds * 1e6 / requests as f64),
             cpu_busy: cpu_busy(usage.cpu_seconds, usage.wall_seconds, link.cpus.len()),
             cpus: link.cpus.to_string(),

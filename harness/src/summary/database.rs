@@ -97,6 +97,8 @@ mod tests {
                     queries,
                     rows: queries,
                 },
+                16,
+                10_000,
             ),
             cpu_us_per_request: Some(21.8),
             cpu_busy: 0.41,

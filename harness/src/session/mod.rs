@@ -8,7 +8,7 @@ use crate::benchmark_id::BenchmarkId;
 use crate::build::{BuildError, ensure_built};
 use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
-use crate::database::{DatabaseError, DatabaseLink, DatabaseUsage, DatabaseWatch, Snapshot};
+use crate::database::{DatabaseError, DatabaseWatch, Snapshot};
 use crate::evidence::{
     self, Benchmark, DatabaseEvidence, Figures, OpenLoopRun, ResultRecord, Run, Setup,
 };
@@ -19,6 +19,8 @@ use crate::steady::WarmUp;
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
 use crate::verify::{VerifyError, verify};
 use crate::verify_database::verify_database;
+
+mod database;
 use crate::workload::{Workload, WorkloadSpec, WorkloadSpecError, not_served_line};
 
 /// Errors of a session, each naming the target.
@@ -329,7 +331,8 @@ impl VerifiedServer {
             cause,
         })?;
         let database = link.zip(database_usage).and_then(|(link, usage)| {
-            self.database_evidence(workload, &link, &usage, sample.requests)
+            let in_flight = (client.connections() * plan.pipeline.max(1)) as u64;
+            self.database_evidence(workload, &link, &usage, sample.requests, in_flight)
         });
         Ok(Measurement {
             sample,
@@ -340,49 +343,6 @@ impl VerifiedServer {
             warm_up: None,
             database,
         })
-    }
-
-    /// The database `workload` needs, when it needs one: `Err` when it does and this server was
-    /// started without one.
-    pub fn database_for(&self, workload: &Workload) -> Result<Option<DatabaseLink>, SessionError> {
-        if workload.definition().database.is_none() {
-            return Ok(None);
-        }
-        match &self.server.config().database {
-            Some(link) => Ok(Some(link.clone())),
-            None => Err(SessionError::NoDatabase {
-                target: self.target.name.clone(),
-                workload: workload.to_string(),
-            }),
-        }
-    }
-
-    /// The evidence of PostgreSQL's `usage` for `requests` of `workload`; `None` for a workload
-    /// without a database.
-    pub fn database_evidence(
-        &self,
-        workload: &Workload,
-        link: &DatabaseLink,
-        usage: &DatabaseUsage,
-        requests: u64,
-    ) -> Option<DatabaseEvidence> {
-        let demand = workload.definition().database.as_ref()?;
-        Some(DatabaseEvidence::new(
-            usage,
-            link,
-            self.database_driver.clone(),
-            &self.server.config().cpus,
-            demand.required(workload.param()),
-            requests,
-        ))
-    }
-
-    /// Wraps an error of the harness's PostgreSQL, naming this server.
-    pub fn database_error(&self, cause: DatabaseError) -> SessionError {
-        SessionError::Database {
-            target: self.target.name.clone(),
-            cause,
-        }
     }
 
     /// Wraps an error of this server's load client.
