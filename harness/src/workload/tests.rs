@@ -82,12 +82,17 @@ fn the_repository_groups_keep_their_ids_sampling_and_extras() {
     assert_eq!(ids("mixed"), ["hash-inline", "hash-offload"]);
     assert_eq!(ids("plaintext-pipelined"), ["c256", "c1024"]);
     assert!(ids("sleep").contains(&"c10000".to_owned()));
+    assert_eq!(ids("queries"), ["q1", "q5", "q10", "q20"]);
+    assert_eq!(ids("updates"), ["q1", "q5", "q10", "q20"]);
     for (name, sampling) in [
         ("plaintext", Sampling::Light),
         ("order", Sampling::Light),
         ("hash", Sampling::Heavy),
         ("mixed", Sampling::Heavy),
         ("sleep", Sampling::Heavy),
+        ("db", Sampling::Light),
+        ("queries", Sampling::Heavy),
+        ("updates", Sampling::Heavy),
     ] {
         assert_eq!(group(name).sampling, sampling, "{name}");
     }
