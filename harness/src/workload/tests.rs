@@ -92,7 +92,7 @@ fn the_repository_groups_keep_their_ids_sampling_and_extras() {
         ("sleep", Sampling::Heavy),
         ("db", Sampling::Light),
         ("queries", Sampling::Heavy),
-        ("updates", Sampling::Heavy),
+        ("updates", Sampling::Light),
     ] {
         assert_eq!(group(name).sampling, sampling, "{name}");
     }
