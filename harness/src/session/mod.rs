@@ -215,9 +215,18 @@ impl PreparedTarget {
         let server = RunningServer::start(catalog, &self.target, config)?;
         let mut verified_vectors = 0;
         let mut database_cases = 0;
-        // The database cases at the first start that has a database, whatever `verify_with`:
-        // a run verifies a target's vectors at its first start, usually before any database
-        // group.
+        if verify_with == Verify::Vectors {
+            verified_vectors = match &self.partial {
+                None => verify(&self.target.name, &server.base_url(), &vectors)?,
+                Some(spec) => {
+                    let served = spec.vectors_for(&self.target, &vectors);
+                    verify(&self.target.name, &server.base_url(), &served)?
+                }
+            };
+        }
+        // Then the database cases, at the first start that has a database whatever
+        // `verify_with`: a run verifies a target's vectors at its first start, usually before any
+        // database group. After the vectors, so a target that fails those is told so first.
         if let Some(link) = &config.database
             && !self.database_verified.load(Ordering::Relaxed)
         {
@@ -230,15 +239,6 @@ impl PreparedTarget {
                 |workload| self.target.serves(workload),
             )?;
             self.database_verified.store(true, Ordering::Relaxed);
-        }
-        if verify_with == Verify::Vectors {
-            verified_vectors = match &self.partial {
-                None => verify(&self.target.name, &server.base_url(), &vectors)?,
-                Some(spec) => {
-                    let served = spec.vectors_for(&self.target, &vectors);
-                    verify(&self.target.name, &server.base_url(), &served)?
-                }
-            };
         }
         Ok(VerifiedServer {
             server,
