@@ -1,4 +1,5 @@
-//! Every catalog target reads HOST, PORT, WORKERS and OFFLOAD_THREADS by the same rules
+//! Every catalog target reads HOST, PORT, WORKERS and OFFLOAD_THREADS (and, when it serves the
+//! database routes, DB_POOL_SIZE) by the same rules
 //! (spec/CONTRACT.md, "Process"): started with a bad value, each one exits with status 2 and
 //! prints exactly `<target>: <the shared text>` on stderr.
 //!
@@ -26,7 +27,16 @@ const EXIT_DEADLINE: Duration = Duration::from_secs(10);
 const EXIT_BAD_CONFIG: i32 = 2;
 
 /// The variables the harness sets; each case starts from none of them.
-const VARIABLES: [&str; 4] = ["HOST", "PORT", "WORKERS", "OFFLOAD_THREADS"];
+const VARIABLES: [&str; 6] = [
+    "HOST",
+    "PORT",
+    "WORKERS",
+    "OFFLOAD_THREADS",
+    "DATABASE_URL",
+    "DB_POOL_SIZE",
+];
+/// A workload every target with database routes serves: [`DATABASE_CASES`] apply to those.
+const DATABASE_WORKLOAD: &str = "db";
 
 /// A bad environment (PORT is a free port where not given) and the text it must produce.
 struct Case {
@@ -69,6 +79,18 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// `DB_POOL_SIZE`, refused like `WORKERS` by every target that serves the database routes.
+const DATABASE_CASES: &[Case] = &[
+    Case {
+        env: &[("DB_POOL_SIZE", "0")],
+        message: "DB_POOL_SIZE=\"0\" is not a whole number from 1 to 4096",
+    },
+    Case {
+        env: &[("DB_POOL_SIZE", " 3")],
+        message: "DB_POOL_SIZE=\" 3\" is not a whole number from 1 to 4096",
+    },
+];
+
 fn main() {
     let args = Arguments::from_args();
     let catalog = Catalog::discover().expect("the workspace catalog loads");
@@ -84,8 +106,13 @@ fn main() {
 fn refuses_bad_environments(catalog: &Catalog, name: &str) -> Result<(), String> {
     let target = catalog.target(name).map_err(|e| e.to_string())?;
     ensure_built(catalog, target).map_err(|e| e.to_string())?;
+    let database = target
+        .serves(DATABASE_WORKLOAD)
+        .then_some(DATABASE_CASES)
+        .unwrap_or_default();
     let failures: Vec<String> = CASES
         .iter()
+        .chain(database)
         .filter_map(|case| check_case(catalog, name, case).err())
         .collect();
     if failures.is_empty() {
