@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::flags::BUSY_AT_LEAST;
 use crate::cpus::CpuSet;
-use crate::database::demand::{PerRequest, shortfall};
+use crate::database::demand::{PerRequest, not_judged, shortfall};
 use crate::database::{DatabaseLink, DatabaseUsage};
 use crate::metrics::{CpuSource, cpu_busy};
 
@@ -30,6 +30,10 @@ pub struct DatabaseEvidence {
     /// Why the record falls below the requirement: it is then INVALID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shortfall: Option<String>,
+    /// Why the counts were not compared with the requirement (a span of too few requests for
+    /// those in flight), when they were not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_judged: Option<String>,
     /// PostgreSQL CPU microseconds per successful request, all its processes.
     pub cpu_us_per_request: Option<f64>,
     /// PostgreSQL CPU seconds / (wall seconds x its cores).
@@ -82,6 +86,7 @@ impl DatabaseEvidence {
             required_queries_per_request: required.queries,
             required_rows_per_request: required.rows,
             shortfall: shortfall(required, measured, in_flight, requests),
+            not_judged: not_judged(in_flight, requests),
             cpu_us_per_request: (requests > 0).then(|| usage.cpu_seconds * 1e6 / requests as f64),
             cpu_busy: cpu_busy(usage.cpu_seconds, usage.wall_seconds, link.cpus.len()),
             cpus: link.cpus.to_string(),
@@ -109,8 +114,13 @@ impl DatabaseEvidence {
         } else {
             ""
         };
+        let judged = if self.not_judged.is_some() {
+            ", not judged: too few requests for those in flight"
+        } else {
+            ""
+        };
         format!(
-            "database: {:.2} queries and {:.2} rows per request (requires {:.2} and {:.2}); PostgreSQL cpu_busy {:.2} on CPUs {}{shared}, {} CPU us/request; pool {}, {peak}",
+            "database: {:.2} queries and {:.2} rows per request (requires {:.2} and {:.2}{judged}); PostgreSQL cpu_busy {:.2} on CPUs {}{shared}, {} CPU us/request; pool {}, {peak}",
             self.queries_per_request,
             self.rows_per_request,
             self.required_queries_per_request,
@@ -147,6 +157,7 @@ mod tests {
             required_queries_per_request: 1.0,
             required_rows_per_request: 1.0,
             shortfall: None,
+            not_judged: None,
             cpu_us_per_request: Some(30.0),
             cpu_busy,
             cpus: "0".into(),

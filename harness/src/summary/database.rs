@@ -20,7 +20,13 @@ pub(super) const COLUMNS: [(&str, DatabaseCell); 11] = [
             "{:.2} ({:.2}){}",
             d.queries_per_request,
             d.required_queries_per_request,
-            if d.shortfall.is_some() { " SHORT" } else { "" }
+            if d.shortfall.is_some() {
+                " SHORT"
+            } else if d.not_judged.is_some() {
+                " not judged"
+            } else {
+                ""
+            }
         )
     }),
     ("rows/req (required)", |_, d| {
@@ -100,6 +106,7 @@ mod tests {
                 16,
                 10_000,
             ),
+            not_judged: None,
             cpu_us_per_request: Some(21.8),
             cpu_busy: 0.41,
             cpus: "0".into(),
