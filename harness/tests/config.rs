@@ -106,10 +106,11 @@ fn main() {
 fn refuses_bad_environments(catalog: &Catalog, name: &str) -> Result<(), String> {
     let target = catalog.target(name).map_err(|e| e.to_string())?;
     ensure_built(catalog, target).map_err(|e| e.to_string())?;
-    let database = target
-        .serves(DATABASE_WORKLOAD)
-        .then_some(DATABASE_CASES)
-        .unwrap_or_default();
+    let database = if target.serves(DATABASE_WORKLOAD) {
+        DATABASE_CASES
+    } else {
+        &[]
+    };
     let failures: Vec<String> = CASES
         .iter()
         .chain(database)
