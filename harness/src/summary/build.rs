@@ -152,6 +152,9 @@ fn target_infos(records: &[ResultRecord], order: &ReportOrder) -> Vec<TargetInfo
         name: records[0].target.clone(),
         language: records[0].language.clone(),
         framework: records[0].framework.clone(),
+        database_driver: records
+            .iter()
+            .find_map(|r| r.figures.database.as_ref()?.driver.clone()),
         toolchains: records
             .iter()
             .map(|r| r.toolchain.clone())
@@ -224,6 +227,19 @@ mod tests {
             targets: vec!["nethttp".into(), "actix".into()],
             workloads: vec!["plaintext".into(), "json".into()],
         }
+    }
+
+    #[test]
+    fn a_targets_database_driver_comes_from_its_database_records() {
+        let plain = record("json/actix/c64", 1000.0, 100, 8);
+        let mut db = record("db/actix/c16", 1000.0, 100, 8);
+        let mut evidence = crate::summary::database::tests::evidence(1.0);
+        evidence.driver = Some("sqlx 0.8.6".into());
+        db.figures.database = Some(evidence);
+        let only_plain = target_infos(std::slice::from_ref(&plain), &order());
+        assert_eq!(only_plain[0].database_driver, None);
+        let both = target_infos(&[plain, db], &order());
+        assert_eq!(both[0].database_driver.as_deref(), Some("sqlx 0.8.6"));
     }
 
     #[test]

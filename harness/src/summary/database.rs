@@ -81,12 +81,12 @@ pub(super) fn rows(workload: &WorkloadSummary) -> Vec<Vec<String>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::database::demand::PerRequest;
     use crate::metrics::CpuSource;
 
-    fn evidence(queries: f64) -> DatabaseEvidence {
+    pub(in crate::summary) fn evidence(queries: f64) -> DatabaseEvidence {
         let required = PerRequest {
             queries: 1.0,
             rows: 1.0,

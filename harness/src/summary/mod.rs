@@ -105,6 +105,10 @@ pub struct TargetInfo {
     pub framework: String,
     /// Every toolchain version line its results name (normally one).
     pub toolchains: Vec<String>,
+    /// The driver of its database routes with its locked version, from its database records;
+    /// `None` without any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_driver: Option<String>,
 }
 
 /// The parameter a workload's results sweep, e.g. connections in `c16`..`c1024`.

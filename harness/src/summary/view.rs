@@ -17,6 +17,8 @@ pub(super) struct Page<'a> {
     pub(super) detail_columns: &'static [(&'static str, bool, Cell)],
     pub(super) database_columns: Vec<&'static str>,
     pub(super) targets: &'a [TargetInfo],
+    /// Some target names a database driver: the targets' table gets that column.
+    pub(super) drivers_shown: bool,
     pub(super) skipped: &'a [SkippedTarget],
     /// Per partial target, the workloads it does not serve (none: nothing is shown).
     pub(super) not_served: Vec<String>,
@@ -87,6 +89,7 @@ impl<'a> Page<'a> {
             detail_columns: &table::DETAIL_COLUMNS,
             database_columns: super::database::COLUMNS.iter().map(|c| c.0).collect(),
             targets: &summary.targets,
+            drivers_shown: summary.targets.iter().any(|t| t.database_driver.is_some()),
             skipped: &summary.skipped,
             not_served: super::served::lines(&summary.not_served),
             sections: sections.collect(),
