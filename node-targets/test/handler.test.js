@@ -197,11 +197,14 @@ test('the database routes answer 503 naming DATABASE_URL when it is not set', as
 });
 
 test('the database routes answer GET and HEAD alike and refuse POST with 405', async () => {
-  // Always the same row, so that GET and HEAD answers have the same length.
+  // Always the same row, so that GET and HEAD answers have the same length; and the same new
+  // number for /updates, which draws one per row (1..=10000: one to five digits).
   const world = { query: async ({ name }) => (name === 'fortunes'
     ? { rows: [{ id: 1, message: '<&>' }] }
     : { rows: name === 'world' ? [{ id: 42, randomnumber: 7 }] : [] }) };
   const server = await start(new Database(world, () => {}));
+  const random = Math.random;
+  Math.random = () => 0.5;
   try {
     for (const path of DATABASE_ROUTES) {
       const get = await request(server.port, path);
@@ -220,6 +223,7 @@ test('the database routes answer GET and HEAD alike and refuse POST with 405', a
     assert.equal(rows.length, 3);
     for (const row of rows) assert.deepEqual(Object.keys(row), ['id', 'randomNumber']);
   } finally {
+    Math.random = random;
     await server.close();
   }
 });
