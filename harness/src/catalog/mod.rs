@@ -228,11 +228,10 @@ impl Catalog {
     /// The framework as reports show it: the catalog's text, plus the exact version from the
     /// target's `framework_version` source when it is found (e.g. `actix-web 4 (4.12.1)`).
     pub fn framework_label(&self, target: &Target) -> String {
-        let version = target.framework_version.as_ref().and_then(|source| {
-            let text = std::fs::read_to_string(self.path(&source.file)).ok()?;
-            let re = regex::Regex::new(&source.regex).ok()?;
-            Some(re.captures(&text)?.get(1)?.as_str().to_owned())
-        });
+        let version = target
+            .framework_version
+            .as_ref()
+            .and_then(|source| self.locked_version(&source.file, &source.regex));
         match version {
             Some(v) => format!("{} ({v})", target.framework),
             None => target.framework.clone(),
@@ -243,16 +242,17 @@ impl Catalog {
     /// (`sqlx 0.8.6`); `None` for a target whose entry names none.
     pub fn driver_label(&self, target: &Target) -> Option<String> {
         let driver = target.database_driver.as_ref()?;
-        let version = std::fs::read_to_string(self.path(&driver.file))
-            .ok()
-            .and_then(|text| {
-                let re = regex::Regex::new(&driver.regex).ok()?;
-                Some(re.captures(&text)?.get(1)?.as_str().to_owned())
-            });
-        Some(match version {
+        Some(match self.locked_version(&driver.file, &driver.regex) {
             Some(v) => format!("{} {v}", driver.name),
             None => driver.name.clone(),
         })
+    }
+
+    /// The first group of `regex` in `file` (relative to the root): a version from a lock file.
+    fn locked_version(&self, file: &str, regex: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.path(file)).ok()?;
+        let re = regex::Regex::new(regex).ok()?;
+        Some(re.captures(&text)?.get(1)?.as_str().to_owned())
     }
 
     /// Replaces `{root}` and `{build_dir}` in a catalog string.
