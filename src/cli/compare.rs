@@ -10,6 +10,7 @@ use clap::Args;
 use stampede_harness::compare::duet_run::{DuetRequest, compare_duet};
 use stampede_harness::compare::family::Schedule;
 use stampede_harness::compare::instructions_run::{InstructionsRequest, compare_instructions};
+use stampede_harness::compare::pace::Pace;
 use stampede_harness::compare::versions::Selection;
 use stampede_harness::history::keep::keep_compare_result;
 use stampede_harness::output::{Format, Render};
@@ -57,6 +58,12 @@ pub(crate) struct CompareArgs {
     /// Also run base against a second base server in the same rounds: the day's noise floor.
     #[arg(long)]
     null_control: bool,
+    /// How each side is loaded: `auto` (a closed-loop calibration round first; when its load
+    /// clients were 75% busy or more, every round sends each side 60% of the slower side's
+    /// rate, open loop, and CPU per request decides alone), `closed` (always as fast as each
+    /// side answers; req/s and CPU per request decide), or a rate in requests/s per side.
+    #[arg(long, default_value = "auto")]
+    pace: Pace,
     /// Print the whole run (every round, every decision) as JSON instead of the verdict table.
     #[arg(long)]
     json: bool,
@@ -117,6 +124,7 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         round_duration: args.round_duration,
         connections: args.connections,
         null_control: args.null_control,
+        pace: args.pace,
     };
     let (report, head_commit) = compare_duet(&request, &mut |line| eprintln!("{line}"))?;
     let kept = keep_compare_result(args.history.as_deref(), head_commit.as_deref(), &report);

@@ -1,14 +1,16 @@
 //! Duet rounds: base and head (and with a null control, a second copy of base) run at the same
-//! time on the same server CPU set, loaded by equal closed-loop clients that share the client
-//! CPU set, so whatever else the machine does hits every side alike (Bulej et al., "Duet
-//! Benchmarking", arXiv 2001.05811). Each round restarts the servers in ABBA order and records
-//! what each side served, the CPU it got, and how busy the clients were.
+//! time on the same server CPU set, loaded by equal clients that share the client CPU set (closed
+//! loop, or all at one open-loop rate: `pace`), so whatever else the machine does hits every
+//! side alike (Bulej et al., "Duet Benchmarking", arXiv 2001.05811). Each round restarts the
+//! servers in ABBA order and records what each side served, the CPU it got, and how busy the
+//! clients were.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::pace::{Pace, Paced, pace_after};
 use crate::catalog::{Catalog, Target};
 use crate::cpus::CpuSet;
 use crate::load::{LoadClient, LoadError, LoadPlan, Sample};
@@ -45,6 +47,8 @@ pub struct RoundSetup {
     pub null_control: bool,
     /// The run's PostgreSQL, for a database workload: every server is given it.
     pub database: Option<crate::database::DatabaseLink>,
+    /// Closed loop, paced, or decided by a calibration round.
+    pub pace: Pace,
 }
 
 /// What one side did in one round.
@@ -77,6 +81,9 @@ pub struct RoundFigures {
     pub control: Option<SideFigures>,
     /// All clients' CPU time / (wall time x client cores): near 1, the clients limited the run.
     pub client_cpu_busy: f64,
+    /// The open-loop rate every side was sent, when the rounds were paced: req/s is then the
+    /// pace's, not the servers'.
+    pub paced_rate_per_sec: Option<f64>,
 }
 
 impl RoundFigures {
@@ -153,10 +160,12 @@ pub struct Duet<'a> {
     config: ServerConfig,
     head_entry: Target,
     control_entry: Option<Target>,
+    paced: Option<Paced>,
 }
 
 impl<'a> Duet<'a> {
-    /// Builds and verifies `target` on both sides once; rounds then only restart servers.
+    /// Builds and verifies `target` on both sides once; rounds then only restart servers. With
+    /// `Pace::Auto`, one closed-loop round (not counted) decides whether the rounds are paced.
     pub fn prepare(
         base: &'a Side,
         head: &'a Side,
@@ -180,7 +189,7 @@ impl<'a> Duet<'a> {
                     .map(|e| private_copy(&base.catalog, e, "control"))
             })
             .transpose()?;
-        Ok(Self {
+        let mut duet = Self {
             base,
             head,
             target: target.to_owned(),
@@ -189,7 +198,23 @@ impl<'a> Duet<'a> {
             config,
             head_entry,
             control_entry,
-        })
+            paced: None,
+        };
+        duet.paced = match setup.pace {
+            Pace::Closed => None,
+            Pace::Rate(rate_per_sec) => Some(Paced {
+                rate_per_sec,
+                calibration_client_busy: None,
+                calibration_rps: None,
+            }),
+            Pace::Auto => pace_after(&duet.round(0)?),
+        };
+        Ok(duet)
+    }
+
+    /// The rate every side is sent, when the rounds are paced.
+    pub fn paced(&self) -> Option<Paced> {
+        self.paced
     }
 
     /// Runs round number `round` (its number sets the start order).
@@ -239,7 +264,10 @@ impl<'a> Duet<'a> {
             .map_err(load_error)?;
             clients.push(client);
         }
-        let plan = LoadPlan::duration(self.setup.duration);
+        let plan = match self.paced {
+            Some(p) => LoadPlan::duration(self.setup.duration).with_rate(p.rate_per_sec),
+            None => LoadPlan::duration(self.setup.duration),
+        };
         let rule = SteadyRule::at_most(self.setup.duration);
         let mut meters: Vec<TreeMeter> =
             servers.iter().map(|s| TreeMeter::new(&s.probe())).collect();
@@ -315,6 +343,7 @@ impl<'a> Duet<'a> {
             head,
             control,
             client_cpu_busy: crate::metrics::cpu_busy(client_cpu_s, wall_s, client_cores),
+            paced_rate_per_sec: self.paced.map(|p| p.rate_per_sec),
         })
     }
 
@@ -384,6 +413,7 @@ mod tests {
             head: side(900.0, 11.0),
             control: Some(side(1010.0, 9.9)),
             client_cpu_busy: 0.5,
+            paced_rate_per_sec: None,
         };
         assert!((round.throughput_ratio() - 0.9).abs() < 1e-12);
         assert!((round.cpu_ratio() - 1.1).abs() < 1e-12);

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::family::{FAMILY_ALPHA, Schedule};
+use super::pace::Pace;
 use super::sequential::SequentialOptions;
 use super::versions::{Selection, Versions, VersionsError};
 use super::{CompareOutput, Names, RoundSetup, RunSpec, compare};
@@ -31,6 +32,8 @@ pub struct DuetRequest<'a> {
     pub connections: usize,
     /// Whether rounds carry a null control.
     pub null_control: bool,
+    /// Closed loop, paced, or decided by a calibration round.
+    pub pace: Pace,
 }
 
 /// Why the duet could not run.
@@ -128,6 +131,7 @@ pub fn compare_duet(
             database: database
                 .as_ref()
                 .map(|db| db.link(crate::database::link::DEFAULT_POOL_SIZE)),
+            pace: request.pace,
         },
         sequential,
     };
@@ -181,6 +185,7 @@ mod tests {
             round_duration: Duration::from_secs(1),
             connections: 4,
             null_control: false,
+            pace: Pace::Auto,
         };
         let err = compare_duet(&request, &mut |_| {}).unwrap_err();
         assert!(

@@ -88,14 +88,21 @@ fn rows(c: &Comparison) -> [Row; 2] {
                 None => decision.verdict.as_str().to_owned(),
             },
         };
+    let mut throughput = row(
+        "req/s",
+        format!("{:.0}", c.base_rps()),
+        format!("{:.0}", c.head_rps()),
+        &d.throughput,
+        &c.outcome.throughput_note,
+    );
+    if let Some(paced) = &c.paced {
+        throughput.change = "n/a".into();
+        throughput.interval = "n/a".into();
+        throughput.detectable = "n/a".into();
+        throughput.verdict = format!("not compared: {}; CPU µs/req decides", paced.describe());
+    }
     [
-        row(
-            "req/s",
-            format!("{:.0}", c.base_rps()),
-            format!("{:.0}", c.head_rps()),
-            &d.throughput,
-            &c.outcome.throughput_note,
-        ),
+        throughput,
         row(
             "CPU µs/req",
             format!("{:.2}", c.base_cpu_us()),
@@ -153,7 +160,7 @@ fn verdict_line(report: &CompareOutput) -> String {
         .map_or(String::new(), |r| format!(" — {r}"));
     let blind = blind_sentence(report).unwrap_or_default();
     format!(
-        "{head}{reason}.{blind} Family of {} comparisons (targets × workloads × 2 metrics), family-wise false-alarm rate ≤ {:.0}% (Holm, α split over {} planned looks; {} taken). Threshold ±{}%. Exit status {}.",
+        "{head}{reason}.{blind} Family of {} comparisons (targets × workloads × req/s and CPU per request; CPU alone where paced), family-wise false-alarm rate ≤ {:.0}% (Holm, α split over {} planned looks; {} taken). Threshold ±{}%. Exit status {}.",
         report.family_size,
         report.sequential.alpha * 100.0,
         report.sequential.schedule.looks(),
@@ -181,7 +188,7 @@ fn blind_sentence(report: &CompareOutput) -> Option<String> {
         .collect();
     (!blind.is_empty()).then(|| {
         format!(
-            " **The duet was blind** on {}: the load clients (CPUs {}), not the servers, set the pace, so a change there could not show. To see one: gate these with `--metric instructions` (no load client), or run on a machine with twice the CPUs (the clients get half).",
+            " **The duet was blind** on {}: the load clients (CPUs {}), not the servers, set the pace, so a change there could not show. To see one: pace the rounds below the clients' limit (`--pace auto`, the default, or a lower `--pace RATE`), gate these with `--metric instructions` (no load client), or run on a machine with twice the CPUs (the clients get half).",
             blind.join(", "),
             report.client_cpus
         )
@@ -348,6 +355,7 @@ mod tests {
                     head: test_side(10.0 * (1.0 + cpu_change) * noise),
                     control: Some(test_side(10.0 * (1.0 + control_change) / noise)),
                     client_cpu_busy,
+                    paced_rate_per_sec: None,
                 })
             },
             || Duration::ZERO,
@@ -360,6 +368,7 @@ mod tests {
             .map(|(outcome, workload)| Comparison {
                 target: "actix".into(),
                 workload: workload.into(),
+                paced: None,
                 outcome,
             })
             .collect();

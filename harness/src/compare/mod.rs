@@ -1,6 +1,6 @@
 //! `stampede compare`: duet A/B comparison of two versions of the same targets, for gating pull
-//! requests on a noisy machine. The data path: `worktree` (the base checkout) -> `duet` (one
-//! round) -> `screen` (which rounds to trust) -> `sequential` (rounds until decided) ->
+//! requests on a noisy machine. The data path: `worktree` (the base checkout) -> `pace` (closed
+//! loop, or one rate for every side) -> `duet` (one round) -> `screen` (which rounds to trust) -> `sequential` (rounds until decided) ->
 //! `family` (Holm over the run, α over the looks) -> `decide` (one comparison) -> `run` (the
 //! record) -> `markdown` (the reports).
 
@@ -12,6 +12,7 @@ pub mod family;
 pub mod instructions;
 pub mod instructions_run;
 pub mod markdown;
+pub mod pace;
 pub mod run;
 pub mod screen;
 pub mod sequential;

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::counters::{self, CounterCheck};
 use super::decide::Verdict;
 use super::duet::{Duet, RoundSetup, Side};
+use super::pace::Paced;
 use super::sequential::{PairOutcome, RoundsEnd, SequentialOptions, run_sequence};
 use crate::session::SessionError;
 use crate::workload::{Workload, not_served_line};
@@ -19,6 +20,8 @@ pub struct Comparison {
     pub target: String,
     /// Workload name.
     pub workload: String,
+    /// The rate every side was sent, when the rounds were paced (CPU per request decides).
+    pub paced: Option<Paced>,
     /// Its rounds, decisions and verdict.
     #[serde(flatten)]
     pub outcome: PairOutcome,
@@ -100,7 +103,8 @@ pub struct CompareOutput {
     pub server_cpus: String,
     /// CPUs the clients shared.
     pub client_cpus: String,
-    /// Comparisons in the family: targets x workloads x 2 metrics.
+    /// Comparisons in the family: per target x workload, req/s and CPU per request, or CPU per
+    /// request alone when paced.
     pub family_size: usize,
     /// One per target x workload compared.
     pub comparisons: Vec<Comparison>,
@@ -196,7 +200,12 @@ pub fn compare(
                 continue;
             }
             match Duet::prepare(base, head, target, workload.clone(), &spec.setup) {
-                Ok(duet) => duets.push(duet),
+                Ok(duet) => {
+                    if let Some(paced) = duet.paced() {
+                        progress(&format!("{target} {workload}: {}", paced.describe()));
+                    }
+                    duets.push(duet);
+                }
                 Err(err) if err.is_skip() => {
                     progress(&err.to_string());
                     skipped.push(err.to_string());
@@ -213,16 +222,30 @@ pub fn compare(
         |pair, round| {
             let duet = &duets[pair];
             let figures = duet.round(round)?;
+            let throughput = match figures.paced_rate_per_sec {
+                // Paced: what each side served of the rate (short of 1, it fell behind).
+                Some(rate) => format!(
+                    "served/paced base {:.3} head {:.3}",
+                    figures.base.rps / rate,
+                    figures.head.rps / rate
+                ),
+                None => format!("head/base req/s {:.3}", figures.throughput_ratio()),
+            };
             progress(&format!(
-                "{} {} round {}: head/base req/s {:.3}, CPU/request {:.3}{}",
+                "{} {} round {}: {throughput}, CPU/request {:.3}, clients {:.0}% busy{}",
                 duet.target(),
                 duet.workload(),
                 round + 1,
-                figures.throughput_ratio(),
                 figures.cpu_ratio(),
-                figures
-                    .null_throughput_ratio()
-                    .map_or(String::new(), |r| format!(", null control req/s {r:.3}")),
+                figures.client_cpu_busy * 100.0,
+                match figures.paced_rate_per_sec {
+                    Some(_) => figures.null_cpu_ratio().map_or(String::new(), |r| format!(
+                        ", null control CPU/request {r:.3}"
+                    )),
+                    None => figures
+                        .null_throughput_ratio()
+                        .map_or(String::new(), |r| format!(", null control req/s {r:.3}")),
+                },
             ));
             Ok::<_, SessionError>(figures)
         },
@@ -234,9 +257,14 @@ pub fn compare(
         .map(|(duet, outcome)| Comparison {
             target: duet.target().to_owned(),
             workload: duet.workload().to_string(),
+            paced: duet.paced(),
             outcome,
         })
         .collect();
+    let family_size = comparisons
+        .iter()
+        .map(|c| if c.paced.is_some() { 1 } else { 2 })
+        .sum();
     let (verdict, reason) = run_verdict(&comparisons, outcome.stop);
     Ok(CompareOutput {
         base: names.base,
@@ -248,7 +276,7 @@ pub fn compare(
         connections: spec.setup.connections,
         server_cpus: spec.setup.server_cpus.to_string(),
         client_cpus: spec.setup.client_cpus.to_string(),
-        family_size: 2 * comparisons.len(),
+        family_size,
         comparisons,
         skipped,
         looks_used: outcome.looks_used,

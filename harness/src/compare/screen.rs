@@ -62,12 +62,16 @@ pub fn screen(round: &RoundFigures) -> Screening {
     } else {
         None
     };
+    // Paced, each server takes the CPU its requests cost: shares apart are the change itself,
+    // and req/s (what an unequal share would bias) is the pace's anyway.
+    let unequal = |other: f64| {
+        round.paced_rate_per_sec.is_none()
+            && cpu_spread(round.base.cpu_busy, other) > UNEQUAL_CPU_ABOVE
+    };
     Screening {
         discarded,
-        unequal_cpu: cpu_spread(round.base.cpu_busy, round.head.cpu_busy) > UNEQUAL_CPU_ABOVE,
-        null_unequal_cpu: round
-            .control
-            .is_some_and(|c| cpu_spread(round.base.cpu_busy, c.cpu_busy) > UNEQUAL_CPU_ABOVE),
+        unequal_cpu: unequal(round.head.cpu_busy),
+        null_unequal_cpu: round.control.is_some_and(|c| unequal(c.cpu_busy)),
     }
 }
 
@@ -184,6 +188,7 @@ mod tests {
             head: side(busy[1]),
             control: Some(side(busy[2])),
             client_cpu_busy: client,
+            paced_rate_per_sec: None,
         }
     }
 
@@ -208,6 +213,22 @@ mod tests {
         assert!(s.unequal_cpu && !s.null_unequal_cpu, "{s:?}");
         assert!(!s.keeps_throughput(false) && s.keeps_throughput(true) && s.keeps_cpu());
         assert!((cpu_spread(0.30, 0.27) - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn paced_sides_with_different_cpu_shares_are_not_unequal() {
+        // Paced, head spent 10% more CPU on the same requests: that is the change to see.
+        let mut paced = round([0.30, 0.33, 0.30], 0.5, 0.0);
+        paced.paced_rate_per_sec = Some(20_000.0);
+        let s = screen(&paced);
+        assert!(!s.unequal_cpu && s.keeps_cpu(), "{s:?}");
+    }
+
+    #[test]
+    fn a_paced_round_whose_clients_are_busy_is_still_left_out() {
+        let mut paced = round([0.30, 0.30, 0.30], 0.93, 0.0);
+        paced.paced_rate_per_sec = Some(20_000.0);
+        assert_eq!(screen(&paced).discarded, Some(Discard::ClientBound));
     }
 
     #[test]

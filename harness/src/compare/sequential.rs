@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::decide::{Better, Decision, Verdict};
+use super::decide::{Better, Decision, Verdict, decide};
 use super::duet::RoundFigures;
 use super::family::{Schedule, Series, decide_family};
 use super::screen::{DiscardCounts, Screening, screen};
@@ -105,6 +105,22 @@ pub fn combine(a: Verdict, b: Verdict) -> Verdict {
     }
 }
 
+/// Whether a pair's rounds were paced: all of a pair's rounds are, or none.
+fn is_paced(rounds: &[RoundRecord]) -> bool {
+    rounds
+        .first()
+        .is_some_and(|r| r.figures.paced_rate_per_sec.is_some())
+}
+
+/// Which comparisons (per pair, req/s then CPU per request) are in the family: a paced pair's
+/// req/s is the pace's, so it has CPU per request alone.
+fn in_family(pairs: &[Vec<RoundRecord>]) -> Vec<bool> {
+    pairs
+        .iter()
+        .flat_map(|rounds| [!is_paced(rounds), true])
+        .collect()
+}
+
 /// Kept ratios of each comparison: per pair, req/s then CPU per request, of the gate
 /// (`null` false) or of the null control.
 fn series_of(pairs: &[Vec<RoundRecord>], null: bool) -> Vec<Vec<f64>> {
@@ -152,27 +168,42 @@ fn count(rounds: &[RoundRecord]) -> DiscardCounts {
 }
 
 /// Decides the family at one look, keeping verdicts already reached. A comparison with too
-/// many rounds left out is inconclusive, whatever its interval says, and stays open.
+/// many rounds left out is inconclusive, whatever its interval says, and stays open; one not
+/// `in_family` is not decided (inconclusive over no rounds) and costs the others no α.
 fn look(
     ratios: &[Vec<f64>],
+    in_family: &[bool],
     blocked: &[Option<String>],
     threshold: f64,
     alpha_look: f64,
     kept: &mut [Option<Decision>],
 ) -> Vec<Decision> {
-    let series: Vec<Series<'_>> = ratios
+    let better = |i: usize| {
+        if i % 2 == 0 {
+            Better::Higher
+        } else {
+            Better::Lower
+        }
+    };
+    let members: Vec<usize> = (0..ratios.len()).filter(|&i| in_family[i]).collect();
+    let series: Vec<Series<'_>> = members
         .iter()
-        .enumerate()
-        .map(|(i, r)| Series {
-            ratios: r,
-            better: if i % 2 == 0 {
-                Better::Higher
-            } else {
-                Better::Lower
-            },
+        .map(|&i| Series {
+            ratios: &ratios[i],
+            better: better(i),
         })
         .collect();
-    let now = decide_family(&series, threshold, alpha_look);
+    let mut decided = decide_family(&series, threshold, alpha_look).into_iter();
+    let now: Vec<Decision> = (0..ratios.len())
+        .map(|i| {
+            let outside = || decide(&[], threshold, better(i), alpha_look);
+            if in_family[i] {
+                decided.next().unwrap_or_else(outside)
+            } else {
+                outside()
+            }
+        })
+        .collect();
     now.into_iter()
         .zip(kept.iter_mut())
         .zip(blocked)
@@ -208,7 +239,10 @@ pub fn run_sequence<E>(
     let mut round_seconds: Option<f64> = None;
     'looks: for look_index in 0..schedule.looks() {
         let open: Vec<usize> = (0..pairs)
-            .filter(|&p| kept_main[2 * p].is_none() || kept_main[2 * p + 1].is_none())
+            .filter(|&p| {
+                (kept_main[2 * p].is_none() && !is_paced(&rounds[p]))
+                    || kept_main[2 * p + 1].is_none()
+            })
             .collect();
         if open.is_empty() {
             stop = RoundsEnd::AllDecided;
@@ -241,8 +275,10 @@ pub fn run_sequence<E>(
         }
         looks_used = look_index + 1;
         let blocked = blocked(&rounds);
+        let family = in_family(&rounds);
         main = look(
             &series_of(&rounds, false),
+            &family,
             &blocked,
             options.threshold,
             alpha_look,
@@ -251,6 +287,7 @@ pub fn run_sequence<E>(
         if options.null_control {
             null = look(
                 &series_of(&rounds, true),
+                &family,
                 &vec![None; blocked.len()],
                 options.threshold,
                 alpha_look,
@@ -261,7 +298,12 @@ pub fn run_sequence<E>(
             break;
         }
     }
-    if kept_main.iter().all(Option::is_some) {
+    let family = in_family(&rounds);
+    if kept_main
+        .iter()
+        .zip(&family)
+        .all(|(k, &member)| k.is_some() || !member)
+    {
         stop = RoundsEnd::AllDecided;
     }
     let outcomes = rounds
@@ -273,10 +315,14 @@ pub fn run_sequence<E>(
                 throughput: main[2 * p],
                 cpu_per_request: main[2 * p + 1],
             };
-            let verdict = combine(
-                decisions.throughput.verdict,
-                decisions.cpu_per_request.verdict,
-            );
+            let verdict = if is_paced(&rounds) {
+                decisions.cpu_per_request.verdict
+            } else {
+                combine(
+                    decisions.throughput.verdict,
+                    decisions.cpu_per_request.verdict,
+                )
+            };
             PairOutcome {
                 rounds,
                 decisions,
@@ -342,6 +388,7 @@ mod tests {
             head: test_side(10.0 * (1.0 + change) * noise(rng)),
             control: Some(test_side(10.0 * noise(rng))),
             client_cpu_busy: 0.4,
+            paced_rate_per_sec: None,
         }
     }
 
@@ -370,6 +417,32 @@ mod tests {
             assert_eq!(p.verdict, Verdict::Unchanged, "{p:?}");
             assert!(p.null_control.is_some());
         }
+    }
+
+    #[test]
+    fn a_paced_pair_is_decided_on_cpu_per_request_alone() {
+        // Paced, both sides serve the same rate: req/s ratios of 1 say nothing, and a 10%
+        // rise in CPU per request is the regression.
+        let mut rng = SplitMix64(5);
+        let outcome = run_sequence::<()>(
+            1,
+            &test_options(false),
+            |_, _| {
+                let mut round = synthetic(0.10, 0.01, &mut rng);
+                round.head.rps = round.base.rps;
+                round.paced_rate_per_sec = Some(round.base.rps);
+                Ok(round)
+            },
+            || Duration::ZERO,
+        )
+        .unwrap_or_else(|()| unreachable!());
+        let pair = &outcome.pairs[0];
+        assert_eq!(pair.verdict, Verdict::Regressed, "{pair:?}");
+        assert_eq!(pair.decisions.throughput.rounds, 0);
+        assert_eq!(pair.decisions.throughput.verdict, Verdict::Inconclusive);
+        // Decided at the first look: the undecidable req/s kept no pair open.
+        assert_eq!(outcome.stop, RoundsEnd::AllDecided);
+        assert_eq!(pair.rounds.len(), 8);
     }
 
     #[test]
