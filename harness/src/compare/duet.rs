@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::pace::{Pace, Paced, pace_after};
+use super::pace::{Pace, Paced, after_calibration};
 use crate::catalog::{Catalog, Target};
 use crate::cpus::CpuSet;
 use crate::load::{LoadClient, LoadError, LoadPlan, Sample};
@@ -81,9 +81,9 @@ pub struct RoundFigures {
     pub control: Option<SideFigures>,
     /// All clients' CPU time / (wall time x client cores): near 1, the clients limited the run.
     pub client_cpu_busy: f64,
-    /// The open-loop rate every side was sent, when the rounds were paced: req/s is then the
-    /// pace's, not the servers'.
-    pub paced_rate_per_sec: Option<f64>,
+    /// Who set the rate when the servers did not (the clients, or `--pace RATE`): req/s is then
+    /// not the servers' and CPU per request decides alone.
+    pub paced: Option<Paced>,
 }
 
 impl RoundFigures {
@@ -202,17 +202,14 @@ impl<'a> Duet<'a> {
         };
         duet.paced = match setup.pace {
             Pace::Closed => None,
-            Pace::Rate(rate_per_sec) => Some(Paced {
-                rate_per_sec,
-                calibration_client_busy: None,
-                calibration_rps: None,
-            }),
-            Pace::Auto => pace_after(&duet.round(0)?),
+            Pace::Rate(rate_per_sec) => Some(Paced::Rate { rate_per_sec }),
+            // Not counted: it only says who sets the rate.
+            Pace::Auto => after_calibration(&duet.round(0)?),
         };
         Ok(duet)
     }
 
-    /// The rate every side is sent, when the rounds are paced.
+    /// Whether something other than the servers sets the rounds' rate, and what.
     pub fn paced(&self) -> Option<Paced> {
         self.paced
     }
@@ -264,8 +261,8 @@ impl<'a> Duet<'a> {
             .map_err(load_error)?;
             clients.push(client);
         }
-        let plan = match self.paced {
-            Some(p) => LoadPlan::duration(self.setup.duration).with_rate(p.rate_per_sec),
+        let plan = match self.paced.and_then(|p| p.rate_per_sec()) {
+            Some(rate) => LoadPlan::duration(self.setup.duration).with_rate(rate),
             None => LoadPlan::duration(self.setup.duration),
         };
         let rule = SteadyRule::at_most(self.setup.duration);
@@ -343,7 +340,7 @@ impl<'a> Duet<'a> {
             head,
             control,
             client_cpu_busy: crate::metrics::cpu_busy(client_cpu_s, wall_s, client_cores),
-            paced_rate_per_sec: self.paced.map(|p| p.rate_per_sec),
+            paced: self.paced,
         })
     }
 
@@ -413,7 +410,7 @@ mod tests {
             head: side(900.0, 11.0),
             control: Some(side(1010.0, 9.9)),
             client_cpu_busy: 0.5,
-            paced_rate_per_sec: None,
+            paced: None,
         };
         assert!((round.throughput_ratio() - 0.9).abs() < 1e-12);
         assert!((round.cpu_ratio() - 1.1).abs() < 1e-12);

@@ -88,10 +88,17 @@ fn rows(c: &Comparison) -> [Row; 2] {
                 None => decision.verdict.as_str().to_owned(),
             },
         };
+    let figure = |value: f64, decimals: usize| {
+        if value.is_finite() {
+            format!("{value:.decimals$}")
+        } else {
+            "n/a".into()
+        }
+    };
     let mut throughput = row(
         "req/s",
-        format!("{:.0}", c.base_rps()),
-        format!("{:.0}", c.head_rps()),
+        figure(c.base_rps(), 0),
+        figure(c.head_rps(), 0),
         &d.throughput,
         &c.outcome.throughput_note,
     );
@@ -105,8 +112,8 @@ fn rows(c: &Comparison) -> [Row; 2] {
         throughput,
         row(
             "CPU µs/req",
-            format!("{:.2}", c.base_cpu_us()),
-            format!("{:.2}", c.head_cpu_us()),
+            figure(c.base_cpu_us(), 2),
+            figure(c.head_cpu_us(), 2),
             &d.cpu_per_request,
             &c.outcome.cpu_note,
         ),
@@ -355,7 +362,7 @@ mod tests {
                     head: test_side(10.0 * (1.0 + cpu_change) * noise),
                     control: Some(test_side(10.0 * (1.0 + control_change) / noise)),
                     client_cpu_busy,
-                    paced_rate_per_sec: None,
+                    paced: None,
                 })
             },
             || Duration::ZERO,

@@ -222,7 +222,7 @@ pub fn compare(
         |pair, round| {
             let duet = &duets[pair];
             let figures = duet.round(round)?;
-            let throughput = match figures.paced_rate_per_sec {
+            let throughput = match figures.paced.and_then(|p| p.rate_per_sec()) {
                 // Paced: what each side served of the rate (short of 1, it fell behind).
                 Some(rate) => format!(
                     "served/paced base {:.3} head {:.3}",
@@ -238,7 +238,7 @@ pub fn compare(
                 round + 1,
                 figures.cpu_ratio(),
                 figures.client_cpu_busy * 100.0,
-                match figures.paced_rate_per_sec {
+                match figures.paced {
                     Some(_) => figures.null_cpu_ratio().map_or(String::new(), |r| format!(
                         ", null control CPU/request {r:.3}"
                     )),

@@ -55,19 +55,19 @@ impl Screening {
 
 /// Screens one round.
 pub fn screen(round: &RoundFigures) -> Screening {
+    // Paced, busy clients are the plan (their limit sets the rate) or say nothing (the open
+    // loop's pacer yields through its last microseconds before each send, so it shows busy at
+    // any rate); and each server takes the CPU its requests cost, so shares apart are the change
+    // itself, while req/s, which an unequal share would bias, is not compared.
+    let paced = round.paced.is_some();
     let discarded = if round.sides().any(|s| s.error_ratio > INVALID_ERROR_RATIO) {
         Some(Discard::Errors)
-    } else if round.client_cpu_busy >= CLIENT_BOUND_FROM {
+    } else if !paced && round.client_cpu_busy >= CLIENT_BOUND_FROM {
         Some(Discard::ClientBound)
     } else {
         None
     };
-    // Paced, each server takes the CPU its requests cost: shares apart are the change itself,
-    // and req/s (what an unequal share would bias) is the pace's anyway.
-    let unequal = |other: f64| {
-        round.paced_rate_per_sec.is_none()
-            && cpu_spread(round.base.cpu_busy, other) > UNEQUAL_CPU_ABOVE
-    };
+    let unequal = |other: f64| !paced && cpu_spread(round.base.cpu_busy, other) > UNEQUAL_CPU_ABOVE;
     Screening {
         discarded,
         unequal_cpu: unequal(round.head.cpu_busy),
@@ -172,6 +172,7 @@ impl DiscardCounts {
 mod tests {
     use super::*;
     use crate::compare::duet::SideFigures;
+    use crate::compare::pace::Paced;
 
     fn round(busy: [f64; 3], client: f64, error_ratio: f64) -> RoundFigures {
         let side = |cpu_busy| SideFigures {
@@ -188,7 +189,7 @@ mod tests {
             head: side(busy[1]),
             control: Some(side(busy[2])),
             client_cpu_busy: client,
-            paced_rate_per_sec: None,
+            paced: None,
         }
     }
 
@@ -215,20 +216,32 @@ mod tests {
         assert!((cpu_spread(0.30, 0.27) - 0.1).abs() < 1e-12);
     }
 
+    fn paced(mut round: RoundFigures) -> RoundFigures {
+        round.paced = Some(Paced::ByClients {
+            calibration_rps: 1000.0,
+            calibration_client_busy: 0.95,
+        });
+        round
+    }
+
     #[test]
     fn paced_sides_with_different_cpu_shares_are_not_unequal() {
-        // Paced, head spent 10% more CPU on the same requests: that is the change to see.
-        let mut paced = round([0.30, 0.33, 0.30], 0.5, 0.0);
-        paced.paced_rate_per_sec = Some(20_000.0);
-        let s = screen(&paced);
+        // The clients set one rate; head spent 10% more CPU on it: that is the change to see.
+        let s = screen(&paced(round([0.30, 0.33, 0.30], 0.5, 0.0)));
         assert!(!s.unequal_cpu && s.keeps_cpu(), "{s:?}");
     }
 
     #[test]
-    fn a_paced_round_whose_clients_are_busy_is_still_left_out() {
-        let mut paced = round([0.30, 0.30, 0.30], 0.93, 0.0);
-        paced.paced_rate_per_sec = Some(20_000.0);
-        assert_eq!(screen(&paced).discarded, Some(Discard::ClientBound));
+    fn a_round_paced_by_busy_clients_is_kept_for_cpu_per_request() {
+        let s = screen(&paced(round([0.30, 0.30, 0.30], 0.97, 0.0)));
+        assert_eq!(s.discarded, None);
+        assert!(s.keeps_cpu());
+    }
+
+    #[test]
+    fn a_paced_round_with_request_errors_is_still_left_out() {
+        let s = screen(&paced(round([0.30, 0.30, 0.30], 0.5, 0.05)));
+        assert_eq!(s.discarded, Some(Discard::Errors));
     }
 
     #[test]

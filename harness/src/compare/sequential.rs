@@ -107,9 +107,7 @@ pub fn combine(a: Verdict, b: Verdict) -> Verdict {
 
 /// Whether a pair's rounds were paced: all of a pair's rounds are, or none.
 fn is_paced(rounds: &[RoundRecord]) -> bool {
-    rounds
-        .first()
-        .is_some_and(|r| r.figures.paced_rate_per_sec.is_some())
+    rounds.first().is_some_and(|r| r.figures.paced.is_some())
 }
 
 /// Which comparisons (per pair, req/s then CPU per request) are in the family: a paced pair's
@@ -388,7 +386,7 @@ mod tests {
             head: test_side(10.0 * (1.0 + change) * noise(rng)),
             control: Some(test_side(10.0 * noise(rng))),
             client_cpu_busy: 0.4,
-            paced_rate_per_sec: None,
+            paced: None,
         }
     }
 
@@ -422,7 +420,7 @@ mod tests {
     #[test]
     fn a_paced_pair_is_decided_on_cpu_per_request_alone() {
         // Paced, both sides serve the same rate: req/s ratios of 1 say nothing, and a 10%
-        // rise in CPU per request is the regression.
+        // rise in CPU per request is the regression. Busy clients do not discard a paced round.
         let mut rng = SplitMix64(5);
         let outcome = run_sequence::<()>(
             1,
@@ -430,7 +428,10 @@ mod tests {
             |_, _| {
                 let mut round = synthetic(0.10, 0.01, &mut rng);
                 round.head.rps = round.base.rps;
-                round.paced_rate_per_sec = Some(round.base.rps);
+                round.client_cpu_busy = 0.97;
+                round.paced = Some(crate::compare::pace::Paced::Rate {
+                    rate_per_sec: round.base.rps,
+                });
                 Ok(round)
             },
             || Duration::ZERO,
