@@ -210,7 +210,14 @@ fn null_control_line(report: &CompareOutput) -> Option<String> {
         let Some(n) = &c.outcome.null_control else {
             continue;
         };
-        for (metric, d) in [("req/s", &n.throughput), ("CPU", &n.cpu_per_request)] {
+        // Where the clients or `--pace` set the rate, req/s is not compared: neither is its noise.
+        let metrics = [("req/s", &n.throughput), ("CPU", &n.cpu_per_request)];
+        let measured = if c.paced.is_some() {
+            &metrics[1..]
+        } else {
+            &metrics[..]
+        };
+        for &(metric, d) in measured {
             parts.push(format!(
                 "{} {} {metric} {} [{}]",
                 c.target,
@@ -333,6 +340,7 @@ mod tests {
     use crate::compare::counters::CounterCheck;
     use crate::compare::decide::{SplitMix64, Verdict};
     use crate::compare::duet::RoundFigures;
+    use crate::compare::pace::Paced;
     use crate::compare::run::run_verdict;
     use crate::compare::sequential::{SequentialOptions, run_sequence, test_options, test_side};
 
@@ -345,6 +353,16 @@ mod tests {
         cpu_change: f64,
         control_change: f64,
         client_cpu_busy: f64,
+    ) -> CompareOutput {
+        report_paced(cpu_change, control_change, client_cpu_busy, None)
+    }
+
+    /// The same, with `paced` saying who set every round's rate.
+    fn report_paced(
+        cpu_change: f64,
+        control_change: f64,
+        client_cpu_busy: f64,
+        paced: Option<Paced>,
     ) -> CompareOutput {
         let sequential = SequentialOptions {
             max_time: Duration::from_secs(600),
@@ -362,7 +380,7 @@ mod tests {
                     head: test_side(10.0 * (1.0 + cpu_change) * noise),
                     control: Some(test_side(10.0 * (1.0 + control_change) / noise)),
                     client_cpu_busy,
-                    paced: None,
+                    paced,
                 })
             },
             || Duration::ZERO,
@@ -375,7 +393,7 @@ mod tests {
             .map(|(outcome, workload)| Comparison {
                 target: "actix".into(),
                 workload: workload.into(),
-                paced: None,
+                paced,
                 outcome,
             })
             .collect();
@@ -457,6 +475,43 @@ mod tests {
         assert!(verdict.contains("--metric instructions"), "{verdict}");
         // A run whose clients had room says nothing of the kind.
         assert!(!markdown(&report(0.15, 0.0)).contains("blind"));
+    }
+
+    #[test]
+    fn where_busy_clients_set_the_rate_cpu_per_request_alone_decides_and_says_so() {
+        let paced = Paced::ByClients {
+            calibration_rps: 80_000.0,
+            calibration_client_busy: 0.94,
+        };
+        let r = report_paced(0.15, 0.0, 0.96, Some(paced));
+        assert_eq!(r.verdict, RunVerdict::Regressed, "{:?}", r.reason);
+        let md = markdown(&r);
+        assert!(!md.contains("blind"), "{md}");
+        let req = md
+            .lines()
+            .find(|l| l.contains("plaintext") && l.contains("req/s"))
+            .unwrap_or_default();
+        assert!(
+            req.contains("not compared: the load clients set the rate (calibration round: 94% busy at 80000 req/s); CPU µs/req decides"),
+            "{req}"
+        );
+        // The null control's noise floor rests on what was compared: CPU per request.
+        let null = md
+            .lines()
+            .find(|l| l.starts_with("Null control"))
+            .unwrap_or_default();
+        assert!(
+            !null.contains("req/s") && !null.contains("unknown"),
+            "{null}"
+        );
+        // The A/A case of the same: decided, not inconclusive.
+        let quiet = report_paced(0.0, 0.0, 0.96, Some(paced));
+        assert_eq!(
+            quiet.verdict,
+            RunVerdict::NoRegression,
+            "{:?}",
+            quiet.reason
+        );
     }
 
     #[test]
