@@ -67,7 +67,7 @@ def summary(out):
     for label, meaning in (
         ("aa", "A/A (no change)"),
         ("half", "+2.5% CPU/request (half the threshold)"),
-        ("double", "+11.1% CPU/request, req/s -10% (twice the threshold)"),
+        ("double", "+10% CPU/request (twice the threshold)"),
     ):
         files = sorted(glob.glob(os.path.join(out, f"{label}-*.json")))
         if not files:
