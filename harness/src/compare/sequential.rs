@@ -119,6 +119,13 @@ fn in_family(pairs: &[Vec<RoundRecord>]) -> Vec<bool> {
         .collect()
 }
 
+/// Whether a member of the family still has no verdict kept.
+fn undecided(kept: &[Option<Decision>], in_family: &[bool]) -> bool {
+    kept.iter()
+        .zip(in_family)
+        .any(|(kept, &member)| member && kept.is_none())
+}
+
 /// Kept ratios of each comparison: per pair, req/s then CPU per request, of the gate
 /// (`null` false) or of the null control.
 fn series_of(pairs: &[Vec<RoundRecord>], null: bool) -> Vec<Vec<f64>> {
@@ -237,10 +244,7 @@ pub fn run_sequence<E>(
     let mut round_seconds: Option<f64> = None;
     'looks: for look_index in 0..schedule.looks() {
         let open: Vec<usize> = (0..pairs)
-            .filter(|&p| {
-                (kept_main[2 * p].is_none() && !is_paced(&rounds[p]))
-                    || kept_main[2 * p + 1].is_none()
-            })
+            .filter(|&p| undecided(&kept_main[2 * p..2 * p + 2], &in_family(&rounds[p..=p])))
             .collect();
         if open.is_empty() {
             stop = RoundsEnd::AllDecided;
@@ -296,12 +300,7 @@ pub fn run_sequence<E>(
             break;
         }
     }
-    let family = in_family(&rounds);
-    if kept_main
-        .iter()
-        .zip(&family)
-        .all(|(k, &member)| k.is_some() || !member)
-    {
+    if !undecided(&kept_main, &in_family(&rounds)) {
         stop = RoundsEnd::AllDecided;
     }
     let outcomes = rounds
