@@ -58,10 +58,10 @@ pub(crate) struct CompareArgs {
     /// Also run base against a second base server in the same rounds: the day's noise floor.
     #[arg(long)]
     null_control: bool,
-    /// How each side is loaded: `auto` (a closed-loop calibration round first; when its load
-    /// clients were 75% busy or more, every round sends each side 60% of the slower side's
-    /// rate, open loop, and CPU per request decides alone), `closed` (always as fast as each
-    /// side answers; req/s and CPU per request decide), or a rate in requests/s per side.
+    /// Who sets the rounds' rate: `auto` (a closed-loop calibration round first; when its load
+    /// clients were 75% busy or more, they set the rate of every round and CPU per request
+    /// decides alone), `closed` (the servers, client-bound rounds left out; req/s and CPU per
+    /// request decide), or a rate in requests/s per side, open loop (CPU per request decides).
     #[arg(long, default_value = "auto")]
     pace: Pace,
     /// Print the whole run (every round, every decision) as JSON instead of the verdict table.

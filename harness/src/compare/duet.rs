@@ -1,7 +1,7 @@
 //! Duet rounds: base and head (and with a null control, a second copy of base) run at the same
 //! time on the same server CPU set, loaded by equal clients that share the client CPU set (closed
-//! loop, or all at one open-loop rate: `pace`), so whatever else the machine does hits every
-//! side alike (Bulej et al., "Duet Benchmarking", arXiv 2001.05811). Each round restarts the
+//! loop, its rate set by the servers or by busy clients, or one open-loop rate: `pace`), so
+//! whatever else the machine does hits every side alike (Bulej et al., "Duet Benchmarking", arXiv 2001.05811). Each round restarts the
 //! servers in ABBA order and records what each side served, the CPU it got, and how busy the
 //! clients were.
 
@@ -165,7 +165,7 @@ pub struct Duet<'a> {
 
 impl<'a> Duet<'a> {
     /// Builds and verifies `target` on both sides once; rounds then only restart servers. With
-    /// `Pace::Auto`, one closed-loop round (not counted) decides whether the rounds are paced.
+    /// `Pace::Auto`, one closed-loop round (not counted) decides who sets the rounds' rate.
     pub fn prepare(
         base: &'a Side,
         head: &'a Side,

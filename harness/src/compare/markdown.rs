@@ -195,7 +195,7 @@ fn blind_sentence(report: &CompareOutput) -> Option<String> {
         .collect();
     (!blind.is_empty()).then(|| {
         format!(
-            " **The duet was blind** on {}: the load clients (CPUs {}), not the servers, set the pace, so a change there could not show. To see one: pace the rounds below the clients' limit (`--pace auto`, the default, or a lower `--pace RATE`), gate these with `--metric instructions` (no load client), or run on a machine with twice the CPUs (the clients get half).",
+            " **The duet was blind** on {}: the load clients (CPUs {}), not the servers, set the pace, so a change there could not show. To see one: let the clients set the rate and CPU per request decide (`--pace auto`, the default, or a `--pace RATE`), gate these with `--metric instructions` (no load client), or run on a machine with twice the CPUs (the clients get half).",
             blind.join(", "),
             report.client_cpus
         )

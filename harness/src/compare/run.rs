@@ -20,7 +20,7 @@ pub struct Comparison {
     pub target: String,
     /// Workload name.
     pub workload: String,
-    /// The rate every side was sent, when the rounds were paced (CPU per request decides).
+    /// Who set the rounds' rate when the servers did not (CPU per request decides alone).
     pub paced: Option<Paced>,
     /// Its rounds, decisions and verdict.
     #[serde(flatten)]
