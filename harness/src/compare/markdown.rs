@@ -329,100 +329,18 @@ pub(crate) fn markdown(report: &CompareOutput) -> String {
         s.max_rounds,
         report.sequential.max_time.as_secs_f64()
     );
+    if let Some(footer) = super::coverage::footer(report) {
+        out.push_str(&footer);
+    }
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::compare::counters::CounterCheck;
-    use crate::compare::decide::{SplitMix64, Verdict};
-    use crate::compare::duet::RoundFigures;
+    use crate::compare::decide::Verdict;
     use crate::compare::pace::Paced;
-    use crate::compare::run::run_verdict;
-    use crate::compare::sequential::{SequentialOptions, run_sequence, test_options, test_side};
-
-    fn report(cpu_change: f64, control_change: f64) -> CompareOutput {
-        report_with_client(cpu_change, control_change, 0.5)
-    }
-
-    /// A two-comparison report whose load clients were `client_cpu_busy` in every round.
-    fn report_with_client(
-        cpu_change: f64,
-        control_change: f64,
-        client_cpu_busy: f64,
-    ) -> CompareOutput {
-        report_paced(cpu_change, control_change, client_cpu_busy, None)
-    }
-
-    /// The same, with `paced` saying who set every round's rate.
-    fn report_paced(
-        cpu_change: f64,
-        control_change: f64,
-        client_cpu_busy: f64,
-        paced: Option<Paced>,
-    ) -> CompareOutput {
-        let sequential = SequentialOptions {
-            max_time: Duration::from_secs(600),
-            ..test_options(true)
-        };
-        let mut rng = SplitMix64(11);
-        let outcome = run_sequence::<()>(
-            2,
-            &sequential,
-            |_, n| {
-                let noise = (0.005 * rng.normal()).exp();
-                Ok(RoundFigures {
-                    head_first: n % 4 == 1,
-                    base: test_side(10.0),
-                    head: test_side(10.0 * (1.0 + cpu_change) * noise),
-                    control: Some(test_side(10.0 * (1.0 + control_change) / noise)),
-                    client_cpu_busy,
-                    paced,
-                })
-            },
-            || Duration::ZERO,
-        )
-        .unwrap_or_else(|()| unreachable!());
-        let comparisons: Vec<Comparison> = outcome
-            .pairs
-            .into_iter()
-            .zip(["plaintext", "json"])
-            .map(|(outcome, workload)| Comparison {
-                target: "actix".into(),
-                workload: workload.into(),
-                paced,
-                outcome,
-            })
-            .collect();
-        let (verdict, reason) = run_verdict(&comparisons, outcome.stop);
-        CompareOutput {
-            base: "main".into(),
-            base_commit: "0123456789abcdef".into(),
-            head: "working tree".into(),
-            threshold_pct: 5.0,
-            sequential,
-            round_duration_s: 2.0,
-            connections: 32,
-            server_cpus: "0".into(),
-            client_cpus: "1".into(),
-            family_size: 4,
-            comparisons,
-            skipped: Vec::new(),
-            looks_used: outcome.looks_used,
-            stop: outcome.stop,
-            counters: CounterCheck {
-                available: false,
-                line: "Hardware instruction counters: unavailable — test.".into(),
-            },
-            verdict,
-            reason,
-            exit_status: verdict.exit_status(),
-            rounds_elapsed_s: 100.0,
-        }
-    }
+    use crate::compare::test_reports::{report, report_paced, report_with_client};
 
     #[test]
     fn a_quiet_run_shows_change_interval_detectable_family_and_null_control() {
@@ -451,6 +369,7 @@ mod tests {
         for line in md.lines().filter(|l| l.starts_with("| actix")) {
             assert!(line.contains("% (") && line.contains("| ±"), "{line}");
         }
+        assert!(md.contains("<summary>Gate coverage on this runner</summary>"), "{md}");
         let text = text(&r);
         assert!(
             text.contains("unchanged") && text.contains("Family of 4"),
