@@ -41,3 +41,13 @@ fn exact_mode_matches_only_the_whole_id() {
     assert!(f.runs("json/axum/c1"));
     assert!(!f.runs("json/axum/c16"));
 }
+
+#[test]
+fn a_target_kept_out_of_the_default_run_is_brought_in_only_by_a_filter_that_names_it() {
+    assert!(!filter(&["--bench"]).names("example"));
+    assert!(!filter(&["--bench", "json"]).names("example"));
+    assert!(filter(&["--bench", "/example/"]).names("example"));
+    assert!(filter(&["--bench", "^json/(actix|example)/"]).names("example"));
+    assert!(filter(&["--exact", "json/example/c1"]).names("example"));
+    assert!(!filter(&["--list"]).names("example"));
+}

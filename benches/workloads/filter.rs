@@ -58,6 +58,16 @@ impl IdFilter {
         }
     }
 
+    /// True when the filter spells out `target`'s name, which is what brings a target kept out
+    /// of the default run (`in_default_bench = false`) into it.
+    pub(crate) fn names(&self, target: &str) -> bool {
+        match self {
+            Self::All | Self::ListOnly => false,
+            Self::Exact(f) => f.contains(target),
+            Self::Pattern(re) => re.as_str().contains(target),
+        }
+    }
+
     /// True when Criterion will run the benchmark `id`.
     pub(crate) fn runs(&self, id: &str) -> bool {
         match self {

@@ -211,6 +211,16 @@ impl Bench {
             if !ids.iter().any(|(id, _)| self.filter.runs(id.as_str())) {
                 continue;
             }
+            if !target.in_default_bench && !self.filter.names(&target.name) {
+                if self.skips_reported.insert(format!("{} not named", target.name)) {
+                    println!(
+                        "{}: not in the default run (in_default_bench = false in targets.toml); \
+                         `cargo bench -- /{}/` runs it",
+                        target.name, target.name
+                    );
+                }
+                continue;
+            }
             let database = match self.database_for(group) {
                 Ok(link) => link,
                 Err(line) => {

@@ -127,6 +127,14 @@ pub struct Target {
     /// obeys, and every command skips the other workloads with one line.
     #[serde(default)]
     pub workloads: Option<Vec<String>>,
+    /// False keeps it out of a `cargo bench` whose filter does not name it: a demonstration
+    /// (`example`) should not spend the reference run's time budget.
+    #[serde(default = "benched_by_default")]
+    pub in_default_bench: bool,
+}
+
+fn benched_by_default() -> bool {
+    true
 }
 
 impl Target {
