@@ -25,7 +25,7 @@ fn addr() -> SocketAddr {
 /// A spec of `workloads` entries after a small `[open_loop]`.
 fn spec_of(workloads: &str) -> Result<WorkloadSpec, WorkloadSpecError> {
     let text = format!(
-        "[open_loop]\nfractions = [0.5]\nsamples_goal = 100\nmin_seconds = 1.0\nmax_seconds = 2.0\n{workloads}"
+        "[open_loop]\nfractions = [0.5]\nsamples_goal = 100\np99_samples_goal = 25\nmin_seconds = 1.0\nmax_seconds = 2.0\n{workloads}"
     );
     WorkloadSpec::parse(&text, Path::new("workloads.toml"))
 }
@@ -127,13 +127,27 @@ fn the_repository_groups_keep_their_ids_sampling_and_extras() {
         tailed,
         [
             (id("json/T/c256"), vec![0.5, 0.8]),
-            // their claims read only the common rate
+            // their claims and the summary read only the common rate
             (id("json-doc/T/c64"), vec![]),
             (id("hash-offload/T/r19k"), vec![]),
-            (id("db/T/c256"), vec![0.5, 0.8]),
-            (id("fortunes/T/c256"), vec![0.5, 0.8]),
+            (id("db/T/c256"), vec![]),
+            (id("fortunes/T/c256"), vec![]),
         ]
     );
+}
+
+#[test]
+fn an_open_loop_aims_at_a_p999_where_its_time_limit_allows_and_else_at_a_p99() {
+    let settings = repo_spec().open_loop;
+    let samples = |rate: f64| settings.seconds_at(rate) * rate;
+    // 5,000/s: 10,000 samples in 2 s, a p99.9 with 10 beyond it.
+    assert!((samples(5_000.0) - 10_000.0).abs() < 1.0);
+    // 2,000/s: 10,000 would take 5 s, over the limit; 2,500 for the p99 instead.
+    assert!((samples(2_000.0) - 2_500.0).abs() < 1.0);
+    // 300/s: even the p99's goal is over the limit, which then bounds the run.
+    assert!((settings.seconds_at(300.0) - settings.max_seconds).abs() < 1e-9);
+    // Fast rates still run the shortest time.
+    assert!((settings.seconds_at(1e6) - settings.min_seconds).abs() < 1e-9);
 }
 
 #[test]
