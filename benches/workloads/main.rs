@@ -7,6 +7,7 @@
 //! non-zero at the end.
 
 mod filter;
+mod last_sample;
 mod measure;
 mod runner;
 
@@ -17,28 +18,24 @@ use criterion::Criterion;
 use stampede_harness::evidence::RunMode;
 
 fn main() -> ExitCode {
-    // Shorter than Criterion's defaults (3 s + 5 s, 100 samples, 100k resamples): all 150
-    // benchmark IDs must fit in 10 minutes on 2 cores. 1 s of samples holds 10,000-130,000
-    // requests of a light group; measure.rs lengthens it where a record would hold too few
-    // requests per connection. The load runs continuously through Criterion's warm-up, after
-    // its own warm-up to steady state (measure.rs), so a short Criterion warm-up suffices. 5,000 resamples put the
-    // Monte Carlo error of a 95% interval's ends well below its width, and cost a fifth of
-    // 20,000 in Criterion's plots (1.2-1.9 s per benchmark at 20,000 while the load still
-    // runs). Quick mode samples each benchmark until its estimate settles, at most 0.5 s, and
-    // draws no plots: two samples make no picture, and plotting took longer than measuring.
-    // Command-line options still override.
+    // Shorter than Criterion's defaults (3 s + 5 s, 100 samples, 100k resamples): every
+    // benchmark ID, the database groups included, must fit in 12 minutes on 2 cores. 0.5 s of
+    // samples holds 5,000-100,000 requests of a light group; measure.rs lengthens it where a
+    // record would hold too few requests per connection, and sizes Criterion's warm-up (50-300
+    // ms: the load has run to steady state before it, so it only times iterations). 5,000
+    // resamples put the Monte Carlo error of a 95% interval's ends well below its width, and
+    // cost a fifth of 20,000 in Criterion's plots (1.2-1.9 s per benchmark at 20,000 while the
+    // load still runs). Quick mode samples each benchmark until its estimate settles, at most
+    // 0.2 s (at 0.5 s the whole quick run took 4 min 38 s, over its 4-minute budget), and draws
+    // no plots: two samples make no picture, and plotting took longer than measuring. Command-line options still override what is not set per benchmark.
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let light_samples = option_value(&args, "--sample-size").unwrap_or(30);
     let measurement_time = option_value(&args, "--measurement-time")
         .map(Duration::from_secs)
-        .unwrap_or(if quick {
-            Duration::from_millis(500)
-        } else {
-            Duration::from_secs(1)
-        });
+        .unwrap_or(Duration::from_millis(if quick { 200 } else { 500 }));
     let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_millis(300))
+        .warm_up_time(Duration::from_millis(50))
         .measurement_time(measurement_time)
         .sample_size(light_samples)
         .nresamples(5_000);

@@ -21,27 +21,40 @@ use stampede_harness::steady::{self, SteadyRule};
 
 use stampede_harness::workload::{BenchCase, Sampling};
 
+use crate::last_sample::LastSample;
 use crate::runner::Bench;
 
 /// Unmeasured load before Criterion's own warm-up, until the stream is steady (every connection
 /// answered, two windows' rates within 10%: see `stampede_harness::steady`) and at most this
 /// long: fills connection pools, JITs and caches, lets a Node cluster hand every connection to
 /// a worker, and gives a first capacity estimate to size the measurement. Light runs settle in
-/// 0.2-0.5 s; only the runs that need it take longer. Quick mode, a smoke run, waits less.
-const LONGEST_WARM_UP: Duration = Duration::from_secs(8);
-const QUICK_LONGEST_WARM_UP: Duration = Duration::from_secs(2);
+/// 0.2-0.5 s and a Node cluster at 1,024 connections in 0.6-1.5 s; the runs that reached 8 s
+/// (Node at 98k hash rounds, 7 requests/s) never settled anyway, so 5 s is the limit. Quick
+/// mode, a smoke run within 4 minutes, waits at most 0.5 s (most light runs settle in 0.15 s
+/// there) and says when that was not enough.
+const LONGEST_WARM_UP: Duration = Duration::from_secs(5);
+const QUICK_LONGEST_WARM_UP: Duration = Duration::from_millis(500);
+/// Warm-up windows here last at least 50 ms, not `stampede load`'s 100: at 100 ms a light run's
+/// warm-up took 0.35-0.4 s, mostly in windows, 30 s of the run over its 230 benchmarks. A window
+/// still lasts until as many requests completed as are in flight, which is what keeps slow
+/// connections and slow requests in view; 50 ms of a light stream hold thousands of answers.
+const SHORTEST_WARM_UP_WINDOW: Duration = Duration::from_millis(50);
 /// Upper bound on one benchmark's stream, far above any Criterion run the bench configures.
 const STREAM_LIMIT: Duration = Duration::from_secs(600);
 /// A record of a light group should hold at least this many requests per connection, so that
-/// every connection contributes many requests (c1024: 51,200); the measurement time grows to
-/// get them, up to [`LONGEST_MEASUREMENT`].
-const REQUESTS_PER_CONNECTION: f64 = 50.0;
-const LONGEST_MEASUREMENT: Duration = Duration::from_secs(8);
-/// The same for heavy groups, whose requests take milliseconds (hash, mixed) or whose
+/// every connection contributes many requests (c1024: 30,720); the measurement time grows to
+/// get them, up to [`LONGEST_MEASUREMENT`]. Both fit the run in its 12-minute budget: at 50 per
+/// connection and up to 8 s, the database groups alone took 6.5 minutes (a 20-row update at
+/// 600-1,500 requests/s spent 8 s per record); at 3 s those records still hold 1,800-4,500
+/// requests (7-18 per connection), enough for a p99.
+const REQUESTS_PER_CONNECTION: f64 = 30.0;
+const LONGEST_MEASUREMENT: Duration = Duration::from_secs(3);
+/// The same for heavy groups, whose requests take milliseconds (hash, mixed, queries) or whose
 /// connections are many and wait (sleep at c10000): at 50 per connection they ran into the 8 s
-/// limit, a minute per group and target, without changing what the record shows.
+/// limit, a minute per group and target, without changing what the record shows; 2 s (from 3)
+/// keeps 10 samples of every heavy record and 40 s of the run's budget.
 const HEAVY_REQUESTS_PER_CONNECTION: f64 = 10.0;
-const HEAVY_LONGEST_MEASUREMENT: Duration = Duration::from_secs(3);
+const HEAVY_LONGEST_MEASUREMENT: Duration = Duration::from_secs(2);
 /// Every record should hold enough requests for a p99 with 10 samples beyond it, whatever the
 /// connection count; where the longest measurement cannot buy them (the 98k-round hash: 110-170
 /// requests/s in Rust and Go, 3-6 in Node), the record is flagged `few-requests` and its p99
@@ -97,11 +110,14 @@ impl Bench {
             None => None,
         };
         let measured = self.measured_windows(sampling);
-        let rule = SteadyRule::at_most(if self.quick() {
-            QUICK_LONGEST_WARM_UP
-        } else {
-            LONGEST_WARM_UP
-        });
+        let rule = SteadyRule {
+            min_window: SHORTEST_WARM_UP_WINDOW,
+            ..SteadyRule::at_most(if self.quick() {
+                QUICK_LONGEST_WARM_UP
+            } else {
+                LONGEST_WARM_UP
+            })
+        };
         let began = steady::prime(&mut client, rule.max).map_err(|e| at(&e))?;
         let plan = LoadPlan::stream(STREAM_LIMIT).with_pipeline(case.pipeline);
         let mut run = SampledStream::start(
@@ -129,10 +145,27 @@ impl Bench {
             case.connections,
             warm_up.rate_per_sec,
         ));
+        let criterion_warm_up = criterion_warm_up(
+            warm_up.rate_per_sec,
+            case.connections * case.pipeline.max(1),
+        );
+        group.warm_up_time(criterion_warm_up);
         let server = &mut verified.server;
+        // A full run ends the stream at Criterion's last sample, so that its analysis and plots
+        // run on idle CPUs (last_sample.rs); quick mode, which plans samples its own way and
+        // draws no plots, ends it after Criterion returns.
+        let mut last_sample = (!self.quick()).then(|| LastSample::new(measured, criterion_warm_up));
+        let mut stream = Some(run);
+        let mut ended = None;
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
             group.bench_function(bench_id, |b| {
                 b.iter_custom(|iters| {
+                    let Some(run) = stream.as_mut() else {
+                        fail_now(format!(
+                            "{id}: Criterion sampled again after what looked like its last \
+                             sample; please report this with your Criterion version"
+                        ))
+                    };
                     let elapsed = run.window(iters).unwrap_or_else(|e| fail_now(at(&e)));
                     if let Err(e) = server.check_alive() {
                         fail_now(at(&e));
@@ -141,6 +174,12 @@ impl Bench {
                     if failed >= ERRORS_TO_FAIL && failed as f64 > INVALID_ERROR_RATIO * done as f64
                     {
                         fail_now(format!("{id}: {failed} of {done} requests failed"));
+                    }
+                    if last_sample
+                        .as_mut()
+                        .is_some_and(|w| w.is_last(iters, elapsed))
+                    {
+                        ended = stream.take().map(|run| run.finish(measured));
                     }
                     elapsed
                 });
@@ -151,8 +190,9 @@ impl Bench {
                 Ok(failure) => failure.0,
                 Err(other) => std::panic::resume_unwind(other),
             };
-            let kinds = run
-                .abandon()
+            let kinds = stream
+                .take()
+                .and_then(|run| run.abandon().ok())
                 .map(|all| all.errors_in_words())
                 .unwrap_or_default();
             drop(background);
@@ -163,7 +203,12 @@ impl Bench {
                 format!("{why} ({kinds})")
             });
         }
-        let measured = run.finish(measured).map_err(|e| at(&e))?;
+        let measured = ended
+            .or_else(|| stream.take().map(|run| run.finish(measured)))
+            .ok_or_else(|| format!("{id}: the stream ended without its record"))?
+            .map_err(|e| at(&e))?;
+        // Its borrow of the connections ends here, before the tails use them.
+        drop(stream);
         let mut open_loop = Vec::new();
         // Quick mode skips the probe as it skips the tails: a quarter of its samples gave no
         // p99, and under Node's blocked event loop its last answers came ~15 s after the run.
@@ -316,6 +361,26 @@ impl Bench {
         // Criterion's linear sampling spends about its measurement time in the samples.
         Duration::from_secs_f64((needed * 1.2).max(base.as_secs_f64())).min(longest.max(base))
     }
+}
+
+/// Criterion's warm-up for a stream answering about `rate_per_sec` with `in_flight` requests
+/// out: it only times iterations for Criterion's sampling plan (the load is steady already),
+/// which takes about 1,000 answers, within 50-300 ms, and where answers come in waves (each
+/// connection's turn: `in_flight` / rate), two waves, up to 1 s. A fixed 300 ms (0.45 s per
+/// benchmark with Criterion's doubling overshoot) cost a minute of a full run on streams that
+/// answer 1,000 in a few milliseconds; a fixed 50 ms timed a 20-row update (1,300 answers/s) at
+/// 88 ms per iteration, 130 times its real cost, and 300 ms timed Node's (600/s over 256
+/// connections, in waves ~0.4 s apart) at one wave: 30 iterations planned, 0.1 s of samples.
+/// A stall longer than the warm-up in its first call still misleads Criterion; the record then
+/// holds few requests and says so (`few-requests`).
+fn criterion_warm_up(rate_per_sec: f64, in_flight: usize) -> Duration {
+    const ANSWERS: f64 = 1_000.0;
+    if rate_per_sec <= 0.0 {
+        return Duration::from_millis(300);
+    }
+    let answers = (ANSWERS / rate_per_sec).clamp(0.05, 0.3);
+    let waves = (2.0 * in_flight as f64 / rate_per_sec).min(1.0);
+    Duration::from_secs_f64(answers.max(waves))
 }
 
 /// The calls of Criterion's that are samples, counted back from the last: two in quick mode

@@ -212,7 +212,10 @@ impl Bench {
                 continue;
             }
             if !target.in_default_bench && !self.filter.names(&target.name) {
-                if self.skips_reported.insert(format!("{} not named", target.name)) {
+                if self
+                    .skips_reported
+                    .insert(format!("{} not named", target.name))
+                {
                     println!(
                         "{}: not in the default run (in_default_bench = false in targets.toml); \
                          `cargo bench -- /{}/` runs it",

@@ -113,7 +113,9 @@ mod tests {
         let expected = null.map(|d| format!("| ±{:.1}% ({} rounds) |", d.detectable_pct, d.rounds));
         let line = row(&footer, "plaintext");
         assert!(
-            expected.as_ref().is_some_and(|e| line.ends_with(e.as_str())),
+            expected
+                .as_ref()
+                .is_some_and(|e| line.ends_with(e.as_str())),
             "{line} vs {expected:?}"
         );
         assert!(footer.contains("--metric instructions"), "{footer}");
@@ -122,7 +124,10 @@ mod tests {
     #[test]
     fn without_the_null_control_the_coverage_says_it_comes_from_the_comparisons_themselves() {
         let footer = footer(&report_without_null_control(0.0)).unwrap_or_default();
-        assert!(footer.contains("from this run's own comparisons"), "{footer}");
+        assert!(
+            footer.contains("from this run's own comparisons"),
+            "{footer}"
+        );
         assert!(row(&footer, "json").contains("% ("), "{footer}");
     }
 
@@ -142,6 +147,9 @@ mod tests {
     fn a_metric_whose_rounds_were_discarded_has_no_figure_and_says_why() {
         let footer = footer(&report_with_client(0.0, 0.0, CLIENT_BOUND_FROM)).unwrap_or_default();
         let line = row(&footer, "plaintext");
-        assert!(line.contains("| none: ") && line.contains("client-bound"), "{line}");
+        assert!(
+            line.contains("| none: ") && line.contains("client-bound"),
+            "{line}"
+        );
     }
 }

@@ -369,7 +369,10 @@ mod tests {
         for line in md.lines().filter(|l| l.starts_with("| actix")) {
             assert!(line.contains("% (") && line.contains("| ±"), "{line}");
         }
-        assert!(md.contains("<summary>Gate coverage on this runner</summary>"), "{md}");
+        assert!(
+            md.contains("<summary>Gate coverage on this runner</summary>"),
+            "{md}"
+        );
         let text = text(&r);
         assert!(
             text.contains("unchanged") && text.contains("Family of 4"),
