@@ -27,7 +27,8 @@ fn main() -> ExitCode {
     // cost a fifth of 20,000 in Criterion's plots (1.2-1.9 s per benchmark at 20,000 while the
     // load still runs). Quick mode samples each benchmark until its estimate settles, at most
     // 0.2 s (at 0.5 s the whole quick run took 4 min 38 s, over its 4-minute budget), and draws
-    // no plots: two samples make no picture, and plotting took longer than measuring. Command-line options still override what is not set per benchmark.
+    // no plots: two samples make no picture, and plotting took longer than measuring.
+    // Command-line options still override what is not set per benchmark.
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let light_samples = option_value(&args, "--sample-size").unwrap_or(30);
