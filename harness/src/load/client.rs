@@ -9,13 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::backend::{IoBackend, IoChoice};
 use super::job::{Event, Job, JobShared};
 use super::slot::Destination;
 use super::stream::Stream;
 use super::tally::Tally;
+use super::timeline::{MOST_INTERVALS, TimedRun, TimelineBuilder};
 use super::worker::worker_main;
 use super::{LoadEnd, LoadError, LoadPlan, RequestTemplate, Sample};
 use crate::cpus::CpuSet;
@@ -142,18 +143,83 @@ impl LoadClient {
 
     /// Runs `plan` over the open connections and returns what happened.
     pub fn run(&mut self, plan: &LoadPlan) -> Result<Sample, LoadError> {
+        Ok(self.run_timed(plan, None)?.whole)
+    }
+
+    /// Runs `plan` like [`run`](Self::run), and also counts it per interval of `every`,
+    /// calling `at_boundary(n)` when interval `n` (from 1) ends, and with 0 when the run starts
+    /// (to read the server's meters there).
+    pub fn run_with_timeline(
+        &mut self,
+        plan: &LoadPlan,
+        every: Duration,
+        at_boundary: &mut dyn FnMut(u64),
+    ) -> Result<TimedRun, LoadError> {
+        if every.is_zero() {
+            return Err(LoadError::Plan(
+                "a timeline needs an interval above zero".into(),
+            ));
+        }
+        if let LoadEnd::Duration(length) = plan.stop
+            && length.as_secs_f64() / every.as_secs_f64() > MOST_INTERVALS as f64
+        {
+            return Err(LoadError::Plan(format!(
+                "a timeline holds at most {MOST_INTERVALS} intervals: over {length:?}, use \
+                 intervals of at least {:?}",
+                length / u32::try_from(MOST_INTERVALS).unwrap_or(u32::MAX)
+            )));
+        }
+        self.run_timed(plan, Some((every, at_boundary)))
+    }
+
+    fn run_timed(
+        &mut self,
+        plan: &LoadPlan,
+        mut ticks: Option<(Duration, &mut dyn FnMut(u64))>,
+    ) -> Result<TimedRun, LoadError> {
         if plan.stop == LoadEnd::Finish {
             return Err(LoadError::Plan(
                 "a plan that stops when finished needs `LoadClient::stream`".into(),
             ));
         }
+        let threads = self.workers.len();
         let (shared, events, _window_ends) = self.launch(plan)?;
+        let mut timeline = ticks.as_mut().map(|(every, at_boundary)| {
+            // Interval n counts in epoch 2n - 1: every epoch a window, so an attempt that ends
+            // on a boundary is counted in the interval it ends in (job.rs).
+            shared.epoch.store(1, Ordering::SeqCst);
+            at_boundary(0);
+            TimelineBuilder::new(shared.started, *every, plan, threads)
+        });
         let mut total = Tally::new(0);
         let mut per_connection = vec![0; self.connections];
         let mut done = 0;
-        while done < self.workers.len() {
-            match events.recv() {
-                Ok(Event::Tally(tally)) => total.merge(&tally),
+        while done < threads {
+            let event = match timeline.as_ref().and_then(TimelineBuilder::next_boundary) {
+                Some(at) => match events.recv_timeout(at.saturating_duration_since(Instant::now()))
+                {
+                    Ok(event) => Ok(event),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        if let (Some(timeline), Some((_, at_boundary))) =
+                            (timeline.as_mut(), ticks.as_mut())
+                        {
+                            let ended = timeline.tick();
+                            shared.epoch.store(2 * ended + 1, Ordering::SeqCst);
+                            at_boundary(ended);
+                        }
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
+                },
+                None => events.recv().map_err(|_| ()),
+            };
+            match event {
+                Ok(Event::Tally(tally)) => {
+                    if let Some(timeline) = timeline.as_mut() {
+                        timeline.absorb(&tally);
+                    }
+                    total.merge(&tally);
+                }
                 Ok(Event::Done(counts)) => {
                     done += 1;
                     for (index, n) in counts {
@@ -162,17 +228,25 @@ impl LoadClient {
                         }
                     }
                 }
-                Err(_) => {
+                Err(()) => {
                     return Err(LoadError::Client(
                         "a client thread died during the run".into(),
                     ));
                 }
             }
         }
-        let mut sample = total.into_sample(shared.started.elapsed(), self.workers.len());
-        sample.per_connection = per_connection;
-        sample.io = self.io;
-        Ok(sample)
+        let mut whole = total.into_sample(shared.started.elapsed(), threads);
+        whole.per_connection = per_connection;
+        whole.io = self.io;
+        let intervals = match (timeline, ticks.as_mut()) {
+            (Some(timeline), Some((_, at_boundary))) => {
+                let intervals = timeline.finish();
+                at_boundary(intervals.len() as u64);
+                intervals
+            }
+            _ => Vec::new(),
+        };
+        Ok(TimedRun { whole, intervals })
     }
 
     /// Starts `plan` (closed loop, [`LoadEnd::Finish`]) and returns at once: the load keeps

@@ -4,7 +4,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 /// Highest latency the histogram tracks: one hour, in microseconds.
-const MAX_TRACKED_US: u64 = 3_600_000_000;
+pub(crate) const MAX_TRACKED_US: u64 = 3_600_000_000;
 
 /// A new latency histogram: 1 us .. 1 h at 3 significant digits.
 pub fn new_histogram() -> Histogram<u64> {
@@ -40,7 +40,7 @@ pub struct Percentile {
 
 impl Percentile {
     /// The `quantile` of `histogram` with its interval, or "n/a" with too few samples.
-    pub fn of(histogram: &Histogram<u64>, quantile: f64) -> Self {
+    pub fn of<T: hdrhistogram::Counter>(histogram: &Histogram<T>, quantile: f64) -> Self {
         let n = histogram.len();
         let beyond = (n as f64 * (1.0 - quantile)).floor() as u64;
         if n == 0 || beyond < MIN_SAMPLES_BEYOND {

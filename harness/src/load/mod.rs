@@ -18,6 +18,7 @@ mod settle;
 mod slot;
 mod stream;
 mod tally;
+mod timeline;
 mod uring;
 pub mod url;
 mod worker;
@@ -34,6 +35,7 @@ pub use conn::{Connection, ResponseInfo, parse_response};
 pub use latency::LatencyStats;
 pub use request::RequestTemplate;
 pub use stream::{CompletionCounter, Stream, StreamTallies, Window};
+pub use timeline::{Interval, MOST_INTERVALS, TimedRun};
 
 /// Why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -162,6 +164,15 @@ impl LoadPlan {
     pub fn with_pipeline(mut self, depth: usize) -> Self {
         self.pipeline = depth;
         self
+    }
+
+    /// How many requests an interval of `every` should complete at least over `connections`:
+    /// an open loop its rate's share, a closed loop one per request in flight.
+    pub fn due_per_interval(&self, connections: usize, every: Duration) -> f64 {
+        match self.rate_per_sec {
+            Some(rate) => rate * every.as_secs_f64(),
+            None => (connections * self.pipeline.max(1)) as f64,
+        }
     }
 
     /// Why the plan cannot run, if it cannot.
