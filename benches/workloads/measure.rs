@@ -259,6 +259,7 @@ impl Bench {
             background_requests: measured.companion_completions,
             warm_up: Some(warm_up),
             database: database_evidence,
+            timeline: None,
         };
         let record = verified.result_record(self.context(), id, &measurement, &load, open_loop);
         println!("{}", evidence_line(&record));

@@ -56,6 +56,9 @@ pub struct LoadOutput {
     pub warm_up: Option<crate::steady::WarmUp>,
     /// Self-checks that failed, in words (`client-bound`, `INVALID`, ...).
     pub flags: Vec<String>,
+    /// `--timeline`: the run per interval; its rows' requests and errors add up to the run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<crate::evidence::Timeline>,
 }
 
 impl LoadOutput {
@@ -76,7 +79,15 @@ impl LoadOutput {
             rate_per_sec,
             open_loop.into_iter().collect(),
         );
-        let flags = figures.flags(measurement.usage.is_some());
+        let mut flags: Vec<String> = figures
+            .flags(measurement.usage.is_some())
+            .words()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if let Some(timeline) = &measurement.timeline {
+            flags.extend(timeline.over_time.flags().into_iter().map(str::to_owned));
+        }
         Self {
             requests: figures.requests,
             errors: sample.errors(),
@@ -96,9 +107,10 @@ impl LoadOutput {
             // Shown for an open loop too, unlike a record's, which keeps it for the closed.
             fairness: sample.fairness(),
             warm_up: figures.warm_up,
-            flags: flags.words().into_iter().map(str::to_owned).collect(),
+            flags,
             errors_by_kind: figures.errors_by_kind,
             database: figures.database,
+            timeline: measurement.timeline.clone(),
         }
     }
 
@@ -194,6 +206,19 @@ impl LoadOutput {
         if !self.flags.is_empty() {
             let _ = writeln!(out, "flags: {}", self.flags.join(", "));
         }
+        if let Some(timeline) = &self.timeline {
+            let _ = writeln!(
+                out,
+                "timeline, per {} ms (requests completed in each interval):",
+                timeline.interval_ms
+            );
+            for line in timeline.lines() {
+                let _ = writeln!(out, "{line}");
+            }
+            for line in timeline.over_time.describe() {
+                let _ = writeln!(out, "{line}");
+            }
+        }
         out
     }
 }
@@ -241,6 +266,7 @@ mod tests {
             }),
             background_requests: 0,
             warm_up: None,
+            timeline: None,
         }
     }
 
@@ -302,5 +328,46 @@ mod tests {
         assert!(text.contains("1000 req/s"), "{text}");
         assert!(text.contains("timeout 2"), "{text}");
         assert!(text.contains("not server-bound"), "{text}");
+    }
+
+    #[test]
+    fn a_timeline_adds_its_rows_its_verdicts_and_their_flags_to_both_forms() {
+        let mut measured = measurement();
+        let interval = |requests: u64| {
+            let mut interval =
+                crate::load::Interval::empty(Duration::ZERO, Duration::from_secs(1), 1);
+            interval.requests = requests;
+            let _ = interval
+                .latency_us
+                .record_n(100, u32::try_from(requests).unwrap_or(0));
+            interval
+        };
+        let intervals = [interval(1500), interval(0), interval(1500)];
+        let every = Duration::from_secs(1);
+        measured.timeline = Some(crate::evidence::Timeline::of(
+            every,
+            &intervals,
+            &[],
+            1,
+            64.0,
+        ));
+        let report = LoadOutput::of(&measured, 64, 1, None);
+        assert!(
+            report.flags.iter().any(|f| f == "stalls"),
+            "{:?}",
+            report.flags
+        );
+        let value = serde_json::to_value(&report).unwrap();
+        assert_eq!(value["timeline"]["rows"].as_array().map(Vec::len), Some(3));
+        assert_eq!(value["timeline"]["over_time"]["stalls"]["count"], 1);
+        let text = report.text();
+        assert!(text.contains("timeline, per 1000 ms"), "{text}");
+        assert!(
+            text.contains("stalls (intervals with nothing completed): 1"),
+            "{text}"
+        );
+        // Without one, the JSON has no timeline key at all.
+        let plain = serde_json::to_value(LoadOutput::of(&measurement(), 64, 1, None)).unwrap();
+        assert!(plain.get("timeline").is_none());
     }
 }

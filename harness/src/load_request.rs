@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::cpus::{CpuError, CpuSet, CpuSplit};
+use crate::evidence::Timeline;
 use crate::history::keep::{LoadRun, keep_load_result};
 use crate::load::url::{UrlError, parse_http_url};
 use crate::load::{IoChoice, LoadClient, LoadError, LoadPlan, RequestTemplate};
@@ -58,6 +59,8 @@ pub struct LoadRequest {
     pub db_pool_size: usize,
     /// `--history PATH` for a catalog target's result.
     pub history: Option<PathBuf>,
+    /// `--timeline`: the run counted per interval of this length too.
+    pub timeline: Option<Duration>,
 }
 
 /// Why the load could not run.
@@ -147,8 +150,13 @@ impl LoadRequest {
         let warm_up = self
             .warm_up(&mut client)
             .map_err(|e| verified.load_error(e))?;
-        let mut measurement =
-            verified.measure(&mut client, workload, &self.plan(), &split.client)?;
+        let mut measurement = verified.measure_timed(
+            &mut client,
+            workload,
+            &self.plan(),
+            &split.client,
+            self.timeline,
+        )?;
         measurement.idle_pss = idle_pss;
         measurement.warm_up = Some(warm_up);
         drop(client);
@@ -188,7 +196,16 @@ impl LoadRequest {
             None => LoadClient::connect(addr, self.connections, &cpus, mix)?,
         };
         let warm_up = self.warm_up(&mut client)?;
-        let sample = client.run(&self.plan())?;
+        let (sample, timeline) = match self.timeline {
+            None => (client.run(&self.plan())?, None),
+            Some(every) => {
+                let plan = self.plan();
+                let timed = client.run_with_timeline(&plan, every, &mut |_| {})?;
+                let due = plan.due_per_interval(client.connections(), every);
+                let timeline = Timeline::of(every, &timed.intervals, &[], 0, due);
+                (timed.whole, Some(timeline))
+            }
+        };
         Ok(Measurement {
             sample,
             usage: None,
@@ -197,6 +214,7 @@ impl LoadRequest {
             background_requests: 0,
             warm_up: Some(warm_up),
             database: None,
+            timeline,
         })
     }
 }

@@ -52,6 +52,10 @@ pub(crate) struct LoadArgs {
     /// Open loops (--rate) run on epoll either way; the report says which ran.
     #[arg(long, value_name = "epoll|uring|auto")]
     io: Option<IoChoice>,
+    /// Count the run per interval of this length too (e.g. 1s, 100ms): requests, errors,
+    /// p50/p99/max, client and server CPU, server memory, one row per interval.
+    #[arg(long, value_parser = super::parse_duration)]
+    timeline: Option<Duration>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -92,6 +96,7 @@ impl LoadArgs {
             answer_checks: !self.no_answer_checks,
             db_pool_size: self.db_pool_size,
             history: self.history.clone(),
+            timeline: self.timeline,
         })
     }
 }

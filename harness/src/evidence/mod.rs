@@ -11,16 +11,22 @@ mod database;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 mod flags;
+mod over_time;
 mod provenance;
 mod record;
 mod storage;
+mod timeline;
 
 pub use convert::*;
 pub use database::DatabaseEvidence;
 pub use flags::*;
+pub use over_time::{
+    DRIFT_FLOOR_RATIO, GROWTH_FLOOR_BYTES_PER_MIN, LatencyDrift, MemoryGrowth, OverTime, Stalls,
+};
 pub use provenance::*;
 pub use record::*;
 pub use storage::*;
+pub use timeline::{ServerInterval, ServerReading, Timeline, TimelineRow};
 
 /// The JSON Schema of one record file, derived from [`ResultRecord`]; committed as
 /// `spec/record.schema.json`.

@@ -72,18 +72,25 @@ impl ResourceMonitor {
 
     /// Stops watching and returns the usage since `start`.
     pub fn finish(self) -> ServerUsage {
+        self.finish_with_memory().0
+    }
+
+    /// [`finish`](Self::finish), with every memory reading taken (one per
+    /// [`memory::MEMORY_SAMPLE_EVERY`], timed), for a timeline.
+    pub fn finish_with_memory(self) -> (ServerUsage, Vec<(Instant, MemoryReading)>) {
         let ended = Instant::now();
         let end_ns = self.probe.cpu_ns();
         let peak = self.sampler.peak_between(self.started, ended);
-        drop(self.sampler.finish());
-        ServerUsage {
+        let readings = self.sampler.finish();
+        let usage = ServerUsage {
             cpu_seconds: end_ns.saturating_sub(self.start_ns) as f64 / 1e9,
             wall_seconds: ended.duration_since(self.started).as_secs_f64(),
             peak_pss_bytes: peak.pss_bytes,
             peak_rss_bytes: peak.rss_bytes,
             processes: peak.processes,
             cpu_source: self.probe.cpu_source(),
-        }
+        };
+        (usage, readings)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::benchmark_id::BenchmarkId;
 use crate::build::{BuildError, ensure_built};
@@ -10,7 +11,8 @@ use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
 use crate::database::{DatabaseError, DatabaseWatch, Snapshot};
 use crate::evidence::{
-    self, Benchmark, DatabaseEvidence, Figures, OpenLoopRun, ResultRecord, Run, Setup,
+    self, Benchmark, DatabaseEvidence, Figures, OpenLoopRun, ResultRecord, Run, ServerReading,
+    Setup, Timeline,
 };
 use crate::load::{LoadClient, LoadError, LoadPlan, Sample};
 use crate::metrics::{CpuSource, IdlePss, ResourceMonitor, ServerUsage};
@@ -313,14 +315,50 @@ impl VerifiedServer {
         plan: &LoadPlan,
         sampler_cpus: &CpuSet,
     ) -> Result<Measurement, SessionError> {
+        self.measure_timed(client, workload, plan, sampler_cpus, None)
+    }
+
+    /// [`measure`](Self::measure), with a timeline of `timeline_every` intervals when given
+    /// (the server's CPU and memory read at each boundary).
+    pub fn measure_timed(
+        &mut self,
+        client: &mut LoadClient,
+        workload: &Workload,
+        plan: &LoadPlan,
+        sampler_cpus: &CpuSet,
+        timeline_every: Option<Duration>,
+    ) -> Result<Measurement, SessionError> {
         let link = self.database_for(workload)?;
         let watch = match &link {
             Some(link) => Some(DatabaseWatch::start(link).map_err(|e| self.database_error(e))?),
             None => None,
         };
-        let monitor = ResourceMonitor::start(&self.server.probe(), Some(sampler_cpus.clone()));
-        let sample = client.run(plan);
-        let usage = monitor.finish();
+        let probe = self.server.probe();
+        let monitor = ResourceMonitor::start(&probe, Some(sampler_cpus.clone()));
+        // Only the CPU counter is read at each boundary; memory comes from the monitor's
+        // sampler, which runs on the client's CPUs (a Node cluster's PSS takes milliseconds).
+        let mut cpu_at = Vec::new();
+        let run = match timeline_every {
+            None => client.run(plan).map(|whole| (whole, Vec::new())),
+            Some(every) => client
+                .run_with_timeline(plan, every, &mut |_| {
+                    cpu_at.push((Instant::now(), probe.cpu_ns()));
+                })
+                .map(|timed| (timed.whole, timed.intervals)),
+        };
+        let (usage, memory) = monitor.finish_with_memory();
+        let readings = ServerReading::at_boundaries(&cpu_at, &memory);
+        let server_cores = self.server.config().cpus.len();
+        let (sample, timeline) = match run {
+            Ok((whole, intervals)) => {
+                let timeline = timeline_every.map(|every| {
+                    let due = plan.due_per_interval(client.connections(), every);
+                    Timeline::of(every, &intervals, &readings, server_cores, due)
+                });
+                (Ok(whole), timeline)
+            }
+            Err(e) => (Err(e), None),
+        };
         let database_usage = match watch {
             Some(watch) => Some(watch.finish().map_err(|e| self.database_error(e))?),
             None => None,
@@ -337,11 +375,12 @@ impl VerifiedServer {
         Ok(Measurement {
             sample,
             usage: Some(usage),
-            server_cores: self.server.config().cpus.len(),
+            server_cores,
             idle_pss: None,
             background_requests: 0,
             warm_up: None,
             database,
+            timeline,
         })
     }
 
@@ -434,6 +473,8 @@ pub struct Measurement {
     pub warm_up: Option<WarmUp>,
     /// PostgreSQL over the same span, for a database workload.
     pub database: Option<DatabaseEvidence>,
+    /// The run per fixed interval, when one was asked for.
+    pub timeline: Option<Timeline>,
 }
 
 impl Measurement {

@@ -1,0 +1,105 @@
+//! A run's timeline against the mock target: the intervals are the run cut in pieces, so their
+//! counts add up to the whole run's, in a closed and in an open loop.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use stampede_harness::cpus::CpuSet;
+use stampede_harness::evidence::Timeline;
+use stampede_harness::load::{LoadClient, LoadPlan, RequestTemplate, TimedRun};
+use stampede_harness::mock::{MockBehavior, MockServer};
+
+fn failing_mock() -> MockServer {
+    MockServer::start(MockBehavior {
+        fail_every: Some(7),
+        ..MockBehavior::default()
+    })
+    .expect("mock starts")
+}
+
+fn client(server: &MockServer, connections: usize) -> LoadClient {
+    let mix = vec![RequestTemplate::get(server.addr(), "/plaintext")];
+    let cpus = CpuSet::allowed().unwrap();
+    LoadClient::connect(server.addr(), connections, &cpus, mix).unwrap()
+}
+
+fn timed(plan: &LoadPlan, every: Duration) -> (TimedRun, Vec<u64>) {
+    let server = failing_mock();
+    let mut client = client(&server, 4);
+    let mut boundaries = Vec::new();
+    let run = client
+        .run_with_timeline(plan, every, &mut |n| boundaries.push(n))
+        .unwrap();
+    (run, boundaries)
+}
+
+fn assert_adds_up(run: &TimedRun, boundaries: &[u64]) {
+    let intervals = &run.intervals;
+    let mut errors = BTreeMap::new();
+    for interval in intervals {
+        for (kind, n) in &interval.errors_by_kind {
+            *errors.entry(kind.as_str().to_owned()).or_insert(0) += n;
+        }
+    }
+    let mut whole_errors = run.whole.errors_by_kind_named();
+    whole_errors.retain(|_, n| *n > 0);
+    assert!(
+        run.whole.requests > 0 && !whole_errors.is_empty(),
+        "{:?}",
+        run.whole
+    );
+    let requests: u64 = intervals.iter().map(|i| i.requests).sum();
+    assert_eq!(requests, run.whole.requests);
+    assert_eq!(errors, whole_errors);
+    let latencies: u64 = intervals.iter().map(|i| i.latency_us.len()).sum();
+    assert_eq!(latencies, run.whole.histogram.len());
+    // The caller hears of the start (0), then of each interval's end, the last one included.
+    let n = intervals.len() as u64;
+    assert!(n >= 1);
+    assert_eq!(boundaries, (0..=n).collect::<Vec<_>>());
+    let starts: Vec<Duration> = intervals.iter().map(|i| i.from_start).collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+}
+
+#[test]
+fn a_closed_loop_timeline_adds_up_to_the_whole_run() {
+    let (run, boundaries) = timed(
+        &LoadPlan::duration(Duration::from_millis(600)),
+        Duration::from_millis(100),
+    );
+    assert_adds_up(&run, &boundaries);
+    // No interval outlasts the run's own end by a sliver of its own.
+    assert!(run.intervals.len() <= 6, "{}", run.intervals.len());
+}
+
+#[test]
+fn an_open_loop_timeline_adds_up_and_keeps_the_send_lag_of_each_interval() {
+    let plan = LoadPlan::duration(Duration::from_millis(500)).with_rate(4_000.0);
+    let (run, boundaries) = timed(&plan, Duration::from_millis(100));
+    assert_adds_up(&run, &boundaries);
+    let due = plan.due_per_interval(4, Duration::from_millis(100));
+    assert!((due - 400.0).abs() < 1e-9, "{due}");
+    let timeline = Timeline::of(Duration::from_millis(100), &run.intervals, &[], 0, due);
+    assert_eq!(timeline.rows.len(), run.intervals.len());
+    assert!(timeline.rows.iter().any(|r| r.send_lag_p99_us.is_some()));
+    assert!(timeline.rows.iter().all(|r| r.server.is_none()));
+    let rows: u64 = timeline.rows.iter().map(|r| r.requests + r.errors).sum();
+    assert_eq!(rows, run.whole.requests + run.whole.errors());
+}
+
+#[test]
+fn a_timeline_of_no_length_or_of_too_many_intervals_is_refused() {
+    let server = failing_mock();
+    let mut client = client(&server, 1);
+    let plan = LoadPlan::duration(Duration::from_millis(50));
+    let err = client
+        .run_with_timeline(&plan, Duration::ZERO, &mut |_| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("interval above zero"), "{err}");
+    let long = LoadPlan::duration(Duration::from_secs(3_600));
+    let err = client
+        .run_with_timeline(&long, Duration::from_millis(100), &mut |_| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("at most 3600 intervals"), "{err}");
+}
