@@ -35,6 +35,9 @@ pub struct MockBehavior {
     /// its first answer, as connections handed one at a time from a Node cluster's primary to
     /// its worker do; every later answer is prompt.
     pub slow_start: Option<Duration>,
+    /// Bytes kept and never freed per request answered: a leak for the timeline's memory
+    /// verdict to catch (0: none).
+    pub leak_bytes_per_request: usize,
 }
 
 impl Default for MockBehavior {
@@ -46,6 +49,7 @@ impl Default for MockBehavior {
             fail_every: None,
             delay: None,
             slow_start: None,
+            leak_bytes_per_request: 0,
         }
     }
 }
@@ -281,6 +285,12 @@ fn burn_cpu(cpu: Duration) {
 }
 
 fn respond(behavior: &MockBehavior, method: &str, path: &str, n: u64) -> Vec<u8> {
+    if behavior.leak_bytes_per_request > 0 {
+        // Written, so that the pages are resident and show in PSS.
+        let kept: &'static mut [u8] =
+            Box::leak(vec![0x5a; behavior.leak_bytes_per_request].into_boxed_slice());
+        std::hint::black_box(kept);
+    }
     if behavior
         .fail_every
         .is_some_and(|every| every > 0 && n % every == 0)

@@ -1,14 +1,19 @@
 //! A run's timeline against the mock target: the intervals are the run cut in pieces, so their
-//! counts add up to the whole run's, in a closed and in an open loop.
+//! counts add up to the whole run's, in a closed and in an open loop; and the memory verdict
+//! catches a mock process that leaks per request, not the same process without the leak.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
+use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSet;
 use stampede_harness::evidence::Timeline;
 use stampede_harness::load::{LoadClient, LoadPlan, RequestTemplate, TimedRun};
 use stampede_harness::mock::{MockBehavior, MockServer};
+use stampede_harness::process::{RunningServer, ServerConfig};
+use stampede_harness::session::run_watched;
 
 fn failing_mock() -> MockServer {
     MockServer::start(MockBehavior {
@@ -102,4 +107,48 @@ fn a_timeline_of_no_length_or_of_too_many_intervals_is_refused() {
         .run_with_timeline(&long, Duration::from_millis(100), &mut |_| {})
         .unwrap_err();
     assert!(err.to_string().contains("at most 3600 intervals"), "{err}");
+}
+
+/// The mock as a process of its own, keeping `leak_bytes` per request.
+fn mock_process(leak_bytes: usize) -> (RunningServer, CpuSet) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mock_bin = env!("CARGO_BIN_EXE_stampede-mock");
+    let text = format!(
+        "[toolchains.none]\ncommand = \"true\"\nversion_args = []\nhint = \"\"\n\n\
+         [[targets]]\nname = \"mock\"\nlanguage = \"Rust\"\nframework = \"mock\"\n\
+         toolchain = \"none\"\nworkers = \"does not apply: a test mock\"\n\
+         start = [\"env\", \"MOCK_LEAK_BYTES={leak_bytes}\", \"{mock_bin}\"]\n"
+    );
+    let catalog = Catalog::parse(&root, &text).unwrap();
+    let target = catalog.target("mock").unwrap().clone();
+    let cpus = CpuSet::allowed().unwrap();
+    let config = ServerConfig::for_cpus(cpus.clone());
+    (
+        RunningServer::start(&catalog, &target, &config).unwrap(),
+        cpus,
+    )
+}
+
+/// The memory verdict of a 4-second open loop at 1,000 requests/s, watched per 100 ms, after
+/// a short unmeasured run that lets the allocator settle.
+fn memory_verdict(leak_bytes: usize) -> String {
+    let (server, cpus) = mock_process(leak_bytes);
+    let mix = vec![RequestTemplate::get(server.addr(), "/plaintext")];
+    let mut client = LoadClient::connect(server.addr(), 8, &cpus, mix).unwrap();
+    client
+        .run(&LoadPlan::duration(Duration::from_millis(500)))
+        .unwrap();
+    let plan = LoadPlan::duration(Duration::from_secs(4)).with_rate(1_000.0);
+    let every = Some(Duration::from_millis(100));
+    let watched = run_watched(&mut client, &plan, &server.probe(), &cpus, 1, every);
+    let timeline = watched.timeline.unwrap();
+    let memory = &timeline.over_time.memory;
+    eprintln!("leak {leak_bytes} B/request: {memory:?}");
+    memory.verdict.clone()
+}
+
+#[test]
+fn a_server_that_leaks_per_request_is_caught_and_the_same_server_without_the_leak_is_not() {
+    assert_eq!(memory_verdict(16 * 1024), "grows");
+    assert_eq!(memory_verdict(0), "stable");
 }

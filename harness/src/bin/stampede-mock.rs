@@ -1,6 +1,6 @@
 //! The mock target as a process of its own, obeying the contract's process rules: it listens on
 //! `HOST:PORT` from the environment and exits cleanly on SIGTERM or SIGINT. `MOCK_DELAY_US`
-//! delays every answer. Tests use it where the server must be a real process: CPU time of
+//! delays every answer; `MOCK_LEAK_BYTES` keeps that many bytes per request, never freed. Tests use it where the server must be a real process: CPU time of
 //! threads that exit mid-run, memory, the catalog path.
 
 use std::net::{IpAddr, SocketAddr};
@@ -39,9 +39,14 @@ fn main() -> ExitCode {
         eprintln!("stampede-mock: cannot block signals");
         return ExitCode::from(2);
     }
+    let leak_bytes_per_request = std::env::var("MOCK_LEAK_BYTES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
     let behavior = MockBehavior {
         server_name: std::env::var("MOCK_SERVER_NAME").unwrap_or_else(|_| "mock".into()),
         delay,
+        leak_bytes_per_request,
         ..MockBehavior::default()
     };
     let server = match MockServer::start_on(SocketAddr::new(host, port), behavior) {

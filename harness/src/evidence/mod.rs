@@ -21,7 +21,8 @@ pub use convert::*;
 pub use database::DatabaseEvidence;
 pub use flags::*;
 pub use over_time::{
-    DRIFT_FLOOR_RATIO, GROWTH_FLOOR_BYTES_PER_MIN, LatencyDrift, MemoryGrowth, OverTime, Stalls,
+    DRIFT_FLOOR_RATIO, GROWTH_FLOOR_BYTES, GROWTH_FLOOR_BYTES_PER_MIN, LatencyDrift, MemoryGrowth,
+    OverTime, Stalls,
 };
 pub use provenance::*;
 pub use record::*;

@@ -15,6 +15,9 @@ use crate::load::latency::{Percentile, new_histogram};
 /// A slope whose interval excludes zero but stays below this is called stable: a server
 /// whose PSS grows 128 KiB a minute needs 8 hours to grow 64 MiB.
 pub const GROWTH_FLOOR_BYTES_PER_MIN: f64 = 128.0 * 1024.0;
+/// Nor is growth that adds less than this over the judged span: a short run turns a few pages
+/// into a steep slope per minute.
+pub const GROWTH_FLOOR_BYTES: f64 = 1024.0 * 1024.0;
 /// Latency drifts when the last third's p99 is above the first third's, intervals apart, by
 /// at least this factor.
 pub const DRIFT_FLOOR_RATIO: f64 = 1.1;
@@ -150,7 +153,9 @@ fn memory_growth(readings: &[(f64, u64)]) -> MemoryGrowth {
     };
     let half = t_975(points.len() - 2) * se;
     let (slope, low, high) = (slope * 60.0, (slope - half) * 60.0, (slope + half) * 60.0);
-    let grows = low > 0.0 && slope > GROWTH_FLOOR_BYTES_PER_MIN;
+    let span_min = (points[points.len() - 1].0 - points[0].0) / 60.0;
+    let grows =
+        low > 0.0 && slope > GROWTH_FLOOR_BYTES_PER_MIN && slope * span_min > GROWTH_FLOOR_BYTES;
     MemoryGrowth {
         verdict: if grows { "grows" } else { "stable" }.into(),
         slope_bytes_per_min: Some(slope),

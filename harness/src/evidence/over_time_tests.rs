@@ -107,3 +107,17 @@ fn empty_intervals_between_waves_of_slow_requests_are_not_stalls() {
         .collect();
     assert_eq!(stalls(&run, 64.0).count, 0);
 }
+
+#[test]
+fn a_few_pages_in_a_short_run_are_not_growth_however_steep_per_minute() {
+    // 40 readings 100 ms apart, 12 KB more in all: 180 KB/min, all of it real.
+    let readings: Vec<(f64, u64)> = (0..40u32)
+        .map(|i| (f64::from(i) / 10.0, 50 * 1024 * 1024 + u64::from(i) * 300))
+        .collect();
+    let trend = memory_growth(&readings);
+    assert!(
+        trend.slope_bytes_per_min.unwrap() > GROWTH_FLOOR_BYTES_PER_MIN,
+        "{trend:?}"
+    );
+    assert_eq!(trend.verdict, "stable", "{trend:?}");
+}

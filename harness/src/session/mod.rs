@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::benchmark_id::BenchmarkId;
 use crate::build::{BuildError, ensure_built};
@@ -11,11 +11,10 @@ use crate::catalog::{Availability, Catalog, CatalogError, Target};
 use crate::cpus::CpuSet;
 use crate::database::{DatabaseError, DatabaseWatch, Snapshot};
 use crate::evidence::{
-    self, Benchmark, DatabaseEvidence, Figures, OpenLoopRun, ResultRecord, Run, ServerReading,
-    Setup, Timeline,
+    self, Benchmark, DatabaseEvidence, Figures, OpenLoopRun, ResultRecord, Run, Setup, Timeline,
 };
 use crate::load::{LoadClient, LoadError, LoadPlan, Sample};
-use crate::metrics::{CpuSource, IdlePss, ResourceMonitor, ServerUsage};
+use crate::metrics::{CpuSource, IdlePss, ServerUsage};
 use crate::process::{ProcessError, RunningServer, ServerConfig};
 use crate::steady::WarmUp;
 use crate::vectors::{SpecError, Vector, load_vectors, spec_dir};
@@ -23,7 +22,9 @@ use crate::verify::{VerifyError, verify};
 use crate::verify_database::verify_database;
 
 mod database;
+mod watched;
 use crate::workload::{Workload, WorkloadSpec, WorkloadSpecError, not_served_line};
+pub use watched::{WatchedRun, run_watched};
 
 /// Errors of a session, each naming the target.
 #[derive(Debug, thiserror::Error)]
@@ -333,32 +334,16 @@ impl VerifiedServer {
             Some(link) => Some(DatabaseWatch::start(link).map_err(|e| self.database_error(e))?),
             None => None,
         };
-        let probe = self.server.probe();
-        let monitor = ResourceMonitor::start(&probe, Some(sampler_cpus.clone()));
-        // Only the CPU counter is read at each boundary; memory comes from the monitor's
-        // sampler, which runs on the client's CPUs (a Node cluster's PSS takes milliseconds).
-        let mut cpu_at = Vec::new();
-        let run = match timeline_every {
-            None => client.run(plan).map(|whole| (whole, Vec::new())),
-            Some(every) => client
-                .run_with_timeline(plan, every, &mut |_| {
-                    cpu_at.push((Instant::now(), probe.cpu_ns()));
-                })
-                .map(|timed| (timed.whole, timed.intervals)),
-        };
-        let (usage, memory) = monitor.finish_with_memory();
-        let readings = ServerReading::at_boundaries(&cpu_at, &memory);
         let server_cores = self.server.config().cpus.len();
-        let (sample, timeline) = match run {
-            Ok((whole, intervals)) => {
-                let timeline = timeline_every.map(|every| {
-                    let due = plan.due_per_interval(client.connections(), every);
-                    Timeline::of(every, &intervals, &readings, server_cores, due)
-                });
-                (Ok(whole), timeline)
-            }
-            Err(e) => (Err(e), None),
-        };
+        let watched = run_watched(
+            client,
+            plan,
+            &self.server.probe(),
+            sampler_cpus,
+            server_cores,
+            timeline_every,
+        );
+        let (sample, usage, timeline) = (watched.sample, watched.usage, watched.timeline);
         let database_usage = match watch {
             Some(watch) => Some(watch.finish().map_err(|e| self.database_error(e))?),
             None => None,
