@@ -206,9 +206,13 @@ mod tests {
         let probe = ServerProbe::new(child.id(), None);
         let mut meter = TreeMeter::new(&probe);
         assert_eq!(meter.usage().cpu_seconds, 0.0);
-        let before = probe.cpu_ns();
-        let counted =
-            meter.around(|| eventually(Duration::from_secs(10), || probe.cpu_ns() > before));
+        // The reading to beat is taken inside `around`, after the meter's own first reading:
+        // one taken before it let a clock tick between the two pass the wait with nothing
+        // left for the meter to count (seen once in CI).
+        let counted = meter.around(|| {
+            let before = probe.cpu_ns();
+            eventually(Duration::from_secs(10), || probe.cpu_ns() > before)
+        });
         let _ = child.kill();
         let _ = child.wait();
         assert!(counted, "no CPU time within 10 s");
