@@ -14,7 +14,9 @@ use crate::load::{IoChoice, LoadClient, LoadError, LoadPlan, RequestTemplate};
 use crate::load_output::LoadOutput;
 use crate::output::{Format, Render, RenderError, json_line, unsupported};
 use crate::process::ServerConfig;
-use crate::session::{LoadSetup, Measurement, SessionError, load_spec, start_verified};
+use crate::session::{
+    LoadSetup, Measurement, SessionError, TimelineAsk, load_spec, start_verified,
+};
 use crate::steady::{self, SteadyRule, WarmUp};
 use crate::workload::Workload;
 
@@ -155,7 +157,10 @@ impl LoadRequest {
             workload,
             &self.plan(),
             &split.client,
-            self.timeline,
+            self.timeline.map(|every| TimelineAsk {
+                every,
+                live: Some(&mut *notes),
+            }),
         )?;
         measurement.idle_pss = idle_pss;
         measurement.warm_up = Some(warm_up);

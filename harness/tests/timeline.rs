@@ -13,7 +13,7 @@ use stampede_harness::evidence::Timeline;
 use stampede_harness::load::{LoadClient, LoadPlan, RequestTemplate, TimedRun};
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::process::{RunningServer, ServerConfig};
-use stampede_harness::session::run_watched;
+use stampede_harness::session::{TimelineAsk, run_watched};
 
 fn failing_mock() -> MockServer {
     MockServer::start(MockBehavior {
@@ -34,7 +34,7 @@ fn timed(plan: &LoadPlan, every: Duration) -> (TimedRun, Vec<u64>) {
     let mut client = client(&server, 4);
     let mut boundaries = Vec::new();
     let run = client
-        .run_with_timeline(plan, every, &mut |n| boundaries.push(n))
+        .run_with_timeline(plan, every, &mut |b| boundaries.push(b.number))
         .unwrap();
     (run, boundaries)
 }
@@ -139,8 +139,15 @@ fn memory_verdict(leak_bytes: usize) -> String {
         .run(&LoadPlan::duration(Duration::from_millis(500)))
         .unwrap();
     let plan = LoadPlan::duration(Duration::from_secs(4)).with_rate(1_000.0);
-    let every = Some(Duration::from_millis(100));
-    let watched = run_watched(&mut client, &plan, &server.probe(), &cpus, 1, every);
+    let mut lines = 0;
+    let mut count = |_: &str| lines += 1;
+    let ask = TimelineAsk {
+        every: Duration::from_millis(100),
+        live: Some(&mut count),
+    };
+    let watched = run_watched(&mut client, &plan, &server.probe(), &cpus, 1, Some(ask));
+    // A line as each interval ended, the last one (the run's end) included.
+    assert_eq!(lines, watched.timeline.as_ref().map_or(0, |t| t.rows.len()));
     let timeline = watched.timeline.unwrap();
     let memory = &timeline.over_time.memory;
     eprintln!("leak {leak_bytes} B/request: {memory:?}");

@@ -16,7 +16,7 @@ use super::job::{Event, Job, JobShared};
 use super::slot::Destination;
 use super::stream::Stream;
 use super::tally::Tally;
-use super::timeline::{MOST_INTERVALS, TimedRun, TimelineBuilder};
+use super::timeline::{Boundary, MOST_INTERVALS, TimedRun, TimelineBuilder};
 use super::worker::worker_main;
 use super::{LoadEnd, LoadError, LoadPlan, RequestTemplate, Sample};
 use crate::cpus::CpuSet;
@@ -35,6 +35,9 @@ struct Worker {
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
 }
+
+/// A timeline's interval and who hears of each boundary.
+type Ticks<'a> = (Duration, &'a mut dyn FnMut(&Boundary));
 
 /// A job handed to the client threads: what they share, their reports, and window ends.
 type Launched = (
@@ -147,13 +150,13 @@ impl LoadClient {
     }
 
     /// Runs `plan` like [`run`](Self::run), and also counts it per interval of `every`,
-    /// calling `at_boundary(n)` when interval `n` (from 1) ends, and with 0 when the run starts
-    /// (to read the server's meters there).
+    /// calling `at_boundary` when an interval ends (its number from 1, with the attempts
+    /// finished so far) and when the run starts (number 0), to read the server's meters there.
     pub fn run_with_timeline(
         &mut self,
         plan: &LoadPlan,
         every: Duration,
-        at_boundary: &mut dyn FnMut(u64),
+        at_boundary: &mut dyn FnMut(&Boundary),
     ) -> Result<TimedRun, LoadError> {
         if every.is_zero() {
             return Err(LoadError::Plan(
@@ -175,7 +178,7 @@ impl LoadClient {
     fn run_timed(
         &mut self,
         plan: &LoadPlan,
-        mut ticks: Option<(Duration, &mut dyn FnMut(u64))>,
+        mut ticks: Option<Ticks<'_>>,
     ) -> Result<TimedRun, LoadError> {
         if plan.stop == LoadEnd::Finish {
             return Err(LoadError::Plan(
@@ -188,7 +191,7 @@ impl LoadClient {
             // Interval n counts in epoch 2n - 1: every epoch a window, so an attempt that ends
             // on a boundary is counted in the interval it ends in (job.rs).
             shared.epoch.store(1, Ordering::SeqCst);
-            at_boundary(0);
+            at_boundary(&Boundary::now(0, &shared));
             TimelineBuilder::new(shared.started, *every, plan, threads)
         });
         let mut total = Tally::new(0);
@@ -205,7 +208,7 @@ impl LoadClient {
                         {
                             let ended = timeline.tick();
                             shared.epoch.store(2 * ended + 1, Ordering::SeqCst);
-                            at_boundary(ended);
+                            at_boundary(&Boundary::now(ended, &shared));
                         }
                         continue;
                     }
@@ -241,7 +244,7 @@ impl LoadClient {
         let intervals = match (timeline, ticks.as_mut()) {
             (Some(timeline), Some((_, at_boundary))) => {
                 let intervals = timeline.finish();
-                at_boundary(intervals.len() as u64);
+                at_boundary(&Boundary::now(intervals.len() as u64, &shared));
                 intervals
             }
             _ => Vec::new(),

@@ -35,7 +35,7 @@ pub use conn::{Connection, ResponseInfo, parse_response};
 pub use latency::LatencyStats;
 pub use request::RequestTemplate;
 pub use stream::{CompletionCounter, Stream, StreamTallies, Window};
-pub use timeline::{Interval, MOST_INTERVALS, TimedRun};
+pub use timeline::{Boundary, Interval, MOST_INTERVALS, TimedRun};
 
 /// Why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

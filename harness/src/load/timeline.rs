@@ -3,10 +3,12 @@
 //! intervals are the whole run cut in pieces: their sums are the run's counts, exactly.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use super::job::JobShared;
 use super::latency::MAX_TRACKED_US;
 use super::tally::Tally;
 use super::{ErrorKind, LoadEnd, LoadPlan, Sample};
@@ -22,6 +24,28 @@ pub struct TimedRun {
     pub whole: Sample,
     /// The same counts per interval, in order; empty without a timeline.
     pub intervals: Vec<Interval>,
+}
+
+/// A boundary between intervals as it passes.
+#[derive(Clone, Copy, Debug)]
+pub struct Boundary {
+    /// The interval that ended (from 1), or 0 at the run's start.
+    pub number: u64,
+    pub at: Instant,
+    /// Attempts finished since the run began, and how many of them failed.
+    pub finished: u64,
+    pub failed: u64,
+}
+
+impl Boundary {
+    pub(crate) fn now(number: u64, shared: &JobShared) -> Self {
+        Self {
+            number,
+            at: Instant::now(),
+            finished: shared.completed.load(Ordering::Relaxed),
+            failed: shared.failed.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// One interval of a timeline, kept small: a 30-minute run has 1,800 of them.

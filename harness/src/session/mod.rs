@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use crate::benchmark_id::BenchmarkId;
 use crate::build::{BuildError, ensure_built};
@@ -24,7 +23,7 @@ use crate::verify_database::verify_database;
 mod database;
 mod watched;
 use crate::workload::{Workload, WorkloadSpec, WorkloadSpecError, not_served_line};
-pub use watched::{WatchedRun, run_watched};
+pub use watched::{TimelineAsk, WatchedRun, run_watched};
 
 /// Errors of a session, each naming the target.
 #[derive(Debug, thiserror::Error)]
@@ -319,15 +318,14 @@ impl VerifiedServer {
         self.measure_timed(client, workload, plan, sampler_cpus, None)
     }
 
-    /// [`measure`](Self::measure), with a timeline of `timeline_every` intervals when given
-    /// (the server's CPU and memory read at each boundary).
+    /// [`measure`](Self::measure), with the timeline asked for, if any.
     pub fn measure_timed(
         &mut self,
         client: &mut LoadClient,
         workload: &Workload,
         plan: &LoadPlan,
         sampler_cpus: &CpuSet,
-        timeline_every: Option<Duration>,
+        timeline: Option<TimelineAsk<'_>>,
     ) -> Result<Measurement, SessionError> {
         let link = self.database_for(workload)?;
         let watch = match &link {
@@ -341,7 +339,7 @@ impl VerifiedServer {
             &self.server.probe(),
             sampler_cpus,
             server_cores,
-            timeline_every,
+            timeline,
         );
         let (sample, usage, timeline) = (watched.sample, watched.usage, watched.timeline);
         let database_usage = match watch {

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::cpus::CpuSet;
 use crate::evidence::{ServerReading, Timeline};
-use crate::load::{LoadClient, LoadError, LoadPlan, Sample};
-use crate::metrics::{ResourceMonitor, ServerProbe, ServerUsage};
+use crate::load::{Boundary, LoadClient, LoadError, LoadPlan, Sample};
+use crate::metrics::{ResourceMonitor, ServerProbe, ServerUsage, cpu_busy};
 
 /// What a watched run gives.
 #[derive(Debug)]
@@ -17,6 +17,23 @@ pub struct WatchedRun {
     pub timeline: Option<Timeline>,
 }
 
+/// A timeline asked of a watched run: its interval, and where to show a short line as each
+/// interval ends (what finished per second, what failed, the server's CPU), before the rows
+/// with their percentiles exist.
+pub struct TimelineAsk<'a> {
+    pub every: Duration,
+    pub live: Option<&'a mut dyn FnMut(&str)>,
+}
+
+impl std::fmt::Debug for TimelineAsk<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimelineAsk")
+            .field("every", &self.every)
+            .field("live", &self.live.is_some())
+            .finish()
+    }
+}
+
 /// Runs `plan` on `client` while watching the server behind `probe` (on `server_cores`
 /// CPUs); the memory sampler runs on `sampler_cpus` (the client's), never on the server's.
 pub fn run_watched(
@@ -25,25 +42,30 @@ pub fn run_watched(
     probe: &ServerProbe,
     sampler_cpus: &CpuSet,
     server_cores: usize,
-    timeline_every: Option<Duration>,
+    timeline: Option<TimelineAsk<'_>>,
 ) -> WatchedRun {
     let monitor = ResourceMonitor::start(probe, Some(sampler_cpus.clone()));
+    let every = timeline.as_ref().map(|ask| ask.every);
     // Only the CPU counter is read at each boundary; memory comes from the monitor's sampler
     // (a Node cluster's PSS takes milliseconds to read).
-    let mut cpu_at = Vec::new();
-    let run = match timeline_every {
+    let mut passed: Vec<(Boundary, u64)> = Vec::new();
+    let run = match timeline {
         None => client.run(plan).map(|whole| (whole, Vec::new())),
-        Some(every) => client
-            .run_with_timeline(plan, every, &mut |_| {
-                cpu_at.push((Instant::now(), probe.cpu_ns()));
+        Some(TimelineAsk { every, mut live }) => client
+            .run_with_timeline(plan, every, &mut |boundary| {
+                passed.push((*boundary, probe.cpu_ns()));
+                if let (Some(show), [.., before, now]) = (live.as_mut(), passed.as_slice()) {
+                    show(&live_line(before, now, passed[0].0.at, server_cores));
+                }
             })
             .map(|timed| (timed.whole, timed.intervals)),
     };
     let (usage, memory) = monitor.finish_with_memory();
+    let cpu_at: Vec<(Instant, u64)> = passed.iter().map(|(b, cpu)| (b.at, *cpu)).collect();
     let readings = ServerReading::at_boundaries(&cpu_at, &memory);
     let (sample, timeline) = match run {
         Ok((whole, intervals)) => {
-            let timeline = timeline_every.map(|every| {
+            let timeline = every.map(|every| {
                 let due = plan.due_per_interval(client.connections(), every);
                 Timeline::of(every, &intervals, &readings, server_cores, due)
             });
@@ -56,4 +78,33 @@ pub fn run_watched(
         usage,
         timeline,
     }
+}
+
+/// The line shown as an interval ends, stamped with its start as the rows are: counts from the
+/// client's counters, the server's CPU from its own; the percentiles come with the rows after
+/// the run.
+fn live_line(
+    before: &(Boundary, u64),
+    now: &(Boundary, u64),
+    started: Instant,
+    cores: usize,
+) -> String {
+    let seconds = now
+        .0
+        .at
+        .saturating_duration_since(before.0.at)
+        .as_secs_f64();
+    let finished = now.0.finished.saturating_sub(before.0.finished);
+    let failed = now.0.failed.saturating_sub(before.0.failed);
+    let server = cpu_busy(now.1.saturating_sub(before.1) as f64 / 1e9, seconds, cores);
+    format!(
+        "{:>8.1}s {:>9.0} finished/s  failed {failed:>5}  server cpu {:>3.0}%",
+        before.0.at.saturating_duration_since(started).as_secs_f64(),
+        if seconds > 0.0 {
+            finished as f64 / seconds
+        } else {
+            0.0
+        },
+        server * 100.0
+    )
 }
