@@ -14,6 +14,7 @@ use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::process::{RunningServer, ServerConfig};
 use stampede_harness::sampling::SampledStream;
 use stampede_harness::steady::{self, SteadyRule, WarmUpEnd};
+use stampede_harness::test_support::mock_targets_toml;
 
 /// The tests here measure time; run one at a time so they do not take each other's CPU.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -214,12 +215,7 @@ fn server_cpu_includes_threads_that_exited_during_the_run() {
     let _serial = serial();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mock_bin = env!("CARGO_BIN_EXE_stampede-mock");
-    let text = format!(
-        "[toolchains.none]\ncommand = \"true\"\nversion_args = []\nhint = \"\"\n\n\
-         [[targets]]\nname = \"mock\"\nlanguage = \"Rust\"\nframework = \"mock\"\n\
-         toolchain = \"none\"\nworkers = \"does not apply: a test mock\"\n\
-         start = [\"{mock_bin}\"]\n"
-    );
+    let text = mock_targets_toml(&[mock_bin]);
     let catalog = Catalog::parse(&root, &text).unwrap();
     let target = catalog.target("mock").unwrap().clone();
     let config = ServerConfig::for_cpus(CpuSet::allowed().unwrap());

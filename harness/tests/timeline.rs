@@ -14,6 +14,7 @@ use stampede_harness::load::{LoadClient, LoadPlan, RequestTemplate, TimedRun};
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::process::{RunningServer, ServerConfig};
 use stampede_harness::session::{TimelineAsk, run_watched};
+use stampede_harness::test_support::mock_targets_toml;
 
 fn failing_mock() -> MockServer {
     MockServer::start(MockBehavior {
@@ -113,12 +114,8 @@ fn a_timeline_of_no_length_or_of_too_many_intervals_is_refused() {
 fn mock_process(leak_bytes: usize) -> (RunningServer, CpuSet) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mock_bin = env!("CARGO_BIN_EXE_stampede-mock");
-    let text = format!(
-        "[toolchains.none]\ncommand = \"true\"\nversion_args = []\nhint = \"\"\n\n\
-         [[targets]]\nname = \"mock\"\nlanguage = \"Rust\"\nframework = \"mock\"\n\
-         toolchain = \"none\"\nworkers = \"does not apply: a test mock\"\n\
-         start = [\"env\", \"MOCK_LEAK_BYTES={leak_bytes}\", \"{mock_bin}\"]\n"
-    );
+    let leak = format!("MOCK_LEAK_BYTES={leak_bytes}");
+    let text = mock_targets_toml(&["env", &leak, mock_bin]);
     let catalog = Catalog::parse(&root, &text).unwrap();
     let target = catalog.target("mock").unwrap().clone();
     let cpus = CpuSet::allowed().unwrap();

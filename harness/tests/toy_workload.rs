@@ -16,6 +16,7 @@ use stampede_harness::evidence::{Run, RunMode};
 use stampede_harness::load::LoadPlan;
 use stampede_harness::process::ServerConfig;
 use stampede_harness::session::{LoadSetup, start_verified};
+use stampede_harness::test_support::mock_targets_toml;
 use stampede_harness::vectors::{Vector, load_vectors, spec_dir};
 use stampede_harness::workload::{Sampling, WorkloadSpec};
 
@@ -98,12 +99,7 @@ fn workspace(entry: &str, vector: Option<&str>) -> tempfile::TempDir {
     let mock_bin = env!("CARGO_BIN_EXE_stampede-mock");
     std::fs::write(
         root.path().join("targets.toml"),
-        format!(
-            "[toolchains.none]\ncommand = \"true\"\nversion_args = []\nhint = \"\"\n\n\
-             [[targets]]\nname = \"mock\"\nlanguage = \"Rust\"\nframework = \"mock\"\n\
-             toolchain = \"none\"\nworkers = \"does not apply: a test mock\"\n\
-             start = [\"{mock_bin}\"]\n"
-        ),
+        mock_targets_toml(&[mock_bin]),
     )
     .unwrap();
     root
