@@ -51,3 +51,14 @@ fn a_target_kept_out_of_the_default_run_is_brought_in_only_by_a_filter_that_name
     assert!(filter(&["--exact", "json/example/c1"]).names("example"));
     assert!(!filter(&["--list"]).names("example"));
 }
+
+#[test]
+fn a_group_kept_out_of_the_default_run_is_brought_in_only_by_a_filter_that_names_it() {
+    assert!(!filter(&["--bench"]).asks_for_group("soak"));
+    assert!(!filter(&["--bench", "json"]).asks_for_group("soak"));
+    assert!(filter(&["--bench", "soak"]).asks_for_group("soak"));
+    assert!(filter(&["--bench", "^soak/actix"]).asks_for_group("soak"));
+    assert!(filter(&["--exact", "soak/gin/c64"]).asks_for_group("soak"));
+    assert!(!filter(&["--exact", "json/gin/c64"]).asks_for_group("soak"));
+    assert!(filter(&["--list"]).asks_for_group("soak"));
+}

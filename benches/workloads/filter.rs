@@ -68,6 +68,17 @@ impl IdFilter {
         }
     }
 
+    /// True when the filter names `group` (`cargo bench -- soak`, `-- '^soak/actix'`): what
+    /// brings a group kept out of the default run (a soak group) into it. `--list` lists it.
+    pub(crate) fn asks_for_group(&self, group: &str) -> bool {
+        match self {
+            Self::All => false,
+            Self::ListOnly => true,
+            Self::Exact(f) => f.split('/').next() == Some(group),
+            Self::Pattern(re) => re.as_str().contains(group),
+        }
+    }
+
     /// True when Criterion will run the benchmark `id`.
     pub(crate) fn runs(&self, id: &str) -> bool {
         match self {

@@ -2,6 +2,8 @@
 //! through Criterion. The groups, their cases and IDs are data; this binary has none of its own.
 //!
 //! Filter like Criterion: `cargo bench -- json/axum`; quick run: `cargo bench -- --quick`.
+//! Soak groups (minutes per benchmark) run only when the filter names them: `cargo bench --
+//! soak`.
 //! Targets whose toolchain is missing are skipped with one line each. A target that fails to
 //! build, verify or stay up fails its benchmarks, the others still run, and the exit status is
 //! non-zero at the end.
@@ -10,6 +12,7 @@ mod filter;
 mod last_sample;
 mod measure;
 mod runner;
+mod soak;
 
 use std::process::ExitCode;
 use std::time::Duration;

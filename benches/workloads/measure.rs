@@ -227,7 +227,16 @@ impl Bench {
                 &sample,
             ));
         }
-        open_loop.extend(self.tails(&mut client, id, case, measured.sample.requests_per_sec())?);
+        let capacity_per_sec = measured.sample.requests_per_sec();
+        open_loop.extend(self.tails(&mut client, id, case, capacity_per_sec)?);
+        let mut timeline = None;
+        if let Some(soak) = &case.soak
+            && let Some((run, soaked)) =
+                self.soak(verified, &mut client, id, case, soak, capacity_per_sec)?
+        {
+            open_loop.push(run);
+            timeline = Some(soaked);
+        }
         let background_sample = match background {
             Some(stream) => Some(stream.finish().map_err(|e| at(&e))?),
             None => None,
@@ -259,7 +268,7 @@ impl Bench {
             background_requests: measured.companion_completions,
             warm_up: Some(warm_up),
             database: database_evidence,
-            timeline: None,
+            timeline,
         };
         let record = verified.result_record(self.context(), id, &measurement, &load, open_loop);
         println!("{}", evidence_line(&record));

@@ -167,6 +167,13 @@ impl Bench {
 
     /// Benchmarks every case of `group` on every target.
     pub(crate) fn run_group(&mut self, criterion: &mut Criterion, group: &BenchGroup) {
+        if group.on_request && !self.filter.asks_for_group(&group.name) {
+            println!(
+                "{}: minutes per benchmark, so not in the default run; `cargo bench -- {}` runs it",
+                group.name, group.name
+            );
+            return;
+        }
         let sampling = group.sampling;
         let mut criterion_group = criterion.benchmark_group(&group.name);
         criterion_group.throughput(Throughput::Elements(1));

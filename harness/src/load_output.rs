@@ -79,15 +79,12 @@ impl LoadOutput {
             rate_per_sec,
             open_loop.into_iter().collect(),
         );
-        let mut flags: Vec<String> = figures
+        let flags: Vec<String> = figures
             .flags(measurement.usage.is_some())
             .words()
             .into_iter()
             .map(str::to_owned)
             .collect();
-        if let Some(timeline) = &measurement.timeline {
-            flags.extend(timeline.over_time.flags().into_iter().map(str::to_owned));
-        }
         Self {
             requests: figures.requests,
             errors: sample.errors(),
@@ -110,7 +107,7 @@ impl LoadOutput {
             flags,
             errors_by_kind: figures.errors_by_kind,
             database: figures.database,
-            timeline: measurement.timeline.clone(),
+            timeline: figures.timeline,
         }
     }
 

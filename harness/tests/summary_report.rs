@@ -79,6 +79,18 @@ fn a_written_record_file_is_valid_against_the_record_schema() {
     let written: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let errors = schema_errors(&record_schema(), &written);
     assert!(errors.is_empty(), "{errors:#?}");
+    // A soak record, with its timeline and the flags it sets.
+    let mut soak = result("soak/node/c64", 20_000.0, 330, 60);
+    let rows = stampede_harness::evidence::fixtures::timeline(60, |n| 60.0 + n as f64, &[50]);
+    soak.figures.timeline = Some(rows);
+    soak.flags = soak.figures.flags(true);
+    let written = serde_json::to_value(&soak).unwrap();
+    assert_eq!(
+        (written["memory_grows"].clone(), written["stalls"].clone()),
+        (Value::from(true), Value::from(true))
+    );
+    let errors = schema_errors(&record_schema(), &written);
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! the summary) here and in the integration tests: one builder, so a new field is added once.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use super::flags::Flags;
 use super::provenance::{Commit, Machine, RunMode};
@@ -9,10 +10,11 @@ use super::record::{
     ClientEvidence, Figures, OpenLoopRun, ResultRecord, SCHEMA_VERSION, SendLag, ServerEvidence,
     Setup,
 };
+use super::timeline::{ServerReading, Timeline};
 use crate::benchmark_id::BenchmarkId;
-use crate::load::LatencyStats;
 use crate::load::latency::Percentile;
-use crate::metrics::CpuSource;
+use crate::load::{Interval, LatencyStats};
+use crate::metrics::{CpuSource, MemoryReading};
 
 /// Results from `"json/actix/c64=1000 json/gin/c64"`: each id at its requests/s (1 when
 /// none is given), p50 1 µs and 1 MiB of peak PSS, as [`record`] makes them.
@@ -88,6 +90,7 @@ pub fn record(id: &str, rps: f64, p50_us: u64, pss_mib: u64) -> ResultRecord {
             wrong_answer_example: None,
             warm_up: None,
             fairness: None,
+            timeline: None,
         },
         errors: 0,
         flags: Flags {
@@ -150,4 +153,39 @@ pub fn open_loop_run(label: &str, rate: f64, p50_us: u64) -> OpenLoopRun {
         client_late: false,
         sustained: true,
     }
+}
+
+/// A timeline of `rows` one-second intervals at 1,000 requests each (latencies 10 µs-10 ms),
+/// none in the `stalled` ones, with the server's PSS `pss_mib(n)` at the end of interval `n`.
+pub fn timeline(rows: usize, pss_mib: impl Fn(usize) -> f64, stalled: &[usize]) -> Timeline {
+    let start = Instant::now();
+    let second = Duration::from_secs(1);
+    let intervals: Vec<Interval> = (0..rows)
+        .map(|n| {
+            let mut interval = Interval::empty(second * n as u32, second, 1);
+            if !stalled.contains(&n) {
+                interval.requests = 1000;
+                for us in 1..=1000_u64 {
+                    let _ = interval.latency_us.record(us * 10);
+                }
+            }
+            interval.client_cpu = Duration::from_millis(100);
+            interval
+        })
+        .collect();
+    let readings: Vec<ServerReading> = (0..=rows)
+        .map(|n| {
+            let pss = (pss_mib(n.saturating_sub(1)) * 1024.0 * 1024.0) as u64;
+            ServerReading {
+                at: start + second * n as u32,
+                cpu_ns: n as u64 * 200_000_000,
+                memory: MemoryReading {
+                    pss_bytes: pss,
+                    rss_bytes: pss + (1 << 20),
+                    processes: 1,
+                },
+            }
+        })
+        .collect();
+    Timeline::of(second, &intervals, &readings, 1, 100.0)
 }

@@ -127,6 +127,15 @@ pub struct Flags {
     /// uses the record.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub db_bound: bool,
+    /// The timeline's verdicts (see [`OverTime`](super::OverTime)): the server's PSS grew over
+    /// the run's last two thirds, p99 rose from the first third to the last, or intervals went
+    /// by with nothing completed although requests were due.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub memory_grows: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub latency_drifts: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stalls: bool,
     /// Errors above 0.1% of attempts, any wrong answer, nothing measured, or fewer database
     /// statements or rows per request than the workload requires.
     pub invalid: bool,
@@ -156,6 +165,9 @@ impl Flags {
             few_requests: requests > 0 && !enough_samples_beyond(requests, 0.99),
             client_late: open_loop.iter().any(|run| run.client_late),
             db_bound: false,
+            memory_grows: false,
+            latency_drifts: false,
+            stalls: false,
             invalid: attempts == 0
                 || wrong > 0
                 || errors as f64 / attempts as f64 > INVALID_ERROR_RATIO,
@@ -196,6 +208,17 @@ impl Flags {
         self
     }
 
+    /// Adds a timeline's verdicts, when the record has one.
+    pub fn with_over_time(mut self, over_time: Option<&super::OverTime>) -> Self {
+        if let Some(over_time) = over_time {
+            let said = over_time.flags();
+            self.memory_grows = said.contains(&"memory-grows");
+            self.latency_drifts = said.contains(&"latency-drifts");
+            self.stalls = said.contains(&"stalls");
+        }
+        self
+    }
+
     /// The flags that are set, in words, for evidence lines and reports.
     pub fn words(&self) -> Vec<&'static str> {
         let mut words = Vec::new();
@@ -225,6 +248,15 @@ impl Flags {
         }
         if self.client_late {
             words.push("client-late");
+        }
+        for (set, word) in [
+            (self.memory_grows, "memory-grows"),
+            (self.latency_drifts, "latency-drifts"),
+            (self.stalls, "stalls"),
+        ] {
+            if set {
+                words.push(word);
+            }
         }
         words
     }

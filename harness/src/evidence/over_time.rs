@@ -7,6 +7,7 @@
 //! and its interval uses the blocks' degrees of freedom, not the readings'.
 
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::load::Interval;
@@ -27,7 +28,8 @@ const BLOCKS: usize = 10;
 const FEWEST_READINGS: usize = 2 * BLOCKS;
 
 /// What the timeline says about the run as a whole.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OverTime {
     pub memory: MemoryGrowth,
     pub latency: LatencyDrift,
@@ -35,7 +37,8 @@ pub struct OverTime {
 }
 
 /// The server's PSS over the run's last two thirds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct MemoryGrowth {
     /// `grows`, `stable`, or `n/a` (too few readings: a run of at least 30 intervals has them).
     pub verdict: String,
@@ -46,7 +49,8 @@ pub struct MemoryGrowth {
 }
 
 /// p99 of the run's last third against its first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LatencyDrift {
     /// `drifts`, `steady`, or `n/a` (a third holds too few requests for a p99).
     pub verdict: String,
@@ -55,7 +59,8 @@ pub struct LatencyDrift {
 }
 
 /// Intervals in which nothing completed although requests were due.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Stalls {
     pub count: usize,
     /// The longest run of such intervals back to back, in ms.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Timeline;
 use super::database::DatabaseEvidence;
 use super::flags::Flags;
 use super::provenance::{Commit, Machine, Run, RunMode, rfc3339_utc};
@@ -268,6 +269,10 @@ pub struct Figures {
     /// PostgreSQL's figures, for a database workload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseEvidence>,
+    /// The record's timed run per fixed interval (a soak run's), with its verdicts on memory
+    /// growth, latency drift and stalls; absent where no run was timed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
 }
 
 impl Figures {
@@ -276,6 +281,7 @@ impl Figures {
     pub fn flags(&self, server_watched: bool) -> Flags {
         self.assess(server_watched)
             .with_steadiness(self.warm_up.as_ref(), self.fairness.as_ref())
+            .with_over_time(self.timeline.as_ref().map(|t| &t.over_time))
     }
 
     /// The checks that need nothing but the figures.
@@ -356,6 +362,44 @@ mod tests {
         let record = super::super::fixtures::record("json/actix/c64", 1000.0, 100, 8);
         let json = serde_json::to_value(&record).unwrap();
         insta::assert_snapshot!(serde_json::to_string_pretty(&json).unwrap());
+    }
+
+    #[test]
+    fn a_timeline_s_verdicts_set_the_record_s_flags_and_travel_in_its_json() {
+        use super::super::fixtures::{record, timeline};
+        let flagged = |timeline: Timeline| {
+            let mut r = record("soak/node/c64", 1000.0, 100, 8);
+            r.figures.timeline = Some(timeline);
+            r.flags = r.figures.flags(true);
+            r
+        };
+        // 2 MiB a minute from the start, and a stalled second in the last third.
+        let leaking = flagged(timeline(120, |n| 50.0 + n as f64 / 30.0, &[100]));
+        assert!(
+            leaking.flags.memory_grows && leaking.flags.stalls,
+            "{:?}",
+            leaking.flags
+        );
+        assert!(!leaking.flags.latency_drifts);
+        let words = leaking.flags.words();
+        assert!(
+            words.contains(&"memory-grows") && words.contains(&"stalls"),
+            "{words:?}"
+        );
+        let json = serde_json::to_value(&leaking).unwrap();
+        assert_eq!(json["memory_grows"], true);
+        assert_eq!(json["timeline"]["rows"].as_array().map(Vec::len), Some(120));
+        let back: ResultRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(back, leaking);
+        let flat = flagged(timeline(120, |_| 50.0, &[]));
+        assert!(
+            !(flat.flags.memory_grows || flat.flags.stalls),
+            "{:?}",
+            flat.flags
+        );
+        // Without a timeline the keys are not written at all.
+        let json = serde_json::to_value(&flat).unwrap();
+        assert!(json.get("stalls").is_none(), "{json}");
     }
 
     #[test]

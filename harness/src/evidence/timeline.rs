@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::OverTime;
@@ -16,7 +17,8 @@ use crate::metrics::memory::peak_in;
 use crate::metrics::{MemoryReading, cpu_busy};
 
 /// A run's timeline.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Timeline {
     /// The interval's length; the last row may be shorter (it ends with the run).
     pub interval_ms: u64,
@@ -26,7 +28,8 @@ pub struct Timeline {
 }
 
 /// One interval.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct TimelineRow {
     /// When it began, from the measured run's start.
     pub from_start_ms: u64,
@@ -54,7 +57,8 @@ pub struct TimelineRow {
 }
 
 /// The server during one interval.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ServerInterval {
     pub cpu_busy: f64,
     pub pss_bytes: u64,

@@ -62,6 +62,7 @@ impl Imported {
         };
         let figures_of_load = Figures {
             database: None,
+            timeline: None,
             requests,
             occupancy: evidence::occupancy(
                 rate,

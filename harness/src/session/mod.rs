@@ -503,6 +503,7 @@ impl Measurement {
             warm_up: self.warm_up,
             fairness: rate_per_sec.is_none().then(|| sample.fairness()).flatten(),
             database: self.database.clone(),
+            timeline: self.timeline.clone(),
         }
     }
 }

@@ -62,6 +62,21 @@ pub(super) struct GroupEntry {
     pub(super) background: Option<BackgroundEntry>,
     #[serde(default)]
     pub(super) tails: Vec<TailEntry>,
+    #[serde(default)]
+    pub(super) soak: Option<SoakEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SoakEntry {
+    pub(super) fraction: f64,
+    pub(super) minutes: f64,
+    #[serde(default = "one_second")]
+    pub(super) timeline_ms: u64,
+}
+
+fn one_second() -> u64 {
+    1000
 }
 
 fn one() -> usize {

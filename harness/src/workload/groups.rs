@@ -2,6 +2,8 @@
 //! measures, one per benchmark ID `<group>/<target>/<case id>`. The bench runner iterates these
 //! and nothing else, so a new group needs no bench code.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use super::Workload;
@@ -30,6 +32,9 @@ pub struct BenchGroup {
     pub sampling: Sampling,
     /// Its benchmarks, in run order.
     pub cases: Vec<BenchCase>,
+    /// A soak group: minutes per benchmark, so the bench runs it only when its filter names
+    /// the group (`cargo bench -- soak`).
+    pub on_request: bool,
 }
 
 /// One benchmark of a group: what to send over how many connections, optionally while a
@@ -48,6 +53,8 @@ pub struct BenchCase {
     pub background: Option<Background>,
     /// Open-loop tail runs after the measurement (none in quick mode).
     pub tail: Option<Tail>,
+    /// A long open-loop run after the measurement, kept as a timeline (none in quick mode).
+    pub soak: Option<Soak>,
 }
 
 /// An unmeasured load that runs while a case is measured, and the open-loop probe recorded
@@ -74,6 +81,18 @@ pub struct Tail {
     pub fractions: Vec<f64>,
     /// One rate every target should sustain, for comparisons across targets.
     pub common_rate_per_sec: f64,
+}
+
+/// A soak run: minutes at a fixed open-loop rate, a fraction of the target's capacity just
+/// measured, so the load is the same at the first minute and the last; its timeline's verdicts
+/// say whether memory grew, latency drifted or the server stalled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Soak {
+    /// Of the capacity just measured.
+    pub fraction: f64,
+    pub length: Duration,
+    /// The timeline's interval.
+    pub every: Duration,
 }
 
 impl BenchGroup {
@@ -171,6 +190,7 @@ impl BenchGroup {
                         pipeline: entry.pipeline,
                         background: background.as_ref().map(|(_, bg)| bg.clone()),
                         tail: None,
+                        soak: None,
                     });
                 }
             }
@@ -191,9 +211,26 @@ impl BenchGroup {
                 common_rate_per_sec: tail.common_rate_per_sec,
             });
         }
+        if let Some(soak) = &entry.soak {
+            if !(positive(soak.fraction) && soak.fraction < 1.0) {
+                return Err("`soak.fraction` must be above 0 and below 1 (of the capacity)".into());
+            }
+            if !positive(soak.minutes) || soak.timeline_ms == 0 {
+                return Err("`soak` needs positive `minutes` and `timeline_ms`".into());
+            }
+            let soak = Soak {
+                fraction: soak.fraction,
+                length: Duration::from_secs_f64(soak.minutes * 60.0),
+                every: Duration::from_millis(soak.timeline_ms),
+            };
+            for case in &mut cases {
+                case.soak = Some(soak.clone());
+            }
+        }
         Ok(Self {
             name: entry.name,
             sampling: entry.sampling,
+            on_request: entry.soak.is_some(),
             cases,
         })
     }

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use definition::{AnswerSource, DefaultFor, OpenLoopSettings, ParamDef, WorkloadDef};
-pub use groups::{Background, BenchCase, BenchGroup, Sampling, Tail};
+pub use groups::{Background, BenchCase, BenchGroup, Sampling, Soak, Tail};
 pub use served::not_served_line;
 pub use spec::{WorkloadSpec, WorkloadSpecError};
 

@@ -137,6 +137,30 @@ fn the_repository_groups_keep_their_ids_sampling_and_extras() {
 }
 
 #[test]
+fn only_the_soak_group_waits_to_be_asked_and_every_case_of_it_soaks() {
+    let spec = repo_spec();
+    let asked: Vec<&str> = spec
+        .groups()
+        .iter()
+        .filter(|g| g.on_request)
+        .map(|g| g.name.as_str())
+        .collect();
+    assert_eq!(asked, ["soak"]);
+    for group in spec.groups() {
+        for case in &group.cases {
+            assert_eq!(case.soak.is_some(), group.on_request, "{}", group.name);
+        }
+    }
+    let soak = spec.groups().iter().find(|g| g.name == "soak").unwrap();
+    let case = &soak.cases[0];
+    let settings = case.soak.as_ref().unwrap();
+    assert_eq!(case.workload.name(), "json");
+    assert!(settings.fraction > 0.0 && settings.fraction < 1.0);
+    assert_eq!(settings.every, std::time::Duration::from_secs(1));
+    assert!(settings.length >= std::time::Duration::from_secs(600));
+}
+
+#[test]
 fn an_open_loop_aims_at_a_p999_where_its_time_limit_allows_and_else_at_a_p99() {
     let settings = repo_spec().open_loop;
     let samples = |rate: f64| settings.seconds_at(rate) * rate;
@@ -245,6 +269,18 @@ fn mistakes_in_the_spec_fail_naming_the_entry() {
         (
             PLAIN.replace("about", "colour = \"red\"\nabout"),
             "unknown field",
+        ),
+        (
+            format!(
+                "{PLAIN}  [[workloads.groups]]\n  name = \"g\"\n  connections = [1]\n  soak = {{ fraction = 1.5, minutes = 1 }}\n"
+            ),
+            "`soak.fraction`",
+        ),
+        (
+            format!(
+                "{PLAIN}  [[workloads.groups]]\n  name = \"g\"\n  connections = [1]\n  soak = {{ fraction = 0.5, minutes = 0 }}\n"
+            ),
+            "positive `minutes`",
         ),
     ];
     for (text, expected) in cases {
