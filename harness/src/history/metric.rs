@@ -141,13 +141,16 @@ impl FromStr for Metric {
 
 /// Boolean fields of a record that warn about its figure. (`server_bound` is the good case and
 /// is not one of them.)
-const WARNING_FIELDS: [(&str, &str); 6] = [
+const WARNING_FIELDS: [(&str, &str); 9] = [
     ("client_bound", "client-bound"),
     ("low_occupancy", "low-occupancy"),
     ("not_steady", "not-steady"),
     ("few_requests", "few-requests"),
     ("client_late", "client-late"),
     ("invalid", "invalid"),
+    ("memory_grows", "memory-grows"),
+    ("latency_drifts", "latency-drifts"),
+    ("stalls", "stalls"),
 ];
 
 /// The warnings a record raises: its warning booleans, and whatever a record lists under
@@ -232,5 +235,8 @@ mod tests {
         assert_eq!(flags_of(&record), ["client-late", "low-occupancy"]);
         let record = json!({"flags": {"client_saturated": true, "overlap": false}});
         assert_eq!(flags_of(&record), ["client-saturated"]);
+        // A soak record's verdicts on its timeline.
+        let record = json!({"memory_grows": true, "stalls": true, "latency_drifts": false});
+        assert_eq!(flags_of(&record), ["memory-grows", "stalls"]);
     }
 }

@@ -5,6 +5,7 @@ use itertools::Itertools;
 
 use super::format::{bytes, latency, rate};
 use super::table::{or_dash, with_interval};
+use super::timelines;
 use super::{Section, Summary, WorkloadSummary, split_param};
 use crate::evidence::{
     OpenLoopRun, PerConnection, ResultRecord, memory_per_connection, quantile_name,
@@ -76,6 +77,8 @@ pub enum XAxis {
     Groups(Vec<String>),
     /// A measured number such as connections; log scale when it spans 8 times or more.
     Numbers(String),
+    /// Time from a run's start, in minutes: linear, ticks at round steps.
+    Time(String),
     /// Percentiles on a "nines" scale: `x` = -log10(1 - quantile), so 50%, 90%, 99%, 99.9%
     /// are evenly spaced, as in HdrHistogram's plots; [`MAX_NINES`] is the maximum.
     Nines,
@@ -227,6 +230,9 @@ pub fn workload_charts(summary: &Summary, section: &Section, w: &WorkloadSummary
             );
         }
     }
+    for param in timelines::timed_params(w) {
+        charts.extend(timelines::charts(summary, w, &param, &id));
+    }
     for param in &w.params {
         let records: Vec<&ResultRecord> = w.records.iter().filter(|r| &r.param == param).collect();
         let labels = records
@@ -339,7 +345,7 @@ fn table_by_x(plot: &Plot) -> DataTable {
             "target",
             Box::new(|x| groups.get(x as usize).cloned().unwrap_or_default()),
         ),
-        XAxis::Numbers(axis) => (axis, Box::new(|x| x.to_string())),
+        XAxis::Numbers(axis) | XAxis::Time(axis) => (axis, Box::new(|x| x.to_string())),
         XAxis::Nines => ("target", Box::new(|x| format!("{x:.2}"))),
     };
     let columns = std::iter::once(corner.to_owned()).chain(xs.iter().map(|x| label(*x)));

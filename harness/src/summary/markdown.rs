@@ -16,9 +16,10 @@ struct Report<'a> {
 
 impl Report<'_> {
     /// Whether a chart's table goes into Markdown: not when its figures are already columns of
-    /// the evidence table; memory per connection and latency by percentile are not.
+    /// the evidence table; memory per connection, latency by percentile and the verdicts of a
+    /// timeline are not.
     fn has_table(&self, chart: &Chart) -> bool {
-        chart.plot.x == XAxis::Nines || chart.id.ends_with("conn-memory")
+        matches!(chart.plot.x, XAxis::Nines | XAxis::Time(_)) || chart.id.ends_with("conn-memory")
     }
 }
 

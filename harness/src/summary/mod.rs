@@ -25,6 +25,7 @@ pub mod served;
 pub mod sources;
 pub mod strictness;
 mod table;
+mod timelines;
 mod view;
 
 use std::path::{Path, PathBuf};

@@ -92,6 +92,20 @@ fn x_axis(plot: &Plot) -> Axis {
             let ticks = xs.iter().map(|x| (at(*x), format!("{x}"))).collect();
             (at(low) - pad..at(high) + pad, ticks, log)
         }
+        XAxis::Time(_) => {
+            let high = plot
+                .xs()
+                .last()
+                .copied()
+                .unwrap_or(1.0)
+                .max(f64::MIN_POSITIVE);
+            let step = nice_step(high / 6.0, false);
+            let ticks = (0..)
+                .map(|i| step * f64::from(i))
+                .take_while(|v| *v <= high + step / 2.0)
+                .map(|v| (v, format!("{v}")));
+            (0.0..high * 1.02, ticks.collect(), false)
+        }
         XAxis::Nines => {
             let quantiles = [0.5, 0.9, 0.99, 0.999, 0.9999];
             let ticks = quantiles.map(|q| (nines(q), format!("{}%", quantile_name(q))));
@@ -179,7 +193,7 @@ where
     match &plot.x {
         XAxis::Groups(_) => mesh.disable_x_mesh(),
         XAxis::Numbers(label) if x.log => mesh.x_desc(format!("{label} (log scale)")),
-        XAxis::Numbers(label) => mesh.x_desc(label),
+        XAxis::Numbers(label) | XAxis::Time(label) => mesh.x_desc(label),
         XAxis::Nines => mesh.x_desc("percentile"),
     };
     mesh.draw().map_err(fail)?;
@@ -208,7 +222,9 @@ where
             chart
                 .draw_series(LineSeries::new(path, color.stroke_width(2)))
                 .map_err(fail)?;
-            let marks = series.points.iter();
+            // Over time, a line of hundreds of points needs no marks but the flagged ones.
+            let over_time = matches!(plot.x, XAxis::Time(_));
+            let marks = series.points.iter().filter(|p| !over_time || p.flagged);
             chart.draw_series(marks.map(|p| Circle::new(at(p), 4, style(p.flagged))))
         }
         .map_err(fail)?;
