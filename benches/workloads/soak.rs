@@ -82,9 +82,8 @@ fn soak_length(configured: Duration) -> Result<Duration, String> {
         return Ok(configured);
     };
     match text.trim().parse::<f64>() {
-        Ok(minutes) if minutes.is_finite() && minutes > 0.0 => {
-            Ok(Duration::from_secs_f64(minutes * 60.0))
-        }
+        Ok(minutes) if minutes > 0.0 => Duration::try_from_secs_f64(minutes * 60.0)
+            .map_err(|e| format!("{MINUTES_VARIABLE}={text:?}: {e}")),
         _ => Err(format!(
             "{MINUTES_VARIABLE}={text:?} is not a number of minutes above 0 (e.g. 30 or 0.5)"
         )),

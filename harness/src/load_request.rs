@@ -10,12 +10,12 @@ use crate::cpus::{CpuError, CpuSet, CpuSplit};
 use crate::evidence::Timeline;
 use crate::history::keep::{LoadRun, keep_load_result};
 use crate::load::url::{UrlError, parse_http_url};
-use crate::load::{IoChoice, LoadClient, LoadError, LoadPlan, RequestTemplate};
+use crate::load::{Boundary, IoChoice, LoadClient, LoadError, LoadPlan, RequestTemplate};
 use crate::load_output::LoadOutput;
 use crate::output::{Format, Render, RenderError, json_line, unsupported};
 use crate::process::ServerConfig;
 use crate::session::{
-    LoadSetup, Measurement, SessionError, TimelineAsk, load_spec, start_verified,
+    LoadSetup, Measurement, SessionError, TimelineAsk, load_spec, progress_line, start_verified,
 };
 use crate::steady::{self, SteadyRule, WarmUp};
 use crate::workload::Workload;
@@ -109,7 +109,7 @@ impl LoadRequest {
         }
         match &self.target {
             LoadTarget::Catalog { name, workload } => self.load_target(name, workload, notes),
-            LoadTarget::Url(url) => self.load_url(url),
+            LoadTarget::Url(url) => self.load_url(url, notes),
         }
     }
 
@@ -189,7 +189,11 @@ impl LoadRequest {
         Ok(measurement)
     }
 
-    fn load_url(&self, url: &str) -> Result<Measurement, LoadRequestError> {
+    fn load_url(
+        &self,
+        url: &str,
+        notes: &mut dyn FnMut(&str),
+    ) -> Result<Measurement, LoadRequestError> {
         let (addr, path) = parse_http_url(url)?;
         let cpus = match &self.client_cpus {
             Some(cpus) => cpus.clone(),
@@ -205,7 +209,15 @@ impl LoadRequest {
             None => (client.run(&self.plan())?, None),
             Some(every) => {
                 let plan = self.plan();
-                let timed = client.run_with_timeline(&plan, every, &mut |_| {})?;
+                // As each interval ends, the client's own counts: a server at a URL has no
+                // meters of ours.
+                let mut passed: Vec<Boundary> = Vec::new();
+                let timed = client.run_with_timeline(&plan, every, &mut |boundary| {
+                    passed.push(*boundary);
+                    if let [.., before, now] = passed.as_slice() {
+                        notes(&progress_line(before, now, passed[0].at, None));
+                    }
+                })?;
                 let due = plan.due_per_interval(client.connections(), every);
                 let timeline = Timeline::of(every, &timed.intervals, &[], 0, due);
                 (timed.whole, Some(timeline))

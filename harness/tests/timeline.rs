@@ -1,6 +1,7 @@
 //! A run's timeline against the mock target: the intervals are the run cut in pieces, so their
-//! counts add up to the whole run's, in a closed and in an open loop; and the memory verdict
-//! catches a mock process that leaks per request, not the same process without the leak.
+//! counts add up to the whole run's, in a closed and in an open loop, and against a URL a line
+//! shows as each interval ends; the memory verdict catches a mock process that leaks per
+//! request, and neither the same process without the leak nor actix under the same load.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
@@ -9,11 +10,11 @@ use std::time::Duration;
 
 use stampede_harness::catalog::Catalog;
 use stampede_harness::cpus::CpuSet;
-use stampede_harness::evidence::Timeline;
+use stampede_harness::evidence::{MemoryGrowth, Timeline};
 use stampede_harness::load::{LoadClient, LoadPlan, RequestTemplate, TimedRun};
 use stampede_harness::mock::{MockBehavior, MockServer};
 use stampede_harness::process::{RunningServer, ServerConfig};
-use stampede_harness::session::{TimelineAsk, run_watched};
+use stampede_harness::session::{TimelineAsk, load_spec, run_watched, start_verified};
 use stampede_harness::test_support::mock_targets_toml;
 
 fn failing_mock() -> MockServer {
@@ -126,12 +127,11 @@ fn mock_process(leak_bytes: usize) -> (RunningServer, CpuSet) {
     )
 }
 
-/// The memory verdict of a 4-second open loop at 1,000 requests/s, watched per 100 ms, after
-/// a short unmeasured run that lets the allocator settle.
-fn memory_verdict(leak_bytes: usize) -> String {
-    let (server, cpus) = mock_process(leak_bytes);
+/// The memory verdict of a 4-second open loop at 1,000 requests/s on `server`, watched per
+/// 100 ms, after a short unmeasured run that lets the allocator settle.
+fn memory_verdict_of(server: &RunningServer, cpus: &CpuSet) -> MemoryGrowth {
     let mix = vec![RequestTemplate::get(server.addr(), "/plaintext")];
-    let mut client = LoadClient::connect(server.addr(), 8, &cpus, mix).unwrap();
+    let mut client = LoadClient::connect(server.addr(), 8, cpus, mix).unwrap();
     client
         .run(&LoadPlan::duration(Duration::from_millis(500)))
         .unwrap();
@@ -142,17 +142,69 @@ fn memory_verdict(leak_bytes: usize) -> String {
         every: Duration::from_millis(100),
         live: Some(&mut count),
     };
-    let watched = run_watched(&mut client, &plan, &server.probe(), &cpus, 1, Some(ask));
+    let watched = run_watched(&mut client, &plan, &server.probe(), cpus, 1, Some(ask));
     // A line as each interval ended, the last one (the run's end) included.
     assert_eq!(lines, watched.timeline.as_ref().map_or(0, |t| t.rows.len()));
-    let timeline = watched.timeline.unwrap();
-    let memory = &timeline.over_time.memory;
+    watched.timeline.unwrap().over_time.memory
+}
+
+/// [`memory_verdict_of`] the mock as a process keeping `leak_bytes` per request.
+fn memory_verdict(leak_bytes: usize) -> String {
+    let (server, cpus) = mock_process(leak_bytes);
+    let memory = memory_verdict_of(&server, &cpus);
     eprintln!("leak {leak_bytes} B/request: {memory:?}");
-    memory.verdict.clone()
+    memory.verdict
 }
 
 #[test]
 fn a_server_that_leaks_per_request_is_caught_and_the_same_server_without_the_leak_is_not() {
     assert_eq!(memory_verdict(16 * 1024), "grows");
     assert_eq!(memory_verdict(0), "stable");
+}
+
+#[test]
+fn a_reference_target_loaded_as_the_leaking_mock_is_judged_stable() {
+    // actix: Rust is always here (the workspace is built with it), so this never skips.
+    let catalog = Catalog::discover().unwrap();
+    let vectors = load_spec(&catalog).unwrap();
+    let cpus = CpuSet::allowed().unwrap();
+    let config = ServerConfig::for_cpus(cpus.clone());
+    let actix = start_verified(&catalog, "actix", &config, vectors).unwrap();
+    let memory = memory_verdict_of(&actix.server, &cpus);
+    assert_eq!(memory.verdict, "stable", "{memory:?}");
+}
+
+#[test]
+fn a_timed_run_against_a_url_shows_a_line_per_interval_without_server_figures() {
+    use stampede_harness::load_request::{LoadRequest, LoadTarget};
+    let server = failing_mock();
+    let request = LoadRequest {
+        target: LoadTarget::Url(format!("http://{}/plaintext", server.addr())),
+        connections: 2,
+        duration: Duration::from_millis(500),
+        warmup: Duration::ZERO,
+        rate_per_sec: Some(2_000.0),
+        pipeline: 1,
+        client_cpus: None,
+        server_cpus: None,
+        io: None,
+        answer_checks: true,
+        db_pool_size: 1,
+        history: None,
+        timeline: Some(Duration::from_millis(100)),
+    };
+    let mut lines = Vec::new();
+    let measured = request
+        .measure(&mut |line| lines.push(line.to_owned()))
+        .unwrap();
+    let rows = measured.timeline.unwrap().rows.len();
+    assert!(rows >= 4, "{rows}");
+    assert_eq!(lines.len(), rows, "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("finished/s") && !l.contains("server")),
+        "{lines:#?}"
+    );
+    assert!(lines[0].trim_start().starts_with("0.0s"), "{}", lines[0]);
 }

@@ -127,13 +127,15 @@ pub struct Flags {
     /// uses the record.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub db_bound: bool,
-    /// The timeline's verdicts (see [`OverTime`](super::OverTime)): the server's PSS grew over
-    /// the run's last two thirds, p99 rose from the first third to the last, or intervals went
-    /// by with nothing completed although requests were due.
+    /// A timeline's verdict (see [`OverTime`](super::OverTime)): the server's PSS grew over the
+    /// run's last two thirds.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub memory_grows: bool,
+    /// A timeline's verdict: p99 rose from the run's first third to its last.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub latency_drifts: bool,
+    /// A timeline's verdict: intervals went by with nothing completed although requests were
+    /// due.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stalls: bool,
     /// Errors above 0.1% of attempts, any wrong answer, nothing measured, or fewer database

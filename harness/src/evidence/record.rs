@@ -397,7 +397,7 @@ mod tests {
             "{:?}",
             flat.flags
         );
-        // Without a timeline the keys are not written at all.
+        // Flags that are not set are not written at all.
         let json = serde_json::to_value(&flat).unwrap();
         assert!(json.get("stalls").is_none(), "{json}");
     }

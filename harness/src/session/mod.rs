@@ -23,7 +23,7 @@ use crate::verify_database::verify_database;
 mod database;
 mod watched;
 use crate::workload::{Workload, WorkloadSpec, WorkloadSpecError, not_served_line};
-pub use watched::{TimelineAsk, WatchedRun, run_watched};
+pub use watched::{TimelineAsk, WatchedRun, progress_line, run_watched};
 
 /// Errors of a session, each naming the target.
 #[derive(Debug, thiserror::Error)]

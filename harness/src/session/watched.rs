@@ -55,7 +55,15 @@ pub fn run_watched(
             .run_with_timeline(plan, every, &mut |boundary| {
                 passed.push((*boundary, probe.cpu_ns()));
                 if let (Some(show), [.., before, now]) = (live.as_mut(), passed.as_slice()) {
-                    show(&live_line(before, now, passed[0].0.at, server_cores));
+                    let cpu = cpu_busy(
+                        now.1.saturating_sub(before.1) as f64 / 1e9,
+                        now.0
+                            .at
+                            .saturating_duration_since(before.0.at)
+                            .as_secs_f64(),
+                        server_cores,
+                    );
+                    show(&progress_line(&before.0, &now.0, passed[0].0.at, Some(cpu)));
                 }
             })
             .map(|timed| (timed.whole, timed.intervals)),
@@ -80,31 +88,28 @@ pub fn run_watched(
     }
 }
 
-/// The line shown as an interval ends, stamped with its start as the rows are: counts from the
-/// client's counters, the server's CPU from its own; the percentiles come with the rows after
-/// the run.
-fn live_line(
-    before: &(Boundary, u64),
-    now: &(Boundary, u64),
+/// The line shown as an interval ends, stamped with its start as the rows are: attempts
+/// finished and failed from the client's counters, and the server's CPU busy when it is
+/// watched; the percentiles come with the rows after the run.
+pub fn progress_line(
+    before: &Boundary,
+    now: &Boundary,
     started: Instant,
-    cores: usize,
+    server_cpu_busy: Option<f64>,
 ) -> String {
-    let seconds = now
-        .0
-        .at
-        .saturating_duration_since(before.0.at)
-        .as_secs_f64();
-    let finished = now.0.finished.saturating_sub(before.0.finished);
-    let failed = now.0.failed.saturating_sub(before.0.failed);
-    let server = cpu_busy(now.1.saturating_sub(before.1) as f64 / 1e9, seconds, cores);
+    let seconds = now.at.saturating_duration_since(before.at).as_secs_f64();
+    let finished = now.finished.saturating_sub(before.finished);
+    let failed = now.failed.saturating_sub(before.failed);
+    let server = server_cpu_busy.map_or_else(String::new, |busy| {
+        format!("  server cpu {:>3.0}%", busy * 100.0)
+    });
     format!(
-        "{:>8.1}s {:>9.0} finished/s  failed {failed:>5}  server cpu {:>3.0}%",
-        before.0.at.saturating_duration_since(started).as_secs_f64(),
+        "{:>8.1}s {:>9.0} finished/s  failed {failed:>5}{server}",
+        before.at.saturating_duration_since(started).as_secs_f64(),
         if seconds > 0.0 {
             finished as f64 / seconds
         } else {
             0.0
         },
-        server * 100.0
     )
 }

@@ -50,6 +50,12 @@ pub(crate) fn bytes(n: f64) -> String {
     }
 }
 
+/// A change in bytes with its sign: `+1.2 MiB`, `−512 KiB`.
+pub(crate) fn signed_bytes(n: f64) -> String {
+    let sign = if n < 0.0 { "−" } else { "+" };
+    format!("{sign}{}", bytes(n.abs()))
+}
+
 /// Three significant figures, without trailing zeros past the point.
 pub(crate) fn significant(value: f64) -> String {
     let decimals = match value.abs() {

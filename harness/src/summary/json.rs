@@ -9,8 +9,9 @@ use super::claims::ClaimCheck;
 use super::html::CriterionLinks;
 use super::{RunInfo, SkippedTarget, Summary, SummaryError, Sweep, TargetInfo, TimeRange};
 use crate::evidence::{
-    BUSY_AT_LEAST, INVALID_ERROR_RATIO, LATE_SENDS_AT_MOST, Machine, OCCUPANCY_AT_LEAST,
-    ResultRecord, SEND_LAG_P99_AT_MOST_US,
+    BUSY_AT_LEAST, DRIFT_FLOOR_RATIO, GROWTH_FLOOR_BYTES, GROWTH_FLOOR_BYTES_PER_MIN,
+    INVALID_ERROR_RATIO, LATE_SENDS_AT_MOST, Machine, OCCUPANCY_AT_LEAST, ResultRecord,
+    SEND_LAG_P99_AT_MOST_US,
 };
 
 /// Version of the document's shape: 3 since results are grouped per machine and sweeps name
@@ -71,6 +72,12 @@ struct FlagRules {
     late_sends_at_most: f64,
     /// Errors above this share of attempts make a result INVALID.
     invalid_above_error_ratio: f64,
+    /// A timeline's memory slope above this (with its interval above zero) is memory-grows ...
+    memory_grows_above_bytes_per_min: f64,
+    /// ... when the growth over the judged span is above this too.
+    memory_grows_above_bytes: f64,
+    /// The last third's p99 at least this many times the first third's is latency-drifts.
+    latency_drifts_at_ratio: f64,
 }
 
 /// One workload's results on one machine.
@@ -138,6 +145,9 @@ pub fn render(
             send_lag_p99_at_most_us: SEND_LAG_P99_AT_MOST_US,
             late_sends_at_most: LATE_SENDS_AT_MOST,
             invalid_above_error_ratio: INVALID_ERROR_RATIO,
+            memory_grows_above_bytes_per_min: GROWTH_FLOOR_BYTES_PER_MIN,
+            memory_grows_above_bytes: GROWTH_FLOOR_BYTES,
+            latency_drifts_at_ratio: DRIFT_FLOOR_RATIO,
         },
         targets: &summary.targets,
         skipped: &summary.skipped,

@@ -7,6 +7,7 @@ use plotters::prelude::*;
 
 use super::SummaryError;
 use super::charts::{Chart, MAX_NINES, Plot, Point, Unit, XAxis, nines};
+use super::format::significant;
 use crate::evidence::quantile_name;
 
 const SIZE: (u32, u32) = (560, 300);
@@ -103,7 +104,7 @@ fn x_axis(plot: &Plot) -> Axis {
             let ticks = (0..)
                 .map(|i| step * f64::from(i))
                 .take_while(|v| *v <= high + step / 2.0)
-                .map(|v| (v, format!("{v}")));
+                .map(|v| (v, significant(v)));
             (0.0..high * 1.02, ticks.collect(), false)
         }
         XAxis::Nines => {

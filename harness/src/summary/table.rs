@@ -25,7 +25,9 @@ connections sat without a request: the client's delay, or a pipelined batch drai
 not-steady: the warm-up reached its limit before every connection had an answer and two \
 windows' rates agreed within 10%; few-requests: fewer than 1,000 requests, so percentiles \
 without 10 samples beyond them are n/a; client-late: an open loop's client missed its send schedule (p99 lag over 1 ms or over 1% \
-late); skipped: the target has no result here.";
+late); memory-grows, latency-drifts, stalls: a soak run's timeline saw the server's memory \
+grow, its p99 rise from the first third to the last, or intervals with nothing completed; \
+skipped: the target has no result here.";
 
 pub(super) type Cell = fn(&ResultRecord, &[IcountRecord]) -> String;
 

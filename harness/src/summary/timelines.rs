@@ -5,10 +5,13 @@
 use itertools::Itertools;
 
 use super::charts::{Chart, DataTable, Plot, Point, Series, Unit, XAxis};
-use super::format::{bytes, rate};
+use super::format::{bytes, rate, signed_bytes};
 use super::table::with_interval;
 use super::{Summary, WorkloadSummary};
-use crate::evidence::{ResultRecord, Timeline, TimelineRow};
+use crate::evidence::{
+    DRIFT_FLOOR_RATIO, GROWTH_FLOOR_BYTES, GROWTH_FLOOR_BYTES_PER_MIN, ResultRecord, Timeline,
+    TimelineRow,
+};
 
 /// Points per line at most: a 30-minute run has 1,800 intervals, and a page of six such lines
 /// per chart, each point a mark, grows to megabytes without showing more.
@@ -28,7 +31,9 @@ struct Span {
     empty: bool,
 }
 
-fn spans(rows: &[TimelineRow]) -> Vec<Span> {
+/// `stalled`: the verdict counted stalls, so intervals with nothing finished are marked (it
+/// leaves out waves of slow requests, whose empty intervals are no stall).
+fn spans(rows: &[TimelineRow], stalled: bool) -> Vec<Span> {
     let size = rows.len().div_ceil(MOST_POINTS).max(1);
     let spans = rows.chunks(size).map(|chunk| {
         let length_ms: u64 = chunk.iter().map(|r| r.length_ms).sum();
@@ -43,7 +48,7 @@ fn spans(rows: &[TimelineRow]) -> Vec<Span> {
                 .filter_map(|r| r.server)
                 .map(|s| s.pss_bytes)
                 .max(),
-            empty: chunk.iter().any(|r| r.requests == 0),
+            empty: stalled && chunk.iter().any(|r| r.requests + r.errors == 0),
         }
     });
     spans.collect()
@@ -62,7 +67,8 @@ pub(super) fn charts(summary: &Summary, w: &WorkloadSummary, param: &str, id: &s
     }
     let line = |y: &dyn Fn(&Span) -> Option<f64>| -> Vec<Series> {
         let series = timed.iter().map(|(r, timeline)| {
-            let points = spans(&timeline.rows)
+            let stalled = timeline.over_time.stalls.count > 0;
+            let points = spans(&timeline.rows, stalled)
                 .into_iter()
                 .filter_map(|s| Some(Point::new(s.minute, y(&s)?, s.empty)));
             Series {
@@ -141,8 +147,8 @@ pub(super) fn charts(summary: &Summary, w: &WorkloadSummary, param: &str, id: &s
             line(&|s| s.p99_us.map(|us| us as f64)),
             &format!(
                 "Latency from each request's intended send time; `drifts` when the last \
-                 third's p99 is at least 1.1 times the first third's and their 95% intervals \
-                 do not overlap; {per_point}."
+                 third's p99 is at least {DRIFT_FLOOR_RATIO} times the first third's and their \
+                 95% intervals do not overlap; {per_point}."
             ),
             table(
                 &["target", "first third p99", "last third p99", "verdict"],
@@ -164,8 +170,10 @@ pub(super) fn charts(summary: &Summary, w: &WorkloadSummary, param: &str, id: &s
             line(&|s| s.pss_bytes.map(|b| b as f64)),
             &format!(
                 "The slope is fitted over the run's last two thirds to ten block means; \
-                 `grows` when its 95% interval excludes zero, it is above 128 KiB/min and it \
-                 adds more than 1 MiB; {per_point}."
+                 `grows` when its 95% interval excludes zero, it is above {}/min and it adds \
+                 more than {}; {per_point}.",
+                bytes(GROWTH_FLOOR_BYTES_PER_MIN),
+                bytes(GROWTH_FLOOR_BYTES)
             ),
             table(
                 &["target", "slope per minute [95% interval]", "verdict"],
@@ -177,7 +185,12 @@ pub(super) fn charts(summary: &Summary, w: &WorkloadSummary, param: &str, id: &s
                         memory.high_bytes_per_min,
                     ) {
                         (Some(s), Some(l), Some(h)) => {
-                            format!("{} [{}–{}]", signed(s), signed(l), signed(h))
+                            format!(
+                                "{} [{}–{}]",
+                                signed_bytes(s),
+                                signed_bytes(l),
+                                signed_bytes(h)
+                            )
                         }
                         _ => "n/a".into(),
                     };
@@ -186,11 +199,6 @@ pub(super) fn charts(summary: &Summary, w: &WorkloadSummary, param: &str, id: &s
             ),
         ),
     ]
-}
-
-fn signed(value: f64) -> String {
-    let sign = if value < 0.0 { "−" } else { "+" };
-    format!("{sign}{}", bytes(value.abs()))
 }
 
 /// Every parameter of `w` whose records carry a timeline, in the workload's order.

@@ -10,6 +10,7 @@ use super::Workload;
 use super::entries::GroupEntry;
 use super::spec::WorkloadSpec;
 use crate::benchmark_id::{self, BenchmarkId, BenchmarkIdError};
+use crate::load::MOST_INTERVALS;
 
 /// How Criterion samples a group.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -218,10 +219,20 @@ impl BenchGroup {
             if !positive(soak.minutes) || soak.timeline_ms == 0 {
                 return Err("`soak` needs positive `minutes` and `timeline_ms`".into());
             }
+            let length = Duration::try_from_secs_f64(soak.minutes * 60.0)
+                .map_err(|e| format!("`soak.minutes` {}: {e}", soak.minutes))?;
+            let every = Duration::from_millis(soak.timeline_ms);
+            if length.as_millis() / every.as_millis() > MOST_INTERVALS as u128 {
+                return Err(format!(
+                    "`soak`: {} minutes at {} ms a row is over the {MOST_INTERVALS} rows a \
+                     timeline holds; lengthen `timeline_ms`",
+                    soak.minutes, soak.timeline_ms
+                ));
+            }
             let soak = Soak {
                 fraction: soak.fraction,
-                length: Duration::from_secs_f64(soak.minutes * 60.0),
-                every: Duration::from_millis(soak.timeline_ms),
+                length,
+                every,
             };
             for case in &mut cases {
                 case.soak = Some(soak.clone());

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use stampede_harness::evidence::ResultRecord;
-use stampede_harness::evidence::fixtures::{open_loop_run, record};
+use stampede_harness::evidence::fixtures::{open_loop_run, record, timeline};
 use stampede_harness::icount::IcountRecord;
 use stampede_harness::icount::record;
 use stampede_harness::summary::claims::ClaimSet;
@@ -37,7 +37,9 @@ pub(crate) fn client_bound(mut r: ResultRecord, cpu_busy: f64) -> ResultRecord {
 
 /// The fixture's results in order: id, requests/s, p50 µs, peak PSS MiB, then what sets it apart:
 /// `client-bound=<server CPU busy>`, `invalid` (120 timeouts), or `per-connection=<bytes>` (an
-/// idle baseline, client-bound at 0.3) for the memory-per-connection chart.
+/// idle baseline, client-bound at 0.3) for the memory-per-connection chart, or `soak=flat` /
+/// `soak=grows` (a 2-minute timeline whose PSS stays put or grows 3 MiB a minute, with one
+/// stalled second) for the charts over time and the claims about memory.
 const RESULTS: &str = "
     plaintext/nethttp/c64 30000 2000 12 client-bound=0.62
     json/actix/c16 48000 330 8
@@ -48,6 +50,8 @@ const RESULTS: &str = "
     json/nethttp/c256 32000 8000 15
     json/node/c16 16000 1000 55
     json/node/c256 9000 28000 60 invalid
+    soak/actix/c64 40000 300 4 soak=flat
+    soak/node/c64 15000 900 60 soak=grows
     json-doc/actix/c64 30000 2100 9
     json-doc/actix/c256 29000 8800 11
     json-doc/gin/c64 21000 3000 15
@@ -90,6 +94,21 @@ fn row(line: &str) -> ResultRecord {
             r.figures.server.peak_pss_bytes += bytes.parse::<u64>().unwrap() * 1000;
             client_bound(r, 0.3)
         }
+        Some(("soak", how)) => {
+            let rate = r.figures.requests_per_sec / 2.0;
+            let mut soak = open_loop_run("soak at 50% of capacity", rate, number(2));
+            soak.fraction_of_capacity = Some(0.5);
+            r.figures.open_loop = vec![soak];
+            let base = r.figures.server.peak_pss_bytes as f64 / (1024.0 * 1024.0);
+            r.figures.timeline = Some(match how {
+                "grows" => timeline(120, move |n| base + n as f64 / 20.0, &[80]),
+                _ => timeline(120, move |_| base, &[]),
+            });
+            r.flags = r
+                .flags
+                .with_over_time(r.figures.timeline.as_ref().map(|t| &t.over_time));
+            r
+        }
         Some(other) => panic!("unknown fixture mark {other:?}"),
     }
 }
@@ -101,6 +120,7 @@ pub(crate) fn order() -> ReportOrder {
         workloads: names(&[
             "plaintext",
             "json",
+            "soak",
             "json-doc",
             "hash",
             "hash-offload",

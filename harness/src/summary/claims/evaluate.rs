@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use itertools::Itertools;
 
+use super::growth;
 use super::remedy::{self, TO_COMPARE};
 use super::{At, Claim, ClaimCheck, ClaimSet, Expect, Metric, Pick, Term, Verdict};
 use crate::benchmark_id::{BenchmarkId, group_filter, targets_filter};
@@ -52,7 +53,10 @@ pub fn evaluate(
 }
 
 fn describe(claim: &Claim, at: Option<&str>) -> String {
-    let same = claim.a.workload == claim.b.workload;
+    let Some(b) = &claim.b else {
+        return growth::describe(claim);
+    };
+    let same = claim.a.workload == b.workload;
     let side = |s: &Term| {
         let targets = match (s.targets.len(), s.pick) {
             (1, _) => s.targets[0].clone(),
@@ -69,7 +73,7 @@ fn describe(claim: &Claim, at: Option<&str>) -> String {
         false => String::new(),
     };
     let at = at.map(|p| format!(" at {p}")).unwrap_or_default();
-    let (a, b) = (side(&claim.a), side(&claim.b));
+    let (a, b) = (side(&claim.a), side(b));
     format!("{}{place}{at}: {a} ÷ {b}", claim.metric.label())
 }
 
@@ -80,8 +84,11 @@ fn measure(
     absent: &Absent<'_>,
     check: &mut ClaimCheck,
 ) -> Result<(), String> {
+    let Some(b) = &claim.b else {
+        return growth::measure(claim, records, absent, check);
+    };
     let side_a = side_records(&claim.a, records, absent)?;
-    let side_b = side_records(&claim.b, records, absent)?;
+    let side_b = side_records(b, records, absent)?;
     if let Some(cores) = claim.needs.server_cores {
         let fewest = side_a
             .iter()
@@ -111,10 +118,7 @@ fn measure(
             let common = common.as_deref().unwrap_or("none");
             return Err(format!(
                 "not run at {p} on both sides (common: {common}); {}",
-                remedy::for_missing(&format!(
-                    "^({}|{})/.*/{p}$",
-                    claim.a.workload, claim.b.workload
-                ))
+                remedy::for_missing(&format!("^({}|{})/.*/{p}$", claim.a.workload, b.workload))
             ));
         }
         At::LargestCommon => numbered.last().map(|(_, p)| p.clone()),
@@ -125,7 +129,7 @@ fn measure(
         return Err(format!(
             "{} and {} share no parameter to compare at; {TO_COMPARE} give both groups a common \
              parameter in spec/workloads.toml",
-            claim.a.workload, claim.b.workload
+            claim.a.workload, b.workload
         ));
     };
     // Retention spans start at the fewest connections above one: a single connection measures
@@ -147,7 +151,7 @@ fn measure(
     };
     check.compared = describe(claim, Some(&span));
     let (a, used_a) = side_value(claim, &claim.a, &side_a, &base, &param)?;
-    let (b, used_b) = side_value(claim, &claim.b, &side_b, &base, &param)?;
+    let (b, used_b) = side_value(claim, b, &side_b, &base, &param)?;
     let used: Vec<&ResultRecord> = used_a.into_iter().chain(used_b).collect();
     check.inputs = used.iter().map(|r| r.id.to_string()).unique().collect();
     check.setup = setup_text(&used);
@@ -214,13 +218,13 @@ fn verdict(
 }
 
 /// Why targets have no result: a missing toolchain, or a workload they do not serve.
-struct Absent<'a> {
+pub(super) struct Absent<'a> {
     skipped: &'a [SkippedTarget],
     not_served: &'a [NotServed],
 }
 
 /// The records of a side's workload and targets; `Err` says what is missing.
-fn side_records<'r>(
+pub(super) fn side_records<'r>(
     side: &Term,
     records: &'r [ResultRecord],
     absent: &Absent<'_>,
@@ -265,7 +269,7 @@ fn side_records<'r>(
 }
 
 /// Parameters every measured target of a side ran.
-fn common_params(side: &[&ResultRecord]) -> BTreeSet<String> {
+pub(super) fn common_params(side: &[&ResultRecord]) -> BTreeSet<String> {
     let ran = |t: &str, p: &str| side.iter().any(|r| r.target == t && r.param == p);
     let params = side.iter().map(|r| r.param.clone());
     params
@@ -365,7 +369,7 @@ fn side_value<'r>(
     })
 }
 
-fn setup_text(used: &[&ResultRecord]) -> String {
+pub(super) fn setup_text(used: &[&ResultRecord]) -> String {
     let cpus = used.iter().map(|r| {
         let (setup, workers) = (&r.setup, workers(r));
         format!(

@@ -1,5 +1,6 @@
 //! Claims check: the published claims (`spec/claims.toml`) as ratios between two sides of our
-//! results, each evaluated on this machine to holds / does not hold / not comparable, with why.
+//! results, or for claims about time as each target's verdict over a soak run, each evaluated
+//! on this machine to holds / does not hold / not comparable, with why.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,6 +13,7 @@ use crate::evidence::{ResultRecord, quantile_name};
 use crate::load::latency::Percentile;
 
 mod evaluate;
+mod growth;
 mod remedy;
 
 pub use evaluate::evaluate;
@@ -33,7 +35,8 @@ pub struct ClaimSet {
     pub claims: Vec<Claim>,
 }
 
-/// One claim reduced to a ratio `a / b` of one metric.
+/// One claim reduced to a ratio `a / b` of one metric, or to a verdict on each target of `a`
+/// over time (`memory_growth`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Claim {
@@ -46,11 +49,11 @@ pub struct Claim {
     /// Which parameter (connections, rounds) to compare at.
     #[serde(default)]
     pub at: At,
-    /// The numerator.
+    /// The numerator; for `memory_growth`, the targets judged.
     pub a: Term,
-    /// The denominator.
-    pub b: Term,
-    /// Which side of 1 the claim puts `a / b`.
+    /// The denominator; none for `memory_growth`, which judges each target of `a` alone.
+    pub b: Option<Term>,
+    /// Which side of 1 the claim puts `a / b`; `stable` for `memory_growth`.
     pub expect: Expect,
     /// The ratio the claim states, if it states one.
     pub claimed_ratio: Option<f64>,
@@ -110,6 +113,10 @@ pub enum Metric {
     PssPerConnectionBytes,
     /// Requests/s at the largest common parameter over that at the smallest.
     RequestsPerSecRetention,
+    /// The verdict of a soak run's timeline on the server's PSS: `stable` or `grows`, from the
+    /// slope over the run's last two thirds and its interval. Not a ratio: `expect = "stable"`
+    /// and no `b`.
+    MemoryGrowth,
 }
 
 impl Metric {
@@ -123,6 +130,7 @@ impl Metric {
             Self::PeakPssBytes => "peak PSS",
             Self::PssPerConnectionBytes => "PSS per connection",
             Self::RequestsPerSecRetention => "req/s kept as connections grow",
+            Self::MemoryGrowth => "memory growth over the run's last two thirds",
         }
     }
 
@@ -152,6 +160,7 @@ impl Metric {
             Self::PeakPssBytes => bytes(value),
             Self::PssPerConnectionBytes => format!("{}/conn", bytes(value)),
             Self::RequestsPerSecRetention => format!("{:.0}%", value * 100.0),
+            Self::MemoryGrowth => format!("{}/min", bytes(value)),
             _ => latency(value),
         }
     }
@@ -160,9 +169,7 @@ impl Metric {
     fn point(self, r: &ResultRecord, open_loop: Option<&str>) -> Result<f64, String> {
         if !self.is_latency() {
             return Ok(match self {
-                Self::PeakPssBytes | Self::PssPerConnectionBytes => {
-                    r.figures.server.peak_pss_bytes as f64
-                }
+                Self::PeakPssBytes | Self::PssPerConnectionBytes => peak_pss_bytes(r) as f64,
                 _ => r.figures.requests_per_sec,
             });
         }
@@ -201,7 +208,16 @@ impl Metric {
     }
 }
 
-/// Which side of 1 a claim puts its ratio.
+/// The highest PSS of a record's server: in its measured windows, or in its timeline's
+/// intervals (a soak's minutes), whichever is higher.
+fn peak_pss_bytes(r: &ResultRecord) -> u64 {
+    let rows = r.figures.timeline.iter().flat_map(|t| &t.rows);
+    let over_time = rows.filter_map(|row| row.server).map(|s| s.pss_bytes);
+    over_time.fold(r.figures.server.peak_pss_bytes, u64::max)
+}
+
+/// Which side of 1 a claim puts its ratio, or, for a claim about time, that the figure does
+/// not grow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expect {
@@ -209,6 +225,8 @@ pub enum Expect {
     Above,
     /// `a / b < 1`.
     Below,
+    /// `memory_growth`: every target of `a` judged `stable` over a soak run.
+    Stable,
 }
 
 /// The parameter a claim is compared at; written as text in the TOML.
@@ -275,14 +293,14 @@ pub struct ClaimCheck {
     pub claim: String,
     /// What was compared, e.g. `req/s on json-doc at c512: actix ÷ gin`.
     pub compared: String,
-    /// Which side of 1 the claim puts the ratio.
+    /// Which side of 1 the claim puts the ratio, or `stable`.
     pub expect: Expect,
     /// The claimed ratio, if any.
     pub claimed_ratio: Option<f64>,
     pub tolerance: f64,
-    /// The measured ratio, when comparable.
+    /// The measured ratio, when comparable (none for a claim about time).
     pub measured_ratio: Option<f64>,
-    /// The two measured values, with units.
+    /// The two measured values, with units; for a claim about time, each target's slope.
     pub measured: String,
     /// CPU sets, workers and versions of the inputs.
     pub setup: String,
@@ -299,6 +317,7 @@ impl ClaimCheck {
             (Some(r), _) => ratio(r),
             (None, Expect::Above) => "above 1".into(),
             (None, Expect::Below) => "below 1".into(),
+            (None, Expect::Stable) => "stable".into(),
         }
     }
 
@@ -335,7 +354,20 @@ impl ClaimSet {
             if !ids.insert(c.id.as_str()) {
                 return bad("the id is used twice");
             }
-            if c.a.targets.is_empty() || c.b.targets.is_empty() {
+            let growth = c.metric == Metric::MemoryGrowth;
+            if growth != (c.expect == Expect::Stable) {
+                return bad("`memory_growth` goes with expect = \"stable\", and only it");
+            }
+            if growth && (c.b.is_some() || c.claimed_ratio.is_some()) {
+                return bad("`memory_growth` judges the targets of `a` alone: no `b`, no ratio");
+            }
+            if growth && matches!(c.at, At::CpuNearUs(_)) {
+                return bad("`cpu-near-us` does not apply to `memory_growth`");
+            }
+            if !growth && c.b.is_none() {
+                return bad("a ratio claim needs `b`, its denominator");
+            }
+            if c.a.targets.is_empty() || c.b.as_ref().is_some_and(|b| b.targets.is_empty()) {
                 return bad("each side needs at least one target");
             }
             let above = |r: f64| (r > 1.0) == (c.expect == Expect::Above);

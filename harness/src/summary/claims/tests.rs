@@ -284,3 +284,96 @@ fn a_claim_on_a_workload_its_target_does_not_serve_is_not_comparable_with_that_r
     let check = evaluate(&set, &records, &[], &not_served).remove(0);
     assert_eq!(check.measured_ratio, Some(2.0));
 }
+
+/// A claim that the memory of `targets` on soak stays stable.
+fn stable_claim(targets: &str) -> ClaimSet {
+    let targets = targets.replace(',', "\", \"");
+    ClaimSet::parse(&format!(
+        "tolerance = 0.25\n[[claims]]\nid = \"t\"\nsource = 2\nclaim = \"c\"\n\
+         metric = \"memory_growth\"\na = {{ workload = \"soak\", targets = [\"{targets}\"] }}\n\
+         expect = \"stable\"\n"
+    ))
+    .unwrap()
+}
+
+/// A soak record of `target` whose PSS is `pss_mib(n)` after interval `n` of 120.
+fn soaked(target: &str, pss_mib: fn(usize) -> f64) -> ResultRecord {
+    let mut r = record(&format!("soak/{target}/c64"), 1000.0, 100, 8);
+    let timeline = crate::evidence::fixtures::timeline(120, pss_mib, &[]);
+    r.figures.timeline = Some(timeline);
+    r.flags = r.figures.flags(true);
+    r
+}
+
+#[test]
+fn memory_that_stays_flat_on_every_target_holds_and_one_that_grows_does_not() {
+    let set = stable_claim("nethttp,gin");
+    let flat = [soaked("nethttp", |_| 8.0), soaked("gin", |_| 9.0)];
+    let check = one(&set, &flat);
+    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
+    assert_eq!(check.claimed_text(), "stable");
+    assert_eq!(check.measured_ratio, None);
+    assert_has(&check.measured, "gin +0 B/min");
+    assert_has(&check.compared, "memory growth");
+    assert_eq!(check.inputs, ["soak/nethttp/c64", "soak/gin/c64"]);
+    // 3 MiB a minute on gin.
+    let leaking = [
+        soaked("nethttp", |_| 8.0),
+        soaked("gin", |n| 9.0 + n as f64 / 20.0),
+    ];
+    let check = one(&set, &leaking);
+    assert_eq!(check.verdict, Verdict::DoesNotHold);
+    assert_has(&check.why, "gin grows");
+    assert_has(&check.measured, "grows");
+}
+
+#[test]
+fn a_memory_claim_without_a_soak_run_is_not_comparable_and_names_the_command() {
+    let set = stable_claim("actix,axum");
+    let check = one(&set, &records("json/actix/c64 json/axum/c64"));
+    assert_eq!(check.verdict, Verdict::NotComparable);
+    assert_eq!(
+        check.why,
+        "soak was not run; to compare: run `cargo bench -- '^soak/'`"
+    );
+    // A soak record whose run is too short for a verdict.
+    let mut short = record("soak/actix/c64", 1000.0, 100, 8);
+    short.figures.timeline = Some(crate::evidence::fixtures::timeline(10, |_| 4.0, &[]));
+    let check = one(&set, &[short]);
+    assert_eq!(check.verdict, Verdict::NotComparable);
+    assert_has(&check.why, "too short to judge its memory (10 intervals");
+    assert_has(&check.why, "STAMPEDE_SOAK_MINUTES=30");
+}
+
+#[test]
+fn a_memory_claim_must_be_stable_with_one_side_and_a_ratio_claim_must_have_two() {
+    let text = |extra: &str| {
+        format!(
+            "tolerance = 0.25\n[[claims]]\nid = \"t\"\nsource = 2\nclaim = \"c\"\n\
+             metric = \"memory_growth\"\na = {{ workload = \"soak\", targets = [\"a\"] }}\n{extra}\n"
+        )
+    };
+    let err = ClaimSet::parse(&text("expect = \"below\"")).unwrap_err();
+    assert_has(&err, "goes with expect = \"stable\"");
+    let two_sides = "expect = \"stable\"\nb = { workload = \"soak\", targets = [\"b\"] }";
+    assert_has(&ClaimSet::parse(&text(two_sides)).unwrap_err(), "no `b`");
+    let err = ClaimSet::parse(
+        "tolerance = 0.25\n[[claims]]\nid = \"t\"\nsource = 1\nclaim = \"c\"\n\
+         metric = \"requests_per_sec\"\na = { workload = \"j\", targets = [\"a\"] }\n\
+         expect = \"above\"\n",
+    )
+    .unwrap_err();
+    assert_has(&err, "a ratio claim needs `b`");
+    let near = text("expect = \"stable\"\nat = \"cpu-near-us:2000\"");
+    assert_has(&ClaimSet::parse(&near).unwrap_err(), "does not apply");
+}
+
+#[test]
+fn peak_memory_over_a_long_run_counts_the_timeline_s_intervals() {
+    let set = ratio_claim("peak_pss_bytes largest-common soak/node soak/actix above");
+    // The closed loop's peak is 8 MiB on both; node's PSS reached 60 MiB during its soak.
+    let records = [soaked("node", |_| 60.0), soaked("actix", |_| 4.0)];
+    let check = one(&set, &records);
+    assert_eq!(check.verdict, Verdict::Holds, "{}", check.why);
+    assert!((check.measured_ratio.unwrap() - 7.5).abs() < 0.01);
+}
