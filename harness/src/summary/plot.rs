@@ -7,7 +7,6 @@ use plotters::prelude::*;
 
 use super::SummaryError;
 use super::charts::{Chart, MAX_NINES, Plot, Point, Unit, XAxis, nines};
-use super::format::significant;
 use crate::evidence::quantile_name;
 
 const SIZE: (u32, u32) = (560, 300);
@@ -104,7 +103,7 @@ fn x_axis(plot: &Plot) -> Axis {
             let ticks = (0..)
                 .map(|i| step * f64::from(i))
                 .take_while(|v| *v <= high + step / 2.0)
-                .map(|v| (v, significant(v)));
+                .map(|v| (v, minutes(v)));
             (0.0..high * 1.02, ticks.collect(), false)
         }
         XAxis::Nines => {
@@ -149,6 +148,13 @@ fn y_axis(plot: &Plot) -> Axis {
         ticks,
         log: false,
     }
+}
+
+/// A tick of the time axis: `2`, `0.5`, `0.25` (steps are 1, 2 or 5 times a power of ten, so
+/// two decimals hold every tick of a run longer than a few seconds).
+fn minutes(value: f64) -> String {
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// A "nice" step at least `rough`: 1, 2 or 5 times a power of ten, counted in KiB, MiB or GiB
@@ -275,6 +281,12 @@ mod tests {
     /// plotters writes each label on a line of its own inside `<text>`.
     fn has_text(svg: &str, text: &str) -> bool {
         svg.contains(&format!(">\n{text}\n<"))
+    }
+
+    #[test]
+    fn time_ticks_read_as_round_minutes() {
+        let labels: Vec<String> = [0.0, 0.1 * 3.0, 2.0, 0.25].map(minutes).to_vec();
+        assert_eq!(labels, ["0", "0.3", "2", "0.25"]);
     }
 
     #[test]
